@@ -1,0 +1,115 @@
+# carnet: one plain Makefile.
+#
+#   make            build bin/carnetd and bin/carnet (after `make deps`)
+#   make test       install missing packages, build, run every test, then run
+#                   them all again under AddressSanitizer + UBSan (make check)
+#   make check      the sanitizer run alone
+#   make demo       the multi-actor experiment on a temporary broker
+#   make deps       apt-get install the Debian packages carnet needs
+#   make clean
+#
+# Top-level targets call `make deps` and then re-enter make, so that the
+# pkg-config flags are read after the packages exist.
+
+PKGS := libzmq libsodium lmdb msgpack jansson
+DEBS := libzmq3-dev libsodium-dev liblmdb-dev libmsgpack-dev libcmocka-dev \
+	libjansson-dev pkg-config jq
+
+O ?= build
+BIN ?= bin
+SAN ?=
+SANITIZE := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+SANFLAGS := $(if $(SAN),$(SANITIZE))
+
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+CFLAGS ?= -O2 -g
+CFLAGS += -std=c11 -Wall -Wextra -Werror -D_POSIX_C_SOURCE=200809L -MMD -MP \
+	$(SANFLAGS) $(PKG_CFLAGS)
+LDFLAGS += $(SANFLAGS)
+LDLIBS := $(PKG_LIBS) -lm
+
+LIB_SRCS := $(wildcard common/*.c schemas/*.c policy/*.c) broker/store.c \
+	$(wildcard agents/client*.c)
+BROKER_SRCS := $(filter-out broker/store.c,$(wildcard broker/*.c))
+CLI_SRCS := $(wildcard tools/carnet*.c tools/cmd_*.c)
+TEST_SRCS := $(wildcard tests/test_*.c)
+TESTS := $(TEST_SRCS:tests/%.c=$(O)/tests/%)
+HELPERS := $(patsubst tests/%.c,$(BIN)/%,$(wildcard tests/helper_*.c))
+
+LIB := $(O)/libcarnet.a
+PROGS := $(if $(BROKER_SRCS),$(BIN)/carnetd) $(if $(CLI_SRCS),$(BIN)/carnet)
+
+.SECONDARY:
+.PHONY: all build test check demo deps clean unit integration e2e _test
+
+all: deps
+	@$(MAKE) --no-print-directory build
+
+build: $(PROGS) $(HELPERS)
+
+$(O)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c -o $@ $<
+
+$(LIB): $(LIB_SRCS:%.c=$(O)/%.o)
+	@rm -f $@
+	$(AR) rcs $@ $^
+
+$(BIN)/carnetd: $(BROKER_SRCS:%.c=$(O)/%.o) $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BIN)/carnet: $(CLI_SRCS:%.c=$(O)/%.o) $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BIN)/helper_%: $(O)/tests/helper_%.o $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(O)/tests/test_%: $(O)/tests/test_%.o $(LIB)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
+
+# The suite: unit tests (cmocka), integration tests (real processes), the
+# shared end-to-end check of the CLI contract.
+unit: $(TESTS)
+	@set -e; for t in $(TESTS); do echo "== $$t"; $$t; done
+
+integration: build
+	@set -e; for t in tests/it_*.sh; do [ -e "$$t" ] || continue; \
+		echo "== $$t"; CARNET_BIN=$(abspath $(BIN)) bash $$t; done
+
+E2E := $(wildcard ../shared/checks/e2e-cli.sh)
+e2e: build
+	@$(if $(E2E),echo "== $(E2E)"; CARNET_BIN=$(abspath $(BIN)) bash $(E2E),echo "no shared e2e check here")
+
+_test: unit integration e2e
+
+test: deps
+	@$(MAKE) --no-print-directory _test
+	@$(MAKE) --no-print-directory check-inner
+
+check: deps
+	@$(MAKE) --no-print-directory check-inner
+
+check-inner:
+	@$(MAKE) --no-print-directory SAN=1 O=build/san BIN=build/san/bin _test
+
+demo: deps
+	@$(MAKE) --no-print-directory build
+	@bash tools/demo.sh
+
+deps:
+	@missing=; for p in $(DEBS); do \
+		dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+		echo "installing:$$missing"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+	fi
+
+clean:
+	rm -rf build bin
+
+-include $(shell find $(O) -name '*.d' 2>/dev/null)

@@ -1,0 +1,960 @@
+/*
+ * store.c: the LMDB layout of store.h.
+ *
+ * Key layout decides throughput (see DESIGN.md): records are appended under
+ * a global, growing seq with MDB_APPEND; the per-user stream, dedup and
+ * cursor indexes hold small values.  Nothing here commits on its own.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "../common/mpk.h"
+#include "../policy/key.h"
+#include "store.h"
+
+enum {
+	DB_META, DB_PARTIES, DB_CURVE, DB_TOKENS, DB_GRANTS, DB_UTOKENS,
+	DB_ROUTES, DB_RECORDS, DB_URECS, DB_DEDUP, DB_CURSORS, DB_USELOG,
+	DB_REQUESTS, DB_STATS, DB__N
+};
+
+static const struct {
+	const char *name;
+	unsigned flags;
+} db_defs[DB__N] = {
+	[DB_META] = {"meta", 0},
+	[DB_PARTIES] = {"parties", 0},
+	[DB_CURVE] = {"curve", 0},
+	[DB_TOKENS] = {"tokens", 0},
+	[DB_GRANTS] = {"grants", 0},
+	[DB_UTOKENS] = {"utokens", 0},
+	[DB_ROUTES] = {"routes", MDB_DUPSORT | MDB_DUPFIXED},
+	[DB_RECORDS] = {"records", 0},
+	[DB_URECS] = {"urecs", 0},
+	[DB_DEDUP] = {"dedup", 0},
+	[DB_CURSORS] = {"cursors", 0},
+	[DB_USELOG] = {"uselog", 0},
+	[DB_REQUESTS] = {"requests", 0},
+	[DB_STATS] = {"stats", 0},
+};
+
+struct store {
+	MDB_env *env;
+	MDB_dbi dbi[DB__N];
+};
+
+#define URECS_VAL_BYTES (ID_BYTES + 1 + 8)
+#define TOKSTATE_HDR_BYTES 9
+
+static void
+be64_put(uint8_t *p, uint64_t v)
+{
+	int i;
+
+	for (i = 7; i >= 0; i--, v >>= 8)
+		p[i] = (uint8_t)v;
+}
+
+static uint64_t
+be64_get(const uint8_t *p)
+{
+	uint64_t v = 0;
+	int i;
+
+	for (i = 0; i < 8; i++)
+		v = (v << 8) | p[i];
+	return v;
+}
+
+/* Map an LMDB return code to ours, with a message saying what failed. */
+static int
+mdb_fail(int rc, struct cerr *err, const char *what)
+{
+	if (rc == MDB_NOTFOUND)
+		return cerr_set(err, CARNET_E_NOT_FOUND, "%s: not found", what);
+	if (rc == MDB_KEYEXIST)
+		return cerr_set(err, CARNET_E_EXISTS, "%s: already exists", what);
+	if (rc == MDB_MAP_FULL || rc == ENOSPC || rc == EDQUOT ||
+	    rc == MDB_TXN_FULL)
+		return cerr_set(err, CARNET_E_STORE_FULL, "%s: %s", what,
+		    mdb_strerror(rc));
+	return cerr_set(err, CARNET_E_STORE, "%s: %s", what, mdb_strerror(rc));
+}
+
+static MDB_val
+mval(const void *p, size_t n)
+{
+	MDB_val v = {n, (void *)p};
+
+	return v;
+}
+
+int
+store_open(const char *dir, size_t map_bytes, struct store **out,
+    struct cerr *err)
+{
+	char path[PATH_MAX];
+	struct store *s;
+	MDB_txn *txn = NULL;
+	int i, rc;
+
+	if (snprintf(path, sizeof(path), "%s/store", dir) >= (int)sizeof(path))
+		return cerr_set(err, CARNET_E_BAD_ARG, "path too long: %s", dir);
+	if (mkdir(path, 0700) != 0 && errno != EEXIST)
+		return cerr_set(err, CARNET_E_IO, "cannot create %s: %s", path,
+		    strerror(errno));
+	if ((s = calloc(1, sizeof(*s))) == NULL)
+		return cerr_set(err, CARNET_E_NOMEM, "out of memory");
+	if ((rc = mdb_env_create(&s->env)) != 0 ||
+	    (rc = mdb_env_set_maxdbs(s->env, DB__N)) != 0 ||
+	    (rc = mdb_env_set_mapsize(s->env, map_bytes)) != 0 ||
+	    (rc = mdb_env_open(s->env, path, MDB_NOTLS, 0600)) != 0) {
+		rc = mdb_fail(rc, err, "opening the store");
+		goto fail;
+	}
+	if ((rc = mdb_txn_begin(s->env, NULL, 0, &txn)) != 0) {
+		rc = mdb_fail(rc, err, "opening the store");
+		goto fail;
+	}
+	for (i = 0; i < DB__N; i++)
+		if ((rc = mdb_dbi_open(txn, db_defs[i].name,
+		    MDB_CREATE | db_defs[i].flags, &s->dbi[i])) != 0) {
+			rc = mdb_fail(rc, err, db_defs[i].name);
+			goto fail;
+		}
+	if ((rc = mdb_txn_commit(txn)) != 0) {
+		txn = NULL;
+		rc = mdb_fail(rc, err, "opening the store");
+		goto fail;
+	}
+	*out = s;
+	return 0;
+fail:
+	if (txn != NULL)
+		mdb_txn_abort(txn);
+	mdb_env_close(s->env);
+	free(s);
+	return rc;
+}
+
+void
+store_close(struct store **s)
+{
+	if (*s == NULL)
+		return;
+	mdb_env_close((*s)->env);
+	free(*s);
+	*s = NULL;
+}
+
+int
+store_txn_begin(struct store *s, MDB_txn *parent, bool write, MDB_txn **txn,
+    struct cerr *err)
+{
+	int rc = mdb_txn_begin(s->env, parent, write ? 0 : MDB_RDONLY, txn);
+
+	return rc == 0 ? 0 : mdb_fail(rc, err, "starting a transaction");
+}
+
+int
+store_txn_commit(MDB_txn **txn, struct cerr *err)
+{
+	int rc = mdb_txn_commit(*txn);
+
+	*txn = NULL;
+	return rc == 0 ? 0 : mdb_fail(rc, err, "commit");
+}
+
+void
+store_txn_abort(MDB_txn **txn)
+{
+	if (*txn != NULL)
+		mdb_txn_abort(*txn);
+	*txn = NULL;
+}
+
+/* Put with a packer: pack into a buffer, then mdb_put. */
+static int
+put_packed(MDB_txn *txn, MDB_dbi dbi, MDB_val *k, msgpack_sbuffer *sb,
+    unsigned flags, struct cerr *err, const char *what)
+{
+	MDB_val v = mval(sb->data, sb->size);
+	int rc = mdb_put(txn, dbi, k, &v, flags);
+
+	return rc == 0 ? 0 : mdb_fail(rc, err, what);
+}
+
+int
+store_party_add(struct store *s, MDB_txn *txn, const struct party *p,
+    struct cerr *err)
+{
+	uint8_t curve[32];
+	msgpack_sbuffer sb;
+	msgpack_packer pk;
+	MDB_val k, v;
+	int rc;
+
+	if (key_curve_pk(p->id, curve) != 0)
+		return cerr_set(err, CARNET_E_BAD_VALUE,
+		    "party %s: not a valid public key", p->name);
+	msgpack_sbuffer_init(&sb);
+	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+	party_pack(&pk, p);
+	k = mval(p->id, ID_BYTES);
+	rc = put_packed(txn, s->dbi[DB_PARTIES], &k, &sb, MDB_NOOVERWRITE, err,
+	    "party");
+	msgpack_sbuffer_destroy(&sb);
+	if (rc != 0)
+		return rc;
+	k = mval(curve, 32);
+	v = mval(p->id, ID_BYTES);
+	if ((rc = mdb_put(txn, s->dbi[DB_CURVE], &k, &v, MDB_NOOVERWRITE)) != 0)
+		return mdb_fail(rc, err, "party curve key");
+	return 0;
+}
+
+int
+store_party_get(struct store *s, MDB_txn *txn, const uint8_t id[ID_BYTES],
+    struct party *p)
+{
+	MDB_val k = mval(id, ID_BYTES), v;
+	int rc;
+
+	if ((rc = mdb_get(txn, s->dbi[DB_PARTIES], &k, &v)) != 0)
+		return mdb_fail(rc, NULL, "party");
+	return party_decode(v.mv_data, v.mv_size, p, NULL);
+}
+
+int
+store_party_by_curve(struct store *s, MDB_txn *txn, const uint8_t curve[32],
+    uint8_t id[ID_BYTES])
+{
+	MDB_val k = mval(curve, 32), v;
+	int rc;
+
+	if ((rc = mdb_get(txn, s->dbi[DB_CURVE], &k, &v)) != 0)
+		return mdb_fail(rc, NULL, "party");
+	if (v.mv_size != ID_BYTES)
+		return CARNET_E_STORE;
+	memcpy(id, v.mv_data, ID_BYTES);
+	return 0;
+}
+
+/*
+ * Iterate over the keys of dbi that start with prefix (plen bytes), from
+ * the key start (slen bytes, beginning with prefix).  fn gets each pair and
+ * returns non-zero to stop; that value is returned.
+ */
+static int
+scan_prefix(MDB_txn *txn, MDB_dbi dbi, const void *start, size_t slen,
+    size_t plen, int (*fn)(void *arg, const MDB_val *k, const MDB_val *v),
+    void *arg)
+{
+	MDB_cursor *c;
+	MDB_val k = mval(start, slen), v;
+	int rc, stop = 0;
+
+	if ((rc = mdb_cursor_open(txn, dbi, &c)) != 0)
+		return mdb_fail(rc, NULL, "cursor");
+	rc = slen ? mdb_cursor_get(c, &k, &v, MDB_SET_RANGE) :
+	    mdb_cursor_get(c, &k, &v, MDB_FIRST);
+	while (rc == 0 && k.mv_size >= plen &&
+	    memcmp(k.mv_data, start, plen) == 0) {
+		if ((stop = fn(arg, &k, &v)) != 0)
+			break;
+		rc = mdb_cursor_get(c, &k, &v, MDB_NEXT);
+	}
+	mdb_cursor_close(c);
+	if (stop != 0)
+		return stop;
+	return rc == 0 || rc == MDB_NOTFOUND ? 0 : mdb_fail(rc, NULL, "scan");
+}
+
+struct party_scan {
+	int (*fn)(void *, const struct party *);
+	void *arg;
+};
+
+static int
+party_scan_one(void *arg, const MDB_val *k, const MDB_val *v)
+{
+	struct party_scan *ps = arg;
+	struct party p;
+
+	(void)k;
+	if (party_decode(v->mv_data, v->mv_size, &p, NULL) != 0)
+		return CARNET_E_STORE;
+	return ps->fn(ps->arg, &p);
+}
+
+int
+store_party_foreach(struct store *s, MDB_txn *txn,
+    int (*fn)(void *arg, const struct party *p), void *arg)
+{
+	struct party_scan ps = {fn, arg};
+
+	return scan_prefix(txn, s->dbi[DB_PARTIES], NULL, 0, 0, party_scan_one,
+	    &ps);
+}
+
+static int
+meta_next_seq(struct store *s, MDB_txn *txn, uint64_t *seq, struct cerr *err)
+{
+	MDB_val k = mval("next_seq", 8), v;
+	uint8_t buf[8];
+	int rc;
+
+	rc = mdb_get(txn, s->dbi[DB_META], &k, &v);
+	if (rc == MDB_NOTFOUND)
+		*seq = 1;
+	else if (rc != 0 || v.mv_size != 8)
+		return mdb_fail(rc ? rc : MDB_CORRUPTED, err, "next seq");
+	else
+		*seq = be64_get(v.mv_data);
+	be64_put(buf, *seq + 1);
+	v = mval(buf, 8);
+	if ((rc = mdb_put(txn, s->dbi[DB_META], &k, &v, 0)) != 0)
+		return mdb_fail(rc, err, "next seq");
+	return 0;
+}
+
+int
+store_record_put(struct store *s, MDB_txn *txn, const struct record *r,
+    uint64_t *seq, bool *dup, struct cerr *err)
+{
+	uint8_t dkey[ID_BYTES + RECORD_REF_MAX_BYTES], skey[8];
+	uint8_t ukey[ID_BYTES + 8], uval[URECS_VAL_BYTES];
+	size_t reflen = strlen(r->ref);
+	msgpack_sbuffer sb;
+	msgpack_packer pk;
+	MDB_val k, v;
+	int rc;
+
+	*dup = false;
+	memcpy(dkey, r->holder, ID_BYTES);
+	memcpy(dkey + ID_BYTES, r->ref, reflen);
+	k = mval(dkey, ID_BYTES + reflen);
+	rc = mdb_get(txn, s->dbi[DB_DEDUP], &k, &v);
+	if (rc == 0 && v.mv_size == 8) {
+		*seq = be64_get(v.mv_data);
+		*dup = true;
+		return 0;
+	}
+	if (rc != MDB_NOTFOUND)
+		return mdb_fail(rc ? rc : MDB_CORRUPTED, err, "dedup index");
+	if ((rc = meta_next_seq(s, txn, seq, err)) != 0)
+		return rc;
+	be64_put(skey, *seq);
+	v = mval(skey, 8);
+	if ((rc = mdb_put(txn, s->dbi[DB_DEDUP], &k, &v, 0)) != 0)
+		return mdb_fail(rc, err, "dedup index");
+
+	msgpack_sbuffer_init(&sb);
+	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+	record_pack(&pk, r, FIELDS_ALL);
+	k = mval(skey, 8);
+	rc = put_packed(txn, s->dbi[DB_RECORDS], &k, &sb, MDB_APPEND, err,
+	    "record");
+	msgpack_sbuffer_destroy(&sb);
+	if (rc != 0)
+		return rc;
+
+	memcpy(ukey, r->user, ID_BYTES);
+	be64_put(ukey + ID_BYTES, *seq);
+	memcpy(uval, r->holder, ID_BYTES);
+	uval[ID_BYTES] = (uint8_t)r->type->index;
+	be64_put(uval + ID_BYTES + 1, (uint64_t)r->time);
+	k = mval(ukey, sizeof(ukey));
+	v = mval(uval, sizeof(uval));
+	if ((rc = mdb_put(txn, s->dbi[DB_URECS], &k, &v, 0)) != 0)
+		return mdb_fail(rc, err, "user stream");
+	return 0;
+}
+
+int
+store_record_get(struct store *s, MDB_txn *txn, uint64_t seq, MDB_val *val)
+{
+	uint8_t key[8];
+	MDB_val k = mval(key, 8);
+	int rc;
+
+	be64_put(key, seq);
+	if ((rc = mdb_get(txn, s->dbi[DB_RECORDS], &k, val)) != 0)
+		return mdb_fail(rc, NULL, "record");
+	return 0;
+}
+
+int
+store_user_next(struct store *s, MDB_txn *txn, const uint8_t user[ID_BYTES],
+    uint64_t after, struct recmeta *m)
+{
+	uint8_t key[ID_BYTES + 8];
+	MDB_cursor *c;
+	MDB_val k = mval(key, sizeof(key)), v;
+	int rc;
+
+	if (after == UINT64_MAX)
+		return CARNET_E_NOT_FOUND;
+	memcpy(key, user, ID_BYTES);
+	be64_put(key + ID_BYTES, after + 1);
+	if ((rc = mdb_cursor_open(txn, s->dbi[DB_URECS], &c)) != 0)
+		return mdb_fail(rc, NULL, "cursor");
+	rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
+	mdb_cursor_close(c);
+	if (rc == MDB_NOTFOUND || (rc == 0 && (k.mv_size != sizeof(key) ||
+	    memcmp(k.mv_data, user, ID_BYTES) != 0)))
+		return CARNET_E_NOT_FOUND;
+	if (rc != 0)
+		return mdb_fail(rc, NULL, "user stream");
+	if (v.mv_size != URECS_VAL_BYTES)
+		return CARNET_E_STORE;
+	m->seq = be64_get((const uint8_t *)k.mv_data + ID_BYTES);
+	memcpy(m->holder, v.mv_data, ID_BYTES);
+	m->type = schema_by_index(((const uint8_t *)v.mv_data)[ID_BYTES]);
+	m->time = (int64_t)be64_get((const uint8_t *)v.mv_data + ID_BYTES + 1);
+	return m->type != NULL ? 0 : CARNET_E_STORE;
+}
+
+int
+store_user_last(struct store *s, MDB_txn *txn, const uint8_t user[ID_BYTES],
+    uint64_t *seq)
+{
+	uint8_t key[ID_BYTES + 8];
+	MDB_cursor *c;
+	MDB_val k = mval(key, sizeof(key)), v;
+	int rc;
+
+	memcpy(key, user, ID_BYTES);
+	memset(key + ID_BYTES, 0xff, 8);
+	*seq = 0;
+	if ((rc = mdb_cursor_open(txn, s->dbi[DB_URECS], &c)) != 0)
+		return mdb_fail(rc, NULL, "cursor");
+	rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
+	if (rc == 0)
+		rc = mdb_cursor_get(c, &k, &v, MDB_PREV);
+	else if (rc == MDB_NOTFOUND)
+		rc = mdb_cursor_get(c, &k, &v, MDB_LAST);
+	mdb_cursor_close(c);
+	if (rc == MDB_NOTFOUND)
+		return 0;
+	if (rc != 0)
+		return mdb_fail(rc, NULL, "user stream");
+	if (k.mv_size == sizeof(key) && memcmp(k.mv_data, user, ID_BYTES) == 0)
+		*seq = be64_get((const uint8_t *)k.mv_data + ID_BYTES);
+	return 0;
+}
+
+int
+store_user_erase(struct store *s, MDB_txn *txn, const uint8_t user[ID_BYTES],
+    uint64_t *count, struct cerr *err)
+{
+	uint8_t key[ID_BYTES + 8], skey[8];
+	MDB_cursor *c;
+	MDB_val k, v, rk;
+	int rc;
+
+	*count = 0;
+	memcpy(key, user, ID_BYTES);
+	memset(key + ID_BYTES, 0, 8);
+	if ((rc = mdb_cursor_open(txn, s->dbi[DB_URECS], &c)) != 0)
+		return mdb_fail(rc, err, "erase");
+	k = mval(key, sizeof(key));
+	rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
+	while (rc == 0 && k.mv_size == sizeof(key) &&
+	    memcmp(k.mv_data, user, ID_BYTES) == 0) {
+		memcpy(skey, (const uint8_t *)k.mv_data + ID_BYTES, 8);
+		rk = mval(skey, 8);
+		rc = mdb_del(txn, s->dbi[DB_RECORDS], &rk, NULL);
+		if (rc != 0 && rc != MDB_NOTFOUND)
+			break;
+		if ((rc = mdb_cursor_del(c, 0)) != 0)
+			break;
+		(*count)++;
+		/* After a delete, NEXT yields the item that followed it. */
+		rc = mdb_cursor_get(c, &k, &v, MDB_NEXT);
+	}
+	mdb_cursor_close(c);
+	if (rc != 0 && rc != MDB_NOTFOUND)
+		return mdb_fail(rc, err, "erase");
+	return 0;
+}
+
+static int
+token_key_put(MDB_txn *txn, MDB_dbi dbi, const void *k, size_t klen,
+    const void *v, size_t vlen, unsigned flags, struct cerr *err,
+    const char *what)
+{
+	MDB_val mk = mval(k, klen), mv = mval(v, vlen);
+	int rc = mdb_put(txn, dbi, &mk, &mv, flags);
+
+	return rc == 0 ? 0 : mdb_fail(rc, err, what);
+}
+
+/* Key of a route: user, holder (zeros: any), type index. */
+static void
+route_key(uint8_t key[ID_BYTES * 2 + 1], const uint8_t user[ID_BYTES],
+    const uint8_t *holder, const struct schema *type)
+{
+	memcpy(key, user, ID_BYTES);
+	if (holder != NULL)
+		memcpy(key + ID_BYTES, holder, ID_BYTES);
+	else
+		memset(key + ID_BYTES, 0, ID_BYTES);
+	key[2 * ID_BYTES] = (uint8_t)type->index;
+}
+
+/* Add (del=false) or remove the routes of t. */
+static int
+token_routes(struct store *s, MDB_txn *txn, const struct token *t, bool del,
+    struct cerr *err)
+{
+	uint8_t key[ID_BYTES * 2 + 1], val[ID_BYTES + TOKID_BYTES];
+	unsigned h, i, nh = t->any_holder ? 1 : t->nholders;
+	MDB_val k, v;
+	int rc;
+
+	memcpy(val, t->app, ID_BYTES);
+	memcpy(val + ID_BYTES, t->id, TOKID_BYTES);
+	for (i = 0; i < t->ntypes; i++)
+		for (h = 0; h < nh; h++) {
+			route_key(key, t->user, t->any_holder ? NULL :
+			    t->holders[h], t->types[i].type);
+			k = mval(key, sizeof(key));
+			v = mval(val, sizeof(val));
+			rc = del ? mdb_del(txn, s->dbi[DB_ROUTES], &k, &v) :
+			    mdb_put(txn, s->dbi[DB_ROUTES], &k, &v, 0);
+			if (rc != 0 && !(del && rc == MDB_NOTFOUND))
+				return mdb_fail(rc, err, "routes");
+		}
+	return 0;
+}
+
+int
+store_token_put(struct store *s, MDB_txn *txn, const struct token *t,
+    const uint8_t *blob, size_t len, struct cerr *err)
+{
+	uint8_t gkey[ID_BYTES * 2 + TOKID_BYTES], ukey[ID_BYTES + TOKID_BYTES];
+	uint8_t *val;
+	int rc;
+
+	if ((val = malloc(TOKSTATE_HDR_BYTES + len)) == NULL)
+		return cerr_set(err, CARNET_E_NOMEM, "out of memory");
+	val[0] = TOKEN_ACTIVE;
+	be64_put(val + 1, 0);
+	memcpy(val + TOKSTATE_HDR_BYTES, blob, len);
+	rc = token_key_put(txn, s->dbi[DB_TOKENS], t->id, TOKID_BYTES, val,
+	    TOKSTATE_HDR_BYTES + len, MDB_NOOVERWRITE, err, "token");
+	free(val);
+	if (rc != 0)
+		return rc;
+	memcpy(gkey, t->app, ID_BYTES);
+	memcpy(gkey + ID_BYTES, t->user, ID_BYTES);
+	memcpy(gkey + 2 * ID_BYTES, t->id, TOKID_BYTES);
+	memcpy(ukey, t->user, ID_BYTES);
+	memcpy(ukey + ID_BYTES, t->id, TOKID_BYTES);
+	if ((rc = token_key_put(txn, s->dbi[DB_GRANTS], gkey, sizeof(gkey),
+	    "", 0, 0, err, "grants")) != 0 ||
+	    (rc = token_key_put(txn, s->dbi[DB_UTOKENS], ukey, sizeof(ukey),
+	    t->app, ID_BYTES, 0, err, "user tokens")) != 0)
+		return rc;
+	return token_routes(s, txn, t, false, err);
+}
+
+int
+store_token_get(struct store *s, MDB_txn *txn, const uint8_t id[TOKID_BYTES],
+    struct token_state *st)
+{
+	MDB_val k = mval(id, TOKID_BYTES), v;
+	const uint8_t *p;
+	int rc;
+
+	if ((rc = mdb_get(txn, s->dbi[DB_TOKENS], &k, &v)) != 0)
+		return mdb_fail(rc, NULL, "token");
+	if (v.mv_size <= TOKSTATE_HDR_BYTES)
+		return CARNET_E_STORE;
+	p = v.mv_data;
+	st->state = p[0] == TOKEN_REVOKED ? TOKEN_REVOKED : TOKEN_ACTIVE;
+	st->revoked_at = (int64_t)be64_get(p + 1);
+	st->blob = p + TOKSTATE_HDR_BYTES;
+	st->blob_len = v.mv_size - TOKSTATE_HDR_BYTES;
+	return 0;
+}
+
+int
+store_token_revoke(struct store *s, MDB_txn *txn, const struct token *t,
+    int64_t at, struct cerr *err)
+{
+	MDB_val k = mval(t->id, TOKID_BYTES), v;
+	uint8_t *val;
+	int rc;
+
+	if ((rc = mdb_get(txn, s->dbi[DB_TOKENS], &k, &v)) != 0)
+		return mdb_fail(rc, err, "token");
+	if (v.mv_size <= TOKSTATE_HDR_BYTES)
+		return cerr_set(err, CARNET_E_STORE, "token: bad state");
+	if ((val = malloc(v.mv_size)) == NULL)
+		return cerr_set(err, CARNET_E_NOMEM, "out of memory");
+	memcpy(val, v.mv_data, v.mv_size);
+	val[0] = TOKEN_REVOKED;
+	be64_put(val + 1, (uint64_t)at);
+	rc = token_key_put(txn, s->dbi[DB_TOKENS], t->id, TOKID_BYTES, val,
+	    v.mv_size, 0, err, "token");
+	free(val);
+	if (rc != 0)
+		return rc;
+	return token_routes(s, txn, t, true, err);
+}
+
+struct tok_scan {
+	int (*app_fn)(void *, const uint8_t *, const uint8_t *);
+	int (*user_fn)(void *, const uint8_t *);
+	void *arg;
+};
+
+static int
+app_tok_one(void *arg, const MDB_val *k, const MDB_val *v)
+{
+	struct tok_scan *ts = arg;
+	const uint8_t *p = k->mv_data;
+
+	(void)v;
+	if (k->mv_size != 2 * ID_BYTES + TOKID_BYTES)
+		return CARNET_E_STORE;
+	return ts->app_fn(ts->arg, p + ID_BYTES, p + 2 * ID_BYTES);
+}
+
+int
+store_tokens_of_app(struct store *s, MDB_txn *txn, const uint8_t app[ID_BYTES],
+    int (*fn)(void *arg, const uint8_t user[ID_BYTES],
+    const uint8_t tok[TOKID_BYTES]), void *arg)
+{
+	struct tok_scan ts = {fn, NULL, arg};
+
+	return scan_prefix(txn, s->dbi[DB_GRANTS], app, ID_BYTES, ID_BYTES,
+	    app_tok_one, &ts);
+}
+
+static int
+user_tok_one(void *arg, const MDB_val *k, const MDB_val *v)
+{
+	struct tok_scan *ts = arg;
+
+	(void)v;
+	if (k->mv_size != ID_BYTES + TOKID_BYTES)
+		return CARNET_E_STORE;
+	return ts->user_fn(ts->arg, (const uint8_t *)k->mv_data + ID_BYTES);
+}
+
+int
+store_tokens_of_user(struct store *s, MDB_txn *txn,
+    const uint8_t user[ID_BYTES],
+    int (*fn)(void *arg, const uint8_t tok[TOKID_BYTES]), void *arg)
+{
+	struct tok_scan ts = {NULL, fn, arg};
+
+	return scan_prefix(txn, s->dbi[DB_UTOKENS], user, ID_BYTES, ID_BYTES,
+	    user_tok_one, &ts);
+}
+
+int
+store_routes(struct store *s, MDB_txn *txn, const uint8_t user[ID_BYTES],
+    const uint8_t holder[ID_BYTES], const struct schema *type,
+    int (*fn)(void *arg, const uint8_t app[ID_BYTES],
+    const uint8_t tok[TOKID_BYTES]), void *arg)
+{
+	uint8_t key[ID_BYTES * 2 + 1];
+	MDB_cursor *c;
+	MDB_val k, v;
+	int pass, rc, stop = 0;
+
+	if ((rc = mdb_cursor_open(txn, s->dbi[DB_ROUTES], &c)) != 0)
+		return mdb_fail(rc, NULL, "cursor");
+	/* Routes for this holder, then routes for any holder. */
+	for (pass = 0; pass < 2 && stop == 0; pass++) {
+		route_key(key, user, pass == 0 ? holder : NULL, type);
+		k = mval(key, sizeof(key));
+		rc = mdb_cursor_get(c, &k, &v, MDB_SET_KEY);
+		while (rc == 0 && stop == 0) {
+			if (v.mv_size != ID_BYTES + TOKID_BYTES) {
+				stop = CARNET_E_STORE;
+				break;
+			}
+			stop = fn(arg, v.mv_data,
+			    (const uint8_t *)v.mv_data + ID_BYTES);
+			rc = mdb_cursor_get(c, &k, &v, MDB_NEXT_DUP);
+		}
+		if (rc != 0 && rc != MDB_NOTFOUND && stop == 0)
+			stop = mdb_fail(rc, NULL, "routes");
+	}
+	mdb_cursor_close(c);
+	return stop;
+}
+
+int
+store_cursor_get(struct store *s, MDB_txn *txn, const uint8_t tok[TOKID_BYTES],
+    uint64_t *seq)
+{
+	MDB_val k = mval(tok, TOKID_BYTES), v;
+	int rc = mdb_get(txn, s->dbi[DB_CURSORS], &k, &v);
+
+	*seq = 0;
+	if (rc == MDB_NOTFOUND)
+		return 0;
+	if (rc != 0 || v.mv_size != 8)
+		return mdb_fail(rc ? rc : MDB_CORRUPTED, NULL, "cursor");
+	*seq = be64_get(v.mv_data);
+	return 0;
+}
+
+int
+store_cursor_advance(struct store *s, MDB_txn *txn,
+    const uint8_t tok[TOKID_BYTES], uint64_t seq, struct cerr *err)
+{
+	uint8_t buf[8];
+	uint64_t cur;
+	int rc;
+
+	if ((rc = store_cursor_get(s, txn, tok, &cur)) != 0)
+		return cerr_set(err, rc, "cursor: %s", carnet_strerror(rc));
+	if (seq <= cur)
+		return 0;
+	be64_put(buf, seq);
+	return token_key_put(txn, s->dbi[DB_CURSORS], tok, TOKID_BYTES, buf, 8,
+	    0, err, "cursor");
+}
+
+/* The last entry of user's log (key and value), or MDB_NOTFOUND. */
+static int
+log_last(struct store *s, MDB_txn *txn, const uint8_t user[ID_BYTES],
+    MDB_val *k, MDB_val *v)
+{
+	uint8_t key[ID_BYTES + 8];
+	MDB_cursor *c;
+	int rc;
+
+	memcpy(key, user, ID_BYTES);
+	memset(key + ID_BYTES, 0xff, 8);
+	if ((rc = mdb_cursor_open(txn, s->dbi[DB_USELOG], &c)) != 0)
+		return rc;
+	*k = mval(key, sizeof(key));
+	rc = mdb_cursor_get(c, k, v, MDB_SET_RANGE);
+	if (rc == 0)
+		rc = mdb_cursor_get(c, k, v, MDB_PREV);
+	else if (rc == MDB_NOTFOUND)
+		rc = mdb_cursor_get(c, k, v, MDB_LAST);
+	mdb_cursor_close(c);
+	if (rc == 0 && (k->mv_size != ID_BYTES + 8 ||
+	    memcmp(k->mv_data, user, ID_BYTES) != 0))
+		rc = MDB_NOTFOUND;
+	return rc;
+}
+
+int
+store_log_head(struct store *s, MDB_txn *txn, const uint8_t user[ID_BYTES],
+    uint64_t *seq, uint8_t hash[HASH_BYTES])
+{
+	MDB_val k, v;
+	int rc = log_last(s, txn, user, &k, &v);
+
+	if (rc == MDB_NOTFOUND) {
+		*seq = 0;
+		memset(hash, 0, HASH_BYTES);
+		return 0;
+	}
+	if (rc != 0)
+		return mdb_fail(rc, NULL, "log head");
+	*seq = be64_get((const uint8_t *)k.mv_data + ID_BYTES);
+	uselog_hash(v.mv_data, v.mv_size, hash);
+	return 0;
+}
+
+int
+store_log_append(struct store *s, MDB_txn *txn, const uint8_t user[ID_BYTES],
+    struct uselog_entry *e, struct cerr *err)
+{
+	uint8_t key[ID_BYTES + 8];
+	uint64_t last;
+	msgpack_sbuffer sb;
+	msgpack_packer pk;
+	MDB_val k;
+	int rc;
+
+	if ((rc = store_log_head(s, txn, user, &last, e->prev)) != 0)
+		return cerr_set(err, rc, "use log: cannot read its head");
+	e->seq = last + 1;
+	memcpy(key, user, ID_BYTES);
+	be64_put(key + ID_BYTES, e->seq);
+	msgpack_sbuffer_init(&sb);
+	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+	uselog_pack(&pk, e);
+	k = mval(key, sizeof(key));
+	rc = put_packed(txn, s->dbi[DB_USELOG], &k, &sb, MDB_NOOVERWRITE, err,
+	    "use log");
+	msgpack_sbuffer_destroy(&sb);
+	return rc;
+}
+
+struct log_scan {
+	int (*fn)(void *, uint64_t, const MDB_val *);
+	void *arg;
+	size_t left;
+};
+
+static int
+log_scan_one(void *arg, const MDB_val *k, const MDB_val *v)
+{
+	struct log_scan *ls = arg;
+	int rc;
+
+	if (ls->left == 0)
+		return 1;
+	ls->left--;
+	if (k->mv_size != ID_BYTES + 8)
+		return CARNET_E_STORE;
+	rc = ls->fn(ls->arg, be64_get((const uint8_t *)k->mv_data + ID_BYTES),
+	    v);
+	return rc;
+}
+
+int
+store_log_foreach(struct store *s, MDB_txn *txn, const uint8_t user[ID_BYTES],
+    uint64_t from, size_t max,
+    int (*fn)(void *arg, uint64_t seq, const MDB_val *entry), void *arg)
+{
+	uint8_t key[ID_BYTES + 8];
+	struct log_scan ls = {fn, arg, max};
+	int rc;
+
+	memcpy(key, user, ID_BYTES);
+	be64_put(key + ID_BYTES, from);
+	rc = scan_prefix(txn, s->dbi[DB_USELOG], key, sizeof(key), ID_BYTES,
+	    log_scan_one, &ls);
+	return rc == 1 ? 0 : rc;
+}
+
+struct log_check {
+	struct uselog_verifier v;
+	struct cerr *err;
+	uint64_t count;
+};
+
+static int
+log_check_one(void *arg, uint64_t seq, const MDB_val *entry)
+{
+	struct log_check *lc = arg;
+	int rc;
+
+	if (seq != lc->v.next_seq)
+		return cerr_set(lc->err, CARNET_E_LOG_BROKEN,
+		    "entry %llu: missing (next stored is %llu)",
+		    (unsigned long long)lc->v.next_seq,
+		    (unsigned long long)seq);
+	if ((rc = uselog_verify_next(&lc->v, entry->mv_data, entry->mv_size,
+	    lc->err)) != 0)
+		return rc;
+	lc->count++;
+	return 0;
+}
+
+int
+store_log_verify(struct store *s, MDB_txn *txn, const uint8_t user[ID_BYTES],
+    uint64_t *count, struct cerr *err)
+{
+	struct log_check lc = {.err = err};
+	int rc;
+
+	uselog_verify_init(&lc.v);
+	rc = store_log_foreach(s, txn, user, 0, SIZE_MAX, log_check_one, &lc);
+	*count = lc.count;
+	if (rc != 0 && rc != CARNET_E_LOG_BROKEN)
+		return cerr_set(err, rc, "use log: %s", carnet_strerror(rc));
+	return rc;
+}
+
+int
+store_request_add(struct store *s, MDB_txn *txn, const uint8_t user[ID_BYTES],
+    const void *req, size_t len, struct cerr *err)
+{
+	uint8_t key[ID_BYTES + 8];
+	uint64_t seq;
+	int rc;
+
+	if ((rc = meta_next_seq(s, txn, &seq, err)) != 0)
+		return rc;
+	memcpy(key, user, ID_BYTES);
+	be64_put(key + ID_BYTES, seq);
+	return token_key_put(txn, s->dbi[DB_REQUESTS], key, sizeof(key), req,
+	    len, 0, err, "request");
+}
+
+static int
+req_scan_one(void *arg, const MDB_val *k, const MDB_val *v)
+{
+	struct log_scan *ls = arg;
+
+	if (k->mv_size != ID_BYTES + 8)
+		return CARNET_E_STORE;
+	return ls->fn(ls->arg, be64_get((const uint8_t *)k->mv_data + ID_BYTES),
+	    v);
+}
+
+int
+store_requests_foreach(struct store *s, MDB_txn *txn,
+    const uint8_t user[ID_BYTES],
+    int (*fn)(void *arg, uint64_t seq, const MDB_val *req), void *arg)
+{
+	struct log_scan ls = {fn, arg, 0};
+
+	return scan_prefix(txn, s->dbi[DB_REQUESTS], user, ID_BYTES, ID_BYTES,
+	    req_scan_one, &ls);
+}
+
+int
+store_stat_add(struct store *s, MDB_txn *txn, const char *key, uint64_t n,
+    struct cerr *err)
+{
+	MDB_val k = mval(key, strlen(key)), v;
+	uint8_t buf[8];
+	uint64_t cur = 0;
+	int rc = mdb_get(txn, s->dbi[DB_STATS], &k, &v);
+
+	if (rc == 0 && v.mv_size == 8)
+		cur = be64_get(v.mv_data);
+	else if (rc != MDB_NOTFOUND)
+		return mdb_fail(rc ? rc : MDB_CORRUPTED, err, "stats");
+	be64_put(buf, cur + n);
+	return token_key_put(txn, s->dbi[DB_STATS], key, strlen(key), buf, 8, 0,
+	    err, "stats");
+}
+
+struct stat_scan {
+	int (*fn)(void *, const char *, uint64_t);
+	void *arg;
+};
+
+static int
+stat_scan_one(void *arg, const MDB_val *k, const MDB_val *v)
+{
+	struct stat_scan *ss = arg;
+	char key[256];
+
+	if (v->mv_size != 8 || k->mv_size >= sizeof(key))
+		return CARNET_E_STORE;
+	memcpy(key, k->mv_data, k->mv_size);
+	key[k->mv_size] = '\0';
+	return ss->fn(ss->arg, key, be64_get(v->mv_data));
+}
+
+int
+store_stats_foreach(struct store *s, MDB_txn *txn,
+    int (*fn)(void *arg, const char *key, uint64_t n), void *arg)
+{
+	struct stat_scan ss = {fn, arg};
+
+	return scan_prefix(txn, s->dbi[DB_STATS], NULL, 0, 0, stat_scan_one,
+	    &ss);
+}

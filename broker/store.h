@@ -1,0 +1,184 @@
+/*
+ * store.h: carnet's durable state, one LMDB environment (DIR/store/).
+ *
+ * Named databases (keys are raw bytes; seq numbers are 8-byte big-endian
+ * so that byte order is numeric order):
+ *   meta       "next_seq" -> u64       next record seq (never reused)
+ *   parties    id(32) -> party          the registry (policy/party.h)
+ *   curve      curve pk(32) -> id(32)   how ZAP finds a party by its CURVE key
+ *   tokens     token id(16) -> state(1) revoked_at(8) signed token
+ *   grants     app(32) user(32) token(16) -> ""       tokens per app
+ *   utokens    user(32) token(16) -> app(32)          tokens per user
+ *   routes     user(32) holder(32) type(1) -> app(32) token(16)   (dupsort)
+ *              holder all zeros stands for "any holder"
+ *   records    seq(8) -> encoded record (appended: seqs only grow)
+ *   urecs      user(32) seq(8) -> holder(32) type(1) time(8)   one user's stream
+ *   dedup      holder(32) ref -> seq(8)
+ *   cursors    token(16) -> seq(8)     highest seq the app acked under the token
+ *   uselog     user(32) seq(8) -> use-log entry (policy/uselog.h)
+ *   requests   user(32) seq(8) -> consent request from an app
+ *
+ * Every function takes the transaction to work in (store_txn_begin); none
+ * commits on its own, so the broker decides what one commit holds.  Errors
+ * are CARNET_E_* codes: CARNET_E_STORE_FULL when the map or disk is full,
+ * CARNET_E_STORE for other LMDB failures, CARNET_E_NOT_FOUND, _EXISTS.
+ * Values returned through MDB_val point into the map and are valid until
+ * the transaction ends.
+ */
+#ifndef CARNET_STORE_H
+#define CARNET_STORE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <lmdb.h>
+
+#include "../common/error.h"
+#include "../policy/party.h"
+#include "../policy/token.h"
+#include "../policy/uselog.h"
+#include "../schemas/record.h"
+
+struct store;
+
+enum token_state_kind {
+	TOKEN_ACTIVE = 1,
+	TOKEN_REVOKED = 2,
+};
+
+struct token_state {
+	enum token_state_kind state;
+	int64_t revoked_at;
+	const uint8_t *blob; /* the exact signed bytes, valid in the txn */
+	size_t blob_len;
+};
+
+/* One record of a user's stream, without its body. */
+struct recmeta {
+	uint64_t seq;
+	uint8_t holder[ID_BYTES];
+	const struct schema *type;
+	int64_t time;
+};
+
+/*
+ * Open (creating if needed) the store under dir/store with a map of
+ * map_bytes.  *out is owned by the caller: store_close(&s).
+ */
+int store_open(const char *dir, size_t map_bytes, struct store **out,
+    struct cerr *err) __attribute__((warn_unused_result));
+/* Close and set *s to NULL; safe on NULL. */
+void store_close(struct store **s);
+
+/* Begin a transaction (nested under parent when not NULL). */
+int store_txn_begin(struct store *s, MDB_txn *parent, bool write,
+    MDB_txn **txn, struct cerr *err) __attribute__((warn_unused_result));
+/* Commit (durably, for a top-level txn); the txn is gone either way. */
+int store_txn_commit(MDB_txn **txn, struct cerr *err)
+    __attribute__((warn_unused_result));
+void store_txn_abort(MDB_txn **txn);
+
+/* Parties. */
+int store_party_add(struct store *s, MDB_txn *txn, const struct party *p,
+    struct cerr *err) __attribute__((warn_unused_result));
+int store_party_get(struct store *s, MDB_txn *txn, const uint8_t id[ID_BYTES],
+    struct party *p) __attribute__((warn_unused_result));
+int store_party_by_curve(struct store *s, MDB_txn *txn,
+    const uint8_t curve_pk[32], uint8_t id[ID_BYTES])
+    __attribute__((warn_unused_result));
+/* Calls fn for every party in id order; stops when fn returns non-zero. */
+int store_party_foreach(struct store *s, MDB_txn *txn,
+    int (*fn)(void *arg, const struct party *p), void *arg);
+
+/*
+ * Store a validated record r (with r->has_holder set).  If (holder, ref)
+ * is already stored, *dup is set and *seq is the stored one; nothing is
+ * written.
+ */
+int store_record_put(struct store *s, MDB_txn *txn, const struct record *r,
+    uint64_t *seq, bool *dup, struct cerr *err)
+    __attribute__((warn_unused_result));
+/* The encoded record at seq (CARNET_E_NOT_FOUND once erased). */
+int store_record_get(struct store *s, MDB_txn *txn, uint64_t seq,
+    MDB_val *val) __attribute__((warn_unused_result));
+/* The first record of user's stream with seq > after, or CARNET_E_NOT_FOUND. */
+int store_user_next(struct store *s, MDB_txn *txn, const uint8_t user[ID_BYTES],
+    uint64_t after, struct recmeta *m) __attribute__((warn_unused_result));
+/* Highest seq in user's stream, 0 when empty. */
+int store_user_last(struct store *s, MDB_txn *txn,
+    const uint8_t user[ID_BYTES], uint64_t *seq)
+    __attribute__((warn_unused_result));
+/* Remove every record of user (dedup entries stay, so a holder's resend
+ * does not bring erased data back); *count is how many. */
+int store_user_erase(struct store *s, MDB_txn *txn,
+    const uint8_t user[ID_BYTES], uint64_t *count, struct cerr *err)
+    __attribute__((warn_unused_result));
+
+/* Consent tokens.  put: CARNET_E_EXISTS if the id is already known. */
+int store_token_put(struct store *s, MDB_txn *txn, const struct token *t,
+    const uint8_t *blob, size_t len, struct cerr *err)
+    __attribute__((warn_unused_result));
+int store_token_get(struct store *s, MDB_txn *txn,
+    const uint8_t id[TOKID_BYTES], struct token_state *st)
+    __attribute__((warn_unused_result));
+/* Mark revoked at time `at` and drop its routes. */
+int store_token_revoke(struct store *s, MDB_txn *txn, const struct token *t,
+    int64_t at, struct cerr *err) __attribute__((warn_unused_result));
+/* Token ids granted to app (any user, any state), in key order. */
+int store_tokens_of_app(struct store *s, MDB_txn *txn,
+    const uint8_t app[ID_BYTES],
+    int (*fn)(void *arg, const uint8_t user[ID_BYTES],
+    const uint8_t tok[TOKID_BYTES]), void *arg);
+int store_tokens_of_user(struct store *s, MDB_txn *txn,
+    const uint8_t user[ID_BYTES],
+    int (*fn)(void *arg, const uint8_t tok[TOKID_BYTES]), void *arg);
+/* Apps with an active token routing (user, holder, type) records. */
+int store_routes(struct store *s, MDB_txn *txn, const uint8_t user[ID_BYTES],
+    const uint8_t holder[ID_BYTES], const struct schema *type,
+    int (*fn)(void *arg, const uint8_t app[ID_BYTES],
+    const uint8_t tok[TOKID_BYTES]), void *arg);
+
+/* Delivery cursors: highest acked seq per token (0 if none). */
+int store_cursor_get(struct store *s, MDB_txn *txn,
+    const uint8_t tok[TOKID_BYTES], uint64_t *seq)
+    __attribute__((warn_unused_result));
+/* Never moves a cursor backwards. */
+int store_cursor_advance(struct store *s, MDB_txn *txn,
+    const uint8_t tok[TOKID_BYTES], uint64_t seq, struct cerr *err)
+    __attribute__((warn_unused_result));
+
+/*
+ * Append e to user's log: e->seq and e->prev are set here from the head.
+ * The entry is durable when txn commits.
+ */
+int store_log_append(struct store *s, MDB_txn *txn,
+    const uint8_t user[ID_BYTES], struct uselog_entry *e, struct cerr *err)
+    __attribute__((warn_unused_result));
+/* Head of user's log: last seq (0 when empty) and its hash (zeros). */
+int store_log_head(struct store *s, MDB_txn *txn, const uint8_t user[ID_BYTES],
+    uint64_t *seq, uint8_t hash[HASH_BYTES])
+    __attribute__((warn_unused_result));
+/* Raw entries of user's log with seq >= from, in order, at most max. */
+int store_log_foreach(struct store *s, MDB_txn *txn,
+    const uint8_t user[ID_BYTES], uint64_t from, size_t max,
+    int (*fn)(void *arg, uint64_t seq, const MDB_val *entry), void *arg);
+/* Walk user's whole chain; CARNET_E_LOG_BROKEN names the first bad entry. */
+int store_log_verify(struct store *s, MDB_txn *txn,
+    const uint8_t user[ID_BYTES], uint64_t *count, struct cerr *err)
+    __attribute__((warn_unused_result));
+
+/* Consent requests from apps to a user (opaque msgpack bytes). */
+int store_request_add(struct store *s, MDB_txn *txn,
+    const uint8_t user[ID_BYTES], const void *req, size_t len,
+    struct cerr *err) __attribute__((warn_unused_result));
+int store_requests_foreach(struct store *s, MDB_txn *txn,
+    const uint8_t user[ID_BYTES],
+    int (*fn)(void *arg, uint64_t seq, const MDB_val *req), void *arg);
+
+/* Operator counters: add n to the counter named key. */
+int store_stat_add(struct store *s, MDB_txn *txn, const char *key, uint64_t n,
+    struct cerr *err) __attribute__((warn_unused_result));
+int store_stats_foreach(struct store *s, MDB_txn *txn,
+    int (*fn)(void *arg, const char *key, uint64_t n), void *arg);
+
+#endif

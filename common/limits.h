@@ -1,0 +1,49 @@
+/*
+ * limits.h: every tunable of carnet in one place, with its unit.
+ *
+ * Hard input limits first (what a peer may send), then the broker's loop
+ * and the client library's defaults.
+ */
+#ifndef CARNET_LIMITS_H
+#define CARNET_LIMITS_H
+
+/* Inbound frames (ZMQ_MAXMSGSIZE on every broker socket). */
+#define CARNET_FRAME_MAX_BYTES (1024 * 1024)
+/* Containers nested in any msgpack body we accept. */
+#define CARNET_MSGPACK_MAX_DEPTH 6
+
+/* Records. */
+#define RECORD_MAX_BYTES 8192        /* one encoded record */
+#define RECORD_REF_MAX_BYTES 64      /* the holder's own reference */
+#define FIELD_NAME_MAX_BYTES 32      /* a field name */
+#define FIELD_STR_MAX_BYTES 256      /* a string field, unless its schema says less */
+#define FIELD_LIST_MAX_ITEMS 32      /* items in a list field */
+#define PUT_MAX_RECORDS 1000         /* records in one PUT batch */
+
+/* Parties and consent. */
+#define PARTY_NAME_MAX_BYTES 64
+#define PARTY_TEXT_MAX_BYTES 200     /* owner, business model */
+#define PARTY_MAX_TYPES 8            /* types a holder may be registered for */
+#define PARTY_MAX_PURPOSES 8
+#define PURPOSE_MAX_BYTES 64
+#define TOKEN_MAX_BYTES 4096         /* a signed token, signature included */
+#define TOKEN_MAX_HOLDERS 16
+#define TOKEN_MAX_TYPES 8
+
+/* Broker loop. */
+#define BROKER_TURN_MAX_MSGS 512     /* messages read in one loop turn (one commit) */
+#define BROKER_TURN_MAX_SENDS 4096   /* records sent in one loop turn */
+#define BROKER_POLL_MS 200           /* idle wake-up, for expiries and signals */
+#define BROKER_HANDSHAKE_MS 5000     /* ZMQ_HANDSHAKE_IVL */
+#define BROKER_MAP_BYTES (1024UL * 1024 * 1024 * 8) /* LMDB map size */
+#define BROKER_LOG_PAGE_ENTRIES 500  /* log entries in one LOG reply */
+#define BROKER_EXPORT_PAGE_RECORDS 500
+
+/* Client library. */
+#define CLIENT_FRAME_MAX_BYTES (64 * 1024 * 1024)
+#define CLIENT_CALL_TIMEOUT_MS 10000
+#define CLIENT_CONNECT_TIMEOUT_MS 5000
+#define CLIENT_PUT_BATCH 500         /* records per PUT sent by the CLI */
+#define CLIENT_CREDIT_WINDOW 1000    /* records an app lets the broker send ahead */
+
+#endif

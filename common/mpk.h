@@ -1,0 +1,60 @@
+/*
+ * mpk.h: safe msgpack reading and small packing helpers over msgpack-c.
+ *
+ * msgpack-c's unpacker allocates a container from the count in its header
+ * before it has seen the bytes, so a 5-byte frame can ask for gigabytes.
+ * mpk_unpack() first walks the bytes without allocating: every container's
+ * count must fit in the bytes left, nesting is bounded, ext types and
+ * trailing bytes are refused.  Only then does msgpack-c build the tree.
+ *
+ * The getters take an object that may be NULL or of the wrong kind and say
+ * so with an error code; nothing reads outside the buffer.
+ */
+#ifndef CARNET_MPK_H
+#define CARNET_MPK_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <msgpack.h>
+
+/*
+ * Check that buf holds exactly one well-formed msgpack object with at most
+ * max_depth nested containers.  Returns 0, CARNET_E_TRUNCATED,
+ * CARNET_E_TOO_DEEP, CARNET_E_MALFORMED or CARNET_E_TRAILING.
+ */
+int mpk_check(const void *buf, size_t len, unsigned max_depth)
+    __attribute__((warn_unused_result));
+
+/*
+ * mpk_check, then unpack into *out (initialised here; the caller calls
+ * msgpack_unpacked_destroy(out) on success).  Strings and bins in the tree
+ * point into buf, which must outlive *out.
+ */
+int mpk_unpack(const void *buf, size_t len, unsigned max_depth,
+    msgpack_unpacked *out) __attribute__((warn_unused_result));
+
+/* The value under a string key in a map object, or NULL. */
+const msgpack_object *mpk_get(const msgpack_object *map, const char *key);
+
+/* Typed reads: 0 or CARNET_E_FIELD_TYPE (o NULL gives CARNET_E_MISSING_FIELD). */
+int mpk_str(const msgpack_object *o, const char **p, size_t *len);
+int mpk_bin(const msgpack_object *o, const uint8_t **p, size_t *len);
+/* A bin of exactly n bytes copied to out. */
+int mpk_bin_n(const msgpack_object *o, void *out, size_t n);
+int mpk_u64(const msgpack_object *o, uint64_t *v);
+int mpk_i64(const msgpack_object *o, int64_t *v);
+/* Any integer or float, as a double. */
+int mpk_num(const msgpack_object *o, double *v);
+/* A string copied NUL-terminated into out (size outsz); CARNET_E_TOO_LONG if it does not fit. */
+int mpk_cstr(const msgpack_object *o, char *out, size_t outsz);
+/* True if o is a string equal to s. */
+bool mpk_str_eq(const msgpack_object *o, const char *s);
+
+/* Packing helpers. */
+void mpk_pack_cstr(msgpack_packer *pk, const char *s);
+void mpk_pack_strn(msgpack_packer *pk, const char *s, size_t len);
+void mpk_pack_binn(msgpack_packer *pk, const void *p, size_t len);
+
+#endif

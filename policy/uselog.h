@@ -1,0 +1,91 @@
+/*
+ * uselog.h: entries of a person's use log (the charter's dashboard), and
+ * the hash chain that makes changes to it visible.
+ *
+ * Each entry is a msgpack map holding the BLAKE2b-256 hash of the previous
+ * entry's exact bytes (zeros for the first), so changing or removing an
+ * entry breaks every later link.  Entries hold ids and hashes, never record
+ * payloads, so erasing records keeps the chain whole.  A chain cannot show
+ * that its tail was cut, so the broker also signs the head (seq, hash) it
+ * serves; the person's client keeps the last head it saw.
+ */
+#ifndef CARNET_USELOG_H
+#define CARNET_USELOG_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <msgpack.h>
+
+#include "../common/error.h"
+#include "../common/id.h"
+#include "../common/limits.h"
+#include "../schemas/schema.h"
+
+#define HASH_BYTES 32
+
+/* X(name, wire word, what the person reads) */
+#define USELOG_KINDS(X)                                                       \
+	X(DELIVER, "deliver", "a record was sent to an app")                  \
+	X(GRANT, "grant", "you granted a consent")                            \
+	X(REVOKE, "revoke", "you revoked a consent")                          \
+	X(EXPORT, "export", "you downloaded your data")                       \
+	X(ERASE, "erase", "you erased your records")                          \
+	X(REQUEST, "request", "an app asked for your consent")                \
+	X(REFUSED, "refused", "an app was refused access")
+
+enum uselog_kind {
+	USE__NONE = 0,
+#define X(n, w, d) USE_##n,
+	USELOG_KINDS(X)
+#undef X
+	USE__LAST
+};
+
+struct uselog_entry {
+	uint64_t seq; /* 1, 2, ... per user */
+	int64_t time;
+	enum uselog_kind kind;
+	uint8_t prev[HASH_BYTES];
+	bool has_app, has_holder, has_token;
+	uint8_t app[ID_BYTES];
+	uint8_t holder[ID_BYTES];
+	uint8_t token[TOKID_BYTES];
+	const struct schema *type; /* NULL when the entry is about no type */
+	uint64_t rseq;             /* record seq (deliver) or a count */
+	char purpose[PURPOSE_MAX_BYTES + 1];
+};
+
+const char *uselog_kind_name(enum uselog_kind k);
+const char *uselog_kind_doc(enum uselog_kind k);
+
+void uselog_pack(msgpack_packer *pk, const struct uselog_entry *e);
+int uselog_decode(const void *buf, size_t len, struct uselog_entry *e,
+    struct cerr *err) __attribute__((warn_unused_result));
+void uselog_hash(const void *buf, size_t len, uint8_t out[HASH_BYTES]);
+
+/* Walks a chain entry by entry, in order, from the first. */
+struct uselog_verifier {
+	uint64_t next_seq;
+	uint8_t prev[HASH_BYTES]; /* hash of the last good entry: the head */
+};
+
+void uselog_verify_init(struct uselog_verifier *v);
+/*
+ * Check the next entry: it decodes, its seq follows, and its prev is the
+ * hash of the entry before.  0, or CARNET_E_LOG_BROKEN with err naming the
+ * entry and what is wrong.
+ */
+int uselog_verify_next(struct uselog_verifier *v, const void *buf,
+    size_t len, struct cerr *err) __attribute__((warn_unused_result));
+
+/* The broker's signature over (user, seq, hash): the head it served. */
+#define HEAD_SIG_BYTES 64
+void uselog_head_sign(const uint8_t user[ID_BYTES], uint64_t seq,
+    const uint8_t hash[HASH_BYTES], const uint8_t broker_sk[64],
+    uint8_t sig[HEAD_SIG_BYTES]);
+int uselog_head_verify(const uint8_t user[ID_BYTES], uint64_t seq,
+    const uint8_t hash[HASH_BYTES], const uint8_t broker_pk[ID_BYTES],
+    const uint8_t sig[HEAD_SIG_BYTES]) __attribute__((warn_unused_result));
+
+#endif

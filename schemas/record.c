@@ -1,0 +1,317 @@
+/*
+ * record.c: validation and encoding of records.
+ *
+ * Validation is strict and total: every key of the envelope and the body is
+ * known, of the right kind and within its bound, and every string is UTF-8,
+ * because records end up in JSON exports and on people's screens.
+ */
+#include <string.h>
+
+#include "../common/mpk.h"
+#include "record.h"
+
+bool
+utf8_valid(const char *str, size_t len)
+{
+	const unsigned char *s = (const unsigned char *)str;
+	size_t i = 0;
+
+	while (i < len) {
+		unsigned char c = s[i];
+		size_t n, k;
+		uint32_t cp;
+
+		if (c == 0)
+			return false;
+		if (c < 0x80) {
+			i++;
+			continue;
+		}
+		if (c >= 0xc2 && c <= 0xdf)
+			n = 1, cp = c & 0x1f;
+		else if (c >= 0xe0 && c <= 0xef)
+			n = 2, cp = c & 0x0f;
+		else if (c >= 0xf0 && c <= 0xf4)
+			n = 3, cp = c & 0x07;
+		else
+			return false;
+		if (len - i <= n)
+			return false;
+		for (k = 1; k <= n; k++) {
+			if ((s[i + k] & 0xc0) != 0x80)
+				return false;
+			cp = (cp << 6) | (s[i + k] & 0x3f);
+		}
+		/* Overlong forms, surrogates, beyond U+10FFFF. */
+		if ((n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) ||
+		    (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
+			return false;
+		i += n + 1;
+	}
+	return true;
+}
+
+/* A printable excerpt of a map key, for error messages. */
+static const char *
+keyname(const msgpack_object *k, char buf[48])
+{
+	size_t n;
+
+	if (k->type != MSGPACK_OBJECT_STR)
+		return "(not a string)";
+	n = k->via.str.size < 40 ? k->via.str.size : 40;
+	if (!utf8_valid(k->via.str.ptr, n))
+		return "(not UTF-8)";
+	memcpy(buf, k->via.str.ptr, n);
+	buf[n] = '\0';
+	return buf;
+}
+
+static int
+check_str(const msgpack_object *o, unsigned max, const char *what,
+    const char *name, struct cerr *err)
+{
+	if (o->type != MSGPACK_OBJECT_STR)
+		return cerr_set(err, CARNET_E_FIELD_TYPE,
+		    "%s %s: wrong type, want a string", what, name);
+	if (o->via.str.size > max)
+		return cerr_set(err, CARNET_E_TOO_LONG,
+		    "%s %s: %u bytes, at most %u", what, name,
+		    o->via.str.size, max);
+	if (!utf8_valid(o->via.str.ptr, o->via.str.size))
+		return cerr_set(err, CARNET_E_BAD_VALUE,
+		    "%s %s: not valid UTF-8 text", what, name);
+	return 0;
+}
+
+static int
+check_field(const struct field_def *f, const msgpack_object *v,
+    struct cerr *err)
+{
+	uint32_t i;
+	int rc;
+
+	switch (f->kind) {
+	case FIELD_STR:
+		return check_str(v, f->max_bytes, "field", f->name, err);
+	case FIELD_INT:
+		if (v->type != MSGPACK_OBJECT_POSITIVE_INTEGER &&
+		    v->type != MSGPACK_OBJECT_NEGATIVE_INTEGER)
+			return cerr_set(err, CARNET_E_FIELD_TYPE,
+			    "field %s: wrong type, want an integer", f->name);
+		if (v->type == MSGPACK_OBJECT_POSITIVE_INTEGER &&
+		    v->via.u64 > INT64_MAX)
+			return cerr_set(err, CARNET_E_BAD_VALUE,
+			    "field %s: integer out of range", f->name);
+		return 0;
+	case FIELD_NUM:
+		if (v->type != MSGPACK_OBJECT_POSITIVE_INTEGER &&
+		    v->type != MSGPACK_OBJECT_NEGATIVE_INTEGER &&
+		    v->type != MSGPACK_OBJECT_FLOAT32 &&
+		    v->type != MSGPACK_OBJECT_FLOAT64)
+			return cerr_set(err, CARNET_E_FIELD_TYPE,
+			    "field %s: wrong type, want a number", f->name);
+		if ((v->type == MSGPACK_OBJECT_FLOAT32 ||
+		    v->type == MSGPACK_OBJECT_FLOAT64) &&
+		    !(v->via.f64 == v->via.f64 && v->via.f64 - v->via.f64 == 0))
+			return cerr_set(err, CARNET_E_BAD_VALUE,
+			    "field %s: not a finite number", f->name);
+		return 0;
+	case FIELD_STRLIST:
+		if (v->type != MSGPACK_OBJECT_ARRAY)
+			return cerr_set(err, CARNET_E_FIELD_TYPE,
+			    "field %s: wrong type, want a list of strings",
+			    f->name);
+		if (v->via.array.size > FIELD_LIST_MAX_ITEMS)
+			return cerr_set(err, CARNET_E_TOO_BIG,
+			    "field %s: %u items, at most %u", f->name,
+			    v->via.array.size, FIELD_LIST_MAX_ITEMS);
+		for (i = 0; i < v->via.array.size; i++) {
+			const msgpack_object *it = &v->via.array.ptr[i];
+
+			if (it->type == MSGPACK_OBJECT_ARRAY ||
+			    it->type == MSGPACK_OBJECT_MAP)
+				return cerr_set(err, CARNET_E_TOO_DEEP,
+				    "field %s: item %u nests deeper than the "
+				    "schema allows", f->name, i);
+			if ((rc = check_str(it, f->max_bytes, "field",
+			    f->name, err)) != 0)
+				return rc;
+		}
+		return 0;
+	}
+	return cerr_set(err, CARNET_E_MALFORMED, "field %s: bad schema",
+	    f->name);
+}
+
+int
+record_body_validate(const struct schema *s, const msgpack_object *body,
+    uint64_t *present, struct cerr *err)
+{
+	uint64_t seen = 0, missing;
+	uint32_t i;
+	int rc;
+
+	if (body == NULL)
+		return cerr_set(err, CARNET_E_MISSING_FIELD,
+		    "envelope: body is missing");
+	if (body->type != MSGPACK_OBJECT_MAP)
+		return cerr_set(err, CARNET_E_FIELD_TYPE,
+		    "envelope body: wrong type, want a map");
+	for (i = 0; i < body->via.map.size; i++) {
+		const msgpack_object *k = &body->via.map.ptr[i].key;
+		const msgpack_object *v = &body->via.map.ptr[i].val;
+		char kb[48];
+		int idx = -1;
+
+		if (k->type == MSGPACK_OBJECT_STR)
+			idx = schema_field(s, k->via.str.ptr, k->via.str.size);
+		if (idx < 0)
+			return cerr_set(err, CARNET_E_UNKNOWN_FIELD,
+			    "%s: unknown field %s", s->name, keyname(k, kb));
+		if (seen & (UINT64_C(1) << idx))
+			return cerr_set(err, CARNET_E_DUPLICATE,
+			    "field %s: given twice", s->fields[idx].name);
+		if ((rc = check_field(&s->fields[idx], v, err)) != 0)
+			return rc;
+		seen |= UINT64_C(1) << idx;
+	}
+	missing = schema_required(s) & ~seen;
+	if (missing != 0)
+		return cerr_set(err, CARNET_E_MISSING_FIELD,
+		    "%s: field %s is required", s->name,
+		    s->fields[__builtin_ctzll(missing)].name);
+	*present = seen;
+	return 0;
+}
+
+/* Envelope keys, in encoding order. */
+enum { K_HOLDER, K_REF, K_USER, K_TYPE, K_V, K_TIME, K_BODY, K__N };
+static const char *const env_keys[K__N] = {
+	"holder", "ref", "user", "type", "v", "time", "body",
+};
+
+int
+record_from_object(const msgpack_object *o, struct record *r,
+    struct cerr *err)
+{
+	const msgpack_object *kv[K__N] = {0};
+	const char *p;
+	size_t len;
+	uint64_t v;
+	uint32_t i;
+	int rc, k;
+
+	memset(r, 0, sizeof(*r));
+	if (o->type != MSGPACK_OBJECT_MAP)
+		return cerr_set(err, CARNET_E_FIELD_TYPE,
+		    "record: wrong type, want a map");
+	for (i = 0; i < o->via.map.size; i++) {
+		const msgpack_object *key = &o->via.map.ptr[i].key;
+		char kb[48];
+
+		for (k = 0; k < K__N; k++)
+			if (mpk_str_eq(key, env_keys[k]))
+				break;
+		if (k == K__N)
+			return cerr_set(err, CARNET_E_UNKNOWN_FIELD,
+			    "envelope: unknown key %s", keyname(key, kb));
+		if (kv[k] != NULL)
+			return cerr_set(err, CARNET_E_DUPLICATE,
+			    "envelope: %s given twice", env_keys[k]);
+		kv[k] = &o->via.map.ptr[i].val;
+	}
+	for (k = K_REF; k < K__N; k++)
+		if (kv[k] == NULL)
+			return cerr_set(err, CARNET_E_MISSING_FIELD,
+			    "envelope: %s is missing", env_keys[k]);
+	if (kv[K_HOLDER] != NULL) {
+		if (mpk_bin_n(kv[K_HOLDER], r->holder, ID_BYTES) != 0)
+			return cerr_set(err, CARNET_E_FIELD_TYPE,
+			    "envelope holder: want 32 bytes of public key");
+		r->has_holder = true;
+	}
+	if ((rc = check_str(kv[K_REF], RECORD_REF_MAX_BYTES, "envelope",
+	    "ref", err)) != 0)
+		return rc;
+	if (kv[K_REF]->via.str.size == 0)
+		return cerr_set(err, CARNET_E_BAD_VALUE,
+		    "envelope ref: must not be empty");
+	memcpy(r->ref, kv[K_REF]->via.str.ptr, kv[K_REF]->via.str.size);
+	if (mpk_bin_n(kv[K_USER], r->user, ID_BYTES) != 0)
+		return cerr_set(err, CARNET_E_FIELD_TYPE,
+		    "envelope user: want 32 bytes of public key");
+	if (mpk_str(kv[K_TYPE], &p, &len) != 0)
+		return cerr_set(err, CARNET_E_FIELD_TYPE,
+		    "envelope type: wrong type, want a string");
+	if ((r->type = schema_by_name(p, len)) == NULL) {
+		char kb[48];
+
+		return cerr_set(err, CARNET_E_UNKNOWN_TYPE,
+		    "envelope type: unknown record type %s",
+		    keyname(kv[K_TYPE], kb));
+	}
+	if (mpk_u64(kv[K_V], &v) != 0 || v == 0 || v > r->type->version)
+		return cerr_set(err, CARNET_E_BAD_VALUE,
+		    "envelope v: want a schema version from 1 to %u",
+		    r->type->version);
+	r->version = (uint32_t)v;
+	if (mpk_i64(kv[K_TIME], &r->time) != 0)
+		return cerr_set(err, CARNET_E_FIELD_TYPE,
+		    "envelope time: want seconds since the epoch");
+	r->body = kv[K_BODY];
+	return record_body_validate(r->type, r->body, &r->present, err);
+}
+
+int
+record_decode(const void *buf, size_t len, msgpack_unpacked *tree,
+    struct record *r, struct cerr *err)
+{
+	int rc;
+
+	if (len > RECORD_MAX_BYTES)
+		return cerr_set(err, CARNET_E_TOO_BIG,
+		    "record: %zu bytes, at most %d", len, RECORD_MAX_BYTES);
+	if ((rc = mpk_unpack(buf, len, RECORD_MAX_DEPTH, tree)) != 0)
+		return cerr_set(err, rc, "record: %s", carnet_strerror(rc));
+	if ((rc = record_from_object(&tree->data, r, err)) != 0) {
+		msgpack_unpacked_destroy(tree);
+		return rc;
+	}
+	return 0;
+}
+
+void
+record_pack(msgpack_packer *pk, const struct record *r, uint64_t fields)
+{
+	uint32_t i, n = 0;
+
+	msgpack_pack_map(pk, r->has_holder ? 7 : 6);
+	if (r->has_holder) {
+		mpk_pack_cstr(pk, "holder");
+		mpk_pack_binn(pk, r->holder, ID_BYTES);
+	}
+	mpk_pack_cstr(pk, "ref");
+	mpk_pack_cstr(pk, r->ref);
+	mpk_pack_cstr(pk, "user");
+	mpk_pack_binn(pk, r->user, ID_BYTES);
+	mpk_pack_cstr(pk, "type");
+	mpk_pack_cstr(pk, r->type->name);
+	mpk_pack_cstr(pk, "v");
+	msgpack_pack_uint32(pk, r->version);
+	mpk_pack_cstr(pk, "time");
+	msgpack_pack_int64(pk, r->time);
+	mpk_pack_cstr(pk, "body");
+	n = (uint32_t)__builtin_popcountll(r->present & fields);
+	msgpack_pack_map(pk, n);
+	for (i = 0; i < r->body->via.map.size; i++) {
+		const msgpack_object *k = &r->body->via.map.ptr[i].key;
+		int idx = schema_field(r->type, k->via.str.ptr,
+		    k->via.str.size);
+
+		if (idx < 0 || !(fields & (UINT64_C(1) << idx)))
+			continue;
+		msgpack_pack_object(pk, *k);
+		msgpack_pack_object(pk, r->body->via.map.ptr[i].val);
+	}
+}

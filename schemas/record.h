@@ -1,0 +1,74 @@
+/*
+ * record.h: the record envelope and its msgpack codec.
+ *
+ * Encoded, a record is a msgpack map:
+ *   holder  bin 32   the holder's public key (set by the broker, absent
+ *                    from what holders send)
+ *   ref     str      the holder's own id for the record (idempotent resend)
+ *   user    bin 32   public key of the person the record is about
+ *   type    str      a type of schema.h
+ *   v       uint     schema version the body follows
+ *   time    int      when the fact happened, seconds since the epoch, UTC
+ *   body    map      the type's fields (schemas/types/<type>.def)
+ * Nothing else is accepted: unknown keys, wrong kinds, over-long strings,
+ * invalid UTF-8 and nesting the schema does not allow are all refused with
+ * a code and a message naming the field.
+ */
+#ifndef CARNET_RECORD_H
+#define CARNET_RECORD_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <msgpack.h>
+
+#include "../common/error.h"
+#include "../common/id.h"
+#include "../common/limits.h"
+#include "schema.h"
+
+/* Nesting of a record on its own: envelope, body, list field. */
+#define RECORD_MAX_DEPTH 3
+
+struct record {
+	bool has_holder;
+	uint8_t holder[ID_BYTES];
+	char ref[RECORD_REF_MAX_BYTES + 1];
+	uint8_t user[ID_BYTES];
+	const struct schema *type;
+	uint32_t version;
+	int64_t time;
+	/* The validated body map, borrowed from the tree the record was read from. */
+	const msgpack_object *body;
+	uint64_t present; /* fields present in body */
+};
+
+/*
+ * Validate a record held in an unpacked tree (o and everything under it
+ * must outlive r).  0 or a CARNET_E_* code with err naming the field.
+ */
+int record_from_object(const msgpack_object *o, struct record *r,
+    struct cerr *err) __attribute__((warn_unused_result));
+
+/*
+ * Decode and validate one encoded record of at most RECORD_MAX_BYTES.
+ * On success the caller owns *tree (msgpack_unpacked_destroy) and r points
+ * into it and into buf.
+ */
+int record_decode(const void *buf, size_t len, msgpack_unpacked *tree,
+    struct record *r, struct cerr *err) __attribute__((warn_unused_result));
+
+/* Validate a body map against a schema; sets *present. */
+int record_body_validate(const struct schema *s, const msgpack_object *body,
+    uint64_t *present, struct cerr *err) __attribute__((warn_unused_result));
+
+/*
+ * Encode r, keeping only the body fields in the mask `fields`
+ * (FIELDS_ALL keeps everything; this is where minimisation happens).
+ */
+void record_pack(msgpack_packer *pk, const struct record *r, uint64_t fields);
+
+/* True if the len bytes at s are valid UTF-8 without NUL. */
+bool utf8_valid(const char *s, size_t len);
+
+#endif

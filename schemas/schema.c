@@ -1,0 +1,111 @@
+/*
+ * schema.c: the type registry, built from types/types.def at compile time.
+ */
+#include <string.h>
+
+#include "schema.h"
+
+#define REQ true
+#define OPT false
+
+/* Pass 1: an index per type. */
+#define SCHEMA_BEGIN(n, v, d) SCHEMA_IDX_##n,
+#define FIELD(n, k, r, m, d)
+#define SCHEMA_END(n)
+enum {
+#include "types/types.def"
+};
+#undef SCHEMA_BEGIN
+#undef FIELD
+#undef SCHEMA_END
+
+/* Pass 2: the field table of each type. */
+#define SCHEMA_BEGIN(n, v, d) static const struct field_def n##_fields[] = {
+#define FIELD(n, k, r, m, d) {#n, FIELD_##k, r, m, d},
+#define SCHEMA_END(n)                                                         \
+	};                                                                    \
+	_Static_assert(sizeof(n##_fields) / sizeof(n##_fields[0]) <=          \
+	    SCHEMA_MAX_FIELDS, #n " has too many fields");
+#include "types/types.def"
+#undef SCHEMA_BEGIN
+#undef FIELD
+#undef SCHEMA_END
+
+/* Pass 3: the registry. */
+#define SCHEMA_BEGIN(n, v, d)                                                 \
+	{#n, v, d, n##_fields, sizeof(n##_fields) / sizeof(n##_fields[0]),    \
+	    SCHEMA_IDX_##n},
+#define FIELD(n, k, r, m, d)
+#define SCHEMA_END(n)
+static const struct schema schemas[] = {
+#include "types/types.def"
+};
+#undef SCHEMA_BEGIN
+#undef FIELD
+#undef SCHEMA_END
+
+#define NSCHEMAS (sizeof(schemas) / sizeof(schemas[0]))
+
+_Static_assert(NSCHEMAS < 256, "a type index is stored in one byte");
+
+unsigned
+schema_count(void)
+{
+	return NSCHEMAS;
+}
+
+const struct schema *
+schema_by_index(unsigned i)
+{
+	if (i >= NSCHEMAS)
+		return NULL;
+	return &schemas[i];
+}
+
+const struct schema *
+schema_by_name(const char *name, size_t len)
+{
+	unsigned i;
+
+	for (i = 0; i < NSCHEMAS; i++)
+		if (strlen(schemas[i].name) == len &&
+		    memcmp(schemas[i].name, name, len) == 0)
+			return schema_by_index(i);
+	return NULL;
+}
+
+int
+schema_field(const struct schema *s, const char *name, size_t len)
+{
+	unsigned i;
+
+	for (i = 0; i < s->nfields; i++)
+		if (strlen(s->fields[i].name) == len &&
+		    memcmp(s->fields[i].name, name, len) == 0)
+			return (int)i;
+	return -1;
+}
+
+uint64_t
+schema_required(const struct schema *s)
+{
+	uint64_t m = 0;
+	unsigned i;
+
+	for (i = 0; i < s->nfields; i++)
+		if (s->fields[i].required)
+			m |= UINT64_C(1) << i;
+	return m;
+}
+
+const char *
+field_kind_name(enum field_kind k)
+{
+	switch (k) {
+	case FIELD_STR: return "string";
+	case FIELD_INT: return "integer";
+	case FIELD_NUM: return "number";
+	case FIELD_STRLIST: return "list of strings";
+	}
+	return "?";
+}

@@ -1,0 +1,54 @@
+/*
+ * schema.h: the record types carnet knows and the fields of each.
+ *
+ * The tables come from types/<type>.def, one file per type with a line of
+ * documentation per field; this header is how the rest of carnet reads
+ * them.  All returned pointers are to static storage.
+ */
+#ifndef CARNET_SCHEMA_H
+#define CARNET_SCHEMA_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+enum field_kind {
+	FIELD_STR,     /* UTF-8 string of at most max_bytes */
+	FIELD_INT,     /* signed integer */
+	FIELD_NUM,     /* integer or float */
+	FIELD_STRLIST, /* array of strings, each of at most max_bytes */
+};
+
+struct field_def {
+	const char *name;
+	enum field_kind kind;
+	bool required;
+	unsigned max_bytes;
+	const char *doc;
+};
+
+/* At most 64 fields per type: a set of fields is a uint64_t mask. */
+#define SCHEMA_MAX_FIELDS 64
+#define FIELDS_ALL UINT64_MAX
+
+struct schema {
+	const char *name;
+	unsigned version;
+	const char *doc;
+	const struct field_def *fields;
+	unsigned nfields;
+	unsigned index; /* position in types.def; stored in indexes */
+};
+
+unsigned schema_count(void);
+/* NULL when i >= schema_count(). */
+const struct schema *schema_by_index(unsigned i);
+/* NULL when no type has this name. */
+const struct schema *schema_by_name(const char *name, size_t len);
+/* Index of the field, or -1. */
+int schema_field(const struct schema *s, const char *name, size_t len);
+/* Mask of the required fields. */
+uint64_t schema_required(const struct schema *s);
+const char *field_kind_name(enum field_kind k);
+
+#endif

@@ -1,0 +1,448 @@
+/*
+ * test_record.c: the record codec, JSON conversion and minimisation.
+ */
+#include "testutil.h"
+
+#include <jansson.h>
+#include <sodium.h>
+
+#include "../common/mpk.h"
+#include "../schemas/recjson.h"
+
+static uint8_t user_pk[ID_BYTES], holder_pk[ID_BYTES];
+static char user_id[ID_STR_LEN + 1];
+
+/* One valid JSON line per type, each with every optional field too. */
+static const char *const samples[] = {
+	"{\"user\":\"%s\",\"ref\":\"c-1\",\"time\":\"2017-03-02T10:00:00Z\","
+	"\"act_code\":\"C\",\"label\":\"Consultation generaliste\","
+	"\"amount_eur\":25.0,\"reimbursed_eur\":16.5,\"practitioner\":"
+	"\"generaliste\",\"mutual_eur\":7.5,\"provider\":\"Dr Martin\","
+	"\"care_kind\":\"consultation\"}",
+	"{\"user\":\"%s\",\"ref\":\"d-1\",\"time\":\"2017-03-03T09:00:00Z\","
+	"\"cip13\":\"3400930000000\",\"drug\":\"Doliprane 1000 mg\","
+	"\"quantity\":2,\"amount_eur\":4.3,\"reimbursed_eur\":2.8,"
+	"\"prescriber\":\"generaliste\",\"atc\":\"N02BE01\"}",
+	"{\"user\":\"%s\",\"ref\":\"l-1\",\"time\":\"2017-03-04T08:00:00Z\","
+	"\"loinc\":\"4548-4\",\"label\":\"Hemoglobine glyquee\",\"value\":6.9,"
+	"\"unit\":\"%%\",\"ref_low\":4,\"ref_high\":6,\"lab\":\"Labo Centre\"}",
+	"{\"user\":\"%s\",\"ref\":\"o-1\",\"time\":\"2017-03-05T07:00:00Z\","
+	"\"kind\":\"weight_kg\",\"value\":81.4,\"device\":\"Scale S1\","
+	"\"period_min\":1}",
+	"{\"user\":\"%s\",\"ref\":\"p-1\",\"time\":\"2017-01-01T00:00:00Z\","
+	"\"birth_year\":1962,\"sex\":\"female\",\"blood_group\":\"O+\","
+	"\"allergies\":[\"penicilline\"],\"conditions\":[\"diabete de type 2\"],"
+	"\"treatments\":[],\"emergency_contact\":\"Paul 0600000000\","
+	"\"name\":\"Anne\"}",
+	"{\"user\":\"%s\",\"ref\":\"x-1\",\"time\":\"2017-03-05T12:00:00Z\","
+	"\"kind\":\"pm25\",\"value\":31,\"area\":\"Paris 11\","
+	"\"source\":\"Airparif\"}",
+};
+static const char *const sample_types[] = {"claim", "dispense", "lab_result",
+	"observation", "profile", "context"};
+
+static int
+setup(void **state)
+{
+	uint8_t sk[64];
+
+	(void)state;
+	assert_true(sodium_init() >= 0);
+	crypto_sign_keypair(user_pk, sk);
+	crypto_sign_keypair(holder_pk, sk);
+	id_encode(user_pk, user_id);
+	return 0;
+}
+
+static json_t *
+sample_json(unsigned i)
+{
+	char line[1024];
+	json_error_t e;
+
+	snprintf(line, sizeof(line), samples[i], user_id);
+	return json_loads(line, 0, &e);
+}
+
+static const struct schema *
+type_named(const char *n)
+{
+	return schema_by_name(n, strlen(n));
+}
+
+/* Encode obj as type; expect rc, and on success decode it into *r. */
+static int
+encode(const json_t *obj, const char *type, msgpack_sbuffer *sb,
+    struct cerr *err)
+{
+	msgpack_sbuffer_clear(sb);
+	memset(err, 0, sizeof(*err));
+	return recjson_encode(obj, type_named(type), sb, err);
+}
+
+static void
+test_every_type_round_trips_through_json(void **state)
+{
+	msgpack_sbuffer sb;
+	msgpack_unpacked tree;
+	struct record r;
+	struct cerr err;
+	unsigned i;
+
+	(void)state;
+	assert_int_equal(schema_count(), 6);
+	msgpack_sbuffer_init(&sb);
+	for (i = 0; i < 6; i++) {
+		json_t *in = sample_json(i), *out;
+
+		assert_non_null(in);
+		assert_int_equal(encode(in, sample_types[i], &sb, &err), 0);
+		assert_int_equal(record_decode(sb.data, sb.size, &tree, &r,
+		    &err), 0);
+		assert_string_equal(r.type->name, sample_types[i]);
+		assert_memory_equal(r.user, user_pk, ID_BYTES);
+		assert_false(r.has_holder);
+		out = recjson_from_record(&r);
+		assert_non_null(out);
+		/* the output has the type; the input did not */
+		assert_int_equal(json_object_del(out, "type"), 0);
+		assert_true(json_equal(in, out));
+		json_decref(out);
+		json_decref(in);
+		msgpack_unpacked_destroy(&tree);
+	}
+	msgpack_sbuffer_destroy(&sb);
+}
+
+static void
+test_pack_with_holder_round_trips(void **state)
+{
+	msgpack_sbuffer sb, sb2;
+	msgpack_packer pk;
+	msgpack_unpacked t1, t2;
+	struct record r, r2;
+	struct cerr err;
+	json_t *in = sample_json(0);
+
+	(void)state;
+	msgpack_sbuffer_init(&sb);
+	msgpack_sbuffer_init(&sb2);
+	assert_int_equal(encode(in, "claim", &sb, &err), 0);
+	assert_int_equal(record_decode(sb.data, sb.size, &t1, &r, &err), 0);
+	r.has_holder = true;
+	memcpy(r.holder, holder_pk, ID_BYTES);
+	msgpack_packer_init(&pk, &sb2, msgpack_sbuffer_write);
+	record_pack(&pk, &r, FIELDS_ALL);
+	assert_int_equal(record_decode(sb2.data, sb2.size, &t2, &r2, &err), 0);
+	assert_true(r2.has_holder);
+	assert_memory_equal(r2.holder, holder_pk, ID_BYTES);
+	assert_string_equal(r2.ref, "c-1");
+	assert_int_equal(r2.time, 1488448800);
+	assert_int_equal(r2.present, r.present);
+	msgpack_unpacked_destroy(&t1);
+	msgpack_unpacked_destroy(&t2);
+	msgpack_sbuffer_destroy(&sb);
+	msgpack_sbuffer_destroy(&sb2);
+	json_decref(in);
+}
+
+static void
+test_minimisation_keeps_exactly_the_listed_fields(void **state)
+{
+	const struct schema *claim = type_named("claim");
+	msgpack_sbuffer sb, sb2;
+	msgpack_packer pk;
+	msgpack_unpacked t1, t2;
+	struct record r, r2;
+	struct cerr err;
+	json_t *in = sample_json(0), *out;
+	uint64_t mask;
+
+	(void)state;
+	mask = (UINT64_C(1) << schema_field(claim, "act_code", 8)) |
+	    (UINT64_C(1) << schema_field(claim, "amount_eur", 10));
+	msgpack_sbuffer_init(&sb);
+	msgpack_sbuffer_init(&sb2);
+	assert_int_equal(encode(in, "claim", &sb, &err), 0);
+	assert_int_equal(record_decode(sb.data, sb.size, &t1, &r, &err), 0);
+	msgpack_packer_init(&pk, &sb2, msgpack_sbuffer_write);
+	record_pack(&pk, &r, mask);
+	/* a minimised record is not a valid full record: required fields gone */
+	assert_int_equal(record_decode(sb2.data, sb2.size, &t2, &r2, &err),
+	    CARNET_E_MISSING_FIELD);
+	assert_int_equal(mpk_unpack(sb2.data, sb2.size, 3, &t2), 0);
+	{
+		const msgpack_object *body = mpk_get(&t2.data, "body");
+
+		assert_non_null(body);
+		assert_int_equal(body->via.map.size, 2);
+		assert_non_null(mpk_get(body, "act_code"));
+		assert_non_null(mpk_get(body, "amount_eur"));
+		assert_null(mpk_get(body, "label"));
+		assert_null(mpk_get(body, "practitioner"));
+	}
+	msgpack_unpacked_destroy(&t2);
+	/* and the envelope is kept whole */
+	out = recjson_from_record(&r);
+	assert_non_null(out);
+	json_decref(out);
+	msgpack_unpacked_destroy(&t1);
+	msgpack_sbuffer_destroy(&sb);
+	msgpack_sbuffer_destroy(&sb2);
+	json_decref(in);
+}
+
+/* Apply `edit` (a JSON object merged into sample i) and expect code + text. */
+static void
+expect_json_error(unsigned i, const char *type, const char *edit,
+    const char *drop, int code, const char *needle)
+{
+	json_t *in = sample_json(i), *patch;
+	msgpack_sbuffer sb;
+	struct cerr err;
+	json_error_t je;
+
+	if (edit != NULL) {
+		patch = json_loads(edit, 0, &je);
+		assert_non_null(patch);
+		assert_int_equal(json_object_update(in, patch), 0);
+		json_decref(patch);
+	}
+	if (drop != NULL)
+		assert_int_equal(json_object_del(in, drop), 0);
+	msgpack_sbuffer_init(&sb);
+	assert_int_equal(encode(in, type, &sb, &err), code);
+	assert_int_equal(sb.size, 0); /* nothing appended on error */
+	if (strstr(err.msg, needle) == NULL)
+		fail_msg("message '%s' does not name '%s'", err.msg, needle);
+	msgpack_sbuffer_destroy(&sb);
+	json_decref(in);
+}
+
+static void
+test_bad_json_records_name_the_field(void **state)
+{
+	char longstr[400];
+
+	(void)state;
+	expect_json_error(0, "claim", "{\"amount_eur\":\"25\"}", NULL,
+	    CARNET_E_FIELD_TYPE, "amount_eur");
+	expect_json_error(0, "claim", NULL, "label", CARNET_E_MISSING_FIELD,
+	    "label");
+	expect_json_error(0, "claim", "{\"colour\":\"blue\"}", NULL,
+	    CARNET_E_UNKNOWN_FIELD, "colour");
+	expect_json_error(0, "claim", "{\"type\":\"claimz\"}", NULL,
+	    CARNET_E_UNKNOWN_TYPE, "type");
+	expect_json_error(0, "claim", "{\"act_code\":true}", NULL,
+	    CARNET_E_FIELD_TYPE, "act_code");
+	expect_json_error(4, "profile", "{\"allergies\":[[\"x\"]]}", NULL,
+	    CARNET_E_TOO_DEEP, "allergies");
+	expect_json_error(4, "profile", "{\"allergies\":[1]}", NULL,
+	    CARNET_E_FIELD_TYPE, "allergies");
+	expect_json_error(4, "profile", "{\"birth_year\":1962.5}", NULL,
+	    CARNET_E_FIELD_TYPE, "birth_year");
+	expect_json_error(0, "claim", "{\"time\":\"yesterday\"}", NULL,
+	    CARNET_E_BAD_VALUE, "time");
+	expect_json_error(0, "claim", "{\"time\":\"2017-02-30T00:00:00Z\"}",
+	    NULL, CARNET_E_BAD_VALUE, "time");
+	expect_json_error(0, "claim", "{\"user\":\"not-an-id\"}", NULL,
+	    CARNET_E_BAD_VALUE, "user");
+	expect_json_error(0, "claim", NULL, "ref", CARNET_E_MISSING_FIELD,
+	    "ref");
+	expect_json_error(0, "claim", "{\"ref\":\"\"}", NULL,
+	    CARNET_E_BAD_VALUE, "ref");
+	expect_json_error(0, "dispense", NULL, NULL, CARNET_E_UNKNOWN_FIELD,
+	    "dispense: unknown field");
+	memset(longstr, 'a', sizeof(longstr));
+	longstr[0] = '{';
+	memcpy(longstr + 1, "\"label\":\"", 9);
+	memcpy(longstr + 380, "\"}", 3);
+	expect_json_error(0, "claim", longstr, NULL, CARNET_E_TOO_LONG,
+	    "label");
+}
+
+/* Encode a claim, then corrupt its bytes; decoding must fail cleanly. */
+static void
+test_malformed_msgpack_is_refused(void **state)
+{
+	json_t *in = sample_json(0);
+	msgpack_sbuffer sb;
+	msgpack_unpacked tree;
+	struct record r;
+	struct cerr err;
+	uint8_t *buf;
+	size_t i, n;
+
+	(void)state;
+	msgpack_sbuffer_init(&sb);
+	assert_int_equal(encode(in, "claim", &sb, &err), 0);
+	n = sb.size;
+	/* every truncation */
+	for (i = 0; i < n; i++)
+		assert_int_not_equal(record_decode(sb.data, i, &tree, &r, &err),
+		    0);
+	/* trailing byte */
+	buf = malloc(RECORD_MAX_BYTES + 1);
+	assert_non_null(buf);
+	memcpy(buf, sb.data, n);
+	buf[n] = 0;
+	assert_int_equal(record_decode(buf, n + 1, &tree, &r, &err),
+	    CARNET_E_TRAILING);
+	/* oversized */
+	memset(buf, 0xc0, RECORD_MAX_BYTES + 1);
+	assert_int_equal(record_decode(buf, RECORD_MAX_BYTES + 1, &tree, &r,
+	    &err), CARNET_E_TOO_BIG);
+	/* every single-byte change either decodes to a valid record or fails */
+	for (i = 0; i < n; i++) {
+		int v;
+
+		memcpy(buf, sb.data, n);
+		for (v = 0; v < 256; v += 7) {
+			buf[i] = (uint8_t)v;
+			if (record_decode(buf, n, &tree, &r, &err) == 0)
+				msgpack_unpacked_destroy(&tree);
+		}
+	}
+	free(buf);
+	msgpack_sbuffer_destroy(&sb);
+	json_decref(in);
+}
+
+static void
+test_deep_nesting_in_msgpack(void **state)
+{
+	/* {"body": [[[[...]]]]} nested past the record depth */
+	uint8_t buf[64];
+	size_t n = 0;
+	msgpack_unpacked tree;
+	struct record r;
+	struct cerr err;
+	int i;
+
+	(void)state;
+	buf[n++] = 0x81;
+	buf[n++] = 0xa4;
+	memcpy(buf + n, "body", 4);
+	n += 4;
+	for (i = 0; i < 10; i++)
+		buf[n++] = 0x91;
+	buf[n++] = 0x01;
+	assert_int_equal(record_decode(buf, n, &tree, &r, &err),
+	    CARNET_E_TOO_DEEP);
+}
+
+static void
+test_invalid_utf8_and_bad_envelope(void **state)
+{
+	msgpack_sbuffer sb;
+	msgpack_packer pk;
+	msgpack_unpacked tree;
+	struct record r;
+	struct cerr err;
+
+	(void)state;
+	msgpack_sbuffer_init(&sb);
+	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+	msgpack_pack_map(&pk, 6);
+	mpk_pack_cstr(&pk, "ref");
+	mpk_pack_strn(&pk, "\xc3\x28", 2); /* invalid UTF-8 */
+	mpk_pack_cstr(&pk, "user");
+	mpk_pack_binn(&pk, user_pk, ID_BYTES);
+	mpk_pack_cstr(&pk, "type");
+	mpk_pack_cstr(&pk, "context");
+	mpk_pack_cstr(&pk, "v");
+	msgpack_pack_uint32(&pk, 1);
+	mpk_pack_cstr(&pk, "time");
+	msgpack_pack_int64(&pk, 0);
+	mpk_pack_cstr(&pk, "body");
+	msgpack_pack_map(&pk, 0);
+	assert_int_equal(record_decode(sb.data, sb.size, &tree, &r, &err),
+	    CARNET_E_BAD_VALUE);
+	assert_non_null(strstr(err.msg, "ref"));
+	msgpack_sbuffer_destroy(&sb);
+
+	assert_true(utf8_valid("caf\xc3\xa9", 5));
+	assert_false(utf8_valid("\xc0\xaf", 2));     /* overlong */
+	assert_false(utf8_valid("\xed\xa0\x80", 3)); /* surrogate */
+	assert_false(utf8_valid("a\0b", 3));
+	assert_false(utf8_valid("\xe2\x82", 2));     /* cut */
+}
+
+static void
+test_schema_docs_are_complete(void **state)
+{
+	unsigned i, f;
+
+	(void)state;
+	for (i = 0; i < schema_count(); i++) {
+		const struct schema *s = schema_by_index(i);
+
+		assert_int_equal(s->index, i);
+		assert_true(strlen(s->doc) > 10);
+		for (f = 0; f < s->nfields; f++) {
+			assert_true(strlen(s->fields[f].doc) > 10);
+			assert_true(strlen(s->fields[f].name) <=
+			    FIELD_NAME_MAX_BYTES);
+		}
+	}
+	assert_null(schema_by_name("nope", 4));
+	assert_non_null(schema_by_name("lab_result", 10));
+}
+
+static void
+test_ids_and_times(void **state)
+{
+	uint8_t back[ID_BYTES], tok[TOKID_BYTES], tok2[TOKID_BYTES];
+	char s[ID_STR_LEN + 1], ts[TOKID_STR_LEN + 1], t[TIME_STR_LEN + 1];
+	int64_t when, d;
+
+	(void)state;
+	id_encode(user_pk, s);
+	assert_int_equal(strlen(s), ID_STR_LEN);
+	assert_int_equal(id_decode(s, back), 0);
+	assert_memory_equal(back, user_pk, ID_BYTES);
+	s[5] = '1'; /* not in the alphabet */
+	assert_int_equal(id_decode(s, back), CARNET_E_BAD_VALUE);
+	assert_int_equal(id_decode("abc", back), CARNET_E_BAD_VALUE);
+	randombytes_buf(tok, sizeof(tok));
+	tokid_encode(tok, ts);
+	assert_int_equal(tokid_decode(ts, tok2), 0);
+	assert_memory_equal(tok, tok2, TOKID_BYTES);
+	assert_int_equal(tokid_decode("zz", tok2), CARNET_E_BAD_VALUE);
+	assert_int_equal(time_parse("2017-03-02T10:00:00Z", &when), 0);
+	assert_int_equal(when, 1488448800);
+	assert_int_equal(time_parse("2017-03-02T12:00:00+02:00", &when), 0);
+	assert_int_equal(when, 1488448800);
+	assert_int_equal(time_parse("2017-03-02", &when), 0);
+	assert_int_equal(when, 1488412800);
+	time_format(1488448800, t);
+	assert_string_equal(t, "2017-03-02T10:00:00Z");
+	assert_int_equal(time_parse("2017-13-01", &when), CARNET_E_BAD_VALUE);
+	assert_int_equal(time_parse("2017-03-02T10:00:00Zjunk", &when),
+	    CARNET_E_BAD_VALUE);
+	assert_int_equal(duration_parse("30d", &d), 0);
+	assert_int_equal(d, 30 * 86400);
+	assert_int_equal(duration_parse("1y", &d), 0);
+	assert_int_equal(duration_parse("5x", &d), CARNET_E_BAD_VALUE);
+	assert_int_equal(duration_parse("-5d", &d), CARNET_E_BAD_VALUE);
+	assert_int_equal(duration_parse("99999999999y", &d),
+	    CARNET_E_BAD_VALUE);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_every_type_round_trips_through_json),
+		cmocka_unit_test(test_pack_with_holder_round_trips),
+		cmocka_unit_test(test_minimisation_keeps_exactly_the_listed_fields),
+		cmocka_unit_test(test_bad_json_records_name_the_field),
+		cmocka_unit_test(test_malformed_msgpack_is_refused),
+		cmocka_unit_test(test_deep_nesting_in_msgpack),
+		cmocka_unit_test(test_invalid_utf8_and_bad_envelope),
+		cmocka_unit_test(test_schema_docs_are_complete),
+		cmocka_unit_test(test_ids_and_times),
+	};
+
+	return cmocka_run_group_tests_name("record", tests, setup, NULL);
+}

@@ -1,0 +1,519 @@
+/*
+ * test_store.c: the LMDB store on a real file in a temporary directory.
+ */
+#include "testutil.h"
+
+#include <lmdb.h>
+#include <sodium.h>
+
+#include "../broker/store.h"
+#include "../common/mpk.h"
+#include "../policy/key.h"
+#include "../schemas/recjson.h"
+
+struct fx {
+	char *dir;
+	struct store *s;
+};
+
+static struct keypair user, user2, app, holder;
+
+static int
+setup(void **state)
+{
+	struct fx *fx = calloc(1, sizeof(*fx));
+	struct cerr err;
+
+	assert_non_null(fx);
+	if (user.pk[0] == 0 && user.pk[1] == 0) {
+		assert_int_equal(key_generate(&user), 0);
+		assert_int_equal(key_generate(&user2), 0);
+		assert_int_equal(key_generate(&app), 0);
+		assert_int_equal(key_generate(&holder), 0);
+	}
+	fx->dir = tu_tmpdir();
+	assert_int_equal(store_open(fx->dir, 64UL << 20, &fx->s, &err), 0);
+	*state = fx;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	struct fx *fx = *state;
+
+	store_close(&fx->s);
+	store_close(&fx->s); /* safe twice */
+	tu_rmtree(&fx->dir);
+	free(fx);
+	return 0;
+}
+
+/* Build a claim record for u with ref, into sb/tree/r. */
+static void
+make_claim(const uint8_t *u, const char *ref, int64_t when,
+    msgpack_sbuffer *sb, msgpack_unpacked *tree, struct record *r)
+{
+	char uid[ID_STR_LEN + 1], line[512];
+	struct cerr err;
+
+	id_encode(u, uid);
+	snprintf(line, sizeof(line), "{\"user\":\"%s\",\"ref\":\"%s\","
+	    "\"time\":%lld,\"act_code\":\"C\",\"label\":\"Consultation\","
+	    "\"amount_eur\":25,\"reimbursed_eur\":16.5,\"practitioner\":\"gp\"}",
+	    uid, ref, (long long)when);
+	msgpack_sbuffer_clear(sb);
+	assert_int_equal(recjson_encode_line(line, strlen(line),
+	    schema_by_name("claim", 5), sb, &err), 0);
+	assert_int_equal(record_decode(sb->data, sb->size, tree, r, &err), 0);
+	r->has_holder = true;
+	memcpy(r->holder, holder.pk, ID_BYTES);
+}
+
+static void
+put_claims(struct store *s, const uint8_t *u, const char *prefix, int n,
+    int *stored)
+{
+	msgpack_sbuffer sb;
+	msgpack_unpacked tree;
+	struct record r;
+	struct cerr err;
+	MDB_txn *txn;
+	char ref[32];
+	uint64_t seq;
+	bool dup;
+	int i;
+
+	msgpack_sbuffer_init(&sb);
+	assert_int_equal(store_txn_begin(s, NULL, true, &txn, &err), 0);
+	*stored = 0;
+	for (i = 0; i < n; i++) {
+		snprintf(ref, sizeof(ref), "%s-%d", prefix, i);
+		make_claim(u, ref, 1488448800 + i, &sb, &tree, &r);
+		assert_int_equal(store_record_put(s, txn, &r, &seq, &dup, &err),
+		    0);
+		*stored += !dup;
+		msgpack_unpacked_destroy(&tree);
+	}
+	assert_int_equal(store_txn_commit(&txn, &err), 0);
+	msgpack_sbuffer_destroy(&sb);
+}
+
+static void
+test_records_survive_reopen_and_resend_is_stored_once(void **state)
+{
+	struct fx *fx = *state;
+	struct cerr err;
+	struct recmeta m;
+	MDB_txn *txn;
+	MDB_val v;
+	msgpack_unpacked tree;
+	struct record r;
+	uint64_t last, after = 0;
+	int stored, n = 0;
+
+	put_claims(fx->s, user.pk, "c", 100, &stored);
+	assert_int_equal(stored, 100);
+	put_claims(fx->s, user2.pk, "d", 10, &stored);
+	assert_int_equal(stored, 10);
+	put_claims(fx->s, user.pk, "c", 100, &stored); /* resend */
+	assert_int_equal(stored, 0);
+	store_close(&fx->s);
+	assert_int_equal(store_open(fx->dir, 64UL << 20, &fx->s, &err), 0);
+
+	assert_int_equal(store_txn_begin(fx->s, NULL, false, &txn, &err), 0);
+	while (store_user_next(fx->s, txn, user.pk, after, &m) == 0) {
+		assert_true(m.seq > after);
+		assert_memory_equal(m.holder, holder.pk, ID_BYTES);
+		assert_ptr_equal(m.type, schema_by_name("claim", 5));
+		assert_int_equal(store_record_get(fx->s, txn, m.seq, &v), 0);
+		assert_int_equal(record_decode(v.mv_data, v.mv_size, &tree, &r,
+		    &err), 0);
+		assert_memory_equal(r.user, user.pk, ID_BYTES);
+		assert_int_equal(r.time, m.time);
+		msgpack_unpacked_destroy(&tree);
+		after = m.seq;
+		n++;
+	}
+	assert_int_equal(n, 100);
+	assert_int_equal(store_user_last(fx->s, txn, user.pk, &last), 0);
+	assert_int_equal(last, after);
+	assert_int_equal(store_user_last(fx->s, txn, app.pk, &last), 0);
+	assert_int_equal(last, 0);
+	store_txn_abort(&txn);
+}
+
+static void
+make_token(struct token *t, bool any_holder)
+{
+	memset(t, 0, sizeof(*t));
+	token_new_id(t);
+	memcpy(t->user, user.pk, ID_BYTES);
+	memcpy(t->app, app.pk, ID_BYTES);
+	t->any_holder = any_holder;
+	if (!any_holder) {
+		t->nholders = 1;
+		memcpy(t->holders[0], holder.pk, ID_BYTES);
+	}
+	t->ntypes = 1;
+	t->types[0].type = schema_by_name("claim", 5);
+	t->types[0].fields = FIELDS_ALL;
+	strcpy(t->purpose, "budget");
+}
+
+static int
+count_route(void *arg, const uint8_t *a, const uint8_t *tok)
+{
+	(void)tok;
+	assert_memory_equal(a, app.pk, ID_BYTES);
+	(*(int *)arg)++;
+	return 0;
+}
+
+static int
+count_tok(void *arg, const uint8_t *u, const uint8_t *tok)
+{
+	(void)u, (void)tok;
+	(*(int *)arg)++;
+	return 0;
+}
+
+static void
+test_tokens_routes_and_revocation(void **state)
+{
+	struct fx *fx = *state;
+	struct token t, t2;
+	struct token_state st;
+	struct cerr err;
+	MDB_txn *txn;
+	uint8_t *blob;
+	size_t len;
+	int routes = 0, toks = 0;
+
+	make_token(&t, false);
+	make_token(&t2, true);
+	assert_int_equal(token_sign(&t, user.sk, &blob, &len, &err), 0);
+	assert_int_equal(store_txn_begin(fx->s, NULL, true, &txn, &err), 0);
+	assert_int_equal(store_token_put(fx->s, txn, &t, blob, len, &err), 0);
+	/* a reused token id (a replayed GRANT) */
+	assert_int_equal(store_token_put(fx->s, txn, &t, blob, len, &err),
+	    CARNET_E_EXISTS);
+	assert_int_equal(store_token_put(fx->s, txn, &t2, blob, len, &err), 0);
+	assert_int_equal(store_txn_commit(&txn, &err), 0);
+
+	assert_int_equal(store_txn_begin(fx->s, NULL, false, &txn, &err), 0);
+	assert_int_equal(store_token_get(fx->s, txn, t.id, &st), 0);
+	assert_int_equal(st.state, TOKEN_ACTIVE);
+	assert_int_equal(st.blob_len, len);
+	assert_memory_equal(st.blob, blob, len);
+	assert_int_equal(store_routes(fx->s, txn, user.pk, holder.pk,
+	    schema_by_name("claim", 5), count_route, &routes), 0);
+	assert_int_equal(routes, 2); /* one for this holder, one for any */
+	routes = 0;
+	assert_int_equal(store_routes(fx->s, txn, user.pk, holder.pk,
+	    schema_by_name("dispense", 8), count_route, &routes), 0);
+	assert_int_equal(routes, 0);
+	assert_int_equal(store_tokens_of_app(fx->s, txn, app.pk, count_tok,
+	    &toks), 0);
+	assert_int_equal(toks, 2);
+	store_txn_abort(&txn);
+
+	assert_int_equal(store_txn_begin(fx->s, NULL, true, &txn, &err), 0);
+	assert_int_equal(store_token_revoke(fx->s, txn, &t, 1234, &err), 0);
+	assert_int_equal(store_txn_commit(&txn, &err), 0);
+	store_close(&fx->s);
+	assert_int_equal(store_open(fx->dir, 64UL << 20, &fx->s, &err), 0);
+	assert_int_equal(store_txn_begin(fx->s, NULL, false, &txn, &err), 0);
+	assert_int_equal(store_token_get(fx->s, txn, t.id, &st), 0);
+	assert_int_equal(st.state, TOKEN_REVOKED);
+	assert_int_equal(st.revoked_at, 1234);
+	routes = 0;
+	assert_int_equal(store_routes(fx->s, txn, user.pk, holder.pk,
+	    schema_by_name("claim", 5), count_route, &routes), 0);
+	assert_int_equal(routes, 1); /* only t2's */
+	/* a revocation for a token that does not exist */
+	{
+		uint8_t unknown[TOKID_BYTES] = {1, 2, 3};
+
+		assert_int_equal(store_token_get(fx->s, txn, unknown, &st),
+		    CARNET_E_NOT_FOUND);
+	}
+	store_txn_abort(&txn);
+	free(blob);
+}
+
+static void
+test_cursor_never_goes_back(void **state)
+{
+	struct fx *fx = *state;
+	uint8_t tok[TOKID_BYTES] = {9};
+	struct cerr err;
+	MDB_txn *txn;
+	uint64_t seq;
+
+	assert_int_equal(store_txn_begin(fx->s, NULL, true, &txn, &err), 0);
+	assert_int_equal(store_cursor_get(fx->s, txn, tok, &seq), 0);
+	assert_int_equal(seq, 0);
+	assert_int_equal(store_cursor_advance(fx->s, txn, tok, 50, &err), 0);
+	assert_int_equal(store_cursor_advance(fx->s, txn, tok, 20, &err), 0);
+	assert_int_equal(store_cursor_get(fx->s, txn, tok, &seq), 0);
+	assert_int_equal(seq, 50);
+	assert_int_equal(store_txn_commit(&txn, &err), 0);
+}
+
+static void
+append_entries(struct store *s, const uint8_t *u, int n)
+{
+	struct uselog_entry e;
+	struct cerr err;
+	MDB_txn *txn;
+	int i;
+
+	assert_int_equal(store_txn_begin(s, NULL, true, &txn, &err), 0);
+	for (i = 0; i < n; i++) {
+		memset(&e, 0, sizeof(e));
+		e.kind = USE_DELIVER;
+		e.time = 1700000000 + i;
+		e.has_app = true;
+		memcpy(e.app, app.pk, ID_BYTES);
+		e.has_holder = true;
+		memcpy(e.holder, holder.pk, ID_BYTES);
+		e.type = schema_by_name("claim", 5);
+		e.rseq = (uint64_t)i + 1;
+		strcpy(e.purpose, "budget");
+		assert_int_equal(store_log_append(s, txn, u, &e, &err), 0);
+	}
+	assert_int_equal(store_txn_commit(&txn, &err), 0);
+}
+
+static int
+verify(struct store *s, const uint8_t *u, uint64_t *count, struct cerr *err)
+{
+	MDB_txn *txn;
+	int rc;
+
+	assert_int_equal(store_txn_begin(s, NULL, false, &txn, err), 0);
+	rc = store_log_verify(s, txn, u, count, err);
+	store_txn_abort(&txn);
+	return rc;
+}
+
+/* Open the LMDB file directly, as an attacker with disk access would. */
+static void
+tamper(const char *dir, const uint8_t *u, uint64_t seq, bool del)
+{
+	char path[512];
+	uint8_t key[ID_BYTES + 8];
+	MDB_env *env;
+	MDB_txn *txn;
+	MDB_dbi dbi;
+	MDB_val k = {sizeof(key), key}, v;
+	uint8_t *copy;
+	int i;
+
+	snprintf(path, sizeof(path), "%s/store", dir);
+	memcpy(key, u, ID_BYTES);
+	for (i = 7; i >= 0; i--, seq >>= 8)
+		key[ID_BYTES + i] = (uint8_t)seq;
+	assert_int_equal(mdb_env_create(&env), 0);
+	assert_int_equal(mdb_env_set_maxdbs(env, 32), 0);
+	assert_int_equal(mdb_env_set_mapsize(env, 64UL << 20), 0);
+	assert_int_equal(mdb_env_open(env, path, 0, 0600), 0);
+	assert_int_equal(mdb_txn_begin(env, NULL, 0, &txn), 0);
+	assert_int_equal(mdb_dbi_open(txn, "uselog", 0, &dbi), 0);
+	if (del) {
+		assert_int_equal(mdb_del(txn, dbi, &k, NULL), 0);
+	} else {
+		assert_int_equal(mdb_get(txn, dbi, &k, &v), 0);
+		copy = malloc(v.mv_size);
+		memcpy(copy, v.mv_data, v.mv_size);
+		copy[v.mv_size - 2] ^= 0x01; /* inside the purpose string */
+		v.mv_data = copy;
+		assert_int_equal(mdb_put(txn, dbi, &k, &v, 0), 0);
+		free(copy);
+	}
+	assert_int_equal(mdb_txn_commit(txn), 0);
+	mdb_env_close(env);
+}
+
+static void
+test_log_chain_verifies_and_detects_changes(void **state)
+{
+	struct fx *fx = *state;
+	struct cerr err;
+	uint64_t count;
+
+	append_entries(fx->s, user.pk, 20);
+	append_entries(fx->s, user2.pk, 5);
+	append_entries(fx->s, user.pk, 5);
+	assert_int_equal(verify(fx->s, user.pk, &count, &err), 0);
+	assert_int_equal(count, 25);
+	assert_int_equal(verify(fx->s, user2.pk, &count, &err), 0);
+	assert_int_equal(count, 5);
+	store_close(&fx->s);
+
+	tamper(fx->dir, user.pk, 7, false);
+	assert_int_equal(store_open(fx->dir, 64UL << 20, &fx->s, &err), 0);
+	memset(&err, 0, sizeof(err));
+	assert_int_equal(verify(fx->s, user.pk, &count, &err),
+	    CARNET_E_LOG_BROKEN);
+	/* the first bad link is the entry after the changed one */
+	assert_non_null(strstr(err.msg, "entry 8"));
+	assert_int_equal(count, 7);
+	/* the other user's chain is untouched */
+	assert_int_equal(verify(fx->s, user2.pk, &count, &err), 0);
+	store_close(&fx->s);
+
+	tamper(fx->dir, user2.pk, 3, true);
+	assert_int_equal(store_open(fx->dir, 64UL << 20, &fx->s, &err), 0);
+	assert_int_equal(verify(fx->s, user2.pk, &count, &err),
+	    CARNET_E_LOG_BROKEN);
+	assert_non_null(strstr(err.msg, "entry 3"));
+}
+
+static void
+test_log_head_signature(void **state)
+{
+	struct keypair broker;
+	uint8_t hash[HASH_BYTES] = {1}, sig[HEAD_SIG_BYTES];
+
+	(void)state;
+	assert_int_equal(key_generate(&broker), 0);
+	uselog_head_sign(user.pk, 42, hash, broker.sk, sig);
+	assert_int_equal(uselog_head_verify(user.pk, 42, hash, broker.pk, sig),
+	    0);
+	assert_int_equal(uselog_head_verify(user.pk, 41, hash, broker.pk, sig),
+	    CARNET_E_BAD_SIGNATURE);
+	assert_int_equal(uselog_head_verify(user2.pk, 42, hash, broker.pk, sig),
+	    CARNET_E_BAD_SIGNATURE);
+}
+
+static void
+test_erase_keeps_the_log_whole(void **state)
+{
+	struct fx *fx = *state;
+	struct cerr err;
+	struct recmeta m;
+	MDB_txn *txn;
+	uint64_t n, count;
+	int stored;
+
+	put_claims(fx->s, user.pk, "c", 300, &stored);
+	put_claims(fx->s, user2.pk, "d", 3, &stored);
+	append_entries(fx->s, user.pk, 10);
+	assert_int_equal(store_txn_begin(fx->s, NULL, true, &txn, &err), 0);
+	assert_int_equal(store_user_erase(fx->s, txn, user.pk, &n, &err), 0);
+	assert_int_equal(n, 300);
+	assert_int_equal(store_txn_commit(&txn, &err), 0);
+	assert_int_equal(store_txn_begin(fx->s, NULL, false, &txn, &err), 0);
+	assert_int_equal(store_user_next(fx->s, txn, user.pk, 0, &m),
+	    CARNET_E_NOT_FOUND);
+	assert_int_equal(store_user_next(fx->s, txn, user2.pk, 0, &m), 0);
+	store_txn_abort(&txn);
+	assert_int_equal(verify(fx->s, user.pk, &count, &err), 0);
+	assert_int_equal(count, 10);
+	/* a resend after erasure does not bring the data back */
+	put_claims(fx->s, user.pk, "c", 300, &stored);
+	assert_int_equal(stored, 0);
+}
+
+static void
+test_full_map_is_an_error_not_a_crash(void **state)
+{
+	char *dir = tu_tmpdir();
+	struct store *s;
+	struct cerr err;
+	msgpack_sbuffer sb;
+	msgpack_unpacked tree;
+	struct record r;
+	MDB_txn *txn;
+	uint64_t seq;
+	bool dup;
+	int i, rc = 0, committed = 0;
+	char ref[32];
+
+	(void)state;
+	assert_int_equal(store_open(dir, 256 * 1024, &s, &err), 0);
+	msgpack_sbuffer_init(&sb);
+	for (i = 0; i < 100000 && rc == 0; i++) {
+		assert_int_equal(store_txn_begin(s, NULL, true, &txn, &err), 0);
+		snprintf(ref, sizeof(ref), "r-%d", i);
+		make_claim(user.pk, ref, 1488448800, &sb, &tree, &r);
+		rc = store_record_put(s, txn, &r, &seq, &dup, &err);
+		msgpack_unpacked_destroy(&tree);
+		if (rc == 0)
+			rc = store_txn_commit(&txn, &err);
+		else
+			store_txn_abort(&txn);
+		committed += rc == 0;
+	}
+	assert_int_equal(rc, CARNET_E_STORE_FULL);
+	assert_true(committed > 10);
+	/* what was committed is still there */
+	store_close(&s);
+	assert_int_equal(store_open(dir, 256 * 1024, &s, &err), 0);
+	assert_int_equal(store_txn_begin(s, NULL, false, &txn, &err), 0);
+	assert_int_equal(store_user_last(s, txn, user.pk, &seq), 0);
+	assert_int_equal(seq, (uint64_t)committed);
+	store_txn_abort(&txn);
+	store_close(&s);
+	msgpack_sbuffer_destroy(&sb);
+	tu_rmtree(&dir);
+}
+
+static void
+test_parties(void **state)
+{
+	struct fx *fx = *state;
+	struct party p = {0}, back;
+	uint8_t curve[32], id[ID_BYTES];
+	struct cerr err;
+	MDB_txn *txn;
+
+	memcpy(p.id, holder.pk, ID_BYTES);
+	p.role = ROLE_HOLDER;
+	strcpy(p.name, "mgen");
+	p.ntypes = 1;
+	p.types[0] = schema_by_name("claim", 5);
+	assert_int_equal(store_txn_begin(fx->s, NULL, true, &txn, &err), 0);
+	assert_int_equal(store_party_add(fx->s, txn, &p, &err), 0);
+	assert_int_equal(store_party_add(fx->s, txn, &p, &err),
+	    CARNET_E_EXISTS);
+	assert_int_equal(store_txn_commit(&txn, &err), 0);
+	assert_int_equal(store_txn_begin(fx->s, NULL, false, &txn, &err), 0);
+	assert_int_equal(store_party_get(fx->s, txn, holder.pk, &back), 0);
+	assert_string_equal(back.name, "mgen");
+	assert_int_equal(back.role, ROLE_HOLDER);
+	assert_true(party_has_type(&back, schema_by_name("claim", 5)));
+	assert_false(party_has_type(&back, schema_by_name("dispense", 8)));
+	assert_int_equal(key_curve_pk(holder.pk, curve), 0);
+	assert_int_equal(store_party_by_curve(fx->s, txn, curve, id), 0);
+	assert_memory_equal(id, holder.pk, ID_BYTES);
+	assert_int_equal(store_party_get(fx->s, txn, user.pk, &back),
+	    CARNET_E_NOT_FOUND);
+	store_txn_abort(&txn);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(
+		    test_records_survive_reopen_and_resend_is_stored_once,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_tokens_routes_and_revocation, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_cursor_never_goes_back,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_log_chain_verifies_and_detects_changes, setup,
+		    teardown),
+		cmocka_unit_test(test_log_head_signature),
+		cmocka_unit_test_setup_teardown(test_erase_keeps_the_log_whole,
+		    setup, teardown),
+		cmocka_unit_test(test_full_map_is_an_error_not_a_crash),
+		cmocka_unit_test_setup_teardown(test_parties, setup, teardown),
+	};
+
+	return cmocka_run_group_tests_name("store", tests, NULL, NULL);
+}

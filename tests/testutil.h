@@ -1,0 +1,74 @@
+/*
+ * testutil.h: helpers shared by the cmocka tests (header-only, tests only).
+ */
+#ifndef CARNET_TESTUTIL_H
+#define CARNET_TESTUTIL_H
+
+#define _XOPEN_SOURCE 700
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <ftw.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <msgpack.h>
+
+/* A fresh temporary directory; the caller frees the string. */
+static inline char *
+tu_tmpdir(void)
+{
+	char *d = strdup("/tmp/carnet-test.XXXXXX");
+
+	assert_non_null(d);
+	assert_non_null(mkdtemp(d));
+	return d;
+}
+
+static inline int
+tu_rm_one(const char *p, const struct stat *st, int flag, struct FTW *f)
+{
+	(void)st, (void)flag, (void)f;
+	return remove(p);
+}
+
+static inline void
+tu_rmtree(char **dir)
+{
+	if (*dir == NULL)
+		return;
+	nftw(*dir, tu_rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	free(*dir);
+	*dir = NULL;
+}
+
+/* A packer writing into a fresh sbuffer. */
+struct tu_buf {
+	msgpack_sbuffer sb;
+	msgpack_packer pk;
+};
+
+static inline void
+tu_buf_init(struct tu_buf *b)
+{
+	msgpack_sbuffer_init(&b->sb);
+	msgpack_packer_init(&b->pk, &b->sb, msgpack_sbuffer_write);
+}
+
+static inline void
+tu_buf_reset(struct tu_buf *b)
+{
+	msgpack_sbuffer_clear(&b->sb);
+}
+
+static inline void
+tu_buf_release(struct tu_buf *b)
+{
+	msgpack_sbuffer_destroy(&b->sb);
+}
+
+#endif
