@@ -32,7 +32,7 @@ LDLIBS := $(PKG_LIBS) -lm
 LIB_SRCS := $(wildcard common/*.c schemas/*.c policy/*.c) broker/store.c \
 	$(wildcard agents/client*.c)
 BROKER_SRCS := $(filter-out broker/store.c,$(wildcard broker/*.c))
-CLI_SRCS := $(wildcard tools/carnet*.c tools/cmd_*.c)
+CLI_SRCS := tools/carnet.c tools/cli.c tools/fhir.c $(wildcard tools/cmd_*.c)
 TEST_SRCS := $(wildcard tests/test_*.c)
 TESTS := $(TEST_SRCS:tests/%.c=$(O)/tests/%)
 HELPERS := $(patsubst tests/%.c,$(BIN)/%,$(wildcard tests/helper_*.c))
@@ -50,7 +50,8 @@ build: $(PROGS) $(HELPERS)
 
 $(O)/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -c -o $@ $<
+	@echo "  CC  $<"
+	@$(CC) $(CFLAGS) -c -o $@ $<
 
 $(LIB): $(LIB_SRCS:%.c=$(O)/%.o)
 	@rm -f $@

@@ -64,14 +64,17 @@ carnet_errcode(const char *name, size_t len)
 int
 cerr_set(struct cerr *err, int code, const char *fmt, ...)
 {
+	char buf[sizeof(err->msg)];
 	va_list ap;
 
 	if (err == NULL)
 		return code;
-	err->code = code;
+	/* Format apart: callers may pass err->msg itself as an argument. */
 	va_start(ap, fmt);
-	vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
+	err->code = code;
+	memcpy(err->msg, buf, sizeof(buf));
 	return code;
 }
 

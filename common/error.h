@@ -79,7 +79,8 @@ struct cerr {
 	char msg[240];
 };
 
-/* Set err (if not NULL) and return code, for `return cerr_set(...)`. */
+/* Set err (if not NULL) and return code, for `return cerr_set(...)`;
+ * the arguments may include cerr_msg(err) to prefix the old message. */
 int cerr_set(struct cerr *err, int code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 /* The detail if set, else the code's message. */

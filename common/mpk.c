@@ -122,6 +122,34 @@ mpk_unpack(const void *buf, size_t len, unsigned max_depth,
 	return 0;
 }
 
+int
+mpk_unpack_copy(const void *buf, size_t len, unsigned max_depth,
+    msgpack_unpacked *out)
+{
+	msgpack_zone *z;
+	void *copy;
+	size_t off = 0;
+	int rc;
+
+	if ((rc = mpk_check(buf, len, max_depth)) != 0)
+		return rc;
+	if ((z = msgpack_zone_new(MSGPACK_ZONE_CHUNK_SIZE)) == NULL)
+		return CARNET_E_NOMEM;
+	if ((copy = msgpack_zone_malloc(z, len ? len : 1)) == NULL) {
+		msgpack_zone_free(z);
+		return CARNET_E_NOMEM;
+	}
+	memcpy(copy, buf, len);
+	msgpack_unpacked_init(out);
+	if (msgpack_unpack(copy, len, &off, z, &out->data) !=
+	    MSGPACK_UNPACK_SUCCESS || off != len) {
+		msgpack_zone_free(z);
+		return CARNET_E_MALFORMED;
+	}
+	out->zone = z; /* freed by msgpack_unpacked_destroy */
+	return 0;
+}
+
 const msgpack_object *
 mpk_get(const msgpack_object *map, const char *key)
 {

@@ -35,6 +35,13 @@ int mpk_check(const void *buf, size_t len, unsigned max_depth)
 int mpk_unpack(const void *buf, size_t len, unsigned max_depth,
     msgpack_unpacked *out) __attribute__((warn_unused_result));
 
+/*
+ * mpk_unpack, but the tree owns a copy of the bytes (in its zone), so buf
+ * may be freed at once: for messages whose buffer does not outlive them.
+ */
+int mpk_unpack_copy(const void *buf, size_t len, unsigned max_depth,
+    msgpack_unpacked *out) __attribute__((warn_unused_result));
+
 /* The value under a string key in a map object, or NULL. */
 const msgpack_object *mpk_get(const msgpack_object *map, const char *key);
 

@@ -144,9 +144,9 @@ check_field(const struct field_def *f, const msgpack_object *v,
 	    f->name);
 }
 
-int
-record_body_validate(const struct schema *s, const msgpack_object *body,
-    uint64_t *present, struct cerr *err)
+static int
+body_validate(const struct schema *s, const msgpack_object *body,
+    uint64_t required, uint64_t *present, struct cerr *err)
 {
 	uint64_t seen = 0, missing;
 	uint32_t i;
@@ -176,7 +176,7 @@ record_body_validate(const struct schema *s, const msgpack_object *body,
 			return rc;
 		seen |= UINT64_C(1) << idx;
 	}
-	missing = schema_required(s) & ~seen;
+	missing = required & ~seen;
 	if (missing != 0)
 		return cerr_set(err, CARNET_E_MISSING_FIELD,
 		    "%s: field %s is required", s->name,
@@ -185,14 +185,21 @@ record_body_validate(const struct schema *s, const msgpack_object *body,
 	return 0;
 }
 
+int
+record_body_validate(const struct schema *s, const msgpack_object *body,
+    uint64_t *present, struct cerr *err)
+{
+	return body_validate(s, body, schema_required(s), present, err);
+}
+
 /* Envelope keys, in encoding order. */
 enum { K_HOLDER, K_REF, K_USER, K_TYPE, K_V, K_TIME, K_BODY, K__N };
 static const char *const env_keys[K__N] = {
 	"holder", "ref", "user", "type", "v", "time", "body",
 };
 
-int
-record_from_object(const msgpack_object *o, struct record *r,
+static int
+record_parse(const msgpack_object *o, struct record *r, bool partial,
     struct cerr *err)
 {
 	const msgpack_object *kv[K__N] = {0};
@@ -260,7 +267,22 @@ record_from_object(const msgpack_object *o, struct record *r,
 		return cerr_set(err, CARNET_E_FIELD_TYPE,
 		    "envelope time: want seconds since the epoch");
 	r->body = kv[K_BODY];
-	return record_body_validate(r->type, r->body, &r->present, err);
+	return body_validate(r->type, r->body, partial ? 0 :
+	    schema_required(r->type), &r->present, err);
+}
+
+int
+record_from_object(const msgpack_object *o, struct record *r,
+    struct cerr *err)
+{
+	return record_parse(o, r, false, err);
+}
+
+int
+record_from_object_partial(const msgpack_object *o, struct record *r,
+    struct cerr *err)
+{
+	return record_parse(o, r, true, err);
 }
 
 int

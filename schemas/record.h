@@ -51,6 +51,13 @@ int record_from_object(const msgpack_object *o, struct record *r,
     struct cerr *err) __attribute__((warn_unused_result));
 
 /*
+ * The same, for a record minimised under a token: required fields may be
+ * missing, everything present is still checked.
+ */
+int record_from_object_partial(const msgpack_object *o, struct record *r,
+    struct cerr *err) __attribute__((warn_unused_result));
+
+/*
  * Decode and validate one encoded record of at most RECORD_MAX_BYTES.
  * On success the caller owns *tree (msgpack_unpacked_destroy) and r points
  * into it and into buf.

@@ -117,6 +117,29 @@ test_getters_reject_wrong_kinds(void **state)
 	msgpack_unpacked_destroy(&u);
 }
 
+/* The bug this caught: a tree read from a message that was then freed. */
+static void
+test_unpack_copy_outlives_its_buffer(void **state)
+{
+	static const char m[] = "\x81\xa4" "name\xa5" "alice";
+	msgpack_unpacked u;
+	char *buf = malloc(sizeof(m));
+	char name[8];
+
+	(void)state;
+	assert_non_null(buf);
+	memcpy(buf, m, sizeof(m));
+	assert_int_equal(mpk_unpack_copy(buf, sizeof(m) - 1, 2, &u), 0);
+	memset(buf, 'x', sizeof(m));
+	free(buf);
+	assert_int_equal(mpk_cstr(mpk_get(&u.data, "name"), name,
+	    sizeof(name)), 0);
+	assert_string_equal(name, "alice");
+	msgpack_unpacked_destroy(&u);
+	assert_int_equal(mpk_unpack_copy("\xdd\xff\xff\xff\xff", 5, 4, &u),
+	    CARNET_E_TRUNCATED);
+}
+
 int
 main(void)
 {
@@ -128,6 +151,7 @@ main(void)
 		cmocka_unit_test(test_trailing_and_reserved),
 		cmocka_unit_test(test_every_byte_prefix_is_safe),
 		cmocka_unit_test(test_getters_reject_wrong_kinds),
+		cmocka_unit_test(test_unpack_copy_outlives_its_buffer),
 	};
 
 	return cmocka_run_group_tests_name("mpk", tests, NULL, NULL);

@@ -1,0 +1,404 @@
+/*
+ * client.c: one DEALER socket with CurveZMQ, watched by a socket monitor.
+ *
+ * The monitor is how a refused key becomes a clear error instead of a
+ * hang: libzmq reports ZMQ_EVENT_HANDSHAKE_FAILED_AUTH with the ZAP status
+ * when the broker turns us away, and keeps retrying otherwise.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <sodium.h>
+#include <zmq.h>
+
+#include "../common/limits.h"
+#include "../common/mpk.h"
+#include "client.h"
+
+#define CLIENT_MAX_DEPTH 8
+#define STASH_MAX 4096
+
+struct stashed {
+	char cmd[16];
+	zmq_msg_t body;
+};
+
+struct client {
+	void *ctx, *sock, *mon;
+	char endpoint[256];
+	struct keypair key;
+	msgpack_sbuffer sb;
+	msgpack_packer pk;
+	uint64_t req_seq;
+	bool ready, ever_ready, disconnected, reconnected, auth_failed;
+	int auth_status;
+	struct stashed *stash;
+	size_t nstash, capstash, stash_head;
+};
+
+static int64_t
+mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int
+client_new(const char *endpoint, const uint8_t broker_id[ID_BYTES],
+    const struct keypair *kp, struct client **out, struct cerr *err)
+{
+	uint8_t server[32], cpk[32], csk[32];
+	char mon_ep[64];
+	int linger = 1000, ivl = 100, hs = CLIENT_CONNECT_TIMEOUT_MS;
+	int64_t maxmsg = CLIENT_FRAME_MAX_BYTES;
+	struct client *c;
+
+	if (key_curve_pk(broker_id, server) != 0)
+		return cerr_set(err, CARNET_E_BAD_VALUE,
+		    "the broker id is not a valid public key");
+	if ((c = calloc(1, sizeof(*c))) == NULL)
+		return cerr_set(err, CARNET_E_NOMEM, "out of memory");
+	c->key = *kp;
+	snprintf(c->endpoint, sizeof(c->endpoint), "%s", endpoint);
+	msgpack_sbuffer_init(&c->sb);
+	msgpack_packer_init(&c->pk, &c->sb, msgpack_sbuffer_write);
+	if (key_curve(kp, cpk, csk) != 0) {
+		client_destroy(&c);
+		return cerr_set(err, CARNET_E_BAD_VALUE, "bad key pair");
+	}
+	snprintf(mon_ep, sizeof(mon_ep), "inproc://carnet-monitor-%p",
+	    (void *)c);
+	if ((c->ctx = zmq_ctx_new()) == NULL ||
+	    (c->sock = zmq_socket(c->ctx, ZMQ_DEALER)) == NULL ||
+	    zmq_setsockopt(c->sock, ZMQ_CURVE_SERVERKEY, server, 32) != 0 ||
+	    zmq_setsockopt(c->sock, ZMQ_CURVE_PUBLICKEY, cpk, 32) != 0 ||
+	    zmq_setsockopt(c->sock, ZMQ_CURVE_SECRETKEY, csk, 32) != 0 ||
+	    zmq_setsockopt(c->sock, ZMQ_LINGER, &linger, sizeof(linger)) != 0 ||
+	    zmq_setsockopt(c->sock, ZMQ_RECONNECT_IVL, &ivl, sizeof(ivl)) != 0 ||
+	    zmq_setsockopt(c->sock, ZMQ_HANDSHAKE_IVL, &hs, sizeof(hs)) != 0 ||
+	    zmq_setsockopt(c->sock, ZMQ_MAXMSGSIZE, &maxmsg,
+	    sizeof(maxmsg)) != 0 ||
+	    zmq_socket_monitor(c->sock, mon_ep, ZMQ_EVENT_ALL) != 0 ||
+	    (c->mon = zmq_socket(c->ctx, ZMQ_PAIR)) == NULL ||
+	    zmq_connect(c->mon, mon_ep) != 0 ||
+	    zmq_connect(c->sock, endpoint) != 0) {
+		sodium_memzero(csk, sizeof(csk));
+		cerr_set(err, CARNET_E_TRANSPORT, "cannot connect to %s: %s",
+		    endpoint, zmq_strerror(zmq_errno()));
+		client_destroy(&c);
+		return err ? err->code : CARNET_E_TRANSPORT;
+	}
+	sodium_memzero(csk, sizeof(csk));
+	*out = c;
+	return 0;
+}
+
+void
+client_destroy(struct client **cp)
+{
+	struct client *c = *cp;
+	size_t i;
+
+	if (c == NULL)
+		return;
+	for (i = c->stash_head; i < c->nstash; i++)
+		zmq_msg_close(&c->stash[i].body);
+	free(c->stash);
+	if (c->sock != NULL) {
+		zmq_socket_monitor(c->sock, NULL, 0);
+		zmq_close(c->sock);
+	}
+	if (c->mon != NULL)
+		zmq_close(c->mon);
+	if (c->ctx != NULL)
+		zmq_ctx_term(c->ctx);
+	msgpack_sbuffer_destroy(&c->sb);
+	key_wipe(&c->key);
+	free(c);
+	*cp = NULL;
+}
+
+const uint8_t *
+client_id(const struct client *c)
+{
+	return c->key.pk;
+}
+
+bool
+client_reconnected(struct client *c)
+{
+	bool r = c->reconnected;
+
+	c->reconnected = false;
+	return r;
+}
+
+/* Read every pending monitor event and update our view of the link. */
+static void
+monitor_drain(struct client *c)
+{
+	zmq_msg_t ev, addr;
+	uint16_t event;
+	uint32_t value;
+
+	for (;;) {
+		zmq_msg_init(&ev);
+		if (zmq_msg_recv(&ev, c->mon, ZMQ_DONTWAIT) < 0) {
+			zmq_msg_close(&ev);
+			return;
+		}
+		zmq_msg_init(&addr);
+		if (zmq_msg_more(&ev))
+			zmq_msg_recv(&addr, c->mon, 0);
+		if (zmq_msg_size(&ev) >= 6) {
+			memcpy(&event, zmq_msg_data(&ev), 2);
+			memcpy(&value, (uint8_t *)zmq_msg_data(&ev) + 2, 4);
+			switch (event) {
+			case ZMQ_EVENT_HANDSHAKE_SUCCEEDED:
+				if (c->ever_ready && c->disconnected)
+					c->reconnected = true;
+				c->ready = c->ever_ready = true;
+				c->disconnected = false;
+				c->auth_failed = false;
+				break;
+			case ZMQ_EVENT_HANDSHAKE_FAILED_AUTH:
+				c->auth_failed = true;
+				c->auth_status = (int)value;
+				c->ready = false;
+				break;
+			case ZMQ_EVENT_DISCONNECTED:
+				c->ready = false;
+				c->disconnected = true;
+				break;
+			default:
+				break;
+			}
+		}
+		zmq_msg_close(&addr);
+		zmq_msg_close(&ev);
+	}
+}
+
+static int
+auth_error(struct client *c, struct cerr *err)
+{
+	return cerr_set(err, CARNET_E_AUTH,
+	    "the broker at %s refused our key (ZAP status %d): is this "
+	    "party registered? (carnet party add)", c->endpoint,
+	    c->auth_status);
+}
+
+int
+client_wait_ready(struct client *c, int timeout_ms, struct cerr *err)
+{
+	int64_t end = mono_ms() + timeout_ms;
+	zmq_pollitem_t it = {c->mon, 0, ZMQ_POLLIN, 0};
+
+	for (;;) {
+		int64_t left;
+
+		monitor_drain(c);
+		if (c->ready)
+			return 0;
+		if (c->auth_failed)
+			return auth_error(c, err);
+		if ((left = end - mono_ms()) <= 0)
+			return cerr_set(err, CARNET_E_TIMEOUT,
+			    "no handshake with a broker at %s in %d ms: is "
+			    "carnetd running there, and is the broker id "
+			    "right?", c->endpoint, timeout_ms);
+		zmq_poll(&it, 1, (long)left);
+	}
+}
+
+msgpack_packer *
+client_begin(struct client *c, uint32_t nkeys)
+{
+	msgpack_sbuffer_clear(&c->sb);
+	msgpack_pack_map(&c->pk, nkeys + 1);
+	mpk_pack_cstr(&c->pk, "req");
+	msgpack_pack_uint64(&c->pk, ++c->req_seq);
+	return &c->pk;
+}
+
+int
+client_send(struct client *c, const char *cmd, struct cerr *err)
+{
+	if (c->sb.size == 0)
+		client_begin(c, 0);
+	if (zmq_send(c->sock, cmd, strlen(cmd), ZMQ_SNDMORE) < 0 ||
+	    zmq_send(c->sock, c->sb.data, c->sb.size, 0) < 0)
+		return cerr_set(err, CARNET_E_TRANSPORT, "sending %s: %s", cmd,
+		    zmq_strerror(zmq_errno()));
+	msgpack_sbuffer_clear(&c->sb);
+	return 0;
+}
+
+/* Receive one message [cmd][body]; 0, or CARNET_E_TIMEOUT / _AUTH. */
+static int
+recv_msg(struct client *c, int64_t end, char cmd[16], zmq_msg_t *body,
+    struct cerr *err)
+{
+	zmq_pollitem_t it[2] = {
+		{c->sock, 0, ZMQ_POLLIN, 0},
+		{c->mon, 0, ZMQ_POLLIN, 0},
+	};
+	zmq_msg_t head;
+	size_t n;
+
+	for (;;) {
+		int64_t left = end - mono_ms();
+
+		monitor_drain(c);
+		if (c->auth_failed)
+			return auth_error(c, err);
+		if (zmq_poll(it, 2, left > 0 ? (long)left : 0) < 0)
+			return cerr_set(err, CARNET_E_TRANSPORT, "poll: %s",
+			    zmq_strerror(zmq_errno()));
+		if (it[0].revents & ZMQ_POLLIN)
+			break;
+		if (left <= 0)
+			return cerr_set(err, CARNET_E_TIMEOUT,
+			    "no answer from the broker at %s", c->endpoint);
+	}
+	zmq_msg_init(&head);
+	zmq_msg_init(body);
+	if (zmq_msg_recv(&head, c->sock, 0) < 0 || !zmq_msg_more(&head) ||
+	    zmq_msg_recv(body, c->sock, 0) < 0 || zmq_msg_more(body)) {
+		/* drop whatever is left of a malformed message */
+		while (zmq_msg_more(body) && zmq_msg_recv(body, c->sock, 0) >= 0)
+			;
+		zmq_msg_close(&head);
+		zmq_msg_close(body);
+		return cerr_set(err, CARNET_E_MALFORMED,
+		    "malformed message from the broker");
+	}
+	n = zmq_msg_size(&head) < 15 ? zmq_msg_size(&head) : 15;
+	memcpy(cmd, zmq_msg_data(&head), n);
+	cmd[n] = '\0';
+	zmq_msg_close(&head);
+	return 0;
+}
+
+static int
+unpack_body(zmq_msg_t *body, msgpack_unpacked *out, struct cerr *err)
+{
+	/* The message is closed right after: the tree keeps its own copy. */
+	int rc = mpk_unpack_copy(zmq_msg_data(body), zmq_msg_size(body),
+	    CLIENT_MAX_DEPTH, out);
+
+	return rc ? cerr_set(err, rc, "unreadable message from the broker") : 0;
+}
+
+static void
+stash_push(struct client *c, const char *cmd, zmq_msg_t *body)
+{
+	if (c->stash_head > 0 && c->stash_head == c->nstash)
+		c->stash_head = c->nstash = 0;
+	if (c->nstash == c->capstash && c->nstash - c->stash_head < STASH_MAX) {
+		size_t cap = c->capstash ? 2 * c->capstash : 16;
+		struct stashed *n = realloc(c->stash, cap * sizeof(*n));
+
+		if (n != NULL) {
+			c->stash = n;
+			c->capstash = cap;
+		}
+	}
+	if (c->nstash == c->capstash) {
+		zmq_msg_close(body); /* over the bound: the broker resends */
+		return;
+	}
+	snprintf(c->stash[c->nstash].cmd, 16, "%s", cmd);
+	zmq_msg_init(&c->stash[c->nstash].body);
+	zmq_msg_move(&c->stash[c->nstash].body, body);
+	zmq_msg_close(body);
+	c->nstash++;
+}
+
+/* The ERR body as our error. */
+static int
+err_from_body(const msgpack_object *o, struct cerr *err)
+{
+	const char *p;
+	size_t len;
+	char msg[200] = "";
+	int code = CARNET_E_MALFORMED;
+
+	if (mpk_str(mpk_get(o, "code"), &p, &len) == 0)
+		code = carnet_errcode(p, len);
+	if (mpk_str(mpk_get(o, "message"), &p, &len) == 0)
+		snprintf(msg, sizeof(msg), "%.*s", (int)len, p);
+	return cerr_set(err, code, "%s", msg[0] ? msg : carnet_strerror(code));
+}
+
+int
+client_call(struct client *c, const char *cmd, msgpack_unpacked *reply,
+    struct cerr *err)
+{
+	uint64_t want = c->req_seq, got;
+	int64_t end = mono_ms() + CLIENT_CALL_TIMEOUT_MS;
+	char rcmd[16];
+	zmq_msg_t body;
+	int rc;
+
+	if ((rc = client_send(c, cmd, err)) != 0)
+		return rc;
+	for (;;) {
+		if ((rc = recv_msg(c, end, rcmd, &body, err)) != 0)
+			return rc;
+		if (strcmp(rcmd, "OK") != 0 && strcmp(rcmd, "ACK") != 0 &&
+		    strcmp(rcmd, "ERR") != 0) {
+			stash_push(c, rcmd, &body);
+			continue;
+		}
+		rc = unpack_body(&body, reply, err);
+		zmq_msg_close(&body);
+		if (rc != 0)
+			return rc;
+		if (mpk_u64(mpk_get(&reply->data, "req"), &got) != 0 ||
+		    got != want) {
+			/* a late answer to an earlier call, or an ERR about
+			 * a message without reply: keep it for recv */
+			if (strcmp(rcmd, "ERR") == 0 &&
+			    mpk_get(&reply->data, "req") == NULL) {
+				rc = err_from_body(&reply->data, err);
+				msgpack_unpacked_destroy(reply);
+				return rc;
+			}
+			msgpack_unpacked_destroy(reply);
+			continue;
+		}
+		if (strcmp(rcmd, "ERR") == 0) {
+			rc = err_from_body(&reply->data, err);
+			msgpack_unpacked_destroy(reply);
+			return rc;
+		}
+		return 0;
+	}
+}
+
+int
+client_recv(struct client *c, int timeout_ms, char cmd[16],
+    msgpack_unpacked *body, struct cerr *err)
+{
+	zmq_msg_t m;
+	int rc;
+
+	if (c->stash_head < c->nstash) {
+		struct stashed *s = &c->stash[c->stash_head++];
+
+		memcpy(cmd, s->cmd, 16);
+		rc = unpack_body(&s->body, body, err);
+		zmq_msg_close(&s->body);
+		return rc;
+	}
+	if ((rc = recv_msg(c, mono_ms() + timeout_ms, cmd, &m, err)) != 0)
+		return rc;
+	rc = unpack_body(&m, body, err);
+	zmq_msg_close(&m);
+	return rc;
+}

@@ -1,0 +1,174 @@
+/*
+ * broker.h: carnetd's private header, every function listed by file.
+ *
+ * carnetd is one process with one zmq_poll loop over a CurveZMQ ROUTER
+ * socket and the in-process ZAP handler, and one LMDB environment.  A loop
+ * turn reads what has arrived, handles it in one write transaction (each
+ * request in a nested one, so a bad request undoes only itself), sends
+ * what consent allows to subscribed apps, writing their use-log entries
+ * in the same transaction, commits durably, and only then sends replies
+ * and records.  Revocation is therefore ordered before every later send.
+ */
+#ifndef CARNET_BROKER_H
+#define CARNET_BROKER_H
+
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <msgpack.h>
+#include <uthash.h>
+
+#include "../common/error.h"
+#include "../common/limits.h"
+#include "../common/proto.h"
+#include "../policy/key.h"
+#include "../policy/party.h"
+#include "../policy/token.h"
+#include "store.h"
+
+#define ROUTING_ID_MAX 256
+#define ZAP_DOMAIN "carnet"
+#define SESSION_IDLE_MS 60000 /* a subscriber silent this long is dropped */
+
+/* A token of a subscribed app, decoded once. */
+struct app_token {
+	struct token tok;
+	uint64_t scan;     /* last seq examined for this connection */
+	bool ended;        /* revoked or expired: nothing more under it */
+};
+
+/* A subscribed app connection, keyed by its routing id. */
+struct session {
+	uint8_t rid[ROUTING_ID_MAX];
+	size_t rid_len;
+	struct party app;
+	struct app_token *tokens;
+	unsigned ntokens, captokens;
+	unsigned next_token; /* round-robin start */
+	uint64_t credit;
+	int64_t last_seen_ms;
+	UT_hash_handle hh;
+};
+
+struct party_entry {
+	uint8_t id[ID_BYTES];
+	struct party p;
+	UT_hash_handle hh;
+};
+
+struct user_last {
+	uint8_t user[ID_BYTES];
+	uint64_t seq;
+	UT_hash_handle hh;
+};
+
+/* A message to send after the commit. */
+struct outmsg {
+	uint8_t rid[ROUTING_ID_MAX];
+	size_t rid_len;
+	const char *cmd;
+	msgpack_sbuffer body;
+	bool is_reply;    /* a reply (sent as ERR if the commit fails) */
+	bool has_req;
+	uint64_t req;
+};
+
+/* In-memory state changed by the delivery pass, restored if the commit
+ * fails (entries are applied last to first). */
+struct undo_entry {
+	uint64_t *where;
+	uint64_t old;
+};
+
+struct broker {
+	void *ctx, *router, *zap;
+	struct store *store;
+	struct keypair key;
+	char endpoint[256];
+	struct session *sessions;
+	struct party_entry *parties;
+	struct user_last *ulast;
+	struct outmsg *out;
+	size_t nout, capout;
+	struct undo_entry *undo;
+	size_t nundo, capundo;
+	unsigned turn;
+	bool work; /* the delivery pass may find something to send */
+	uint64_t n_stored, n_sent, n_refused;
+};
+
+/* One request being handled. */
+struct req {
+	struct broker *b;
+	MDB_txn *txn;
+	const uint8_t *rid;
+	size_t rid_len;
+	const struct party *from;
+	enum carnet_cmd cmd;
+	const msgpack_object *body;
+	bool has_req;
+	uint64_t req;
+	int64_t now;
+	bool no_reply;
+	const char *reply_cmd;
+	msgpack_sbuffer *reply;
+	msgpack_packer pk;
+};
+
+extern volatile sig_atomic_t broker_stop;
+
+/* log.c */
+void log_init(const char *progname);
+void log_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void log_warnx(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void fatalx(const char *fmt, ...)
+    __attribute__((format(printf, 1, 2), noreturn));
+
+/* zap.c */
+int zap_start(struct broker *b, struct cerr *err);
+void zap_handle(struct broker *b);
+
+/* session.c */
+struct session *session_find(struct broker *b, const uint8_t *rid, size_t len);
+int session_subscribe(struct broker *b, MDB_txn *txn, const uint8_t *rid,
+    size_t len, const struct party *app, int64_t now_ms, struct session **out,
+    struct cerr *err);
+void session_drop(struct broker *b, struct session *s);
+void session_drop_all(struct broker *b);
+void session_expire_idle(struct broker *b, int64_t now_ms);
+/* A new token for app: add it to the app's live sessions. */
+void session_token_granted(struct broker *b, const struct token *t);
+/* A token ended: mark it and queue REVOKED to the app's sessions. */
+void session_token_ended(struct broker *b, const struct token *t,
+    const char *reason);
+int party_cached(struct broker *b, MDB_txn *txn, const uint8_t id[ID_BYTES],
+    const struct party **p);
+int user_last_get(struct broker *b, MDB_txn *txn, const uint8_t user[ID_BYTES],
+    uint64_t *seq);
+void user_last_set(struct broker *b, const uint8_t user[ID_BYTES], uint64_t seq);
+void user_last_forget(struct broker *b);
+
+/* handlers.c */
+void handle_request(struct req *r, struct cerr *err, int *rc);
+void reply_begin(struct req *r, uint32_t nkeys);
+
+/* deliver.c */
+int deliver_pass(struct broker *b, MDB_txn *txn, int64_t now,
+    struct cerr *err);
+void undo_apply(struct broker *b);
+void undo_clear(struct broker *b);
+
+/* out.c */
+struct outmsg *out_push(struct broker *b, const uint8_t *rid, size_t rid_len,
+    const char *cmd, bool is_reply);
+void out_pop(struct broker *b);
+void out_flush(struct broker *b);
+void out_fail_replies(struct broker *b, const struct cerr *err);
+void out_error(struct broker *b, const uint8_t *rid, size_t rid_len,
+    bool has_req, uint64_t req, const struct cerr *err);
+
+/* carnetd.c */
+int64_t now_ms(void);
+
+#endif

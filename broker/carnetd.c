@@ -1,0 +1,491 @@
+/*
+ * carnetd.c: the broker's start-up, its loop and one loop turn.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <sodium.h>
+#include <zmq.h>
+
+#include "../common/id.h"
+#include "../common/mpk.h"
+#include "broker.h"
+
+#ifndef ZMQ_ZAP_ENFORCE_DOMAIN
+#define ZMQ_ZAP_ENFORCE_DOMAIN 93 /* in libzmq 4.3, declared as draft */
+#endif
+
+#define DEFAULT_DATA "./carnet-data"
+#define DEFAULT_LISTEN "tcp://127.0.0.1:7450"
+#define TICK_MS 1000
+
+volatile sig_atomic_t broker_stop;
+
+/* One message read from the ROUTER socket. */
+struct inmsg {
+	zmq_msg_t rid, cmd, body;
+	int nframes;
+	bool extra_frames;
+	bool has_party;
+	uint8_t party[ID_BYTES];
+};
+
+int64_t
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void
+on_signal(int sig)
+{
+	(void)sig;
+	broker_stop = 1;
+}
+
+static void
+usage(FILE *f)
+{
+	fprintf(f,
+"usage: carnetd [--data DIR] [--listen ENDPOINT] [--map-size MIB]\n"
+"\n"
+"The carnet broker: routes health records from holders to the apps people\n"
+"chose, only while a consent token signed by the person covers them, and\n"
+"writes every use to the person's hash-chained log.\n"
+"\n"
+"  --data DIR         state directory (default %s); created on first start\n"
+"                     with the broker's key (DIR/broker.key, mode 0600), its\n"
+"                     public id (DIR/broker.pub) and the LMDB store (DIR/store)\n"
+"  --listen ENDPOINT  ZeroMQ endpoint to bind (default %s)\n"
+"  --map-size MIB     largest size the store may grow to (default %lu)\n"
+"  -h, --help         this help\n"
+"\n"
+"Runs in the foreground, logs to stderr, stops cleanly on SIGINT or SIGTERM.\n"
+"Every connection uses CurveZMQ; only parties registered with\n"
+"`carnet party add --data DIR ...` may connect.\n",
+	    DEFAULT_DATA, DEFAULT_LISTEN, BROKER_MAP_BYTES >> 20);
+}
+
+/* Load DIR/broker.key, or create it and DIR/broker.pub on first start. */
+static void
+broker_key(struct broker *b, const char *dir)
+{
+	char path[PATH_MAX], pub[PATH_MAX], tmp[PATH_MAX];
+	char id[ID_STR_LEN + 1];
+	struct cerr err = {0};
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/broker.key", dir);
+	snprintf(pub, sizeof(pub), "%s/broker.pub", dir);
+	snprintf(tmp, sizeof(tmp), "%s/broker.pub.tmp", dir);
+	if (key_read(path, &b->key, &err) != 0) {
+		if (err.code != CARNET_E_NOT_FOUND)
+			fatalx("%s", cerr_msg(&err));
+		if (key_generate(&b->key) != 0 ||
+		    key_write(path, &b->key, &err) != 0)
+			fatalx("cannot create the broker key: %s",
+			    cerr_msg(&err));
+		log_info("created a new broker key in %s", path);
+	}
+	id_encode(b->key.pk, id);
+	/* broker.pub is public: rewrite it atomically on every start. */
+	if ((f = fopen(tmp, "w")) == NULL || fprintf(f, "%s\n", id) < 0 ||
+	    fflush(f) != 0 || fsync(fileno(f)) != 0 || fclose(f) != 0 ||
+	    rename(tmp, pub) != 0)
+		fatalx("cannot write %s: %s", pub, strerror(errno));
+}
+
+static void
+set_opt(void *sock, int opt, const void *v, size_t len, const char *what)
+{
+	if (zmq_setsockopt(sock, opt, v, len) != 0)
+		fatalx("cannot set %s: %s", what, zmq_strerror(zmq_errno()));
+}
+
+static void
+router_start(struct broker *b)
+{
+	uint8_t cpk[32], csk[32];
+	int one = 1, zero = 0, handshake = BROKER_HANDSHAKE_MS;
+	int hb_ivl = 10000, hb_ttl = 30000, hwm = 100000;
+	int64_t maxmsg = 4LL * CARNET_FRAME_MAX_BYTES;
+
+	if (key_curve(&b->key, cpk, csk) != 0)
+		fatalx("cannot derive the broker's CURVE key");
+	if ((b->router = zmq_socket(b->ctx, ZMQ_ROUTER)) == NULL)
+		fatalx("cannot create a socket: %s", zmq_strerror(zmq_errno()));
+	/* The ZAP handler is already bound: see zap.c for why it matters. */
+	set_opt(b->router, ZMQ_CURVE_SERVER, &one, sizeof(one), "CURVE");
+	set_opt(b->router, ZMQ_CURVE_SECRETKEY, csk, 32, "CURVE key");
+	sodium_memzero(csk, sizeof(csk));
+	set_opt(b->router, ZMQ_ZAP_DOMAIN, ZAP_DOMAIN, strlen(ZAP_DOMAIN),
+	    "ZAP domain");
+	set_opt(b->router, ZMQ_ZAP_ENFORCE_DOMAIN, &one, sizeof(one),
+	    "ZAP enforcement (refusing to run open)");
+	set_opt(b->router, ZMQ_ROUTER_MANDATORY, &one, sizeof(one),
+	    "ROUTER_MANDATORY");
+	set_opt(b->router, ZMQ_MAXMSGSIZE, &maxmsg, sizeof(maxmsg),
+	    "MAXMSGSIZE");
+	set_opt(b->router, ZMQ_HANDSHAKE_IVL, &handshake, sizeof(handshake),
+	    "HANDSHAKE_IVL");
+	set_opt(b->router, ZMQ_HEARTBEAT_IVL, &hb_ivl, sizeof(hb_ivl),
+	    "HEARTBEAT_IVL");
+	set_opt(b->router, ZMQ_HEARTBEAT_TIMEOUT, &hb_ttl, sizeof(hb_ttl),
+	    "HEARTBEAT_TIMEOUT");
+	set_opt(b->router, ZMQ_SNDHWM, &hwm, sizeof(hwm), "SNDHWM");
+	set_opt(b->router, ZMQ_LINGER, &zero, sizeof(zero), "LINGER");
+	if (zmq_bind(b->router, b->endpoint) != 0)
+		fatalx("cannot listen on %s: %s", b->endpoint,
+		    zmq_strerror(zmq_errno()));
+}
+
+/* Read one message (all its frames) without waiting; false if none. */
+static bool
+read_one(struct broker *b, struct inmsg *in)
+{
+	int more = 0;
+	size_t ml = sizeof(more);
+	zmq_msg_t *slots[3] = {&in->rid, &in->cmd, &in->body};
+	const char *uid;
+
+	memset(in, 0, sizeof(*in));
+	zmq_msg_init(&in->rid);
+	if (zmq_msg_recv(&in->rid, b->router, ZMQ_DONTWAIT) < 0) {
+		zmq_msg_close(&in->rid);
+		return false;
+	}
+	in->nframes = 1;
+	zmq_msg_init(&in->cmd);
+	zmq_msg_init(&in->body);
+	for (;;) {
+		zmq_msg_t scratch, *dst;
+
+		if (zmq_getsockopt(b->router, ZMQ_RCVMORE, &more, &ml) != 0 ||
+		    !more)
+			break;
+		if (in->nframes < 3) {
+			dst = slots[in->nframes];
+		} else {
+			zmq_msg_init(&scratch);
+			dst = &scratch;
+		}
+		if (zmq_msg_recv(dst, b->router, 0) < 0)
+			break;
+		if (in->nframes >= 3) {
+			zmq_msg_close(&scratch);
+			in->extra_frames = true;
+		}
+		in->nframes++;
+	}
+	if (in->nframes >= 2 &&
+	    (uid = zmq_msg_gets(&in->cmd, "User-Id")) != NULL &&
+	    id_decode(uid, in->party) == 0)
+		in->has_party = true;
+	return true;
+}
+
+static void
+inmsg_close(struct inmsg *in)
+{
+	zmq_msg_close(&in->rid);
+	zmq_msg_close(&in->cmd);
+	zmq_msg_close(&in->body);
+}
+
+static void
+refuse(struct broker *b, struct inmsg *in, bool has_req, uint64_t req,
+    const struct cerr *err)
+{
+	b->n_refused++;
+	out_error(b, zmq_msg_data(&in->rid), zmq_msg_size(&in->rid), has_req,
+	    req, err);
+}
+
+/* Decode, check and handle one request in a nested transaction. */
+static void
+turn_one(struct broker *b, MDB_txn *parent, struct inmsg *in, int64_t now)
+{
+	struct cerr err = {0};
+	struct req r;
+	msgpack_unpacked tree;
+	msgpack_sbuffer reply;
+	const msgpack_object *o;
+	size_t mark;
+	int rc;
+
+	memset(&r, 0, sizeof(r));
+	r.b = b;
+	r.rid = zmq_msg_data(&in->rid);
+	r.rid_len = zmq_msg_size(&in->rid);
+	r.now = now;
+	if (in->nframes != 3 || in->extra_frames) {
+		cerr_set(&err, CARNET_E_MALFORMED,
+		    "want two frames: [command][msgpack body]");
+		refuse(b, in, false, 0, &err);
+		return;
+	}
+	if (!in->has_party || party_cached(b, parent, in->party, &r.from) != 0) {
+		cerr_set(&err, CARNET_E_UNKNOWN_PARTY,
+		    "your key is no longer registered");
+		refuse(b, in, false, 0, &err);
+		return;
+	}
+	r.cmd = proto_cmd_parse(zmq_msg_data(&in->cmd), zmq_msg_size(&in->cmd));
+	if (r.cmd == CMD__NONE) {
+		cerr_set(&err, CARNET_E_UNKNOWN_COMMAND,
+		    "unknown command (see the protocol in README.md)");
+		refuse(b, in, false, 0, &err);
+		return;
+	}
+	if (zmq_msg_size(&in->body) > CARNET_FRAME_MAX_BYTES) {
+		cerr_set(&err, CARNET_E_TOO_BIG, "%s: body of %zu bytes, at "
+		    "most %d", proto_cmd_name(r.cmd), zmq_msg_size(&in->body),
+		    CARNET_FRAME_MAX_BYTES);
+		refuse(b, in, false, 0, &err);
+		return;
+	}
+	if ((rc = mpk_unpack(zmq_msg_data(&in->body), zmq_msg_size(&in->body),
+	    CARNET_MSGPACK_MAX_DEPTH, &tree)) != 0) {
+		cerr_set(&err, rc, "%s: body is not valid msgpack (%s)",
+		    proto_cmd_name(r.cmd), carnet_strerror(rc));
+		refuse(b, in, false, 0, &err);
+		return;
+	}
+	r.body = &tree.data;
+	if ((o = mpk_get(r.body, "req")) != NULL)
+		r.has_req = mpk_u64(o, &r.req) == 0;
+	if (r.body->type != MSGPACK_OBJECT_MAP) {
+		cerr_set(&err, CARNET_E_MALFORMED, "%s: body must be a map",
+		    proto_cmd_name(r.cmd));
+		refuse(b, in, false, 0, &err);
+		msgpack_unpacked_destroy(&tree);
+		return;
+	}
+	msgpack_sbuffer_init(&reply);
+	r.reply = &reply;
+	mark = b->nout;
+	if ((rc = store_txn_begin(b->store, parent, true, &r.txn, &err)) == 0) {
+		handle_request(&r, &err, &rc);
+		if (rc == 0)
+			rc = store_txn_commit(&r.txn, &err);
+		else
+			store_txn_abort(&r.txn);
+	}
+	if (rc != 0) {
+		if (err.code == 0)
+			cerr_set(&err, rc, "%s", carnet_strerror(rc));
+		while (b->nout > mark)
+			out_pop(b);
+		refuse(b, in, r.has_req, r.req, &err);
+		if (rc == CARNET_E_STORE_FULL || rc == CARNET_E_STORE)
+			log_warnx("%s from %s: %s", proto_cmd_name(r.cmd),
+			    r.from->name, cerr_msg(&err));
+	} else if (!r.no_reply) {
+		struct outmsg *m = out_push(b, r.rid, r.rid_len,
+		    r.reply_cmd ? r.reply_cmd : MSG_OK, true);
+
+		if (m != NULL) {
+			m->has_req = r.has_req;
+			m->req = r.req;
+			if (reply.size == 0) {
+				reply_begin(&r, 0);
+			}
+			msgpack_sbuffer_destroy(&m->body);
+			m->body = reply; /* the queue owns it now */
+			msgpack_sbuffer_init(&reply);
+		}
+	}
+	msgpack_sbuffer_destroy(&reply);
+	msgpack_unpacked_destroy(&tree);
+}
+
+/* One turn: everything read, one commit, then the sends. */
+static void
+turn(struct broker *b, struct inmsg *in, size_t n)
+{
+	struct cerr err = {0};
+	MDB_txn *txn, *dtxn;
+	int64_t now = now_ms() / 1000;
+	size_t i, mark;
+
+	b->turn++;
+	if (store_txn_begin(b->store, NULL, true, &txn, &err) != 0) {
+		for (i = 0; i < n; i++)
+			refuse(b, &in[i], false, 0, &err);
+		out_flush(b);
+		return;
+	}
+	for (i = 0; i < n; i++)
+		turn_one(b, txn, &in[i], now);
+	/* Deliveries in a nested txn: if they fail, requests still commit. */
+	mark = b->nout;
+	if (b->work && store_txn_begin(b->store, txn, true, &dtxn, &err) == 0) {
+		if (deliver_pass(b, dtxn, now, &err) == 0 &&
+		    store_txn_commit(&dtxn, &err) == 0) {
+			/* kept */
+		} else {
+			store_txn_abort(&dtxn);
+			undo_apply(b);
+			while (b->nout > mark)
+				out_pop(b);
+			log_warnx("delivery held back: %s", cerr_msg(&err));
+		}
+	}
+	if (store_txn_commit(&txn, &err) != 0) {
+		log_warnx("commit failed: %s", cerr_msg(&err));
+		undo_apply(b);
+		user_last_forget(b);
+		out_fail_replies(b, &err);
+	}
+	undo_clear(b);
+	out_flush(b);
+}
+
+static void
+loop(struct broker *b)
+{
+	static struct inmsg in[BROKER_TURN_MAX_MSGS];
+	zmq_pollitem_t items[2] = {
+		{b->zap, 0, ZMQ_POLLIN, 0},
+		{b->router, 0, ZMQ_POLLIN, 0},
+	};
+	int64_t last_tick = now_ms(), last_report = last_tick;
+	uint64_t stored = 0, sent = 0;
+	size_t n, i;
+	int rc;
+
+	while (!broker_stop) {
+		rc = zmq_poll(items, 2, b->work ? 0 : BROKER_POLL_MS);
+		if (rc < 0) {
+			if (zmq_errno() == EINTR)
+				continue;
+			fatalx("poll: %s", zmq_strerror(zmq_errno()));
+		}
+		if (items[0].revents & ZMQ_POLLIN)
+			for (i = 0; i < 64; i++)
+				zap_handle(b);
+		for (n = 0; n < BROKER_TURN_MAX_MSGS && read_one(b, &in[n]); n++)
+			;
+		if (now_ms() - last_tick >= TICK_MS) {
+			/* Time moves tokens in and out of validity. */
+			last_tick = now_ms();
+			b->work = b->work || HASH_COUNT(b->sessions) > 0;
+			session_expire_idle(b, last_tick);
+		}
+		if (n > 0 || b->work)
+			turn(b, in, n);
+		for (i = 0; i < n; i++)
+			inmsg_close(&in[i]);
+		if (now_ms() - last_report >= 10000 &&
+		    (b->n_stored != stored || b->n_sent != sent)) {
+			log_info("%llu records stored, %llu sent to apps",
+			    (unsigned long long)b->n_stored,
+			    (unsigned long long)b->n_sent);
+			stored = b->n_stored;
+			sent = b->n_sent;
+			last_report = now_ms();
+		}
+	}
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"data", required_argument, NULL, 'd'},
+		{"listen", required_argument, NULL, 'l'},
+		{"map-size", required_argument, NULL, 'm'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	struct broker b;
+	struct sigaction sa;
+	struct cerr err = {0};
+	const char *dir = DEFAULT_DATA, *listen = DEFAULT_LISTEN;
+	char id[ID_STR_LEN + 1], *end;
+	size_t map_bytes = BROKER_MAP_BYTES;
+	int c;
+
+	log_init("carnetd");
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'd':
+			dir = optarg;
+			break;
+		case 'l':
+			listen = optarg;
+			break;
+		case 'm':
+			map_bytes = (size_t)strtoull(optarg, &end, 10) << 20;
+			if (*end != '\0' || map_bytes == 0)
+				fatalx("--map-size wants a number of MiB");
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (optind != argc) {
+		usage(stderr);
+		return 2;
+	}
+	memset(&b, 0, sizeof(b));
+	if (snprintf(b.endpoint, sizeof(b.endpoint), "%s", listen) >=
+	    (int)sizeof(b.endpoint))
+		fatalx("--listen: endpoint too long");
+	if (sodium_init() < 0)
+		fatalx("libsodium failed to start");
+	if (mkdir(dir, 0700) != 0 && errno != EEXIST)
+		fatalx("cannot create %s: %s", dir, strerror(errno));
+	broker_key(&b, dir);
+	if (store_open(dir, map_bytes, &b.store, &err) != 0)
+		fatalx("%s", cerr_msg(&err));
+	if ((b.ctx = zmq_ctx_new()) == NULL)
+		fatalx("cannot start ZeroMQ");
+	if (zap_start(&b, &err) != 0)
+		fatalx("%s: refusing to run without authentication",
+		    cerr_msg(&err));
+	router_start(&b);
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	id_encode(b.key.pk, id);
+	printf("carnetd: broker id %s\ncarnetd: listening on %s\n", id,
+	    b.endpoint);
+	fflush(stdout);
+	log_info("started: data %s, listening on %s", dir, b.endpoint);
+	loop(&b);
+
+	log_info("stopping: %llu records stored, %llu sent, %llu requests "
+	    "refused", (unsigned long long)b.n_stored,
+	    (unsigned long long)b.n_sent, (unsigned long long)b.n_refused);
+	out_flush(&b);
+	session_drop_all(&b);
+	user_last_forget(&b);
+	free(b.out);
+	free(b.undo);
+	zmq_close(b.router);
+	zmq_close(b.zap);
+	zmq_ctx_term(b.ctx);
+	store_close(&b.store);
+	key_wipe(&b.key);
+	return 0;
+}

@@ -1,0 +1,240 @@
+/*
+ * deliver.c: the delivery pass, run once per loop turn inside the turn's
+ * write transaction, after every request of the turn was handled.
+ *
+ * For each subscribed app with credit, for each of its tokens, it walks
+ * the user's stream from where this connection last looked, checks the
+ * token is still active in this very transaction (so a revocation handled
+ * earlier in the turn is seen), applies the consent check, strips the
+ * fields the token does not list, and appends the use-log entry before
+ * queueing the record.  The queue is sent only after the commit.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "../common/mpk.h"
+#include "../policy/consent.h"
+#include "broker.h"
+
+static int
+undo_note(struct broker *b, uint64_t *where)
+{
+	if (b->nundo == b->capundo) {
+		size_t cap = b->capundo ? 2 * b->capundo : 256;
+		struct undo_entry *n = realloc(b->undo, cap * sizeof(*n));
+
+		if (n == NULL)
+			return CARNET_E_NOMEM;
+		b->undo = n;
+		b->capundo = cap;
+	}
+	b->undo[b->nundo].where = where;
+	b->undo[b->nundo].old = *where;
+	b->nundo++;
+	return 0;
+}
+
+void
+undo_apply(struct broker *b)
+{
+	while (b->nundo > 0) {
+		b->nundo--;
+		*b->undo[b->nundo].where = b->undo[b->nundo].old;
+	}
+}
+
+void
+undo_clear(struct broker *b)
+{
+	b->nundo = 0;
+}
+
+struct batch {
+	msgpack_sbuffer sb;
+	msgpack_packer pk;
+	uint32_t n;
+	uint64_t per_type[256];
+};
+
+/* Send one record under token t: minimise, log, queue. */
+static int
+deliver_one(struct broker *b, MDB_txn *txn, struct session *s,
+    struct app_token *t, const struct recmeta *m, uint64_t fields,
+    int64_t now, struct batch *bt, struct cerr *err)
+{
+	struct uselog_entry e;
+	msgpack_unpacked tree;
+	struct record rec;
+	MDB_val v;
+	int rc;
+
+	if ((rc = store_record_get(b->store, txn, m->seq, &v)) != 0)
+		return rc == CARNET_E_NOT_FOUND ? 0 : cerr_set(err, rc,
+		    "reading record %llu", (unsigned long long)m->seq);
+	if ((rc = record_decode(v.mv_data, v.mv_size, &tree, &rec, err)) != 0)
+		return rc;
+	memset(&e, 0, sizeof(e));
+	e.kind = USE_DELIVER;
+	e.time = now;
+	e.has_app = e.has_holder = e.has_token = true;
+	memcpy(e.app, s->app.id, ID_BYTES);
+	memcpy(e.holder, m->holder, ID_BYTES);
+	memcpy(e.token, t->tok.id, TOKID_BYTES);
+	e.type = m->type;
+	e.rseq = m->seq;
+	strcpy(e.purpose, t->tok.purpose);
+	rc = store_log_append(b->store, txn, t->tok.user, &e, err);
+	if (rc == 0) {
+		msgpack_pack_map(&bt->pk, 3);
+		mpk_pack_cstr(&bt->pk, "seq");
+		msgpack_pack_uint64(&bt->pk, m->seq);
+		mpk_pack_cstr(&bt->pk, "token");
+		mpk_pack_binn(&bt->pk, t->tok.id, TOKID_BYTES);
+		mpk_pack_cstr(&bt->pk, "rec");
+		record_pack(&bt->pk, &rec, fields);
+		bt->n++;
+		bt->per_type[m->type->index]++;
+	}
+	msgpack_unpacked_destroy(&tree);
+	return rc;
+}
+
+/* Walk one token's stream while credit and budget last. */
+static int
+deliver_token(struct broker *b, MDB_txn *txn, struct session *s,
+    struct app_token *t, int64_t now, size_t *budget, struct batch *bt,
+    struct cerr *err)
+{
+	struct consent_query q = {
+		.app = &s->app, .user = t->tok.user, .now = now,
+	};
+	struct token_state st;
+	struct recmeta m;
+	uint64_t last, fields;
+	int rc, verdict;
+
+	if ((rc = user_last_get(b, txn, t->tok.user, &last)) != 0)
+		return cerr_set(err, rc, "reading a user's stream");
+	if (last <= t->scan)
+		return 0;
+	/* The authority on revocation is this transaction, not memory. */
+	if ((rc = store_token_get(b->store, txn, t->tok.id, &st)) != 0 ||
+	    st.state != TOKEN_ACTIVE) {
+		t->ended = true;
+		return 0;
+	}
+	while (s->credit > 0 && *budget > 0) {
+		rc = store_user_next(b->store, txn, t->tok.user, t->scan, &m);
+		if (rc == CARNET_E_NOT_FOUND)
+			break;
+		if (rc != 0)
+			return cerr_set(err, rc, "reading a user's stream");
+		q.holder = m.holder;
+		q.type = m.type;
+		q.record_time = m.time;
+		verdict = consent_check(&t->tok, &q, &fields);
+		if (verdict == CARNET_E_NOT_YET_VALID)
+			break; /* look again on a later tick */
+		if (verdict == CARNET_E_EXPIRED) {
+			session_token_ended(b, &t->tok, "expired");
+			break;
+		}
+		if ((rc = undo_note(b, &t->scan)) != 0)
+			return cerr_set(err, rc, "out of memory");
+		t->scan = m.seq;
+		if (verdict != 0)
+			continue; /* not covered: skipped, never sent */
+		if ((rc = deliver_one(b, txn, s, t, &m, fields, now, bt,
+		    err)) != 0)
+			return rc;
+		if ((rc = undo_note(b, &s->credit)) != 0)
+			return cerr_set(err, rc, "out of memory");
+		s->credit--;
+		(*budget)--;
+	}
+	return 0;
+}
+
+static int
+deliver_session(struct broker *b, MDB_txn *txn, struct session *s,
+    int64_t now, size_t *budget, struct cerr *err)
+{
+	struct batch bt;
+	struct outmsg *out;
+	msgpack_packer pk;
+	unsigned k, i;
+	int rc = 0;
+
+	memset(&bt, 0, sizeof(bt));
+	msgpack_sbuffer_init(&bt.sb);
+	msgpack_packer_init(&bt.pk, &bt.sb, msgpack_sbuffer_write);
+	for (k = 0; k < s->ntokens && s->credit > 0 && *budget > 0; k++) {
+		i = (s->next_token + k) % s->ntokens;
+		if (s->tokens[i].ended)
+			continue;
+		if ((rc = deliver_token(b, txn, s, &s->tokens[i], now, budget,
+		    &bt, err)) != 0)
+			break;
+		if (s->credit == 0 || *budget == 0)
+			s->next_token = i; /* resume here next turn */
+	}
+	for (i = 0; rc == 0 && i < schema_count(); i++)
+		if (bt.per_type[i] != 0) {
+			char key[160];
+
+			snprintf(key, sizeof(key), "deliver/%s/%s", s->app.name,
+			    schema_by_index(i)->name);
+			rc = store_stat_add(b->store, txn, key, bt.per_type[i],
+			    err);
+		}
+	if (rc == 0 && bt.n > 0) {
+		if ((out = out_push(b, s->rid, s->rid_len, MSG_REC,
+		    false)) == NULL) {
+			rc = cerr_set(err, CARNET_E_NOMEM, "out of memory");
+		} else {
+			msgpack_packer_init(&pk, &out->body,
+			    msgpack_sbuffer_write);
+			msgpack_pack_map(&pk, 1);
+			mpk_pack_cstr(&pk, "recs");
+			msgpack_pack_array(&pk, bt.n);
+			msgpack_sbuffer_write(&out->body, bt.sb.data,
+			    bt.sb.size);
+			b->n_sent += bt.n;
+		}
+	}
+	msgpack_sbuffer_destroy(&bt.sb);
+	return rc;
+}
+
+int
+deliver_pass(struct broker *b, MDB_txn *txn, int64_t now, struct cerr *err)
+{
+	size_t budget = BROKER_TURN_MAX_SENDS, count, start, i;
+	struct session *s, *tmp;
+	int pass, rc;
+
+	b->work = false;
+	count = HASH_COUNT(b->sessions);
+	if (count == 0)
+		return 0;
+	/* Start one session further each turn, so none waits for ever. */
+	start = b->turn % count;
+	for (pass = 0; pass < 2; pass++) {
+		i = 0;
+		HASH_ITER(hh, b->sessions, s, tmp) {
+			bool mine = pass == 0 ? i >= start : i < start;
+
+			i++;
+			if (!mine || s->credit == 0)
+				continue;
+			if ((rc = deliver_session(b, txn, s, now, &budget,
+			    err)) != 0)
+				return rc;
+			if (budget == 0) {
+				b->work = true;
+				return 0;
+			}
+		}
+	}
+	return 0;
+}

@@ -1,0 +1,898 @@
+/*
+ * handlers.c: one handler per command; the loop reads like the protocol.
+ *
+ * Each handler runs inside its own nested write transaction (r->txn): on
+ * error the caller aborts it and sends ERR, so a bad request leaves no
+ * trace.  Handlers only queue replies; nothing is sent before the commit.
+ * Ids acted upon always come from the authenticated sender (r->from),
+ * never from the payload.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "../common/mpk.h"
+#include "../policy/consent.h"
+#include "broker.h"
+
+#define ACK_MAX_ENTRIES 10000
+#define CREDIT_MAX 1000000
+#define REQUEST_NOTE_MAX_BYTES 280
+
+void
+reply_begin(struct req *r, uint32_t nkeys)
+{
+	msgpack_packer_init(&r->pk, r->reply, msgpack_sbuffer_write);
+	msgpack_pack_map(&r->pk, nkeys + (r->has_req ? 1 : 0));
+	if (r->has_req) {
+		mpk_pack_cstr(&r->pk, "req");
+		msgpack_pack_uint64(&r->pk, r->req);
+	}
+}
+
+/* Refuse keys other than the NULL-terminated list (and "req"). */
+static int
+body_keys(struct req *r, struct cerr *err, ...)
+{
+	const msgpack_object *b = r->body;
+	uint32_t i;
+	va_list ap;
+
+	for (i = 0; i < b->via.map.size; i++) {
+		const msgpack_object *k = &b->via.map.ptr[i].key;
+		const char *name;
+		bool ok = mpk_str_eq(k, "req");
+
+		va_start(ap, err);
+		while (!ok && (name = va_arg(ap, const char *)) != NULL)
+			ok = mpk_str_eq(k, name);
+		va_end(ap);
+		if (!ok)
+			return cerr_set(err, CARNET_E_UNKNOWN_FIELD,
+			    "%s: unknown key in the request",
+			    proto_cmd_name(r->cmd));
+	}
+	return 0;
+}
+
+static void
+log_entry_init(struct uselog_entry *e, struct req *r, enum uselog_kind kind)
+{
+	memset(e, 0, sizeof(*e));
+	e->kind = kind;
+	e->time = r->now;
+}
+
+static int
+stat_add(struct req *r, struct cerr *err, uint64_t n, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static int
+stat_add(struct req *r, struct cerr *err, uint64_t n, const char *fmt, ...)
+{
+	char key[160];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(key, sizeof(key), fmt, ap);
+	va_end(ap);
+	return store_stat_add(r->b->store, r->txn, key, n, err);
+}
+
+static int
+handle_hello(struct req *r, struct cerr *err)
+{
+	int rc;
+
+	if ((rc = body_keys(r, err, NULL)) != 0)
+		return rc;
+	reply_begin(r, 3);
+	mpk_pack_cstr(&r->pk, "id");
+	mpk_pack_binn(&r->pk, r->from->id, ID_BYTES);
+	mpk_pack_cstr(&r->pk, "role");
+	mpk_pack_cstr(&r->pk, party_role_name(r->from->role));
+	mpk_pack_cstr(&r->pk, "name");
+	mpk_pack_cstr(&r->pk, r->from->name);
+	return 0;
+}
+
+/* The registered party id, which must have role `role`. */
+static int
+party_of_role(struct req *r, const uint8_t id[ID_BYTES], enum party_role role,
+    const struct party **p)
+{
+	int rc = party_cached(r->b, r->txn, id, p);
+
+	if (rc == 0 && (*p)->role != role)
+		rc = CARNET_E_UNKNOWN_PARTY;
+	if (rc == CARNET_E_NOT_FOUND)
+		rc = CARNET_E_UNKNOWN_PARTY;
+	return rc;
+}
+
+static int
+handle_put(struct req *r, struct cerr *err)
+{
+	const msgpack_object *recs = mpk_get(r->body, "recs");
+	uint64_t seqs[PUT_MAX_RECORDS], per_type[256] = {0};
+	unsigned stored = 0, dup = 0, i;
+	char uid[ID_STR_LEN + 1];
+	int rc;
+
+	if ((rc = body_keys(r, err, "recs", NULL)) != 0)
+		return rc;
+	if (recs == NULL || recs->type != MSGPACK_OBJECT_ARRAY ||
+	    recs->via.array.size == 0)
+		return cerr_set(err, CARNET_E_MALFORMED,
+		    "PUT: want recs, a non-empty list of records");
+	if (recs->via.array.size > PUT_MAX_RECORDS)
+		return cerr_set(err, CARNET_E_TOO_BIG,
+		    "PUT: %u records, at most %d per batch",
+		    recs->via.array.size, PUT_MAX_RECORDS);
+	for (i = 0; i < recs->via.array.size; i++) {
+		const struct party *user;
+		struct record rec;
+		struct cerr rerr = {0};
+		bool is_dup;
+
+		if ((rc = record_from_object(&recs->via.array.ptr[i], &rec,
+		    &rerr)) != 0)
+			return cerr_set(err, rc, "record %u: %s", i + 1,
+			    cerr_msg(&rerr));
+		if (rec.has_holder &&
+		    memcmp(rec.holder, r->from->id, ID_BYTES) != 0)
+			return cerr_set(err, CARNET_E_FORBIDDEN,
+			    "record %u: names another holder than you", i + 1);
+		rec.has_holder = true;
+		memcpy(rec.holder, r->from->id, ID_BYTES);
+		if (!party_has_type(r->from, rec.type))
+			return cerr_set(err, CARNET_E_UNREGISTERED_TYPE,
+			    "record %u: holder %s is not registered for type "
+			    "%s", i + 1, r->from->name, rec.type->name);
+		if ((rc = party_of_role(r, rec.user, ROLE_USER, &user)) != 0) {
+			id_encode(rec.user, uid);
+			return cerr_set(err, rc, "record %u: user %s is not "
+			    "registered", i + 1, uid);
+		}
+		if ((rc = store_record_put(r->b->store, r->txn, &rec, &seqs[i],
+		    &is_dup, &rerr)) != 0)
+			return cerr_set(err, rc, "record %u: %s", i + 1,
+			    cerr_msg(&rerr));
+		if (is_dup) {
+			dup++;
+			continue;
+		}
+		stored++;
+		per_type[rec.type->index]++;
+		user_last_set(r->b, rec.user, seqs[i]);
+	}
+	for (i = 0; i < schema_count(); i++)
+		if (per_type[i] != 0 && (rc = stat_add(r, err, per_type[i],
+		    "put/%s/%s", r->from->name, schema_by_index(i)->name)) != 0)
+			return rc;
+	r->b->n_stored += stored;
+	if (stored > 0)
+		r->b->work = true;
+	r->reply_cmd = MSG_ACK;
+	reply_begin(r, 3);
+	mpk_pack_cstr(&r->pk, "stored");
+	msgpack_pack_uint32(&r->pk, stored);
+	mpk_pack_cstr(&r->pk, "dup");
+	msgpack_pack_uint32(&r->pk, dup);
+	mpk_pack_cstr(&r->pk, "seqs");
+	msgpack_pack_array(&r->pk, recs->via.array.size);
+	for (i = 0; i < recs->via.array.size; i++)
+		msgpack_pack_uint64(&r->pk, seqs[i]);
+	return 0;
+}
+
+static int
+handle_sub(struct req *r, struct cerr *err)
+{
+	struct session *s;
+	int rc;
+
+	if ((rc = body_keys(r, err, NULL)) != 0)
+		return rc;
+	if ((rc = session_subscribe(r->b, r->txn, r->rid, r->rid_len, r->from,
+	    now_ms(), &s, err)) != 0)
+		return rc;
+	log_info("app %s subscribed with %u live tokens", r->from->name,
+	    s->ntokens);
+	reply_begin(r, 1);
+	mpk_pack_cstr(&r->pk, "tokens");
+	msgpack_pack_uint32(&r->pk, s->ntokens);
+	return 0;
+}
+
+static int
+subscribed(struct req *r, struct session **s, struct cerr *err)
+{
+	if ((*s = session_find(r->b, r->rid, r->rid_len)) == NULL)
+		return cerr_set(err, CARNET_E_BAD_ARG,
+		    "%s: send SUB first", proto_cmd_name(r->cmd));
+	(*s)->last_seen_ms = now_ms();
+	return 0;
+}
+
+static int
+handle_credit(struct req *r, struct cerr *err)
+{
+	struct session *s;
+	uint64_t n;
+	int rc;
+
+	if ((rc = body_keys(r, err, "n", NULL)) != 0 ||
+	    (rc = subscribed(r, &s, err)) != 0)
+		return rc;
+	if (mpk_u64(mpk_get(r->body, "n"), &n) != 0 || n > CREDIT_MAX)
+		return cerr_set(err, CARNET_E_BAD_VALUE,
+		    "CREDIT: want n, from 0 to %d", CREDIT_MAX);
+	s->credit += n;
+	if (s->credit > CREDIT_MAX)
+		s->credit = CREDIT_MAX;
+	if (n > 0)
+		r->b->work = true;
+	r->no_reply = true;
+	return 0;
+}
+
+static int
+handle_ack(struct req *r, struct cerr *err)
+{
+	const msgpack_object *acks = mpk_get(r->body, "acks");
+	struct token_state st;
+	struct token t;
+	uint32_t i;
+	int rc;
+
+	if ((rc = body_keys(r, err, "acks", NULL)) != 0)
+		return rc;
+	if (acks == NULL || acks->type != MSGPACK_OBJECT_ARRAY ||
+	    acks->via.array.size > ACK_MAX_ENTRIES)
+		return cerr_set(err, CARNET_E_MALFORMED,
+		    "ACK: want acks, a list of [token, seq]");
+	for (i = 0; i < acks->via.array.size; i++) {
+		const msgpack_object *a = &acks->via.array.ptr[i];
+		uint8_t tok[TOKID_BYTES];
+		uint64_t seq;
+
+		if (a->type != MSGPACK_OBJECT_ARRAY || a->via.array.size != 2 ||
+		    mpk_bin_n(&a->via.array.ptr[0], tok, TOKID_BYTES) != 0 ||
+		    mpk_u64(&a->via.array.ptr[1], &seq) != 0)
+			return cerr_set(err, CARNET_E_MALFORMED,
+			    "ACK: entry %u is not [token, seq]", i + 1);
+		/* An app moves only its own cursors. */
+		if ((rc = store_token_get(r->b->store, r->txn, tok, &st)) != 0 ||
+		    (rc = token_peek(st.blob, st.blob_len, &t, NULL)) != 0 ||
+		    memcmp(t.app, r->from->id, ID_BYTES) != 0)
+			return cerr_set(err, CARNET_E_UNKNOWN_TOKEN,
+			    "ACK: entry %u names a token not granted to you",
+			    i + 1);
+		if ((rc = store_cursor_advance(r->b->store, r->txn, tok, seq,
+		    err)) != 0)
+			return rc;
+	}
+	r->no_reply = true;
+	return 0;
+}
+
+static int
+handle_request_cmd(struct req *r, struct cerr *err)
+{
+	const msgpack_object *types = mpk_get(r->body, "types");
+	const msgpack_object *note = mpk_get(r->body, "note");
+	char purpose[PURPOSE_MAX_BYTES + 1];
+	uint8_t user_id[ID_BYTES];
+	const struct party *user;
+	struct uselog_entry e;
+	msgpack_sbuffer sb;
+	msgpack_packer pk;
+	uint32_t i;
+	int rc;
+
+	if ((rc = body_keys(r, err, "user", "types", "purpose", "note",
+	    NULL)) != 0)
+		return rc;
+	if (mpk_bin_n(mpk_get(r->body, "user"), user_id, ID_BYTES) != 0 ||
+	    party_of_role(r, user_id, ROLE_USER, &user) != 0)
+		return cerr_set(err, CARNET_E_UNKNOWN_PARTY,
+		    "REQUEST: user is not registered");
+	if (mpk_cstr(mpk_get(r->body, "purpose"), purpose,
+	    sizeof(purpose)) != 0 || !party_has_purpose(r->from, purpose))
+		return cerr_set(err, CARNET_E_PURPOSE,
+		    "REQUEST: purpose must be one the app %s declared",
+		    r->from->name);
+	if (types == NULL || types->type != MSGPACK_OBJECT_ARRAY ||
+	    types->via.array.size == 0 ||
+	    types->via.array.size > TOKEN_MAX_TYPES)
+		return cerr_set(err, CARNET_E_MALFORMED,
+		    "REQUEST: want types, a list of record types");
+	for (i = 0; i < types->via.array.size; i++) {
+		const char *p;
+		size_t len;
+
+		if (mpk_str(&types->via.array.ptr[i], &p, &len) != 0 ||
+		    schema_by_name(p, len) == NULL)
+			return cerr_set(err, CARNET_E_UNKNOWN_TYPE,
+			    "REQUEST: unknown record type");
+	}
+	if (note != NULL && (note->type != MSGPACK_OBJECT_STR ||
+	    note->via.str.size > REQUEST_NOTE_MAX_BYTES ||
+	    !utf8_valid(note->via.str.ptr, note->via.str.size)))
+		return cerr_set(err, CARNET_E_BAD_VALUE,
+		    "REQUEST: note must be text of at most %d bytes",
+		    REQUEST_NOTE_MAX_BYTES);
+	msgpack_sbuffer_init(&sb);
+	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+	msgpack_pack_map(&pk, 5);
+	mpk_pack_cstr(&pk, "app");
+	mpk_pack_binn(&pk, r->from->id, ID_BYTES);
+	mpk_pack_cstr(&pk, "purpose");
+	mpk_pack_cstr(&pk, purpose);
+	mpk_pack_cstr(&pk, "types");
+	msgpack_pack_object(&pk, *types);
+	mpk_pack_cstr(&pk, "note");
+	if (note != NULL)
+		msgpack_pack_object(&pk, *note);
+	else
+		mpk_pack_cstr(&pk, "");
+	mpk_pack_cstr(&pk, "time");
+	msgpack_pack_int64(&pk, r->now);
+	rc = store_request_add(r->b->store, r->txn, user_id, sb.data, sb.size,
+	    err);
+	msgpack_sbuffer_destroy(&sb);
+	if (rc != 0)
+		return rc;
+	log_entry_init(&e, r, USE_REQUEST);
+	e.has_app = true;
+	memcpy(e.app, r->from->id, ID_BYTES);
+	strcpy(e.purpose, purpose);
+	if ((rc = store_log_append(r->b->store, r->txn, user_id, &e,
+	    err)) != 0 ||
+	    (rc = stat_add(r, err, 1, "request/%s", r->from->name)) != 0)
+		return rc;
+	reply_begin(r, 0);
+	return 0;
+}
+
+static void
+pack_app_info(msgpack_packer *pk, const struct party *app)
+{
+	unsigned i;
+
+	mpk_pack_cstr(pk, "app_name");
+	mpk_pack_cstr(pk, app->name);
+	mpk_pack_cstr(pk, "owner");
+	mpk_pack_cstr(pk, app->owner);
+	mpk_pack_cstr(pk, "business_model");
+	mpk_pack_cstr(pk, app->business_model);
+	mpk_pack_cstr(pk, "purposes");
+	msgpack_pack_array(pk, app->npurposes);
+	for (i = 0; i < app->npurposes; i++)
+		mpk_pack_cstr(pk, app->purposes[i]);
+}
+
+static int
+handle_appinfo(struct req *r, struct cerr *err)
+{
+	uint8_t id[ID_BYTES];
+	const struct party *app;
+	int rc;
+
+	if ((rc = body_keys(r, err, "app", NULL)) != 0)
+		return rc;
+	if (mpk_bin_n(mpk_get(r->body, "app"), id, ID_BYTES) != 0)
+		return cerr_set(err, CARNET_E_MALFORMED, "APPINFO: want app");
+	if (party_of_role(r, id, ROLE_APP, &app) != 0)
+		return cerr_set(err, CARNET_E_UNKNOWN_PARTY,
+		    "no app is registered with this id");
+	reply_begin(r, 5);
+	mpk_pack_cstr(&r->pk, "app");
+	mpk_pack_binn(&r->pk, app->id, ID_BYTES);
+	pack_app_info(&r->pk, app);
+	return 0;
+}
+
+static int
+handle_grant(struct req *r, struct cerr *err)
+{
+	const msgpack_object *blob = mpk_get(r->body, "token");
+	const struct party *app, *holder;
+	struct uselog_entry e;
+	struct token t;
+	unsigned i;
+	int rc;
+
+	if ((rc = body_keys(r, err, "token", NULL)) != 0)
+		return rc;
+	if (blob == NULL || blob->type != MSGPACK_OBJECT_BIN)
+		return cerr_set(err, CARNET_E_MALFORMED,
+		    "GRANT: want token, the signed bytes");
+	if ((rc = token_open((const uint8_t *)blob->via.bin.ptr,
+	    blob->via.bin.size, &t, err)) != 0)
+		return rc;
+	if (memcmp(t.user, r->from->id, ID_BYTES) != 0)
+		return cerr_set(err, CARNET_E_WRONG_USER,
+		    "GRANT: the token is about another user than you");
+	if (party_of_role(r, t.app, ROLE_APP, &app) != 0)
+		return cerr_set(err, CARNET_E_UNKNOWN_PARTY,
+		    "GRANT: the token's app is not registered");
+	if (!party_has_purpose(app, t.purpose))
+		return cerr_set(err, CARNET_E_PURPOSE,
+		    "GRANT: app %s has not declared the purpose '%s'",
+		    app->name, t.purpose);
+	for (i = 0; i < t.nholders; i++)
+		if (party_of_role(r, t.holders[i], ROLE_HOLDER, &holder) != 0)
+			return cerr_set(err, CARNET_E_UNKNOWN_PARTY,
+			    "GRANT: holder %u of the token is not registered",
+			    i + 1);
+	if (t.expires != 0 && t.expires <= r->now)
+		return cerr_set(err, CARNET_E_EXPIRED,
+		    "GRANT: the token has already expired");
+	if ((rc = store_token_put(r->b->store, r->txn, &t,
+	    (const uint8_t *)blob->via.bin.ptr, blob->via.bin.size, err)) != 0)
+		return rc == CARNET_E_EXISTS ? cerr_set(err, CARNET_E_DUPLICATE,
+		    "GRANT: this token id was already granted (a replay?)") :
+		    rc;
+	log_entry_init(&e, r, USE_GRANT);
+	e.has_app = e.has_token = true;
+	memcpy(e.app, t.app, ID_BYTES);
+	memcpy(e.token, t.id, TOKID_BYTES);
+	strcpy(e.purpose, t.purpose);
+	if ((rc = store_log_append(r->b->store, r->txn, t.user, &e, err)) != 0 ||
+	    (rc = stat_add(r, err, 1, "grant/%s", app->name)) != 0)
+		return rc;
+	session_token_granted(r->b, &t);
+	log_info("user %s granted app %s (%s)", r->from->name, app->name,
+	    t.purpose);
+	reply_begin(r, 1);
+	mpk_pack_cstr(&r->pk, "token");
+	mpk_pack_binn(&r->pk, t.id, TOKID_BYTES);
+	return 0;
+}
+
+static int
+handle_revoke(struct req *r, struct cerr *err)
+{
+	const msgpack_object *blob = mpk_get(r->body, "revocation");
+	const struct party *app;
+	struct revocation rv;
+	struct token_state st;
+	struct uselog_entry e;
+	struct token t;
+	int rc;
+
+	if ((rc = body_keys(r, err, "revocation", NULL)) != 0)
+		return rc;
+	if (blob == NULL || blob->type != MSGPACK_OBJECT_BIN)
+		return cerr_set(err, CARNET_E_MALFORMED,
+		    "REVOKE: want revocation, the signed bytes");
+	if ((rc = revocation_open((const uint8_t *)blob->via.bin.ptr,
+	    blob->via.bin.size, &rv, err)) != 0)
+		return rc;
+	if (memcmp(rv.user, r->from->id, ID_BYTES) != 0)
+		return cerr_set(err, CARNET_E_WRONG_USER,
+		    "REVOKE: signed by another user than you");
+	if (store_token_get(r->b->store, r->txn, rv.token, &st) != 0 ||
+	    token_peek(st.blob, st.blob_len, &t, NULL) != 0 ||
+	    memcmp(t.user, r->from->id, ID_BYTES) != 0)
+		return cerr_set(err, CARNET_E_UNKNOWN_TOKEN,
+		    "REVOKE: you have no consent with this id");
+	reply_begin(r, 2);
+	mpk_pack_cstr(&r->pk, "token");
+	mpk_pack_binn(&r->pk, t.id, TOKID_BYTES);
+	mpk_pack_cstr(&r->pk, "already");
+	msgpack_pack_int(&r->pk, st.state == TOKEN_REVOKED);
+	if (st.state == TOKEN_REVOKED)
+		return 0;
+	if ((rc = store_token_revoke(r->b->store, r->txn, &t, r->now,
+	    err)) != 0)
+		return rc;
+	log_entry_init(&e, r, USE_REVOKE);
+	e.has_app = e.has_token = true;
+	memcpy(e.app, t.app, ID_BYTES);
+	memcpy(e.token, t.id, TOKID_BYTES);
+	strcpy(e.purpose, t.purpose);
+	if ((rc = store_log_append(r->b->store, r->txn, t.user, &e, err)) != 0)
+		return rc;
+	if (party_cached(r->b, r->txn, t.app, &app) == 0 &&
+	    (rc = stat_add(r, err, 1, "revoke/%s", app->name)) != 0)
+		return rc;
+	session_token_ended(r->b, &t, "revoked");
+	log_info("user %s revoked a consent", r->from->name);
+	return 0;
+}
+
+struct tok_list {
+	struct req *r;
+	msgpack_sbuffer sb;
+	msgpack_packer pk;
+	uint32_t n;
+};
+
+static int
+tok_list_one(void *arg, const uint8_t tok[TOKID_BYTES])
+{
+	struct tok_list *tl = arg;
+	const struct party *app;
+	struct token_state st;
+	struct token t;
+	int rc;
+
+	if ((rc = store_token_get(tl->r->b->store, tl->r->txn, tok, &st)) != 0 ||
+	    (rc = token_peek(st.blob, st.blob_len, &t, NULL)) != 0)
+		return rc;
+	msgpack_pack_map(&tl->pk, 8);
+	mpk_pack_cstr(&tl->pk, "token");
+	mpk_pack_binn(&tl->pk, st.blob, st.blob_len);
+	mpk_pack_cstr(&tl->pk, "state");
+	mpk_pack_cstr(&tl->pk, st.state == TOKEN_REVOKED ? "revoked" :
+	    consent_live(&t, tl->r->now) == CARNET_E_EXPIRED ? "expired" :
+	    "active");
+	mpk_pack_cstr(&tl->pk, "revoked_at");
+	msgpack_pack_int64(&tl->pk, st.revoked_at);
+	if (party_cached(tl->r->b, tl->r->txn, t.app, &app) != 0)
+		app = NULL;
+	mpk_pack_cstr(&tl->pk, "app_name");
+	mpk_pack_cstr(&tl->pk, app ? app->name : "?");
+	mpk_pack_cstr(&tl->pk, "owner");
+	mpk_pack_cstr(&tl->pk, app ? app->owner : "?");
+	mpk_pack_cstr(&tl->pk, "business_model");
+	mpk_pack_cstr(&tl->pk, app ? app->business_model : "?");
+	mpk_pack_cstr(&tl->pk, "cursor");
+	{
+		uint64_t c = 0;
+
+		if ((rc = store_cursor_get(tl->r->b->store, tl->r->txn, tok,
+		    &c)) != 0)
+			return rc;
+		msgpack_pack_uint64(&tl->pk, c);
+	}
+	mpk_pack_cstr(&tl->pk, "id");
+	mpk_pack_binn(&tl->pk, tok, TOKID_BYTES);
+	tl->n++;
+	return 0;
+}
+
+static int
+handle_tokens(struct req *r, struct cerr *err)
+{
+	struct tok_list tl = {.r = r};
+	int rc;
+
+	if ((rc = body_keys(r, err, NULL)) != 0)
+		return rc;
+	msgpack_sbuffer_init(&tl.sb);
+	msgpack_packer_init(&tl.pk, &tl.sb, msgpack_sbuffer_write);
+	rc = store_tokens_of_user(r->b->store, r->txn, r->from->id,
+	    tok_list_one, &tl);
+	if (rc == 0) {
+		reply_begin(r, 1);
+		mpk_pack_cstr(&r->pk, "tokens");
+		msgpack_pack_array(&r->pk, tl.n);
+		msgpack_sbuffer_write(r->reply, tl.sb.data, tl.sb.size);
+	}
+	msgpack_sbuffer_destroy(&tl.sb);
+	return rc ? cerr_set(err, rc, "TOKENS: %s", carnet_strerror(rc)) : 0;
+}
+
+#define NAMES_MAX 64
+
+struct log_page {
+	struct req *r;
+	msgpack_sbuffer sb;
+	msgpack_packer pk;
+	uint32_t n;
+	uint64_t last;
+	uint8_t ids[NAMES_MAX][ID_BYTES];
+	unsigned nids;
+};
+
+static void
+note_id(struct log_page *lp, const uint8_t *id)
+{
+	unsigned i;
+
+	for (i = 0; i < lp->nids; i++)
+		if (memcmp(lp->ids[i], id, ID_BYTES) == 0)
+			return;
+	if (lp->nids < NAMES_MAX)
+		memcpy(lp->ids[lp->nids++], id, ID_BYTES);
+}
+
+static int
+log_page_one(void *arg, uint64_t seq, const MDB_val *v)
+{
+	struct log_page *lp = arg;
+	struct uselog_entry e;
+
+	mpk_pack_binn(&lp->pk, v->mv_data, v->mv_size);
+	lp->n++;
+	lp->last = seq;
+	if (uselog_decode(v->mv_data, v->mv_size, &e, NULL) == 0) {
+		if (e.has_app)
+			note_id(lp, e.app);
+		if (e.has_holder)
+			note_id(lp, e.holder);
+	}
+	return 0;
+}
+
+static int
+handle_log(struct req *r, struct cerr *err)
+{
+	struct log_page lp = {.r = r};
+	uint8_t hash[HASH_BYTES], sig[HEAD_SIG_BYTES];
+	uint64_t from = 1, limit = BROKER_LOG_PAGE_ENTRIES, head;
+	const msgpack_object *o;
+	unsigned i, named = 0;
+	int rc;
+
+	if ((rc = body_keys(r, err, "from", "limit", NULL)) != 0)
+		return rc;
+	if (((o = mpk_get(r->body, "from")) != NULL && mpk_u64(o, &from) != 0) ||
+	    ((o = mpk_get(r->body, "limit")) != NULL &&
+	    mpk_u64(o, &limit) != 0))
+		return cerr_set(err, CARNET_E_BAD_VALUE,
+		    "LOG: from and limit are counts");
+	if (limit == 0 || limit > BROKER_LOG_PAGE_ENTRIES)
+		limit = BROKER_LOG_PAGE_ENTRIES;
+	if ((rc = store_log_head(r->b->store, r->txn, r->from->id, &head,
+	    hash)) != 0)
+		return cerr_set(err, rc, "LOG: %s", carnet_strerror(rc));
+	uselog_head_sign(r->from->id, head, hash, r->b->key.sk, sig);
+	msgpack_sbuffer_init(&lp.sb);
+	msgpack_packer_init(&lp.pk, &lp.sb, msgpack_sbuffer_write);
+	rc = store_log_foreach(r->b->store, r->txn, r->from->id, from,
+	    (size_t)limit, log_page_one, &lp);
+	if (rc == 0) {
+		const struct party *names[NAMES_MAX];
+
+		for (i = 0; i < lp.nids; i++)
+			if (party_cached(r->b, r->txn, lp.ids[i],
+			    &names[named]) == 0)
+				named++;
+		reply_begin(r, 4);
+		mpk_pack_cstr(&r->pk, "entries");
+		msgpack_pack_array(&r->pk, lp.n);
+		msgpack_sbuffer_write(r->reply, lp.sb.data, lp.sb.size);
+		mpk_pack_cstr(&r->pk, "head");
+		msgpack_pack_map(&r->pk, 3);
+		mpk_pack_cstr(&r->pk, "seq");
+		msgpack_pack_uint64(&r->pk, head);
+		mpk_pack_cstr(&r->pk, "hash");
+		mpk_pack_binn(&r->pk, hash, HASH_BYTES);
+		mpk_pack_cstr(&r->pk, "sig");
+		mpk_pack_binn(&r->pk, sig, HEAD_SIG_BYTES);
+		mpk_pack_cstr(&r->pk, "names");
+		msgpack_pack_map(&r->pk, named);
+		for (i = 0; i < named; i++) {
+			mpk_pack_binn(&r->pk, names[i]->id, ID_BYTES);
+			mpk_pack_cstr(&r->pk, names[i]->name);
+		}
+		mpk_pack_cstr(&r->pk, "more");
+		if (lp.n > 0 && lp.last < head)
+			msgpack_pack_true(&r->pk);
+		else
+			msgpack_pack_false(&r->pk);
+	}
+	msgpack_sbuffer_destroy(&lp.sb);
+	return rc ? cerr_set(err, rc, "LOG: %s", carnet_strerror(rc)) : 0;
+}
+
+struct req_list {
+	struct req *r;
+	msgpack_sbuffer sb;
+	msgpack_packer pk;
+	uint32_t n;
+};
+
+static int
+req_list_one(void *arg, uint64_t seq, const MDB_val *v)
+{
+	struct req_list *rl = arg;
+	const struct party *app;
+	msgpack_unpacked tree;
+	uint8_t app_id[ID_BYTES];
+	int rc;
+
+	if ((rc = mpk_unpack(v->mv_data, v->mv_size, 2, &tree)) != 0)
+		return rc;
+	if (mpk_bin_n(mpk_get(&tree.data, "app"), app_id, ID_BYTES) != 0 ||
+	    party_cached(rl->r->b, rl->r->txn, app_id, &app) != 0) {
+		msgpack_unpacked_destroy(&tree);
+		return 0; /* the app is gone: skip its request */
+	}
+	msgpack_pack_map(&rl->pk, 6);
+	mpk_pack_cstr(&rl->pk, "seq");
+	msgpack_pack_uint64(&rl->pk, seq);
+	mpk_pack_cstr(&rl->pk, "request");
+	msgpack_pack_object(&rl->pk, tree.data);
+	pack_app_info(&rl->pk, app);
+	msgpack_unpacked_destroy(&tree);
+	rl->n++;
+	return 0;
+}
+
+static int
+handle_requests(struct req *r, struct cerr *err)
+{
+	struct req_list rl = {.r = r};
+	int rc;
+
+	if ((rc = body_keys(r, err, NULL)) != 0)
+		return rc;
+	msgpack_sbuffer_init(&rl.sb);
+	msgpack_packer_init(&rl.pk, &rl.sb, msgpack_sbuffer_write);
+	rc = store_requests_foreach(r->b->store, r->txn, r->from->id,
+	    req_list_one, &rl);
+	if (rc == 0) {
+		reply_begin(r, 1);
+		mpk_pack_cstr(&r->pk, "requests");
+		msgpack_pack_array(&r->pk, rl.n);
+		msgpack_sbuffer_write(r->reply, rl.sb.data, rl.sb.size);
+	}
+	msgpack_sbuffer_destroy(&rl.sb);
+	return rc ? cerr_set(err, rc, "REQUESTS: %s", carnet_strerror(rc)) : 0;
+}
+
+static int
+handle_export(struct req *r, struct cerr *err)
+{
+	uint64_t from = 0, limit = BROKER_EXPORT_PAGE_RECORDS, after;
+	const msgpack_object *o;
+	struct uselog_entry e;
+	struct recmeta m;
+	msgpack_sbuffer sb;
+	msgpack_packer pk;
+	uint32_t n = 0;
+	bool more = false;
+	MDB_val v;
+	int rc = 0;
+
+	if ((rc = body_keys(r, err, "from", "limit", NULL)) != 0)
+		return rc;
+	if (((o = mpk_get(r->body, "from")) != NULL && mpk_u64(o, &from) != 0) ||
+	    ((o = mpk_get(r->body, "limit")) != NULL &&
+	    mpk_u64(o, &limit) != 0))
+		return cerr_set(err, CARNET_E_BAD_VALUE,
+		    "EXPORT: from and limit are counts");
+	if (limit == 0 || limit > BROKER_EXPORT_PAGE_RECORDS)
+		limit = BROKER_EXPORT_PAGE_RECORDS;
+	msgpack_sbuffer_init(&sb);
+	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+	after = from;
+	while ((rc = store_user_next(r->b->store, r->txn, r->from->id, after,
+	    &m)) == 0) {
+		if (n == limit) {
+			more = true;
+			break;
+		}
+		if ((rc = store_record_get(r->b->store, r->txn, m.seq, &v)) != 0)
+			break;
+		mpk_pack_binn(&pk, v.mv_data, v.mv_size);
+		after = m.seq;
+		n++;
+	}
+	if (rc == CARNET_E_NOT_FOUND)
+		rc = 0;
+	if (rc == 0 && from == 0) {
+		/* One entry per export, on its first page. */
+		log_entry_init(&e, r, USE_EXPORT);
+		if ((rc = store_log_append(r->b->store, r->txn, r->from->id,
+		    &e, err)) == 0)
+			rc = stat_add(r, err, 1, "export");
+	}
+	if (rc == 0) {
+		reply_begin(r, 3);
+		mpk_pack_cstr(&r->pk, "records");
+		msgpack_pack_array(&r->pk, n);
+		msgpack_sbuffer_write(r->reply, sb.data, sb.size);
+		mpk_pack_cstr(&r->pk, "next");
+		msgpack_pack_uint64(&r->pk, after);
+		mpk_pack_cstr(&r->pk, "more");
+		if (more)
+			msgpack_pack_true(&r->pk);
+		else
+			msgpack_pack_false(&r->pk);
+	}
+	msgpack_sbuffer_destroy(&sb);
+	return rc ? cerr_set(err, rc, "EXPORT: %s", cerr_msg(err)) : 0;
+}
+
+static int
+handle_erase(struct req *r, struct cerr *err)
+{
+	struct uselog_entry e;
+	uint64_t n;
+	int rc;
+
+	if ((rc = body_keys(r, err, NULL)) != 0)
+		return rc;
+	if ((rc = store_user_erase(r->b->store, r->txn, r->from->id, &n,
+	    err)) != 0)
+		return rc;
+	log_entry_init(&e, r, USE_ERASE);
+	e.rseq = n;
+	if ((rc = store_log_append(r->b->store, r->txn, r->from->id, &e,
+	    err)) != 0 || (rc = stat_add(r, err, 1, "erase")) != 0)
+		return rc;
+	log_info("user %s erased %llu records", r->from->name,
+	    (unsigned long long)n);
+	reply_begin(r, 1);
+	mpk_pack_cstr(&r->pk, "erased");
+	msgpack_pack_uint64(&r->pk, n);
+	return 0;
+}
+
+struct stat_list {
+	msgpack_sbuffer sb;
+	msgpack_packer pk;
+	uint32_t n;
+};
+
+static int
+stat_list_one(void *arg, const char *key, uint64_t n)
+{
+	struct stat_list *sl = arg;
+
+	mpk_pack_cstr(&sl->pk, key);
+	msgpack_pack_uint64(&sl->pk, n);
+	sl->n++;
+	return 0;
+}
+
+static int
+handle_stats(struct req *r, struct cerr *err)
+{
+	struct stat_list sl;
+	int rc;
+
+	if ((rc = body_keys(r, err, NULL)) != 0)
+		return rc;
+	msgpack_sbuffer_init(&sl.sb);
+	msgpack_packer_init(&sl.pk, &sl.sb, msgpack_sbuffer_write);
+	sl.n = 0;
+	rc = store_stats_foreach(r->b->store, r->txn, stat_list_one, &sl);
+	if (rc == 0) {
+		reply_begin(r, 1);
+		mpk_pack_cstr(&r->pk, "stats");
+		msgpack_pack_map(&r->pk, sl.n);
+		msgpack_sbuffer_write(r->reply, sl.sb.data, sl.sb.size);
+	}
+	msgpack_sbuffer_destroy(&sl.sb);
+	return rc ? cerr_set(err, rc, "STATS: %s", carnet_strerror(rc)) : 0;
+}
+
+typedef int (*handler_fn)(struct req *, struct cerr *);
+
+static const handler_fn handlers[CMD__LAST] = {
+	[CMD_HELLO] = handle_hello,
+	[CMD_PUT] = handle_put,
+	[CMD_SUB] = handle_sub,
+	[CMD_CREDIT] = handle_credit,
+	[CMD_ACK] = handle_ack,
+	[CMD_REQUEST] = handle_request_cmd,
+	[CMD_APPINFO] = handle_appinfo,
+	[CMD_GRANT] = handle_grant,
+	[CMD_REVOKE] = handle_revoke,
+	[CMD_TOKENS] = handle_tokens,
+	[CMD_LOG] = handle_log,
+	[CMD_REQUESTS] = handle_requests,
+	[CMD_EXPORT] = handle_export,
+	[CMD_ERASE] = handle_erase,
+	[CMD_STATS] = handle_stats,
+};
+
+void
+handle_request(struct req *r, struct cerr *err, int *rc)
+{
+	if ((proto_cmd_roles(r->cmd) & (1u << r->from->role)) == 0) {
+		*rc = cerr_set(err, CARNET_E_FORBIDDEN,
+		    "%s is not a command for a %s", proto_cmd_name(r->cmd),
+		    party_role_name(r->from->role));
+		return;
+	}
+	*rc = handlers[r->cmd](r, err);
+}

@@ -1,0 +1,141 @@
+/*
+ * out.c: messages waiting for the commit.
+ *
+ * Nothing leaves the broker before the transaction that justifies it is
+ * durable: an ACK after its records, a record after its use-log entry.
+ * ROUTER is set to ZMQ_ROUTER_MANDATORY so a vanished peer is an error we
+ * see (EHOSTUNREACH), not a silent drop; delivery itself rests on acks and
+ * durable cursors, never on the socket.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <zmq.h>
+
+#include "../common/mpk.h"
+#include "broker.h"
+
+struct outmsg *
+out_push(struct broker *b, const uint8_t *rid, size_t rid_len,
+    const char *cmd, bool is_reply)
+{
+	struct outmsg *m;
+
+	if (rid_len > ROUTING_ID_MAX)
+		return NULL;
+	if (b->nout == b->capout) {
+		size_t cap = b->capout ? 2 * b->capout : 64;
+		struct outmsg *n = realloc(b->out, cap * sizeof(*n));
+
+		if (n == NULL)
+			return NULL;
+		b->out = n;
+		b->capout = cap;
+	}
+	m = &b->out[b->nout++];
+	memset(m, 0, sizeof(*m));
+	memcpy(m->rid, rid, rid_len);
+	m->rid_len = rid_len;
+	m->cmd = cmd;
+	m->is_reply = is_reply;
+	msgpack_sbuffer_init(&m->body);
+	return m;
+}
+
+void
+out_pop(struct broker *b)
+{
+	if (b->nout == 0)
+		return;
+	msgpack_sbuffer_destroy(&b->out[--b->nout].body);
+}
+
+static void
+out_send(struct broker *b, struct outmsg *m)
+{
+	struct session *s;
+	static const char empty_map = '\x80';
+
+	/* Never block the loop on one slow peer. */
+	if (zmq_send(b->router, m->rid, m->rid_len,
+	    ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0 ||
+	    zmq_send(b->router, m->cmd, strlen(m->cmd),
+	    ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0 ||
+	    zmq_send(b->router, m->body.size ? m->body.data : &empty_map,
+	    m->body.size ? m->body.size : 1, ZMQ_DONTWAIT) < 0) {
+		int e = zmq_errno();
+
+		/* The peer is gone or full: its session starts again from
+		 * the durable cursors when it subscribes again. */
+		if ((s = session_find(b, m->rid, m->rid_len)) != NULL) {
+			log_info("app %s: %s, connection dropped", s->app.name,
+			    e == EHOSTUNREACH ? "gone" : "not reading");
+			session_drop(b, s);
+		}
+	}
+}
+
+void
+out_flush(struct broker *b)
+{
+	size_t i;
+
+	for (i = 0; i < b->nout; i++) {
+		out_send(b, &b->out[i]);
+		msgpack_sbuffer_destroy(&b->out[i].body);
+	}
+	b->nout = 0;
+}
+
+static void
+pack_error(msgpack_sbuffer *sb, bool has_req, uint64_t req,
+    const struct cerr *err)
+{
+	msgpack_packer pk;
+
+	msgpack_packer_init(&pk, sb, msgpack_sbuffer_write);
+	msgpack_pack_map(&pk, has_req ? 3 : 2);
+	mpk_pack_cstr(&pk, "code");
+	mpk_pack_cstr(&pk, carnet_errname(err->code));
+	mpk_pack_cstr(&pk, "message");
+	mpk_pack_cstr(&pk, cerr_msg(err));
+	if (has_req) {
+		mpk_pack_cstr(&pk, "req");
+		msgpack_pack_uint64(&pk, req);
+	}
+}
+
+void
+out_error(struct broker *b, const uint8_t *rid, size_t rid_len, bool has_req,
+    uint64_t req, const struct cerr *err)
+{
+	struct outmsg *m = out_push(b, rid, rid_len, MSG_ERR, true);
+
+	if (m == NULL)
+		return;
+	m->has_req = has_req;
+	m->req = req;
+	pack_error(&m->body, has_req, req, err);
+}
+
+/* The commit failed: every reply becomes this error, pushes are dropped. */
+void
+out_fail_replies(struct broker *b, const struct cerr *err)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < b->nout; i++) {
+		struct outmsg *m = &b->out[i];
+
+		if (!m->is_reply) {
+			msgpack_sbuffer_destroy(&m->body);
+			continue;
+		}
+		msgpack_sbuffer_clear(&m->body);
+		m->cmd = MSG_ERR;
+		pack_error(&m->body, m->has_req, m->req, err);
+		b->out[n++] = *m;
+	}
+	b->nout = n;
+}

@@ -1,0 +1,250 @@
+/*
+ * session.c: subscribed app connections, and the small caches the loop
+ * keeps in memory (parties by id, last record seq per user).
+ *
+ * A session exists only for an app that sent SUB: other requests are
+ * stateless.  The caches are rebuilt from LMDB on demand, so dropping them
+ * (after a failed commit) is always safe.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "../common/mpk.h"
+#include "broker.h"
+
+struct session *
+session_find(struct broker *b, const uint8_t *rid, size_t len)
+{
+	struct session *s = NULL;
+
+	HASH_FIND(hh, b->sessions, rid, len, s);
+	return s;
+}
+
+static int
+session_add_token(struct session *s, const struct token *t, uint64_t cursor)
+{
+	struct app_token *at;
+
+	if (s->ntokens == s->captokens) {
+		unsigned cap = s->captokens ? 2 * s->captokens : 8;
+		struct app_token *n = realloc(s->tokens, cap * sizeof(*n));
+
+		if (n == NULL)
+			return CARNET_E_NOMEM;
+		s->tokens = n;
+		s->captokens = cap;
+	}
+	at = &s->tokens[s->ntokens++];
+	memset(at, 0, sizeof(*at));
+	at->tok = *t;
+	at->scan = cursor;
+	return 0;
+}
+
+struct sub_load {
+	struct broker *b;
+	MDB_txn *txn;
+	struct session *s;
+	int rc;
+};
+
+static int
+sub_load_one(void *arg, const uint8_t user[ID_BYTES],
+    const uint8_t tok[TOKID_BYTES])
+{
+	struct sub_load *sl = arg;
+	struct token_state st;
+	struct token t;
+	uint64_t cursor;
+
+	(void)user;
+	if ((sl->rc = store_token_get(sl->b->store, sl->txn, tok, &st)) != 0)
+		return sl->rc;
+	if (st.state != TOKEN_ACTIVE)
+		return 0;
+	/* The signature was checked at GRANT; the stored bytes are ours. */
+	if ((sl->rc = token_peek(st.blob, st.blob_len, &t, NULL)) != 0 ||
+	    (sl->rc = store_cursor_get(sl->b->store, sl->txn, tok,
+	    &cursor)) != 0 ||
+	    (sl->rc = session_add_token(sl->s, &t, cursor)) != 0)
+		return sl->rc;
+	return 0;
+}
+
+int
+session_subscribe(struct broker *b, MDB_txn *txn, const uint8_t *rid,
+    size_t len, const struct party *app, int64_t now, struct session **out,
+    struct cerr *err)
+{
+	struct session *s = session_find(b, rid, len);
+	struct sub_load sl;
+	int rc;
+
+	if (len > ROUTING_ID_MAX)
+		return cerr_set(err, CARNET_E_BAD_VALUE, "routing id too long");
+	/* A repeated SUB (after a reconnect) starts again from the cursors. */
+	if (s != NULL)
+		session_drop(b, s);
+	if ((s = calloc(1, sizeof(*s))) == NULL)
+		return cerr_set(err, CARNET_E_NOMEM, "out of memory");
+	memcpy(s->rid, rid, len);
+	s->rid_len = len;
+	s->app = *app;
+	s->last_seen_ms = now;
+	sl = (struct sub_load){b, txn, s, 0};
+	rc = store_tokens_of_app(b->store, txn, app->id, sub_load_one, &sl);
+	if (rc != 0) {
+		free(s->tokens);
+		free(s);
+		return cerr_set(err, rc, "loading the app's tokens: %s",
+		    carnet_strerror(rc));
+	}
+	HASH_ADD(hh, b->sessions, rid, s->rid_len, s);
+	b->work = true;
+	*out = s;
+	return 0;
+}
+
+void
+session_drop(struct broker *b, struct session *s)
+{
+	HASH_DEL(b->sessions, s);
+	free(s->tokens);
+	free(s);
+}
+
+void
+session_drop_all(struct broker *b)
+{
+	struct session *s, *tmp;
+
+	HASH_ITER(hh, b->sessions, s, tmp)
+		session_drop(b, s);
+}
+
+void
+session_expire_idle(struct broker *b, int64_t now)
+{
+	struct session *s, *tmp;
+
+	HASH_ITER(hh, b->sessions, s, tmp)
+		if (now - s->last_seen_ms > SESSION_IDLE_MS) {
+			log_info("app %s: connection idle, dropped", s->app.name);
+			session_drop(b, s);
+		}
+}
+
+void
+session_token_granted(struct broker *b, const struct token *t)
+{
+	struct session *s, *tmp;
+
+	HASH_ITER(hh, b->sessions, s, tmp)
+		if (memcmp(s->app.id, t->app, ID_BYTES) == 0 &&
+		    session_add_token(s, t, 0) != 0)
+			log_warnx("app %s: out of memory adding a token",
+			    s->app.name);
+	b->work = true;
+}
+
+void
+session_token_ended(struct broker *b, const struct token *t,
+    const char *reason)
+{
+	struct session *s, *tmp;
+	struct outmsg *m;
+	msgpack_packer pk;
+	unsigned i;
+
+	HASH_ITER(hh, b->sessions, s, tmp) {
+		if (memcmp(s->app.id, t->app, ID_BYTES) != 0)
+			continue;
+		for (i = 0; i < s->ntokens; i++)
+			if (memcmp(s->tokens[i].tok.id, t->id, TOKID_BYTES) == 0)
+				s->tokens[i].ended = true;
+		if ((m = out_push(b, s->rid, s->rid_len, MSG_REVOKED,
+		    false)) == NULL)
+			continue;
+		msgpack_packer_init(&pk, &m->body, msgpack_sbuffer_write);
+		msgpack_pack_map(&pk, 3);
+		mpk_pack_cstr(&pk, "token");
+		mpk_pack_binn(&pk, t->id, TOKID_BYTES);
+		mpk_pack_cstr(&pk, "user");
+		mpk_pack_binn(&pk, t->user, ID_BYTES);
+		mpk_pack_cstr(&pk, "reason");
+		mpk_pack_cstr(&pk, reason);
+	}
+}
+
+int
+party_cached(struct broker *b, MDB_txn *txn, const uint8_t id[ID_BYTES],
+    const struct party **p)
+{
+	struct party_entry *e = NULL;
+	int rc;
+
+	HASH_FIND(hh, b->parties, id, ID_BYTES, e);
+	if (e == NULL) {
+		if ((e = calloc(1, sizeof(*e))) == NULL)
+			return CARNET_E_NOMEM;
+		if ((rc = store_party_get(b->store, txn, id, &e->p)) != 0) {
+			free(e);
+			return rc;
+		}
+		memcpy(e->id, id, ID_BYTES);
+		HASH_ADD(hh, b->parties, id, ID_BYTES, e);
+	}
+	*p = &e->p;
+	return 0;
+}
+
+int
+user_last_get(struct broker *b, MDB_txn *txn, const uint8_t user[ID_BYTES],
+    uint64_t *seq)
+{
+	struct user_last *u = NULL;
+	int rc;
+
+	HASH_FIND(hh, b->ulast, user, ID_BYTES, u);
+	if (u != NULL) {
+		*seq = u->seq;
+		return 0;
+	}
+	if ((rc = store_user_last(b->store, txn, user, seq)) != 0)
+		return rc;
+	user_last_set(b, user, *seq);
+	return 0;
+}
+
+void
+user_last_set(struct broker *b, const uint8_t user[ID_BYTES], uint64_t seq)
+{
+	struct user_last *u = NULL;
+
+	HASH_FIND(hh, b->ulast, user, ID_BYTES, u);
+	if (u == NULL) {
+		if ((u = calloc(1, sizeof(*u))) == NULL)
+			return; /* a cache miss later reads the store */
+		memcpy(u->user, user, ID_BYTES);
+		HASH_ADD(hh, b->ulast, user, ID_BYTES, u);
+	}
+	if (seq > u->seq)
+		u->seq = seq;
+}
+
+void
+user_last_forget(struct broker *b)
+{
+	struct user_last *u, *tmp;
+	struct party_entry *p, *ptmp;
+
+	HASH_ITER(hh, b->ulast, u, tmp) {
+		HASH_DEL(b->ulast, u);
+		free(u);
+	}
+	HASH_ITER(hh, b->parties, p, ptmp) {
+		HASH_DEL(b->parties, p);
+		free(p);
+	}
+}

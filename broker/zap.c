@@ -1,0 +1,118 @@
+/*
+ * zap.c: the ZAP handler (RFC 27) that admits only registered parties.
+ *
+ * CurveZMQ fails open unless configured exactly: a CURVE server with no
+ * ZAP handler accepts any client key.  So the handler is bound before the
+ * ROUTER socket exists (carnetd refuses to start otherwise), the ROUTER
+ * sets a ZAP domain and ZMQ_ZAP_ENFORCE_DOMAIN, and here every request
+ * that is not CURVE, not our domain, or not a key in the registry is
+ * refused.  The user id we return is the party id the broker then reads
+ * from each message's metadata: the broker never trusts an id written in a
+ * payload.
+ */
+#include <string.h>
+
+#include <zmq.h>
+
+#include "../common/id.h"
+#include "broker.h"
+
+#define ZAP_ENDPOINT "inproc://zeromq.zap.01"
+#define ZAP_MAX_FRAMES 8
+#define ZAP_FRAME_MAX 256
+
+int
+zap_start(struct broker *b, struct cerr *err)
+{
+	int linger = 0;
+
+	if ((b->zap = zmq_socket(b->ctx, ZMQ_REP)) == NULL ||
+	    zmq_setsockopt(b->zap, ZMQ_LINGER, &linger, sizeof(linger)) != 0 ||
+	    zmq_bind(b->zap, ZAP_ENDPOINT) != 0)
+		return cerr_set(err, CARNET_E_TRANSPORT,
+		    "cannot bind the ZAP handler: %s", zmq_strerror(zmq_errno()));
+	return 0;
+}
+
+static void
+zap_reply(struct broker *b, const void *reqid, size_t reqid_len,
+    const char *code, const char *text, const char *user)
+{
+	zmq_send(b->zap, "1.0", 3, ZMQ_SNDMORE);
+	zmq_send(b->zap, reqid, reqid_len, ZMQ_SNDMORE);
+	zmq_send(b->zap, code, strlen(code), ZMQ_SNDMORE);
+	zmq_send(b->zap, text, strlen(text), ZMQ_SNDMORE);
+	zmq_send(b->zap, user, strlen(user), ZMQ_SNDMORE);
+	zmq_send(b->zap, "", 0, 0);
+}
+
+/* Decide on one request; return the status and set user to the party id. */
+static const char *
+zap_decide(struct broker *b, uint8_t f[][ZAP_FRAME_MAX], const size_t *len,
+    int n, char user[ID_STR_LEN + 1], const char **why)
+{
+	uint8_t id[ID_BYTES];
+	MDB_txn *txn;
+	int rc;
+
+	if (n != 7 || len[0] != 3 || memcmp(f[0], "1.0", 3) != 0) {
+		*why = "malformed ZAP request";
+		return "500";
+	}
+	if (len[2] != strlen(ZAP_DOMAIN) ||
+	    memcmp(f[2], ZAP_DOMAIN, len[2]) != 0) {
+		*why = "wrong domain";
+		return "400";
+	}
+	if (len[5] != 5 || memcmp(f[5], "CURVE", 5) != 0 || len[6] != 32) {
+		*why = "only CURVE is accepted";
+		return "400";
+	}
+	if (store_txn_begin(b->store, NULL, false, &txn, NULL) != 0) {
+		*why = "store unavailable";
+		return "500";
+	}
+	rc = store_party_by_curve(b->store, txn, f[6], id);
+	store_txn_abort(&txn);
+	if (rc != 0) {
+		*why = "unknown key";
+		return "400";
+	}
+	id_encode(id, user);
+	*why = "OK";
+	return "200";
+}
+
+void
+zap_handle(struct broker *b)
+{
+	uint8_t f[ZAP_MAX_FRAMES][ZAP_FRAME_MAX];
+	size_t len[ZAP_MAX_FRAMES];
+	char user[ID_STR_LEN + 1] = "", addr[64] = "";
+	const char *code, *why;
+	int more, n = 0, sz;
+	size_t ml = sizeof(more);
+
+	do {
+		uint8_t scratch[ZAP_FRAME_MAX];
+
+		sz = zmq_recv(b->zap, n < ZAP_MAX_FRAMES ? f[n] : scratch,
+		    ZAP_FRAME_MAX, ZMQ_DONTWAIT);
+		if (sz < 0)
+			return;
+		if (n < ZAP_MAX_FRAMES)
+			len[n] = (size_t)sz > ZAP_FRAME_MAX ? ZAP_FRAME_MAX :
+			    (size_t)sz;
+		n++;
+		if (zmq_getsockopt(b->zap, ZMQ_RCVMORE, &more, &ml) != 0)
+			more = 0;
+	} while (more);
+	code = zap_decide(b, f, len, n, user, &why);
+	if (n > 3)
+		snprintf(addr, sizeof(addr), "%.*s", (int)(len[3] < 63 ?
+		    len[3] : 63), (const char *)f[3]);
+	if (code[0] != '2')
+		log_warnx("refused a connection from %s: %s", addr, why);
+	zap_reply(b, n > 1 ? f[1] : (const uint8_t *)"", n > 1 ? len[1] : 0,
+	    code, why, user);
+}

@@ -1,0 +1,40 @@
+/*
+ * proto.c: command names and roles, derived from CARNET_COMMANDS.
+ */
+#include <string.h>
+
+#include "proto.h"
+
+static const struct {
+	const char *name;
+	unsigned roles;
+} cmds[] = {
+	[CMD__NONE] = {"", 0},
+#define X(n, r) [CMD_##n] = {#n, r},
+	CARNET_COMMANDS(X)
+#undef X
+};
+
+enum carnet_cmd
+proto_cmd_parse(const void *frame, size_t len)
+{
+	int i;
+
+	for (i = CMD__NONE + 1; i < CMD__LAST; i++)
+		if (strlen(cmds[i].name) == len &&
+		    memcmp(cmds[i].name, frame, len) == 0)
+			return (enum carnet_cmd)i;
+	return CMD__NONE;
+}
+
+const char *
+proto_cmd_name(enum carnet_cmd c)
+{
+	return c > CMD__NONE && c < CMD__LAST ? cmds[c].name : "?";
+}
+
+unsigned
+proto_cmd_roles(enum carnet_cmd c)
+{
+	return c > CMD__NONE && c < CMD__LAST ? cmds[c].roles : 0;
+}

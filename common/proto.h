@@ -1,0 +1,82 @@
+/*
+ * proto.h: the carnet wire protocol, written once.
+ *
+ * Every message is two frames, [command][msgpack map body] (ROUTER adds the
+ * routing id in front on the broker side).  A request body may hold
+ * "req": uint, echoed in its reply so a client can match replies.
+ *
+ * Requests, by role (the broker refuses a command outside its sender's role
+ * with ERR forbidden):
+ *   any     HELLO {}                       -> OK {id, role, name}
+ *   holder  PUT {recs: [record...]}        -> ACK {stored, dup, seqs: [..]}
+ *                                             (after the durable commit)
+ *   app     SUB {}                         -> OK {tokens}; then REC pushes
+ *           CREDIT {n}                     (no reply) may send n more records
+ *           ACK {acks: [[token, seq]...]}  (no reply) advances cursors
+ *           REQUEST {user, types, purpose, note} -> OK
+ *   user    APPINFO {app}                  -> OK {name, owner, purposes, business_model}
+ *           GRANT {token: signed bytes}    -> OK {token: id}
+ *           REVOKE {revocation: signed}    -> OK {token: id}
+ *           TOKENS {}                      -> OK {tokens: [{token, state, revoked_at, app_name}]}
+ *           LOG {from, limit}              -> OK {entries: [bin], head: {seq, hash, sig}, names, more}
+ *           REQUESTS {}                    -> OK {requests: [...]}
+ *           EXPORT {from, limit}           -> OK {records: [bin], next, more}
+ *           ERASE {}                       -> OK {erased}
+ *   operator STATS {}                      -> OK {stats: {name: n}}
+ * Pushes from the broker to apps:
+ *   REC {recs: [{seq, token, rec}]}        records, minimised to the token
+ *   REVOKED {token, user, reason}          a token the app used has ended
+ * Every refusal is ERR {code: stable name, message: text, req}.
+ */
+#ifndef CARNET_PROTO_H
+#define CARNET_PROTO_H
+
+#include <stddef.h>
+
+/* Role bits: (1u << enum party_role). */
+#define R_USER (1u << 1)
+#define R_HOLDER (1u << 2)
+#define R_APP (1u << 3)
+#define R_OPERATOR (1u << 4)
+#define R_ANY (R_USER | R_HOLDER | R_APP | R_OPERATOR)
+
+/* X(NAME, roles that may send it) */
+#define CARNET_COMMANDS(X)                                                    \
+	X(HELLO, R_ANY)                                                       \
+	X(PUT, R_HOLDER)                                                      \
+	X(SUB, R_APP)                                                         \
+	X(CREDIT, R_APP)                                                      \
+	X(ACK, R_APP)                                                         \
+	X(REQUEST, R_APP)                                                     \
+	X(APPINFO, R_USER)                                                    \
+	X(GRANT, R_USER)                                                      \
+	X(REVOKE, R_USER)                                                     \
+	X(TOKENS, R_USER)                                                     \
+	X(LOG, R_USER)                                                        \
+	X(REQUESTS, R_USER)                                                   \
+	X(EXPORT, R_USER)                                                     \
+	X(ERASE, R_USER)                                                      \
+	X(STATS, R_OPERATOR)
+
+enum carnet_cmd {
+	CMD__NONE = 0,
+#define X(n, r) CMD_##n,
+	CARNET_COMMANDS(X)
+#undef X
+	CMD__LAST
+};
+
+/* Replies and pushes, broker to client. */
+#define MSG_OK "OK"
+#define MSG_ERR "ERR"
+#define MSG_ACK "ACK"
+#define MSG_REC "REC"
+#define MSG_REVOKED "REVOKED"
+
+/* The command named by a frame, or CMD__NONE. */
+enum carnet_cmd proto_cmd_parse(const void *frame, size_t len);
+const char *proto_cmd_name(enum carnet_cmd c);
+/* Mask of roles (1u << role) allowed to send c. */
+unsigned proto_cmd_roles(enum carnet_cmd c);
+
+#endif

@@ -1,0 +1,180 @@
+/*
+ * cli.c: helpers shared by the carnet subcommands.
+ */
+#include <ctype.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../common/limits.h"
+#include "../common/mpk.h"
+#include "cli.h"
+
+bool
+cli_conn_opt(struct cli_conn *cc, int c, const char *arg)
+{
+	switch (c) {
+	case 0x100:
+		cc->broker = arg;
+		return true;
+	case 0x101:
+		cc->key = arg;
+		return true;
+	case 0x102:
+		cc->broker_id = arg;
+		return true;
+	case 0x103:
+		cc->data = arg;
+		return true;
+	}
+	return false;
+}
+
+int
+cli_fail(const char *cmd, const struct cerr *err)
+{
+	fprintf(stderr, "carnet %s: %s [%s]\n", cmd, cerr_msg(err),
+	    carnet_errname(err->code));
+	return 1;
+}
+
+int
+cli_failx(const char *cmd, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "carnet %s: ", cmd);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return 1;
+}
+
+int
+cli_usage(const char *text)
+{
+	fputs(text, stderr);
+	return EXIT_USAGE;
+}
+
+int
+cli_conn_broker_id(struct cli_conn *cc, uint8_t id[ID_BYTES],
+    struct cerr *err)
+{
+	const char *s = cc->broker_id ? cc->broker_id : getenv("CARNET_BROKER_ID");
+	char path[4096], line[128];
+	FILE *f;
+	size_t n;
+
+	if (s == NULL || cc->data != NULL) {
+		snprintf(path, sizeof(path), "%s/broker.pub",
+		    cc->data ? cc->data : DEFAULT_DATA);
+		if ((f = fopen(path, "r")) == NULL)
+			return cerr_set(err, CARNET_E_BAD_ARG,
+			    "no broker id: give --broker-id, CARNET_BROKER_ID "
+			    "or --data DIR (cannot read %s)", path);
+		if (fgets(line, sizeof(line), f) == NULL)
+			line[0] = '\0';
+		fclose(f);
+		n = strlen(line);
+		while (n > 0 && isspace((unsigned char)line[n - 1]))
+			line[--n] = '\0';
+		s = line;
+	}
+	if (id_decode(s, id) != 0)
+		return cerr_set(err, CARNET_E_BAD_ARG,
+		    "the broker id '%.60s' is not a carnet id", s);
+	return 0;
+}
+
+void
+cli_connect(struct cli_conn *cc, const char *cmd)
+{
+	const char *endpoint = cc->broker ? cc->broker : getenv("CARNET_BROKER");
+	const char *key = cc->key ? cc->key : getenv("CARNET_KEY");
+	uint8_t bid[ID_BYTES];
+	struct cerr err = {0};
+
+	if (endpoint == NULL)
+		endpoint = DEFAULT_BROKER;
+	if (key == NULL)
+		exit(cli_failx(cmd, "no key: give --key FILE or set CARNET_KEY "
+		    "(make one with carnet keygen)"));
+	if (cli_conn_broker_id(cc, bid, &err) != 0 ||
+	    key_read(key, &cc->kp, &err) != 0 ||
+	    client_new(endpoint, bid, &cc->kp, &cc->c, &err) != 0 ||
+	    client_wait_ready(cc->c, CLIENT_CONNECT_TIMEOUT_MS, &err) != 0)
+		exit(cli_fail(cmd, &err));
+}
+
+void
+cli_disconnect(struct cli_conn *cc)
+{
+	client_destroy(&cc->c);
+	key_wipe(&cc->kp);
+}
+
+void
+cli_call(struct cli_conn *cc, const char *cmd, const char *what,
+    msgpack_unpacked *reply)
+{
+	struct cerr err = {0};
+
+	if (client_call(cc->c, cmd, reply, &err) != 0) {
+		cli_disconnect(cc);
+		exit(cli_fail(what, &err));
+	}
+}
+
+bool
+cli_confirm(const char *question)
+{
+	char line[32];
+
+	fprintf(stderr, "%s [y/N] ", question);
+	fflush(stderr);
+	if (fgets(line, sizeof(line), stdin) == NULL)
+		return false;
+	return line[0] == 'y' || line[0] == 'Y' || line[0] == 'o' ||
+	    line[0] == 'O';
+}
+
+int
+cli_split(char *s, char **items, int max)
+{
+	int n = 0;
+	char *tok, *save = NULL;
+
+	for (tok = strtok_r(s, ",", &save); tok != NULL;
+	    tok = strtok_r(NULL, ",", &save)) {
+		if (n == max)
+			return -1;
+		items[n++] = tok;
+	}
+	return n;
+}
+
+void
+cli_print_json(json_t *v)
+{
+	char *s = json_dumps(v, JSON_COMPACT | JSON_ENSURE_ASCII);
+
+	if (s != NULL) {
+		puts(s);
+		free(s);
+	}
+}
+
+json_t *
+cli_json_id(const msgpack_object *o)
+{
+	uint8_t id[ID_BYTES];
+	char s[ID_STR_LEN + 1];
+
+	if (o == NULL || mpk_bin_n(o, id, ID_BYTES) != 0)
+		return json_null();
+	id_encode(id, s);
+	return json_string(s);
+}

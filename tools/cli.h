@@ -1,0 +1,113 @@
+/*
+ * cli.h: what the carnet subcommands share: connection options, errors,
+ * output helpers.  One file per group of subcommands (cmd_*.c), each
+ * exporting cmd_<name>(argc, argv) listed here.
+ */
+#ifndef CARNET_CLI_H
+#define CARNET_CLI_H
+
+#include <getopt.h>
+#include <stdbool.h>
+#include <stdio.h>
+
+#include <jansson.h>
+#include <msgpack.h>
+
+#include "../agents/client.h"
+#include "../common/error.h"
+#include "../common/id.h"
+#include "../common/limits.h"
+
+#define EXIT_USAGE 2
+#define DEFAULT_BROKER "tcp://127.0.0.1:7450"
+#define DEFAULT_DATA "./carnet-data"
+
+/* How a client command reaches the broker and as whom. */
+struct cli_conn {
+	const char *broker;    /* --broker, $CARNET_BROKER */
+	const char *key;       /* --key, $CARNET_KEY */
+	const char *broker_id; /* --broker-id, $CARNET_BROKER_ID */
+	const char *data;      /* --data: read DIR/broker.pub */
+	struct keypair kp;
+	struct client *c;
+};
+
+/* getopt_long entries for the connection options (values 0x100..0x103). */
+#define CLI_CONN_OPTIONS                                                      \
+	{"broker", required_argument, NULL, 0x100},                           \
+	{"key", required_argument, NULL, 0x101},                              \
+	{"broker-id", required_argument, NULL, 0x102},                        \
+	{"data", required_argument, NULL, 0x103}
+
+#define CLI_CONN_HELP                                                         \
+"Connection (or the environment variables in brackets):\n"                    \
+"  --broker ENDPOINT   the broker's ZeroMQ endpoint [CARNET_BROKER]\n"          \
+"                      (default " DEFAULT_BROKER ")\n"                          \
+"  --key FILE          your key file, from carnet keygen [CARNET_KEY]\n"        \
+"  --broker-id ID      the broker's public id [CARNET_BROKER_ID], or\n"         \
+"  --data DIR          the broker's directory, to read DIR/broker.pub\n"
+
+/* Take a connection option; false if c is not one. */
+bool cli_conn_opt(struct cli_conn *cc, int c, const char *arg);
+/* The broker id from --broker-id, $CARNET_BROKER_ID or DIR/broker.pub. */
+int cli_conn_broker_id(struct cli_conn *cc, uint8_t id[ID_BYTES],
+    struct cerr *err);
+/* Read the key, connect and wait for the handshake; exits on failure. */
+void cli_connect(struct cli_conn *cc, const char *cmd);
+void cli_disconnect(struct cli_conn *cc);
+
+/* Print "carnet CMD: message [code]" on stderr; returns 1. */
+int cli_fail(const char *cmd, const struct cerr *err);
+int cli_failx(const char *cmd, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* Print usage text and return EXIT_USAGE. */
+int cli_usage(const char *text);
+
+/* Call the broker; on error print it and exit 1. */
+void cli_call(struct cli_conn *cc, const char *cmd, const char *what,
+    msgpack_unpacked *reply);
+
+/* Ask a yes/no question on stderr, answer from stdin. */
+bool cli_confirm(const char *question);
+/* Split "a,b,c" into at most max items (pointers into s, which is changed). */
+int cli_split(char *s, char **items, int max);
+
+/* Print a JSON value on stdout, one line. */
+void cli_print_json(json_t *v);
+/* A party id in a msgpack bin as a JSON string, or null. */
+json_t *cli_json_id(const msgpack_object *o);
+
+/* The person's whole log, fetched page by page and verified: the chain,
+ * the broker's signature on its head, and the head seen last time (kept in
+ * KEYFILE.head) which must still be part of it. */
+struct cli_log {
+	msgpack_unpacked *pages;
+	size_t npages;
+	json_t *names;      /* id -> name of apps and holders */
+	uint64_t count;
+	bool ok;            /* the chain and head verified */
+	struct cerr why;    /* otherwise, what is wrong */
+};
+int cli_log_fetch(struct cli_conn *cc, const char *cmd, struct cli_log *lg);
+void cli_log_release(struct cli_log *lg);
+/* Call fn for each raw entry of the fetched log, in order. */
+void cli_log_foreach(struct cli_log *lg,
+    void (*fn)(void *arg, const void *entry, size_t len), void *arg);
+/* One decoded entry as JSON (names resolved with lg->names). */
+json_t *cli_log_entry_json(struct cli_log *lg, const void *entry, size_t len);
+
+/* Subcommands. */
+int cmd_keygen(int argc, char **argv);
+int cmd_party(int argc, char **argv);
+int cmd_put(int argc, char **argv);
+int cmd_subscribe(int argc, char **argv);
+int cmd_request(int argc, char **argv);
+int cmd_consent(int argc, char **argv);
+int cmd_log(int argc, char **argv);
+int cmd_export(int argc, char **argv);
+int cmd_erase(int argc, char **argv);
+int cmd_schema(int argc, char **argv);
+int cmd_stats(int argc, char **argv);
+int cmd_whoami(int argc, char **argv);
+
+#endif

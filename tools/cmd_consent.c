@@ -1,0 +1,575 @@
+/*
+ * cmd_consent.c: carnet consent grant | list | revoke | requests.
+ *
+ * The token is built and signed here, on the person's machine, after they
+ * were shown who the app is, what it will receive and why (charter art. 6:
+ * prior, clear, specific consent).  The key never leaves this process.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "../common/limits.h"
+#include "../common/mpk.h"
+#include "../policy/consent.h"
+#include "../schemas/recjson.h"
+#include "cli.h"
+
+#define FIELDS_MAX 64
+
+static const char consent_help[] =
+"usage: carnet consent grant --app PUBID --types T1,T2 --purpose P\n"
+"                            [--holders H1,H2] [--fields F1,F2]\n"
+"                            [--expires DURATION|DATE] [--since TIME] [--yes]\n"
+"       carnet consent list [--json]\n"
+"       carnet consent revoke TOKEN_ID\n"
+"       carnet consent requests [--json]\n"
+"       (each with the connection options below)\n"
+"\n"
+"grant     let an app receive some of your records, for one purpose.  You\n"
+"          are shown the app's owner, business model and purposes, and what\n"
+"          it will receive, before you sign; prints the consent's id.\n"
+"  --app PUBID          the app's id\n"
+"  --types T1,T2        record types it may receive (see carnet schema)\n"
+"  --purpose P          the purpose, one the app declared\n"
+"  --holders H1,H2      only records from these holders (default: any)\n"
+"  --fields F1,F2       only these fields (FIELD, or TYPE.FIELD when several\n"
+"                       types are granted); the others are stripped before\n"
+"                       anything leaves the broker (default: every field)\n"
+"  --expires D          end of the consent: a duration (90d, 12h, 1y) or a\n"
+"                       date (default: until you revoke it)\n"
+"  --since TIME         only records from TIME on (default: all your history)\n"
+"  --yes                sign without asking\n"
+"list      your consents, active and ended\n"
+"revoke    end a consent at once: no record is sent under it after this\n"
+"          command returns\n"
+"requests  what apps asked you for, and why\n"
+"\n" CLI_CONN_HELP;
+
+/* Fill the field masks of t from --fields, given t's types. */
+static int
+grant_fields(struct token *t, char *spec)
+{
+	char *items[FIELDS_MAX];
+	int n, i;
+	unsigned k;
+
+	if ((n = cli_split(spec, items, FIELDS_MAX)) <= 0)
+		return cli_failx("consent grant", "--fields: 1 to %d fields",
+		    FIELDS_MAX);
+	for (k = 0; k < t->ntypes; k++) {
+		t->types[k].fields = 0;
+		t->types[k].fields_listed = true;
+	}
+	for (i = 0; i < n; i++) {
+		char *dot = strchr(items[i], '.');
+		const char *fname = dot ? dot + 1 : items[i];
+		bool found = false;
+
+		for (k = 0; k < t->ntypes; k++) {
+			const struct schema *s = t->types[k].type;
+			int idx;
+
+			if (dot && (strlen(s->name) != (size_t)(dot - items[i]) ||
+			    strncmp(s->name, items[i], dot - items[i]) != 0))
+				continue;
+			if ((idx = schema_field(s, fname, strlen(fname))) < 0)
+				continue;
+			t->types[k].fields |= UINT64_C(1) << idx;
+			found = true;
+		}
+		if (!found)
+			return cli_failx("consent grant", "--fields: no granted "
+			    "type has a field '%s' (see carnet schema)",
+			    items[i]);
+	}
+	for (k = 0; k < t->ntypes; k++)
+		if (t->types[k].fields == 0)
+			return cli_failx("consent grant", "--fields lists no "
+			    "field of %s: add %s.FIELD, or grant it apart",
+			    t->types[k].type->name, t->types[k].type->name);
+	return 0;
+}
+
+static void
+show_scope(const struct token *t, FILE *f)
+{
+	char when[TIME_STR_LEN + 1];
+	unsigned k, i;
+
+	for (k = 0; k < t->ntypes; k++) {
+		const struct schema *s = t->types[k].type;
+
+		fprintf(f, "  %s (%s):\n", s->name, s->doc);
+		for (i = 0; i < s->nfields; i++)
+			if (t->types[k].fields & (UINT64_C(1) << i))
+				fprintf(f, "      %-18s %s\n", s->fields[i].name,
+				    s->fields[i].doc);
+	}
+	if (t->any_holder) {
+		fprintf(f, "  from: any of your data holders\n");
+	} else {
+		for (i = 0; i < t->nholders; i++) {
+			char id[ID_STR_LEN + 1];
+
+			id_encode(t->holders[i], id);
+			fprintf(f, "  from holder: %s\n", id);
+		}
+	}
+	fprintf(f, "  for the purpose: %s\n", t->purpose);
+	if (t->since > 0) {
+		time_format(t->since, when);
+		fprintf(f, "  records since: %s\n", when);
+	} else {
+		fprintf(f, "  records since: all your history\n");
+	}
+	if (t->expires > 0) {
+		time_format(t->expires, when);
+		fprintf(f, "  until: %s (or until you revoke it)\n", when);
+	} else {
+		fprintf(f, "  until: you revoke it (carnet consent revoke)\n");
+	}
+}
+
+static int
+consent_grant(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		CLI_CONN_OPTIONS,
+		{"app", required_argument, NULL, 'a'},
+		{"types", required_argument, NULL, 't'},
+		{"purpose", required_argument, NULL, 'p'},
+		{"holders", required_argument, NULL, 'H'},
+		{"fields", required_argument, NULL, 'f'},
+		{"expires", required_argument, NULL, 'e'},
+		{"since", required_argument, NULL, 's'},
+		{"yes", no_argument, NULL, 'y'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	struct cli_conn cc = {0};
+	struct token t;
+	struct cerr err = {0};
+	const char *app = NULL, *purpose = NULL, *expires = NULL, *since = NULL;
+	char *types = NULL, *holders = NULL, *fields = NULL;
+	char *items[TOKEN_MAX_HOLDERS], owner[PARTY_TEXT_MAX_BYTES + 1] = "";
+	char model[PARTY_TEXT_MAX_BYTES + 1] = "", name[PARTY_NAME_MAX_BYTES + 1] = "";
+	char tid[TOKID_STR_LEN + 1];
+	const msgpack_object *purposes;
+	msgpack_packer *pk;
+	msgpack_unpacked reply;
+	bool yes = false, declared = false;
+	uint8_t *blob;
+	size_t len;
+	int c, n, i;
+	uint32_t k;
+
+	memset(&t, 0, sizeof(t));
+	while ((c = getopt_long(argc, argv, "yh", opts, NULL)) != -1) {
+		if (cli_conn_opt(&cc, c, optarg))
+			continue;
+		switch (c) {
+		case 'a': app = optarg; break;
+		case 't': types = optarg; break;
+		case 'p': purpose = optarg; break;
+		case 'H': holders = optarg; break;
+		case 'f': fields = optarg; break;
+		case 'e': expires = optarg; break;
+		case 's': since = optarg; break;
+		case 'y': yes = true; break;
+		case 'h': return fputs(consent_help, stdout), 0;
+		default: return cli_usage(consent_help);
+		}
+	}
+	if (app == NULL || types == NULL || purpose == NULL || optind != argc)
+		return cli_usage(consent_help);
+	if (id_decode(app, t.app) != 0)
+		return cli_failx("consent grant", "--app: not a carnet id");
+	if ((n = cli_split(types, items, TOKEN_MAX_TYPES)) <= 0)
+		return cli_failx("consent grant", "--types: 1 to %d types",
+		    TOKEN_MAX_TYPES);
+	for (i = 0; i < n; i++) {
+		const struct schema *s = schema_by_name(items[i], strlen(items[i]));
+
+		if (s == NULL)
+			return cli_failx("consent grant", "unknown record type "
+			    "'%s' (see carnet schema)", items[i]);
+		if (token_scope_of(&t, s) != NULL)
+			return cli_failx("consent grant", "--types: %s given "
+			    "twice", s->name);
+		t.types[t.ntypes].type = s;
+		t.types[t.ntypes++].fields = FIELDS_ALL;
+	}
+	if (fields != NULL && grant_fields(&t, fields) != 0)
+		return 1;
+	if (strlen(purpose) == 0 || strlen(purpose) > PURPOSE_MAX_BYTES)
+		return cli_failx("consent grant", "--purpose: 1 to %d bytes",
+		    PURPOSE_MAX_BYTES);
+	strcpy(t.purpose, purpose);
+	t.any_holder = holders == NULL;
+	if (holders != NULL) {
+		if ((n = cli_split(holders, items, TOKEN_MAX_HOLDERS)) <= 0)
+			return cli_failx("consent grant", "--holders: 1 to %d "
+			    "holders", TOKEN_MAX_HOLDERS);
+		for (i = 0; i < n; i++)
+			if (id_decode(items[i], t.holders[t.nholders++]) != 0)
+				return cli_failx("consent grant", "--holders: "
+				    "'%.60s' is not a carnet id", items[i]);
+	}
+	t.issued = t.not_before = (int64_t)time(NULL);
+	if (since != NULL && time_parse(since, &t.since) != 0)
+		return cli_failx("consent grant", "--since: want a date, e.g. "
+		    "2017-01-01");
+	if (expires != NULL) {
+		int64_t d;
+
+		if (duration_parse(expires, &d) == 0)
+			t.expires = t.issued + d;
+		else if (time_parse(expires, &t.expires) != 0)
+			return cli_failx("consent grant", "--expires: want a "
+			    "duration (90d, 12h, 1y) or a date");
+		if (t.expires <= t.issued)
+			return cli_failx("consent grant", "--expires is in the "
+			    "past");
+	}
+
+	cli_connect(&cc, "consent grant");
+	memcpy(t.user, cc.kp.pk, ID_BYTES);
+	token_new_id(&t);
+	/* Prior, clear information: who the app is, before signing. */
+	pk = client_begin(cc.c, 1);
+	mpk_pack_cstr(pk, "app");
+	mpk_pack_binn(pk, t.app, ID_BYTES);
+	cli_call(&cc, "APPINFO", "consent grant", &reply);
+	mpk_cstr(mpk_get(&reply.data, "app_name"), name, sizeof(name));
+	mpk_cstr(mpk_get(&reply.data, "owner"), owner, sizeof(owner));
+	mpk_cstr(mpk_get(&reply.data, "business_model"), model, sizeof(model));
+	fprintf(stderr, "App %s (%s)\n  run by: %s\n  business model: %s\n"
+	    "  declared purposes:", name, app, owner[0] ? owner : "(not given)",
+	    model[0] ? model : "(not given)");
+	purposes = mpk_get(&reply.data, "purposes");
+	for (k = 0; purposes && purposes->type == MSGPACK_OBJECT_ARRAY &&
+	    k < purposes->via.array.size; k++) {
+		const msgpack_object *p = &purposes->via.array.ptr[k];
+
+		fprintf(stderr, " %.*s", (int)p->via.str.size, p->via.str.ptr);
+		declared = declared || mpk_str_eq(p, purpose);
+	}
+	fputc('\n', stderr);
+	msgpack_unpacked_destroy(&reply);
+	if (!declared) {
+		cli_disconnect(&cc);
+		return cli_failx("consent grant", "app %s has not declared the "
+		    "purpose '%s': it may not use your data for it", name,
+		    purpose);
+	}
+	fprintf(stderr, "It will receive, while this consent lasts:\n");
+	show_scope(&t, stderr);
+	if (!yes && !cli_confirm("Sign this consent?")) {
+		cli_disconnect(&cc);
+		return cli_failx("consent grant", "not signed: nothing was sent");
+	}
+	if (token_sign(&t, cc.kp.sk, &blob, &len, &err) != 0) {
+		cli_disconnect(&cc);
+		return cli_fail("consent grant", &err);
+	}
+	pk = client_begin(cc.c, 1);
+	mpk_pack_cstr(pk, "token");
+	mpk_pack_binn(pk, blob, len);
+	free(blob);
+	cli_call(&cc, "GRANT", "consent grant", &reply);
+	msgpack_unpacked_destroy(&reply);
+	cli_disconnect(&cc);
+	tokid_encode(t.id, tid);
+	fprintf(stderr, "carnet consent grant: granted to %s; revoke it any "
+	    "time with: carnet consent revoke %s\n", name, tid);
+	printf("%s\n", tid);
+	return 0;
+}
+
+static json_t *
+token_json(const struct token *t, const msgpack_object *entry)
+{
+	char tid[TOKID_STR_LEN + 1], id[ID_STR_LEN + 1], when[TIME_STR_LEN + 1];
+	char buf[PARTY_TEXT_MAX_BYTES + 1];
+	json_t *o = json_object(), *types = json_array(), *holders;
+	unsigned k, i;
+
+	tokid_encode(t->id, tid);
+	json_object_set_new(o, "id", json_string(tid));
+	mpk_cstr(mpk_get(entry, "state"), buf, sizeof(buf));
+	json_object_set_new(o, "state", json_string(buf));
+	id_encode(t->app, id);
+	json_object_set_new(o, "app", json_string(id));
+	mpk_cstr(mpk_get(entry, "app_name"), buf, sizeof(buf));
+	json_object_set_new(o, "app_name", json_string(buf));
+	mpk_cstr(mpk_get(entry, "owner"), buf, sizeof(buf));
+	json_object_set_new(o, "owner", json_string(buf));
+	mpk_cstr(mpk_get(entry, "business_model"), buf, sizeof(buf));
+	json_object_set_new(o, "business_model", json_string(buf));
+	json_object_set_new(o, "purpose", json_string(t->purpose));
+	for (k = 0; k < t->ntypes; k++) {
+		json_t *ty = json_object(), *fl;
+
+		json_object_set_new(ty, "type",
+		    json_string(t->types[k].type->name));
+		if (t->types[k].fields_listed) {
+			fl = json_array();
+			for (i = 0; i < t->types[k].type->nfields; i++)
+				if (t->types[k].fields & (UINT64_C(1) << i))
+					json_array_append_new(fl, json_string(
+					    t->types[k].type->fields[i].name));
+			json_object_set_new(ty, "fields", fl);
+		}
+		json_array_append_new(types, ty);
+	}
+	json_object_set_new(o, "types", types);
+	if (t->any_holder) {
+		holders = json_string("any");
+	} else {
+		holders = json_array();
+		for (i = 0; i < t->nholders; i++) {
+			id_encode(t->holders[i], id);
+			json_array_append_new(holders, json_string(id));
+		}
+	}
+	json_object_set_new(o, "holders", holders);
+	time_format(t->issued, when);
+	json_object_set_new(o, "issued", json_string(when));
+	if (t->since) {
+		time_format(t->since, when);
+		json_object_set_new(o, "since", json_string(when));
+	}
+	if (t->expires) {
+		time_format(t->expires, when);
+		json_object_set_new(o, "expires", json_string(when));
+	}
+	{
+		int64_t at = 0;
+
+		if (mpk_i64(mpk_get(entry, "revoked_at"), &at) == 0 && at > 0) {
+			time_format(at, when);
+			json_object_set_new(o, "revoked_at", json_string(when));
+		}
+	}
+	return o;
+}
+
+static int
+consent_list(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		CLI_CONN_OPTIONS,
+		{"json", no_argument, NULL, 'j'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	struct cli_conn cc = {0};
+	const msgpack_object *toks;
+	msgpack_unpacked reply;
+	bool json = false;
+	uint32_t k;
+	int c;
+
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		if (cli_conn_opt(&cc, c, optarg))
+			continue;
+		if (c == 'j')
+			json = true;
+		else if (c == 'h')
+			return fputs(consent_help, stdout), 0;
+		else
+			return cli_usage(consent_help);
+	}
+	cli_connect(&cc, "consent list");
+	client_begin(cc.c, 0);
+	cli_call(&cc, "TOKENS", "consent list", &reply);
+	toks = mpk_get(&reply.data, "tokens");
+	for (k = 0; toks && toks->type == MSGPACK_OBJECT_ARRAY &&
+	    k < toks->via.array.size; k++) {
+		const msgpack_object *e = &toks->via.array.ptr[k];
+		const uint8_t *blob;
+		size_t len;
+		struct token t;
+		json_t *o;
+
+		if (mpk_bin(mpk_get(e, "token"), &blob, &len) != 0 ||
+		    token_open(blob, len, &t, NULL) != 0)
+			continue; /* we only show what the person signed */
+		o = token_json(&t, e);
+		if (json) {
+			cli_print_json(o);
+		} else {
+			json_t *types = json_object_get(o, "types"), *ty;
+			size_t i;
+
+			printf("%s  %-8s %-12s purpose=%s types=",
+			    json_string_value(json_object_get(o, "id")),
+			    json_string_value(json_object_get(o, "state")),
+			    json_string_value(json_object_get(o, "app_name")),
+			    t.purpose);
+			json_array_foreach(types, i, ty) {
+				json_t *fl = json_object_get(ty, "fields"), *f;
+				size_t j;
+
+				printf("%s%s", i ? "," : "",
+				    json_string_value(json_object_get(ty, "type")));
+				json_array_foreach(fl, j, f)
+					printf("%s%s", j ? "+" : "(",
+					    json_string_value(f));
+				if (fl)
+					putchar(')');
+			}
+			if (json_object_get(o, "expires"))
+				printf(" until=%s", json_string_value(
+				    json_object_get(o, "expires")));
+			putchar('\n');
+		}
+		json_decref(o);
+	}
+	msgpack_unpacked_destroy(&reply);
+	cli_disconnect(&cc);
+	return 0;
+}
+
+static int
+consent_revoke(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		CLI_CONN_OPTIONS,
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	struct cli_conn cc = {0};
+	struct revocation rv;
+	struct cerr err = {0};
+	msgpack_packer *pk;
+	msgpack_unpacked reply;
+	uint8_t *blob;
+	size_t len;
+	int64_t already = 0;
+	int c;
+
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		if (cli_conn_opt(&cc, c, optarg))
+			continue;
+		if (c == 'h')
+			return fputs(consent_help, stdout), 0;
+		return cli_usage(consent_help);
+	}
+	if (optind + 1 != argc)
+		return cli_usage(consent_help);
+	memset(&rv, 0, sizeof(rv));
+	if (tokid_decode(argv[optind], rv.token) != 0)
+		return cli_failx("consent revoke", "'%.40s' is not a consent id "
+		    "(see carnet consent list)", argv[optind]);
+	cli_connect(&cc, "consent revoke");
+	memcpy(rv.user, cc.kp.pk, ID_BYTES);
+	rv.time = (int64_t)time(NULL);
+	if (revocation_sign(&rv, cc.kp.sk, &blob, &len, &err) != 0) {
+		cli_disconnect(&cc);
+		return cli_fail("consent revoke", &err);
+	}
+	pk = client_begin(cc.c, 1);
+	mpk_pack_cstr(pk, "revocation");
+	mpk_pack_binn(pk, blob, len);
+	free(blob);
+	cli_call(&cc, "REVOKE", "consent revoke", &reply);
+	mpk_i64(mpk_get(&reply.data, "already"), &already);
+	msgpack_unpacked_destroy(&reply);
+	cli_disconnect(&cc);
+	printf("%s %s\n", already ? "already revoked" : "revoked",
+	    argv[optind]);
+	return 0;
+}
+
+static int
+consent_requests(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		CLI_CONN_OPTIONS,
+		{"json", no_argument, NULL, 'j'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	struct cli_conn cc = {0};
+	const msgpack_object *reqs;
+	msgpack_unpacked reply;
+	bool json = false;
+	uint32_t k, i;
+	int c;
+
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		if (cli_conn_opt(&cc, c, optarg))
+			continue;
+		if (c == 'j')
+			json = true;
+		else if (c == 'h')
+			return fputs(consent_help, stdout), 0;
+		else
+			return cli_usage(consent_help);
+	}
+	cli_connect(&cc, "consent requests");
+	client_begin(cc.c, 0);
+	cli_call(&cc, "REQUESTS", "consent requests", &reply);
+	reqs = mpk_get(&reply.data, "requests");
+	for (k = 0; reqs && reqs->type == MSGPACK_OBJECT_ARRAY &&
+	    k < reqs->via.array.size; k++) {
+		const msgpack_object *e = &reqs->via.array.ptr[k];
+		const msgpack_object *rq = mpk_get(e, "request");
+		const msgpack_object *types = mpk_get(rq, "types");
+		char name[PARTY_NAME_MAX_BYTES + 1] = "", purpose[80] = "";
+		char owner[PARTY_TEXT_MAX_BYTES + 1] = "", note[300] = "";
+		char model[PARTY_TEXT_MAX_BYTES + 1] = "", when[TIME_STR_LEN + 1];
+		json_t *o, *jt = json_array(), *app = cli_json_id(mpk_get(rq, "app"));
+		int64_t t = 0;
+
+		mpk_cstr(mpk_get(e, "app_name"), name, sizeof(name));
+		mpk_cstr(mpk_get(e, "owner"), owner, sizeof(owner));
+		mpk_cstr(mpk_get(e, "business_model"), model, sizeof(model));
+		mpk_cstr(mpk_get(rq, "purpose"), purpose, sizeof(purpose));
+		mpk_cstr(mpk_get(rq, "note"), note, sizeof(note));
+		mpk_i64(mpk_get(rq, "time"), &t);
+		time_format(t, when);
+		for (i = 0; types && types->type == MSGPACK_OBJECT_ARRAY &&
+		    i < types->via.array.size; i++)
+			json_array_append_new(jt, recjson_value(
+			    &types->via.array.ptr[i]));
+		o = json_pack("{s:o, s:s, s:s, s:s, s:s, s:s, s:o, s:s}", "app", app, "app_name", name,
+		    "owner", owner, "business_model", model, "purpose", purpose,
+		    "note", note, "types", jt, "time", when);
+		if (json) {
+			cli_print_json(o);
+		} else {
+			char *ts = json_dumps(jt, JSON_COMPACT);
+
+			printf("%s  %s (%s, %s) asks for %s, purpose %s%s%s\n"
+			    "    to accept: carnet consent grant --app %s "
+			    "--types <types> --purpose %s\n", when, name, owner,
+			    model, ts ? ts : "?", purpose, note[0] ? ": " : "",
+			    note, json_string_value(app), purpose);
+			free(ts);
+		}
+		json_decref(o);
+	}
+	msgpack_unpacked_destroy(&reply);
+	cli_disconnect(&cc);
+	return 0;
+}
+
+int
+cmd_consent(int argc, char **argv)
+{
+	if (argc >= 2 && strcmp(argv[1], "grant") == 0)
+		return consent_grant(argc - 1, argv + 1);
+	if (argc >= 2 && strcmp(argv[1], "list") == 0)
+		return consent_list(argc - 1, argv + 1);
+	if (argc >= 2 && strcmp(argv[1], "revoke") == 0)
+		return consent_revoke(argc - 1, argv + 1);
+	if (argc >= 2 && strcmp(argv[1], "requests") == 0)
+		return consent_requests(argc - 1, argv + 1);
+	if (argc >= 2 && (strcmp(argv[1], "--help") == 0 ||
+	    strcmp(argv[1], "-h") == 0))
+		return fputs(consent_help, stdout), 0;
+	return cli_usage(consent_help);
+}

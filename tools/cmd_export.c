@@ -1,0 +1,185 @@
+/*
+ * cmd_export.c: carnet export ("Download My Data") and carnet erase.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "../common/mpk.h"
+#include "../schemas/recjson.h"
+#include "cli.h"
+#include "fhir.h"
+
+static const char export_help[] =
+"usage: carnet export --out FILE [--format json|fhir] [connection options]\n"
+"\n"
+"Download all your records as the broker stores them (every field, from\n"
+"every holder) and your log of uses, into FILE:\n"
+"  json  {\"user\", \"exported_at\", \"records\": [...], \"log\": [...]}, records\n"
+"        in the same form as carnet put reads them (the default)\n"
+"  fhir  a FHIR R4 Bundle (collection): claims as ExplanationOfBenefit,\n"
+"        dispensing as MedicationDispense, lab results and device readings\n"
+"        as Observation, the profile as Patient\n"
+"The export itself is written to your log.\n"
+"\n" CLI_CONN_HELP;
+
+struct log_collect {
+	struct cli_log *lg;
+	json_t *arr;
+};
+
+static void
+collect_entry(void *arg, const void *entry, size_t len)
+{
+	struct log_collect *lc = arg;
+	json_t *o = cli_log_entry_json(lc->lg, entry, len);
+
+	if (o != NULL)
+		json_array_append_new(lc->arr, o);
+}
+
+int
+cmd_export(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		CLI_CONN_OPTIONS,
+		{"out", required_argument, NULL, 'o'},
+		{"format", required_argument, NULL, 'f'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	struct cli_conn cc = {0};
+	const char *out = NULL, *format = "json";
+	char id[ID_STR_LEN + 1], when[TIME_STR_LEN + 1];
+	json_t *records = json_array(), *doc;
+	struct cli_log lg;
+	struct log_collect lc;
+	uint64_t from = 0;
+	bool more = true, fhir;
+	int c, rc;
+
+	while ((c = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
+		if (cli_conn_opt(&cc, c, optarg))
+			continue;
+		switch (c) {
+		case 'o': out = optarg; break;
+		case 'f': format = optarg; break;
+		case 'h': return fputs(export_help, stdout), 0;
+		default: return cli_usage(export_help);
+		}
+	}
+	if (out == NULL || optind != argc)
+		return cli_usage(export_help);
+	if (strcmp(format, "json") != 0 && strcmp(format, "fhir") != 0)
+		return cli_failx("export", "--format: json or fhir");
+	fhir = strcmp(format, "fhir") == 0;
+	cli_connect(&cc, "export");
+	while (more) {
+		msgpack_packer *pk = client_begin(cc.c, 1);
+		msgpack_unpacked reply;
+		const msgpack_object *recs, *m;
+		uint32_t i;
+
+		mpk_pack_cstr(pk, "from");
+		msgpack_pack_uint64(pk, from);
+		cli_call(&cc, "EXPORT", "export", &reply);
+		recs = mpk_get(&reply.data, "records");
+		for (i = 0; recs && recs->type == MSGPACK_OBJECT_ARRAY &&
+		    i < recs->via.array.size; i++) {
+			const msgpack_object *b = &recs->via.array.ptr[i];
+			msgpack_unpacked tree;
+			struct record r;
+			json_t *j;
+
+			if (b->type != MSGPACK_OBJECT_BIN ||
+			    record_decode(b->via.bin.ptr, b->via.bin.size, &tree,
+			    &r, NULL) != 0)
+				continue;
+			j = fhir ? fhir_resource(&r, json_array_size(records) + 1) :
+			    recjson_from_record(&r);
+			if (j != NULL)
+				json_array_append_new(records, j);
+			msgpack_unpacked_destroy(&tree);
+		}
+		mpk_u64(mpk_get(&reply.data, "next"), &from);
+		m = mpk_get(&reply.data, "more");
+		more = m && m->type == MSGPACK_OBJECT_BOOLEAN && m->via.boolean;
+		msgpack_unpacked_destroy(&reply);
+	}
+	rc = cli_log_fetch(&cc, "export", &lg);
+	id_encode(cc.kp.pk, id);
+	time_format((int64_t)time(NULL), when);
+	if (fhir) {
+		doc = fhir_bundle(records, id);
+	} else {
+		lc.lg = &lg;
+		lc.arr = json_array();
+		cli_log_foreach(&lg, collect_entry, &lc);
+		doc = json_pack("{s:i, s:s, s:s, s:o, s:o, s:{s:I, s:b}}",
+		    "carnet_export", 1,
+		    "user", id, "exported_at", when, "records", records, "log",
+		    lc.arr, "log_head", "seq", (json_int_t)lg.count, "verified",
+		    lg.ok);
+	}
+	cli_disconnect(&cc);
+	if (rc != 0)
+		cli_fail("export", &lg.why);
+	cli_log_release(&lg);
+	if (doc == NULL || json_dump_file(doc, out, JSON_INDENT(1) |
+	    JSON_ENSURE_ASCII) != 0) {
+		json_decref(doc);
+		return cli_failx("export", "cannot write %s", out);
+	}
+	fprintf(stderr, "carnet export: wrote %zu records to %s (%s)\n",
+	    json_array_size(fhir ? json_object_get(doc, "entry") :
+	    json_object_get(doc, "records")), out, format);
+	json_decref(doc);
+	return rc ? 1 : 0;
+}
+
+static const char erase_help[] =
+"usage: carnet erase --yes [connection options]\n"
+"\n"
+"Erase all your records at the broker.  Your log stays whole (it holds\n"
+"ids and hashes, never the data) and records the erasure.  A holder that\n"
+"sends the same records again does not bring them back.  Apps that\n"
+"received your data before keep what they were sent: revoke their\n"
+"consents (carnet consent revoke) to ask them to erase it.\n"
+"\n" CLI_CONN_HELP;
+
+int
+cmd_erase(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		CLI_CONN_OPTIONS,
+		{"yes", no_argument, NULL, 'y'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	struct cli_conn cc = {0};
+	msgpack_unpacked reply;
+	uint64_t n = 0;
+	bool yes = false;
+	int c;
+
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		if (cli_conn_opt(&cc, c, optarg))
+			continue;
+		if (c == 'y')
+			yes = true;
+		else if (c == 'h')
+			return fputs(erase_help, stdout), 0;
+		else
+			return cli_usage(erase_help);
+	}
+	if (!yes || optind != argc)
+		return cli_usage(erase_help);
+	cli_connect(&cc, "erase");
+	client_begin(cc.c, 0);
+	cli_call(&cc, "ERASE", "erase", &reply);
+	mpk_u64(mpk_get(&reply.data, "erased"), &n);
+	msgpack_unpacked_destroy(&reply);
+	cli_disconnect(&cc);
+	printf("%llu records erased\n", (unsigned long long)n);
+	return 0;
+}
