@@ -13,7 +13,7 @@
 
 PKGS := libzmq libsodium lmdb msgpack jansson
 DEBS := libzmq3-dev libsodium-dev liblmdb-dev libmsgpack-dev libcmocka-dev \
-	libjansson-dev pkg-config jq
+	libjansson-dev uthash-dev lmdb-utils pkg-config jq
 
 O ?= build
 BIN ?= bin
@@ -74,8 +74,9 @@ $(O)/tests/test_%: $(O)/tests/test_%.o $(LIB)
 
 # The suite: unit tests (cmocka), integration tests (real processes), the
 # shared end-to-end check of the CLI contract.
-unit: $(TESTS)
-	@set -e; for t in $(TESTS); do echo "== $$t"; $$t; done
+unit: $(TESTS) $(PROGS)
+	@set -e; for t in $(TESTS); do echo "== $$t"; \
+		CARNET_BIN=$(abspath $(BIN)) $$t; done
 
 integration: build
 	@set -e; for t in tests/it_*.sh; do [ -e "$$t" ] || continue; \

@@ -238,6 +238,21 @@ client_send(struct client *c, const char *cmd, struct cerr *err)
 	return 0;
 }
 
+int
+client_send_frames(struct client *c, const void *const *frames,
+    const size_t *lens, int n, struct cerr *err)
+{
+	int i;
+
+	for (i = 0; i < n; i++)
+		if (zmq_send(c->sock, frames[i], lens[i],
+		    i + 1 < n ? ZMQ_SNDMORE : 0) < 0)
+			return cerr_set(err, CARNET_E_TRANSPORT,
+			    "sending frame %d: %s", i + 1,
+			    zmq_strerror(zmq_errno()));
+	return 0;
+}
+
 /* Receive one message [cmd][body]; 0, or CARNET_E_TIMEOUT / _AUTH. */
 static int
 recv_msg(struct client *c, int64_t end, char cmd[16], zmq_msg_t *body,

@@ -67,6 +67,13 @@ int client_send(struct client *c, const char *cmd, struct cerr *err)
 int client_recv(struct client *c, int timeout_ms, char cmd[16],
     msgpack_unpacked *body, struct cerr *err)
     __attribute__((warn_unused_result));
+/*
+ * Send n frames exactly as given, for tests and tools that speak the
+ * protocol by hand (hostile-input tests, fuzzing over the wire).
+ */
+int client_send_frames(struct client *c, const void *const *frames,
+    const size_t *lens, int n, struct cerr *err)
+    __attribute__((warn_unused_result));
 /* True once after the connection was re-established (re-subscribe). */
 bool client_reconnected(struct client *c);
 /* Our own party id. */

@@ -263,7 +263,7 @@ scan_prefix(MDB_txn *txn, MDB_dbi dbi, const void *start, size_t slen,
 	rc = slen ? mdb_cursor_get(c, &k, &v, MDB_SET_RANGE) :
 	    mdb_cursor_get(c, &k, &v, MDB_FIRST);
 	while (rc == 0 && k.mv_size >= plen &&
-	    memcmp(k.mv_data, start, plen) == 0) {
+	    (plen == 0 || memcmp(k.mv_data, start, plen) == 0)) {
 		if ((stop = fn(arg, &k, &v)) != 0)
 			break;
 		rc = mdb_cursor_get(c, &k, &v, MDB_NEXT);

@@ -13,10 +13,20 @@
 #include <stdlib.h>
 #include <string.h>
 #include <ftw.h>
+#include <time.h>
 #include <unistd.h>
+#include <fcntl.h>
 
 #include <cmocka.h>
 #include <msgpack.h>
+
+static inline void
+tu_sleep_ms(long ms)
+{
+	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+
+	nanosleep(&ts, NULL);
+}
 
 /* A fresh temporary directory; the caller frees the string. */
 static inline char *

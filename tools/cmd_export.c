@@ -51,7 +51,7 @@ cmd_export(int argc, char **argv)
 	struct cli_conn cc = {0};
 	const char *out = NULL, *format = "json";
 	char id[ID_STR_LEN + 1], when[TIME_STR_LEN + 1];
-	json_t *records = json_array(), *doc;
+	json_t *records, *doc;
 	struct cli_log lg;
 	struct log_collect lc;
 	uint64_t from = 0;
@@ -74,6 +74,7 @@ cmd_export(int argc, char **argv)
 		return cli_failx("export", "--format: json or fhir");
 	fhir = strcmp(format, "fhir") == 0;
 	cli_connect(&cc, "export");
+	records = json_array();
 	while (more) {
 		msgpack_packer *pk = client_begin(cc.c, 1);
 		msgpack_unpacked reply;

@@ -19,9 +19,10 @@ static const char put_help[] =
 "  user  the person's carnet id      ref   your own id for the record\n"
 "  time  when it happened (ISO 8601, e.g. 2017-03-02T10:00:00Z)\n"
 "beside the fields of TYPE (see carnet schema TYPE).  Each line is checked\n"
-"before it is sent.  Records are sent in batches and acknowledged once\n"
-"durably stored; a record sent again with the same ref is not stored twice,\n"
-"so after an error you can fix the input and run the same command again.\n"
+"before it is sent; at the first bad line carnet put stops, sending\n"
+"nothing more.  Records are sent in batches of up to 500 and acknowledged\n"
+"once durably stored; a record sent again with the same ref is not stored\n"
+"twice, so after an error you can fix the input and run it all again.\n"
 "Prints \"N stored, M already stored\".\n"
 "\n" CLI_CONN_HELP;
 
@@ -131,8 +132,9 @@ cmd_put(int argc, char **argv)
 	printf("%llu stored, %llu already stored\n", ps.stored, ps.dup);
 	if (rc != 0) {
 		cli_fail("put", &err);
-		fprintf(stderr, "carnet put: records before the error were "
-		    "stored; fix it and run again (nothing is stored twice)\n");
+		fprintf(stderr, "carnet put: stopped; the %llu records stored "
+		    "before stay stored.  Fix the input and run again: nothing "
+		    "is stored twice\n", ps.stored);
 		return 1;
 	}
 	return 0;

@@ -99,7 +99,7 @@ cmd_stats(int argc, char **argv)
 	struct cli_conn cc = {0};
 	const msgpack_object *st;
 	msgpack_unpacked reply;
-	json_t *o = json_object();
+	json_t *o;
 	bool json = false;
 	uint32_t i;
 	int c;
@@ -115,6 +115,7 @@ cmd_stats(int argc, char **argv)
 			return cli_usage(stats_help);
 	}
 	cli_connect(&cc, "stats");
+	o = json_object();
 	client_begin(cc.c, 0);
 	cli_call(&cc, "STATS", "stats", &reply);
 	st = mpk_get(&reply.data, "stats");

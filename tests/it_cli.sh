@@ -1,0 +1,154 @@
+#!/usr/bin/env bash
+# The carnet CLI against a real carnetd: the flows the shared e2e check does
+# not cover.  Each check prints what it tried; the first failure stops the
+# run with the reason.  Leaves nothing running.
+set -u
+B=${CARNET_BIN:-$PWD/bin}
+T=$(mktemp -d /tmp/carnet-it.XXXX); pid=
+pass=0
+cleanup() { [ -n "$pid" ] && kill "$pid" 2>/dev/null; wait 2>/dev/null; rm -rf "$T"; }
+trap cleanup EXIT
+fail() { echo "FAIL: $*"; echo "$pass passed, 1 failed"; exit 1; }
+ok() { pass=$((pass + 1)); echo "ok - $*"; }
+# has COND [FILE]: some JSON value read (one or many) satisfies COND
+has() { jq -s -e "any(.[]; $1)" ${2:+"$2"} >/dev/null 2>&1; }
+
+DATA=$T/broker
+start() {
+  for _ in 1 2 3 4 5; do
+    EP=tcp://127.0.0.1:$(( 20000 + (RANDOM % 20000) ))
+    "$B/carnetd" --data "$DATA" --listen "$EP" >>"$T/broker.log" 2>&1 & pid=$!
+    sleep 0.4
+    kill -0 "$pid" 2>/dev/null && return 0
+  done
+  fail "carnetd did not start: $(tail -1 "$T/broker.log")"
+}
+stop() { kill -TERM "$pid"; wait "$pid" 2>/dev/null; pid=; }
+start
+for p in alice bob mgen labo budget care op; do
+  "$B/carnet" keygen --out "$T/$p.key" >"$T/$p.id" 2>/dev/null || fail "keygen $p"
+done
+id() { cat "$T/$1.id"; }
+add() { "$B/carnet" party add --data "$DATA" "$@" >/dev/null || fail "party add $*"; }
+add --role user --name alice --id "$(id alice)"
+add --role user --name bob --id "$(id bob)"
+add --role holder --name mgen --id "$(id mgen)" --type claim --type dispense
+add --role holder --name labo --id "$(id labo)" --type lab_result
+add --role app --name budget --id "$(id budget)" --purpose budget --owner "Budget SAS" --business-model subscription
+add --role app --name care --id "$(id care)" --purpose care-path --owner "Parcours SAS" --business-model "paid by a mutual"
+add --role operator --name op --id "$(id op)"
+C() { local who=$1; shift; CARNET_KEY="$T/$who.key" timeout 30 "$B/carnet" "$@" --broker "$EP" --data "$DATA"; }
+
+# --help everywhere, and usage errors exit 2
+for c in keygen party schema whoami put subscribe request consent log export erase stats; do
+  "$B/carnet" $c --help >/dev/null 2>&1 || fail "carnet $c --help"
+done
+"$B/carnet" --help | grep -q "Commands:" || fail "carnet --help"
+"$B/carnet" frobnicate >/dev/null 2>&1; [ $? -eq 2 ] || fail "unknown command should exit 2"
+"$B/carnetd" --help | grep -q "usage: carnetd" || fail "carnetd --help"
+ok "--help for every command; usage errors exit 2"
+
+# the registry refuses what it cannot use
+"$B/carnet" party add --data "$DATA" --role holder --name x --id "$(id bob)" 2>"$T/e" && fail "a holder without types was added"
+"$B/carnet" party add --data "$DATA" --role user --name x --id nonsense 2>"$T/e" && fail "a bad id was added"
+grep -q "not a carnet id" "$T/e" || fail "bad id message: $(cat "$T/e")"
+"$B/carnet" party add --data "$DATA" --role user --name again --id "$(id alice)" 2>"$T/e" && fail "a party was added twice"
+"$B/carnet" party list --data "$DATA" --json | has '.name=="budget" and .owner=="Budget SAS"' || fail "party list --json"
+ok "party add refusals; party list --json"
+
+# key files: never overwritten, refused when open to others
+"$B/carnet" keygen --out "$T/alice.key" >/dev/null 2>&1 && fail "keygen overwrote a key"
+cp "$T/alice.key" "$T/loose.key"; chmod 644 "$T/loose.key"
+CARNET_KEY=$T/loose.key "$B/carnet" whoami --broker "$EP" --data "$DATA" 2>"$T/e" && fail "a 0644 key was used"
+grep -q "key_perms" "$T/e" || fail "loose key message: $(cat "$T/e")"
+C alice whoami | grep -q "^user alice" || fail "whoami"
+ok "key files: no overwrite, loose permissions refused"
+
+claims() { for i in $(seq "$3"); do printf '{"user":"%s","ref":"%s-%d","time":"2017-%02d-10T10:00:00Z","act_code":"C","label":"Consultation","amount_eur":25,"reimbursed_eur":16.5,"practitioner":"generaliste"}\n' "$(id "$1")" "$2" "$i" $(( (i % 12) + 1 )); done; }
+labs() { for i in $(seq "$3"); do printf '{"user":"%s","ref":"%s-%d","time":"2018-01-%02dT08:00:00Z","loinc":"4548-4","label":"HbA1c","value":6.%d,"unit":"%%","ref_low":4,"ref_high":6}\n' "$(id "$1")" "$2" "$i" $(( (i % 28) + 1 )) "$i"; done; }
+
+# put: a bad line is named, records before it are kept, a rerun stores each once
+{ claims alice a 3; echo '{"user":"'"$(id alice)"'","ref":"bad","time":"2017-01-01","act_code":"C","label":"x","amount_eur":"lots","reimbursed_eur":1,"practitioner":"g"}'; } >"$T/bad.jsonl"
+C mgen put --type claim "$T/bad.jsonl" >"$T/o" 2>"$T/e" && fail "a bad line was accepted"
+grep -q "line 4: field amount_eur" "$T/e" || fail "put error does not name line and field: $(cat "$T/e")"
+grep -q "^0 stored" "$T/o" || fail "a batch with a bad line was sent: $(cat "$T/o")"
+claims alice a 3 | C mgen put --type claim >"$T/o" || fail "put from stdin"
+grep -q "^3 stored, 0 already" "$T/o" || fail "put: $(cat "$T/o")"
+claims alice a 3 | C mgen put --type claim >"$T/o" || fail "put again"
+grep -q "0 stored, 3 already stored" "$T/o" || fail "rerun stored again: $(cat "$T/o")"
+labs alice l 4 | C mgen put --type lab_result >/dev/null 2>"$T/e" && fail "mgen put a type it is not registered for"
+grep -q "unregistered_type" "$T/e" || fail "unregistered type message: $(cat "$T/e")"
+labs alice l 4 | C labo put --type lab_result >/dev/null || fail "labo put"
+ok "put: errors name line and field, resend stored once, types enforced"
+
+# an app asks, the person sees why, then grants a narrow scope
+C care request --user "$(id alice)" --types lab_result,claim --purpose care-path --note "to chart your HbA1c" >/dev/null || fail "request"
+C care request --user "$(id alice)" --types lab_result --purpose advertising >/dev/null 2>&1 && fail "a request for an undeclared purpose passed"
+C alice consent requests --json | has '.app_name=="care" and .purpose=="care-path" and .note=="to chart your HbA1c"' || fail "consent requests"
+echo n | C alice consent grant --app "$(id care)" --types lab_result --purpose care-path >/dev/null 2>&1 && fail "granted without a yes"
+C alice consent grant --app "$(id care)" --types lab_result --purpose budget --yes >/dev/null 2>"$T/e" && fail "granted an undeclared purpose"
+C alice consent grant --app "$(id care)" --types lab_result --fields act_code --purpose care-path --yes >/dev/null 2>&1 && fail "granted a field the type lacks"
+TOKL=$(C alice consent grant --app "$(id care)" --types lab_result,claim --fields lab_result.value,lab_result.unit,claim.act_code --holders "$(id labo)" --purpose care-path --yes 2>/dev/null) || fail "narrow grant"
+C care subscribe --idle-exit 2 >"$T/care.jsonl" 2>/dev/null
+[ "$(wc -l <"$T/care.jsonl")" -eq 4 ] || fail "care got $(wc -l <"$T/care.jsonl") records, want the 4 lab results (claims come from mgen, not listed)"
+has '(keys - ["seq","token","user","holder","type","ref","time","value","unit"]) != []' "$T/care.jsonl" && fail "care got fields outside the consent"
+ok "request shown with its reason; narrow grant: types, fields, holders"
+
+# expiry: a consent that ended delivers nothing
+TOKE=$(C alice consent grant --app "$(id budget)" --types claim --purpose budget --expires 2s --yes 2>/dev/null) || fail "grant with expiry"
+sleep 3
+C budget subscribe --idle-exit 2 >"$T/b.jsonl" 2>/dev/null
+[ "$(wc -l <"$T/b.jsonl")" -eq 0 ] || fail "an expired consent delivered $(wc -l <"$T/b.jsonl") records"
+C alice consent list --json | has '.id=="'"$TOKE"'" and .state=="expired"' || fail "consent list does not show the expiry"
+ok "an expired consent delivers nothing and is listed as expired"
+
+# revoke; list shows it; log names every use
+C alice consent revoke "$TOKL" | grep -q "^revoked" || fail "revoke"
+C alice consent revoke "$TOKL" | grep -q "already revoked" || fail "second revoke"
+C alice consent revoke 0123456789abcdef0123456789abcdef >/dev/null 2>"$T/e" && fail "revoked an unknown consent"
+grep -q unknown_token "$T/e" || fail "unknown consent message: $(cat "$T/e")"
+C alice consent list --json | has '.id=="'"$TOKL"'" and .state=="revoked"' || fail "consent list after revoke"
+C alice log --json >"$T/log.json" || fail "log --json"
+[ "$(jq '[.entries[] | select(.kind=="deliver" and .app_name=="care")] | length' "$T/log.json")" -eq 4 ] || fail "log deliveries"
+[ "$(jq '[.entries[] | select(.kind=="request")] | length' "$T/log.json")" -eq 1 ] || fail "log request"
+C alice log --app "$(id care)" >"$T/log.txt" || fail "log --app"
+grep -q "deliver  care" "$T/log.txt" || fail "log text: $(head -3 "$T/log.txt")"
+C bob log --json | jq -e '.entries | length == 0' >/dev/null || fail "bob sees entries that are not his"
+ok "revoke (idempotent, unknown refused); log has every use; users see only their own"
+
+# export, json and FHIR; erase keeps the log whole
+C alice export --out "$T/x.json" 2>/dev/null || fail "export json"
+[ "$(jq '.records | length' "$T/x.json")" -eq 7 ] || fail "export has $(jq '.records|length' "$T/x.json") records, want 7"
+jq '.records[]' "$T/x.json" | has '.type=="claim" and .label=="Consultation"' || fail "export lost fields"
+jq -e '.log_head.verified == true' "$T/x.json" >/dev/null || fail "export log not verified"
+C alice export --out "$T/x.fhir" --format fhir 2>/dev/null || fail "export fhir"
+jq -e '.resourceType=="Bundle" and (.entry|length)==7 and ([.entry[].resource.resourceType]|unique)==["ExplanationOfBenefit","Observation"]' "$T/x.fhir" >/dev/null || fail "fhir bundle: $(jq -c '[.entry[].resource.resourceType]' "$T/x.fhir")"
+C alice erase >/dev/null 2>&1 && fail "erase without --yes"
+C alice erase --yes | grep -q "^7 records erased" || fail "erase"
+C alice export --out "$T/y.json" 2>/dev/null || fail "export after erase"
+[ "$(jq '.records | length' "$T/y.json")" -eq 0 ] || fail "records left after erase"
+claims alice a 3 | C mgen put --type claim | grep -q "0 stored" || fail "a resend brought erased data back"
+C alice log verify >/dev/null || fail "log verify after erase"
+C alice log --json | jq -e '[.entries[].kind] | index("erase") != null and index("export") != null' >/dev/null || fail "erase/export not logged"
+ok "export json + FHIR; erase removes records, keeps the log, resists resend"
+
+# the operator's indicators
+C op stats --json | jq -e '."grant/care" == 1 and ."deliver/care/lab_result" == 4 and ."put/mgen/claim" == 3 and .erase == 1' >/dev/null || fail "stats: $(C op stats --json)"
+C alice stats >/dev/null 2>&1 && fail "a user read the operator's stats"
+ok "operator stats; refused to a user"
+
+# log verify: passes, then fails on an altered entry, naming it
+C alice log verify | grep -q "log verified" || fail "log verify on an untouched log"
+stop
+mdb_dump -s uselog "$DATA/store" >"$T/dump" || fail "mdb_dump"
+# values are the even data lines after HEADER=END; flip one hex digit in the 3rd entry
+awk 'BEGIN{d=0} /^HEADER=END/{print; d=1; next} d==1 && /^ /{n++; if (n==6) { sub(/.$/, (substr($0,length($0),1)=="0") ? "1" : "0") } } {print}' "$T/dump" >"$T/dump2"
+cmp -s "$T/dump" "$T/dump2" && fail "the tamper step changed nothing"
+mdb_load -s uselog -f "$T/dump2" "$DATA/store" 2>"$T/e" || fail "mdb_load: $(cat "$T/e")"
+start
+C alice log verify >"$T/o" 2>"$T/e"; rc=$?
+[ $rc -eq 1 ] || fail "log verify exit $rc on an altered log"
+grep -q "entry 4" "$T/e" || fail "log verify does not name the first bad entry: $(cat "$T/e")"
+ok "log verify fails on an altered entry and names the one after it"
+stop
+echo "$pass passed, 0 failed"

@@ -1,0 +1,894 @@
+/*
+ * test_broker.c: the real carnetd, started as a process on loopback with a
+ * temporary data directory, driven through the client library and raw
+ * frames.  Nothing is mocked: real sockets, CurveZMQ, LMDB on disk.
+ */
+#include "testutil.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <time.h>
+
+#include <lmdb.h>
+#include <sodium.h>
+#include <zmq.h>
+
+#include "../agents/client.h"
+#include "../broker/store.h"
+#include "../common/mpk.h"
+#include "../common/proto.h"
+#include "../schemas/recjson.h"
+
+struct broker {
+	pid_t pid;
+	char *dir;
+	char endpoint[64];
+	uint8_t id[ID_BYTES];
+};
+
+static struct broker br;
+static struct keypair alice, bob, mgen, lab, budget, other, stranger, op;
+
+static const char *
+bindir(void)
+{
+	const char *b = getenv("CARNET_BIN");
+
+	return b ? b : "bin";
+}
+
+static void
+broker_start(struct broker *b)
+{
+	char exe[512], pub[512], line[128];
+	int tries;
+
+	snprintf(exe, sizeof(exe), "%s/carnetd", bindir());
+	snprintf(pub, sizeof(pub), "%s/broker.pub", b->dir);
+	for (tries = 0; tries < 20; tries++) {
+		int status;
+		FILE *f;
+
+		snprintf(b->endpoint, sizeof(b->endpoint), "tcp://127.0.0.1:%u",
+		    20000 + randombytes_uniform(30000));
+		unlink(pub);
+		if ((b->pid = fork()) == 0) {
+			int null = open("/dev/null", O_WRONLY);
+
+			dup2(null, 1);
+			if (getenv("CARNET_TEST_VERBOSE") == NULL)
+				dup2(null, 2);
+			execl(exe, "carnetd", "--data", b->dir, "--listen",
+			    b->endpoint, (char *)NULL);
+			_exit(127);
+		}
+		assert_true(b->pid > 0);
+		/* broker.pub is written before the bind: wait for both */
+		tu_sleep_ms(300);
+		if (waitpid(b->pid, &status, WNOHANG) == b->pid)
+			continue; /* port taken: try another */
+		assert_non_null(f = fopen(pub, "r"));
+		assert_non_null(fgets(line, sizeof(line), f));
+		fclose(f);
+		line[strcspn(line, "\n")] = '\0';
+		assert_int_equal(id_decode(line, b->id), 0);
+		return;
+	}
+	fail_msg("carnetd did not start (%s)", exe);
+}
+
+static void
+broker_stop(struct broker *b)
+{
+	int status;
+
+	if (b->pid <= 0)
+		return;
+	kill(b->pid, SIGTERM);
+	assert_int_equal(waitpid(b->pid, &status, 0), b->pid);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0); /* a clean stop */
+	b->pid = 0;
+}
+
+static void
+broker_alive(struct broker *b)
+{
+	int status;
+
+	assert_int_equal(waitpid(b->pid, &status, WNOHANG), 0);
+}
+
+static void
+add_party(struct keypair *kp, enum party_role role, const char *name,
+    const char *types, const char *purpose)
+{
+	struct party p;
+	struct store *s;
+	struct cerr err;
+	MDB_txn *txn;
+
+	memset(&p, 0, sizeof(p));
+	memcpy(p.id, kp->pk, ID_BYTES);
+	p.role = role;
+	strcpy(p.name, name);
+	if (types != NULL) {
+		char buf[128], *t, *save = NULL;
+
+		strcpy(buf, types);
+		for (t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",",
+		    &save))
+			p.types[p.ntypes++] = schema_by_name(t, strlen(t));
+	}
+	if (purpose != NULL) {
+		strcpy(p.purposes[0], purpose);
+		p.npurposes = 1;
+		strcpy(p.owner, "Test SAS");
+		strcpy(p.business_model, "subscription");
+	}
+	assert_int_equal(store_open(br.dir, 64UL << 20, &s, &err), 0);
+	assert_int_equal(store_txn_begin(s, NULL, true, &txn, &err), 0);
+	assert_int_equal(store_party_add(s, txn, &p, &err), 0);
+	assert_int_equal(store_txn_commit(&txn, &err), 0);
+	store_close(&s);
+}
+
+static int
+group_setup(void **state)
+{
+	(void)state;
+	alarm(300); /* a hung broker fails the run instead of blocking it */
+	assert_true(sodium_init() >= 0);
+	assert_int_equal(key_generate(&alice), 0);
+	assert_int_equal(key_generate(&bob), 0);
+	assert_int_equal(key_generate(&mgen), 0);
+	assert_int_equal(key_generate(&lab), 0);
+	assert_int_equal(key_generate(&budget), 0);
+	assert_int_equal(key_generate(&other), 0);
+	assert_int_equal(key_generate(&stranger), 0);
+	assert_int_equal(key_generate(&op), 0);
+	return 0;
+}
+
+static int
+setup(void **state)
+{
+	(void)state;
+	br.dir = tu_tmpdir();
+	broker_start(&br);
+	add_party(&alice, ROLE_USER, "alice", NULL, NULL);
+	add_party(&bob, ROLE_USER, "bob", NULL, NULL);
+	add_party(&mgen, ROLE_HOLDER, "mgen", "claim,dispense", NULL);
+	add_party(&lab, ROLE_HOLDER, "lab", "claim,lab_result", NULL);
+	add_party(&budget, ROLE_APP, "budget", NULL, "budget");
+	add_party(&other, ROLE_APP, "other", NULL, "budget");
+	add_party(&op, ROLE_OPERATOR, "operator", NULL, NULL);
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	(void)state;
+	broker_stop(&br);
+	tu_rmtree(&br.dir);
+	return 0;
+}
+
+static struct client *
+connect_as(const struct keypair *kp)
+{
+	struct client *c;
+	struct cerr err = {0};
+
+	assert_int_equal(client_new(br.endpoint, br.id, kp, &c, &err), 0);
+	if (client_wait_ready(c, 5000, &err) != 0)
+		fail_msg("connect: %s", cerr_msg(&err));
+	return c;
+}
+
+/* PUT n records of type as holder h for user u; returns stored count. */
+static uint64_t
+put(const struct keypair *h, const struct keypair *u, const char *type,
+    const char *prefix, int n, int *code)
+{
+	struct client *c = connect_as(h);
+	msgpack_sbuffer recs;
+	msgpack_packer *pk;
+	msgpack_unpacked reply;
+	struct cerr err = {0};
+	char uid[ID_STR_LEN + 1], line[512];
+	uint64_t stored = 0;
+	int i, rc;
+
+	id_encode(u->pk, uid);
+	msgpack_sbuffer_init(&recs);
+	for (i = 0; i < n; i++) {
+		if (strcmp(type, "claim") == 0)
+			snprintf(line, sizeof(line), "{\"user\":\"%s\",\"ref\":"
+			    "\"%s-%d\",\"time\":\"2017-03-02T10:00:00Z\","
+			    "\"act_code\":\"C\",\"label\":\"Consultation\","
+			    "\"amount_eur\":25,\"reimbursed_eur\":16.5,"
+			    "\"practitioner\":\"gp\"}", uid, prefix, i);
+		else if (strcmp(type, "dispense") == 0)
+			snprintf(line, sizeof(line), "{\"user\":\"%s\",\"ref\":"
+			    "\"%s-%d\",\"time\":\"2017-03-03T10:00:00Z\","
+			    "\"cip13\":\"3400930000000\",\"drug\":\"Doliprane\","
+			    "\"quantity\":1,\"amount_eur\":2.1,"
+			    "\"reimbursed_eur\":1.4}", uid, prefix, i);
+		else
+			snprintf(line, sizeof(line), "{\"user\":\"%s\",\"ref\":"
+			    "\"%s-%d\",\"time\":\"2017-03-04T10:00:00Z\","
+			    "\"loinc\":\"4548-4\",\"label\":\"HbA1c\","
+			    "\"value\":6.9,\"unit\":\"%%\"}", uid, prefix, i);
+		assert_int_equal(recjson_encode_line(line, strlen(line),
+		    schema_by_name(type, strlen(type)), &recs, &err), 0);
+	}
+	pk = client_begin(c, 1);
+	mpk_pack_cstr(pk, "recs");
+	msgpack_pack_array(pk, (size_t)n);
+	msgpack_sbuffer_write(pk->data, recs.data, recs.size);
+	rc = client_call(c, "PUT", &reply, &err);
+	if (code != NULL)
+		*code = rc;
+	else if (rc != 0)
+		fail_msg("PUT: %s", cerr_msg(&err));
+	if (rc == 0) {
+		assert_int_equal(mpk_u64(mpk_get(&reply.data, "stored"),
+		    &stored), 0);
+		msgpack_unpacked_destroy(&reply);
+	}
+	msgpack_sbuffer_destroy(&recs);
+	client_destroy(&c);
+	return stored;
+}
+
+/* Sign and GRANT a token; returns the broker's code. */
+static int
+grant_signed(const struct keypair *sender, const struct token *t,
+    const uint8_t *sk, struct cerr *err)
+{
+	struct client *c = connect_as(sender);
+	msgpack_packer *pk;
+	msgpack_unpacked reply;
+	uint8_t *blob;
+	size_t len;
+	int rc;
+
+	/* sign with sk, whoever t->user is: forgeries are tested too */
+	struct token tmp = *t;
+
+	memcpy(tmp.user, sk + 32, ID_BYTES);
+	assert_int_equal(token_sign(&tmp, sk, &blob, &len, err), 0);
+	if (memcmp(tmp.user, t->user, ID_BYTES) != 0) {
+		/* re-sign the payload naming t->user with the wrong key */
+		uint8_t *blob2;
+		size_t len2;
+		struct keypair fake;
+
+		memcpy(fake.sk, sk, 64);
+		free(blob);
+		tmp = *t;
+		memcpy(fake.sk + 32, t->user, ID_BYTES); /* pass the self-check */
+		assert_int_equal(token_sign(&tmp, fake.sk, &blob2, &len2, err), 0);
+		crypto_sign_detached(blob2, NULL, blob2 + SIG_BYTES,
+		    len2 - SIG_BYTES, sk);
+		blob = blob2;
+		len = len2;
+	}
+	pk = client_begin(c, 1);
+	mpk_pack_cstr(pk, "token");
+	mpk_pack_binn(pk, blob, len);
+	free(blob);
+	rc = client_call(c, "GRANT", &reply, err);
+	if (rc == 0)
+		msgpack_unpacked_destroy(&reply);
+	client_destroy(&c);
+	return rc;
+}
+
+static void
+make_token(struct token *t, const struct keypair *user,
+    const struct keypair *app, const char *type, uint64_t fields,
+    const struct keypair *holder)
+{
+	memset(t, 0, sizeof(*t));
+	token_new_id(t);
+	memcpy(t->user, user->pk, ID_BYTES);
+	memcpy(t->app, app->pk, ID_BYTES);
+	t->any_holder = holder == NULL;
+	if (holder != NULL) {
+		t->nholders = 1;
+		memcpy(t->holders[0], holder->pk, ID_BYTES);
+	}
+	t->ntypes = 1;
+	t->types[0].type = schema_by_name(type, strlen(type));
+	t->types[0].fields = fields;
+	t->types[0].fields_listed = fields != FIELDS_ALL;
+	strcpy(t->purpose, "budget");
+	t->issued = t->not_before = (int64_t)time(NULL) - 5;
+}
+
+static int
+revoke(const struct keypair *sender, const struct keypair *signer,
+    const uint8_t tok[TOKID_BYTES], struct cerr *err)
+{
+	struct client *c = connect_as(sender);
+	struct revocation rv = {0};
+	msgpack_packer *pk;
+	msgpack_unpacked reply;
+	uint8_t *blob;
+	size_t len;
+	int rc;
+
+	memcpy(rv.token, tok, TOKID_BYTES);
+	memcpy(rv.user, signer->pk, ID_BYTES);
+	rv.time = (int64_t)time(NULL);
+	assert_int_equal(revocation_sign(&rv, signer->sk, &blob, &len, err), 0);
+	pk = client_begin(c, 1);
+	mpk_pack_cstr(pk, "revocation");
+	mpk_pack_binn(pk, blob, len);
+	free(blob);
+	rc = client_call(c, "REVOKE", &reply, err);
+	if (rc == 0)
+		msgpack_unpacked_destroy(&reply);
+	client_destroy(&c);
+	return rc;
+}
+
+struct received {
+	int n, revoked;
+	uint64_t max_seq;
+	uint64_t field_union;      /* fields seen, as claim indexes */
+	bool wrong_holder, wrong_type;
+};
+
+/*
+ * Subscribe as app with `credit`, collect until idle_ms of silence;
+ * ack when `ack` is true.
+ */
+static void
+subscribe(const struct keypair *app, uint64_t credit, int idle_ms, bool ack,
+    const struct keypair *want_holder, const char *want_type,
+    struct received *got)
+{
+	struct client *c = connect_as(app);
+	msgpack_unpacked reply, m;
+	msgpack_packer *pk;
+	struct cerr err = {0};
+	char cmd[16];
+	const struct schema *claim = schema_by_name("claim", 5);
+
+	memset(got, 0, sizeof(*got));
+	client_begin(c, 0);
+	assert_int_equal(client_call(c, "SUB", &reply, &err), 0);
+	msgpack_unpacked_destroy(&reply);
+	pk = client_begin(c, 1);
+	mpk_pack_cstr(pk, "n");
+	msgpack_pack_uint64(pk, credit);
+	assert_int_equal(client_send(c, "CREDIT", &err), 0);
+	while (client_recv(c, idle_ms, cmd, &m, &err) == 0) {
+		const msgpack_object *recs = mpk_get(&m.data, "recs");
+		uint32_t i;
+
+		if (strcmp(cmd, "REVOKED") == 0)
+			got->revoked++;
+		for (i = 0; recs && i < recs->via.array.size; i++) {
+			const msgpack_object *e = &recs->via.array.ptr[i];
+			struct record r;
+			uint8_t tok[TOKID_BYTES];
+			uint64_t seq;
+			uint32_t f;
+
+			assert_int_equal(mpk_u64(mpk_get(e, "seq"), &seq), 0);
+			assert_int_equal(mpk_bin_n(mpk_get(e, "token"), tok,
+			    TOKID_BYTES), 0);
+			assert_int_equal(record_from_object_partial(
+			    mpk_get(e, "rec"), &r, &err), 0);
+			if (want_holder && memcmp(r.holder, want_holder->pk,
+			    ID_BYTES) != 0)
+				got->wrong_holder = true;
+			if (want_type && strcmp(r.type->name, want_type) != 0)
+				got->wrong_type = true;
+			for (f = 0; r.type == claim && f < r.body->via.map.size;
+			    f++) {
+				const msgpack_object *k =
+				    &r.body->via.map.ptr[f].key;
+
+				got->field_union |= UINT64_C(1) << schema_field(
+				    claim, k->via.str.ptr, k->via.str.size);
+			}
+			if (seq > got->max_seq)
+				got->max_seq = seq;
+			got->n++;
+			if (ack) {
+				pk = client_begin(c, 1);
+				mpk_pack_cstr(pk, "acks");
+				msgpack_pack_array(pk, 1);
+				msgpack_pack_array(pk, 2);
+				mpk_pack_binn(pk, tok, TOKID_BYTES);
+				msgpack_pack_uint64(pk, seq);
+				assert_int_equal(client_send(c, "ACK", &err), 0);
+			}
+		}
+		msgpack_unpacked_destroy(&m);
+	}
+	client_destroy(&c);
+}
+
+static uint64_t
+claim_mask(const char *a, const char *b)
+{
+	const struct schema *s = schema_by_name("claim", 5);
+
+	return (UINT64_C(1) << schema_field(s, a, strlen(a))) |
+	    (UINT64_C(1) << schema_field(s, b, strlen(b)));
+}
+
+static void
+test_only_consented_records_with_only_allowed_fields(void **state)
+{
+	struct token t;
+	struct cerr err = {0};
+	struct received got;
+
+	(void)state;
+	make_token(&t, &alice, &budget, "claim",
+	    claim_mask("act_code", "amount_eur"), &mgen);
+	assert_int_equal(grant_signed(&alice, &t, alice.sk, &err), 0);
+	assert_int_equal(put(&mgen, &alice, "claim", "c", 10, NULL), 10);
+	assert_int_equal(put(&lab, &alice, "claim", "l", 5, NULL), 5);
+	assert_int_equal(put(&mgen, &alice, "dispense", "d", 3, NULL), 3);
+	assert_int_equal(put(&mgen, &bob, "claim", "b", 4, NULL), 4);
+
+	subscribe(&budget, 1000, 1500, true, &mgen, "claim", &got);
+	assert_int_equal(got.n, 10);  /* not lab's, not dispense, not bob's */
+	assert_false(got.wrong_holder);
+	assert_false(got.wrong_type);
+	assert_true(got.field_union == claim_mask("act_code", "amount_eur"));
+
+	/* another app, no consent: nothing */
+	subscribe(&other, 1000, 800, true, NULL, NULL, &got);
+	assert_int_equal(got.n, 0);
+	/* acked: the same app subscribing again gets nothing new */
+	subscribe(&budget, 1000, 800, true, NULL, NULL, &got);
+	assert_int_equal(got.n, 0);
+	broker_alive(&br);
+}
+
+static void
+test_credit_bounds_sending_and_unacked_is_resent(void **state)
+{
+	struct token t;
+	struct cerr err = {0};
+	struct received got;
+
+	(void)state;
+	make_token(&t, &alice, &budget, "claim", FIELDS_ALL, NULL);
+	assert_int_equal(grant_signed(&alice, &t, alice.sk, &err), 0);
+	assert_int_equal(put(&mgen, &alice, "claim", "c", 50, NULL), 50);
+	subscribe(&budget, 7, 800, false, NULL, NULL, &got);
+	assert_int_equal(got.n, 7);       /* never past the credit */
+	subscribe(&budget, 1000, 800, false, NULL, NULL, &got);
+	assert_int_equal(got.n, 50);      /* nothing was acked: all again */
+	subscribe(&budget, 20, 800, true, NULL, NULL, &got);
+	assert_int_equal(got.n, 20);
+	subscribe(&budget, 1000, 800, true, NULL, NULL, &got);
+	assert_int_equal(got.n, 30);      /* from the durable cursor */
+}
+
+static void
+test_revocation_stops_the_flow(void **state)
+{
+	struct token t;
+	struct cerr err = {0};
+	struct received got;
+
+	(void)state;
+	make_token(&t, &alice, &budget, "claim", FIELDS_ALL, NULL);
+	assert_int_equal(grant_signed(&alice, &t, alice.sk, &err), 0);
+	assert_int_equal(put(&mgen, &alice, "claim", "a", 5, NULL), 5);
+	assert_int_equal(revoke(&alice, &alice, t.id, &err), 0);
+	assert_int_equal(put(&mgen, &alice, "claim", "b", 5, NULL), 5);
+	subscribe(&budget, 1000, 800, true, NULL, NULL, &got);
+	assert_int_equal(got.n, 0);
+	/* revoking twice is harmless */
+	assert_int_equal(revoke(&alice, &alice, t.id, &err), 0);
+}
+
+static void
+test_revoked_push_reaches_a_live_subscriber(void **state)
+{
+	struct token t;
+	struct cerr err = {0};
+	struct client *c;
+	msgpack_unpacked reply, m;
+	msgpack_packer *pk;
+	char cmd[16];
+	bool revoked = false;
+	int i;
+
+	(void)state;
+	make_token(&t, &alice, &budget, "claim", FIELDS_ALL, NULL);
+	assert_int_equal(grant_signed(&alice, &t, alice.sk, &err), 0);
+	c = connect_as(&budget);
+	client_begin(c, 0);
+	assert_int_equal(client_call(c, "SUB", &reply, &err), 0);
+	msgpack_unpacked_destroy(&reply);
+	pk = client_begin(c, 1);
+	mpk_pack_cstr(pk, "n");
+	msgpack_pack_uint64(pk, 100);
+	assert_int_equal(client_send(c, "CREDIT", &err), 0);
+	assert_int_equal(revoke(&alice, &alice, t.id, &err), 0);
+	for (i = 0; i < 5 && !revoked; i++)
+		if (client_recv(c, 1000, cmd, &m, &err) == 0) {
+			revoked = strcmp(cmd, "REVOKED") == 0;
+			msgpack_unpacked_destroy(&m);
+		}
+	assert_true(revoked);
+	client_destroy(&c);
+}
+
+static void
+test_unregistered_null_and_plain_clients_are_refused(void **state)
+{
+	struct client *c;
+	struct cerr err = {0};
+	void *ctx, *s;
+	zmq_pollitem_t it;
+	int timeout = 1000, i;
+	const char *mech[2] = {"null", "plain"};
+
+	(void)state;
+	/* an unknown CURVE key: a clear error, fast, not a hang */
+	assert_int_equal(client_new(br.endpoint, br.id, &stranger, &c, &err), 0);
+	assert_int_equal(client_wait_ready(c, 5000, &err), CARNET_E_AUTH);
+	assert_non_null(strstr(err.msg, "refused our key"));
+	client_destroy(&c);
+	/* NULL and PLAIN clients: no answer to anything */
+	for (i = 0; i < 2; i++) {
+		ctx = zmq_ctx_new();
+		s = zmq_socket(ctx, ZMQ_DEALER);
+		zmq_setsockopt(s, ZMQ_RCVTIMEO, &timeout, sizeof(timeout));
+		if (i == 1) {
+			zmq_setsockopt(s, ZMQ_PLAIN_USERNAME, "admin", 5);
+			zmq_setsockopt(s, ZMQ_PLAIN_PASSWORD, "admin", 5);
+		}
+		assert_int_equal(zmq_connect(s, br.endpoint), 0);
+		zmq_send(s, "HELLO", 5, ZMQ_SNDMORE | ZMQ_DONTWAIT);
+		zmq_send(s, "\x80", 1, ZMQ_DONTWAIT);
+		it.socket = s;
+		it.events = ZMQ_POLLIN;
+		if (zmq_poll(&it, 1, 1500) > 0)
+			fail_msg("a %s client got an answer", mech[i]);
+		timeout = 0;
+		zmq_setsockopt(s, ZMQ_LINGER, &timeout, sizeof(timeout));
+		timeout = 1000;
+		zmq_close(s);
+		zmq_ctx_term(ctx);
+	}
+	/* the right key but the wrong broker key: a timeout, clearly said */
+	{
+		uint8_t wrong[ID_BYTES];
+
+		memcpy(wrong, other.pk, ID_BYTES);
+		assert_int_equal(client_new(br.endpoint, wrong, &alice, &c,
+		    &err), 0);
+		assert_int_equal(client_wait_ready(c, 1500, &err),
+		    CARNET_E_TIMEOUT);
+		client_destroy(&c);
+	}
+	broker_alive(&br);
+}
+
+static void
+test_resend_is_stored_once(void **state)
+{
+	(void)state;
+	assert_int_equal(put(&mgen, &alice, "claim", "r", 20, NULL), 20);
+	assert_int_equal(put(&mgen, &alice, "claim", "r", 20, NULL), 0);
+	assert_int_equal(put(&mgen, &alice, "claim", "r", 25, NULL), 5);
+	/* the same ref from another holder is another record */
+	assert_int_equal(put(&lab, &alice, "claim", "r", 20, NULL), 20);
+}
+
+/* Fetch a user's whole log over the wire and verify it here. */
+static int
+fetch_and_verify(const struct keypair *user, uint64_t *count,
+    struct cerr *verr)
+{
+	struct client *c = connect_as(user);
+	struct uselog_verifier v;
+	msgpack_packer *pk;
+	msgpack_unpacked reply;
+	struct cerr err = {0};
+	uint64_t from = 1, head;
+	uint8_t hash[HASH_BYTES], sig[HEAD_SIG_BYTES];
+	int rc = 0;
+
+	uselog_verify_init(&v);
+	*count = 0;
+	for (;;) {
+		const msgpack_object *es, *h, *more;
+		uint32_t i;
+
+		pk = client_begin(c, 1);
+		mpk_pack_cstr(pk, "from");
+		msgpack_pack_uint64(pk, from);
+		assert_int_equal(client_call(c, "LOG", &reply, &err), 0);
+		es = mpk_get(&reply.data, "entries");
+		h = mpk_get(&reply.data, "head");
+		assert_int_equal(mpk_u64(mpk_get(h, "seq"), &head), 0);
+		assert_int_equal(mpk_bin_n(mpk_get(h, "hash"), hash,
+		    HASH_BYTES), 0);
+		assert_int_equal(mpk_bin_n(mpk_get(h, "sig"), sig,
+		    HEAD_SIG_BYTES), 0);
+		assert_int_equal(uselog_head_verify(user->pk, head, hash, br.id,
+		    sig), 0);
+		for (i = 0; rc == 0 && i < es->via.array.size; i++) {
+			rc = uselog_verify_next(&v, es->via.array.ptr[i].via.bin.ptr,
+			    es->via.array.ptr[i].via.bin.size, verr);
+			*count += rc == 0;
+		}
+		from += es->via.array.size;
+		more = mpk_get(&reply.data, "more");
+		if (rc != 0 || es->via.array.size == 0 || !more->via.boolean) {
+			msgpack_unpacked_destroy(&reply);
+			break;
+		}
+		msgpack_unpacked_destroy(&reply);
+	}
+	client_destroy(&c);
+	return rc;
+}
+
+static void
+tamper_log_entry(const uint8_t user[ID_BYTES], uint64_t seq)
+{
+	char path[512];
+	uint8_t key[ID_BYTES + 8], *copy;
+	MDB_env *env;
+	MDB_txn *txn;
+	MDB_dbi dbi;
+	MDB_val k = {sizeof(key), key}, v;
+	int i;
+
+	snprintf(path, sizeof(path), "%s/store", br.dir);
+	memcpy(key, user, ID_BYTES);
+	for (i = 7; i >= 0; i--, seq >>= 8)
+		key[ID_BYTES + i] = (uint8_t)seq;
+	assert_int_equal(mdb_env_create(&env), 0);
+	assert_int_equal(mdb_env_set_maxdbs(env, 32), 0);
+	assert_int_equal(mdb_env_set_mapsize(env, BROKER_MAP_BYTES), 0);
+	assert_int_equal(mdb_env_open(env, path, 0, 0600), 0);
+	assert_int_equal(mdb_txn_begin(env, NULL, 0, &txn), 0);
+	assert_int_equal(mdb_dbi_open(txn, "uselog", 0, &dbi), 0);
+	assert_int_equal(mdb_get(txn, dbi, &k, &v), 0);
+	copy = malloc(v.mv_size);
+	memcpy(copy, v.mv_data, v.mv_size);
+	copy[v.mv_size - 1] ^= 0x20; /* the purpose's last letter */
+	v.mv_data = copy;
+	assert_int_equal(mdb_put(txn, dbi, &k, &v, 0), 0);
+	free(copy);
+	assert_int_equal(mdb_txn_commit(txn), 0);
+	mdb_env_close(env);
+}
+
+static void
+test_restart_keeps_everything_and_tampering_shows(void **state)
+{
+	struct token t;
+	struct cerr err = {0};
+	struct received got;
+	uint64_t n;
+
+	(void)state;
+	make_token(&t, &alice, &budget, "claim", FIELDS_ALL, NULL);
+	assert_int_equal(grant_signed(&alice, &t, alice.sk, &err), 0);
+	assert_int_equal(put(&mgen, &alice, "claim", "k", 30, NULL), 30);
+	subscribe(&budget, 12, 800, true, NULL, NULL, &got);
+	assert_int_equal(got.n, 12);
+	assert_int_equal(fetch_and_verify(&alice, &n, &err), 0);
+	assert_int_equal(n, 13); /* the grant and 12 deliveries */
+
+	broker_stop(&br);
+	broker_start(&br);
+	/* records, token and cursor survived: the 18 not acked come now */
+	subscribe(&budget, 1000, 1000, true, NULL, NULL, &got);
+	assert_int_equal(got.n, 18);
+	assert_int_equal(fetch_and_verify(&alice, &n, &err), 0);
+	assert_int_equal(n, 31);
+	/* a resend after the restart is still deduplicated */
+	assert_int_equal(put(&mgen, &alice, "claim", "k", 30, NULL), 0);
+
+	/* change one entry on disk behind the broker's back */
+	broker_stop(&br);
+	tamper_log_entry(alice.pk, 5);
+	broker_start(&br);
+	memset(&err, 0, sizeof(err));
+	assert_int_equal(fetch_and_verify(&alice, &n, &err),
+	    CARNET_E_LOG_BROKEN);
+	assert_non_null(strstr(err.msg, "entry 6"));
+	assert_int_equal(n, 5);
+}
+
+/* Send raw frames as kp; return the ERR code the broker answers. */
+static int
+raw_err(const struct keypair *kp, const void *const *frames,
+    const size_t *lens, int n)
+{
+	struct client *c = connect_as(kp);
+	struct cerr err = {0};
+	msgpack_unpacked m;
+	char cmd[16], code[32] = "";
+
+	assert_int_equal(client_send_frames(c, frames, lens, n, &err), 0);
+	if (client_recv(c, 3000, cmd, &m, &err) != 0) {
+		client_destroy(&c);
+		return 0;
+	}
+	assert_string_equal(cmd, "ERR");
+	assert_int_equal(mpk_cstr(mpk_get(&m.data, "code"), code, sizeof(code)),
+	    0);
+	assert_non_null(mpk_get(&m.data, "message"));
+	msgpack_unpacked_destroy(&m);
+	client_destroy(&c);
+	return carnet_errcode(code, strlen(code));
+}
+
+#define RAW2(kp, a, alen, b, blen)                                            \
+	raw_err(kp, (const void *[]){a, b}, (const size_t[]){alen, blen}, 2)
+
+static void
+test_hostile_frames_get_clear_errors(void **state)
+{
+	uint8_t *big, deep[64];
+	struct client *c;
+	msgpack_unpacked reply;
+	struct cerr err = {0};
+	int i;
+
+	(void)state;
+	assert_int_equal(raw_err(&mgen, (const void *[]){"PUT"},
+	    (const size_t[]){3}, 1), CARNET_E_MALFORMED);
+	assert_int_equal(raw_err(&mgen, (const void *[]){"PUT", "\x80", "x"},
+	    (const size_t[]){3, 1, 1}, 3), CARNET_E_MALFORMED);
+	assert_int_equal(RAW2(&mgen, "STEAL", 5, "\x80", 1),
+	    CARNET_E_UNKNOWN_COMMAND);
+	assert_int_equal(RAW2(&mgen, "PUT", 3, "\xc1", 1), CARNET_E_MALFORMED);
+	assert_int_equal(RAW2(&mgen, "PUT", 3, "\x92\x01", 2),
+	    CARNET_E_TRUNCATED);
+	assert_int_equal(RAW2(&mgen, "PUT", 3, "\x80\x80", 2),
+	    CARNET_E_TRAILING);
+	assert_int_equal(RAW2(&mgen, "PUT", 3, "\x91\x01", 2),
+	    CARNET_E_MALFORMED); /* not a map */
+	assert_int_equal(RAW2(&mgen, "PUT", 3, "\xdd\xff\xff\xff\xff", 5),
+	    CARNET_E_TRUNCATED); /* 4 G items in 5 bytes */
+	for (i = 0; i < 40; i++)
+		deep[i] = 0x91;
+	deep[40] = 0x01;
+	assert_int_equal(RAW2(&mgen, "PUT", 3, deep, 41), CARNET_E_TOO_DEEP);
+	assert_int_equal(RAW2(&mgen, "PUT", 3, "\x81\xa4recs\x90", 7),
+	    CARNET_E_MALFORMED); /* empty batch */
+	assert_int_equal(RAW2(&mgen, "PUT", 3, "\x81\xa3" "foo\x01", 6),
+	    CARNET_E_UNKNOWN_FIELD);
+	/* another role's commands */
+	assert_int_equal(RAW2(&mgen, "GRANT", 5, "\x80", 1),
+	    CARNET_E_FORBIDDEN);
+	assert_int_equal(RAW2(&budget, "PUT", 3, "\x80", 1),
+	    CARNET_E_FORBIDDEN);
+	assert_int_equal(RAW2(&alice, "SUB", 3, "\x80", 1),
+	    CARNET_E_FORBIDDEN);
+	assert_int_equal(RAW2(&alice, "STATS", 5, "\x80", 1),
+	    CARNET_E_FORBIDDEN);
+	assert_int_equal(RAW2(&budget, "LOG", 3, "\x80", 1),
+	    CARNET_E_FORBIDDEN);
+	/* over the soft size limit: a clear error */
+	big = calloc(1, CARNET_FRAME_MAX_BYTES + 10);
+	assert_non_null(big);
+	big[0] = 0x80;
+	assert_int_equal(RAW2(&mgen, "PUT", 3, big, CARNET_FRAME_MAX_BYTES + 10),
+	    CARNET_E_TOO_BIG);
+	free(big);
+	/* over ZMQ_MAXMSGSIZE: the connection is dropped, nothing else */
+	big = calloc(1, 5 * CARNET_FRAME_MAX_BYTES);
+	assert_non_null(big);
+	assert_int_equal(RAW2(&mgen, "PUT", 3, big, 5 * CARNET_FRAME_MAX_BYTES),
+	    0);
+	free(big);
+	/* the broker still serves */
+	broker_alive(&br);
+	c = connect_as(&mgen);
+	client_begin(c, 0);
+	assert_int_equal(client_call(c, "HELLO", &reply, &err), 0);
+	assert_true(mpk_str_eq(mpk_get(&reply.data, "role"), "holder"));
+	msgpack_unpacked_destroy(&reply);
+	client_destroy(&c);
+}
+
+static void
+test_refused_puts_store_nothing(void **state)
+{
+	int code;
+
+	(void)state;
+	/* lab is not registered for dispense: the whole batch is refused */
+	assert_int_equal(put(&lab, &alice, "dispense", "x", 3, &code), 0);
+	assert_int_equal(code, CARNET_E_UNREGISTERED_TYPE);
+	/* records for a user who is not registered */
+	assert_int_equal(put(&mgen, &stranger, "claim", "s", 2, &code), 0);
+	assert_int_equal(code, CARNET_E_UNKNOWN_PARTY);
+	/* nothing of either was stored: the same refs go in fresh later */
+	assert_int_equal(put(&mgen, &alice, "dispense", "x", 3, NULL), 3);
+}
+
+static void
+test_token_attacks(void **state)
+{
+	struct token t;
+	struct cerr err = {0};
+	uint8_t unknown[TOKID_BYTES] = {7};
+	int code;
+
+	(void)state;
+	/* a token naming alice, signed by bob */
+	make_token(&t, &alice, &budget, "claim", FIELDS_ALL, NULL);
+	assert_int_equal(grant_signed(&alice, &t, bob.sk, &err),
+	    CARNET_E_BAD_SIGNATURE);
+	/* bob's own valid token, sent by alice */
+	make_token(&t, &bob, &budget, "claim", FIELDS_ALL, NULL);
+	assert_int_equal(grant_signed(&alice, &t, bob.sk, &err),
+	    CARNET_E_WRONG_USER);
+	/* a replayed GRANT */
+	make_token(&t, &alice, &budget, "claim", FIELDS_ALL, NULL);
+	assert_int_equal(grant_signed(&alice, &t, alice.sk, &err), 0);
+	assert_int_equal(grant_signed(&alice, &t, alice.sk, &err),
+	    CARNET_E_DUPLICATE);
+	/* a purpose the app did not declare */
+	make_token(&t, &alice, &budget, "claim", FIELDS_ALL, NULL);
+	strcpy(t.purpose, "advertising");
+	assert_int_equal(grant_signed(&alice, &t, alice.sk, &err),
+	    CARNET_E_PURPOSE);
+	/* already expired */
+	make_token(&t, &alice, &budget, "claim", FIELDS_ALL, NULL);
+	t.expires = t.not_before + 1;
+	assert_int_equal(grant_signed(&alice, &t, alice.sk, &err),
+	    CARNET_E_EXPIRED);
+	/* an app that is not registered */
+	make_token(&t, &alice, &stranger, "claim", FIELDS_ALL, NULL);
+	assert_int_equal(grant_signed(&alice, &t, alice.sk, &err),
+	    CARNET_E_UNKNOWN_PARTY);
+	/* REVOKE of alice's token signed by bob, sent by bob */
+	make_token(&t, &alice, &budget, "claim", FIELDS_ALL, NULL);
+	assert_int_equal(grant_signed(&alice, &t, alice.sk, &err), 0);
+	code = revoke(&bob, &bob, t.id, &err);
+	assert_int_equal(code, CARNET_E_UNKNOWN_TOKEN);
+	/* ... or sent by alice */
+	assert_int_equal(revoke(&alice, &bob, t.id, &err), CARNET_E_WRONG_USER);
+	/* a token that does not exist */
+	assert_int_equal(revoke(&alice, &alice, unknown, &err),
+	    CARNET_E_UNKNOWN_TOKEN);
+	broker_alive(&br);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+		T(test_only_consented_records_with_only_allowed_fields),
+		T(test_credit_bounds_sending_and_unacked_is_resent),
+		T(test_revocation_stops_the_flow),
+		T(test_revoked_push_reaches_a_live_subscriber),
+		T(test_unregistered_null_and_plain_clients_are_refused),
+		T(test_resend_is_stored_once),
+		T(test_restart_keeps_everything_and_tampering_shows),
+		T(test_hostile_frames_get_clear_errors),
+		T(test_refused_puts_store_nothing),
+		T(test_token_attacks),
+#undef T
+	};
+
+	return cmocka_run_group_tests_name("broker", tests, group_setup, NULL);
+}
