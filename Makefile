@@ -30,7 +30,7 @@ LDFLAGS += $(SANFLAGS)
 LDLIBS := $(PKG_LIBS) -lm
 
 LIB_SRCS := $(wildcard common/*.c schemas/*.c policy/*.c) broker/store.c \
-	$(wildcard agents/client*.c)
+	agents/client.c agents/feed.c
 BROKER_SRCS := $(filter-out broker/store.c,$(wildcard broker/*.c))
 CLI_SRCS := tools/carnet.c tools/cli.c tools/fhir.c $(wildcard tools/cmd_*.c)
 TEST_SRCS := $(wildcard tests/test_*.c)

@@ -1,0 +1,344 @@
+/*
+ * feed.c: holder batches and app feeds over one client connection.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "../common/limits.h"
+#include "../common/mpk.h"
+#include "../schemas/recjson.h"
+#include "feed.h"
+
+#define BATCH_MAX_BYTES (512 * 1024)
+#define ACKS_MAX 256
+#define ACK_EVERY 64     /* records between two ACK messages */
+#define KEEPALIVE_S 20   /* under the broker's idle limit */
+
+int
+holder_batch_new(struct client *c, struct holder_batch **out)
+{
+	struct holder_batch *hb = calloc(1, sizeof(*hb));
+
+	if (hb == NULL)
+		return CARNET_E_NOMEM;
+	hb->c = c;
+	msgpack_sbuffer_init(&hb->recs);
+	*out = hb;
+	return 0;
+}
+
+void
+holder_batch_destroy(struct holder_batch **hb)
+{
+	if (*hb == NULL)
+		return;
+	msgpack_sbuffer_destroy(&(*hb)->recs);
+	free(*hb);
+	*hb = NULL;
+}
+
+int
+holder_batch_flush(struct holder_batch *hb, struct cerr *err)
+{
+	msgpack_packer *pk;
+	msgpack_unpacked reply;
+	uint64_t stored = 0, dup = 0;
+	int rc;
+
+	if (hb->n == 0)
+		return 0;
+	pk = client_begin(hb->c, 1);
+	mpk_pack_cstr(pk, "recs");
+	msgpack_pack_array(pk, hb->n);
+	msgpack_sbuffer_write(pk->data, hb->recs.data, hb->recs.size);
+	if ((rc = client_call(hb->c, "PUT", &reply, err)) != 0)
+		return rc;
+	if (mpk_u64(mpk_get(&reply.data, "stored"), &stored) != 0 ||
+	    mpk_u64(mpk_get(&reply.data, "dup"), &dup) != 0 ||
+	    stored + dup != hb->n)
+		rc = cerr_set(err, CARNET_E_MALFORMED,
+		    "the broker's ACK does not account for the batch");
+	msgpack_unpacked_destroy(&reply);
+	hb->stored += stored;
+	hb->dup += dup;
+	hb->n = 0;
+	msgpack_sbuffer_clear(&hb->recs);
+	return rc;
+}
+
+int
+holder_batch_add(struct holder_batch *hb, const void *rec, size_t len,
+    struct cerr *err)
+{
+	int rc;
+
+	if ((hb->n == CLIENT_PUT_BATCH || hb->recs.size + len >
+	    BATCH_MAX_BYTES) && (rc = holder_batch_flush(hb, err)) != 0)
+		return rc;
+	msgpack_sbuffer_write(&hb->recs, rec, len);
+	hb->n++;
+	return 0;
+}
+
+int
+holder_batch_add_json(struct holder_batch *hb, const char *line, size_t len,
+    const struct schema *type, struct cerr *err)
+{
+	msgpack_sbuffer one;
+	int rc;
+
+	msgpack_sbuffer_init(&one);
+	if ((rc = recjson_encode_line(line, len, type, &one, err)) == 0)
+		rc = holder_batch_add(hb, one.data, one.size, err);
+	msgpack_sbuffer_destroy(&one);
+	return rc;
+}
+
+struct app_feed {
+	struct client *c;
+	uint64_t max, got, seen, window, credited, unacked;
+	time_t last_sent;
+	uint8_t ack_tok[ACKS_MAX][TOKID_BYTES];
+	uint64_t ack_seq[ACKS_MAX];
+	unsigned nacks;
+	msgpack_unpacked *msg; /* the REC being read */
+	uint32_t next;          /* its next record */
+};
+
+static int
+send_credit(struct app_feed *f, uint64_t n, struct cerr *err)
+{
+	msgpack_packer *pk = client_begin(f->c, 1);
+
+	mpk_pack_cstr(pk, "n");
+	msgpack_pack_uint64(pk, n);
+	f->credited += n;
+	f->last_sent = time(NULL);
+	return client_send(f->c, "CREDIT", err);
+}
+
+/* SUB and credit up to the window, less what is already granted. */
+static int
+subscribe(struct app_feed *f, struct cerr *err)
+{
+	msgpack_unpacked reply;
+	uint64_t want = f->window;
+	int rc;
+
+	client_begin(f->c, 0);
+	if ((rc = client_call(f->c, "SUB", &reply, err)) != 0)
+		return rc;
+	msgpack_unpacked_destroy(&reply);
+	if (f->max != 0 && f->max - f->got < want)
+		want = f->max - f->got;
+	f->credited = f->seen; /* the broker's count starts again */
+	f->unacked = 0;
+	return send_credit(f, want, err);
+}
+
+int
+app_feed_open(struct client *c, uint64_t max, struct app_feed **out,
+    struct cerr *err)
+{
+	struct app_feed *f = calloc(1, sizeof(*f));
+	int rc;
+
+	if (f == NULL)
+		return cerr_set(err, CARNET_E_NOMEM, "out of memory");
+	f->c = c;
+	f->max = max;
+	/* Never let the broker send more than the app will take. */
+	f->window = max && max < CLIENT_CREDIT_WINDOW ? max :
+	    CLIENT_CREDIT_WINDOW;
+	if ((rc = subscribe(f, err)) != 0) {
+		free(f);
+		return rc;
+	}
+	*out = f;
+	return 0;
+}
+
+static int
+flush_acks(struct app_feed *f, struct cerr *err)
+{
+	msgpack_packer *pk;
+	uint64_t more;
+	unsigned i;
+	int rc;
+
+	if (f->nacks > 0) {
+		pk = client_begin(f->c, 1);
+		mpk_pack_cstr(pk, "acks");
+		msgpack_pack_array(pk, f->nacks);
+		for (i = 0; i < f->nacks; i++) {
+			msgpack_pack_array(pk, 2);
+			mpk_pack_binn(pk, f->ack_tok[i], TOKID_BYTES);
+			msgpack_pack_uint64(pk, f->ack_seq[i]);
+		}
+		f->nacks = 0;
+		if ((rc = client_send(f->c, "ACK", err)) != 0)
+			return rc;
+		f->last_sent = time(NULL);
+	}
+	/* Keep window records in flight, never past max. */
+	more = f->seen + f->window - f->credited;
+	if (f->max != 0 && f->credited + more > f->max)
+		more = f->max - f->credited;
+	if (more > 0 && more >= f->window / 4)
+		return send_credit(f, more, err);
+	return 0;
+}
+
+int
+app_feed_ack(struct app_feed *f, const struct feed_event *ev,
+    struct cerr *err)
+{
+	unsigned i;
+
+	if (ev->kind != FEED_RECORD)
+		return 0;
+	for (i = 0; i < f->nacks; i++)
+		if (memcmp(f->ack_tok[i], ev->token, TOKID_BYTES) == 0)
+			break;
+	if (i == f->nacks) {
+		if (f->nacks == ACKS_MAX) {
+			int rc = flush_acks(f, err);
+
+			if (rc != 0)
+				return rc;
+			i = 0;
+		}
+		memcpy(f->ack_tok[i], ev->token, TOKID_BYTES);
+		f->ack_seq[i] = 0;
+		f->nacks = i + 1 > f->nacks ? i + 1 : f->nacks;
+	}
+	if (ev->seq > f->ack_seq[i])
+		f->ack_seq[i] = ev->seq;
+	if (++f->unacked >= ACK_EVERY) {
+		f->unacked = 0;
+		return flush_acks(f, err);
+	}
+	return 0;
+}
+
+uint64_t
+app_feed_count(const struct app_feed *f)
+{
+	return f->got;
+}
+
+static void
+drop_msg(struct app_feed *f)
+{
+	if (f->msg != NULL) {
+		msgpack_unpacked_destroy(f->msg);
+		free(f->msg);
+		f->msg = NULL;
+	}
+}
+
+/* The next record of the REC being read, if any. */
+static int
+next_in_msg(struct app_feed *f, struct feed_event *ev, struct cerr *err)
+{
+	const msgpack_object *recs = mpk_get(&f->msg->data, "recs");
+
+	while (recs && recs->type == MSGPACK_OBJECT_ARRAY &&
+	    f->next < recs->via.array.size) {
+		const msgpack_object *e = &recs->via.array.ptr[f->next++];
+
+		memset(ev, 0, sizeof(*ev));
+		ev->kind = FEED_RECORD;
+		f->seen++; /* it used credit, whatever it holds */
+		if (mpk_u64(mpk_get(e, "seq"), &ev->seq) != 0 ||
+		    mpk_bin_n(mpk_get(e, "token"), ev->token, TOKID_BYTES) != 0) {
+			cerr_set(err, CARNET_E_MALFORMED,
+			    "a record without seq or token");
+			continue;
+		}
+		if (record_from_object_partial(mpk_get(e, "rec"), &ev->rec,
+		    err) != 0)
+			continue; /* not acked: the broker will send it again */
+		memcpy(ev->user, ev->rec.user, ID_BYTES);
+		f->got++;
+		return 0;
+	}
+	drop_msg(f);
+	return CARNET_E_NOT_FOUND;
+}
+
+int
+app_feed_next(struct app_feed *f, int timeout_ms, struct feed_event *ev,
+    struct cerr *err)
+{
+	int64_t waited = 0;
+	char cmd[16];
+	int rc;
+
+	if (f->max != 0 && f->got >= f->max)
+		return cerr_set(err, CARNET_E_TIMEOUT, "maximum reached");
+	for (;;) {
+		if (f->msg != NULL && next_in_msg(f, ev, err) == 0)
+			return 0;
+		if (client_reconnected(f->c) && (rc = subscribe(f, err)) != 0)
+			return rc;
+		if (time(NULL) - f->last_sent >= KEEPALIVE_S &&
+		    (rc = send_credit(f, 0, err)) != 0)
+			return rc;
+		if ((f->msg = malloc(sizeof(*f->msg))) == NULL)
+			return cerr_set(err, CARNET_E_NOMEM, "out of memory");
+		rc = client_recv(f->c, timeout_ms < 1000 ? timeout_ms : 1000,
+		    cmd, f->msg, err);
+		if (rc != 0) {
+			free(f->msg);
+			f->msg = NULL;
+			if (rc != CARNET_E_TIMEOUT)
+				return rc;
+			waited += timeout_ms < 1000 ? timeout_ms : 1000;
+			if (waited >= timeout_ms)
+				return rc;
+			continue;
+		}
+		f->next = 0;
+		if (strcmp(cmd, "REVOKED") == 0) {
+			memset(ev, 0, sizeof(*ev));
+			ev->kind = FEED_REVOKED;
+			if (mpk_bin_n(mpk_get(&f->msg->data, "token"), ev->token,
+			    TOKID_BYTES) != 0 ||
+			    mpk_bin_n(mpk_get(&f->msg->data, "user"), ev->user,
+			    ID_BYTES) != 0 ||
+			    mpk_cstr(mpk_get(&f->msg->data, "reason"),
+			    ev->reason, sizeof(ev->reason)) != 0)
+				strcpy(ev->reason, "ended");
+			drop_msg(f);
+			return 0;
+		}
+		if (strcmp(cmd, "ERR") == 0) {
+			char msg[200] = "", code[32] = "";
+
+			mpk_cstr(mpk_get(&f->msg->data, "message"), msg,
+			    sizeof(msg));
+			mpk_cstr(mpk_get(&f->msg->data, "code"), code,
+			    sizeof(code));
+			drop_msg(f);
+			return cerr_set(err, carnet_errcode(code, strlen(code)),
+			    "the broker says: %s", msg);
+		}
+		if (strcmp(cmd, "REC") != 0)
+			drop_msg(f);
+	}
+}
+
+void
+app_feed_close(struct app_feed **fp)
+{
+	struct app_feed *f = *fp;
+
+	if (f == NULL)
+		return;
+	flush_acks(f, NULL);
+	drop_msg(f);
+	free(f);
+	*fp = NULL;
+}

@@ -1,0 +1,86 @@
+/*
+ * feed.h: the holder and app sides of the client library.
+ *
+ * A holder batch gathers encoded records and sends them as PUT batches,
+ * each acknowledged only once durably stored; an app feed subscribes, keeps
+ * the broker's credit topped up, acks what the app has handled, and
+ * re-subscribes after a reconnect (what was not acked comes again).
+ *
+ *     holder_batch_new(c, &hb);
+ *     while (...) holder_batch_add_json(hb, line, len, type, &err);
+ *     holder_batch_flush(hb, &err);        // hb->stored, hb->dup
+ *     holder_batch_destroy(&hb);
+ *
+ *     app_feed_open(c, 0, &f, &err);       // 0: no maximum
+ *     while (app_feed_next(f, 1000, &ev, &err) == 0)   // ev lives until
+ *             if (ev.kind == FEED_RECORD) {             // the next call
+ *                     use(&ev.rec);
+ *                     app_feed_ack(f, &ev, &err);
+ *             }
+ *     app_feed_close(&f);
+ */
+#ifndef CARNET_FEED_H
+#define CARNET_FEED_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "../schemas/record.h"
+#include "client.h"
+
+struct holder_batch {
+	struct client *c;
+	msgpack_sbuffer recs;
+	unsigned n;
+	unsigned long long stored, dup; /* totals over every flush */
+};
+
+int holder_batch_new(struct client *c, struct holder_batch **out);
+/* Add one encoded record (flushes first when the batch is full). */
+int holder_batch_add(struct holder_batch *hb, const void *rec, size_t len,
+    struct cerr *err) __attribute__((warn_unused_result));
+/* Check and add one JSON line (schemas/recjson.h) of type. */
+int holder_batch_add_json(struct holder_batch *hb, const char *line,
+    size_t len, const struct schema *type, struct cerr *err)
+    __attribute__((warn_unused_result));
+/* Send what is gathered as one PUT and wait for its ACK. */
+int holder_batch_flush(struct holder_batch *hb, struct cerr *err)
+    __attribute__((warn_unused_result));
+void holder_batch_destroy(struct holder_batch **hb);
+
+enum feed_kind {
+	FEED_RECORD,  /* rec, seq, token are set */
+	FEED_REVOKED, /* token, user, reason: erase what it gave */
+};
+
+struct feed_event {
+	enum feed_kind kind;
+	uint64_t seq;
+	uint8_t token[TOKID_BYTES];
+	uint8_t user[ID_BYTES];
+	char reason[32];
+	struct record rec; /* minimised: required fields may be missing */
+};
+
+struct app_feed;
+
+/* SUB, then credit for up to max records (0: no maximum). */
+int app_feed_open(struct client *c, uint64_t max, struct app_feed **out,
+    struct cerr *err) __attribute__((warn_unused_result));
+/*
+ * The next record or notice, waiting at most timeout_ms
+ * (CARNET_E_TIMEOUT when none came); *ev, and what ev->rec points to, stay
+ * valid until the next call.  Records that fail validation are
+ * reported in err and skipped (not acked: the broker sends them again).
+ */
+int app_feed_next(struct app_feed *f, int timeout_ms, struct feed_event *ev,
+    struct cerr *err) __attribute__((warn_unused_result));
+/* The app has handled ev: ack it (sent in batches) and renew credit. */
+int app_feed_ack(struct app_feed *f, const struct feed_event *ev,
+    struct cerr *err) __attribute__((warn_unused_result));
+/* Records delivered so far. */
+uint64_t app_feed_count(const struct app_feed *f);
+/* Send pending acks, then free. */
+void app_feed_close(struct app_feed **f);
+
+#endif
