@@ -86,7 +86,11 @@ E2E := $(wildcard ../shared/checks/e2e-cli.sh)
 e2e: build
 	@$(if $(E2E),echo "== $(E2E)"; CARNET_BIN=$(abspath $(BIN)) bash $(E2E),echo "no shared e2e check here")
 
-_test: unit integration e2e
+# Build in parallel, then run the phases one after the other (-j2 safe).
+_test: build $(TESTS)
+	@$(MAKE) --no-print-directory unit
+	@$(MAKE) --no-print-directory integration
+	@$(MAKE) --no-print-directory e2e
 
 test: deps
 	@$(MAKE) --no-print-directory _test
