@@ -13,7 +13,7 @@
 
 PKGS := libzmq libsodium lmdb msgpack jansson
 DEBS := libzmq3-dev libsodium-dev liblmdb-dev libmsgpack-dev libcmocka-dev \
-	libjansson-dev uthash-dev lmdb-utils pkg-config jq
+	libjansson-dev libcsv-dev uthash-dev lmdb-utils pkg-config jq
 
 O ?= build
 BIN ?= bin
@@ -30,9 +30,9 @@ LDFLAGS += $(SANFLAGS)
 LDLIBS := $(PKG_LIBS) -lm
 
 LIB_SRCS := $(wildcard common/*.c schemas/*.c policy/*.c) broker/store.c \
-	agents/client.c agents/feed.c
+	agents/client.c agents/feed.c agents/cli.c
 BROKER_SRCS := $(filter-out broker/store.c,$(wildcard broker/*.c))
-CLI_SRCS := tools/carnet.c tools/cli.c tools/fhir.c $(wildcard tools/cmd_*.c)
+CLI_SRCS := tools/carnet.c tools/fhir.c $(wildcard tools/cmd_*.c)
 TEST_SRCS := $(wildcard tests/test_*.c)
 TESTS := $(TEST_SRCS:tests/%.c=$(O)/tests/%)
 HELPERS := $(patsubst tests/%.c,$(BIN)/%,$(wildcard tests/helper_*.c))
@@ -40,7 +40,8 @@ HELPERS := $(patsubst tests/%.c,$(BIN)/%,$(wildcard tests/helper_*.c))
 LIB := $(O)/libcarnet.a
 PROGS := $(if $(BROKER_SRCS),$(BIN)/carnetd) $(if $(CLI_SRCS),$(BIN)/carnet)
 
-.SECONDARY:
+# keep the test objects make would see as intermediate
+.SECONDARY: $(TEST_SRCS:tests/%.c=$(O)/tests/%.o)
 .PHONY: all build test check demo deps clean unit integration e2e _test
 
 all: deps

@@ -7,7 +7,7 @@
 
 #include <sodium.h>
 
-#include "cli.h"
+#include "cmds.h"
 
 static const struct {
 	const char *name;

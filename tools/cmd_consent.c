@@ -13,7 +13,7 @@
 #include "../common/mpk.h"
 #include "../policy/consent.h"
 #include "../schemas/recjson.h"
-#include "cli.h"
+#include "cmds.h"
 
 #define FIELDS_MAX 64
 

@@ -7,7 +7,7 @@
 
 #include "../common/mpk.h"
 #include "../schemas/recjson.h"
-#include "cli.h"
+#include "cmds.h"
 #include "fhir.h"
 
 static const char export_help[] =

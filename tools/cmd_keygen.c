@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "../common/mpk.h"
-#include "cli.h"
+#include "cmds.h"
 
 static const char keygen_help[] =
 "usage: carnet keygen --out FILE\n"

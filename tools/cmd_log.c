@@ -11,7 +11,7 @@
 #include "../common/mpk.h"
 #include "../policy/uselog.h"
 #include "../schemas/recjson.h"
-#include "cli.h"
+#include "cmds.h"
 
 static const char log_help[] =
 "usage: carnet log [--json] [--app PUBID] [connection options]\n"

@@ -10,7 +10,7 @@
 #include <time.h>
 
 #include "../broker/store.h"
-#include "cli.h"
+#include "cmds.h"
 
 static const char party_help[] =
 "usage: carnet party add --data DIR --role holder|app|user|operator\n"

@@ -8,7 +8,7 @@
 #include "../common/mpk.h"
 #include "../agents/feed.h"
 #include "../schemas/recjson.h"
-#include "cli.h"
+#include "cmds.h"
 
 static const char put_help[] =
 "usage: carnet put --type TYPE [connection options] [FILE]\n"

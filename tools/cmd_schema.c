@@ -6,7 +6,7 @@
 
 #include "../common/mpk.h"
 #include "../schemas/schema.h"
-#include "cli.h"
+#include "cmds.h"
 
 static const char schema_help[] =
 "usage: carnet schema [TYPE] [--json]\n"

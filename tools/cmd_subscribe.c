@@ -11,7 +11,7 @@
 #include "../common/mpk.h"
 #include "../agents/feed.h"
 #include "../schemas/recjson.h"
-#include "cli.h"
+#include "cmds.h"
 
 
 static const char subscribe_help[] =

@@ -1,7 +1,7 @@
 /*
- * cli.h: what the carnet subcommands share: connection options, errors,
- * output helpers.  One file per group of subcommands (cmd_*.c), each
- * exporting cmd_<name>(argc, argv) listed here.
+ * cli.h: what every carnet command-line program shares (the carnet CLI,
+ * the holder agents, the apps): connection options, errors, prompts,
+ * and JSON output.
  */
 #ifndef CARNET_CLI_H
 #define CARNET_CLI_H
@@ -13,7 +13,7 @@
 #include <jansson.h>
 #include <msgpack.h>
 
-#include "../agents/client.h"
+#include "client.h"
 #include "../common/error.h"
 #include "../common/id.h"
 #include "../common/limits.h"
@@ -77,37 +77,5 @@ void cli_print_json(json_t *v);
 /* A party id in a msgpack bin as a JSON string, or null. */
 json_t *cli_json_id(const msgpack_object *o);
 
-/* The person's whole log, fetched page by page and verified: the chain,
- * the broker's signature on its head, and the head seen last time (kept in
- * KEYFILE.head) which must still be part of it. */
-struct cli_log {
-	msgpack_unpacked *pages;
-	size_t npages;
-	json_t *names;      /* id -> name of apps and holders */
-	uint64_t count;
-	bool ok;            /* the chain and head verified */
-	struct cerr why;    /* otherwise, what is wrong */
-};
-int cli_log_fetch(struct cli_conn *cc, const char *cmd, struct cli_log *lg);
-void cli_log_release(struct cli_log *lg);
-/* Call fn for each raw entry of the fetched log, in order. */
-void cli_log_foreach(struct cli_log *lg,
-    void (*fn)(void *arg, const void *entry, size_t len), void *arg);
-/* One decoded entry as JSON (names resolved with lg->names). */
-json_t *cli_log_entry_json(struct cli_log *lg, const void *entry, size_t len);
-
-/* Subcommands. */
-int cmd_keygen(int argc, char **argv);
-int cmd_party(int argc, char **argv);
-int cmd_put(int argc, char **argv);
-int cmd_subscribe(int argc, char **argv);
-int cmd_request(int argc, char **argv);
-int cmd_consent(int argc, char **argv);
-int cmd_log(int argc, char **argv);
-int cmd_export(int argc, char **argv);
-int cmd_erase(int argc, char **argv);
-int cmd_schema(int argc, char **argv);
-int cmd_stats(int argc, char **argv);
-int cmd_whoami(int argc, char **argv);
 
 #endif

@@ -1,0 +1,42 @@
+/*
+ * cmds.h: the carnet subcommands, one group per cmd_*.c file.
+ */
+#ifndef CARNET_CMDS_H
+#define CARNET_CMDS_H
+
+#include "../agents/cli.h"
+
+/* The person's whole log, fetched page by page and verified: the chain,
+ * the broker's signature on its head, and the head seen last time (kept in
+ * KEYFILE.head) which must still be part of it. */
+struct cli_log {
+	msgpack_unpacked *pages;
+	size_t npages;
+	json_t *names;      /* id -> name of apps and holders */
+	uint64_t count;
+	bool ok;            /* the chain and head verified */
+	struct cerr why;    /* otherwise, what is wrong */
+};
+int cli_log_fetch(struct cli_conn *cc, const char *cmd, struct cli_log *lg);
+void cli_log_release(struct cli_log *lg);
+/* Call fn for each raw entry of the fetched log, in order. */
+void cli_log_foreach(struct cli_log *lg,
+    void (*fn)(void *arg, const void *entry, size_t len), void *arg);
+/* One decoded entry as JSON (names resolved with lg->names). */
+json_t *cli_log_entry_json(struct cli_log *lg, const void *entry, size_t len);
+
+/* Subcommands. */
+int cmd_keygen(int argc, char **argv);
+int cmd_party(int argc, char **argv);
+int cmd_put(int argc, char **argv);
+int cmd_subscribe(int argc, char **argv);
+int cmd_request(int argc, char **argv);
+int cmd_consent(int argc, char **argv);
+int cmd_log(int argc, char **argv);
+int cmd_export(int argc, char **argv);
+int cmd_erase(int argc, char **argv);
+int cmd_schema(int argc, char **argv);
+int cmd_stats(int argc, char **argv);
+int cmd_whoami(int argc, char **argv);
+
+#endif
