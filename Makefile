@@ -27,18 +27,23 @@ CFLAGS ?= -O2 -g
 CFLAGS += -std=c11 -Wall -Wextra -Werror -D_POSIX_C_SOURCE=200809L -MMD -MP \
 	$(SANFLAGS) $(PKG_CFLAGS)
 LDFLAGS += $(SANFLAGS)
-LDLIBS := $(PKG_LIBS) -lm
+LDLIBS := $(PKG_LIBS) -lcsv -lm
 
 LIB_SRCS := $(wildcard common/*.c schemas/*.c policy/*.c) broker/store.c \
-	agents/client.c agents/feed.c agents/cli.c
+	agents/client.c agents/feed.c agents/cli.c agents/csvmap.c
 BROKER_SRCS := $(filter-out broker/store.c,$(wildcard broker/*.c))
 CLI_SRCS := tools/carnet.c tools/fhir.c $(wildcard tools/cmd_*.c)
+AGENTS := insurer pharmacy lab device
+APPS := budget emergency carepath chronic
+AGENT_PROGS := $(foreach a,$(AGENTS),$(if $(wildcard agents/$(a).c),$(BIN)/carnet-$(a)))
+APP_PROGS := $(foreach a,$(APPS),$(if $(wildcard agents/apps/$(a).c),$(BIN)/carnet-app-$(a)))
 TEST_SRCS := $(wildcard tests/test_*.c)
 TESTS := $(TEST_SRCS:tests/%.c=$(O)/tests/%)
 HELPERS := $(patsubst tests/%.c,$(BIN)/%,$(wildcard tests/helper_*.c))
 
 LIB := $(O)/libcarnet.a
-PROGS := $(if $(BROKER_SRCS),$(BIN)/carnetd) $(if $(CLI_SRCS),$(BIN)/carnet)
+PROGS := $(if $(BROKER_SRCS),$(BIN)/carnetd) $(if $(CLI_SRCS),$(BIN)/carnet) \
+	$(AGENT_PROGS) $(APP_PROGS) $(BIN)/carnet-synth
 
 # keep the test objects make would see as intermediate
 .SECONDARY: $(TEST_SRCS:tests/%.c=$(O)/tests/%.o)
@@ -63,6 +68,18 @@ $(BIN)/carnetd: $(BROKER_SRCS:%.c=$(O)/%.o) $(LIB)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BIN)/carnet: $(CLI_SRCS:%.c=$(O)/%.o) $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BIN)/carnet-synth: $(O)/tools/synth.o $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BIN)/carnet-app-%: $(O)/agents/apps/%.o $(O)/agents/apps/appkit.o $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BIN)/carnet-%: $(O)/agents/%.o $(O)/agents/holder_agent.o $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 

@@ -31,10 +31,17 @@ cli_conn_opt(struct cli_conn *cc, int c, const char *arg)
 	return false;
 }
 
+/* "carnet put: ..." for CLI commands, "carnet-lab: ..." for programs. */
+static const char *
+prefix(const char *cmd)
+{
+	return strncmp(cmd, "carnet", 6) == 0 ? "" : "carnet ";
+}
+
 int
 cli_fail(const char *cmd, const struct cerr *err)
 {
-	fprintf(stderr, "carnet %s: %s [%s]\n", cmd, cerr_msg(err),
+	fprintf(stderr, "%s%s: %s [%s]\n", prefix(cmd), cmd, cerr_msg(err),
 	    carnet_errname(err->code));
 	return 1;
 }
@@ -44,7 +51,7 @@ cli_failx(const char *cmd, const char *fmt, ...)
 {
 	va_list ap;
 
-	fprintf(stderr, "carnet %s: ", cmd);
+	fprintf(stderr, "%s%s: ", prefix(cmd), cmd);
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
