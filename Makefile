@@ -46,7 +46,8 @@ PROGS := $(if $(BROKER_SRCS),$(BIN)/carnetd) $(if $(CLI_SRCS),$(BIN)/carnet) \
 	$(AGENT_PROGS) $(APP_PROGS) $(BIN)/carnet-synth
 
 # keep the test objects make would see as intermediate
-.SECONDARY: $(TEST_SRCS:tests/%.c=$(O)/tests/%.o)
+.SECONDARY: $(TEST_SRCS:tests/%.c=$(O)/tests/%.o) \
+	$(patsubst %.c,$(O)/%.o,$(wildcard agents/*.c agents/apps/*.c tools/synth.c))
 .PHONY: all build test check demo deps clean unit integration e2e _test
 
 all: deps
