@@ -5,6 +5,7 @@
 #                   them all again under AddressSanitizer + UBSan (make check)
 #   make check      the sanitizer run alone
 #   make demo       the multi-actor experiment on a temporary broker
+#                   (DEMO_FLAGS="--users 30 --seed 1 --duration 40")
 #   make deps       apt-get install the Debian packages carnet needs
 #   make clean
 #
@@ -123,7 +124,7 @@ check-inner:
 
 demo: deps
 	@$(MAKE) --no-print-directory build
-	@bash tools/demo.sh
+	@CARNET_BIN=$(abspath $(BIN)) bash tools/experiment $(DEMO_FLAGS)
 
 deps:
 	@missing=; for p in $(DEBS); do \

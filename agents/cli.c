@@ -166,7 +166,8 @@ cli_split(char *s, char **items, int max)
 void
 cli_print_json(json_t *v)
 {
-	char *s = json_dumps(v, JSON_COMPACT | JSON_ENSURE_ASCII);
+	char *s = json_dumps(v, JSON_COMPACT | JSON_ENSURE_ASCII |
+	    JSON_REAL_PRECISION(10));
 
 	if (s != NULL) {
 		puts(s);

@@ -5,6 +5,7 @@
  * hang: libzmq reports ZMQ_EVENT_HANDSHAKE_FAILED_AUTH with the ZAP status
  * when the broker turns us away, and keeps retrying otherwise.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -271,9 +272,15 @@ recv_msg(struct client *c, int64_t end, char cmd[16], zmq_msg_t *body,
 		monitor_drain(c);
 		if (c->auth_failed)
 			return auth_error(c, err);
-		if (zmq_poll(it, 2, left > 0 ? (long)left : 0) < 0)
+		if (zmq_poll(it, 2, left > 0 ? (long)left : 0) < 0) {
+			/* A signal: like a timeout, the caller checks its
+			 * flags and decides. */
+			if (zmq_errno() == EINTR)
+				return cerr_set(err, CARNET_E_TIMEOUT,
+				    "interrupted");
 			return cerr_set(err, CARNET_E_TRANSPORT, "poll: %s",
 			    zmq_strerror(zmq_errno()));
+		}
 		if (it[0].revents & ZMQ_POLLIN)
 			break;
 		if (left <= 0)

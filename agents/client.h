@@ -62,7 +62,7 @@ int client_send(struct client *c, const char *cmd, struct cerr *err)
 /*
  * The next push (REC, REVOKED) or ERR not matching a call: cmd gets its
  * name, *body its unpacked body (caller destroys).  CARNET_E_TIMEOUT when
- * none came in timeout_ms.
+ * none came in timeout_ms, or when a signal interrupted the wait.
  */
 int client_recv(struct client *c, int timeout_ms, char cmd[16],
     msgpack_unpacked *body, struct cerr *err)

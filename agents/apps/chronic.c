@@ -20,6 +20,8 @@ struct week {
 struct follow {
 	struct week w[WEEKS];
 	double hba1c;
+	int64_t hba1c_time;
+	long latest_week;
 	bool has_hba1c;
 	unsigned n;
 };
@@ -41,7 +43,7 @@ static void
 on_record(void *st, const struct record *r)
 {
 	struct follow *f = st;
-	struct week *w = week_of(f, r->time);
+	struct week *w;
 	char kind[32];
 	double v;
 
@@ -50,12 +52,19 @@ on_record(void *st, const struct record *r)
 		return;
 	if (strcmp(r->type->name, "lab_result") == 0) {
 		rec_str(r, "loinc", kind, sizeof(kind));
-		if (strcmp(kind, "4548-4") == 0) {
+		if (strcmp(kind, "4548-4") == 0 && r->time >= f->hba1c_time) {
 			f->hba1c = v;
+			f->hba1c_time = r->time;
 			f->has_hba1c = true;
 		}
 		return;
 	}
+	/* Readings only: the weeks follow the devices. */
+	if (r->time / (7 * 86400) < f->latest_week)
+		return;
+	w = week_of(f, r->time);
+	if (w->index > f->latest_week)
+		f->latest_week = w->index;
 	rec_str(r, "kind", kind, sizeof(kind));
 	if (strcmp(kind, "steps") == 0) {
 		w->steps += v;
@@ -93,7 +102,7 @@ report_user(const void *st)
 	for (i = 0; i < WEEKS; i++) {
 		const struct week *w = &f->w[i];
 
-		if (w->index == 0)
+		if (w->index == 0 || w->index + WEEKS <= f->latest_week)
 			continue;
 		json_array_append_new(weeks, json_pack("{s:I, s:f, s:f, s:f, "
 		    "s:f, s:f, s:f}", "week", (json_int_t)w->index,
@@ -120,7 +129,7 @@ print_user(const void *st, const char *id, FILE *out)
 	for (i = 0; i < WEEKS; i++) {
 		const struct week *w = &f->w[i];
 
-		if (w->index == 0)
+		if (w->index == 0 || w->index + WEEKS <= f->latest_week)
 			continue;
 		time_format((int64_t)w->index * 7 * 86400, d);
 		fprintf(out, "      week of %.10s: %5.0f steps/day, heart %3.0f, "
