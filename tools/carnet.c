@@ -19,6 +19,7 @@ static const struct {
 	{"schema", cmd_schema, "show the record types and what each field means"},
 	{"whoami", cmd_whoami, "check your key against the broker"},
 	{"put", cmd_put, "push records as JSON lines (holder)"},
+	{"import", cmd_import, "import FHIR R4 documents, e.g. Blue Button (holder)"},
 	{"subscribe", cmd_subscribe, "receive the records people consented to (app)"},
 	{"request", cmd_request, "ask a person for consent (app)"},
 	{"consent", cmd_consent, "grant, list, revoke consents; see requests (person)"},

@@ -29,6 +29,7 @@ json_t *cli_log_entry_json(struct cli_log *lg, const void *entry, size_t len);
 int cmd_keygen(int argc, char **argv);
 int cmd_party(int argc, char **argv);
 int cmd_put(int argc, char **argv);
+int cmd_import(int argc, char **argv);
 int cmd_subscribe(int argc, char **argv);
 int cmd_request(int argc, char **argv);
 int cmd_consent(int argc, char **argv);

@@ -9,6 +9,7 @@
  *                extensions-free notes (kept as text: carnet holds labels,
  *                not coded terms)
  *   context      Observation, category environment (no subject)
+ *   coverage     Coverage (plan, group, payer, period)
  */
 #include <string.h>
 
@@ -197,6 +198,32 @@ profile(const struct record *r)
 	return p;
 }
 
+static json_t *
+coverage(const struct record *r)
+{
+	char plan[90], status[20], payer[170], group[90], start[12], end[12];
+	json_t *c, *period = json_object();
+
+	c = json_pack("{s:s, s:s, s:o, s:[{s:{s:[{s:s}]}, s:s}]}",
+	    "resourceType", "Coverage", "status",
+	    str_field(r, "status", status, sizeof(status)), "beneficiary",
+	    patient_ref(r), "class", "type", "coding", "code", "plan", "value",
+	    str_field(r, "plan", plan, sizeof(plan)));
+	if (*str_field(r, "payer", payer, sizeof(payer)))
+		json_object_set_new(c, "payor", json_pack("[{s:s}]", "display",
+		    payer));
+	if (*str_field(r, "group", group, sizeof(group)))
+		json_array_append_new(json_object_get(c, "class"), json_pack(
+		    "{s:{s:[{s:s}]}, s:s}", "type", "coding", "code", "group",
+		    "value", group));
+	if (*str_field(r, "period_start", start, sizeof(start)))
+		json_object_set_new(period, "start", json_string(start));
+	if (*str_field(r, "period_end", end, sizeof(end)))
+		json_object_set_new(period, "end", json_string(end));
+	json_object_set_new(c, "period", period);
+	return c;
+}
+
 json_t *
 fhir_resource(const struct record *r, unsigned long long seq)
 {
@@ -217,6 +244,8 @@ fhir_resource(const struct record *r, unsigned long long seq)
 		    "urn:carnet:observation-kind", "kind", "kind", "kind");
 	else if (strcmp(t, "profile") == 0)
 		return profile(r);
+	else if (strcmp(t, "coverage") == 0)
+		res = coverage(r);
 	else
 		res = observation(r, when, "environment",
 		    "urn:carnet:context-kind", "kind", "area", "kind");

@@ -1,0 +1,43 @@
+/*
+ * fhir_import.h: FHIR R4 documents (US Blue Button 2.0 and the like) as
+ * carnet records, for carnet import fhir.
+ *
+ *   ExplanationOfBenefit  pharmacy (PDE): one dispense per item
+ *                         others (carrier, inpatient, outpatient, DME...):
+ *                         one claim per item
+ *   Patient               profile
+ *   Coverage              coverage
+ *   Observation           lab_result (laboratory, LOINC) or observation
+ *                         (vital signs, activity)
+ *   Bundle                each entry's resource
+ * A document is mapped whole before anything is sent: if one resource is
+ * malformed, nothing of the document is kept.  Resources about people who
+ * are not in the enrollment file, and kinds carnet does not hold, are
+ * counted and skipped.
+ */
+#ifndef CARNET_FHIR_IMPORT_H
+#define CARNET_FHIR_IMPORT_H
+
+#include <jansson.h>
+#include <msgpack.h>
+
+#include "../agents/csvmap.h"
+#include "../common/error.h"
+
+struct fhir_import {
+	const char *currency;          /* of amounts without one (USD) */
+	const struct enrollment *enr;
+	msgpack_sbuffer recs;          /* encoded records, back to back */
+	unsigned n;                    /* records in recs */
+	unsigned by_type[16];          /* per schema index */
+	unsigned not_enrolled, other_kinds;
+};
+
+void fhir_import_init(struct fhir_import *im, const struct enrollment *enr,
+    const char *currency);
+void fhir_import_release(struct fhir_import *im);
+/* Map one document; on error im is as before the call. */
+int fhir_import_doc(struct fhir_import *im, json_t *doc, struct cerr *err)
+    __attribute__((warn_unused_result));
+
+#endif
