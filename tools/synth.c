@@ -15,7 +15,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <errno.h>
 #include <getopt.h>
+#include <sys/stat.h>
 
 #include "../common/id.h"
 
@@ -202,6 +204,11 @@ main(int argc, char **argv)
 	if (ids == NULL || out == NULL || (in = fopen(ids, "r")) == NULL) {
 		fprintf(stderr, "carnet-synth: want --ids FILE and --out DIR\n");
 		return 2;
+	}
+	if (mkdir(out, 0755) != 0 && errno != EEXIST) {
+		fprintf(stderr, "carnet-synth: cannot create %s: %s\n", out,
+		    strerror(errno));
+		return 1;
 	}
 	rng = seed * 0x2545f4914f6cdd1dULL + 7;
 	while (n < MAX_PEOPLE && fgets(line, sizeof(line), in) != NULL) {
