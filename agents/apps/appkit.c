@@ -117,7 +117,7 @@ usage(const struct app_def *d, FILE *f)
 {
 	fprintf(f,
 "usage: %s [--ask FILE] [--duration S] [--idle-exit S] [--json]\n"
-"            [--received FILE] [connection options]\n"
+"            [--report FILE] [--received FILE] [connection options]\n"
 "\n"
 "%s\n"
 "Purpose: %s.  Asks people for: %s.\n"
@@ -127,6 +127,7 @@ usage(const struct app_def *d, FILE *f)
 "  --duration S     run S seconds (default: until SIGINT/SIGTERM)\n"
 "  --idle-exit S    stop when nothing came for S seconds\n"
 "  --json           print the report as JSON\n"
+"  --report FILE    also write the report, as text, to FILE\n"
 "  --received FILE  write one JSON line per record received (seq, token,\n"
 "                   user, type), for audits\n"
 "When a person's consent ends (revoked or expired), the app erases what\n"
@@ -136,7 +137,7 @@ usage(const struct app_def *d, FILE *f)
 
 static void
 report(const struct app_def *d, struct person *people, json_t *by_type,
-    unsigned long erased, bool json)
+    unsigned long erased, bool json, FILE *text)
 {
 	struct person *p, *tmp;
 	char id[ID_STR_LEN + 1];
@@ -160,19 +161,21 @@ report(const struct app_def *d, struct person *people, json_t *by_type,
 		json_decref(out);
 		return;
 	}
-	printf("== %s: %s\n", d->prog, d->title);
-	printf("received:");
+	fprintf(text, "== %s: %s\n", d->prog, d->title);
+	fprintf(text, "received:");
 	{
 		const char *k;
 		json_t *v;
 
 		json_object_foreach(by_type, k, v)
-			printf(" %s=%lld", k, (long long)json_integer_value(v));
+			fprintf(text, " %s=%lld", k,
+			    (long long)json_integer_value(v));
 	}
-	printf("; data erased for %lu people whose consent ended\n", erased);
+	fprintf(text, "; data erased for %lu people whose consent ended\n",
+	    erased);
 	HASH_ITER(hh, people, p, tmp) {
 		id_encode(p->id, id);
-		d->print_user(p->state, id, stdout);
+		d->print_user(p->state, id, text);
 	}
 }
 
@@ -186,6 +189,7 @@ app_main(const struct app_def *d, int argc, char **argv)
 		{"idle-exit", required_argument, NULL, 'i'},
 		{"json", no_argument, NULL, 'j'},
 		{"received", required_argument, NULL, 'r'},
+		{"report", required_argument, NULL, 'R'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -196,7 +200,7 @@ app_main(const struct app_def *d, int argc, char **argv)
 	struct sigaction sa;
 	struct person *people = NULL, *p, *tmp;
 	json_t *by_type = json_object();
-	const char *askf = NULL, *recf = NULL;
+	const char *askf = NULL, *recf = NULL, *repf = NULL;
 	FILE *rf = NULL;
 	double duration = 0, idle = 0;
 	time_t t0, last;
@@ -213,6 +217,7 @@ app_main(const struct app_def *d, int argc, char **argv)
 		case 'i': idle = atof(optarg); break;
 		case 'j': json = true; break;
 		case 'r': recf = optarg; break;
+		case 'R': repf = optarg; break;
 		case 'h': usage(d, stdout); json_decref(by_type); return 0;
 		default: usage(d, stderr); json_decref(by_type); return EXIT_USAGE;
 		}
@@ -292,7 +297,17 @@ app_main(const struct app_def *d, int argc, char **argv)
 	cli_disconnect(&cc);
 	if (rf != NULL)
 		fclose(rf);
-	report(d, people, by_type, erased, json);
+	report(d, people, by_type, erased, json, stdout);
+	if (repf != NULL) {
+		FILE *tf = fopen(repf, "w");
+
+		if (tf == NULL) {
+			rc = cerr_set(&err, CARNET_E_IO, "cannot write %s", repf);
+		} else {
+			report(d, people, by_type, erased, false, tf);
+			fclose(tf);
+		}
+	}
 	HASH_ITER(hh, people, p, tmp) {
 		HASH_DEL(people, p);
 		free(p->state);

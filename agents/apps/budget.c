@@ -89,6 +89,11 @@ print_user(const void *st, const char *id, FILE *out)
 	for (i = 0; i < NKINDS; i++)
 		if (b->kind_paid[i] > 0)
 			fprintf(out, " %s %.2f", kinds[i], b->kind_paid[i]);
+	fprintf(out, "\n      by month (paid/back):");
+	for (i = 0; i < 12; i++)
+		if (b->month_paid[i] > 0 || b->month_back[i] > 0)
+			fprintf(out, " %02d:%.0f/%.0f", i + 1, b->month_paid[i],
+			    b->month_back[i]);
 	fputc('\n', out);
 }
 

@@ -129,7 +129,7 @@ print_user(const void *st, const char *id, FILE *out)
 			fprintf(out, "| recent drug: %-46.46s |\n", c->drugs[i].name);
 	for (i = 0; i < 4; i++)
 		if (c->labs[i].label[0])
-			fprintf(out, "| out of range: %-30.30s %8.1f %-6.6s |\n",
+			fprintf(out, "| out of range: %-28.28s %8.1f %-6.6s |\n",
 			    c->labs[i].label, c->labs[i].value, c->labs[i].unit);
 	fprintf(out, "%s\n", LINE);
 }
