@@ -30,6 +30,45 @@ reply_begin(struct req *r, uint32_t nkeys)
 	}
 }
 
+/* Items gathered for a reply {key: [item...]} (or a map of n pairs). */
+struct items {
+	struct req *r;
+	msgpack_sbuffer sb;
+	msgpack_packer pk;
+	uint32_t n;
+};
+
+static void
+items_init(struct items *it, struct req *r)
+{
+	it->r = r;
+	it->n = 0;
+	msgpack_sbuffer_init(&it->sb);
+	msgpack_packer_init(&it->pk, &it->sb, msgpack_sbuffer_write);
+}
+
+/* Reply with the items if rc is 0 (extra keys follow if nextra > 0), and
+ * free them; returns rc, with err set when it is not 0. */
+static int
+items_reply(struct items *it, const char *key, bool map, uint32_t nextra,
+    int rc, struct cerr *err)
+{
+	if (rc == 0) {
+		reply_begin(it->r, 1 + nextra);
+		mpk_pack_cstr(&it->r->pk, key);
+		if (map)
+			msgpack_pack_map(&it->r->pk, it->n);
+		else
+			msgpack_pack_array(&it->r->pk, it->n);
+		msgpack_sbuffer_write(it->r->reply, it->sb.data, it->sb.size);
+	}
+	msgpack_sbuffer_destroy(&it->sb);
+	if (rc != 0 && err != NULL && err->msg[0] == '\0')
+		cerr_set(err, rc, "%s: %s", proto_cmd_name(it->r->cmd),
+		    carnet_strerror(rc));
+	return rc;
+}
+
 /* Refuse keys other than the NULL-terminated list (and "req"). */
 static int
 body_keys(struct req *r, struct cerr *err, ...)
@@ -504,17 +543,10 @@ handle_revoke(struct req *r, struct cerr *err)
 	return 0;
 }
 
-struct tok_list {
-	struct req *r;
-	msgpack_sbuffer sb;
-	msgpack_packer pk;
-	uint32_t n;
-};
-
 static int
 tok_list_one(void *arg, const uint8_t tok[TOKID_BYTES])
 {
-	struct tok_list *tl = arg;
+	struct items *tl = arg;
 	const struct party *app;
 	struct token_state st;
 	struct token t;
@@ -558,32 +590,21 @@ tok_list_one(void *arg, const uint8_t tok[TOKID_BYTES])
 static int
 handle_tokens(struct req *r, struct cerr *err)
 {
-	struct tok_list tl = {.r = r};
+	struct items tl;
 	int rc;
 
 	if ((rc = body_keys(r, err, NULL)) != 0)
 		return rc;
-	msgpack_sbuffer_init(&tl.sb);
-	msgpack_packer_init(&tl.pk, &tl.sb, msgpack_sbuffer_write);
+	items_init(&tl, r);
 	rc = store_tokens_of_user(r->b->store, r->txn, r->from->id,
 	    tok_list_one, &tl);
-	if (rc == 0) {
-		reply_begin(r, 1);
-		mpk_pack_cstr(&r->pk, "tokens");
-		msgpack_pack_array(&r->pk, tl.n);
-		msgpack_sbuffer_write(r->reply, tl.sb.data, tl.sb.size);
-	}
-	msgpack_sbuffer_destroy(&tl.sb);
-	return rc ? cerr_set(err, rc, "TOKENS: %s", carnet_strerror(rc)) : 0;
+	return items_reply(&tl, "tokens", false, 0, rc, err);
 }
 
 #define NAMES_MAX 64
 
 struct log_page {
-	struct req *r;
-	msgpack_sbuffer sb;
-	msgpack_packer pk;
-	uint32_t n;
+	struct items it; /* first: the entries */
 	uint64_t last;
 	uint8_t ids[NAMES_MAX][ID_BYTES];
 	unsigned nids;
@@ -607,8 +628,8 @@ log_page_one(void *arg, uint64_t seq, const MDB_val *v)
 	struct log_page *lp = arg;
 	struct uselog_entry e;
 
-	mpk_pack_binn(&lp->pk, v->mv_data, v->mv_size);
-	lp->n++;
+	mpk_pack_binn(&lp->it.pk, v->mv_data, v->mv_size);
+	lp->it.n++;
 	lp->last = seq;
 	if (uselog_decode(v->mv_data, v->mv_size, &e, NULL) == 0) {
 		if (e.has_app)
@@ -622,7 +643,7 @@ log_page_one(void *arg, uint64_t seq, const MDB_val *v)
 static int
 handle_log(struct req *r, struct cerr *err)
 {
-	struct log_page lp = {.r = r};
+	struct log_page lp;
 	uint8_t hash[HASH_BYTES], sig[HEAD_SIG_BYTES];
 	uint64_t from = 1, limit = BROKER_LOG_PAGE_ENTRIES, head;
 	const msgpack_object *o;
@@ -642,21 +663,17 @@ handle_log(struct req *r, struct cerr *err)
 	    hash)) != 0)
 		return cerr_set(err, rc, "LOG: %s", carnet_strerror(rc));
 	uselog_head_sign(r->from->id, head, hash, r->b->key.sk, sig);
-	msgpack_sbuffer_init(&lp.sb);
-	msgpack_packer_init(&lp.pk, &lp.sb, msgpack_sbuffer_write);
+	memset(&lp, 0, sizeof(lp));
+	items_init(&lp.it, r);
 	rc = store_log_foreach(r->b->store, r->txn, r->from->id, from,
 	    (size_t)limit, log_page_one, &lp);
-	if (rc == 0) {
+	if ((rc = items_reply(&lp.it, "entries", false, 3, rc, err)) == 0) {
 		const struct party *names[NAMES_MAX];
 
 		for (i = 0; i < lp.nids; i++)
 			if (party_cached(r->b, r->txn, lp.ids[i],
 			    &names[named]) == 0)
 				named++;
-		reply_begin(r, 4);
-		mpk_pack_cstr(&r->pk, "entries");
-		msgpack_pack_array(&r->pk, lp.n);
-		msgpack_sbuffer_write(r->reply, lp.sb.data, lp.sb.size);
 		mpk_pack_cstr(&r->pk, "head");
 		msgpack_pack_map(&r->pk, 3);
 		mpk_pack_cstr(&r->pk, "seq");
@@ -672,26 +689,18 @@ handle_log(struct req *r, struct cerr *err)
 			mpk_pack_cstr(&r->pk, names[i]->name);
 		}
 		mpk_pack_cstr(&r->pk, "more");
-		if (lp.n > 0 && lp.last < head)
+		if (lp.it.n > 0 && lp.last < head)
 			msgpack_pack_true(&r->pk);
 		else
 			msgpack_pack_false(&r->pk);
 	}
-	msgpack_sbuffer_destroy(&lp.sb);
-	return rc ? cerr_set(err, rc, "LOG: %s", carnet_strerror(rc)) : 0;
+	return rc;
 }
-
-struct req_list {
-	struct req *r;
-	msgpack_sbuffer sb;
-	msgpack_packer pk;
-	uint32_t n;
-};
 
 static int
 req_list_one(void *arg, uint64_t seq, const MDB_val *v)
 {
-	struct req_list *rl = arg;
+	struct items *rl = arg;
 	const struct party *app;
 	msgpack_unpacked tree;
 	uint8_t app_id[ID_BYTES];
@@ -718,23 +727,15 @@ req_list_one(void *arg, uint64_t seq, const MDB_val *v)
 static int
 handle_requests(struct req *r, struct cerr *err)
 {
-	struct req_list rl = {.r = r};
+	struct items rl;
 	int rc;
 
 	if ((rc = body_keys(r, err, NULL)) != 0)
 		return rc;
-	msgpack_sbuffer_init(&rl.sb);
-	msgpack_packer_init(&rl.pk, &rl.sb, msgpack_sbuffer_write);
+	items_init(&rl, r);
 	rc = store_requests_foreach(r->b->store, r->txn, r->from->id,
 	    req_list_one, &rl);
-	if (rc == 0) {
-		reply_begin(r, 1);
-		mpk_pack_cstr(&r->pk, "requests");
-		msgpack_pack_array(&r->pk, rl.n);
-		msgpack_sbuffer_write(r->reply, rl.sb.data, rl.sb.size);
-	}
-	msgpack_sbuffer_destroy(&rl.sb);
-	return rc ? cerr_set(err, rc, "REQUESTS: %s", carnet_strerror(rc)) : 0;
+	return items_reply(&rl, "requests", false, 0, rc, err);
 }
 
 static int
@@ -744,9 +745,7 @@ handle_export(struct req *r, struct cerr *err)
 	const msgpack_object *o;
 	struct uselog_entry e;
 	struct recmeta m;
-	msgpack_sbuffer sb;
-	msgpack_packer pk;
-	uint32_t n = 0;
+	struct items recs;
 	bool more = false;
 	MDB_val v;
 	int rc = 0;
@@ -760,20 +759,19 @@ handle_export(struct req *r, struct cerr *err)
 		    "EXPORT: from and limit are counts");
 	if (limit == 0 || limit > BROKER_EXPORT_PAGE_RECORDS)
 		limit = BROKER_EXPORT_PAGE_RECORDS;
-	msgpack_sbuffer_init(&sb);
-	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+	items_init(&recs, r);
 	after = from;
 	while ((rc = store_user_next(r->b->store, r->txn, r->from->id, after,
 	    &m)) == 0) {
-		if (n == limit) {
+		if (recs.n == limit) {
 			more = true;
 			break;
 		}
 		if ((rc = store_record_get(r->b->store, r->txn, m.seq, &v)) != 0)
 			break;
-		mpk_pack_binn(&pk, v.mv_data, v.mv_size);
+		mpk_pack_binn(&recs.pk, v.mv_data, v.mv_size);
 		after = m.seq;
-		n++;
+		recs.n++;
 	}
 	if (rc == CARNET_E_NOT_FOUND)
 		rc = 0;
@@ -784,11 +782,7 @@ handle_export(struct req *r, struct cerr *err)
 		    &e, err)) == 0)
 			rc = stat_add(r, err, 1, "export");
 	}
-	if (rc == 0) {
-		reply_begin(r, 3);
-		mpk_pack_cstr(&r->pk, "records");
-		msgpack_pack_array(&r->pk, n);
-		msgpack_sbuffer_write(r->reply, sb.data, sb.size);
+	if ((rc = items_reply(&recs, "records", false, 2, rc, err)) == 0) {
 		mpk_pack_cstr(&r->pk, "next");
 		msgpack_pack_uint64(&r->pk, after);
 		mpk_pack_cstr(&r->pk, "more");
@@ -797,8 +791,7 @@ handle_export(struct req *r, struct cerr *err)
 		else
 			msgpack_pack_false(&r->pk);
 	}
-	msgpack_sbuffer_destroy(&sb);
-	return rc ? cerr_set(err, rc, "EXPORT: %s", cerr_msg(err)) : 0;
+	return rc;
 }
 
 static int
@@ -826,16 +819,10 @@ handle_erase(struct req *r, struct cerr *err)
 	return 0;
 }
 
-struct stat_list {
-	msgpack_sbuffer sb;
-	msgpack_packer pk;
-	uint32_t n;
-};
-
 static int
 stat_list_one(void *arg, const char *key, uint64_t n)
 {
-	struct stat_list *sl = arg;
+	struct items *sl = arg;
 
 	mpk_pack_cstr(&sl->pk, key);
 	msgpack_pack_uint64(&sl->pk, n);
@@ -846,23 +833,14 @@ stat_list_one(void *arg, const char *key, uint64_t n)
 static int
 handle_stats(struct req *r, struct cerr *err)
 {
-	struct stat_list sl;
+	struct items sl;
 	int rc;
 
 	if ((rc = body_keys(r, err, NULL)) != 0)
 		return rc;
-	msgpack_sbuffer_init(&sl.sb);
-	msgpack_packer_init(&sl.pk, &sl.sb, msgpack_sbuffer_write);
-	sl.n = 0;
+	items_init(&sl, r);
 	rc = store_stats_foreach(r->b->store, r->txn, stat_list_one, &sl);
-	if (rc == 0) {
-		reply_begin(r, 1);
-		mpk_pack_cstr(&r->pk, "stats");
-		msgpack_pack_map(&r->pk, sl.n);
-		msgpack_sbuffer_write(r->reply, sl.sb.data, sl.sb.size);
-	}
-	msgpack_sbuffer_destroy(&sl.sb);
-	return rc ? cerr_set(err, rc, "STATS: %s", carnet_strerror(rc)) : 0;
+	return items_reply(&sl, "stats", true, 0, rc, err);
 }
 
 typedef int (*handler_fn)(struct req *, struct cerr *);
