@@ -6,6 +6,7 @@
 #   make check      the sanitizer run alone
 #   make demo       the multi-actor experiment on a temporary broker
 #                   (DEMO_FLAGS="--users 30 --seed 1 --duration 40")
+#   make fuzz       each libFuzzer harness for FUZZ_SECONDS (60)
 #   make deps       apt-get install the Debian packages carnet needs
 #   make clean
 #
@@ -14,7 +15,8 @@
 
 PKGS := libzmq libsodium lmdb msgpack jansson
 DEBS := libzmq3-dev libsodium-dev liblmdb-dev libmsgpack-dev libcmocka-dev \
-	libjansson-dev libcsv-dev uthash-dev lmdb-utils pkg-config jq
+	libjansson-dev libcsv-dev uthash-dev lmdb-utils pkg-config jq \
+	clang libclang-rt-14-dev
 
 O ?= build
 BIN ?= bin
@@ -49,7 +51,8 @@ PROGS := $(if $(BROKER_SRCS),$(BIN)/carnetd) $(if $(CLI_SRCS),$(BIN)/carnet) \
 # keep the test objects make would see as intermediate
 .SECONDARY: $(TEST_SRCS:tests/%.c=$(O)/tests/%.o) \
 	$(patsubst %.c,$(O)/%.o,$(wildcard agents/*.c agents/apps/*.c tools/synth.c))
-.PHONY: all build test check demo deps clean unit integration e2e _test
+.PHONY: all build test check demo deps clean unit integration e2e _test \
+	fuzz fuzz-build fuzz-smoke
 
 all: deps
 	@$(MAKE) --no-print-directory build
@@ -115,6 +118,7 @@ _test: build $(TESTS)
 test: deps
 	@$(MAKE) --no-print-directory _test
 	@$(MAKE) --no-print-directory check-inner
+	@$(MAKE) --no-print-directory fuzz-smoke
 
 check: deps
 	@$(MAKE) --no-print-directory check-inner
@@ -125,6 +129,27 @@ check-inner:
 demo: deps
 	@$(MAKE) --no-print-directory build
 	@CARNET_BIN=$(abspath $(BIN)) bash tools/experiment $(DEMO_FLAGS)
+
+# libFuzzer harnesses (tools/fuzz/), built with clang under ASan + UBSan.
+FUZZERS := record json token frame fhir csv
+FUZZ_SECONDS ?= 60
+FUZZ_SAN := -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer
+FUZZ_LINK := -fsanitize=fuzzer,address,undefined
+
+fuzz: deps
+	@$(MAKE) --no-print-directory CC=clang O=build/fuzz SANFLAGS="$(FUZZ_SAN)" fuzz-build
+	@bash tools/fuzz/run.sh build/fuzz $(FUZZ_SECONDS) $(FUZZERS)
+
+# A few seconds each: part of make test.
+fuzz-smoke:
+	@$(MAKE) --no-print-directory CC=clang O=build/fuzz SANFLAGS="$(FUZZ_SAN)" fuzz-build
+	@bash tools/fuzz/run.sh build/fuzz 4 $(FUZZERS)
+
+fuzz-build: $(FUZZERS:%=$(O)/fuzz/fuzz_%)
+
+$(O)/fuzz/fuzz_%: $(O)/tools/fuzz/fuzz_%.o $(O)/tools/fhir_import.o $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(FUZZ_LINK) -o $@ $^ $(LDLIBS)
 
 deps:
 	@missing=; for p in $(DEBS); do \
