@@ -6,6 +6,7 @@
 #   make check      the sanitizer run alone
 #   make demo       the multi-actor experiment on a temporary broker
 #                   (DEMO_FLAGS="--users 30 --seed 1 --duration 40")
+#   make torture    kill -9 x50 over 1 M records, long fuzzing: docs/RELIABILITY.md
 #   make fuzz       each libFuzzer harness for FUZZ_SECONDS (60)
 #   make deps       apt-get install the Debian packages carnet needs
 #   make clean
@@ -52,7 +53,7 @@ PROGS := $(if $(BROKER_SRCS),$(BIN)/carnetd) $(if $(CLI_SRCS),$(BIN)/carnet) \
 .SECONDARY: $(TEST_SRCS:tests/%.c=$(O)/tests/%.o) \
 	$(patsubst %.c,$(O)/%.o,$(wildcard agents/*.c agents/apps/*.c tools/synth.c))
 .PHONY: all build test check demo deps clean unit integration e2e _test \
-	fuzz fuzz-build fuzz-smoke
+	fuzz fuzz-build fuzz-smoke torture
 
 all: deps
 	@$(MAKE) --no-print-directory build
@@ -129,6 +130,11 @@ check-inner:
 demo: deps
 	@$(MAKE) --no-print-directory build
 	@CARNET_BIN=$(abspath $(BIN)) bash tools/experiment $(DEMO_FLAGS)
+
+# The long reliability run: 50 kills over 1 M records, 5 min per fuzzer.
+torture: deps
+	@$(MAKE) --no-print-directory build $(O)/tests/test_crash
+	@bash tools/torture.sh
 
 # libFuzzer harnesses (tools/fuzz/), built with clang under ASan + UBSan.
 FUZZERS := record json token frame fhir csv

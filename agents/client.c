@@ -33,6 +33,7 @@ struct client {
 	msgpack_sbuffer sb;
 	msgpack_packer pk;
 	uint64_t req_seq;
+	int call_timeout_ms;
 	bool ready, ever_ready, disconnected, reconnected, auth_failed;
 	int auth_status;
 	struct stashed *stash;
@@ -64,6 +65,7 @@ client_new(const char *endpoint, const uint8_t broker_id[ID_BYTES],
 	if ((c = calloc(1, sizeof(*c))) == NULL)
 		return cerr_set(err, CARNET_E_NOMEM, "out of memory");
 	c->key = *kp;
+	c->call_timeout_ms = CLIENT_CALL_TIMEOUT_MS;
 	snprintf(c->endpoint, sizeof(c->endpoint), "%s", endpoint);
 	msgpack_sbuffer_init(&c->sb);
 	msgpack_packer_init(&c->pk, &c->sb, msgpack_sbuffer_write);
@@ -216,6 +218,12 @@ client_wait_ready(struct client *c, int timeout_ms, struct cerr *err)
 	}
 }
 
+void
+client_set_timeout(struct client *c, int ms)
+{
+	c->call_timeout_ms = ms;
+}
+
 msgpack_packer *
 client_begin(struct client *c, uint32_t nkeys)
 {
@@ -362,7 +370,7 @@ client_call(struct client *c, const char *cmd, msgpack_unpacked *reply,
     struct cerr *err)
 {
 	uint64_t want = c->req_seq, got;
-	int64_t end = mono_ms() + CLIENT_CALL_TIMEOUT_MS;
+	int64_t end = mono_ms() + c->call_timeout_ms;
 	char rcmd[16];
 	zmq_msg_t body;
 	int rc;

@@ -46,6 +46,9 @@ void client_destroy(struct client **c);
 int client_wait_ready(struct client *c, int timeout_ms, struct cerr *err)
     __attribute__((warn_unused_result));
 
+/* How long client_call waits for a reply (default CLIENT_CALL_TIMEOUT_MS). */
+void client_set_timeout(struct client *c, int ms);
+
 /* Start a request body, a map of nkeys keys (the req id is added). */
 msgpack_packer *client_begin(struct client *c, uint32_t nkeys);
 /*

@@ -3,7 +3,7 @@
  * temporary data directory, driven through the client library and raw
  * frames.  Nothing is mocked: real sockets, CurveZMQ, LMDB on disk.
  */
-#include "testutil.h"
+#include "brokerfx.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -21,143 +21,14 @@
 #include "../common/proto.h"
 #include "../schemas/recjson.h"
 
-struct broker {
-	pid_t pid;
-	char *dir;
-	char endpoint[64];
-	uint8_t id[ID_BYTES];
-};
-
 static struct broker br;
 static struct keypair alice, bob, mgen, lab, budget, other, stranger, op;
-
-static const char *
-bindir(void)
-{
-	const char *b = getenv("CARNET_BIN");
-
-	return b ? b : "bin";
-}
-
-static void
-broker_start(struct broker *b)
-{
-	char exe[512], pub[512], line[128];
-	int tries;
-
-	snprintf(exe, sizeof(exe), "%s/carnetd", bindir());
-	snprintf(pub, sizeof(pub), "%s/broker.pub", b->dir);
-	for (tries = 0; tries < 20; tries++) {
-		int status;
-		FILE *f;
-
-		snprintf(b->endpoint, sizeof(b->endpoint), "tcp://127.0.0.1:%u",
-		    20000 + randombytes_uniform(30000));
-		unlink(pub);
-		if ((b->pid = fork()) == 0) {
-			int null = open("/dev/null", O_WRONLY);
-
-			dup2(null, 1);
-			if (getenv("CARNET_TEST_VERBOSE") == NULL)
-				dup2(null, 2);
-			execl(exe, "carnetd", "--data", b->dir, "--listen",
-			    b->endpoint, (char *)NULL);
-			_exit(127);
-		}
-		assert_true(b->pid > 0);
-		/* broker.pub is written before the bind: wait for both */
-		tu_sleep_ms(300);
-		if (waitpid(b->pid, &status, WNOHANG) == b->pid)
-			continue; /* port taken: try another */
-		assert_non_null(f = fopen(pub, "r"));
-		assert_non_null(fgets(line, sizeof(line), f));
-		fclose(f);
-		line[strcspn(line, "\n")] = '\0';
-		assert_int_equal(id_decode(line, b->id), 0);
-		return;
-	}
-	fail_msg("carnetd did not start (%s)", exe);
-}
-
-/* Start again on the same endpoint, as after a crash or an upgrade. */
-static void
-broker_restart_same(struct broker *b)
-{
-	char exe[512];
-	int tries, status;
-
-	snprintf(exe, sizeof(exe), "%s/carnetd", bindir());
-	for (tries = 0; tries < 50; tries++) {
-		if ((b->pid = fork()) == 0) {
-			int null = open("/dev/null", O_WRONLY);
-
-			dup2(null, 1);
-			dup2(null, 2);
-			execl(exe, "carnetd", "--data", b->dir, "--listen",
-			    b->endpoint, (char *)NULL);
-			_exit(127);
-		}
-		tu_sleep_ms(200);
-		if (waitpid(b->pid, &status, WNOHANG) == 0)
-			return;
-	}
-	fail_msg("carnetd did not restart on %s", b->endpoint);
-}
-
-static void
-broker_stop(struct broker *b)
-{
-	int status;
-
-	if (b->pid <= 0)
-		return;
-	kill(b->pid, SIGTERM);
-	assert_int_equal(waitpid(b->pid, &status, 0), b->pid);
-	assert_true(WIFEXITED(status));
-	assert_int_equal(WEXITSTATUS(status), 0); /* a clean stop */
-	b->pid = 0;
-}
-
-static void
-broker_alive(struct broker *b)
-{
-	int status;
-
-	assert_int_equal(waitpid(b->pid, &status, WNOHANG), 0);
-}
 
 static void
 add_party(struct keypair *kp, enum party_role role, const char *name,
     const char *types, const char *purpose)
 {
-	struct party p;
-	struct store *s;
-	struct cerr err;
-	MDB_txn *txn;
-
-	memset(&p, 0, sizeof(p));
-	memcpy(p.id, kp->pk, ID_BYTES);
-	p.role = role;
-	strcpy(p.name, name);
-	if (types != NULL) {
-		char buf[128], *t, *save = NULL;
-
-		strcpy(buf, types);
-		for (t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",",
-		    &save))
-			p.types[p.ntypes++] = schema_by_name(t, strlen(t));
-	}
-	if (purpose != NULL) {
-		strcpy(p.purposes[0], purpose);
-		p.npurposes = 1;
-		strcpy(p.owner, "Test SAS");
-		strcpy(p.business_model, "subscription");
-	}
-	assert_int_equal(store_open(br.dir, 64UL << 20, &s, &err), 0);
-	assert_int_equal(store_txn_begin(s, NULL, true, &txn, &err), 0);
-	assert_int_equal(store_party_add(s, txn, &p, &err), 0);
-	assert_int_equal(store_txn_commit(&txn, &err), 0);
-	store_close(&s);
+	add_party_in(br.dir, kp, role, name, types, purpose);
 }
 
 static int
