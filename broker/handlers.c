@@ -168,6 +168,17 @@ handle_put(struct req *r, struct cerr *err)
 		return cerr_set(err, CARNET_E_TOO_BIG,
 		    "PUT: %u records, at most %d per batch",
 		    recs->via.array.size, PUT_MAX_RECORDS);
+	{
+		uint64_t used, size;
+
+		store_usage(r->b->store, &used, &size);
+		if (used * 100 >= size * BROKER_PUT_MAX_FILL_PCT)
+			return cerr_set(err, CARNET_E_STORE_FULL,
+			    "PUT: the store is %llu%% full: new records wait "
+			    "until the operator makes room (carnetd --map-size); "
+			    "nothing of this batch was stored",
+			    (unsigned long long)(used * 100 / size));
+	}
 	for (i = 0; i < recs->via.array.size; i++) {
 		const struct party *user;
 		struct record rec;

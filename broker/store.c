@@ -151,6 +151,18 @@ store_close(struct store **s)
 	*s = NULL;
 }
 
+void
+store_usage(struct store *s, uint64_t *used, uint64_t *size)
+{
+	MDB_envinfo info;
+	MDB_stat st;
+
+	mdb_env_info(s->env, &info);
+	mdb_env_stat(s->env, &st);
+	*used = (uint64_t)(info.me_last_pgno + 1) * st.ms_psize;
+	*size = info.me_mapsize;
+}
+
 int
 store_txn_begin(struct store *s, MDB_txn *parent, bool write, MDB_txn **txn,
     struct cerr *err)

@@ -78,6 +78,9 @@ int store_txn_commit(MDB_txn **txn, struct cerr *err)
     __attribute__((warn_unused_result));
 void store_txn_abort(MDB_txn **txn);
 
+/* Bytes of the map in use and the map's size. */
+void store_usage(struct store *s, uint64_t *used, uint64_t *size);
+
 /* Parties. */
 int store_party_add(struct store *s, MDB_txn *txn, const struct party *p,
     struct cerr *err) __attribute__((warn_unused_result));

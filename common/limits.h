@@ -36,6 +36,9 @@
 #define BROKER_POLL_MS 200           /* idle wake-up, for expiries and signals */
 #define BROKER_HANDSHAKE_MS 5000     /* ZMQ_HANDSHAKE_IVL */
 #define BROKER_MAP_BYTES (1024UL * 1024 * 1024 * 8) /* LMDB map size */
+/* New records are refused past this share of the map, so that revocations,
+ * erasures and use-log entries always find room. */
+#define BROKER_PUT_MAX_FILL_PCT 90
 #define BROKER_LOG_PAGE_ENTRIES 500  /* log entries in one LOG reply */
 #define BROKER_EXPORT_PAGE_RECORDS 500
 

@@ -19,6 +19,7 @@
 #include "../policy/key.h"
 
 struct broker {
+	const char *map_mib; /* --map-size, when set */
 	pid_t pid;
 	char *dir;
 	char endpoint[64];
@@ -56,7 +57,8 @@ broker_start(struct broker *b)
 			if (getenv("CARNET_TEST_VERBOSE") == NULL)
 				dup2(null, 2);
 			execl(exe, "carnetd", "--data", b->dir, "--listen",
-			    b->endpoint, (char *)NULL);
+			    b->endpoint, "--map-size", b->map_mib ? b->map_mib :
+			    "8192", (char *)NULL);
 			_exit(127);
 		}
 		assert_true(b->pid > 0);
@@ -89,7 +91,8 @@ broker_restart_same(struct broker *b)
 			dup2(null, 1);
 			dup2(null, 2);
 			execl(exe, "carnetd", "--data", b->dir, "--listen",
-			    b->endpoint, (char *)NULL);
+			    b->endpoint, "--map-size", b->map_mib ? b->map_mib :
+			    "8192", (char *)NULL);
 			_exit(127);
 		}
 		tu_sleep_ms(200);

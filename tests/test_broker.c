@@ -822,6 +822,46 @@ test_feed_reconnects_and_gets_everything(void **state)
 	client_destroy(&c);
 }
 
+static void
+test_full_store_refuses_puts_and_keeps_serving(void **state)
+{
+	struct token t;
+	struct cerr err = {0};
+	struct client *c;
+	msgpack_unpacked reply;
+	char prefix[16];
+	int code = 0, i;
+	uint64_t stored = 0;
+
+	(void)state;
+	make_token(&t, &alice, &budget, "claim", FIELDS_ALL, NULL);
+	assert_int_equal(grant_signed(&alice, &t, alice.sk, &err), 0);
+	/* the same data on a 2 MiB map */
+	broker_stop(&br);
+	br.map_mib = "2";
+	broker_restart_same(&br);
+	for (i = 0; i < 400 && code == 0; i++) {
+		snprintf(prefix, sizeof(prefix), "f%d", i);
+		stored += put(&mgen, &alice, "claim", prefix, 100, &code);
+	}
+	assert_int_equal(code, CARNET_E_STORE_FULL); /* an error, not an ACK */
+	assert_true(stored > 1000);
+	/* reads and revocations still work */
+	assert_int_equal(fetch_and_verify(&alice, &stored, &err), 0);
+	c = connect_as(&alice);
+	client_begin(c, 0);
+	assert_int_equal(client_call(c, "TOKENS", &reply, &err), 0);
+	msgpack_unpacked_destroy(&reply);
+	client_destroy(&c);
+	assert_int_equal(revoke(&alice, &alice, t.id, &err), 0);
+	/* the operator gives it room: records flow again */
+	broker_stop(&br);
+	br.map_mib = "64";
+	broker_restart_same(&br);
+	assert_int_equal(put(&mgen, &alice, "claim", "after", 100, NULL), 100);
+	br.map_mib = NULL;
+}
+
 int
 main(void)
 {
@@ -838,6 +878,7 @@ main(void)
 		T(test_refused_puts_store_nothing),
 		T(test_token_attacks),
 		T(test_feed_reconnects_and_gets_everything),
+		T(test_full_store_refuses_puts_and_keeps_serving),
 #undef T
 	};
 
