@@ -766,6 +766,25 @@ test_token_attacks(void **state)
 	/* a token that does not exist */
 	assert_int_equal(revoke(&alice, &alice, unknown, &err),
 	    CARNET_E_UNKNOWN_TOKEN);
+	/* an app moving the cursor of another app's consent */
+	{
+		msgpack_sbuffer sb;
+		msgpack_packer pk;
+
+		make_token(&t, &alice, &budget, "claim", FIELDS_ALL, NULL);
+		assert_int_equal(grant_signed(&alice, &t, alice.sk, &err), 0);
+		msgpack_sbuffer_init(&sb);
+		msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+		msgpack_pack_map(&pk, 1);
+		mpk_pack_cstr(&pk, "acks");
+		msgpack_pack_array(&pk, 1);
+		msgpack_pack_array(&pk, 2);
+		mpk_pack_binn(&pk, t.id, TOKID_BYTES);
+		msgpack_pack_uint64(&pk, 1000);
+		assert_int_equal(RAW2(&other, "ACK", 3, sb.data, sb.size),
+		    CARNET_E_UNKNOWN_TOKEN);
+		msgpack_sbuffer_destroy(&sb);
+	}
 	broker_alive(&br);
 }
 
@@ -862,6 +881,83 @@ test_full_store_refuses_puts_and_keeps_serving(void **state)
 	br.map_mib = NULL;
 }
 
+/* The broker's anonymous memory (its heap), in KiB: LMDB's pages of the
+ * data file are file-backed and do not count. */
+static long
+broker_anon_kib(void)
+{
+	char path[64], line[128];
+	long kib = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)br.pid);
+	assert_non_null(f = fopen(path, "r"));
+	while (fgets(line, sizeof(line), f) != NULL)
+		if (sscanf(line, "RssAnon: %ld", &kib) == 1)
+			break;
+	fclose(f);
+	return kib;
+}
+
+static void
+test_stalled_app_vanishing_holder_and_flood_stay_bounded(void **state)
+{
+	struct token t;
+	struct cerr err = {0};
+	struct client *stalled;
+	struct received got;
+	msgpack_unpacked reply;
+	long before, after;
+	pid_t child;
+	char prefix[16];
+	int i;
+
+	(void)state;
+	make_token(&t, &alice, &budget, "claim", FIELDS_ALL, NULL);
+	assert_int_equal(grant_signed(&alice, &t, alice.sk, &err), 0);
+	make_token(&t, &alice, &other, "claim", FIELDS_ALL, NULL);
+	assert_int_equal(grant_signed(&alice, &t, alice.sk, &err), 0);
+	/* an app that subscribes and never gives credit */
+	stalled = connect_as(&other);
+	client_begin(stalled, 0);
+	assert_int_equal(client_call(stalled, "SUB", &reply, &err), 0);
+	msgpack_unpacked_destroy(&reply);
+	/* a holder that vanishes in the middle of its stream */
+	if ((child = fork()) == 0) {
+		for (i = 0; i < 1000; i++) {
+			snprintf(prefix, sizeof(prefix), "v%d", i);
+			put(&mgen, &alice, "claim", prefix, 200, NULL);
+		}
+		_exit(0);
+	}
+	tu_sleep_ms(400);
+	kill(child, SIGKILL);
+	waitpid(child, NULL, 0);
+	for (i = 0; i < 5; i++) {
+		snprintf(prefix, sizeof(prefix), "w%d", i);
+		put(&mgen, &alice, "claim", prefix, 400, NULL);
+	}
+	before = broker_anon_kib();
+	/* a flood, the stalled app still connected */
+	for (i = 0; i < 40; i++) {
+		snprintf(prefix, sizeof(prefix), "x%d", i);
+		assert_int_equal(put(&mgen, &alice, "claim", prefix, 500, NULL),
+		    500);
+	}
+	after = broker_anon_kib();
+	/* the other app is served in full */
+	subscribe(&budget, 100000, 1500, true, NULL, "claim", &got);
+	assert_true(got.n >= 5 * 400 + 40 * 500);
+	client_destroy(&stalled);
+	broker_alive(&br);
+	print_message("broker heap: %ld KiB before a 20000-record flood, %ld "
+	    "KiB after\n", before, after);
+#if !defined(__SANITIZE_ADDRESS__)
+	/* LMDB holds the backlog, not the heap */
+	assert_true(after - before < 8 * 1024);
+#endif
+}
+
 int
 main(void)
 {
@@ -879,6 +975,7 @@ main(void)
 		T(test_token_attacks),
 		T(test_feed_reconnects_and_gets_everything),
 		T(test_full_store_refuses_puts_and_keeps_serving),
+		T(test_stalled_app_vanishing_holder_and_flood_stay_bounded),
 #undef T
 	};
 
