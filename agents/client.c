@@ -20,6 +20,13 @@
 
 #define CLIENT_MAX_DEPTH 8
 #define STASH_MAX 4096
+/*
+ * Only the events we act on.  libzmq's I/O thread blocks when the monitor
+ * pipe is full, so a client that sits idle through a broker's restarts must
+ * not be sent an event per reconnect attempt (ZMQ_EVENT_ALL wedged it).
+ */
+#define MONITOR_EVENTS (ZMQ_EVENT_HANDSHAKE_SUCCEEDED |                       \
+	ZMQ_EVENT_HANDSHAKE_FAILED_AUTH | ZMQ_EVENT_DISCONNECTED)
 
 struct stashed {
 	char cmd[16];
@@ -39,6 +46,8 @@ struct client {
 	struct stashed *stash;
 	size_t nstash, capstash, stash_head;
 };
+
+static void monitor_drain(struct client *c);
 
 static int64_t
 mono_ms(void)
@@ -85,7 +94,7 @@ client_new(const char *endpoint, const uint8_t broker_id[ID_BYTES],
 	    zmq_setsockopt(c->sock, ZMQ_HANDSHAKE_IVL, &hs, sizeof(hs)) != 0 ||
 	    zmq_setsockopt(c->sock, ZMQ_MAXMSGSIZE, &maxmsg,
 	    sizeof(maxmsg)) != 0 ||
-	    zmq_socket_monitor(c->sock, mon_ep, ZMQ_EVENT_ALL) != 0 ||
+	    zmq_socket_monitor(c->sock, mon_ep, MONITOR_EVENTS) != 0 ||
 	    (c->mon = zmq_socket(c->ctx, ZMQ_PAIR)) == NULL ||
 	    zmq_connect(c->mon, mon_ep) != 0 ||
 	    zmq_connect(c->sock, endpoint) != 0) {
@@ -112,6 +121,8 @@ client_destroy(struct client **cp)
 		zmq_msg_close(&c->stash[i].body);
 	free(c->stash);
 	if (c->sock != NULL) {
+		if (c->mon != NULL)
+			monitor_drain(c); /* so the I/O thread is not stuck */
 		zmq_socket_monitor(c->sock, NULL, 0);
 		zmq_close(c->sock);
 	}

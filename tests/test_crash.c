@@ -21,7 +21,7 @@
 #define BATCH 250
 
 static struct broker br;
-static struct keypair user, holder, app;
+static struct keypair user, holder, holder2, app;
 static size_t nrec;
 static bool *acked, *received;
 static uint8_t tok1[TOKID_BYTES], tok2[TOKID_BYTES];
@@ -268,7 +268,7 @@ revoke(struct client **c, const uint8_t id[TOKID_BYTES])
 }
 
 static void
-put_batch(struct client **c, size_t from, size_t n)
+put_batch(struct client **c, const struct keypair *kp, size_t from, size_t n)
 {
 	char uid[ID_STR_LEN + 1], line[400];
 	msgpack_sbuffer sb;
@@ -288,7 +288,7 @@ put_batch(struct client **c, size_t from, size_t n)
 	b.data = sb.data;
 	b.len = sb.size;
 	b.nrecs = n;
-	call_until_ok(c, &holder, "PUT", &b);
+	call_until_ok(c, kp, "PUT", &b);
 	for (i = from; i < from + n; i++)
 		acked[i] = true;
 	msgpack_sbuffer_destroy(&sb);
@@ -316,7 +316,7 @@ test_kill_9_at_random_moments(void **state)
 	const char *k = getenv("CARNET_CRASH_KILLS");
 	const char *r = getenv("CARNET_CRASH_RECORDS");
 	unsigned long want_kills = k ? strtoul(k, NULL, 10) : 3;
-	struct client *hc, *uc, *ac;
+	struct client *hc, *hc2, *uc, *ac;
 	struct app_feed *f = NULL;
 	struct cerr err = {0};
 	size_t next = 0, per_kill;
@@ -334,11 +334,14 @@ test_kill_9_at_random_moments(void **state)
 	broker_start(&br);
 	assert_int_equal(key_generate(&user), 0);
 	assert_int_equal(key_generate(&holder), 0);
+	assert_int_equal(key_generate(&holder2), 0);
 	assert_int_equal(key_generate(&app), 0);
 	add_party_in(br.dir, &user, ROLE_USER, "alice", NULL, NULL);
 	add_party_in(br.dir, &holder, ROLE_HOLDER, "mgen", "claim", NULL);
+	add_party_in(br.dir, &holder2, ROLE_HOLDER, "cpam", "claim", NULL);
 	add_party_in(br.dir, &app, ROLE_APP, "budget", NULL, "budget");
 	hc = connect_retry(&holder);
+	hc2 = connect_retry(&holder2);
 	uc = connect_retry(&user);
 	ac = connect_retry(&app);
 	grant(&uc, tok1);
@@ -353,7 +356,11 @@ test_kill_9_at_random_moments(void **state)
 			}
 			schedule_kill();
 		}
-		put_batch(&hc, next, BATCH);
+		/* two holders take turns, each with its own refs */
+		if ((next / BATCH) % 2 == 0)
+			put_batch(&hc, &holder, next, BATCH);
+		else
+			put_batch(&hc2, &holder2, next, BATCH);
 		next += BATCH;
 		drain(f, 20);
 		if (!revoked && next >= nrec / 2) {
