@@ -25,7 +25,7 @@ fuzz_rc=$?
   echo "## Crashes (tests/test_crash.c)"
   echo
   echo "kill -9 of carnetd at random moments (5 to 205 ms after a kill is asked)"
-  echo "while a holder streams acknowledged batches of 250 claims and an app"
+  echo "while two holders take turns streaming acknowledged batches of 250 claims and an app"
   echo "consumes and acks; half-way the person revokes the app's consent and"
   echo "grants a new one.  After each kill, on the store itself: every ACKed"
   echo "record is stored and none twice, cursors never went backwards, every"
