@@ -242,13 +242,13 @@ struct received {
 };
 
 /*
- * Subscribe as app with `credit`, collect until idle_ms of silence;
- * ack when `ack` is true.
+ * Subscribe as app with `credit`, collect until `want` records came (when
+ * want > 0) or idle_ms of silence; ack when `ack` is true.
  */
 static void
-subscribe(const struct keypair *app, uint64_t credit, int idle_ms, bool ack,
-    const struct keypair *want_holder, const char *want_type,
-    struct received *got)
+subscribe_until(const struct keypair *app, uint64_t credit, int want,
+    int idle_ms, bool ack, const struct keypair *want_holder,
+    const char *want_type, struct received *got)
 {
 	struct client *c = connect_as(app);
 	msgpack_unpacked reply, m;
@@ -265,7 +265,8 @@ subscribe(const struct keypair *app, uint64_t credit, int idle_ms, bool ack,
 	mpk_pack_cstr(pk, "n");
 	msgpack_pack_uint64(pk, credit);
 	assert_int_equal(client_send(c, "CREDIT", &err), 0);
-	while (client_recv(c, idle_ms, cmd, &m, &err) == 0) {
+	while ((want == 0 || got->n < want) &&
+	    client_recv(c, idle_ms, cmd, &m, &err) == 0) {
 		const msgpack_object *recs = mpk_get(&m.data, "recs");
 		uint32_t i;
 
@@ -314,6 +315,15 @@ subscribe(const struct keypair *app, uint64_t credit, int idle_ms, bool ack,
 	client_destroy(&c);
 }
 
+static void
+subscribe(const struct keypair *app, uint64_t credit, int idle_ms, bool ack,
+    const struct keypair *want_holder, const char *want_type,
+    struct received *got)
+{
+	subscribe_until(app, credit, 0, idle_ms, ack, want_holder, want_type,
+	    got);
+}
+
 static uint64_t
 claim_mask(const char *a, const char *b)
 {
@@ -339,7 +349,7 @@ test_only_consented_records_with_only_allowed_fields(void **state)
 	assert_int_equal(put(&mgen, &alice, "dispense", "d", 3, NULL), 3);
 	assert_int_equal(put(&mgen, &bob, "claim", "b", 4, NULL), 4);
 
-	subscribe(&budget, 1000, 1500, true, &mgen, "claim", &got);
+	subscribe_until(&budget, 1000, 10, 10000, true, &mgen, "claim", &got);
 	assert_int_equal(got.n, 10);  /* not lab's, not dispense, not bob's */
 	assert_false(got.wrong_holder);
 	assert_false(got.wrong_type);
@@ -365,13 +375,13 @@ test_credit_bounds_sending_and_unacked_is_resent(void **state)
 	make_token(&t, &alice, &budget, "claim", FIELDS_ALL, NULL);
 	assert_int_equal(grant_signed(&alice, &t, alice.sk, &err), 0);
 	assert_int_equal(put(&mgen, &alice, "claim", "c", 50, NULL), 50);
-	subscribe(&budget, 7, 800, false, NULL, NULL, &got);
+	subscribe(&budget, 7, 2500, false, NULL, NULL, &got);
 	assert_int_equal(got.n, 7);       /* never past the credit */
-	subscribe(&budget, 1000, 800, false, NULL, NULL, &got);
+	subscribe_until(&budget, 1000, 50, 10000, false, NULL, NULL, &got);
 	assert_int_equal(got.n, 50);      /* nothing was acked: all again */
-	subscribe(&budget, 20, 800, true, NULL, NULL, &got);
+	subscribe(&budget, 20, 2500, true, NULL, NULL, &got);
 	assert_int_equal(got.n, 20);
-	subscribe(&budget, 1000, 800, true, NULL, NULL, &got);
+	subscribe_until(&budget, 1000, 30, 10000, true, NULL, NULL, &got);
 	assert_int_equal(got.n, 30);      /* from the durable cursor */
 }
 
@@ -584,7 +594,7 @@ test_restart_keeps_everything_and_tampering_shows(void **state)
 	make_token(&t, &alice, &budget, "claim", FIELDS_ALL, NULL);
 	assert_int_equal(grant_signed(&alice, &t, alice.sk, &err), 0);
 	assert_int_equal(put(&mgen, &alice, "claim", "k", 30, NULL), 30);
-	subscribe(&budget, 12, 800, true, NULL, NULL, &got);
+	subscribe(&budget, 12, 2500, true, NULL, NULL, &got);
 	assert_int_equal(got.n, 12);
 	assert_int_equal(fetch_and_verify(&alice, &n, &err), 0);
 	assert_int_equal(n, 13); /* the grant and 12 deliveries */
@@ -592,7 +602,7 @@ test_restart_keeps_everything_and_tampering_shows(void **state)
 	broker_stop(&br);
 	broker_start(&br);
 	/* records, token and cursor survived: the 18 not acked come now */
-	subscribe(&budget, 1000, 1000, true, NULL, NULL, &got);
+	subscribe_until(&budget, 1000, 18, 10000, true, NULL, NULL, &got);
 	assert_int_equal(got.n, 18);
 	assert_int_equal(fetch_and_verify(&alice, &n, &err), 0);
 	assert_int_equal(n, 31);
@@ -946,7 +956,9 @@ test_stalled_app_vanishing_holder_and_flood_stay_bounded(void **state)
 	}
 	after = broker_anon_kib();
 	/* the other app is served in full */
-	subscribe(&budget, 100000, 1500, true, NULL, "claim", &got);
+	/* (slow under sanitizers: wait for the count, not for a pause) */
+	subscribe_until(&budget, 100000, 5 * 400 + 40 * 500, 15000, true, NULL,
+	    "claim", &got);
 	assert_true(got.n >= 5 * 400 + 40 * 500);
 	client_destroy(&stalled);
 	broker_alive(&br);
