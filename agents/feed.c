@@ -338,6 +338,10 @@ app_feed_close(struct app_feed **fp)
 	if (f == NULL)
 		return;
 	flush_acks(f, NULL);
+	client_begin(f->c, 0);
+	if (client_send(f->c, "UNSUB", NULL) != 0) {
+		/* the broker drops the session at its first failed send */
+	}
 	drop_msg(f);
 	free(f);
 	*fp = NULL;

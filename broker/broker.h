@@ -139,6 +139,9 @@ void session_drop_all(struct broker *b);
 void session_expire_idle(struct broker *b, int64_t now_ms);
 /* A new token for app: add it to the app's live sessions. */
 void session_token_granted(struct broker *b, const struct token *t);
+/* Resumed with skip: nothing up to seq is sent under tok. */
+void session_token_skip(struct broker *b, const uint8_t tok[TOKID_BYTES],
+    uint64_t seq);
 /* A token ended: mark it and queue REVOKED to the app's sessions. */
 void session_token_ended(struct broker *b, const struct token *t,
     const char *reason);

@@ -119,10 +119,12 @@ deliver_token(struct broker *b, MDB_txn *txn, struct session *s,
 		return 0;
 	/* The authority on revocation is this transaction, not memory. */
 	if ((rc = store_token_get(b->store, txn, t->tok.id, &st)) != 0 ||
-	    st.state != TOKEN_ACTIVE) {
+	    st.state == TOKEN_REVOKED) {
 		t->ended = true;
 		return 0;
 	}
+	if (st.state == TOKEN_PAUSED)
+		return 0; /* kept: resumes from where it stood */
 	while (s->credit > 0 && *budget > 0) {
 		rc = store_user_next(b->store, txn, t->tok.user, t->scan, &m);
 		if (rc == CARNET_E_NOT_FOUND)

@@ -288,6 +288,22 @@ handle_credit(struct req *r, struct cerr *err)
 }
 
 static int
+handle_unsub(struct req *r, struct cerr *err)
+{
+	struct session *s;
+	int rc;
+
+	if ((rc = body_keys(r, err, NULL)) != 0)
+		return rc;
+	/* ZeroMQ does not tell a ROUTER that a peer left: the app does, so
+	 * nothing is sent, or logged as sent, to a closed connection. */
+	if ((s = session_find(r->b, r->rid, r->rid_len)) != NULL)
+		session_drop(r->b, s);
+	r->no_reply = true;
+	return 0;
+}
+
+static int
 handle_ack(struct req *r, struct cerr *err)
 {
 	const msgpack_object *acks = mpk_get(r->body, "acks");
@@ -554,6 +570,81 @@ handle_revoke(struct req *r, struct cerr *err)
 	return 0;
 }
 
+/* PAUSE and RESUME: the person's own, unrevoked consent. */
+static int
+pause_or_resume(struct req *r, bool pause, struct cerr *err)
+{
+	const msgpack_object *skip_o = mpk_get(r->body, "skip");
+	bool skip = skip_o != NULL && skip_o->type == MSGPACK_OBJECT_BOOLEAN &&
+	    skip_o->via.boolean;
+	uint8_t id[TOKID_BYTES];
+	struct token_state st;
+	struct uselog_entry e;
+	const struct party *app;
+	struct token t;
+	uint64_t last = 0;
+	int rc;
+
+	if ((rc = pause ? body_keys(r, err, "token", NULL) :
+	    body_keys(r, err, "token", "skip", NULL)) != 0)
+		return rc;
+	if (mpk_bin_n(mpk_get(r->body, "token"), id, TOKID_BYTES) != 0)
+		return cerr_set(err, CARNET_E_MALFORMED,
+		    "%s: want token, a consent id", proto_cmd_name(r->cmd));
+	if (store_token_get(r->b->store, r->txn, id, &st) != 0 ||
+	    token_peek(st.blob, st.blob_len, &t, NULL) != 0 ||
+	    memcmp(t.user, r->from->id, ID_BYTES) != 0)
+		return cerr_set(err, CARNET_E_UNKNOWN_TOKEN,
+		    "%s: you have no consent with this id",
+		    proto_cmd_name(r->cmd));
+	if ((rc = store_token_set_paused(r->b->store, r->txn, id, pause,
+	    err)) != 0)
+		return rc;
+	if (!pause && skip) {
+		/* what came during the pause is never sent under it */
+		if ((rc = user_last_get(r->b, r->txn, t.user, &last)) != 0)
+			return cerr_set(err, rc, "RESUME: reading your records: "
+			    "%s", carnet_strerror(rc));
+		if ((rc = store_cursor_advance(r->b->store, r->txn, id, last,
+		    err)) != 0)
+			return rc;
+	}
+	log_entry_init(&e, r, pause ? USE_PAUSE : USE_RESUME);
+	e.has_app = e.has_token = true;
+	memcpy(e.app, t.app, ID_BYTES);
+	memcpy(e.token, t.id, TOKID_BYTES);
+	e.rseq = last;
+	strcpy(e.purpose, t.purpose);
+	if ((rc = store_log_append(r->b->store, r->txn, t.user, &e, err)) != 0)
+		return rc;
+	if (party_cached(r->b, r->txn, t.app, &app) == 0 &&
+	    (rc = stat_add(r, err, 1, "%s/%s", pause ? "pause" : "resume",
+	    app->name)) != 0)
+		return rc;
+	if (last != 0)
+		session_token_skip(r->b, id, last);
+	if (!pause)
+		r->b->work = true;
+	reply_begin(r, 2);
+	mpk_pack_cstr(&r->pk, "token");
+	mpk_pack_binn(&r->pk, id, TOKID_BYTES);
+	mpk_pack_cstr(&r->pk, "state");
+	mpk_pack_cstr(&r->pk, pause ? "paused" : "active");
+	return 0;
+}
+
+static int
+handle_pause(struct req *r, struct cerr *err)
+{
+	return pause_or_resume(r, true, err);
+}
+
+static int
+handle_resume(struct req *r, struct cerr *err)
+{
+	return pause_or_resume(r, false, err);
+}
+
 static int
 tok_list_one(void *arg, const uint8_t tok[TOKID_BYTES])
 {
@@ -571,6 +662,7 @@ tok_list_one(void *arg, const uint8_t tok[TOKID_BYTES])
 	mpk_pack_binn(&tl->pk, st.blob, st.blob_len);
 	mpk_pack_cstr(&tl->pk, "state");
 	mpk_pack_cstr(&tl->pk, st.state == TOKEN_REVOKED ? "revoked" :
+	    st.state == TOKEN_PAUSED ? "paused" :
 	    consent_live(&t, tl->r->now) == CARNET_E_EXPIRED ? "expired" :
 	    "active");
 	mpk_pack_cstr(&tl->pk, "revoked_at");
@@ -862,10 +954,13 @@ static const handler_fn handlers[CMD__LAST] = {
 	[CMD_SUB] = handle_sub,
 	[CMD_CREDIT] = handle_credit,
 	[CMD_ACK] = handle_ack,
+	[CMD_UNSUB] = handle_unsub,
 	[CMD_REQUEST] = handle_request_cmd,
 	[CMD_APPINFO] = handle_appinfo,
 	[CMD_GRANT] = handle_grant,
 	[CMD_REVOKE] = handle_revoke,
+	[CMD_PAUSE] = handle_pause,
+	[CMD_RESUME] = handle_resume,
 	[CMD_TOKENS] = handle_tokens,
 	[CMD_LOG] = handle_log,
 	[CMD_REQUESTS] = handle_requests,

@@ -61,7 +61,7 @@ sub_load_one(void *arg, const uint8_t user[ID_BYTES],
 	(void)user;
 	if ((sl->rc = store_token_get(sl->b->store, sl->txn, tok, &st)) != 0)
 		return sl->rc;
-	if (st.state != TOKEN_ACTIVE)
+	if (st.state == TOKEN_REVOKED)
 		return 0;
 	/* The signature was checked at GRANT; the stored bytes are ours. */
 	if ((sl->rc = token_peek(st.blob, st.blob_len, &t, NULL)) != 0 ||
@@ -146,6 +146,20 @@ session_token_granted(struct broker *b, const struct token *t)
 			log_warnx("app %s: out of memory adding a token",
 			    s->app.name);
 	b->work = true;
+}
+
+void
+session_token_skip(struct broker *b, const uint8_t tok[TOKID_BYTES],
+    uint64_t seq)
+{
+	struct session *s, *tmp;
+	unsigned i;
+
+	HASH_ITER(hh, b->sessions, s, tmp)
+		for (i = 0; i < s->ntokens; i++)
+			if (memcmp(s->tokens[i].tok.id, tok, TOKID_BYTES) == 0 &&
+			    s->tokens[i].scan < seq)
+				s->tokens[i].scan = seq;
 }
 
 void

@@ -589,7 +589,8 @@ store_token_get(struct store *s, MDB_txn *txn, const uint8_t id[TOKID_BYTES],
 	if (v.mv_size <= TOKSTATE_HDR_BYTES)
 		return CARNET_E_STORE;
 	p = v.mv_data;
-	st->state = p[0] == TOKEN_REVOKED ? TOKEN_REVOKED : TOKEN_ACTIVE;
+	st->state = p[0] == TOKEN_REVOKED ? TOKEN_REVOKED :
+	    p[0] == TOKEN_PAUSED ? TOKEN_PAUSED : TOKEN_ACTIVE;
 	st->revoked_at = (int64_t)be64_get(p + 1);
 	st->blob = p + TOKSTATE_HDR_BYTES;
 	st->blob_len = v.mv_size - TOKSTATE_HDR_BYTES;
@@ -619,6 +620,31 @@ store_token_revoke(struct store *s, MDB_txn *txn, const struct token *t,
 	if (rc != 0)
 		return rc;
 	return token_routes(s, txn, t, true, err);
+}
+
+int
+store_token_set_paused(struct store *s, MDB_txn *txn,
+    const uint8_t id[TOKID_BYTES], bool paused, struct cerr *err)
+{
+	MDB_val k = mval(id, TOKID_BYTES), v;
+	uint8_t *val;
+	int rc;
+
+	if ((rc = mdb_get(txn, s->dbi[DB_TOKENS], &k, &v)) != 0)
+		return mdb_fail(rc, err, "token");
+	if (v.mv_size <= TOKSTATE_HDR_BYTES)
+		return cerr_set(err, CARNET_E_STORE, "token: bad state");
+	if (((const uint8_t *)v.mv_data)[0] == TOKEN_REVOKED)
+		return cerr_set(err, CARNET_E_REVOKED,
+		    "this consent was revoked: grant a new one");
+	if ((val = malloc(v.mv_size)) == NULL)
+		return cerr_set(err, CARNET_E_NOMEM, "out of memory");
+	memcpy(val, v.mv_data, v.mv_size);
+	val[0] = paused ? TOKEN_PAUSED : TOKEN_ACTIVE;
+	rc = token_key_put(txn, s->dbi[DB_TOKENS], id, TOKID_BYTES, val,
+	    v.mv_size, 0, err, "token");
+	free(val);
+	return rc;
 }
 
 struct tok_scan {

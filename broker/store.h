@@ -43,7 +43,8 @@ struct store;
 
 enum token_state_kind {
 	TOKEN_ACTIVE = 1,
-	TOKEN_REVOKED = 2,
+	TOKEN_REVOKED = 2,  /* final */
+	TOKEN_PAUSED = 3,   /* kept, nothing sent until resumed */
 };
 
 struct token_state {
@@ -127,6 +128,10 @@ int store_token_get(struct store *s, MDB_txn *txn,
 /* Mark revoked at time `at` and drop its routes. */
 int store_token_revoke(struct store *s, MDB_txn *txn, const struct token *t,
     int64_t at, struct cerr *err) __attribute__((warn_unused_result));
+/* Pause (TOKEN_PAUSED) or resume (TOKEN_ACTIVE) an unrevoked token. */
+int store_token_set_paused(struct store *s, MDB_txn *txn,
+    const uint8_t id[TOKID_BYTES], bool paused, struct cerr *err)
+    __attribute__((warn_unused_result));
 /* Token ids granted to app (any user, any state), in key order. */
 int store_tokens_of_app(struct store *s, MDB_txn *txn,
     const uint8_t app[ID_BYTES],

@@ -13,10 +13,15 @@
  *   app     SUB {}                         -> OK {tokens}; then REC pushes
  *           CREDIT {n}                     (no reply) may send n more records
  *           ACK {acks: [[token, seq]...]}  (no reply) advances cursors
+ *           UNSUB {}                       (no reply) leaving: nothing more
+ *                                          is sent to this connection
  *           REQUEST {user, types, purpose, note} -> OK
  *   user    APPINFO {app}                  -> OK {name, owner, purposes, business_model}
  *           GRANT {token: signed bytes}    -> OK {token: id}
  *           REVOKE {revocation: signed}    -> OK {token: id}
+ *           PAUSE {token: id}              -> OK   nothing sent until RESUME
+ *           RESUME {token: id, skip: bool} -> OK   skip: what came during
+ *                                                  the pause is never sent
  *           TOKENS {}                      -> OK {tokens: [{token, state, revoked_at, app_name}]}
  *           LOG {from, limit}              -> OK {entries: [bin], head: {seq, hash, sig}, names, more}
  *           REQUESTS {}                    -> OK {requests: [...]}
@@ -47,10 +52,13 @@
 	X(SUB, R_APP)                                                         \
 	X(CREDIT, R_APP)                                                      \
 	X(ACK, R_APP)                                                         \
+	X(UNSUB, R_APP)                                                       \
 	X(REQUEST, R_APP)                                                     \
 	X(APPINFO, R_USER)                                                    \
 	X(GRANT, R_USER)                                                      \
 	X(REVOKE, R_USER)                                                     \
+	X(PAUSE, R_USER)                                                      \
+	X(RESUME, R_USER)                                                     \
 	X(TOKENS, R_USER)                                                     \
 	X(LOG, R_USER)                                                        \
 	X(REQUESTS, R_USER)                                                   \

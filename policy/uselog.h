@@ -32,7 +32,9 @@
 	X(EXPORT, "export", "you downloaded your data")                       \
 	X(ERASE, "erase", "you erased your records")                          \
 	X(REQUEST, "request", "an app asked for your consent")                \
-	X(REFUSED, "refused", "an app was refused access")
+	X(REFUSED, "refused", "an app was refused access")                    \
+	X(PAUSE, "pause", "you paused a consent")                             \
+	X(RESUME, "resume", "you resumed a consent")
 
 enum uselog_kind {
 	USE__NONE = 0,

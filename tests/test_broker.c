@@ -312,6 +312,8 @@ subscribe_until(const struct keypair *app, uint64_t credit, int want,
 		}
 		msgpack_unpacked_destroy(&m);
 	}
+	client_begin(c, 0);
+	assert_int_equal(client_send(c, "UNSUB", &err), 0);
 	client_destroy(&c);
 }
 
@@ -891,6 +893,78 @@ test_full_store_refuses_puts_and_keeps_serving(void **state)
 	br.map_mib = NULL;
 }
 
+/* PAUSE or RESUME as `as`; returns the broker's code. */
+static int
+pause_call(const struct keypair *as, const char *cmd,
+    const uint8_t tok[TOKID_BYTES], bool skip)
+{
+	struct client *c = connect_as(as);
+	msgpack_unpacked reply;
+	msgpack_packer *pk;
+	struct cerr err = {0};
+	int rc;
+
+	pk = client_begin(c, strcmp(cmd, "RESUME") == 0 ? 2 : 1);
+	mpk_pack_cstr(pk, "token");
+	mpk_pack_binn(pk, tok, TOKID_BYTES);
+	if (strcmp(cmd, "RESUME") == 0) {
+		mpk_pack_cstr(pk, "skip");
+		if (skip)
+			msgpack_pack_true(pk);
+		else
+			msgpack_pack_false(pk);
+	}
+	if ((rc = client_call(c, cmd, &reply, &err)) == 0)
+		msgpack_unpacked_destroy(&reply);
+	client_destroy(&c);
+	return rc;
+}
+
+static void
+test_pause_keeps_the_consent_and_resume_continues(void **state)
+{
+	struct token t;
+	struct cerr err = {0};
+	struct received got;
+	uint64_t n;
+
+	(void)state;
+	make_token(&t, &alice, &budget, "claim", FIELDS_ALL, NULL);
+	assert_int_equal(grant_signed(&alice, &t, alice.sk, &err), 0);
+	assert_int_equal(put(&mgen, &alice, "claim", "a", 5, NULL), 5);
+	subscribe_until(&budget, 1000, 5, 10000, true, NULL, NULL, &got);
+	assert_int_equal(got.n, 5);
+	/* paused: nothing flows, the consent stays */
+	assert_int_equal(pause_call(&alice, "PAUSE", t.id, false), 0);
+	assert_int_equal(put(&mgen, &alice, "claim", "b", 5, NULL), 5);
+	subscribe(&budget, 1000, 1500, true, NULL, NULL, &got);
+	assert_int_equal(got.n, 0);
+	/* resumed: what came during the pause comes now, from the cursor */
+	assert_int_equal(pause_call(&alice, "RESUME", t.id, false), 0);
+	subscribe_until(&budget, 1000, 5, 10000, true, NULL, NULL, &got);
+	assert_int_equal(got.n, 5);
+	subscribe(&budget, 1000, 1000, true, NULL, NULL, &got);
+	assert_int_equal(got.n, 0);
+	/* resumed with skip: what came during the pause is never sent */
+	assert_int_equal(pause_call(&alice, "PAUSE", t.id, false), 0);
+	assert_int_equal(put(&mgen, &alice, "claim", "c", 3, NULL), 3);
+	assert_int_equal(pause_call(&alice, "RESUME", t.id, true), 0);
+	subscribe(&budget, 1000, 1500, true, NULL, NULL, &got);
+	assert_int_equal(got.n, 0);
+	assert_int_equal(put(&mgen, &alice, "claim", "d", 2, NULL), 2);
+	subscribe_until(&budget, 1000, 2, 10000, true, NULL, NULL, &got);
+	assert_int_equal(got.n, 2);
+	/* only the person pauses; a revoked consent stays revoked */
+	assert_int_equal(pause_call(&bob, "PAUSE", t.id, false),
+	    CARNET_E_UNKNOWN_TOKEN);
+	assert_int_equal(revoke(&alice, &alice, t.id, &err), 0);
+	assert_int_equal(pause_call(&alice, "RESUME", t.id, false),
+	    CARNET_E_REVOKED);
+	/* the log holds each step and verifies */
+	assert_int_equal(fetch_and_verify(&alice, &n, &err), 0);
+	assert_int_equal(n, 1 + 5 + 1 + 1 + 5 + 1 + 1 + 2 + 1);
+}
+
 /* The broker's anonymous memory (its heap), in KiB: LMDB's pages of the
  * data file are file-backed and do not count. */
 static long
@@ -988,6 +1062,7 @@ main(void)
 		T(test_feed_reconnects_and_gets_everything),
 		T(test_full_store_refuses_puts_and_keeps_serving),
 		T(test_stalled_app_vanishing_holder_and_flood_stay_bounded),
+		T(test_pause_keeps_the_consent_and_resume_continues),
 #undef T
 	};
 

@@ -23,6 +23,8 @@ static const char consent_help[] =
 "                            [--expires DURATION|DATE] [--since TIME] [--yes]\n"
 "       carnet consent list [--json]\n"
 "       carnet consent revoke TOKEN_ID\n"
+"       carnet consent pause TOKEN_ID\n"
+"       carnet consent resume TOKEN_ID [--skip]\n"
 "       carnet consent requests [--json]\n"
 "       (each with the connection options below)\n"
 "\n"
@@ -43,6 +45,9 @@ static const char consent_help[] =
 "list      your consents, active and ended\n"
 "revoke    end a consent at once: no record is sent under it after this\n"
 "          command returns\n"
+"pause     stop the flow at once, keeping the consent (revoke ends it)\n"
+"resume    start it again: what came during the pause is sent, unless\n"
+"          --skip, then it never is\n"
 "requests  what apps asked you for, and why\n"
 "\n" CLI_CONN_HELP;
 
@@ -484,6 +489,57 @@ consent_revoke(int argc, char **argv)
 }
 
 static int
+consent_pause_resume(int argc, char **argv, bool pause)
+{
+	static const struct option opts[] = {
+		CLI_CONN_OPTIONS,
+		{"skip", no_argument, NULL, 's'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	const char *what = pause ? "consent pause" : "consent resume";
+	struct cli_conn cc = {0};
+	uint8_t id[TOKID_BYTES];
+	msgpack_packer *pk;
+	msgpack_unpacked reply;
+	bool skip = false;
+	int c;
+
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		if (cli_conn_opt(&cc, c, optarg))
+			continue;
+		if (c == 's' && !pause)
+			skip = true;
+		else if (c == 'h')
+			return fputs(consent_help, stdout), 0;
+		else
+			return cli_usage(consent_help);
+	}
+	if (optind + 1 != argc)
+		return cli_usage(consent_help);
+	if (tokid_decode(argv[optind], id) != 0)
+		return cli_failx(what, "'%.40s' is not a consent id (see carnet "
+		    "consent list)", argv[optind]);
+	cli_connect(&cc, what);
+	pk = client_begin(cc.c, pause ? 1 : 2);
+	mpk_pack_cstr(pk, "token");
+	mpk_pack_binn(pk, id, TOKID_BYTES);
+	if (!pause) {
+		mpk_pack_cstr(pk, "skip");
+		if (skip)
+			msgpack_pack_true(pk);
+		else
+			msgpack_pack_false(pk);
+	}
+	cli_call(&cc, pause ? "PAUSE" : "RESUME", what, &reply);
+	msgpack_unpacked_destroy(&reply);
+	cli_disconnect(&cc);
+	printf("%s %s%s\n", pause ? "paused" : "resumed", argv[optind],
+	    skip ? " (what came during the pause will not be sent)" : "");
+	return 0;
+}
+
+static int
 consent_requests(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -566,6 +622,10 @@ cmd_consent(int argc, char **argv)
 		return consent_list(argc - 1, argv + 1);
 	if (argc >= 2 && strcmp(argv[1], "revoke") == 0)
 		return consent_revoke(argc - 1, argv + 1);
+	if (argc >= 2 && strcmp(argv[1], "pause") == 0)
+		return consent_pause_resume(argc - 1, argv + 1, true);
+	if (argc >= 2 && strcmp(argv[1], "resume") == 0)
+		return consent_pause_resume(argc - 1, argv + 1, false);
 	if (argc >= 2 && strcmp(argv[1], "requests") == 0)
 		return consent_requests(argc - 1, argv + 1);
 	if (argc >= 2 && (strcmp(argv[1], "--help") == 0 ||
