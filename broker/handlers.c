@@ -518,6 +518,20 @@ handle_grant(struct req *r, struct cerr *err)
 	return 0;
 }
 
+/* The sender's own consent with this id: its stored state and payload. */
+static int
+own_token(struct req *r, const uint8_t id[TOKID_BYTES], struct token_state *st,
+    struct token *t, struct cerr *err)
+{
+	if (store_token_get(r->b->store, r->txn, id, st) != 0 ||
+	    token_peek(st->blob, st->blob_len, t, NULL) != 0 ||
+	    memcmp(t->user, r->from->id, ID_BYTES) != 0)
+		return cerr_set(err, CARNET_E_UNKNOWN_TOKEN,
+		    "%s: you have no consent with this id",
+		    proto_cmd_name(r->cmd));
+	return 0;
+}
+
 static int
 handle_revoke(struct req *r, struct cerr *err)
 {
@@ -540,11 +554,8 @@ handle_revoke(struct req *r, struct cerr *err)
 	if (memcmp(rv.user, r->from->id, ID_BYTES) != 0)
 		return cerr_set(err, CARNET_E_WRONG_USER,
 		    "REVOKE: signed by another user than you");
-	if (store_token_get(r->b->store, r->txn, rv.token, &st) != 0 ||
-	    token_peek(st.blob, st.blob_len, &t, NULL) != 0 ||
-	    memcmp(t.user, r->from->id, ID_BYTES) != 0)
-		return cerr_set(err, CARNET_E_UNKNOWN_TOKEN,
-		    "REVOKE: you have no consent with this id");
+	if ((rc = own_token(r, rv.token, &st, &t, err)) != 0)
+		return rc;
 	reply_begin(r, 2);
 	mpk_pack_cstr(&r->pk, "token");
 	mpk_pack_binn(&r->pk, t.id, TOKID_BYTES);
@@ -591,12 +602,8 @@ pause_or_resume(struct req *r, bool pause, struct cerr *err)
 	if (mpk_bin_n(mpk_get(r->body, "token"), id, TOKID_BYTES) != 0)
 		return cerr_set(err, CARNET_E_MALFORMED,
 		    "%s: want token, a consent id", proto_cmd_name(r->cmd));
-	if (store_token_get(r->b->store, r->txn, id, &st) != 0 ||
-	    token_peek(st.blob, st.blob_len, &t, NULL) != 0 ||
-	    memcmp(t.user, r->from->id, ID_BYTES) != 0)
-		return cerr_set(err, CARNET_E_UNKNOWN_TOKEN,
-		    "%s: you have no consent with this id",
-		    proto_cmd_name(r->cmd));
+	if ((rc = own_token(r, id, &st, &t, err)) != 0)
+		return rc;
 	if ((rc = store_token_set_paused(r->b->store, r->txn, id, pause,
 	    err)) != 0)
 		return rc;
