@@ -135,6 +135,35 @@ cli_call(struct cli_conn *cc, const char *cmd, const char *what,
 	}
 }
 
+int
+cli_query(int argc, char **argv, const char *help, const char *what,
+    const char *cmd, struct cli_conn *cc, bool *json, msgpack_unpacked *reply)
+{
+	static const struct option opts[] = {
+		CLI_CONN_OPTIONS,
+		{"json", no_argument, NULL, 'j'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	int c;
+
+	*json = false;
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		if (cli_conn_opt(cc, c, optarg))
+			continue;
+		if (c == 'j')
+			*json = true;
+		else if (c == 'h')
+			return fputs(help, stdout), 0;
+		else
+			return cli_usage(help);
+	}
+	cli_connect(cc, what);
+	client_begin(cc->c, 0);
+	cli_call(cc, cmd, what, reply);
+	return -1;
+}
+
 bool
 cli_confirm(const char *question)
 {

@@ -67,6 +67,16 @@ int cli_usage(const char *text);
 void cli_call(struct cli_conn *cc, const char *cmd, const char *what,
     msgpack_unpacked *reply);
 
+/*
+ * The shape of the read-only commands: [--json] and the connection
+ * options, then one call of cmd with an empty body.  Returns -1 with
+ * *reply set (the caller destroys it and calls cli_disconnect), or an exit
+ * status for the caller to return (help shown, bad usage); exits with the
+ * reason when the broker refuses.
+ */
+int cli_query(int argc, char **argv, const char *help, const char *what,
+    const char *cmd, struct cli_conn *cc, bool *json, msgpack_unpacked *reply);
+
 /* Ask a yes/no question on stderr, answer from stdin. */
 bool cli_confirm(const char *question);
 /* Split "a,b,c" into at most max items (pointers into s, which is changed). */

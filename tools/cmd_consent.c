@@ -363,32 +363,16 @@ token_json(const struct token *t, const msgpack_object *entry)
 static int
 consent_list(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		CLI_CONN_OPTIONS,
-		{"json", no_argument, NULL, 'j'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
-	};
 	struct cli_conn cc = {0};
 	const msgpack_object *toks;
 	msgpack_unpacked reply;
-	bool json = false;
+	bool json;
 	uint32_t k;
-	int c;
+	int rc;
 
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		if (cli_conn_opt(&cc, c, optarg))
-			continue;
-		if (c == 'j')
-			json = true;
-		else if (c == 'h')
-			return fputs(consent_help, stdout), 0;
-		else
-			return cli_usage(consent_help);
-	}
-	cli_connect(&cc, "consent list");
-	client_begin(cc.c, 0);
-	cli_call(&cc, "TOKENS", "consent list", &reply);
+	if ((rc = cli_query(argc, argv, consent_help, "consent list", "TOKENS",
+	    &cc, &json, &reply)) >= 0)
+		return rc;
 	toks = mpk_get(&reply.data, "tokens");
 	for (k = 0; toks && toks->type == MSGPACK_OBJECT_ARRAY &&
 	    k < toks->via.array.size; k++) {
@@ -542,32 +526,16 @@ consent_pause_resume(int argc, char **argv, bool pause)
 static int
 consent_requests(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		CLI_CONN_OPTIONS,
-		{"json", no_argument, NULL, 'j'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
-	};
 	struct cli_conn cc = {0};
 	const msgpack_object *reqs;
 	msgpack_unpacked reply;
-	bool json = false;
+	bool json;
 	uint32_t k, i;
-	int c;
+	int rc;
 
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		if (cli_conn_opt(&cc, c, optarg))
-			continue;
-		if (c == 'j')
-			json = true;
-		else if (c == 'h')
-			return fputs(consent_help, stdout), 0;
-		else
-			return cli_usage(consent_help);
-	}
-	cli_connect(&cc, "consent requests");
-	client_begin(cc.c, 0);
-	cli_call(&cc, "REQUESTS", "consent requests", &reply);
+	if ((rc = cli_query(argc, argv, consent_help, "consent requests",
+	    "REQUESTS", &cc, &json, &reply)) >= 0)
+		return rc;
 	reqs = mpk_get(&reply.data, "requests");
 	for (k = 0; reqs && reqs->type == MSGPACK_OBJECT_ARRAY &&
 	    k < reqs->via.array.size; k++) {

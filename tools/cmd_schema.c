@@ -90,34 +90,18 @@ static const char stats_help[] =
 int
 cmd_stats(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		CLI_CONN_OPTIONS,
-		{"json", no_argument, NULL, 'j'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
-	};
 	struct cli_conn cc = {0};
 	const msgpack_object *st;
 	msgpack_unpacked reply;
 	json_t *o;
-	bool json = false;
+	bool json;
 	uint32_t i;
-	int c;
+	int rc;
 
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		if (cli_conn_opt(&cc, c, optarg))
-			continue;
-		if (c == 'j')
-			json = true;
-		else if (c == 'h')
-			return fputs(stats_help, stdout), 0;
-		else
-			return cli_usage(stats_help);
-	}
-	cli_connect(&cc, "stats");
+	if ((rc = cli_query(argc, argv, stats_help, "stats", "STATS", &cc,
+	    &json, &reply)) >= 0)
+		return rc;
 	o = json_object();
-	client_begin(cc.c, 0);
-	cli_call(&cc, "STATS", "stats", &reply);
 	st = mpk_get(&reply.data, "stats");
 	for (i = 0; st && st->type == MSGPACK_OBJECT_MAP && i < st->via.map.size;
 	    i++) {
