@@ -6,6 +6,8 @@
 #   make check      the sanitizer run alone
 #   make demo       the multi-actor experiment on a temporary broker
 #                   (DEMO_FLAGS="--users 30 --seed 1 --duration 40")
+#   make bench      carnet against raw ZeroMQ and NATS: bench/RESULTS.md
+#                   (QUICK=1: under a minute; ONLY=throughput,latency,...)
 #   make torture    kill -9 x50 over 1 M records, long fuzzing: docs/RELIABILITY.md
 #   make fuzz       each libFuzzer harness for FUZZ_SECONDS (60)
 #   make deps       apt-get install the Debian packages carnet needs
@@ -18,6 +20,7 @@ PKGS := libzmq libsodium lmdb msgpack jansson
 DEBS := libzmq3-dev libsodium-dev liblmdb-dev libmsgpack-dev libcmocka-dev \
 	libjansson-dev libcsv-dev uthash-dev lmdb-utils pkg-config jq \
 	clang libclang-rt-14-dev
+BENCH_DEBS := nats-server libnats-dev linux-perf
 
 O ?= build
 BIN ?= bin
@@ -29,7 +32,7 @@ PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 CFLAGS ?= -O2 -g
 CFLAGS += -std=c11 -Wall -Wextra -Werror -D_POSIX_C_SOURCE=200809L -MMD -MP \
-	$(SANFLAGS) $(PKG_CFLAGS)
+	$(SANFLAGS) $(PKG_CFLAGS) $(DEFS)
 LDFLAGS += $(SANFLAGS)
 LDLIBS := $(PKG_LIBS) -lcsv -lm
 
@@ -53,7 +56,7 @@ PROGS := $(if $(BROKER_SRCS),$(BIN)/carnetd) $(if $(CLI_SRCS),$(BIN)/carnet) \
 .SECONDARY: $(TEST_SRCS:tests/%.c=$(O)/tests/%.o) \
 	$(patsubst %.c,$(O)/%.o,$(wildcard agents/*.c agents/apps/*.c tools/synth.c))
 .PHONY: all build test check demo deps clean unit integration e2e _test \
-	fuzz fuzz-build fuzz-smoke torture
+	fuzz fuzz-build fuzz-smoke torture bench bench-deps bench-build
 
 all: deps
 	@$(MAKE) --no-print-directory build
@@ -157,14 +160,37 @@ $(O)/fuzz/fuzz_%: $(O)/tools/fuzz/fuzz_%.o $(O)/tools/fhir_import.o $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(FUZZ_LINK) -o $@ $^ $(LDLIBS)
 
-deps:
-	@missing=; for p in $(DEBS); do \
+# apt-get install what of $(1) is missing
+define install
+	@missing=; for p in $(1); do \
 		dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || missing="$$missing $$p"; \
 	done; \
 	if [ -n "$$missing" ]; then \
 		echo "installing:$$missing"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
 	fi
+endef
+
+deps:
+	$(call install,$(DEBS))
+
+bench-deps:
+	$(call install,$(BENCH_DEBS))
+
+# Benchmarks (tools/bench): a build of its own with the switches that turn
+# guarantees off one at a time (CARNET_BENCH), never in bin/.
+bench: deps
+	@$(MAKE) --no-print-directory bench-deps
+	@$(MAKE) --no-print-directory O=build/bench BIN=build/bench/bin \
+		DEFS=-DCARNET_BENCH bench-build
+	@build/bench/bin/carnet-bench $(if $(filter-out 0,$(QUICK)),--quick) \
+		$(if $(ONLY),--only $(ONLY))
+
+bench-build: $(BIN)/carnetd $(BIN)/carnet-bench
+
+$(BIN)/carnet-bench: $(patsubst %.c,$(O)/%.o,$(wildcard tools/bench/*.c)) $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lnats
 
 clean:
 	rm -rf build bin

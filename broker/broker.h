@@ -96,6 +96,11 @@ struct broker {
 	unsigned turn;
 	bool work; /* the delivery pass may find something to send */
 	uint64_t n_stored, n_sent, n_refused;
+	/*
+	 * Guarantees switched off to measure their cost: only in a benchmark
+	 * build (make bench compiles with CARNET_BENCH); always false otherwise.
+	 */
+	bool bench_plain, bench_nolog;
 };
 
 /* One request being handled. */

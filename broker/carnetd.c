@@ -125,8 +125,14 @@ router_start(struct broker *b)
 	if ((b->router = zmq_socket(b->ctx, ZMQ_ROUTER)) == NULL)
 		fatalx("cannot create a socket: %s", zmq_strerror(zmq_errno()));
 	/* The ZAP handler is already bound: see zap.c for why it matters. */
-	set_opt(b->router, ZMQ_CURVE_SERVER, &one, sizeof(one), "CURVE");
-	set_opt(b->router, ZMQ_CURVE_SECRETKEY, csk, 32, "CURVE key");
+	if (b->bench_plain) {
+		set_opt(b->router, ZMQ_PLAIN_SERVER, &one, sizeof(one),
+		    "PLAIN");
+	} else {
+		set_opt(b->router, ZMQ_CURVE_SERVER, &one, sizeof(one),
+		    "CURVE");
+		set_opt(b->router, ZMQ_CURVE_SECRETKEY, csk, 32, "CURVE key");
+	}
 	sodium_memzero(csk, sizeof(csk));
 	set_opt(b->router, ZMQ_ZAP_DOMAIN, ZAP_DOMAIN, strlen(ZAP_DOMAIN),
 	    "ZAP domain");
@@ -398,6 +404,27 @@ loop(struct broker *b)
 	}
 }
 
+/*
+ * A benchmark build (make bench) reads switches that turn guarantees off,
+ * one at a time, to measure each one's cost: CARNET_BENCH_PLAIN (no CURVE:
+ * ids in clear), CARNET_BENCH_NOSYNC (commits without fsync, read by the
+ * store) and CARNET_BENCH_NOLOG (no use-log entry per delivery).  The
+ * normal build has none of them.
+ */
+static void
+bench_switches(struct broker *b)
+{
+#ifdef CARNET_BENCH
+	b->bench_plain = getenv("CARNET_BENCH_PLAIN") != NULL;
+	b->bench_nolog = getenv("CARNET_BENCH_NOLOG") != NULL;
+	log_warnx("BENCHMARK BUILD: plain=%d nosync=%d nolog=%d - never run "
+	    "this binary for real", b->bench_plain,
+	    getenv("CARNET_BENCH_NOSYNC") != NULL, b->bench_nolog);
+#else
+	(void)b;
+#endif
+}
+
 int
 main(int argc, char **argv)
 {
@@ -451,6 +478,7 @@ main(int argc, char **argv)
 	if (mkdir(dir, 0700) != 0 && errno != EEXIST)
 		fatalx("cannot create %s: %s", dir, strerror(errno));
 	broker_key(&b, dir);
+	bench_switches(&b);
 	if (store_open(dir, map_bytes, &b.store, &err) != 0)
 		fatalx("%s", cerr_msg(&err));
 	if ((b.ctx = zmq_ctx_new()) == NULL)

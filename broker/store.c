@@ -93,6 +93,20 @@ mval(const void *p, size_t n)
 	return v;
 }
 
+/*
+ * A benchmark build (CARNET_BENCH) may commit without fsync when
+ * CARNET_BENCH_NOSYNC is set, to measure what durability costs.
+ */
+static unsigned
+bench_flags(void)
+{
+#ifdef CARNET_BENCH
+	if (getenv("CARNET_BENCH_NOSYNC") != NULL)
+		return MDB_NOSYNC;
+#endif
+	return 0;
+}
+
 int
 store_open(const char *dir, size_t map_bytes, struct store **out,
     struct cerr *err)
@@ -112,7 +126,7 @@ store_open(const char *dir, size_t map_bytes, struct store **out,
 	if ((rc = mdb_env_create(&s->env)) != 0 ||
 	    (rc = mdb_env_set_maxdbs(s->env, DB__N)) != 0 ||
 	    (rc = mdb_env_set_mapsize(s->env, map_bytes)) != 0 ||
-	    (rc = mdb_env_open(s->env, path, MDB_NOTLS, 0600)) != 0) {
+	    (rc = mdb_env_open(s->env, path, MDB_NOTLS | bench_flags(), 0600)) != 0) {
 		rc = mdb_fail(rc, err, "opening the store");
 		goto fail;
 	}

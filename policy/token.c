@@ -26,6 +26,7 @@ static void
 token_pack(msgpack_packer *pk, const struct token *t)
 {
 	unsigned i, f;
+	uint64_t mask;
 
 	msgpack_pack_map(pk, 12);
 	mpk_pack_cstr(pk, "kind");
@@ -56,8 +57,12 @@ token_pack(msgpack_packer *pk, const struct token *t)
 		mpk_pack_cstr(pk, s->type->name);
 		if (!s->fields_listed)
 			continue;
+		/* only the type's own fields: bits past them mean nothing */
+		mask = s->type->nfields >= 64 ? UINT64_MAX :
+		    (UINT64_C(1) << s->type->nfields) - 1;
 		mpk_pack_cstr(pk, "fields");
-		msgpack_pack_array(pk, (size_t)__builtin_popcountll(s->fields));
+		msgpack_pack_array(pk,
+		    (size_t)__builtin_popcountll(s->fields & mask));
 		for (f = 0; f < s->type->nfields; f++)
 			if (s->fields & (UINT64_C(1) << f))
 				mpk_pack_cstr(pk, s->type->fields[f].name);

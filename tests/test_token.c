@@ -96,6 +96,27 @@ test_sign_and_open_round_trip(void **state)
 	free(blob);
 }
 
+/* Bits past a type's fields mean nothing: the token lists its own only. */
+static void
+test_fields_mask_past_the_type(void **state)
+{
+	struct token t, back;
+	struct cerr err;
+	uint8_t *blob;
+	size_t len;
+
+	(void)state;
+	make_token(&t);
+	t.types[0].fields = ~F("claim", "provider"); /* every bit but one */
+	assert_int_equal(token_sign(&t, user.sk, &blob, &len, &err), 0);
+	assert_int_equal(token_open(blob, len, &back, &err), 0);
+	assert_true(back.types[0].fields_listed);
+	assert_true(back.types[0].fields ==
+	    (((UINT64_C(1) << T("claim")->nfields) - 1) & ~F("claim",
+	    "provider")));
+	free(blob);
+}
+
 static void
 test_every_flipped_byte_is_refused(void **state)
 {
@@ -392,6 +413,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_sign_and_open_round_trip),
+		cmocka_unit_test(test_fields_mask_past_the_type),
 		cmocka_unit_test(test_every_flipped_byte_is_refused),
 		cmocka_unit_test(test_token_signed_by_another_key),
 		cmocka_unit_test(test_widened_scope_breaks_the_signature),

@@ -1,0 +1,45 @@
+/*
+ * run.h: one measured run in the shared process layout (run.c).
+ */
+#ifndef CARNET_BENCH_RUN_H
+#define CARNET_BENCH_RUN_H
+
+#include <stdarg.h>
+
+#include "bench.h"
+
+#define RUN_WORDS 16
+#define RUN_WORD 600
+
+struct layout {
+	const char *name;
+	unsigned nprod, ncons;
+	uint64_t n_per_prod;    /* records each producer sends */
+	uint64_t want_per_cons; /* records each consumer waits for */
+	long long rate_per_prod; /* records/s, 0: as fast as it goes */
+	unsigned batch;
+	bool lat;
+	int idle_ms;            /* a consumer stops after this silence */
+	const char *const *env; /* for the children */
+	/* the role and its connection words for producer or consumer i */
+	void (*args)(const struct layout *l, bool prod, unsigned i,
+	    char w[][RUN_WORD], int *n);
+	/* called once everyone was told to go (revocations, RSS samples) */
+	void (*during)(const struct layout *l, struct child *producers,
+	    unsigned nprod, int64_t go);
+	void *ctx;
+};
+
+struct outcome {
+	double deliver_rate, ingest_rate, elapsed_s;
+	uint64_t produced, delivered, expected;
+	uint64_t late, revoked_seen, dropped;
+	bool complete;
+	struct hist lat;
+};
+
+int run_layout(const struct layout *l, struct outcome *o);
+/* True while any of the n children has not exited (not reaped). */
+bool children_running(struct child *c, unsigned n);
+
+#endif
