@@ -401,18 +401,22 @@ err_from_body(const msgpack_object *o, struct cerr *err)
 	return cerr_set(err, code, "%s", msg[0] ? msg : carnet_strerror(code));
 }
 
+uint64_t
+client_last_req(const struct client *c)
+{
+	return c->req_seq;
+}
+
 int
-client_call(struct client *c, const char *cmd, msgpack_unpacked *reply,
+client_reply(struct client *c, uint64_t want, msgpack_unpacked *reply,
     struct cerr *err)
 {
-	uint64_t want = c->req_seq, got;
 	int64_t end = mono_ms() + c->call_timeout_ms;
+	uint64_t got;
 	char rcmd[16];
 	zmq_msg_t body;
 	int rc;
 
-	if ((rc = client_send(c, cmd, err)) != 0)
-		return rc;
 	for (;;) {
 		if ((rc = recv_msg(c, end, rcmd, &body, err)) != 0)
 			return rc;
@@ -445,6 +449,18 @@ client_call(struct client *c, const char *cmd, msgpack_unpacked *reply,
 		}
 		return 0;
 	}
+}
+
+int
+client_call(struct client *c, const char *cmd, msgpack_unpacked *reply,
+    struct cerr *err)
+{
+	uint64_t want = c->req_seq;
+	int rc;
+
+	if ((rc = client_send(c, cmd, err)) != 0)
+		return rc;
+	return client_reply(c, want, reply, err);
 }
 
 int

@@ -59,6 +59,15 @@ msgpack_packer *client_begin(struct client *c, uint32_t nkeys);
  */
 int client_call(struct client *c, const char *cmd, msgpack_unpacked *reply,
     struct cerr *err) __attribute__((warn_unused_result));
+/*
+ * Pipelining: the request id of the body begun last (read it before
+ * client_send), and the wait for that request's reply, as client_call.
+ * Replies come in the order requests were sent: await them in that order
+ * (a reply to an earlier request that nobody awaits is dropped).
+ */
+uint64_t client_last_req(const struct client *c);
+int client_reply(struct client *c, uint64_t req, msgpack_unpacked *reply,
+    struct cerr *err) __attribute__((warn_unused_result));
 /* Send the body built since client_begin without waiting. */
 int client_send(struct client *c, const char *cmd, struct cerr *err)
     __attribute__((warn_unused_result));

@@ -38,33 +38,69 @@ holder_batch_destroy(struct holder_batch **hb)
 	*hb = NULL;
 }
 
-int
-holder_batch_flush(struct holder_batch *hb, struct cerr *err)
+/* Wait for the oldest PUT in flight and count its ACK. */
+static int
+wait_oldest(struct holder_batch *hb, struct cerr *err)
 {
-	msgpack_packer *pk;
 	msgpack_unpacked reply;
 	uint64_t stored = 0, dup = 0;
+	unsigned n = hb->fly_n[0];
 	int rc;
 
-	if (hb->n == 0)
-		return 0;
-	pk = client_begin(hb->c, 1);
-	mpk_pack_cstr(pk, "recs");
-	msgpack_pack_array(pk, hb->n);
-	msgpack_sbuffer_write(pk->data, hb->recs.data, hb->recs.size);
-	if ((rc = client_call(hb->c, "PUT", &reply, err)) != 0)
+	rc = client_reply(hb->c, hb->fly_req[0], &reply, err);
+	hb->nfly--;
+	memmove(hb->fly_req, hb->fly_req + 1, hb->nfly * sizeof(hb->fly_req[0]));
+	memmove(hb->fly_n, hb->fly_n + 1, hb->nfly * sizeof(hb->fly_n[0]));
+	if (rc != 0) {
+		hb->nfly = 0; /* the holder sends again from its last ACK */
 		return rc;
+	}
 	if (mpk_u64(mpk_get(&reply.data, "stored"), &stored) != 0 ||
 	    mpk_u64(mpk_get(&reply.data, "dup"), &dup) != 0 ||
-	    stored + dup != hb->n)
+	    stored + dup != n)
 		rc = cerr_set(err, CARNET_E_MALFORMED,
 		    "the broker's ACK does not account for the batch");
 	msgpack_unpacked_destroy(&reply);
 	hb->stored += stored;
 	hb->dup += dup;
+	return rc;
+}
+
+int
+holder_batch_send(struct holder_batch *hb, struct cerr *err)
+{
+	msgpack_packer *pk;
+	int rc;
+
+	if (hb->n == 0)
+		return 0;
+	if (hb->nfly == CLIENT_PUT_WINDOW && (rc = wait_oldest(hb, err)) != 0)
+		return rc;
+	pk = client_begin(hb->c, 1);
+	mpk_pack_cstr(pk, "recs");
+	msgpack_pack_array(pk, hb->n);
+	msgpack_sbuffer_write(pk->data, hb->recs.data, hb->recs.size);
+	hb->fly_req[hb->nfly] = client_last_req(hb->c);
+	hb->fly_n[hb->nfly] = hb->n;
+	if ((rc = client_send(hb->c, "PUT", err)) != 0)
+		return rc;
+	hb->nfly++;
 	hb->n = 0;
 	msgpack_sbuffer_clear(&hb->recs);
-	return rc;
+	return 0;
+}
+
+int
+holder_batch_flush(struct holder_batch *hb, struct cerr *err)
+{
+	int rc;
+
+	if ((rc = holder_batch_send(hb, err)) != 0)
+		return rc;
+	while (hb->nfly > 0)
+		if ((rc = wait_oldest(hb, err)) != 0)
+			return rc;
+	return 0;
 }
 
 int
@@ -74,7 +110,7 @@ holder_batch_add(struct holder_batch *hb, const void *rec, size_t len,
 	int rc;
 
 	if ((hb->n == CLIENT_PUT_BATCH || hb->recs.size + len >
-	    BATCH_MAX_BYTES) && (rc = holder_batch_flush(hb, err)) != 0)
+	    BATCH_MAX_BYTES) && (rc = holder_batch_send(hb, err)) != 0)
 		return rc;
 	msgpack_sbuffer_write(&hb->recs, rec, len);
 	hb->n++;

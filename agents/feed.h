@@ -2,7 +2,8 @@
  * feed.h: the holder and app sides of the client library.
  *
  * A holder batch gathers encoded records and sends them as PUT batches,
- * each acknowledged only once durably stored; an app feed subscribes, keeps
+ * each acknowledged only once durably stored, with up to CLIENT_PUT_WINDOW
+ * batches in flight (so the broker commits several in one fsync); an app feed subscribes, keeps
  * the broker's credit topped up, acks what the app has handled, and
  * re-subscribes after a reconnect (what was not acked comes again).
  *
@@ -32,18 +33,28 @@ struct holder_batch {
 	struct client *c;
 	msgpack_sbuffer recs;
 	unsigned n;
-	unsigned long long stored, dup; /* totals over every flush */
+	unsigned long long stored, dup; /* totals of the ACKs received */
+	/* PUTs sent and not yet ACKed, oldest first */
+	unsigned nfly;
+	uint64_t fly_req[CLIENT_PUT_WINDOW];
+	unsigned fly_n[CLIENT_PUT_WINDOW];
 };
 
 int holder_batch_new(struct client *c, struct holder_batch **out);
-/* Add one encoded record (flushes first when the batch is full). */
+/* Add one encoded record (a full batch is sent first, without waiting
+ * unless CLIENT_PUT_WINDOW batches await their ACK). */
 int holder_batch_add(struct holder_batch *hb, const void *rec, size_t len,
     struct cerr *err) __attribute__((warn_unused_result));
 /* Check and add one JSON line (schemas/recjson.h) of type. */
 int holder_batch_add_json(struct holder_batch *hb, const char *line,
     size_t len, const struct schema *type, struct cerr *err)
     __attribute__((warn_unused_result));
-/* Send what is gathered as one PUT and wait for its ACK. */
+/* Send what is gathered as one PUT now, waiting only when the window is
+ * full (for holders that send as records come, one by one). */
+int holder_batch_send(struct holder_batch *hb, struct cerr *err)
+    __attribute__((warn_unused_result));
+/* Send what is gathered and wait until every batch sent is ACKed: after
+ * it returns 0, everything added so far is durably stored. */
 int holder_batch_flush(struct holder_batch *hb, struct cerr *err)
     __attribute__((warn_unused_result));
 void holder_batch_destroy(struct holder_batch **hb);

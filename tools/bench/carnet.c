@@ -165,7 +165,7 @@ carnet_holder(int argc, char **argv)
 		claim_encode(&sb, hid, i, stamp, users + ID_BYTES * (i % nusers),
 		    label);
 		if (holder_batch_add(hb, sb.data, sb.size, &err) != 0 ||
-		    ((i + 1) % batch == 0 && holder_batch_flush(hb, &err) != 0))
+		    ((i + 1) % batch == 0 && holder_batch_send(hb, &err) != 0))
 			goto fail;
 	}
 	if (holder_batch_flush(hb, &err) != 0)
