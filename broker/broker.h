@@ -63,6 +63,14 @@ struct user_last {
 	UT_hash_handle hh;
 };
 
+/* The head of a person's use log, as of the transaction being written. */
+struct log_head {
+	uint8_t user[ID_BYTES];
+	uint64_t seq;
+	uint8_t hash[HASH_BYTES];
+	UT_hash_handle hh;
+};
+
 /* A message to send after the commit. */
 struct outmsg {
 	uint8_t rid[ROUTING_ID_MAX];
@@ -89,6 +97,7 @@ struct broker {
 	struct session *sessions;
 	struct party_entry *parties;
 	struct user_last *ulast;
+	struct log_head *heads;
 	struct outmsg *out;
 	size_t nout, capout;
 	struct undo_entry *undo;
@@ -156,6 +165,16 @@ int user_last_get(struct broker *b, MDB_txn *txn, const uint8_t user[ID_BYTES],
     uint64_t *seq);
 void user_last_set(struct broker *b, const uint8_t user[ID_BYTES], uint64_t seq);
 void user_last_forget(struct broker *b);
+
+/*
+ * loghead.c: every use-log entry the broker writes goes through here, so
+ * the head of each person's log is known without reading it back.  The
+ * cache is only right for what commits: after any abort, forget it.
+ */
+int broker_log_append(struct broker *b, MDB_txn *txn,
+    const uint8_t user[ID_BYTES], struct uselog_entry *e, struct cerr *err)
+    __attribute__((warn_unused_result));
+void log_heads_forget(struct broker *b);
 
 /* handlers.c */
 void handle_request(struct req *r, struct cerr *err, int *rc);

@@ -286,6 +286,8 @@ turn_one(struct broker *b, MDB_txn *parent, struct inmsg *in, int64_t now)
 			rc = store_txn_commit(&r.txn, &err);
 		else
 			store_txn_abort(&r.txn);
+		if (rc != 0)
+			log_heads_forget(b);
 	}
 	if (rc != 0) {
 		if (err.code == 0)
@@ -342,6 +344,7 @@ turn(struct broker *b, struct inmsg *in, size_t n)
 		} else {
 			store_txn_abort(&dtxn);
 			undo_apply(b);
+			log_heads_forget(b);
 			while (b->nout > mark)
 				out_pop(b);
 			log_warnx("delivery held back: %s", cerr_msg(&err));
@@ -351,6 +354,7 @@ turn(struct broker *b, struct inmsg *in, size_t n)
 		log_warnx("commit failed: %s", cerr_msg(&err));
 		undo_apply(b);
 		user_last_forget(b);
+		log_heads_forget(b);
 		out_fail_replies(b, &err);
 	}
 	undo_clear(b);
@@ -508,6 +512,7 @@ main(int argc, char **argv)
 	out_flush(&b);
 	session_drop_all(&b);
 	user_last_forget(&b);
+	log_heads_forget(&b);
 	free(b.out);
 	free(b.undo);
 	zmq_close(b.router);

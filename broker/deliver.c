@@ -56,23 +56,36 @@ struct batch {
 	uint64_t per_type[256];
 };
 
-/* Send one record under token t: minimise, log, queue. */
+/*
+ * Send one record under token t: log, then queue it minimised.  The stored
+ * bytes were validated when stored: they are copied, not decoded (only the
+ * kept fields of the body go out).
+ */
 static int
 deliver_one(struct broker *b, MDB_txn *txn, struct session *s,
     struct app_token *t, const struct recmeta *m, uint64_t fields,
     int64_t now, struct batch *bt, struct cerr *err)
 {
 	struct uselog_entry e;
-	msgpack_unpacked tree;
-	struct record rec;
+	size_t mark = bt->sb.size;
 	MDB_val v;
 	int rc;
 
 	if ((rc = store_record_get(b->store, txn, m->seq, &v)) != 0)
 		return rc == CARNET_E_NOT_FOUND ? 0 : cerr_set(err, rc,
 		    "reading record %llu", (unsigned long long)m->seq);
-	if ((rc = record_decode(v.mv_data, v.mv_size, &tree, &rec, err)) != 0)
-		return rc;
+	msgpack_pack_map(&bt->pk, 3);
+	mpk_pack_cstr(&bt->pk, "seq");
+	msgpack_pack_uint64(&bt->pk, m->seq);
+	mpk_pack_cstr(&bt->pk, "token");
+	mpk_pack_binn(&bt->pk, t->tok.id, TOKID_BYTES);
+	mpk_pack_cstr(&bt->pk, "rec");
+	if ((rc = record_copy_minimised(v.mv_data, v.mv_size, m->type, fields,
+	    &bt->sb)) != 0) {
+		bt->sb.size = mark;
+		return cerr_set(err, rc, "stored record %llu is damaged",
+		    (unsigned long long)m->seq);
+	}
 	memset(&e, 0, sizeof(e));
 	e.kind = USE_DELIVER;
 	e.time = now;
@@ -83,21 +96,14 @@ deliver_one(struct broker *b, MDB_txn *txn, struct session *s,
 	e.type = m->type;
 	e.rseq = m->seq;
 	strcpy(e.purpose, t->tok.purpose);
-	rc = b->bench_nolog ? 0 :
-	    store_log_append(b->store, txn, t->tok.user, &e, err);
-	if (rc == 0) {
-		msgpack_pack_map(&bt->pk, 3);
-		mpk_pack_cstr(&bt->pk, "seq");
-		msgpack_pack_uint64(&bt->pk, m->seq);
-		mpk_pack_cstr(&bt->pk, "token");
-		mpk_pack_binn(&bt->pk, t->tok.id, TOKID_BYTES);
-		mpk_pack_cstr(&bt->pk, "rec");
-		record_pack(&bt->pk, &rec, fields);
-		bt->n++;
-		bt->per_type[m->type->index]++;
+	if (!b->bench_nolog && (rc = broker_log_append(b, txn, t->tok.user, &e,
+	    err)) != 0) {
+		bt->sb.size = mark;
+		return rc;
 	}
-	msgpack_unpacked_destroy(&tree);
-	return rc;
+	bt->n++;
+	bt->per_type[m->type->index]++;
+	return 0;
 }
 
 /* Walk one token's stream while credit and budget last. */

@@ -414,7 +414,7 @@ handle_request_cmd(struct req *r, struct cerr *err)
 	e.has_app = true;
 	memcpy(e.app, r->from->id, ID_BYTES);
 	strcpy(e.purpose, purpose);
-	if ((rc = store_log_append(r->b->store, r->txn, user_id, &e,
+	if ((rc = broker_log_append(r->b, r->txn, user_id, &e,
 	    err)) != 0 ||
 	    (rc = stat_add(r, err, 1, "request/%s", r->from->name)) != 0)
 		return rc;
@@ -506,7 +506,7 @@ handle_grant(struct req *r, struct cerr *err)
 	memcpy(e.app, t.app, ID_BYTES);
 	memcpy(e.token, t.id, TOKID_BYTES);
 	strcpy(e.purpose, t.purpose);
-	if ((rc = store_log_append(r->b->store, r->txn, t.user, &e, err)) != 0 ||
+	if ((rc = broker_log_append(r->b, r->txn, t.user, &e, err)) != 0 ||
 	    (rc = stat_add(r, err, 1, "grant/%s", app->name)) != 0)
 		return rc;
 	session_token_granted(r->b, &t);
@@ -571,7 +571,7 @@ handle_revoke(struct req *r, struct cerr *err)
 	memcpy(e.app, t.app, ID_BYTES);
 	memcpy(e.token, t.id, TOKID_BYTES);
 	strcpy(e.purpose, t.purpose);
-	if ((rc = store_log_append(r->b->store, r->txn, t.user, &e, err)) != 0)
+	if ((rc = broker_log_append(r->b, r->txn, t.user, &e, err)) != 0)
 		return rc;
 	if (party_cached(r->b, r->txn, t.app, &app) == 0 &&
 	    (rc = stat_add(r, err, 1, "revoke/%s", app->name)) != 0)
@@ -622,7 +622,7 @@ pause_or_resume(struct req *r, bool pause, struct cerr *err)
 	memcpy(e.token, t.id, TOKID_BYTES);
 	e.rseq = last;
 	strcpy(e.purpose, t.purpose);
-	if ((rc = store_log_append(r->b->store, r->txn, t.user, &e, err)) != 0)
+	if ((rc = broker_log_append(r->b, r->txn, t.user, &e, err)) != 0)
 		return rc;
 	if (party_cached(r->b, r->txn, t.app, &app) == 0 &&
 	    (rc = stat_add(r, err, 1, "%s/%s", pause ? "pause" : "resume",
@@ -888,7 +888,7 @@ handle_export(struct req *r, struct cerr *err)
 	if (rc == 0 && from == 0) {
 		/* One entry per export, on its first page. */
 		log_entry_init(&e, r, USE_EXPORT);
-		if ((rc = store_log_append(r->b->store, r->txn, r->from->id,
+		if ((rc = broker_log_append(r->b, r->txn, r->from->id,
 		    &e, err)) == 0)
 			rc = stat_add(r, err, 1, "export");
 	}
@@ -918,7 +918,7 @@ handle_erase(struct req *r, struct cerr *err)
 		return rc;
 	log_entry_init(&e, r, USE_ERASE);
 	e.rseq = n;
-	if ((rc = store_log_append(r->b->store, r->txn, r->from->id, &e,
+	if ((rc = broker_log_append(r->b, r->txn, r->from->id, &e,
 	    err)) != 0 || (rc = stat_add(r, err, 1, "erase")) != 0)
 		return rc;
 	log_info("user %s erased %llu records", r->from->name,

@@ -825,29 +825,45 @@ store_log_head(struct store *s, MDB_txn *txn, const uint8_t user[ID_BYTES],
 }
 
 int
-store_log_append(struct store *s, MDB_txn *txn, const uint8_t user[ID_BYTES],
-    struct uselog_entry *e, struct cerr *err)
+store_log_append_after(struct store *s, MDB_txn *txn,
+    const uint8_t user[ID_BYTES], struct uselog_entry *e, uint64_t last,
+    const uint8_t prev[HASH_BYTES], uint8_t hash[HASH_BYTES],
+    struct cerr *err)
 {
 	uint8_t key[ID_BYTES + 8];
-	uint64_t last;
 	msgpack_sbuffer sb;
 	msgpack_packer pk;
 	MDB_val k;
 	int rc;
 
-	if ((rc = store_log_head(s, txn, user, &last, e->prev)) != 0)
-		return cerr_set(err, rc, "use log: cannot read its head");
 	e->seq = last + 1;
+	memcpy(e->prev, prev, HASH_BYTES);
 	memcpy(key, user, ID_BYTES);
 	be64_put(key + ID_BYTES, e->seq);
 	msgpack_sbuffer_init(&sb);
 	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
 	uselog_pack(&pk, e);
+	if (hash != NULL)
+		uselog_hash(sb.data, sb.size, hash);
 	k = mval(key, sizeof(key));
+	/* NOOVERWRITE: a head read from a stale cache fails, never forks */
 	rc = put_packed(txn, s->dbi[DB_USELOG], &k, &sb, MDB_NOOVERWRITE, err,
 	    "use log");
 	msgpack_sbuffer_destroy(&sb);
 	return rc;
+}
+
+int
+store_log_append(struct store *s, MDB_txn *txn, const uint8_t user[ID_BYTES],
+    struct uselog_entry *e, struct cerr *err)
+{
+	uint8_t prev[HASH_BYTES];
+	uint64_t last;
+	int rc;
+
+	if ((rc = store_log_head(s, txn, user, &last, prev)) != 0)
+		return cerr_set(err, rc, "use log: cannot read its head");
+	return store_log_append_after(s, txn, user, e, last, prev, NULL, err);
 }
 
 struct log_scan {

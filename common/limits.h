@@ -47,7 +47,7 @@
 #define CLIENT_CALL_TIMEOUT_MS 10000
 #define CLIENT_CONNECT_TIMEOUT_MS 5000
 #define CLIENT_PUT_BATCH 500         /* records per PUT sent by the CLI */
-#define CLIENT_PUT_WINDOW 4          /* PUT batches in flight before waiting */
+#define CLIENT_PUT_WINDOW 8          /* PUT batches in flight before waiting */
 #define CLIENT_CREDIT_WINDOW 1000    /* records an app lets the broker send ahead */
 
 #endif

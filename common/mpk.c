@@ -25,9 +25,58 @@ be(const uint8_t *p, size_t n)
 }
 
 int
+mpk_head(const uint8_t *p, const uint8_t *end, enum mpk_kind *kind,
+    uint64_t *n, size_t *hlen)
+{
+	uint8_t b;
+	size_t lb = 0;
+
+	if (p >= end)
+		return CARNET_E_TRUNCATED;
+	b = *p;
+	*kind = MPK_OTHER;
+	*n = 0;
+	*hlen = 1;
+	if (b >= 0x80 && b <= 0x8f) {
+		*kind = MPK_MAP, *n = b & 0x0f;
+	} else if (b >= 0xa0 && b <= 0xbf) {
+		*kind = MPK_STR, *n = b & 0x1f;
+	} else {
+		switch (b) {
+		case 0xd9: *kind = MPK_STR, lb = 1; break;
+		case 0xda: *kind = MPK_STR, lb = 2; break;
+		case 0xdb: *kind = MPK_STR, lb = 4; break;
+		case 0xde: *kind = MPK_MAP, lb = 2; break;
+		case 0xdf: *kind = MPK_MAP, lb = 4; break;
+		default: return 0;
+		}
+	}
+	if (lb > 0) {
+		if ((size_t)(end - p) < 1 + lb)
+			return CARNET_E_TRUNCATED;
+		*n = be(p + 1, lb);
+		*hlen = 1 + lb;
+	}
+	if (*kind == MPK_STR && (uint64_t)(end - p) - *hlen < *n)
+		return CARNET_E_TRUNCATED;
+	return 0;
+}
+
+int
 mpk_check(const void *buf, size_t len, unsigned max_depth)
 {
-	const uint8_t *p = buf, *end = p + len;
+	const uint8_t *next;
+	int rc = mpk_skip(buf, (const uint8_t *)buf + len, max_depth, &next);
+
+	if (rc == 0 && next != (const uint8_t *)buf + len)
+		return CARNET_E_TRAILING;
+	return rc;
+}
+
+int
+mpk_skip(const uint8_t *p, const uint8_t *end, unsigned max_depth,
+    const uint8_t **next)
+{
 	uint64_t owed[MPK_STACK];
 	unsigned depth = 0;
 
@@ -41,8 +90,10 @@ mpk_check(const void *buf, size_t len, unsigned max_depth)
 		size_t lenbytes = 0;
 
 		while (owed[depth] == 0) {
-			if (depth == 0)
-				return p == end ? 0 : CARNET_E_TRAILING;
+			if (depth == 0) {
+				*next = p;
+				return 0;
+			}
 			depth--;
 		}
 		owed[depth]--;

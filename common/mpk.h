@@ -28,6 +28,22 @@ int mpk_check(const void *buf, size_t len, unsigned max_depth)
     __attribute__((warn_unused_result));
 
 /*
+ * Walk the one object starting at p (not past end) without allocating,
+ * as mpk_check does, and set *next just after it.
+ */
+int mpk_skip(const uint8_t *p, const uint8_t *end, unsigned max_depth,
+    const uint8_t **next) __attribute__((warn_unused_result));
+
+/* What an object's header says, for walking bytes without unpacking. */
+enum mpk_kind { MPK_OTHER, MPK_MAP, MPK_STR };
+/*
+ * The header at p: a map (n pairs) or a str (n bytes, all within end), or
+ * MPK_OTHER; *hlen is the header's own length.
+ */
+int mpk_head(const uint8_t *p, const uint8_t *end, enum mpk_kind *kind,
+    uint64_t *n, size_t *hlen) __attribute__((warn_unused_result));
+
+/*
  * mpk_check, then unpack into *out (initialised here; the caller calls
  * msgpack_unpacked_destroy(out) on success).  Strings and bins in the tree
  * point into buf, which must outlive *out.

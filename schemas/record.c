@@ -337,3 +337,99 @@ record_pack(msgpack_packer *pk, const struct record *r, uint64_t fields)
 		msgpack_pack_object(pk, r->body->via.map.ptr[i].val);
 	}
 }
+
+/* A body has at most one pair per field, and a type at most 64 fields. */
+#define BODY_MAX_PAIRS 64
+
+/* The body's kept pairs, as byte ranges, and how many there are. */
+struct kept {
+	const uint8_t *from[BODY_MAX_PAIRS], *to[BODY_MAX_PAIRS];
+	unsigned n;
+};
+
+static int
+body_kept(const uint8_t *p, const uint8_t *end, const struct schema *type,
+    uint64_t fields, struct kept *k, const uint8_t **next)
+{
+	enum mpk_kind kind;
+	uint64_t n, i, klen;
+	size_t hlen;
+	int rc;
+
+	if ((rc = mpk_head(p, end, &kind, &n, &hlen)) != 0)
+		return rc;
+	if (kind != MPK_MAP || n > BODY_MAX_PAIRS)
+		return CARNET_E_MALFORMED;
+	p += hlen;
+	k->n = 0;
+	for (i = 0; i < n; i++) {
+		const uint8_t *start = p;
+		int idx;
+
+		if ((rc = mpk_head(p, end, &kind, &klen, &hlen)) != 0)
+			return rc;
+		if (kind != MPK_STR)
+			return CARNET_E_MALFORMED;
+		idx = schema_field(type, (const char *)p + hlen, klen);
+		p += hlen + klen;
+		if ((rc = mpk_skip(p, end, RECORD_MAX_DEPTH, &p)) != 0)
+			return rc;
+		if (idx >= 0 && (fields & (UINT64_C(1) << idx))) {
+			k->from[k->n] = start;
+			k->to[k->n++] = p;
+		}
+	}
+	*next = p;
+	return 0;
+}
+
+int
+record_copy_minimised(const void *buf, size_t len, const struct schema *type,
+    uint64_t fields, msgpack_sbuffer *out)
+{
+	const uint8_t *p = buf, *end = p + len, *key, *val;
+	size_t mark = out->size, hlen;
+	enum mpk_kind kind;
+	uint64_t n, i, klen;
+	msgpack_packer pk;
+	struct kept k;
+	unsigned j;
+	int rc;
+
+	msgpack_packer_init(&pk, out, msgpack_sbuffer_write);
+	if ((rc = mpk_head(p, end, &kind, &n, &hlen)) != 0 ||
+	    (rc = kind == MPK_MAP ? 0 : CARNET_E_MALFORMED) != 0)
+		goto fail;
+	msgpack_sbuffer_write(out, (const char *)p, hlen);
+	p += hlen;
+	for (i = 0; i < n; i++) {
+		key = p;
+		if ((rc = mpk_head(p, end, &kind, &klen, &hlen)) != 0)
+			goto fail;
+		if (kind != MPK_STR) {
+			rc = CARNET_E_MALFORMED;
+			goto fail;
+		}
+		val = p + hlen + klen;
+		if (klen == 4 && memcmp(p + hlen, "body", 4) == 0) {
+			if ((rc = body_kept(val, end, type, fields, &k, &p)) != 0)
+				goto fail;
+			msgpack_sbuffer_write(out, (const char *)key,
+			    (size_t)(val - key));
+			msgpack_pack_map(&pk, k.n);
+			for (j = 0; j < k.n; j++)
+				msgpack_sbuffer_write(out, (const char *)k.from[j],
+				    (size_t)(k.to[j] - k.from[j]));
+			continue;
+		}
+		if ((rc = mpk_skip(val, end, RECORD_MAX_DEPTH, &p)) != 0)
+			goto fail;
+		msgpack_sbuffer_write(out, (const char *)key, (size_t)(p - key));
+	}
+	if (p == end)
+		return 0;
+	rc = CARNET_E_TRAILING;
+fail:
+	out->size = mark;
+	return rc;
+}

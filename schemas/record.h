@@ -74,6 +74,17 @@ int record_body_validate(const struct schema *s, const msgpack_object *body,
  * (FIELDS_ALL keeps everything; this is where minimisation happens).
  */
 void record_pack(msgpack_packer *pk, const struct record *r, uint64_t fields);
+/*
+ * The delivery path: append the stored record buf (of type, validated
+ * when it was stored) to out with only the body fields in fields, without
+ * unpacking it: kept keys and values are copied byte for byte, the rest
+ * of the envelope as it is.  Equal to record_pack of the decoded record.
+ * 0, or CARNET_E_MALFORMED / _TRUNCATED if buf is not a record's shape
+ * (out is then left as it was).
+ */
+int record_copy_minimised(const void *buf, size_t len,
+    const struct schema *type, uint64_t fields, msgpack_sbuffer *out)
+    __attribute__((warn_unused_result));
 
 /* True if the len bytes at s are valid UTF-8 without NUL. */
 bool utf8_valid(const char *s, size_t len);

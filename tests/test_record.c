@@ -192,6 +192,70 @@ test_minimisation_keeps_exactly_the_listed_fields(void **state)
 	json_decref(in);
 }
 
+/*
+ * The delivery path copies stored bytes without unpacking: for every
+ * sample and many masks it gives exactly what record_pack gives, and a
+ * cut or damaged record is refused leaving the buffer as it was.
+ */
+static void
+test_byte_copy_minimisation_equals_pack(void **state)
+{
+	unsigned i, m, cut;
+
+	(void)state;
+	for (i = 0; i < sizeof(samples) / sizeof(samples[0]); i++) {
+		const struct schema *type = type_named(sample_types[i]);
+		msgpack_sbuffer sb, stored, a, b;
+		msgpack_packer pk;
+		msgpack_unpacked t1, t2;
+		struct record r;
+		struct cerr err;
+		json_t *in = sample_json(i);
+
+		msgpack_sbuffer_init(&sb);
+		msgpack_sbuffer_init(&stored);
+		assert_int_equal(encode(in, sample_types[i], &sb, &err), 0);
+		assert_int_equal(record_decode(sb.data, sb.size, &t1, &r, &err),
+		    0);
+		/* stored form: with the holder, as the broker keeps it */
+		r.has_holder = true;
+		memcpy(r.holder, holder_pk, ID_BYTES);
+		msgpack_packer_init(&pk, &stored, msgpack_sbuffer_write);
+		record_pack(&pk, &r, FIELDS_ALL);
+		assert_int_equal(record_decode(stored.data, stored.size, &t2, &r,
+		    &err), 0);
+		for (m = 0; m < 40; m++) {
+			uint64_t mask = m == 0 ? FIELDS_ALL : m == 1 ? 0 :
+			    ((uint64_t)m * 0x9E3779B97F4A7C15ULL) >> (m % 7);
+
+			msgpack_sbuffer_init(&a);
+			msgpack_sbuffer_init(&b);
+			msgpack_sbuffer_write(&b, "xy", 2); /* appends after */
+			msgpack_packer_init(&pk, &a, msgpack_sbuffer_write);
+			record_pack(&pk, &r, mask);
+			assert_int_equal(record_copy_minimised(stored.data,
+			    stored.size, type, mask, &b), 0);
+			assert_int_equal(b.size, a.size + 2);
+			assert_memory_equal(b.data + 2, a.data, a.size);
+			msgpack_sbuffer_destroy(&a);
+			msgpack_sbuffer_destroy(&b);
+		}
+		for (cut = 0; cut < stored.size; cut++) {
+			msgpack_sbuffer_init(&b);
+			msgpack_sbuffer_write(&b, "xy", 2);
+			assert_int_not_equal(record_copy_minimised(stored.data,
+			    cut, type, FIELDS_ALL / 3, &b), 0);
+			assert_int_equal(b.size, 2);
+			msgpack_sbuffer_destroy(&b);
+		}
+		msgpack_unpacked_destroy(&t1);
+		msgpack_unpacked_destroy(&t2);
+		msgpack_sbuffer_destroy(&sb);
+		msgpack_sbuffer_destroy(&stored);
+		json_decref(in);
+	}
+}
+
 /* Apply `edit` (a JSON object merged into sample i) and expect code + text. */
 static void
 expect_json_error(unsigned i, const char *type, const char *edit,
@@ -436,6 +500,7 @@ main(void)
 		cmocka_unit_test(test_every_type_round_trips_through_json),
 		cmocka_unit_test(test_pack_with_holder_round_trips),
 		cmocka_unit_test(test_minimisation_keeps_exactly_the_listed_fields),
+		cmocka_unit_test(test_byte_copy_minimisation_equals_pack),
 		cmocka_unit_test(test_bad_json_records_name_the_field),
 		cmocka_unit_test(test_malformed_msgpack_is_refused),
 		cmocka_unit_test(test_deep_nesting_in_msgpack),

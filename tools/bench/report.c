@@ -171,7 +171,7 @@ write_md(FILE *f, json_t *root, const char *commands, const char *dir)
 	json_object_foreach(json_object_get(m, "versions"), key, v)
 		fprintf(f, " %s %s;", key, json_string_value(v));
 	fprintf(f, "\n- commands: `%s`\n\n", commands);
-	fprintf(f, "**ratio_vs_raw_zmq: %.3f** (carnet deliveries/s with CURVE, "
+	fprintf(f, "**ratio_vs_raw_zmq: %.3f** (not measured when 0; carnet deliveries/s with CURVE, "
 	    "fsync'd commits, consent checks, minimisation and a use-log entry "
 	    "per delivery, over the raw ZeroMQ path's, same run)\n\n",
 	    json_real_value(json_object_get(root, "ratio_vs_raw_zmq")));
@@ -234,10 +234,16 @@ report_write(const char *dir, bool quick, const char *commands,
 
 	init();
 	strftime(date, sizeof(date), "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));
-	root = json_pack("{s:s, s:b, s:s, s:o, s:f, s:O, s:O, s:O}",
+	/* JSON has no NaN: a figure not measured is null */
+	root = json_pack("{s:s, s:b, s:s, s:o, s:o, s:O, s:O, s:O}",
 	    "date", date, "quick", quick, "commands", commands,
-	    "machine", machine(), "ratio_vs_raw_zmq", ratio_vs_raw,
+	    "machine", machine(), "ratio_vs_raw_zmq", isnan(ratio_vs_raw) ?
+	    json_null() : json_real(ratio_vs_raw),
 	    "goals", goals, "order", order, "sections", sections);
+	if (root == NULL) {
+		fprintf(stderr, "carnet-bench: cannot build the results\n");
+		return -1;
+	}
 	snprintf(path, sizeof(path), "%s/results.json", dir);
 	if (json_dump_file(root, path, JSON_INDENT(2) | JSON_SORT_KEYS) != 0) {
 		fprintf(stderr, "carnet-bench: cannot write %s\n", path);

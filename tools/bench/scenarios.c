@@ -23,6 +23,7 @@
 #define PRODUCERS 2 /* holders */
 #define CONSUMERS 2 /* apps */
 #define USERS 100
+#define LAT_BATCH 500 /* records per batch, as in every other run */
 
 static const struct bench_opts *O;
 
@@ -30,7 +31,7 @@ static struct {
 	uint64_t thru_per_prod;
 	double lat_seconds;
 	uint64_t race_total, mem_total, scale_total, prefill;
-	unsigned revocations;
+	unsigned revocations, repeat;
 } Z;
 
 /* Figures later sections compare with. */
@@ -321,9 +322,67 @@ rate_or_nan(int rc, const struct outcome *o)
 	return o->deliver_rate;
 }
 
+/*
+ * What each system sustains end to end, in records/s entering it: the
+ * lower of its ingest and of what each consumer received (raw, carnet,
+ * nats, js).  Half of it is the latency section's load.
+ */
 static struct {
 	double ingest;
-} peak[4]; /* raw, carnet, nats, js: producer rates, for the latency load */
+} peak[4];
+
+static double
+sustained(const struct outcome *o, unsigned ncons)
+{
+	double per_cons = o->deliver_rate / ncons;
+
+	return o->ingest_rate < per_cons ? o->ingest_rate : per_cons;
+}
+
+/* One throughput run of row `row` (0: raw, 1..4: carnet variants). */
+static int
+throughput_once(unsigned row, const char *const *env, struct outcome *o)
+{
+	struct layout l;
+	struct deploy d;
+	int rc;
+
+	layout_max(&l, CONSUMERS, Z.thru_per_prod);
+	if (row == 0)
+		return raw_run(&l, o);
+	carnet_deploy(&d, USERS, CONSUMERS, 0, 0);
+	rc = carnet_run(&d, env, &l, o);
+	deploy_free(&d);
+	return rc;
+}
+
+/* The run with the median delivery rate of Z.repeat (incomplete: 0). */
+static double
+throughput_median(unsigned row, const char *const *env, struct outcome *o)
+{
+	struct outcome runs[5];
+	double rate[5];
+	unsigned i, j, n = Z.repeat;
+
+	for (i = 0; i < n; i++) {
+		int rc = throughput_once(row, env, &runs[i]);
+
+		rate[i] = rc == 0 && runs[i].complete ? runs[i].deliver_rate : 0;
+	}
+	/* sort the few runs by rate */
+	for (i = 1; i < n; i++)
+		for (j = i; j > 0 && rate[j] < rate[j - 1]; j--) {
+			double t = rate[j];
+			struct outcome to = runs[j];
+
+			rate[j] = rate[j - 1];
+			rate[j - 1] = t;
+			runs[j] = runs[j - 1];
+			runs[j - 1] = to;
+		}
+	*o = runs[n / 2];
+	return rate[n / 2] > 0 ? rate[n / 2] : NAN;
+}
 
 static void
 section_throughput(void)
@@ -352,29 +411,23 @@ section_throughput(void)
 	    "carnet: 100 people, each consenting to both apps; CURVE, fsync'd "
 	    "commits, consent check, minimisation (one field withheld) and a "
 	    "use-log entry per delivery. The rows below it turn one guarantee "
-	    "off at a time, in a benchmark build only.");
-	layout_max(&l, CONSUMERS, Z.thru_per_prod);
-	rc = raw_run(&l, &o);
-	base.raw = rate_or_nan(rc, &o);
-	peak[0].ingest = o.ingest_rate;
+	    "off at a time, in a benchmark build only. Full runs: the median of "
+	    "3 runs per row (one run each with QUICK=1); each carnet run on a "
+	    "fresh store.");
+	base.raw = throughput_median(0, NULL, &o);
+	peak[0].ingest = sustained(&o, CONSUMERS);
 	report_fig("raw_zmq", "raw ZeroMQ 3-hop (baseline)", base.raw,
 	    "deliv/s", "1.00 x raw");
 	for (i = 0; i < 4; i++) {
-		struct deploy d;
-
-		carnet_deploy(&d, USERS, CONSUMERS, 0, 0);
-		layout_max(&l, CONSUMERS, Z.thru_per_prod);
-		rc = carnet_run(&d, variants[i].env, &l, &o);
-		rate[i] = rate_or_nan(rc, &o);
+		rate[i] = throughput_median((unsigned)i + 1, variants[i].env, &o);
 		if (i == 0) {
 			base.carnet = rate[0];
 			base.carnet_ingest = o.ingest_rate;
-			peak[1].ingest = o.ingest_rate;
+			peak[1].ingest = sustained(&o, CONSUMERS);
 		}
 		report_fig(variants[i].key, variants[i].label, rate[i],
 		    "deliv/s", "%.2f x raw; ingest %.0f rec/s", ratio(rate[i],
 		    base.raw), o.ingest_rate);
-		deploy_free(&d);
 	}
 	report_fig("cost_curve", "share of time spent on CURVE",
 	    1 - ratio(rate[0], rate[1]), "", "1 - (all on / CURVE off)");
@@ -387,14 +440,14 @@ section_throughput(void)
 	report_fig("nats_core", "NATS core pub/sub", rc == 0 ?
 	    rate_or_nan(rc, &o) : NAN, "deliv/s", "%.2f x raw; %llu dropped",
 	    ratio(o.deliver_rate, base.raw), (unsigned long long)o.dropped);
-	peak[2].ingest = o.ingest_rate;
+	peak[2].ingest = sustained(&o, CONSUMERS);
 	layout_max(&l, CONSUMERS, Z.thru_per_prod);
 	rc = nats_run("js", &l, &o);
 	report_fig("nats_jetstream", "NATS JetStream, file storage",
 	    rc == 0 ? rate_or_nan(rc, &o) : NAN, "deliv/s", "%.2f x raw",
 	    ratio(o.deliver_rate, base.raw));
 	js_pub = rc == 0 ? o.ingest_rate : NAN;
-	peak[3].ingest = o.ingest_rate;
+	peak[3].ingest = sustained(&o, CONSUMERS);
 	report_fig("nats_jetstream_acked_pub", "JetStream acked publishes",
 	    js_pub, "rec/s", "carnet's durable ingest: %.2f x this",
 	    ratio(base.carnet_ingest, js_pub));
@@ -417,8 +470,8 @@ latency_layout(struct layout *l, double peak_ingest)
 	l->nprod = PRODUCERS;
 	l->ncons = CONSUMERS;
 	l->rate_per_prod = (long long)per_prod;
-	/* a batch every millisecond */
-	l->batch = per_prod >= 2000 ? (unsigned)(per_prod / 1000) : 1;
+	/* the same batches as everywhere, paced */
+	l->batch = LAT_BATCH;
 	l->n_per_prod = (uint64_t)(per_prod * Z.lat_seconds);
 	l->n_per_prod -= l->n_per_prod % l->batch;
 	l->want_per_cons = l->n_per_prod * PRODUCERS;
@@ -442,7 +495,7 @@ lat_figs(const char *key, const char *label, int rc, struct outcome *o,
 		snprintf(lab, sizeof(lab), "%s %s", label, names[i]);
 		if (i == 0)
 			report_fig(k, lab, us[i], "us", "at %.0f rec/s (half of "
-			    "its peak), %llu samples", 0.5 * peak_ingest,
+			    "its sustained rate), %llu samples", 0.5 * peak_ingest,
 			    (unsigned long long)o->lat.n);
 		else
 			report_fig(k, lab, us[i], "us", NULL);
@@ -458,21 +511,22 @@ section_latency(void)
 	int rc;
 
 	report_section("latency", "Latency, holder to app", "Producers paced "
-	    "at half of the peak ingest rate measured above for the same "
-	    "system, one batch per millisecond; each record carries the time "
+	    "at half of what the same system sustained end to end above (the "
+	    "lower of its ingest and of each consumer's intake), in the same "
+	    "batches of 500 as the throughput runs, sent at a steady pace; each record carries the time "
 	    "its batch was due (not when it left, so a late producer counts "
 	    "late); latency is read by the consumer. Log-linear histogram, 3 % "
 	    "buckets, upper bounds.");
 	if (isnan(peak[0].ingest) || peak[0].ingest == 0) {
 		layout_max(&l, CONSUMERS, Z.thru_per_prod);
 		raw_run(&l, &o);
-		peak[0].ingest = o.ingest_rate;
+		peak[0].ingest = sustained(&o, CONSUMERS);
 	}
 	if (isnan(peak[1].ingest) || peak[1].ingest == 0) {
 		carnet_deploy(&d, USERS, CONSUMERS, 0, 0);
 		layout_max(&l, CONSUMERS, Z.thru_per_prod);
 		carnet_run(&d, env_full, &l, &o);
-		peak[1].ingest = o.ingest_rate;
+		peak[1].ingest = sustained(&o, CONSUMERS);
 		deploy_free(&d);
 	}
 	latency_layout(&l, peak[0].ingest);
@@ -658,8 +712,12 @@ section_revocation(void)
 
 /* ---- memory ----------------------------------------------------------- */
 
+#define MEM_SAMPLES 4096
+
 static struct {
 	long anon0, anon_max, anon_end, file_end;
+	long sample[MEM_SAMPLES];
+	unsigned n;
 } mem;
 
 static void
@@ -671,10 +729,13 @@ memory_during(const struct layout *l, struct child *kids, unsigned np,
 
 	(void)go;
 	while (children_running(kids, np)) {
-		sleep_ms(500);
-		if (proc_rss(cur_deploy->broker, &anon, &file) == 0 &&
-		    anon > mem.anon_max)
+		sleep_ms(200);
+		if (proc_rss(cur_deploy->broker, &anon, &file) != 0)
+			continue;
+		if (anon > mem.anon_max)
 			mem.anon_max = anon;
+		if (mem.n < MEM_SAMPLES)
+			mem.sample[mem.n++] = anon;
 	}
 	sleep_ms(500);
 	proc_rss(cur_deploy->broker, &mem.anon_end, &mem.file_end);
@@ -690,7 +751,7 @@ section_memory(void)
 	struct layout l;
 	struct outcome o;
 	struct deploy d;
-	long file0;
+	long file0, early;
 	int rc;
 
 	report_section("memory", "Memory with a stalled app", "One app "
@@ -722,21 +783,26 @@ section_memory(void)
 	cur_stall = false;
 	report_fig("mem_queued", "records queued for the stalled app",
 	    (double)o.produced, "records", "ingest %.0f rec/s", o.ingest_rate);
-	report_fig("mem_anon_start_kib", "RssAnon before", (double)mem.anon0,
-	    "KiB", NULL);
+	/* the heap once everyone is connected and streaming: at 10 % */
+	early = mem.n > 0 ? mem.sample[mem.n / 10] : mem.anon0;
+	report_fig("mem_anon_idle_kib", "RssAnon, idle broker", (double)mem.anon0,
+	    "KiB", "before any connection");
+	report_fig("mem_anon_early_kib", "RssAnon at 10 % of the records",
+	    (double)early, "KiB", "connected and streaming");
 	report_fig("mem_anon_max_kib", "RssAnon max while queueing",
-	    (double)mem.anon_max, "KiB", "%.2f x before", ratio(mem.anon_max,
-	    mem.anon0));
-	report_fig("mem_anon_end_kib", "RssAnon after", (double)mem.anon_end,
-	    "KiB", NULL);
+	    (double)mem.anon_max, "KiB", "%.2f x at 10 %%", ratio(mem.anon_max,
+	    early));
+	report_fig("mem_anon_end_kib", "RssAnon after the last record",
+	    (double)mem.anon_end, "KiB", "%.2f x at 10 %%", ratio(mem.anon_end,
+	    early));
 	report_fig("mem_file_end_kib", "RssFile after", (double)mem.file_end,
 	    "KiB", "store pages mapped");
 	report_fig("mem_store_kib", "store on disk",
 	    (double)deploy_store_kib(&d), "KiB", NULL);
 	report_goal("broker heap flat with records queued for a stalled app",
-	    rc == 0 && mem.anon_max < mem.anon0 + 16 * 1024, "RssAnon %ld -> "
-	    "%ld KiB (max) over %llu records", mem.anon0, mem.anon_max,
-	    (unsigned long long)o.produced);
+	    rc == 0 && mem.anon_max <= early + early / 4, "RssAnon %ld KiB at "
+	    "10 %% of the records, %ld KiB at most, over %llu records", early,
+	    mem.anon_max, (unsigned long long)o.produced);
 	deploy_free(&d);
 }
 
@@ -817,6 +883,7 @@ bench_all(const struct bench_opts *o)
 		Z.scale_total = 10000;
 		Z.prefill = 50000;
 		Z.revocations = 5;
+		Z.repeat = 1;
 	} else {
 		Z.thru_per_prod = 100000;
 		Z.lat_seconds = 5;
@@ -825,6 +892,7 @@ bench_all(const struct bench_opts *o)
 		Z.scale_total = 100000;
 		Z.prefill = 1000000;
 		Z.revocations = 20;
+		Z.repeat = 3;
 	}
 	if (wanted("throughput"))
 		section_throughput();
