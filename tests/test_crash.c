@@ -389,6 +389,7 @@ test_kill_9_at_random_moments(void **state)
 	client_destroy(&ac);
 	client_destroy(&uc);
 	client_destroy(&hc);
+	client_destroy(&hc2);
 	/* the killers were reaped by nobody: they exited on their own */
 	while (waitpid(-1, NULL, WNOHANG) > 0)
 		;
