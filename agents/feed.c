@@ -44,13 +44,12 @@ wait_oldest(struct holder_batch *hb, struct cerr *err)
 {
 	msgpack_unpacked reply;
 	uint64_t stored = 0, dup = 0;
-	unsigned n = hb->fly_n[0];
+	unsigned n = hb->fly[0].n;
 	int rc;
 
-	rc = client_reply(hb->c, hb->fly_req[0], &reply, err);
+	rc = client_reply(hb->c, hb->fly[0].req, &reply, err);
 	hb->nfly--;
-	memmove(hb->fly_req, hb->fly_req + 1, hb->nfly * sizeof(hb->fly_req[0]));
-	memmove(hb->fly_n, hb->fly_n + 1, hb->nfly * sizeof(hb->fly_n[0]));
+	memmove(hb->fly, hb->fly + 1, hb->nfly * sizeof(hb->fly[0]));
 	if (rc != 0) {
 		hb->nfly = 0; /* the holder sends again from its last ACK */
 		return rc;
@@ -80,8 +79,8 @@ holder_batch_send(struct holder_batch *hb, struct cerr *err)
 	mpk_pack_cstr(pk, "recs");
 	msgpack_pack_array(pk, hb->n);
 	msgpack_sbuffer_write(pk->data, hb->recs.data, hb->recs.size);
-	hb->fly_req[hb->nfly] = client_last_req(hb->c);
-	hb->fly_n[hb->nfly] = hb->n;
+	hb->fly[hb->nfly].req = client_last_req(hb->c);
+	hb->fly[hb->nfly].n = hb->n;
 	if ((rc = client_send(hb->c, "PUT", err)) != 0)
 		return rc;
 	hb->nfly++;

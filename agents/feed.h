@@ -3,9 +3,10 @@
  *
  * A holder batch gathers encoded records and sends them as PUT batches,
  * each acknowledged only once durably stored, with up to CLIENT_PUT_WINDOW
- * batches in flight (so the broker commits several in one fsync); an app feed subscribes, keeps
- * the broker's credit topped up, acks what the app has handled, and
- * re-subscribes after a reconnect (what was not acked comes again).
+ * batches in flight (so the broker commits several in one fsync); an app
+ * feed subscribes, keeps the broker's credit topped up, acks what the app
+ * has handled, and re-subscribes after a reconnect (what was not acked
+ * comes again).
  *
  *     holder_batch_new(c, &hb);
  *     while (...) holder_batch_add_json(hb, line, len, type, &err);
@@ -34,10 +35,12 @@ struct holder_batch {
 	msgpack_sbuffer recs;
 	unsigned n;
 	unsigned long long stored, dup; /* totals of the ACKs received */
-	/* PUTs sent and not yet ACKed, oldest first */
+	/* PUTs sent and not yet ACKed, oldest first: request id, records */
 	unsigned nfly;
-	uint64_t fly_req[CLIENT_PUT_WINDOW];
-	unsigned fly_n[CLIENT_PUT_WINDOW];
+	struct {
+		uint64_t req;
+		unsigned n;
+	} fly[CLIENT_PUT_WINDOW];
 };
 
 int holder_batch_new(struct client *c, struct holder_batch **out);

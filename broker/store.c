@@ -126,7 +126,8 @@ store_open(const char *dir, size_t map_bytes, struct store **out,
 	if ((rc = mdb_env_create(&s->env)) != 0 ||
 	    (rc = mdb_env_set_maxdbs(s->env, DB__N)) != 0 ||
 	    (rc = mdb_env_set_mapsize(s->env, map_bytes)) != 0 ||
-	    (rc = mdb_env_open(s->env, path, MDB_NOTLS | bench_flags(), 0600)) != 0) {
+	    (rc = mdb_env_open(s->env, path, MDB_NOTLS | bench_flags(),
+	    0600)) != 0) {
 		rc = mdb_fail(rc, err, "opening the store");
 		goto fail;
 	}

@@ -162,7 +162,6 @@ int store_cursor_advance(struct store *s, MDB_txn *txn,
 int store_log_append(struct store *s, MDB_txn *txn,
     const uint8_t user[ID_BYTES], struct uselog_entry *e, struct cerr *err)
     __attribute__((warn_unused_result));
-/* Head of user's log: last seq (0 when empty) and its hash (zeros). */
 /*
  * Append e after a head the caller already knows (seq last, entry hash
  * prev), and give the new entry's hash: for a caller that caches heads.
@@ -172,6 +171,7 @@ int store_log_append_after(struct store *s, MDB_txn *txn,
     const uint8_t user[ID_BYTES], struct uselog_entry *e, uint64_t last,
     const uint8_t prev[HASH_BYTES], uint8_t hash[HASH_BYTES],
     struct cerr *err) __attribute__((warn_unused_result));
+/* Head of user's log: last seq (0 when empty) and its hash (zeros). */
 int store_log_head(struct store *s, MDB_txn *txn, const uint8_t user[ID_BYTES],
     uint64_t *seq, uint8_t hash[HASH_BYTES])
     __attribute__((warn_unused_result));

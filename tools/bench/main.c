@@ -121,9 +121,6 @@ main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
-	if (getenv("QUICK") != NULL && strcmp(getenv("QUICK"), "") != 0 &&
-	    strcmp(getenv("QUICK"), "0") != 0)
-		o.quick = true;
 	if (sodium_init() < 0)
 		return 1;
 	if (o.carnetd == NULL) {

@@ -46,6 +46,18 @@ report_section(const char *key, const char *title, const char *about)
 	fflush(stdout);
 }
 
+/* A figure as both the table and RESULTS.md show it. */
+static void
+fmt_value(double v, char *out, size_t len)
+{
+	if (isnan(v))
+		snprintf(out, len, "not run");
+	else if (fabs(v) >= 100 || v == floor(v))
+		snprintf(out, len, "%.0f", v);
+	else
+		snprintf(out, len, "%.3g", v);
+}
+
 void
 report_fig(const char *key, const char *label, double value,
     const char *unit, const char *fmt, ...)
@@ -58,12 +70,7 @@ report_fig(const char *key, const char *label, double value,
 		vsnprintf(note, sizeof(note), fmt, ap);
 		va_end(ap);
 	}
-	if (isnan(value))
-		snprintf(val, sizeof(val), "not run");
-	else if (fabs(value) >= 100 || value == floor(value))
-		snprintf(val, sizeof(val), "%.0f", value);
-	else
-		snprintf(val, sizeof(val), "%.3g", value);
+	fmt_value(value, val, sizeof(val));
 	printf("  %-46s %12s %-9s %s\n", label, val, unit, note);
 	fflush(stdout);
 	json_array_append_new(json_object_get(cur, "figures"), json_pack(
@@ -194,19 +201,15 @@ write_md(FILE *f, json_t *root, const char *commands, const char *dir)
 		    "title")), json_string_value(json_object_get(s, "about")));
 		json_array_foreach(json_object_get(s, "figures"), j, fig) {
 			json_t *val = json_object_get(fig, "value");
-			double d = json_real_value(val);
+			char num[32];
 
+			fmt_value(json_is_null(val) ? NAN : json_real_value(val),
+			    num, sizeof(num));
 			fputs("| ", f);
 			md_escape_cell(f, json_string_value(json_object_get(fig,
 			    "label")));
-			if (json_is_null(val))
-				fputs(" | not run", f);
-			else if (fabs(d) >= 100 || d == floor(d))
-				fprintf(f, " | %.0f", d);
-			else
-				fprintf(f, " | %.3g", d);
-			fprintf(f, " | %s | ", json_string_value(json_object_get(fig,
-			    "unit")));
+			fprintf(f, " | %s | %s | ", num, json_string_value(
+			    json_object_get(fig, "unit")));
 			md_escape_cell(f, json_string_value(json_object_get(fig,
 			    "note")));
 			fputs(" |\n", f);

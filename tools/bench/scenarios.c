@@ -517,17 +517,14 @@ section_latency(void)
 	    "its batch was due (not when it left, so a late producer counts "
 	    "late); latency is read by the consumer. Log-linear histogram, 3 % "
 	    "buckets, upper bounds.");
+	/* without the throughput section, its two runs that set the load */
 	if (isnan(peak[0].ingest) || peak[0].ingest == 0) {
-		layout_max(&l, CONSUMERS, Z.thru_per_prod);
-		raw_run(&l, &o);
+		throughput_once(0, NULL, &o);
 		peak[0].ingest = sustained(&o, CONSUMERS);
 	}
 	if (isnan(peak[1].ingest) || peak[1].ingest == 0) {
-		carnet_deploy(&d, USERS, CONSUMERS, 0, 0);
-		layout_max(&l, CONSUMERS, Z.thru_per_prod);
-		carnet_run(&d, env_full, &l, &o);
+		throughput_once(1, env_full, &o);
 		peak[1].ingest = sustained(&o, CONSUMERS);
-		deploy_free(&d);
 	}
 	latency_layout(&l, peak[0].ingest);
 	rc = raw_run(&l, &o);
@@ -663,8 +660,6 @@ section_revocation(void)
 	carnet_deploy(&d, USERS, 1, 0, 0);
 	memset(&rv, 0, sizeof(rv));
 	rv.users = calloc(Z.revocations, sizeof(*rv.users));
-	for (i = 0; i < Z.revocations; i++)
-		rv.users[i] = NULL;
 	/* the people connect before the stream starts */
 	deploy_stop_broker(&d);
 	deploy_start_broker(&d, env_full);
@@ -830,8 +825,7 @@ section_scale(void)
 	    "app, so deliveries = records x apps. Then the 100-people, 2-app "
 	    "run again with records of other people already stored.");
 	if (isnan(base.raw)) {
-		layout_max(&l, CONSUMERS, Z.thru_per_prod);
-		raw_run(&l, &o);
+		throughput_once(0, NULL, &o);
 		base.raw = o.deliver_rate;
 	}
 	for (u = 0; u < nu; u++)
@@ -850,11 +844,8 @@ section_scale(void)
 			deploy_free(&d);
 		}
 	if (isnan(base.carnet)) {
-		carnet_deploy(&d, USERS, CONSUMERS, 0, 0);
-		layout_max(&l, CONSUMERS, Z.thru_per_prod);
-		carnet_run(&d, env_full, &l, &o);
+		throughput_once(1, env_full, &o);
 		base.carnet = o.deliver_rate;
-		deploy_free(&d);
 	}
 	carnet_deploy(&d, USERS, CONSUMERS, 100, 16384);
 	carnet_prefill(&d, Z.prefill);
