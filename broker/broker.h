@@ -110,6 +110,11 @@ struct broker {
 	 * build (make bench compiles with CARNET_BENCH); always false otherwise.
 	 */
 	bool bench_plain, bench_nolog;
+	/* Consent lifecycle (carnetd options). */
+	int64_t notice_secs;    /* notice this long before a token ends */
+	int64_t review_secs;    /* an open-ended token's review period */
+	int64_t emergency_secs; /* how long an emergency opening lasts */
+	int64_t next_timer;     /* earliest timer; 0: unknown, read it */
 };
 
 /* One request being handled. */
@@ -119,6 +124,10 @@ struct req {
 	const uint8_t *rid;
 	size_t rid_len;
 	const struct party *from;
+	/* The person the request is about: from itself, or the person a
+	 * delegate acts for ("for" in the body); then deleg is set. */
+	const struct party *who;
+	const struct delegation *deleg;
 	enum carnet_cmd cmd;
 	const msgpack_object *body;
 	bool has_req;
@@ -145,9 +154,11 @@ void zap_handle(struct broker *b);
 
 /* session.c */
 struct session *session_find(struct broker *b, const uint8_t *rid, size_t len);
+/* users: only these people's tokens (NULL: every person's); ended tokens
+ * whose erasure the app has not confirmed get their REVOKED again. */
 int session_subscribe(struct broker *b, MDB_txn *txn, const uint8_t *rid,
-    size_t len, const struct party *app, int64_t now_ms, struct session **out,
-    struct cerr *err);
+    size_t len, const struct party *app, const msgpack_object *users,
+    int64_t now_ms, struct session **out, struct cerr *err);
 void session_drop(struct broker *b, struct session *s);
 void session_drop_all(struct broker *b);
 void session_expire_idle(struct broker *b, int64_t now_ms);
@@ -156,9 +167,15 @@ void session_token_granted(struct broker *b, const struct token *t);
 /* Resumed with skip: nothing up to seq is sent under tok. */
 void session_token_skip(struct broker *b, const uint8_t tok[TOKID_BYTES],
     uint64_t seq);
-/* A token ended: mark it and queue REVOKED to the app's sessions. */
-void session_token_ended(struct broker *b, const struct token *t,
+/* A token ended: mark it and queue REVOKED to the app's sessions, with
+ * what the app must erase. */
+void session_token_ended(struct broker *b, MDB_txn *txn, const struct token *t,
     const char *reason);
+/* Renewed: the sessions holding it use the new end date. */
+void session_token_renewed(struct broker *b, const struct token *t);
+/* REVOKED {token, user, reason, erase: {types, holders, through}}. */
+void pack_revoked(struct broker *b, MDB_txn *txn, msgpack_packer *pk,
+    const struct token *t, const char *reason);
 int party_cached(struct broker *b, MDB_txn *txn, const uint8_t id[ID_BYTES],
     const struct party **p);
 int user_last_get(struct broker *b, MDB_txn *txn, const uint8_t user[ID_BYTES],
@@ -179,6 +196,53 @@ void log_heads_forget(struct broker *b);
 /* handlers.c */
 void handle_request(struct req *r, struct cerr *err, int *rc);
 void reply_begin(struct req *r, uint32_t nkeys);
+/* Refuse keys other than the NULL-terminated list (and "req", "for"). */
+int body_keys(struct req *r, struct cerr *err, ...);
+/* A log entry of this kind at r->now, naming the delegate if one acts. */
+void log_entry_init(struct uselog_entry *e, struct req *r,
+    enum uselog_kind kind);
+int stat_add(struct req *r, struct cerr *err, uint64_t n, const char *fmt,
+    ...) __attribute__((format(printf, 4, 5)));
+/* r->who's own consent with this id: its stored state and payload. */
+int own_token(struct req *r, const uint8_t id[TOKID_BYTES],
+    struct token_state *st, struct token *t, struct cerr *err);
+int party_of_role(struct req *r, const uint8_t id[ID_BYTES],
+    enum party_role role, const struct party **p);
+/*
+ * Refuse an app's attempt on a person's data and write it to that
+ * person's log: the reply is ERR (code, message) but the entry commits.
+ * Returns 0 (the request "succeeds" in writing the refusal).
+ */
+int refuse_logged(struct req *r, const uint8_t user[ID_BYTES], int code,
+    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+/* A delegate's signed token or revocation: its signer must be the sender,
+ * and a token must stay within the delegation. */
+int deleg_check_signer(struct req *r, bool has_by, const uint8_t by[ID_BYTES],
+    struct cerr *err);
+int deleg_check_token(struct req *r, const struct token *t, struct cerr *err);
+
+/* lifecycle.c: expiry, notices and reviews, renewal, erase confirmation,
+ * receipts, delegation, emergency access. */
+int token_schedule(struct broker *b, MDB_txn *txn, const struct token *t,
+    int64_t now, struct cerr *err) __attribute__((warn_unused_result));
+int token_unschedule(struct broker *b, MDB_txn *txn, const struct token *t,
+    struct cerr *err) __attribute__((warn_unused_result));
+/* Fire the timers due at now (in the turn's transaction). */
+int timers_pass(struct broker *b, MDB_txn *txn, int64_t now,
+    struct cerr *err) __attribute__((warn_unused_result));
+/* Check "for": a live delegation from that person to the sender, wide
+ * enough for r->cmd; sets r->who and r->deleg. */
+int deleg_resolve(struct req *r, struct delegation *d, struct cerr *err);
+int handle_erased(struct req *r, struct cerr *err);
+int handle_renew(struct req *r, struct cerr *err);
+int handle_receipt(struct req *r, struct cerr *err);
+int handle_delegate(struct req *r, struct cerr *err);
+int handle_undelegate(struct req *r, struct cerr *err);
+int handle_delegates(struct req *r, struct cerr *err);
+int handle_emergency_set(struct req *r, struct cerr *err);
+int handle_emergency_show(struct req *r, struct cerr *err);
+int handle_emergency_open(struct req *r, struct cerr *err);
+int handle_emergency_read(struct req *r, struct cerr *err);
 
 /* deliver.c */
 int deliver_pass(struct broker *b, MDB_txn *txn, int64_t now,
@@ -194,6 +258,8 @@ void out_flush(struct broker *b);
 void out_fail_replies(struct broker *b, const struct cerr *err);
 void out_error(struct broker *b, const uint8_t *rid, size_t rid_len,
     bool has_req, uint64_t req, const struct cerr *err);
+void out_pack_error(msgpack_sbuffer *sb, bool has_req, uint64_t req,
+    const struct cerr *err);
 
 /* carnetd.c */
 int64_t now_ms(void);

@@ -58,6 +58,7 @@ usage(FILE *f)
 {
 	fprintf(f,
 "usage: carnetd [--data DIR] [--listen ENDPOINT] [--map-size MIB]\n"
+"               [--notice-before D] [--review-every D] [--emergency-window D]\n"
 "\n"
 "The carnet broker: routes health records from holders to the apps people\n"
 "chose, only while a consent token signed by the person covers them, and\n"
@@ -68,6 +69,12 @@ usage(FILE *f)
 "                     public id (DIR/broker.pub) and the LMDB store (DIR/store)\n"
 "  --listen ENDPOINT  ZeroMQ endpoint to bind (default %s)\n"
 "  --map-size MIB     largest size the store may grow to (default %lu)\n"
+"  --notice-before D  write a notice to a person's log this long before one\n"
+"                     of their consents ends (default 14d; D is a duration:\n"
+"                     30s, 10m, 12h, 14d, 1y)\n"
+"  --review-every D   ask the person to review an open-ended consent this\n"
+"                     often (default 1y)\n"
+"  --emergency-window D  how long an emergency opening lasts (default 15m)\n"
 "  -h, --help         this help\n"
 "\n"
 "Runs in the foreground, logs to stderr, stops cleanly on SIGINT or SIGTERM.\n"
@@ -335,7 +342,23 @@ turn(struct broker *b, struct inmsg *in, size_t n)
 	}
 	for (i = 0; i < n; i++)
 		turn_one(b, txn, &in[i], now);
-	/* Deliveries in a nested txn: if they fail, requests still commit. */
+	/* Timers, then deliveries, each in a nested txn: if one fails, the
+	 * requests still commit. */
+	mark = b->nout;
+	if ((b->next_timer == 0 || now >= b->next_timer) &&
+	    store_txn_begin(b->store, txn, true, &dtxn, &err) == 0) {
+		if (timers_pass(b, dtxn, now, &err) == 0 &&
+		    store_txn_commit(&dtxn, &err) == 0) {
+			/* kept */
+		} else {
+			store_txn_abort(&dtxn);
+			log_heads_forget(b);
+			b->next_timer = 0;
+			while (b->nout > mark)
+				out_pop(b);
+			log_warnx("timers held back: %s", cerr_msg(&err));
+		}
+	}
 	mark = b->nout;
 	if (b->work && store_txn_begin(b->store, txn, true, &dtxn, &err) == 0) {
 		if (deliver_pass(b, dtxn, now, &err) == 0 &&
@@ -352,6 +375,7 @@ turn(struct broker *b, struct inmsg *in, size_t n)
 	}
 	if (store_txn_commit(&txn, &err) != 0) {
 		log_warnx("commit failed: %s", cerr_msg(&err));
+		b->next_timer = 0;
 		undo_apply(b);
 		user_last_forget(b);
 		log_heads_forget(b);
@@ -389,7 +413,9 @@ loop(struct broker *b)
 		if (now_ms() - last_tick >= TICK_MS) {
 			/* Time moves tokens in and out of validity. */
 			last_tick = now_ms();
-			b->work = b->work || HASH_COUNT(b->sessions) > 0;
+			b->work = b->work || HASH_COUNT(b->sessions) > 0 ||
+			    b->next_timer == 0 ||
+			    last_tick / 1000 >= b->next_timer;
 			session_expire_idle(b, last_tick);
 		}
 		if (n > 0 || b->work)
@@ -436,6 +462,9 @@ main(int argc, char **argv)
 		{"data", required_argument, NULL, 'd'},
 		{"listen", required_argument, NULL, 'l'},
 		{"map-size", required_argument, NULL, 'm'},
+		{"notice-before", required_argument, NULL, 'N'},
+		{"review-every", required_argument, NULL, 'R'},
+		{"emergency-window", required_argument, NULL, 'E'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -448,6 +477,10 @@ main(int argc, char **argv)
 	int c;
 
 	log_init("carnetd");
+	memset(&b, 0, sizeof(b));
+	b.notice_secs = 14 * 86400;
+	b.review_secs = 365 * 86400;
+	b.emergency_secs = 15 * 60;
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'd':
@@ -461,6 +494,16 @@ main(int argc, char **argv)
 			if (*end != '\0' || map_bytes == 0)
 				fatalx("--map-size wants a number of MiB");
 			break;
+		case 'N':
+		case 'R':
+		case 'E':
+			if (duration_parse(optarg, c == 'N' ? &b.notice_secs :
+			    c == 'R' ? &b.review_secs : &b.emergency_secs) != 0)
+				fatalx("--%s wants a duration (30s, 10m, 12h, "
+				    "14d, 1y)", c == 'N' ? "notice-before" :
+				    c == 'R' ? "review-every" :
+				    "emergency-window");
+			break;
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -473,7 +516,6 @@ main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
-	memset(&b, 0, sizeof(b));
 	if (snprintf(b.endpoint, sizeof(b.endpoint), "%s", listen) >=
 	    (int)sizeof(b.endpoint))
 		fatalx("--listen: endpoint too long");

@@ -126,7 +126,7 @@ deliver_token(struct broker *b, MDB_txn *txn, struct session *s,
 		return 0;
 	/* The authority on revocation is this transaction, not memory. */
 	if ((rc = store_token_get(b->store, txn, t->tok.id, &st)) != 0 ||
-	    st.state == TOKEN_REVOKED) {
+	    st.state == TOKEN_REVOKED || st.state == TOKEN_EXPIRED) {
 		t->ended = true;
 		return 0;
 	}
@@ -145,7 +145,9 @@ deliver_token(struct broker *b, MDB_txn *txn, struct session *s,
 		if (verdict == CARNET_E_NOT_YET_VALID)
 			break; /* look again on a later tick */
 		if (verdict == CARNET_E_EXPIRED) {
-			session_token_ended(b, &t->tok, "expired");
+			/* its timer ends it, logs it and tells the app */
+			t->ended = true;
+			b->next_timer = 0;
 			break;
 		}
 		if ((rc = undo_note(b, &t->scan)) != 0)

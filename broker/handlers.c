@@ -18,6 +18,7 @@
 #define ACK_MAX_ENTRIES 10000
 #define CREDIT_MAX 1000000
 #define REQUEST_NOTE_MAX_BYTES 280
+#define SUB_MAX_USERS 1000
 
 void
 reply_begin(struct req *r, uint32_t nkeys)
@@ -69,8 +70,7 @@ items_reply(struct items *it, const char *key, bool map, uint32_t nextra,
 	return rc;
 }
 
-/* Refuse keys other than the NULL-terminated list (and "req"). */
-static int
+int
 body_keys(struct req *r, struct cerr *err, ...)
 {
 	const msgpack_object *b = r->body;
@@ -80,7 +80,7 @@ body_keys(struct req *r, struct cerr *err, ...)
 	for (i = 0; i < b->via.map.size; i++) {
 		const msgpack_object *k = &b->via.map.ptr[i].key;
 		const char *name;
-		bool ok = mpk_str_eq(k, "req");
+		bool ok = mpk_str_eq(k, "req") || mpk_str_eq(k, "for");
 
 		va_start(ap, err);
 		while (!ok && (name = va_arg(ap, const char *)) != NULL)
@@ -94,19 +94,46 @@ body_keys(struct req *r, struct cerr *err, ...)
 	return 0;
 }
 
-static void
+void
 log_entry_init(struct uselog_entry *e, struct req *r, enum uselog_kind kind)
 {
 	memset(e, 0, sizeof(*e));
 	e->kind = kind;
 	e->time = r->now;
+	if (r->deleg != NULL) {
+		e->has_by = true;
+		memcpy(e->by, r->from->id, ID_BYTES);
+	}
 }
 
-static int
-stat_add(struct req *r, struct cerr *err, uint64_t n, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
+int
+refuse_logged(struct req *r, const uint8_t user[ID_BYTES], int code,
+    const char *fmt, ...)
+{
+	struct uselog_entry e;
+	struct cerr why = {0};
+	va_list ap;
+	int rc;
 
-static int
+	va_start(ap, fmt);
+	vsnprintf(why.msg, sizeof(why.msg), fmt, ap);
+	va_end(ap);
+	why.code = code;
+	log_entry_init(&e, r, USE_REFUSED);
+	e.has_app = true;
+	memcpy(e.app, r->from->id, ID_BYTES);
+	snprintf(e.note, sizeof(e.note), "%.*s", (int)(sizeof(e.note) - 1),
+	    why.msg);
+	if ((rc = broker_log_append(r->b, r->txn, user, &e, &why)) != 0 ||
+	    (rc = stat_add(r, &why, 1, "refused/%s", r->from->name)) != 0)
+		return rc;
+	msgpack_sbuffer_clear(r->reply);
+	out_pack_error(r->reply, r->has_req, r->req, &why);
+	r->reply_cmd = MSG_ERR;
+	return 0;
+}
+
+int
 stat_add(struct req *r, struct cerr *err, uint64_t n, const char *fmt, ...)
 {
 	char key[160];
@@ -136,7 +163,7 @@ handle_hello(struct req *r, struct cerr *err)
 }
 
 /* The registered party id, which must have role `role`. */
-static int
+int
 party_of_role(struct req *r, const uint8_t id[ID_BYTES], enum party_role role,
     const struct party **p)
 {
@@ -236,16 +263,96 @@ handle_put(struct req *r, struct cerr *err)
 	return 0;
 }
 
+/* A consent the app may use now or after a pause: not ended. */
+struct live_scan {
+	struct req *r;
+	const uint8_t *user;
+	bool live;
+};
+
+static int
+live_one(void *arg, const uint8_t user[ID_BYTES],
+    const uint8_t tok[TOKID_BYTES])
+{
+	struct live_scan *ls = arg;
+	struct token_state st;
+	struct token t;
+
+	if (memcmp(user, ls->user, ID_BYTES) != 0 ||
+	    store_token_get(ls->r->b->store, ls->r->txn, tok, &st) != 0 ||
+	    (st.state != TOKEN_ACTIVE && st.state != TOKEN_PAUSED) ||
+	    token_peek(st.blob, st.blob_len, &t, NULL) != 0 ||
+	    consent_live(&t, ls->r->now) == CARNET_E_EXPIRED)
+		return 0;
+	ls->live = true;
+	return 1; /* found: stop */
+}
+
+/*
+ * SUB may name the people whose feeds the app asks for: each one it has
+ * no live consent from is a refused attempt, written to their log.
+ */
+static int
+sub_users(struct req *r, const msgpack_object *users, unsigned *nlive,
+    struct cerr *err)
+{
+	const struct party *user;
+	uint32_t i;
+	int rc;
+
+	*nlive = 0;
+	if (users->type != MSGPACK_OBJECT_ARRAY || users->via.array.size == 0 ||
+	    users->via.array.size > SUB_MAX_USERS)
+		return cerr_set(err, CARNET_E_MALFORMED,
+		    "SUB: users is a list of 1 to %d person ids", SUB_MAX_USERS);
+	for (i = 0; i < users->via.array.size; i++) {
+		const msgpack_object *u = &users->via.array.ptr[i];
+		struct live_scan ls = {r, NULL, false};
+
+		if (u->type != MSGPACK_OBJECT_BIN || u->via.bin.size != ID_BYTES ||
+		    party_of_role(r, (const uint8_t *)u->via.bin.ptr, ROLE_USER,
+		    &user) != 0)
+			return cerr_set(err, CARNET_E_UNKNOWN_PARTY,
+			    "SUB: users[%u] is not a registered person", i + 1);
+		ls.user = user->id;
+		rc = store_tokens_of_app(r->b->store, r->txn, r->from->id,
+		    live_one, &ls);
+		if (rc != 0 && rc != 1)
+			return cerr_set(err, rc, "SUB: %s", carnet_strerror(rc));
+		if (ls.live) {
+			(*nlive)++;
+			continue;
+		}
+		if ((rc = refuse_logged(r, user->id, CARNET_E_NO_CONSENT,
+		    "SUB: %s has no live consent for app %s", user->name,
+		    r->from->name)) != 0)
+			return rc;
+	}
+	return 0;
+}
+
 static int
 handle_sub(struct req *r, struct cerr *err)
 {
+	const msgpack_object *users = mpk_get(r->body, "users");
 	struct session *s;
+	unsigned nlive = 0;
 	int rc;
 
-	if ((rc = body_keys(r, err, NULL)) != 0)
+	if ((rc = body_keys(r, err, "users", NULL)) != 0)
 		return rc;
+	if (users != NULL) {
+		if ((rc = sub_users(r, users, &nlive, err)) != 0)
+			return rc;
+		if (nlive == 0) {
+			/* every one refused: the ERR built last stands */
+			return 0;
+		}
+		r->reply_cmd = NULL; /* some were refused, not the SUB */
+		msgpack_sbuffer_clear(r->reply);
+	}
 	if ((rc = session_subscribe(r->b, r->txn, r->rid, r->rid_len, r->from,
-	    now_ms(), &s, err)) != 0)
+	    users, now_ms(), &s, err)) != 0)
 		return rc;
 	log_info("app %s subscribed with %u live tokens", r->from->name,
 	    s->ntokens);
@@ -478,9 +585,13 @@ handle_grant(struct req *r, struct cerr *err)
 	if ((rc = token_open((const uint8_t *)blob->via.bin.ptr,
 	    blob->via.bin.size, &t, err)) != 0)
 		return rc;
-	if (memcmp(t.user, r->from->id, ID_BYTES) != 0)
+	if (memcmp(t.user, r->who->id, ID_BYTES) != 0)
 		return cerr_set(err, CARNET_E_WRONG_USER,
-		    "GRANT: the token is about another user than you");
+		    "GRANT: the token is about another user than %s",
+		    r->deleg ? "the person you act for" : "you");
+	if ((rc = deleg_check_signer(r, t.has_by, t.by, err)) != 0 ||
+	    (rc = deleg_check_token(r, &t, err)) != 0)
+		return rc;
 	if (party_of_role(r, t.app, ROLE_APP, &app) != 0)
 		return cerr_set(err, CARNET_E_UNKNOWN_PARTY,
 		    "GRANT: the token's app is not registered");
@@ -497,10 +608,13 @@ handle_grant(struct req *r, struct cerr *err)
 		return cerr_set(err, CARNET_E_EXPIRED,
 		    "GRANT: the token has already expired");
 	if ((rc = store_token_put(r->b->store, r->txn, &t,
-	    (const uint8_t *)blob->via.bin.ptr, blob->via.bin.size, err)) != 0)
+	    (const uint8_t *)blob->via.bin.ptr, blob->via.bin.size, r->now,
+	    err)) != 0)
 		return rc == CARNET_E_EXISTS ? cerr_set(err, CARNET_E_DUPLICATE,
 		    "GRANT: this token id was already granted (a replay?)") :
 		    rc;
+	if ((rc = token_schedule(r->b, r->txn, &t, r->now, err)) != 0)
+		return rc;
 	log_entry_init(&e, r, USE_GRANT);
 	e.has_app = e.has_token = true;
 	memcpy(e.app, t.app, ID_BYTES);
@@ -518,14 +632,13 @@ handle_grant(struct req *r, struct cerr *err)
 	return 0;
 }
 
-/* The sender's own consent with this id: its stored state and payload. */
-static int
+int
 own_token(struct req *r, const uint8_t id[TOKID_BYTES], struct token_state *st,
     struct token *t, struct cerr *err)
 {
 	if (store_token_get(r->b->store, r->txn, id, st) != 0 ||
 	    token_peek(st->blob, st->blob_len, t, NULL) != 0 ||
-	    memcmp(t->user, r->from->id, ID_BYTES) != 0)
+	    memcmp(t->user, r->who->id, ID_BYTES) != 0)
 		return cerr_set(err, CARNET_E_UNKNOWN_TOKEN,
 		    "%s: you have no consent with this id",
 		    proto_cmd_name(r->cmd));
@@ -551,20 +664,24 @@ handle_revoke(struct req *r, struct cerr *err)
 	if ((rc = revocation_open((const uint8_t *)blob->via.bin.ptr,
 	    blob->via.bin.size, &rv, err)) != 0)
 		return rc;
-	if (memcmp(rv.user, r->from->id, ID_BYTES) != 0)
+	if (memcmp(rv.user, r->who->id, ID_BYTES) != 0)
 		return cerr_set(err, CARNET_E_WRONG_USER,
-		    "REVOKE: signed by another user than you");
-	if ((rc = own_token(r, rv.token, &st, &t, err)) != 0)
+		    "REVOKE: about another user than %s",
+		    r->deleg ? "the person you act for" : "you");
+	if ((rc = deleg_check_signer(r, rv.has_by, rv.by, err)) != 0 ||
+	    (rc = own_token(r, rv.token, &st, &t, err)) != 0)
 		return rc;
 	reply_begin(r, 2);
 	mpk_pack_cstr(&r->pk, "token");
 	mpk_pack_binn(&r->pk, t.id, TOKID_BYTES);
 	mpk_pack_cstr(&r->pk, "already");
-	msgpack_pack_int(&r->pk, st.state == TOKEN_REVOKED);
-	if (st.state == TOKEN_REVOKED)
+	msgpack_pack_int(&r->pk, st.state == TOKEN_REVOKED ||
+	    st.state == TOKEN_EXPIRED);
+	if (st.state == TOKEN_REVOKED || st.state == TOKEN_EXPIRED)
 		return 0;
-	if ((rc = store_token_revoke(r->b->store, r->txn, &t, r->now,
-	    err)) != 0)
+	if ((rc = store_token_end(r->b->store, r->txn, &t, TOKEN_REVOKED,
+	    r->now, err)) != 0 ||
+	    (rc = token_unschedule(r->b, r->txn, &t, err)) != 0)
 		return rc;
 	log_entry_init(&e, r, USE_REVOKE);
 	e.has_app = e.has_token = true;
@@ -576,7 +693,7 @@ handle_revoke(struct req *r, struct cerr *err)
 	if (party_cached(r->b, r->txn, t.app, &app) == 0 &&
 	    (rc = stat_add(r, err, 1, "revoke/%s", app->name)) != 0)
 		return rc;
-	session_token_ended(r->b, &t, "revoked");
+	session_token_ended(r->b, r->txn, &t, "revoked");
 	log_info("user %s revoked a consent", r->from->name);
 	return 0;
 }
@@ -664,16 +781,21 @@ tok_list_one(void *arg, const uint8_t tok[TOKID_BYTES])
 	if ((rc = store_token_get(tl->r->b->store, tl->r->txn, tok, &st)) != 0 ||
 	    (rc = token_peek(st.blob, st.blob_len, &t, NULL)) != 0)
 		return rc;
-	msgpack_pack_map(&tl->pk, 8);
+	msgpack_pack_map(&tl->pk, 10);
 	mpk_pack_cstr(&tl->pk, "token");
 	mpk_pack_binn(&tl->pk, st.blob, st.blob_len);
 	mpk_pack_cstr(&tl->pk, "state");
 	mpk_pack_cstr(&tl->pk, st.state == TOKEN_REVOKED ? "revoked" :
 	    st.state == TOKEN_PAUSED ? "paused" :
+	    st.state == TOKEN_EXPIRED ||
 	    consent_live(&t, tl->r->now) == CARNET_E_EXPIRED ? "expired" :
 	    "active");
-	mpk_pack_cstr(&tl->pk, "revoked_at");
-	msgpack_pack_int64(&tl->pk, st.revoked_at);
+	mpk_pack_cstr(&tl->pk, "ended_at");
+	msgpack_pack_int64(&tl->pk, st.ended_at);
+	mpk_pack_cstr(&tl->pk, "erased_at");
+	msgpack_pack_int64(&tl->pk, st.erased_at);
+	mpk_pack_cstr(&tl->pk, "granted_at");
+	msgpack_pack_int64(&tl->pk, st.granted_at);
 	if (party_cached(tl->r->b, tl->r->txn, t.app, &app) != 0)
 		app = NULL;
 	mpk_pack_cstr(&tl->pk, "app_name");
@@ -697,16 +819,30 @@ tok_list_one(void *arg, const uint8_t tok[TOKID_BYTES])
 	return 0;
 }
 
+/* A delegate read the person's dashboard: that is an act, logged. */
+static int
+log_view(struct req *r, const char *what, struct cerr *err)
+{
+	struct uselog_entry e;
+
+	if (r->deleg == NULL)
+		return 0;
+	log_entry_init(&e, r, USE_VIEW);
+	snprintf(e.note, sizeof(e.note), "%s", what);
+	return broker_log_append(r->b, r->txn, r->who->id, &e, err);
+}
+
 static int
 handle_tokens(struct req *r, struct cerr *err)
 {
 	struct items tl;
 	int rc;
 
-	if ((rc = body_keys(r, err, NULL)) != 0)
+	if ((rc = body_keys(r, err, NULL)) != 0 ||
+	    (rc = log_view(r, "consents", err)) != 0)
 		return rc;
 	items_init(&tl, r);
-	rc = store_tokens_of_user(r->b->store, r->txn, r->from->id,
+	rc = store_tokens_of_user(r->b->store, r->txn, r->who->id,
 	    tok_list_one, &tl);
 	return items_reply(&tl, "tokens", false, 0, rc, err);
 }
@@ -746,6 +882,8 @@ log_page_one(void *arg, uint64_t seq, const MDB_val *v)
 			note_id(lp, e.app);
 		if (e.has_holder)
 			note_id(lp, e.holder);
+		if (e.has_by)
+			note_id(lp, e.by);
 	}
 	return 0;
 }
@@ -769,13 +907,15 @@ handle_log(struct req *r, struct cerr *err)
 		    "LOG: from and limit are counts");
 	if (limit == 0 || limit > BROKER_LOG_PAGE_ENTRIES)
 		limit = BROKER_LOG_PAGE_ENTRIES;
-	if ((rc = store_log_head(r->b->store, r->txn, r->from->id, &head,
+	if (from <= 1 && (rc = log_view(r, "log", err)) != 0)
+		return rc;
+	if ((rc = store_log_head(r->b->store, r->txn, r->who->id, &head,
 	    hash)) != 0)
 		return cerr_set(err, rc, "LOG: %s", carnet_strerror(rc));
-	uselog_head_sign(r->from->id, head, hash, r->b->key.sk, sig);
+	uselog_head_sign(r->who->id, head, hash, r->b->key.sk, sig);
 	memset(&lp, 0, sizeof(lp));
 	items_init(&lp.it, r);
-	rc = store_log_foreach(r->b->store, r->txn, r->from->id, from,
+	rc = store_log_foreach(r->b->store, r->txn, r->who->id, from,
 	    (size_t)limit, log_page_one, &lp);
 	if ((rc = items_reply(&lp.it, "entries", false, 3, rc, err)) == 0) {
 		const struct party *names[NAMES_MAX];
@@ -840,10 +980,11 @@ handle_requests(struct req *r, struct cerr *err)
 	struct items rl;
 	int rc;
 
-	if ((rc = body_keys(r, err, NULL)) != 0)
+	if ((rc = body_keys(r, err, NULL)) != 0 ||
+	    (rc = log_view(r, "requests", err)) != 0)
 		return rc;
 	items_init(&rl, r);
-	rc = store_requests_foreach(r->b->store, r->txn, r->from->id,
+	rc = store_requests_foreach(r->b->store, r->txn, r->who->id,
 	    req_list_one, &rl);
 	return items_reply(&rl, "requests", false, 0, rc, err);
 }
@@ -974,16 +1115,33 @@ static const handler_fn handlers[CMD__LAST] = {
 	[CMD_EXPORT] = handle_export,
 	[CMD_ERASE] = handle_erase,
 	[CMD_STATS] = handle_stats,
+	[CMD_ERASED] = handle_erased,
+	[CMD_RENEW] = handle_renew,
+	[CMD_RECEIPT] = handle_receipt,
+	[CMD_DELEGATE] = handle_delegate,
+	[CMD_UNDELEGATE] = handle_undelegate,
+	[CMD_DELEGATES] = handle_delegates,
+	[CMD_EMERGENCY_SET] = handle_emergency_set,
+	[CMD_EMERGENCY_SHOW] = handle_emergency_show,
+	[CMD_EMERGENCY_OPEN] = handle_emergency_open,
+	[CMD_EMERGENCY_READ] = handle_emergency_read,
 };
 
 void
 handle_request(struct req *r, struct cerr *err, int *rc)
 {
+	struct delegation d;
+
 	if ((proto_cmd_roles(r->cmd) & (1u << r->from->role)) == 0) {
 		*rc = cerr_set(err, CARNET_E_FORBIDDEN,
 		    "%s is not a command for a %s", proto_cmd_name(r->cmd),
 		    party_role_name(r->from->role));
 		return;
 	}
+	r->who = r->from;
+	r->deleg = NULL;
+	if (mpk_get(r->body, "for") != NULL &&
+	    (*rc = deleg_resolve(r, &d, err)) != 0)
+		return;
 	*rc = handlers[r->cmd](r, err);
 }

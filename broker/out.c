@@ -88,8 +88,8 @@ out_flush(struct broker *b)
 	b->nout = 0;
 }
 
-static void
-pack_error(msgpack_sbuffer *sb, bool has_req, uint64_t req,
+void
+out_pack_error(msgpack_sbuffer *sb, bool has_req, uint64_t req,
     const struct cerr *err)
 {
 	msgpack_packer pk;
@@ -116,7 +116,7 @@ out_error(struct broker *b, const uint8_t *rid, size_t rid_len, bool has_req,
 		return;
 	m->has_req = has_req;
 	m->req = req;
-	pack_error(&m->body, has_req, req, err);
+	out_pack_error(&m->body, has_req, req, err);
 }
 
 /* The commit failed: every reply becomes this error, pushes are dropped. */
@@ -134,7 +134,7 @@ out_fail_replies(struct broker *b, const struct cerr *err)
 		}
 		msgpack_sbuffer_clear(&m->body);
 		m->cmd = MSG_ERR;
-		pack_error(&m->body, m->has_req, m->req, err);
+		out_pack_error(&m->body, m->has_req, m->req, err);
 		b->out[n++] = *m;
 	}
 	b->nout = n;

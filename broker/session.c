@@ -46,8 +46,48 @@ struct sub_load {
 	struct broker *b;
 	MDB_txn *txn;
 	struct session *s;
+	const msgpack_object *users;
+	unsigned reminders;
 	int rc;
 };
+
+#define SUB_MAX_REMINDERS 1000
+
+static bool
+user_listed(const msgpack_object *users, const uint8_t user[ID_BYTES])
+{
+	uint32_t i;
+
+	if (users == NULL)
+		return true;
+	for (i = 0; i < users->via.array.size; i++) {
+		const msgpack_object *u = &users->via.array.ptr[i];
+
+		if (u->type == MSGPACK_OBJECT_BIN && u->via.bin.size == ID_BYTES &&
+		    memcmp(u->via.bin.ptr, user, ID_BYTES) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* An ended token the app has not confirmed erasing: tell it again. */
+static void
+remind_erase(struct sub_load *sl, const struct token_state *st)
+{
+	struct outmsg *m;
+	msgpack_packer pk;
+	struct token t;
+
+	if (sl->reminders >= SUB_MAX_REMINDERS ||
+	    token_peek(st->blob, st->blob_len, &t, NULL) != 0 ||
+	    (m = out_push(sl->b, sl->s->rid, sl->s->rid_len, MSG_REVOKED,
+	    false)) == NULL)
+		return;
+	sl->reminders++;
+	msgpack_packer_init(&pk, &m->body, msgpack_sbuffer_write);
+	pack_revoked(sl->b, sl->txn, &pk, &t, st->state == TOKEN_EXPIRED ?
+	    "expired" : "revoked");
+}
 
 static int
 sub_load_one(void *arg, const uint8_t user[ID_BYTES],
@@ -58,11 +98,15 @@ sub_load_one(void *arg, const uint8_t user[ID_BYTES],
 	struct token t;
 	uint64_t cursor;
 
-	(void)user;
+	if (!user_listed(sl->users, user))
+		return 0;
 	if ((sl->rc = store_token_get(sl->b->store, sl->txn, tok, &st)) != 0)
 		return sl->rc;
-	if (st.state == TOKEN_REVOKED)
+	if (st.state == TOKEN_REVOKED || st.state == TOKEN_EXPIRED) {
+		if (st.erased_at == 0)
+			remind_erase(sl, &st);
 		return 0;
+	}
 	/* The signature was checked at GRANT; the stored bytes are ours. */
 	if ((sl->rc = token_peek(st.blob, st.blob_len, &t, NULL)) != 0 ||
 	    (sl->rc = store_cursor_get(sl->b->store, sl->txn, tok,
@@ -74,8 +118,8 @@ sub_load_one(void *arg, const uint8_t user[ID_BYTES],
 
 int
 session_subscribe(struct broker *b, MDB_txn *txn, const uint8_t *rid,
-    size_t len, const struct party *app, int64_t now, struct session **out,
-    struct cerr *err)
+    size_t len, const struct party *app, const msgpack_object *users,
+    int64_t now, struct session **out, struct cerr *err)
 {
 	struct session *s = session_find(b, rid, len);
 	struct sub_load sl;
@@ -92,15 +136,17 @@ session_subscribe(struct broker *b, MDB_txn *txn, const uint8_t *rid,
 	s->rid_len = len;
 	s->app = *app;
 	s->last_seen_ms = now;
-	sl = (struct sub_load){b, txn, s, 0};
+	sl = (struct sub_load){b, txn, s, users, 0, 0};
+	/* the reminders go to this connection: it must exist first */
+	HASH_ADD(hh, b->sessions, rid, s->rid_len, s);
 	rc = store_tokens_of_app(b->store, txn, app->id, sub_load_one, &sl);
 	if (rc != 0) {
+		HASH_DEL(b->sessions, s);
 		free(s->tokens);
 		free(s);
 		return cerr_set(err, rc, "loading the app's tokens: %s",
 		    carnet_strerror(rc));
 	}
-	HASH_ADD(hh, b->sessions, rid, s->rid_len, s);
 	b->work = true;
 	*out = s;
 	return 0;
@@ -163,7 +209,42 @@ session_token_skip(struct broker *b, const uint8_t tok[TOKID_BYTES],
 }
 
 void
-session_token_ended(struct broker *b, const struct token *t,
+pack_revoked(struct broker *b, MDB_txn *txn, msgpack_packer *pk,
+    const struct token *t, const char *reason)
+{
+	uint64_t through = 0;
+	unsigned i;
+
+	if (store_cursor_get(b->store, txn, t->id, &through) != 0)
+		through = 0;
+	msgpack_pack_map(pk, 4);
+	mpk_pack_cstr(pk, "token");
+	mpk_pack_binn(pk, t->id, TOKID_BYTES);
+	mpk_pack_cstr(pk, "user");
+	mpk_pack_binn(pk, t->user, ID_BYTES);
+	mpk_pack_cstr(pk, "reason");
+	mpk_pack_cstr(pk, reason);
+	/* What the app must erase: all it got under the token. */
+	mpk_pack_cstr(pk, "erase");
+	msgpack_pack_map(pk, 3);
+	mpk_pack_cstr(pk, "types");
+	msgpack_pack_array(pk, t->ntypes);
+	for (i = 0; i < t->ntypes; i++)
+		mpk_pack_cstr(pk, t->types[i].type->name);
+	mpk_pack_cstr(pk, "holders");
+	if (t->any_holder) {
+		msgpack_pack_nil(pk);
+	} else {
+		msgpack_pack_array(pk, t->nholders);
+		for (i = 0; i < t->nholders; i++)
+			mpk_pack_binn(pk, t->holders[i], ID_BYTES);
+	}
+	mpk_pack_cstr(pk, "through");
+	msgpack_pack_uint64(pk, through);
+}
+
+void
+session_token_ended(struct broker *b, MDB_txn *txn, const struct token *t,
     const char *reason)
 {
 	struct session *s, *tmp;
@@ -181,14 +262,21 @@ session_token_ended(struct broker *b, const struct token *t,
 		    false)) == NULL)
 			continue;
 		msgpack_packer_init(&pk, &m->body, msgpack_sbuffer_write);
-		msgpack_pack_map(&pk, 3);
-		mpk_pack_cstr(&pk, "token");
-		mpk_pack_binn(&pk, t->id, TOKID_BYTES);
-		mpk_pack_cstr(&pk, "user");
-		mpk_pack_binn(&pk, t->user, ID_BYTES);
-		mpk_pack_cstr(&pk, "reason");
-		mpk_pack_cstr(&pk, reason);
+		pack_revoked(b, txn, &pk, t, reason);
 	}
+}
+
+void
+session_token_renewed(struct broker *b, const struct token *t)
+{
+	struct session *s, *tmp;
+	unsigned i;
+
+	HASH_ITER(hh, b->sessions, s, tmp)
+		for (i = 0; i < s->ntokens; i++)
+			if (memcmp(s->tokens[i].tok.id, t->id, TOKID_BYTES) == 0)
+				s->tokens[i].tok = *t;
+	b->work = true;
 }
 
 int

@@ -19,7 +19,8 @@
 enum {
 	DB_META, DB_PARTIES, DB_CURVE, DB_TOKENS, DB_GRANTS, DB_UTOKENS,
 	DB_ROUTES, DB_RECORDS, DB_URECS, DB_DEDUP, DB_CURSORS, DB_USELOG,
-	DB_REQUESTS, DB_STATS, DB__N
+	DB_REQUESTS, DB_STATS, DB_TIMERS, DB_DELEGS, DB_DELEGS_TO, DB_CARDS,
+	DB_OPENINGS, DB__N
 };
 
 static const struct {
@@ -40,6 +41,11 @@ static const struct {
 	[DB_USELOG] = {"uselog", 0},
 	[DB_REQUESTS] = {"requests", 0},
 	[DB_STATS] = {"stats", 0},
+	[DB_TIMERS] = {"timers", 0},
+	[DB_DELEGS] = {"delegs", 0},
+	[DB_DELEGS_TO] = {"delegs_to", 0},
+	[DB_CARDS] = {"cards", 0},
+	[DB_OPENINGS] = {"openings", 0},
 };
 
 struct store {
@@ -48,7 +54,8 @@ struct store {
 };
 
 #define URECS_VAL_BYTES (ID_BYTES + 1 + 8)
-#define TOKSTATE_HDR_BYTES 9
+#define TOKSTATE_HDR_BYTES 25
+#define TIMER_KEY_BYTES (8 + 1 + TOKID_BYTES)
 
 static void
 be64_put(uint8_t *p, uint64_t v)
@@ -560,9 +567,10 @@ token_routes(struct store *s, MDB_txn *txn, const struct token *t, bool del,
 	return 0;
 }
 
+/* Token value: state(1) ended_at(8) erased_at(8) granted_at(8) blob. */
 int
 store_token_put(struct store *s, MDB_txn *txn, const struct token *t,
-    const uint8_t *blob, size_t len, struct cerr *err)
+    const uint8_t *blob, size_t len, int64_t now, struct cerr *err)
 {
 	uint8_t gkey[ID_BYTES * 2 + TOKID_BYTES], ukey[ID_BYTES + TOKID_BYTES];
 	uint8_t *val;
@@ -572,6 +580,8 @@ store_token_put(struct store *s, MDB_txn *txn, const struct token *t,
 		return cerr_set(err, CARNET_E_NOMEM, "out of memory");
 	val[0] = TOKEN_ACTIVE;
 	be64_put(val + 1, 0);
+	be64_put(val + 9, 0);
+	be64_put(val + 17, (uint64_t)now);
 	memcpy(val + TOKSTATE_HDR_BYTES, blob, len);
 	rc = token_key_put(txn, s->dbi[DB_TOKENS], t->id, TOKID_BYTES, val,
 	    TOKSTATE_HDR_BYTES + len, MDB_NOOVERWRITE, err, "token");
@@ -604,35 +614,72 @@ store_token_get(struct store *s, MDB_txn *txn, const uint8_t id[TOKID_BYTES],
 	if (v.mv_size <= TOKSTATE_HDR_BYTES)
 		return CARNET_E_STORE;
 	p = v.mv_data;
-	st->state = p[0] == TOKEN_REVOKED ? TOKEN_REVOKED :
-	    p[0] == TOKEN_PAUSED ? TOKEN_PAUSED : TOKEN_ACTIVE;
-	st->revoked_at = (int64_t)be64_get(p + 1);
+	switch (p[0]) {
+	case TOKEN_ACTIVE:
+	case TOKEN_REVOKED:
+	case TOKEN_PAUSED:
+	case TOKEN_EXPIRED:
+		st->state = (enum token_state_kind)p[0];
+		break;
+	default:
+		return CARNET_E_STORE;
+	}
+	st->ended_at = (int64_t)be64_get(p + 1);
+	st->erased_at = (int64_t)be64_get(p + 9);
+	st->granted_at = (int64_t)be64_get(p + 17);
 	st->blob = p + TOKSTATE_HDR_BYTES;
 	st->blob_len = v.mv_size - TOKSTATE_HDR_BYTES;
 	return 0;
 }
 
-int
-store_token_revoke(struct store *s, MDB_txn *txn, const struct token *t,
-    int64_t at, struct cerr *err)
+/* Rewrite a token's header as *st says, with a new blob if blob != NULL. */
+static int
+token_rewrite(struct store *s, MDB_txn *txn, const uint8_t id[TOKID_BYTES],
+    const struct token_state *st, const uint8_t *blob, size_t len,
+    struct cerr *err)
 {
-	MDB_val k = mval(t->id, TOKID_BYTES), v;
 	uint8_t *val;
 	int rc;
 
-	if ((rc = mdb_get(txn, s->dbi[DB_TOKENS], &k, &v)) != 0)
-		return mdb_fail(rc, err, "token");
-	if (v.mv_size <= TOKSTATE_HDR_BYTES)
-		return cerr_set(err, CARNET_E_STORE, "token: bad state");
-	if ((val = malloc(v.mv_size)) == NULL)
+	if (blob == NULL) {
+		blob = st->blob;
+		len = st->blob_len;
+	}
+	if ((val = malloc(TOKSTATE_HDR_BYTES + len)) == NULL)
 		return cerr_set(err, CARNET_E_NOMEM, "out of memory");
-	memcpy(val, v.mv_data, v.mv_size);
-	val[0] = TOKEN_REVOKED;
-	be64_put(val + 1, (uint64_t)at);
-	rc = token_key_put(txn, s->dbi[DB_TOKENS], t->id, TOKID_BYTES, val,
-	    v.mv_size, 0, err, "token");
+	val[0] = (uint8_t)st->state;
+	be64_put(val + 1, (uint64_t)st->ended_at);
+	be64_put(val + 9, (uint64_t)st->erased_at);
+	be64_put(val + 17, (uint64_t)st->granted_at);
+	memcpy(val + TOKSTATE_HDR_BYTES, blob, len);
+	rc = token_key_put(txn, s->dbi[DB_TOKENS], id, TOKID_BYTES, val,
+	    TOKSTATE_HDR_BYTES + len, 0, err, "token");
 	free(val);
-	if (rc != 0)
+	return rc;
+}
+
+static int
+token_state_for(struct store *s, MDB_txn *txn, const uint8_t id[TOKID_BYTES],
+    struct token_state *st, struct cerr *err)
+{
+	int rc = store_token_get(s, txn, id, st);
+
+	return rc == 0 ? 0 : cerr_set(err, rc, "token: %s",
+	    carnet_strerror(rc));
+}
+
+int
+store_token_end(struct store *s, MDB_txn *txn, const struct token *t,
+    enum token_state_kind how, int64_t at, struct cerr *err)
+{
+	struct token_state st;
+	int rc;
+
+	if ((rc = token_state_for(s, txn, t->id, &st, err)) != 0)
+		return rc;
+	st.state = how;
+	st.ended_at = at;
+	if ((rc = token_rewrite(s, txn, t->id, &st, NULL, 0, err)) != 0)
 		return rc;
 	return token_routes(s, txn, t, true, err);
 }
@@ -641,25 +688,267 @@ int
 store_token_set_paused(struct store *s, MDB_txn *txn,
     const uint8_t id[TOKID_BYTES], bool paused, struct cerr *err)
 {
-	MDB_val k = mval(id, TOKID_BYTES), v;
-	uint8_t *val;
+	struct token_state st;
 	int rc;
 
-	if ((rc = mdb_get(txn, s->dbi[DB_TOKENS], &k, &v)) != 0)
-		return mdb_fail(rc, err, "token");
-	if (v.mv_size <= TOKSTATE_HDR_BYTES)
-		return cerr_set(err, CARNET_E_STORE, "token: bad state");
-	if (((const uint8_t *)v.mv_data)[0] == TOKEN_REVOKED)
-		return cerr_set(err, CARNET_E_REVOKED,
-		    "this consent was revoked: grant a new one");
-	if ((val = malloc(v.mv_size)) == NULL)
+	if ((rc = token_state_for(s, txn, id, &st, err)) != 0)
+		return rc;
+	if (st.state == TOKEN_REVOKED || st.state == TOKEN_EXPIRED)
+		return cerr_set(err, st.state == TOKEN_REVOKED ?
+		    CARNET_E_REVOKED : CARNET_E_EXPIRED,
+		    "this consent has ended: grant a new one");
+	st.state = paused ? TOKEN_PAUSED : TOKEN_ACTIVE;
+	return token_rewrite(s, txn, id, &st, NULL, 0, err);
+}
+
+int
+store_token_erased(struct store *s, MDB_txn *txn,
+    const uint8_t id[TOKID_BYTES], int64_t at, struct cerr *err)
+{
+	struct token_state st;
+	int rc;
+
+	if ((rc = token_state_for(s, txn, id, &st, err)) != 0)
+		return rc;
+	if (st.state != TOKEN_REVOKED && st.state != TOKEN_EXPIRED)
+		return cerr_set(err, CARNET_E_BAD_ARG,
+		    "this consent has not ended: nothing to erase yet");
+	if (st.erased_at != 0)
+		return 0;
+	st.erased_at = at;
+	return token_rewrite(s, txn, id, &st, NULL, 0, err);
+}
+
+int
+store_token_replace(struct store *s, MDB_txn *txn, const struct token *t,
+    const uint8_t *blob, size_t len, struct cerr *err)
+{
+	struct token_state st;
+	int rc;
+
+	if ((rc = token_state_for(s, txn, t->id, &st, err)) != 0)
+		return rc;
+	return token_rewrite(s, txn, t->id, &st, blob, len, err);
+}
+
+/* Timers: time(8) kind(1) token(16) -> "". */
+static void
+timer_key(uint8_t key[TIMER_KEY_BYTES], int64_t at, enum timer_kind kind,
+    const uint8_t tok[TOKID_BYTES])
+{
+	be64_put(key, (uint64_t)(at < 0 ? 0 : at));
+	key[8] = (uint8_t)kind;
+	memcpy(key + 9, tok, TOKID_BYTES);
+}
+
+int
+store_timer_put(struct store *s, MDB_txn *txn, int64_t at,
+    enum timer_kind kind, const uint8_t tok[TOKID_BYTES], struct cerr *err)
+{
+	uint8_t key[TIMER_KEY_BYTES];
+
+	timer_key(key, at, kind, tok);
+	return token_key_put(txn, s->dbi[DB_TIMERS], key, sizeof(key), "", 0, 0,
+	    err, "timers");
+}
+
+int
+store_timer_del(struct store *s, MDB_txn *txn, int64_t at,
+    enum timer_kind kind, const uint8_t tok[TOKID_BYTES], struct cerr *err)
+{
+	uint8_t key[TIMER_KEY_BYTES];
+	MDB_val k;
+	int rc;
+
+	timer_key(key, at, kind, tok);
+	k = mval(key, sizeof(key));
+	rc = mdb_del(txn, s->dbi[DB_TIMERS], &k, NULL);
+	return rc == 0 || rc == MDB_NOTFOUND ? 0 : mdb_fail(rc, err, "timers");
+}
+
+int
+store_timer_first(struct store *s, MDB_txn *txn, int64_t *at,
+    enum timer_kind *kind, uint8_t tok[TOKID_BYTES])
+{
+	MDB_cursor *c;
+	MDB_val k, v;
+	const uint8_t *p;
+	int rc;
+
+	if ((rc = mdb_cursor_open(txn, s->dbi[DB_TIMERS], &c)) != 0)
+		return mdb_fail(rc, NULL, "timers");
+	rc = mdb_cursor_get(c, &k, &v, MDB_FIRST);
+	mdb_cursor_close(c);
+	if (rc != 0)
+		return mdb_fail(rc, NULL, "timers");
+	if (k.mv_size != TIMER_KEY_BYTES)
+		return CARNET_E_STORE;
+	p = k.mv_data;
+	*at = (int64_t)be64_get(p);
+	*kind = (enum timer_kind)p[8];
+	memcpy(tok, p + 9, TOKID_BYTES);
+	return 0;
+}
+
+/* Delegations: delegs user(32) to(32) -> state(1) ended_at(8) blob;
+ * delegs_to to(32) user(32) -> "". */
+int
+store_deleg_put(struct store *s, MDB_txn *txn, const struct delegation *d,
+    const uint8_t *blob, size_t len, struct cerr *err)
+{
+	uint8_t key[2 * ID_BYTES], *val;
+	int rc;
+
+	if ((val = malloc(9 + len)) == NULL)
 		return cerr_set(err, CARNET_E_NOMEM, "out of memory");
-	memcpy(val, v.mv_data, v.mv_size);
-	val[0] = paused ? TOKEN_PAUSED : TOKEN_ACTIVE;
-	rc = token_key_put(txn, s->dbi[DB_TOKENS], id, TOKID_BYTES, val,
-	    v.mv_size, 0, err, "token");
+	val[0] = DELEG_LIVE;
+	be64_put(val + 1, 0);
+	memcpy(val + 9, blob, len);
+	memcpy(key, d->user, ID_BYTES);
+	memcpy(key + ID_BYTES, d->to, ID_BYTES);
+	rc = token_key_put(txn, s->dbi[DB_DELEGS], key, sizeof(key), val,
+	    9 + len, 0, err, "delegations");
+	free(val);
+	if (rc != 0)
+		return rc;
+	memcpy(key, d->to, ID_BYTES);
+	memcpy(key + ID_BYTES, d->user, ID_BYTES);
+	return token_key_put(txn, s->dbi[DB_DELEGS_TO], key, sizeof(key), "", 0,
+	    0, err, "delegations");
+}
+
+int
+store_deleg_get(struct store *s, MDB_txn *txn, const uint8_t user[ID_BYTES],
+    const uint8_t to[ID_BYTES], struct deleg_state *ds)
+{
+	uint8_t key[2 * ID_BYTES];
+	MDB_val k, v;
+	const uint8_t *p;
+	int rc;
+
+	memcpy(key, user, ID_BYTES);
+	memcpy(key + ID_BYTES, to, ID_BYTES);
+	k = mval(key, sizeof(key));
+	if ((rc = mdb_get(txn, s->dbi[DB_DELEGS], &k, &v)) != 0)
+		return mdb_fail(rc, NULL, "delegations");
+	if (v.mv_size <= 9)
+		return CARNET_E_STORE;
+	p = v.mv_data;
+	ds->live = p[0] == DELEG_LIVE;
+	ds->ended_at = (int64_t)be64_get(p + 1);
+	ds->blob = p + 9;
+	ds->blob_len = v.mv_size - 9;
+	return 0;
+}
+
+int
+store_deleg_end(struct store *s, MDB_txn *txn, const uint8_t user[ID_BYTES],
+    const uint8_t to[ID_BYTES], int64_t at, struct cerr *err)
+{
+	struct deleg_state ds;
+	uint8_t key[2 * ID_BYTES], *val;
+	int rc;
+
+	if ((rc = store_deleg_get(s, txn, user, to, &ds)) != 0)
+		return cerr_set(err, rc, "you gave this party no access");
+	if ((val = malloc(9 + ds.blob_len)) == NULL)
+		return cerr_set(err, CARNET_E_NOMEM, "out of memory");
+	val[0] = DELEG_ENDED;
+	be64_put(val + 1, (uint64_t)at);
+	memcpy(val + 9, ds.blob, ds.blob_len);
+	memcpy(key, user, ID_BYTES);
+	memcpy(key + ID_BYTES, to, ID_BYTES);
+	rc = token_key_put(txn, s->dbi[DB_DELEGS], key, sizeof(key), val,
+	    9 + ds.blob_len, 0, err, "delegations");
 	free(val);
 	return rc;
+}
+
+struct pair_scan {
+	int (*fn)(void *, const uint8_t *);
+	void *arg;
+};
+
+static int
+pair_scan_one(void *arg, const MDB_val *k, const MDB_val *v)
+{
+	struct pair_scan *ps = arg;
+
+	(void)v;
+	if (k->mv_size != 2 * ID_BYTES)
+		return CARNET_E_STORE;
+	return ps->fn(ps->arg, (const uint8_t *)k->mv_data + ID_BYTES);
+}
+
+int
+store_delegs_foreach(struct store *s, MDB_txn *txn, bool to_me,
+    const uint8_t id[ID_BYTES], int (*fn)(void *arg,
+    const uint8_t other[ID_BYTES]), void *arg)
+{
+	struct pair_scan ps = {fn, arg};
+
+	return scan_prefix(txn, s->dbi[to_me ? DB_DELEGS_TO : DB_DELEGS], id,
+	    ID_BYTES, ID_BYTES, pair_scan_one, &ps);
+}
+
+/* Emergency cards: user(32) -> opaque bytes; openings user(32) app(32)
+ * -> until(8). */
+int
+store_card_put(struct store *s, MDB_txn *txn, const uint8_t user[ID_BYTES],
+    const void *card, size_t len, struct cerr *err)
+{
+	MDB_val k = mval(user, ID_BYTES);
+	int rc;
+
+	if (len == 0) {
+		rc = mdb_del(txn, s->dbi[DB_CARDS], &k, NULL);
+		return rc == 0 || rc == MDB_NOTFOUND ? 0 :
+		    mdb_fail(rc, err, "emergency card");
+	}
+	return token_key_put(txn, s->dbi[DB_CARDS], user, ID_BYTES, card, len,
+	    0, err, "emergency card");
+}
+
+int
+store_card_get(struct store *s, MDB_txn *txn, const uint8_t user[ID_BYTES],
+    MDB_val *card)
+{
+	MDB_val k = mval(user, ID_BYTES);
+	int rc = mdb_get(txn, s->dbi[DB_CARDS], &k, card);
+
+	return rc == 0 ? 0 : mdb_fail(rc, NULL, "emergency card");
+}
+
+int
+store_opening_put(struct store *s, MDB_txn *txn, const uint8_t user[ID_BYTES],
+    const uint8_t app[ID_BYTES], int64_t until, struct cerr *err)
+{
+	uint8_t key[2 * ID_BYTES], val[8];
+
+	memcpy(key, user, ID_BYTES);
+	memcpy(key + ID_BYTES, app, ID_BYTES);
+	be64_put(val, (uint64_t)until);
+	return token_key_put(txn, s->dbi[DB_OPENINGS], key, sizeof(key), val,
+	    8, 0, err, "emergency openings");
+}
+
+int
+store_opening_get(struct store *s, MDB_txn *txn, const uint8_t user[ID_BYTES],
+    const uint8_t app[ID_BYTES], int64_t *until)
+{
+	uint8_t key[2 * ID_BYTES];
+	MDB_val k, v;
+	int rc;
+
+	memcpy(key, user, ID_BYTES);
+	memcpy(key + ID_BYTES, app, ID_BYTES);
+	k = mval(key, sizeof(key));
+	if ((rc = mdb_get(txn, s->dbi[DB_OPENINGS], &k, &v)) != 0)
+		return mdb_fail(rc, NULL, "emergency openings");
+	if (v.mv_size != 8)
+		return CARNET_E_STORE;
+	*until = (int64_t)be64_get(v.mv_data);
+	return 0;
 }
 
 struct tok_scan {

@@ -6,7 +6,8 @@
  *   meta       "next_seq" -> u64       next record seq (never reused)
  *   parties    id(32) -> party          the registry (policy/party.h)
  *   curve      curve pk(32) -> id(32)   how ZAP finds a party by its CURVE key
- *   tokens     token id(16) -> state(1) revoked_at(8) signed token
+ *   tokens     token id(16) -> state(1) ended_at(8) erased_at(8)
+ *              granted_at(8) signed token (the latest, after a renewal)
  *   grants     app(32) user(32) token(16) -> ""       tokens per app
  *   utokens    user(32) token(16) -> app(32)          tokens per user
  *   routes     user(32) holder(32) type(1) -> app(32) token(16)   (dupsort)
@@ -17,6 +18,11 @@
  *   cursors    token(16) -> seq(8)     highest seq the app acked under the token
  *   uselog     user(32) seq(8) -> use-log entry (policy/uselog.h)
  *   requests   user(32) seq(8) -> consent request from an app
+ *   timers     time(8) kind(1) token(16) -> ""   expiries, notices, reviews
+ *   delegs     user(32) to(32) -> live(1) ended_at(8) signed delegation
+ *   delegs_to  to(32) user(32) -> ""             whom a delegate acts for
+ *   cards      user(32) -> emergency card (types, apps; opaque msgpack)
+ *   openings   user(32) app(32) -> until(8)      emergency access windows
  *
  * Every function takes the transaction to work in (store_txn_begin); none
  * commits on its own, so the broker decides what one commit holds.  Errors
@@ -45,11 +51,14 @@ enum token_state_kind {
 	TOKEN_ACTIVE = 1,
 	TOKEN_REVOKED = 2,  /* final */
 	TOKEN_PAUSED = 3,   /* kept, nothing sent until resumed */
+	TOKEN_EXPIRED = 4,  /* final: reached its end date */
 };
 
 struct token_state {
 	enum token_state_kind state;
-	int64_t revoked_at;
+	int64_t ended_at;   /* revoked or expired at, 0 while live */
+	int64_t erased_at;  /* the app confirmed erasure, 0 until then */
+	int64_t granted_at;
 	const uint8_t *blob; /* the exact signed bytes, valid in the txn */
 	size_t blob_len;
 };
@@ -120,17 +129,79 @@ int store_user_erase(struct store *s, MDB_txn *txn,
 
 /* Consent tokens.  put: CARNET_E_EXISTS if the id is already known. */
 int store_token_put(struct store *s, MDB_txn *txn, const struct token *t,
-    const uint8_t *blob, size_t len, struct cerr *err)
+    const uint8_t *blob, size_t len, int64_t now, struct cerr *err)
     __attribute__((warn_unused_result));
 int store_token_get(struct store *s, MDB_txn *txn,
     const uint8_t id[TOKID_BYTES], struct token_state *st)
     __attribute__((warn_unused_result));
-/* Mark revoked at time `at` and drop its routes. */
-int store_token_revoke(struct store *s, MDB_txn *txn, const struct token *t,
-    int64_t at, struct cerr *err) __attribute__((warn_unused_result));
-/* Pause (TOKEN_PAUSED) or resume (TOKEN_ACTIVE) an unrevoked token. */
+/* End a token (how: TOKEN_REVOKED or TOKEN_EXPIRED) at time `at` and drop
+ * its routes. */
+int store_token_end(struct store *s, MDB_txn *txn, const struct token *t,
+    enum token_state_kind how, int64_t at, struct cerr *err)
+    __attribute__((warn_unused_result));
+/* Pause (TOKEN_PAUSED) or resume (TOKEN_ACTIVE) a token that has not ended. */
 int store_token_set_paused(struct store *s, MDB_txn *txn,
     const uint8_t id[TOKID_BYTES], bool paused, struct cerr *err)
+    __attribute__((warn_unused_result));
+/* The app confirmed it erased what it got under an ended token. */
+int store_token_erased(struct store *s, MDB_txn *txn,
+    const uint8_t id[TOKID_BYTES], int64_t at, struct cerr *err)
+    __attribute__((warn_unused_result));
+/* Keep a renewed token's signed bytes (same id and scope), state unchanged. */
+int store_token_replace(struct store *s, MDB_txn *txn, const struct token *t,
+    const uint8_t *blob, size_t len, struct cerr *err)
+    __attribute__((warn_unused_result));
+
+/* Timers, in time order. */
+enum timer_kind {
+	TIMER_EXPIRE = 1, /* the token ends */
+	TIMER_NOTICE = 2, /* tell the person it ends soon */
+	TIMER_REVIEW = 3, /* an open-ended token's yearly review */
+};
+int store_timer_put(struct store *s, MDB_txn *txn, int64_t at,
+    enum timer_kind kind, const uint8_t tok[TOKID_BYTES], struct cerr *err)
+    __attribute__((warn_unused_result));
+int store_timer_del(struct store *s, MDB_txn *txn, int64_t at,
+    enum timer_kind kind, const uint8_t tok[TOKID_BYTES], struct cerr *err)
+    __attribute__((warn_unused_result));
+/* The earliest timer, or CARNET_E_NOT_FOUND. */
+int store_timer_first(struct store *s, MDB_txn *txn, int64_t *at,
+    enum timer_kind *kind, uint8_t tok[TOKID_BYTES])
+    __attribute__((warn_unused_result));
+
+/* Delegations (one per user and delegate: a new one replaces the old). */
+enum { DELEG_LIVE = 1, DELEG_ENDED = 2 };
+struct deleg_state {
+	bool live;
+	int64_t ended_at;
+	const uint8_t *blob; /* the signed delegation, valid in the txn */
+	size_t blob_len;
+};
+int store_deleg_put(struct store *s, MDB_txn *txn, const struct delegation *d,
+    const uint8_t *blob, size_t len, struct cerr *err)
+    __attribute__((warn_unused_result));
+int store_deleg_get(struct store *s, MDB_txn *txn, const uint8_t user[ID_BYTES],
+    const uint8_t to[ID_BYTES], struct deleg_state *ds)
+    __attribute__((warn_unused_result));
+int store_deleg_end(struct store *s, MDB_txn *txn, const uint8_t user[ID_BYTES],
+    const uint8_t to[ID_BYTES], int64_t at, struct cerr *err)
+    __attribute__((warn_unused_result));
+/* The delegates of id (to_me false), or the people id is a delegate of. */
+int store_delegs_foreach(struct store *s, MDB_txn *txn, bool to_me,
+    const uint8_t id[ID_BYTES], int (*fn)(void *arg,
+    const uint8_t other[ID_BYTES]), void *arg);
+
+/* Emergency cards (len 0 removes it) and access windows. */
+int store_card_put(struct store *s, MDB_txn *txn, const uint8_t user[ID_BYTES],
+    const void *card, size_t len, struct cerr *err)
+    __attribute__((warn_unused_result));
+int store_card_get(struct store *s, MDB_txn *txn, const uint8_t user[ID_BYTES],
+    MDB_val *card) __attribute__((warn_unused_result));
+int store_opening_put(struct store *s, MDB_txn *txn, const uint8_t user[ID_BYTES],
+    const uint8_t app[ID_BYTES], int64_t until, struct cerr *err)
+    __attribute__((warn_unused_result));
+int store_opening_get(struct store *s, MDB_txn *txn, const uint8_t user[ID_BYTES],
+    const uint8_t app[ID_BYTES], int64_t *until)
     __attribute__((warn_unused_result));
 /* Token ids granted to app (any user, any state), in key order. */
 int store_tokens_of_app(struct store *s, MDB_txn *txn,

@@ -51,7 +51,12 @@
 	X(UNREGISTERED_TYPE, "unregistered_type",                             \
 	    "the holder is not registered for this record type")              \
 	X(DUPLICATE, "duplicate", "duplicate entry")                          \
-	X(TRANSPORT, "transport", "messaging error")
+	X(TRANSPORT, "transport", "messaging error")                          \
+	X(NO_CONSENT, "no_consent", "no live consent covers this")            \
+	X(NO_CARD, "no_card", "no emergency card allows this")                \
+	X(NOT_DELEGATE, "not_delegate", "you may not act for this person")    \
+	X(BEYOND_DELEGATION, "beyond_delegation",                             \
+	    "wider than what the person delegated")
 
 enum carnet_err {
 	CARNET_OK = 0,

@@ -22,15 +22,35 @@
  *           PAUSE {token: id}              -> OK   nothing sent until RESUME
  *           RESUME {token: id, skip: bool} -> OK   skip: what came during
  *                                                  the pause is never sent
- *           TOKENS {}                      -> OK {tokens: [{token, state, revoked_at, app_name}]}
+ *           TOKENS {}                      -> OK {tokens: [{token, state, ended_at,
+ *                                             erased_at, granted_at, app_name...}]}
  *           LOG {from, limit}              -> OK {entries: [bin], head: {seq, hash, sig}, names, more}
  *           REQUESTS {}                    -> OK {requests: [...]}
  *           EXPORT {from, limit}           -> OK {records: [bin], next, more}
  *           ERASE {}                       -> OK {erased}
+ *           RENEW {token: signed bytes}    -> OK  same id and scope, new end
+ *           RECEIPT {token: id}            -> OK {receipt: JSON text, sig, broker}
+ *                                             sig: the broker's Ed25519 over it
+ *           DELEGATE {delegation: signed}  -> OK
+ *           UNDELEGATE {to: id}            -> OK
+ *           DELEGATES {}                   -> OK {given: [...], received: [...]}
+ *           EMERGENCY_SET {types, apps}    -> OK   (empty types: no card)
+ *           EMERGENCY_SHOW {}              -> OK {card: {types, apps, time}|nil}
+ *   app     ERASED {token}                 -> OK   erased what it got under
+ *                                             an ended token
+ *           EMERGENCY_OPEN {user, reason}  -> OK {until, types}
+ *           EMERGENCY_READ {user, from}    -> OK {records, next, more, until}
+ *   A person's delegate sends the person's commands with "for": person id
+ *   (view: TOKENS, LOG, REQUESTS, RECEIPT, APPINFO, DELEGATES,
+ *   EMERGENCY_SHOW; manage: also GRANT, REVOKE, PAUSE, RESUME, RENEW, with
+ *   tokens and revocations signed by the delegate: "by").
  *   operator STATS {}                      -> OK {stats: {name: n}}
  * Pushes from the broker to apps:
  *   REC {recs: [{seq, token, rec}]}        records, minimised to the token
- *   REVOKED {token, user, reason}          a token the app used has ended
+ *   REVOKED {token, user, reason, erase: {types, holders, through}}
+ *                                          a token the app used has ended:
+ *                                          erase, then confirm with ERASED
+ *                                          (sent again on each SUB until then)
  * Every refusal is ERR {code: stable name, message: text, req}.
  */
 #ifndef CARNET_PROTO_H
@@ -64,7 +84,17 @@
 	X(REQUESTS, R_USER)                                                   \
 	X(EXPORT, R_USER)                                                     \
 	X(ERASE, R_USER)                                                      \
-	X(STATS, R_OPERATOR)
+	X(STATS, R_OPERATOR)                                                  \
+	X(ERASED, R_APP)                                                      \
+	X(RENEW, R_USER)                                                      \
+	X(RECEIPT, R_USER)                                                    \
+	X(DELEGATE, R_USER)                                                   \
+	X(UNDELEGATE, R_USER)                                                 \
+	X(DELEGATES, R_USER)                                                  \
+	X(EMERGENCY_SET, R_USER)                                              \
+	X(EMERGENCY_SHOW, R_USER)                                             \
+	X(EMERGENCY_OPEN, R_APP)                                              \
+	X(EMERGENCY_READ, R_APP)
 
 enum carnet_cmd {
 	CMD__NONE = 0,

@@ -28,7 +28,7 @@ token_pack(msgpack_packer *pk, const struct token *t)
 	unsigned i, f;
 	uint64_t mask;
 
-	msgpack_pack_map(pk, 12);
+	msgpack_pack_map(pk, t->has_by ? 13 : 12);
 	mpk_pack_cstr(pk, "kind");
 	mpk_pack_cstr(pk, "consent");
 	mpk_pack_cstr(pk, "v");
@@ -77,6 +77,10 @@ token_pack(msgpack_packer *pk, const struct token *t)
 	msgpack_pack_int64(pk, t->expires);
 	mpk_pack_cstr(pk, "issued");
 	msgpack_pack_int64(pk, t->issued);
+	if (t->has_by) {
+		mpk_pack_cstr(pk, "by");
+		mpk_pack_binn(pk, t->by, ID_BYTES);
+	}
 }
 
 /* Sign a packed payload: out = signature || payload. */
@@ -103,7 +107,7 @@ verify_payload(const uint8_t *buf, size_t len, const uint8_t pk[ID_BYTES],
 	if (crypto_sign_verify_detached(buf, buf + SIG_BYTES, len - SIG_BYTES,
 	    pk) != 0)
 		return cerr_set(err, CARNET_E_BAD_SIGNATURE,
-		    "%s: the signature is not the user's", what);
+		    "%s: the signature is not its signer's", what);
 	return 0;
 }
 
@@ -221,7 +225,7 @@ decode_types(const msgpack_object *o, struct token *t, struct cerr *err)
 
 static const char *const token_keys[] = {"kind", "v", "id", "user", "app",
 	"holders", "types", "purpose", "since", "not_before", "expires",
-	"issued"};
+	"issued", "by"};
 
 static int
 check_keys(const msgpack_object *o, const char *const *keys, size_t nkeys,
@@ -254,8 +258,13 @@ token_from_object(const msgpack_object *o, struct token *t, struct cerr *err)
 	int rc;
 
 	memset(t, 0, sizeof(*t));
-	if ((rc = check_keys(o, token_keys, 12, "token", err)) != 0)
+	t->has_by = o->type == MSGPACK_OBJECT_MAP && mpk_get(o, "by") != NULL;
+	if ((rc = check_keys(o, token_keys, t->has_by ? 13 : 12, "token",
+	    err)) != 0)
 		return rc;
+	if (t->has_by && mpk_bin_n(mpk_get(o, "by"), t->by, ID_BYTES) != 0)
+		return cerr_set(err, CARNET_E_FIELD_TYPE,
+		    "token: by must be a 32-byte key");
 	if (!mpk_str_eq(mpk_get(o, "kind"), "consent"))
 		return cerr_set(err, CARNET_E_BAD_VALUE,
 		    "token: not a consent token");
@@ -327,7 +336,8 @@ token_open(const uint8_t *buf, size_t len, struct token *t, struct cerr *err)
 
 	if ((rc = token_peek(buf, len, &tmp, err)) != 0)
 		return rc;
-	if ((rc = verify_payload(buf, len, tmp.user, "token", err)) != 0)
+	if ((rc = verify_payload(buf, len, tmp.has_by ? tmp.by : tmp.user,
+	    "token", err)) != 0)
 		return rc;
 	*t = tmp;
 	return 0;
@@ -341,9 +351,10 @@ token_sign(const struct token *t, const uint8_t sk[64], uint8_t **out,
 	msgpack_packer pk;
 	int rc;
 
-	if (memcmp(sk + 32, t->user, ID_BYTES) != 0)
+	if (memcmp(sk + 32, t->has_by ? t->by : t->user, ID_BYTES) != 0)
 		return cerr_set(err, CARNET_E_WRONG_USER,
-		    "token: only its user may sign it");
+		    "token: only its user (or the delegate it names) may sign "
+		    "it");
 	msgpack_sbuffer_init(&sb);
 	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
 	token_pack(&pk, t);
@@ -353,7 +364,7 @@ token_sign(const struct token *t, const uint8_t sk[64], uint8_t **out,
 }
 
 static const char *const revocation_keys[] = {"kind", "v", "token", "user",
-	"time"};
+	"time", "by"};
 
 int
 revocation_sign(const struct revocation *rv, const uint8_t sk[64],
@@ -363,12 +374,13 @@ revocation_sign(const struct revocation *rv, const uint8_t sk[64],
 	msgpack_packer pk;
 	int rc;
 
-	if (memcmp(sk + 32, rv->user, ID_BYTES) != 0)
+	if (memcmp(sk + 32, rv->has_by ? rv->by : rv->user, ID_BYTES) != 0)
 		return cerr_set(err, CARNET_E_WRONG_USER,
-		    "revocation: only the token's user may sign it");
+		    "revocation: only the token's user (or the delegate it "
+		    "names) may sign it");
 	msgpack_sbuffer_init(&sb);
 	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
-	msgpack_pack_map(&pk, 5);
+	msgpack_pack_map(&pk, rv->has_by ? 6 : 5);
 	mpk_pack_cstr(&pk, "kind");
 	mpk_pack_cstr(&pk, "revoke");
 	mpk_pack_cstr(&pk, "v");
@@ -379,6 +391,10 @@ revocation_sign(const struct revocation *rv, const uint8_t sk[64],
 	mpk_pack_binn(&pk, rv->user, ID_BYTES);
 	mpk_pack_cstr(&pk, "time");
 	msgpack_pack_int64(&pk, rv->time);
+	if (rv->has_by) {
+		mpk_pack_cstr(&pk, "by");
+		mpk_pack_binn(&pk, rv->by, ID_BYTES);
+	}
 	rc = sign_payload(&sb, sk, out, outlen, err);
 	msgpack_sbuffer_destroy(&sb);
 	return rc;
@@ -398,19 +414,189 @@ revocation_open(const uint8_t *buf, size_t len, struct revocation *rv,
 	    &tree, err)) != 0)
 		return rc;
 	o = &tree.data;
-	if ((rc = check_keys(o, revocation_keys, 5, "revocation", err)) == 0) {
+	memset(&tmp, 0, sizeof(tmp));
+	tmp.has_by = o->type == MSGPACK_OBJECT_MAP && mpk_get(o, "by") != NULL;
+	if ((rc = check_keys(o, revocation_keys, tmp.has_by ? 6 : 5,
+	    "revocation", err)) == 0) {
 		if (!mpk_str_eq(mpk_get(o, "kind"), "revoke") ||
 		    mpk_u64(mpk_get(o, "v"), &v) != 0 || v != TOKEN_VERSION ||
 		    mpk_bin_n(mpk_get(o, "token"), tmp.token, TOKID_BYTES) != 0 ||
 		    mpk_bin_n(mpk_get(o, "user"), tmp.user, ID_BYTES) != 0 ||
-		    mpk_i64(mpk_get(o, "time"), &tmp.time) != 0)
+		    mpk_i64(mpk_get(o, "time"), &tmp.time) != 0 ||
+		    (tmp.has_by && mpk_bin_n(mpk_get(o, "by"), tmp.by,
+		    ID_BYTES) != 0))
 			rc = cerr_set(err, CARNET_E_MALFORMED,
 			    "revocation: bad fields");
 	}
 	msgpack_unpacked_destroy(&tree);
-	if (rc == 0 && (rc = verify_payload(buf, len, tmp.user, "revocation",
-	    err)) == 0)
+	if (rc == 0 && (rc = verify_payload(buf, len, tmp.has_by ? tmp.by :
+	    tmp.user, "revocation", err)) == 0)
 		*rv = tmp;
+	return rc;
+}
+
+bool
+token_same_scope(const struct token *a, const struct token *b)
+{
+	unsigned i;
+
+	if (memcmp(a->id, b->id, TOKID_BYTES) != 0 ||
+	    memcmp(a->user, b->user, ID_BYTES) != 0 ||
+	    memcmp(a->app, b->app, ID_BYTES) != 0 ||
+	    a->any_holder != b->any_holder || a->nholders != b->nholders ||
+	    a->ntypes != b->ntypes || strcmp(a->purpose, b->purpose) != 0 ||
+	    a->since != b->since || a->not_before != b->not_before)
+		return false;
+	for (i = 0; i < a->nholders; i++)
+		if (memcmp(a->holders[i], b->holders[i], ID_BYTES) != 0)
+			return false;
+	for (i = 0; i < a->ntypes; i++)
+		if (a->types[i].type != b->types[i].type ||
+		    a->types[i].fields != b->types[i].fields ||
+		    a->types[i].fields_listed != b->types[i].fields_listed)
+			return false;
+	return true;
+}
+
+const char *
+deleg_scope_name(enum deleg_scope s)
+{
+	return s == DELEG_MANAGE ? "manage" : "view";
+}
+
+bool
+delegation_has_type(const struct delegation *d, const struct schema *t)
+{
+	unsigned i;
+
+	if (d->ntypes == 0)
+		return true;
+	for (i = 0; i < d->ntypes; i++)
+		if (d->types[i] == t)
+			return true;
+	return false;
+}
+
+static const char *const delegation_keys[] = {"kind", "v", "id", "user",
+	"to", "scope", "types", "expires", "issued"};
+
+int
+delegation_sign(const struct delegation *d, const uint8_t sk[64],
+    uint8_t **out, size_t *outlen, struct cerr *err)
+{
+	msgpack_sbuffer sb;
+	msgpack_packer pk;
+	unsigned i;
+	int rc;
+
+	if (memcmp(sk + 32, d->user, ID_BYTES) != 0)
+		return cerr_set(err, CARNET_E_WRONG_USER,
+		    "delegation: only the person may sign it");
+	msgpack_sbuffer_init(&sb);
+	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+	msgpack_pack_map(&pk, 9);
+	mpk_pack_cstr(&pk, "kind");
+	mpk_pack_cstr(&pk, "delegate");
+	mpk_pack_cstr(&pk, "v");
+	msgpack_pack_uint32(&pk, TOKEN_VERSION);
+	mpk_pack_cstr(&pk, "id");
+	mpk_pack_binn(&pk, d->id, TOKID_BYTES);
+	mpk_pack_cstr(&pk, "user");
+	mpk_pack_binn(&pk, d->user, ID_BYTES);
+	mpk_pack_cstr(&pk, "to");
+	mpk_pack_binn(&pk, d->to, ID_BYTES);
+	mpk_pack_cstr(&pk, "scope");
+	mpk_pack_cstr(&pk, deleg_scope_name(d->scope));
+	mpk_pack_cstr(&pk, "types");
+	if (d->ntypes == 0) {
+		msgpack_pack_nil(&pk);
+	} else {
+		msgpack_pack_array(&pk, d->ntypes);
+		for (i = 0; i < d->ntypes; i++)
+			mpk_pack_cstr(&pk, d->types[i]->name);
+	}
+	mpk_pack_cstr(&pk, "expires");
+	msgpack_pack_int64(&pk, d->expires);
+	mpk_pack_cstr(&pk, "issued");
+	msgpack_pack_int64(&pk, d->issued);
+	rc = sign_payload(&sb, sk, out, outlen, err);
+	msgpack_sbuffer_destroy(&sb);
+	return rc;
+}
+
+static int
+delegation_from_object(const msgpack_object *o, struct delegation *d,
+    struct cerr *err)
+{
+	const msgpack_object *ty;
+	const char *p;
+	size_t len;
+	uint64_t v;
+	uint32_t i;
+	int rc;
+
+	memset(d, 0, sizeof(*d));
+	if ((rc = check_keys(o, delegation_keys, 9, "delegation", err)) != 0)
+		return rc;
+	if (!mpk_str_eq(mpk_get(o, "kind"), "delegate") ||
+	    mpk_u64(mpk_get(o, "v"), &v) != 0 || v != TOKEN_VERSION ||
+	    mpk_bin_n(mpk_get(o, "id"), d->id, TOKID_BYTES) != 0 ||
+	    mpk_bin_n(mpk_get(o, "user"), d->user, ID_BYTES) != 0 ||
+	    mpk_bin_n(mpk_get(o, "to"), d->to, ID_BYTES) != 0 ||
+	    mpk_i64(mpk_get(o, "expires"), &d->expires) != 0 ||
+	    mpk_i64(mpk_get(o, "issued"), &d->issued) != 0)
+		return cerr_set(err, CARNET_E_MALFORMED,
+		    "delegation: bad fields");
+	if (mpk_str_eq(mpk_get(o, "scope"), "view"))
+		d->scope = DELEG_VIEW;
+	else if (mpk_str_eq(mpk_get(o, "scope"), "manage"))
+		d->scope = DELEG_MANAGE;
+	else
+		return cerr_set(err, CARNET_E_BAD_VALUE,
+		    "delegation: scope is view or manage");
+	if (memcmp(d->user, d->to, ID_BYTES) == 0)
+		return cerr_set(err, CARNET_E_BAD_VALUE,
+		    "delegation: to yourself");
+	ty = mpk_get(o, "types");
+	if (ty->type == MSGPACK_OBJECT_NIL)
+		return 0;
+	if (ty->type != MSGPACK_OBJECT_ARRAY || ty->via.array.size == 0 ||
+	    ty->via.array.size > TOKEN_MAX_TYPES)
+		return cerr_set(err, CARNET_E_FIELD_TYPE,
+		    "delegation types: want 1 to %d types, or nil",
+		    TOKEN_MAX_TYPES);
+	for (i = 0; i < ty->via.array.size; i++) {
+		const struct schema *s = NULL;
+
+		if (mpk_str(&ty->via.array.ptr[i], &p, &len) == 0)
+			s = schema_by_name(p, len);
+		if (s == NULL)
+			return cerr_set(err, CARNET_E_UNKNOWN_TYPE,
+			    "delegation types: unknown record type");
+		if (delegation_has_type(d, s) && d->ntypes > 0)
+			return cerr_set(err, CARNET_E_DUPLICATE,
+			    "delegation types: %s listed twice", s->name);
+		d->types[d->ntypes++] = s;
+	}
+	return 0;
+}
+
+int
+delegation_open(const uint8_t *buf, size_t len, struct delegation *d,
+    struct cerr *err)
+{
+	msgpack_unpacked tree;
+	struct delegation tmp;
+	int rc;
+
+	if ((rc = split_signed(buf, len, REVOCATION_MAX_BYTES + 256,
+	    "delegation", &tree, err)) != 0)
+		return rc;
+	rc = delegation_from_object(&tree.data, &tmp, err);
+	msgpack_unpacked_destroy(&tree);
+	if (rc == 0 && (rc = verify_payload(buf, len, tmp.user, "delegation",
+	    err)) == 0)
+		*d = tmp;
 	return rc;
 }
 

@@ -7,10 +7,17 @@
  *   types [{type: str, fields: [str...] (absent: every field)}...],
  *   purpose str, since int, not_before int, expires int (0: no end),
  *   issued int                                  (times: epoch seconds)
+ *   by bin 32 (optional: a delegate who signed for the user)
  * and the signed form is the 64-byte detached Ed25519 signature of the
  * payload followed by the payload.  The broker keeps those exact bytes.
  * A revocation is {kind "revoke", v 1, token bin 16, user bin 32, time int},
- * signed the same way.  Nothing here does I/O.
+ * signed the same way (also with an optional "by").  A delegation is
+ *   {kind "delegate", v 1, id bin 16, user bin 32, to bin 32,
+ *    scope "view"|"manage", types [str...] or nil (every type),
+ *    expires int (0: no end), issued int}
+ * signed by the user: it lets `to` read the user's dashboard (view) or
+ * also grant, revoke, pause, resume and renew for them (manage), within
+ * its types and end date.  Nothing here does I/O.
  */
 #ifndef CARNET_TOKEN_H
 #define CARNET_TOKEN_H
@@ -47,20 +54,40 @@ struct token {
 	int64_t not_before; /* start of validity */
 	int64_t expires;    /* end of validity, 0 for none */
 	int64_t issued;
+	bool has_by;        /* signed by a delegate, not the user */
+	uint8_t by[ID_BYTES];
 };
 
 struct revocation {
 	uint8_t token[TOKID_BYTES];
 	uint8_t user[ID_BYTES];
 	int64_t time;
+	bool has_by;
+	uint8_t by[ID_BYTES];
+};
+
+enum deleg_scope {
+	DELEG_VIEW = 1,   /* read the dashboard: consents, log, requests */
+	DELEG_MANAGE = 2, /* and grant, revoke, pause, resume, renew */
+};
+
+struct delegation {
+	uint8_t id[TOKID_BYTES];
+	uint8_t user[ID_BYTES];
+	uint8_t to[ID_BYTES];
+	enum deleg_scope scope;
+	unsigned ntypes; /* 0: every type */
+	const struct schema *types[TOKEN_MAX_TYPES];
+	int64_t expires; /* 0: until the user ends it */
+	int64_t issued;
 };
 
 /* Fill t->id with random bytes. */
 void token_new_id(struct token *t);
 
 /*
- * Sign t with the user's Ed25519 secret key (whose public key must be
- * t->user).  On success *out is a malloc'd signed token of *outlen bytes,
+ * Sign t with the Ed25519 secret key of its user, or of t->by when
+ * t->has_by (a delegate).  On success *out is a malloc'd signed token of *outlen bytes,
  * the caller frees it.
  */
 int token_sign(const struct token *t, const uint8_t sk[64], uint8_t **out,
@@ -68,7 +95,8 @@ int token_sign(const struct token *t, const uint8_t sk[64], uint8_t **out,
 
 /*
  * Check a signed token: size bounds, well-formed payload, and a signature
- * by the user the payload names.  Fills *t only on success.  Errors:
+ * by the user the payload names (or by its "by", a delegate, whose right
+ * to sign the broker checks).  Fills *t only on success.  Errors:
  * CARNET_E_TOO_BIG, _TRUNCATED, _MALFORMED, _UNKNOWN_FIELD, _UNKNOWN_TYPE,
  * _BAD_VALUE, _BAD_SIGNATURE...
  */
@@ -85,6 +113,17 @@ int revocation_sign(const struct revocation *rv, const uint8_t sk[64],
     __attribute__((warn_unused_result));
 int revocation_open(const uint8_t *buf, size_t len, struct revocation *rv,
     struct cerr *err) __attribute__((warn_unused_result));
+
+/* True when a and b grant the same thing (all but expires, issued, by). */
+bool token_same_scope(const struct token *a, const struct token *b);
+
+int delegation_sign(const struct delegation *d, const uint8_t sk[64],
+    uint8_t **out, size_t *outlen, struct cerr *err)
+    __attribute__((warn_unused_result));
+int delegation_open(const uint8_t *buf, size_t len, struct delegation *d,
+    struct cerr *err) __attribute__((warn_unused_result));
+const char *deleg_scope_name(enum deleg_scope s);
+bool delegation_has_type(const struct delegation *d, const struct schema *t);
 
 /* The scope entry for a type, or NULL. */
 const struct token_scope *token_scope_of(const struct token *t,

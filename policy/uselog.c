@@ -51,7 +51,8 @@ pack_opt_bin(msgpack_packer *pk, const char *key, bool has, const void *p,
 void
 uselog_pack(msgpack_packer *pk, const struct uselog_entry *e)
 {
-	msgpack_pack_map(pk, 10);
+	msgpack_pack_map(pk, 10 + (e->has_by ? 1 : 0) +
+	    (e->note[0] != '\0' ? 1 : 0));
 	mpk_pack_cstr(pk, "seq");
 	msgpack_pack_uint64(pk, e->seq);
 	mpk_pack_cstr(pk, "time");
@@ -72,6 +73,14 @@ uselog_pack(msgpack_packer *pk, const struct uselog_entry *e)
 	msgpack_pack_uint64(pk, e->rseq);
 	mpk_pack_cstr(pk, "purpose");
 	mpk_pack_cstr(pk, e->purpose);
+	if (e->has_by) {
+		mpk_pack_cstr(pk, "by");
+		mpk_pack_binn(pk, e->by, ID_BYTES);
+	}
+	if (e->note[0] != '\0') {
+		mpk_pack_cstr(pk, "note");
+		mpk_pack_cstr(pk, e->note);
+	}
 }
 
 static int
@@ -91,7 +100,7 @@ uselog_decode(const void *buf, size_t len, struct uselog_entry *e,
     struct cerr *err)
 {
 	msgpack_unpacked tree;
-	const msgpack_object *o, *ty;
+	const msgpack_object *o, *ty, *by, *note;
 	char kind[16];
 	const char *p;
 	size_t plen;
@@ -104,7 +113,13 @@ uselog_decode(const void *buf, size_t len, struct uselog_entry *e,
 		return cerr_set(err, rc, "log entry: %s", carnet_strerror(rc));
 	o = &tree.data;
 	rc = CARNET_E_MALFORMED;
-	if (o->type != MSGPACK_OBJECT_MAP || o->via.map.size != 10 ||
+	if (o->type != MSGPACK_OBJECT_MAP)
+		goto out;
+	by = mpk_get(o, "by");
+	note = mpk_get(o, "note");
+	if (o->via.map.size != 10u + (by != NULL) + (note != NULL) ||
+	    (by != NULL && mpk_bin_n(by, e->by, ID_BYTES) != 0) ||
+	    (note != NULL && mpk_cstr(note, e->note, sizeof(e->note)) != 0) ||
 	    mpk_u64(mpk_get(o, "seq"), &e->seq) != 0 ||
 	    mpk_i64(mpk_get(o, "time"), &e->time) != 0 ||
 	    mpk_cstr(mpk_get(o, "kind"), kind, sizeof(kind)) != 0 ||
@@ -124,6 +139,7 @@ uselog_decode(const void *buf, size_t len, struct uselog_entry *e,
 	for (i = USE__NONE + 1; i < USE__LAST; i++)
 		if (strcmp(kind, kind_names[i]) == 0)
 			e->kind = (enum uselog_kind)i;
+	e->has_by = by != NULL;
 	if (e->kind != USE__NONE)
 		rc = 0;
 out:

@@ -23,6 +23,7 @@
 #include "../schemas/schema.h"
 
 #define HASH_BYTES 32
+#define USELOG_NOTE_MAX_BYTES 200
 
 /* X(name, wire word, what the person reads) */
 #define USELOG_KINDS(X)                                                       \
@@ -34,7 +35,17 @@
 	X(REQUEST, "request", "an app asked for your consent")                \
 	X(REFUSED, "refused", "an app was refused access")                    \
 	X(PAUSE, "pause", "you paused a consent")                             \
-	X(RESUME, "resume", "you resumed a consent")
+	X(RESUME, "resume", "you resumed a consent")                          \
+	X(ERASED, "erased", "the app confirmed it erased what it received")   \
+	X(EXPIRE, "expire", "a consent ended on its end date")                \
+	X(NOTICE, "notice", "a consent ends soon: renew it or let it end")    \
+	X(REVIEW, "review", "an open-ended consent is a year old: review it") \
+	X(RENEW, "renew", "a consent was extended")                           \
+	X(DELEGATE, "delegate", "you let someone see or manage your consents") \
+	X(UNDELEGATE, "undelegate", "you ended someone's access")             \
+	X(VIEW, "view", "a delegate read your dashboard")                     \
+	X(EMERGENCY_SET, "emergency_set", "you set your emergency card")      \
+	X(EMERGENCY, "emergency", "an emergency app opened your card")
 
 enum uselog_kind {
 	USE__NONE = 0,
@@ -56,6 +67,11 @@ struct uselog_entry {
 	const struct schema *type; /* NULL when the entry is about no type */
 	uint64_t rseq;             /* record seq (deliver) or a count */
 	char purpose[PURPOSE_MAX_BYTES + 1];
+	/* Optional: the delegate who acted for the person, and a note (an
+	 * emergency's reason, why an attempt was refused). */
+	bool has_by;
+	uint8_t by[ID_BYTES];
+	char note[USELOG_NOTE_MAX_BYTES + 1];
 };
 
 const char *uselog_kind_name(enum uselog_kind k);

@@ -194,11 +194,11 @@ test_tokens_routes_and_revocation(void **state)
 	make_token(&t2, true);
 	assert_int_equal(token_sign(&t, user.sk, &blob, &len, &err), 0);
 	assert_int_equal(store_txn_begin(fx->s, NULL, true, &txn, &err), 0);
-	assert_int_equal(store_token_put(fx->s, txn, &t, blob, len, &err), 0);
+	assert_int_equal(store_token_put(fx->s, txn, &t, blob, len, 1000, &err), 0);
 	/* a reused token id (a replayed GRANT) */
-	assert_int_equal(store_token_put(fx->s, txn, &t, blob, len, &err),
+	assert_int_equal(store_token_put(fx->s, txn, &t, blob, len, 1000, &err),
 	    CARNET_E_EXISTS);
-	assert_int_equal(store_token_put(fx->s, txn, &t2, blob, len, &err), 0);
+	assert_int_equal(store_token_put(fx->s, txn, &t2, blob, len, 1000, &err), 0);
 	assert_int_equal(store_txn_commit(&txn, &err), 0);
 
 	assert_int_equal(store_txn_begin(fx->s, NULL, false, &txn, &err), 0);
@@ -219,14 +219,14 @@ test_tokens_routes_and_revocation(void **state)
 	store_txn_abort(&txn);
 
 	assert_int_equal(store_txn_begin(fx->s, NULL, true, &txn, &err), 0);
-	assert_int_equal(store_token_revoke(fx->s, txn, &t, 1234, &err), 0);
+	assert_int_equal(store_token_end(fx->s, txn, &t, TOKEN_REVOKED, 1234, &err), 0);
 	assert_int_equal(store_txn_commit(&txn, &err), 0);
 	store_close(&fx->s);
 	assert_int_equal(store_open(fx->dir, 64UL << 20, &fx->s, &err), 0);
 	assert_int_equal(store_txn_begin(fx->s, NULL, false, &txn, &err), 0);
 	assert_int_equal(store_token_get(fx->s, txn, t.id, &st), 0);
 	assert_int_equal(st.state, TOKEN_REVOKED);
-	assert_int_equal(st.revoked_at, 1234);
+	assert_int_equal(st.ended_at, 1234);
 	routes = 0;
 	assert_int_equal(store_routes(fx->s, txn, user.pk, holder.pk,
 	    schema_by_name("claim", 5), count_route, &routes), 0);
