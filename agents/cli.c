@@ -27,6 +27,9 @@ cli_conn_opt(struct cli_conn *cc, int c, const char *arg)
 	case 0x103:
 		cc->data = arg;
 		return true;
+	case 0x104:
+		cc->for_id = arg;
+		return true;
 	}
 	return false;
 }
@@ -109,11 +112,31 @@ cli_connect(struct cli_conn *cc, const char *cmd)
 	if (key == NULL)
 		exit(cli_failx(cmd, "no key: give --key FILE or set CARNET_KEY "
 		    "(make one with carnet keygen)"));
+	if (cc->for_id != NULL) {
+		if (id_decode(cc->for_id, cc->who) != 0)
+			exit(cli_failx(cmd, "--for: '%.60s' is not a carnet id",
+			    cc->for_id));
+		cc->has_for = true;
+	}
 	if (cli_conn_broker_id(cc, bid, &err) != 0 ||
 	    key_read(key, &cc->kp, &err) != 0 ||
 	    client_new(endpoint, bid, &cc->kp, &cc->c, &err) != 0 ||
 	    client_wait_ready(cc->c, CLIENT_CONNECT_TIMEOUT_MS, &err) != 0)
 		exit(cli_fail(cmd, &err));
+	if (!cc->has_for)
+		memcpy(cc->who, cc->kp.pk, ID_BYTES);
+}
+
+msgpack_packer *
+cli_begin(struct cli_conn *cc, uint32_t nkeys)
+{
+	msgpack_packer *pk = client_begin(cc->c, nkeys + (cc->has_for ? 1 : 0));
+
+	if (cc->has_for) {
+		mpk_pack_cstr(pk, "for");
+		mpk_pack_binn(pk, cc->who, ID_BYTES);
+	}
+	return pk;
 }
 
 void
@@ -141,6 +164,7 @@ cli_query(int argc, char **argv, const char *help, const char *what,
 {
 	static const struct option opts[] = {
 		CLI_CONN_OPTIONS,
+		CLI_FOR_OPTION,
 		{"json", no_argument, NULL, 'j'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
@@ -158,8 +182,10 @@ cli_query(int argc, char **argv, const char *help, const char *what,
 		else
 			return cli_usage(help);
 	}
+	if (optind != argc)
+		return cli_usage(help);
 	cli_connect(cc, what);
-	client_begin(cc->c, 0);
+	cli_begin(cc, 0);
 	cli_call(cc, cmd, what, reply);
 	return -1;
 }

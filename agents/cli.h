@@ -28,6 +28,9 @@ struct cli_conn {
 	const char *key;       /* --key, $CARNET_KEY */
 	const char *broker_id; /* --broker-id, $CARNET_BROKER_ID */
 	const char *data;      /* --data: read DIR/broker.pub */
+	const char *for_id;    /* --for: act as a delegate of this person */
+	bool has_for;
+	uint8_t who[ID_BYTES]; /* the person acted for: --for, or oneself */
 	struct keypair kp;
 	struct client *c;
 };
@@ -38,6 +41,12 @@ struct cli_conn {
 	{"key", required_argument, NULL, 0x101},                              \
 	{"broker-id", required_argument, NULL, 0x102},                        \
 	{"data", required_argument, NULL, 0x103}
+
+/* --for PUBID: for the person commands a delegate may send. */
+#define CLI_FOR_OPTION {"for", required_argument, NULL, 0x104}
+#define CLI_FOR_HELP                                                          \
+"  --for PUBID         act for this person, as their delegate (carnet\n"       \
+"                      delegate): logged under them, naming you\n"
 
 #define CLI_CONN_HELP                                                         \
 "Connection (or the environment variables in brackets):\n"                    \
@@ -62,6 +71,10 @@ int cli_failx(const char *cmd, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 /* Print usage text and return EXIT_USAGE. */
 int cli_usage(const char *text);
+
+/* client_begin, plus "for" when acting as a delegate (cli_connect must
+ * have run); nkeys counts the caller's keys only. */
+msgpack_packer *cli_begin(struct cli_conn *cc, uint32_t nkeys);
 
 /* Call the broker; on error print it and exit 1. */
 void cli_call(struct cli_conn *cc, const char *cmd, const char *what,

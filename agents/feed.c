@@ -139,6 +139,8 @@ struct app_feed {
 	unsigned nacks;
 	msgpack_unpacked *msg; /* the REC being read */
 	uint32_t next;          /* its next record */
+	uint8_t (*users)[ID_BYTES]; /* only these people's feeds, if any */
+	unsigned nusers;
 };
 
 static int
@@ -161,7 +163,15 @@ subscribe(struct app_feed *f, struct cerr *err)
 	uint64_t want = f->window;
 	int rc;
 
-	client_begin(f->c, 0);
+	msgpack_packer *pk = client_begin(f->c, f->nusers > 0 ? 1 : 0);
+	unsigned i;
+
+	if (f->nusers > 0) {
+		mpk_pack_cstr(pk, "users");
+		msgpack_pack_array(pk, f->nusers);
+		for (i = 0; i < f->nusers; i++)
+			mpk_pack_binn(pk, f->users[i], ID_BYTES);
+	}
 	if ((rc = client_call(f->c, "SUB", &reply, err)) != 0)
 		return rc;
 	msgpack_unpacked_destroy(&reply);
@@ -176,22 +186,54 @@ int
 app_feed_open(struct client *c, uint64_t max, struct app_feed **out,
     struct cerr *err)
 {
+	return app_feed_open_users(c, max, NULL, 0, out, err);
+}
+
+int
+app_feed_open_users(struct client *c, uint64_t max,
+    const uint8_t (*users)[ID_BYTES], unsigned nusers, struct app_feed **out,
+    struct cerr *err)
+{
 	struct app_feed *f = calloc(1, sizeof(*f));
 	int rc;
 
 	if (f == NULL)
 		return cerr_set(err, CARNET_E_NOMEM, "out of memory");
+	if (nusers > 0) {
+		if ((f->users = calloc(nusers, ID_BYTES)) == NULL) {
+			free(f);
+			return cerr_set(err, CARNET_E_NOMEM, "out of memory");
+		}
+		memcpy(f->users, users, (size_t)nusers * ID_BYTES);
+		f->nusers = nusers;
+	}
 	f->c = c;
 	f->max = max;
 	/* Never let the broker send more than the app will take. */
 	f->window = max && max < CLIENT_CREDIT_WINDOW ? max :
 	    CLIENT_CREDIT_WINDOW;
 	if ((rc = subscribe(f, err)) != 0) {
+		free(f->users);
 		free(f);
 		return rc;
 	}
 	*out = f;
 	return 0;
+}
+
+int
+app_feed_erased(struct app_feed *f, const struct feed_event *ev,
+    struct cerr *err)
+{
+	msgpack_packer *pk;
+
+	if (ev->kind != FEED_REVOKED)
+		return 0;
+	pk = client_begin(f->c, 1);
+	mpk_pack_cstr(pk, "token");
+	mpk_pack_binn(pk, ev->token, TOKID_BYTES);
+	f->last_sent = time(NULL);
+	return client_send(f->c, "ERASED", err);
 }
 
 static int
@@ -303,6 +345,26 @@ next_in_msg(struct app_feed *f, struct feed_event *ev, struct cerr *err)
 	return CARNET_E_NOT_FOUND;
 }
 
+/* What an ended token asks the app to erase: its types, up to a seq. */
+static void
+erase_info(const msgpack_object *er, struct feed_event *ev)
+{
+	const msgpack_object *types = mpk_get(er, "types");
+	size_t n = 0;
+	uint32_t i;
+
+	mpk_u64(mpk_get(er, "through"), &ev->erase_through);
+	for (i = 0; types && types->type == MSGPACK_OBJECT_ARRAY &&
+	    i < types->via.array.size && n < sizeof(ev->erase_types); i++) {
+		const msgpack_object *t = &types->via.array.ptr[i];
+
+		if (t->type == MSGPACK_OBJECT_STR)
+			n += (size_t)snprintf(ev->erase_types + n,
+			    sizeof(ev->erase_types) - n, "%s%.*s", i ? "," : "",
+			    (int)t->via.str.size, t->via.str.ptr);
+	}
+}
+
 int
 app_feed_next(struct app_feed *f, int timeout_ms, struct feed_event *ev,
     struct cerr *err)
@@ -346,6 +408,7 @@ app_feed_next(struct app_feed *f, int timeout_ms, struct feed_event *ev,
 			    mpk_cstr(mpk_get(&f->msg->data, "reason"),
 			    ev->reason, sizeof(ev->reason)) != 0)
 				strcpy(ev->reason, "ended");
+			erase_info(mpk_get(&f->msg->data, "erase"), ev);
 			drop_msg(f);
 			return 0;
 		}
@@ -378,6 +441,7 @@ app_feed_close(struct app_feed **fp)
 		/* the broker drops the session at its first failed send */
 	}
 	drop_msg(f);
+	free(f->users);
 	free(f);
 	*fp = NULL;
 }

@@ -64,7 +64,7 @@ void holder_batch_destroy(struct holder_batch **hb);
 
 enum feed_kind {
 	FEED_RECORD,  /* rec, seq, token are set */
-	FEED_REVOKED, /* token, user, reason: erase what it gave */
+	FEED_REVOKED, /* token, user, reason: erase what it gave, confirm */
 };
 
 struct feed_event {
@@ -73,6 +73,10 @@ struct feed_event {
 	uint8_t token[TOKID_BYTES];
 	uint8_t user[ID_BYTES];
 	char reason[32];
+	/* FEED_REVOKED: what to erase (types "a,b"; records up to this seq,
+	 * at least), then confirm with app_feed_erased */
+	char erase_types[160];
+	uint64_t erase_through;
 	struct record rec; /* minimised: required fields may be missing */
 };
 
@@ -80,6 +84,15 @@ struct app_feed;
 
 /* SUB, then credit for up to max records (0: no maximum). */
 int app_feed_open(struct client *c, uint64_t max, struct app_feed **out,
+    struct cerr *err) __attribute__((warn_unused_result));
+/* The same, asking only for these people's feeds: each one without a live
+ * consent is a refused attempt in their log; CARNET_E_NO_CONSENT if none
+ * has one. */
+int app_feed_open_users(struct client *c, uint64_t max,
+    const uint8_t (*users)[ID_BYTES], unsigned nusers, struct app_feed **out,
+    struct cerr *err) __attribute__((warn_unused_result));
+/* After a FEED_REVOKED: the app erased what it got under ev->token. */
+int app_feed_erased(struct app_feed *f, const struct feed_event *ev,
     struct cerr *err) __attribute__((warn_unused_result));
 /*
  * The next record or notice, waiting at most timeout_ms

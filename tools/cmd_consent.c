@@ -9,6 +9,8 @@
 #include <string.h>
 #include <time.h>
 
+#include <sodium.h>
+
 #include "../common/limits.h"
 #include "../common/mpk.h"
 #include "../policy/consent.h"
@@ -25,8 +27,11 @@ static const char consent_help[] =
 "       carnet consent revoke TOKEN_ID\n"
 "       carnet consent pause TOKEN_ID\n"
 "       carnet consent resume TOKEN_ID [--skip]\n"
+"       carnet consent renew TOKEN_ID --expires DURATION|DATE|never\n"
+"       carnet consent receipt TOKEN_ID [--out FILE]\n"
+"       carnet consent receipt --verify FILE\n"
 "       carnet consent requests [--json]\n"
-"       (each with the connection options below)\n"
+"       (each with the connection options below, and --for PUBID)\n"
 "\n"
 "grant     let an app receive some of your records, for one purpose.  You\n"
 "          are shown the app's owner, business model and purposes, and what\n"
@@ -39,17 +44,28 @@ static const char consent_help[] =
 "                       types are granted); the others are stripped before\n"
 "                       anything leaves the broker (default: every field)\n"
 "  --expires D          end of the consent: a duration (90d, 12h, 1y) or a\n"
-"                       date (default: until you revoke it)\n"
+"                       date (default: until you revoke it, with a review\n"
+"                       notice in your log every year); your log gets a\n"
+"                       notice some days before the end (carnetd\n"
+"                       --notice-before)\n"
 "  --since TIME         only records from TIME on (default: all your history)\n"
 "  --yes                sign without asking\n"
-"list      your consents, active and ended\n"
+"list      your consents, active and ended; for an ended one, whether the\n"
+"          app confirmed it erased what it received (erase=pending if not)\n"
 "revoke    end a consent at once: no record is sent under it after this\n"
 "          command returns\n"
 "pause     stop the flow at once, keeping the consent (revoke ends it)\n"
 "resume    start it again: what came during the pause is sent, unless\n"
 "          --skip, then it never is\n"
+"renew     extend a consent that has not ended: same app, data and purpose,\n"
+"          new end date, signed again by you\n"
+"receipt   the consent receipt (JSON, signed by the broker: app, owner,\n"
+"          purpose, data, holders, duration, how to withdraw); --verify\n"
+"          checks a saved receipt against the broker's key, offline\n"
 "requests  what apps asked you for, and why\n"
-"\n" CLI_CONN_HELP;
+"\n" CLI_CONN_HELP CLI_FOR_HELP
+"                      (a delegate signs with their own key; the broker\n"
+"                      checks the delegation: view lists, manage changes)\n";
 
 /* Fill the field masks of t from --fields, given t's types. */
 static int
@@ -141,6 +157,7 @@ consent_grant(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		CLI_CONN_OPTIONS,
+		CLI_FOR_OPTION,
 		{"app", required_argument, NULL, 'a'},
 		{"types", required_argument, NULL, 't'},
 		{"purpose", required_argument, NULL, 'p'},
@@ -239,10 +256,14 @@ consent_grant(int argc, char **argv)
 	}
 
 	cli_connect(&cc, "consent grant");
-	memcpy(t.user, cc.kp.pk, ID_BYTES);
+	memcpy(t.user, cc.who, ID_BYTES);
+	if (cc.has_for) {
+		t.has_by = true; /* a delegate signs for the person */
+		memcpy(t.by, cc.kp.pk, ID_BYTES);
+	}
 	token_new_id(&t);
 	/* Prior, clear information: who the app is, before signing. */
-	pk = client_begin(cc.c, 1);
+	pk = cli_begin(&cc, 1);
 	mpk_pack_cstr(pk, "app");
 	mpk_pack_binn(pk, t.app, ID_BYTES);
 	cli_call(&cc, "APPINFO", "consent grant", &reply);
@@ -278,7 +299,7 @@ consent_grant(int argc, char **argv)
 		cli_disconnect(&cc);
 		return cli_fail("consent grant", &err);
 	}
-	pk = client_begin(cc.c, 1);
+	pk = cli_begin(&cc, 1);
 	mpk_pack_cstr(pk, "token");
 	mpk_pack_binn(pk, blob, len);
 	free(blob);
@@ -350,11 +371,28 @@ token_json(const struct token *t, const msgpack_object *entry)
 		json_object_set_new(o, "expires", json_string(when));
 	}
 	{
-		int64_t at = 0;
+		int64_t at = 0, erased = 0;
 
-		if (mpk_i64(mpk_get(entry, "revoked_at"), &at) == 0 && at > 0) {
+		if (mpk_i64(mpk_get(entry, "granted_at"), &at) == 0 && at > 0) {
 			time_format(at, when);
-			json_object_set_new(o, "revoked_at", json_string(when));
+			json_object_set_new(o, "granted_at", json_string(when));
+		}
+		at = 0;
+		if (mpk_i64(mpk_get(entry, "ended_at"), &at) == 0 && at > 0) {
+			time_format(at, when);
+			json_object_set_new(o, "ended_at", json_string(when));
+			/* the app's confirmation that it erased the data */
+			if (mpk_i64(mpk_get(entry, "erased_at"), &erased) == 0 &&
+			    erased > 0) {
+				time_format(erased, when);
+				json_object_set_new(o, "erased_at",
+				    json_string(when));
+				json_object_set_new(o, "erase",
+				    json_string("confirmed"));
+			} else {
+				json_object_set_new(o, "erase",
+				    json_string("pending"));
+			}
 		}
 	}
 	return o;
@@ -412,6 +450,9 @@ consent_list(int argc, char **argv)
 			if (json_object_get(o, "expires"))
 				printf(" until=%s", json_string_value(
 				    json_object_get(o, "expires")));
+			if (json_object_get(o, "erase"))
+				printf(" erase=%s", json_string_value(
+				    json_object_get(o, "erase")));
 			putchar('\n');
 		}
 		json_decref(o);
@@ -426,6 +467,7 @@ consent_revoke(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		CLI_CONN_OPTIONS,
+		CLI_FOR_OPTION,
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -453,13 +495,17 @@ consent_revoke(int argc, char **argv)
 		return cli_failx("consent revoke", "'%.40s' is not a consent id "
 		    "(see carnet consent list)", argv[optind]);
 	cli_connect(&cc, "consent revoke");
-	memcpy(rv.user, cc.kp.pk, ID_BYTES);
+	memcpy(rv.user, cc.who, ID_BYTES);
+	if (cc.has_for) {
+		rv.has_by = true;
+		memcpy(rv.by, cc.kp.pk, ID_BYTES);
+	}
 	rv.time = (int64_t)time(NULL);
 	if (revocation_sign(&rv, cc.kp.sk, &blob, &len, &err) != 0) {
 		cli_disconnect(&cc);
 		return cli_fail("consent revoke", &err);
 	}
-	pk = client_begin(cc.c, 1);
+	pk = cli_begin(&cc, 1);
 	mpk_pack_cstr(pk, "revocation");
 	mpk_pack_binn(pk, blob, len);
 	free(blob);
@@ -477,6 +523,7 @@ consent_pause_resume(int argc, char **argv, bool pause)
 {
 	static const struct option opts[] = {
 		CLI_CONN_OPTIONS,
+		CLI_FOR_OPTION,
 		{"skip", no_argument, NULL, 's'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
@@ -505,7 +552,7 @@ consent_pause_resume(int argc, char **argv, bool pause)
 		return cli_failx(what, "'%.40s' is not a consent id (see carnet "
 		    "consent list)", argv[optind]);
 	cli_connect(&cc, what);
-	pk = client_begin(cc.c, pause ? 1 : 2);
+	pk = cli_begin(&cc, pause ? 1 : 2);
 	mpk_pack_cstr(pk, "token");
 	mpk_pack_binn(pk, id, TOKID_BYTES);
 	if (!pause) {
@@ -521,6 +568,237 @@ consent_pause_resume(int argc, char **argv, bool pause)
 	printf("%s %s%s\n", pause ? "paused" : "resumed", argv[optind],
 	    skip ? " (what came during the pause will not be sent)" : "");
 	return 0;
+}
+
+/* The person's stored consent with this id (as the broker keeps it). */
+static int
+fetch_token(struct cli_conn *cc, const char *what, const uint8_t id[TOKID_BYTES],
+    struct token *t)
+{
+	const msgpack_object *toks;
+	msgpack_unpacked reply;
+	uint32_t k;
+	int rc = CARNET_E_UNKNOWN_TOKEN;
+
+	cli_begin(cc, 0);
+	cli_call(cc, "TOKENS", what, &reply);
+	toks = mpk_get(&reply.data, "tokens");
+	for (k = 0; toks && toks->type == MSGPACK_OBJECT_ARRAY &&
+	    k < toks->via.array.size && rc != 0; k++) {
+		const uint8_t *blob;
+		size_t len;
+
+		if (mpk_bin(mpk_get(&toks->via.array.ptr[k], "token"), &blob,
+		    &len) == 0 && token_open(blob, len, t, NULL) == 0 &&
+		    memcmp(t->id, id, TOKID_BYTES) == 0)
+			rc = 0;
+	}
+	msgpack_unpacked_destroy(&reply);
+	return rc;
+}
+
+static int
+consent_renew(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		CLI_CONN_OPTIONS,
+		CLI_FOR_OPTION,
+		{"expires", required_argument, NULL, 'e'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	struct cli_conn cc = {0};
+	struct cerr err = {0};
+	uint8_t id[TOKID_BYTES], *blob;
+	char when[TIME_STR_LEN + 1];
+	const char *expires = NULL;
+	msgpack_packer *pk;
+	msgpack_unpacked reply;
+	struct token t;
+	int64_t now = (int64_t)time(NULL), end = 0, d;
+	size_t len;
+	int c;
+
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		if (cli_conn_opt(&cc, c, optarg))
+			continue;
+		if (c == 'e')
+			expires = optarg;
+		else if (c == 'h')
+			return fputs(consent_help, stdout), 0;
+		else
+			return cli_usage(consent_help);
+	}
+	if (optind + 1 != argc || expires == NULL)
+		return cli_usage(consent_help);
+	if (tokid_decode(argv[optind], id) != 0)
+		return cli_failx("consent renew", "'%.40s' is not a consent id "
+		    "(see carnet consent list)", argv[optind]);
+	if (strcmp(expires, "never") == 0)
+		end = 0;
+	else if (duration_parse(expires, &d) == 0)
+		end = now + d;
+	else if (time_parse(expires, &end) != 0 || end <= now)
+		return cli_failx("consent renew", "--expires: want a duration "
+		    "(90d, 1y), a date to come, or never");
+	cli_connect(&cc, "consent renew");
+	if (fetch_token(&cc, "consent renew", id, &t) != 0) {
+		cli_disconnect(&cc);
+		return cli_failx("consent renew", "no consent %s (see carnet "
+		    "consent list)", argv[optind]);
+	}
+	t.expires = end;
+	t.issued = now;
+	t.has_by = cc.has_for;
+	if (cc.has_for)
+		memcpy(t.by, cc.kp.pk, ID_BYTES);
+	if (token_sign(&t, cc.kp.sk, &blob, &len, &err) != 0) {
+		cli_disconnect(&cc);
+		return cli_fail("consent renew", &err);
+	}
+	pk = cli_begin(&cc, 1);
+	mpk_pack_cstr(pk, "token");
+	mpk_pack_binn(pk, blob, len);
+	free(blob);
+	cli_call(&cc, "RENEW", "consent renew", &reply);
+	msgpack_unpacked_destroy(&reply);
+	cli_disconnect(&cc);
+	if (end == 0) {
+		printf("renewed %s: until you revoke it\n", argv[optind]);
+	} else {
+		time_format(end, when);
+		printf("renewed %s: until %s\n", argv[optind], when);
+	}
+	return 0;
+}
+
+/* Check a saved receipt against the broker's key: exit 0 if it holds. */
+static int
+receipt_verify(struct cli_conn *cc, const char *path)
+{
+	uint8_t bid[ID_BYTES], sig[crypto_sign_BYTES];
+	struct cerr err = {0};
+	json_error_t jerr;
+	json_t *doc, *rc_obj;
+	const char *hex, *signer;
+	char *text = NULL, bidstr[ID_STR_LEN + 1];
+	int ok = 0;
+
+	if (cli_conn_broker_id(cc, bid, &err) != 0)
+		return cli_fail("consent receipt", &err);
+	if ((doc = json_load_file(path, 0, &jerr)) == NULL)
+		return cli_failx("consent receipt", "%s: not JSON (%s, line %d)",
+		    path, jerr.text, jerr.line);
+	rc_obj = json_object_get(doc, "receipt");
+	hex = json_string_value(json_object_get(doc, "signature"));
+	signer = json_string_value(json_object_get(rc_obj, "broker"));
+	id_encode(bid, bidstr);
+	if (!json_is_object(rc_obj) || hex == NULL ||
+	    sodium_hex2bin(sig, sizeof(sig), hex, strlen(hex), NULL, NULL,
+	    NULL) != 0 ||
+	    (text = json_dumps(rc_obj, JSON_COMPACT | JSON_SORT_KEYS)) == NULL) {
+		json_decref(doc);
+		return cli_failx("consent receipt", "%s: not a carnet receipt "
+		    "(want receipt and signature) [malformed]", path);
+	}
+	if (signer == NULL || strcmp(signer, bidstr) != 0)
+		fprintf(stderr, "carnet consent receipt: %s: issued by broker "
+		    "%s, not %s [bad_signature]\n", path,
+		    signer ? signer : "?", bidstr);
+	else if (crypto_sign_verify_detached(sig, (const uint8_t *)text,
+	    strlen(text), bid) != 0)
+		fprintf(stderr, "carnet consent receipt: %s: the broker's "
+		    "signature does not verify: the receipt was changed "
+		    "[bad_signature]\n", path);
+	else
+		ok = 1;
+	if (ok)
+		printf("receipt %s: signed by broker %s, intact\n",
+		    json_string_value(json_object_get(rc_obj, "consent_id")),
+		    bidstr);
+	free(text);
+	json_decref(doc);
+	return ok ? 0 : 1;
+}
+
+static int
+consent_receipt(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		CLI_CONN_OPTIONS,
+		CLI_FOR_OPTION,
+		{"out", required_argument, NULL, 'o'},
+		{"verify", required_argument, NULL, 'v'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	struct cli_conn cc = {0};
+	const char *out = NULL, *verify = NULL, *text;
+	uint8_t id[TOKID_BYTES];
+	char hex[2 * crypto_sign_BYTES + 1], bid[ID_STR_LEN + 1];
+	const uint8_t *sig, *broker;
+	size_t siglen, blen, tlen;
+	msgpack_packer *pk;
+	msgpack_unpacked reply;
+	json_t *doc, *rec;
+	int c, rc = 0;
+
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		if (cli_conn_opt(&cc, c, optarg))
+			continue;
+		if (c == 'o')
+			out = optarg;
+		else if (c == 'v')
+			verify = optarg;
+		else if (c == 'h')
+			return fputs(consent_help, stdout), 0;
+		else
+			return cli_usage(consent_help);
+	}
+	if (verify != NULL)
+		return optind == argc ? receipt_verify(&cc, verify) :
+		    cli_usage(consent_help);
+	if (optind + 1 != argc)
+		return cli_usage(consent_help);
+	if (tokid_decode(argv[optind], id) != 0)
+		return cli_failx("consent receipt", "'%.40s' is not a consent "
+		    "id (see carnet consent list)", argv[optind]);
+	cli_connect(&cc, "consent receipt");
+	pk = cli_begin(&cc, 1);
+	mpk_pack_cstr(pk, "token");
+	mpk_pack_binn(pk, id, TOKID_BYTES);
+	cli_call(&cc, "RECEIPT", "consent receipt", &reply);
+	if (mpk_str(mpk_get(&reply.data, "receipt"), &text, &tlen) != 0 ||
+	    mpk_bin(mpk_get(&reply.data, "sig"), &sig, &siglen) != 0 ||
+	    siglen != crypto_sign_BYTES ||
+	    mpk_bin(mpk_get(&reply.data, "broker"), &broker, &blen) != 0 ||
+	    blen != ID_BYTES ||
+	    (rec = json_loadb(text, tlen, 0, NULL)) == NULL) {
+		msgpack_unpacked_destroy(&reply);
+		cli_disconnect(&cc);
+		return cli_failx("consent receipt", "the broker's reply is not "
+		    "a receipt [malformed]");
+	}
+	sodium_bin2hex(hex, sizeof(hex), sig, siglen);
+	id_encode(broker, bid);
+	doc = json_pack("{s:o, s:s, s:s, s:s}", "receipt", rec, "signature",
+	    hex, "signature_alg", "Ed25519 over the receipt as compact JSON "
+	    "with sorted keys", "verify_with",
+	    "carnet consent receipt --verify FILE --broker-id BROKER");
+	msgpack_unpacked_destroy(&reply);
+	cli_disconnect(&cc);
+	if (out != NULL) {
+		if (json_dump_file(doc, out, JSON_INDENT(2) | JSON_SORT_KEYS) != 0)
+			rc = cli_failx("consent receipt", "cannot write %s", out);
+		else
+			fprintf(stderr, "carnet consent receipt: saved in %s "
+			    "(signed by broker %s)\n", out, bid);
+	} else {
+		json_dumpf(doc, stdout, JSON_INDENT(2) | JSON_SORT_KEYS);
+		putchar('\n');
+	}
+	json_decref(doc);
+	return rc;
 }
 
 static int
@@ -594,6 +872,10 @@ cmd_consent(int argc, char **argv)
 		return consent_pause_resume(argc - 1, argv + 1, true);
 	if (argc >= 2 && strcmp(argv[1], "resume") == 0)
 		return consent_pause_resume(argc - 1, argv + 1, false);
+	if (argc >= 2 && strcmp(argv[1], "renew") == 0)
+		return consent_renew(argc - 1, argv + 1);
+	if (argc >= 2 && strcmp(argv[1], "receipt") == 0)
+		return consent_receipt(argc - 1, argv + 1);
 	if (argc >= 2 && strcmp(argv[1], "requests") == 0)
 		return consent_requests(argc - 1, argv + 1);
 	if (argc >= 2 && (strcmp(argv[1], "--help") == 0 ||

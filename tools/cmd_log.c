@@ -14,19 +14,22 @@
 #include "cmds.h"
 
 static const char log_help[] =
-"usage: carnet log [--json] [--app PUBID] [connection options]\n"
-"       carnet log verify [connection options]\n"
+"usage: carnet log [--json] [--app PUBID] [--for PUBID] [connection options]\n"
+"       carnet log verify [--for PUBID] [connection options]\n"
 "\n"
 "log     every use of your data: each record sent to an app (when, which\n"
 "        app, from which holder, what type, under which consent and for\n"
 "        what purpose), your grants and revocations, requests, exports and\n"
-"        erasures.  --json prints {\"user\", \"head\", \"entries\": [...]};\n"
-"        --app keeps the entries about one app.\n"
+"        erasures, pauses, renewals, notices before a consent ends, the\n"
+"        apps' erase confirmations, what your delegates did (by NAME) and\n"
+"        refused attempts.  Emergency openings are shown first, with their\n"
+"        reason.  --json prints {\"user\", \"head\", \"emergencies\",\n"
+"        \"entries\": [...]}; --app keeps the entries about one app.\n"
 "verify  check the whole log here: each entry holds the hash of the one\n"
 "        before, and the broker signs the last one.  The head seen last\n"
 "        time is kept in KEYFILE.head: a log that shrank or was rewritten\n"
 "        since is reported.  Exits 1 naming the first bad entry.\n"
-"\n" CLI_CONN_HELP;
+"\n" CLI_CONN_HELP CLI_FOR_HELP;
 
 static int
 grow(struct cli_log *lg)
@@ -110,8 +113,15 @@ static void
 head_path(struct cli_conn *cc, char *path, size_t size)
 {
 	const char *key = cc->key ? cc->key : getenv("CARNET_KEY");
+	char who[ID_STR_LEN + 1];
 
-	snprintf(path, size, "%s.head", key ? key : "carnet");
+	if (!cc->has_for) {
+		snprintf(path, size, "%s.head", key ? key : "carnet");
+		return;
+	}
+	/* a delegate keeps the head of each log they read */
+	id_encode(cc->who, who);
+	snprintf(path, size, "%s.%s.head", key ? key : "carnet", who);
 }
 
 static void
@@ -160,7 +170,7 @@ cli_log_fetch(struct cli_conn *cc, const char *cmd, struct cli_log *lg)
 	memset(lg, 0, sizeof(*lg));
 	lg->names = json_object();
 	while (more) {
-		msgpack_packer *pk = client_begin(cc->c, 1);
+		msgpack_packer *pk = cli_begin(cc, 1);
 		msgpack_unpacked *page;
 		const msgpack_object *es, *m;
 
@@ -210,7 +220,7 @@ cli_log_fetch(struct cli_conn *cc, const char *cmd, struct cli_log *lg)
 		    "signed (%llu)", (unsigned long long)lg->count,
 		    (unsigned long long)head);
 	if (cli_conn_broker_id(cc, bid, NULL) != 0 ||
-	    uselog_head_verify(cc->kp.pk, head, hash, bid, sig) != 0)
+	    uselog_head_verify(cc->who, head, hash, bid, sig) != 0)
 		return cerr_set(&lg->why, CARNET_E_LOG_BROKEN,
 		    "the broker's signature on the log head does not verify");
 	if (vc.saved_seq > head)
@@ -265,6 +275,22 @@ cli_log_entry_json(struct cli_log *lg, const void *entry, size_t len)
 		json_object_set_new(o, "record", json_integer((json_int_t)e.rseq));
 	else if (e.kind == USE_ERASE)
 		json_object_set_new(o, "erased", json_integer((json_int_t)e.rseq));
+	else if ((e.kind == USE_NOTICE || e.kind == USE_RENEW ||
+	    e.kind == USE_EMERGENCY) && e.rseq != 0) {
+		time_format((int64_t)e.rseq, when);
+		json_object_set_new(o, e.kind == USE_EMERGENCY ? "until" :
+		    "ends", json_string(when));
+	}
+	if (e.has_by) {
+		json_t *by;
+
+		id_encode(e.by, s);
+		by = json_string(s);
+		json_object_set_new(o, "by_name", name_of(lg, by));
+		json_object_set_new(o, "by", by);
+	}
+	if (e.note[0] != '\0')
+		json_object_set_new(o, "note", json_string(e.note));
 	if (e.has_token) {
 		tokid_encode(e.token, tid);
 		json_object_set_new(o, "token", json_string(tid));
@@ -277,11 +303,31 @@ cli_log_entry_json(struct cli_log *lg, const void *entry, size_t len)
 
 struct show_ctx {
 	struct cli_log *lg;
-	json_t *entries;
+	json_t *entries, *emergencies;
 	const char *app;
 	bool json;
 	uint64_t shown;
 };
+
+static const char *
+str_of(json_t *o, const char *key)
+{
+	const char *v = json_string_value(json_object_get(o, key));
+
+	return v ? v : "";
+}
+
+/* Emergency openings come first: the person must not miss one. */
+static void
+collect_emergency(void *arg, const void *entry, size_t len)
+{
+	struct show_ctx *sc = arg;
+	json_t *o = cli_log_entry_json(sc->lg, entry, len);
+
+	if (o != NULL && strcmp(str_of(o, "kind"), "emergency") == 0)
+		json_array_append(sc->emergencies, o);
+	json_decref(o);
+}
 
 static void
 show_one(void *arg, const void *entry, size_t len)
@@ -321,6 +367,15 @@ show_one(void *arg, const void *entry, size_t len)
 	if (json_is_string(json_object_get(o, "token")))
 		printf(" consent=%.8s", json_string_value(json_object_get(o,
 		    "token")));
+	if (json_object_get(o, "ends"))
+		printf(" ends=%s", str_of(o, "ends"));
+	if (json_object_get(o, "until"))
+		printf(" until=%s", str_of(o, "until"));
+	if (json_object_get(o, "by"))
+		printf(" by=%s", json_is_string(json_object_get(o, "by_name")) ?
+		    str_of(o, "by_name") : str_of(o, "by"));
+	if (json_object_get(o, "note"))
+		printf(" (%s)", str_of(o, "note"));
 	putchar('\n');
 	json_decref(o);
 }
@@ -335,17 +390,31 @@ log_show(struct cli_conn *cc, bool json, const char *app)
 
 	sc.lg = &lg;
 	sc.entries = json_array();
+	sc.emergencies = json_array();
+	cli_log_foreach(&lg, collect_emergency, &sc);
+	if (!json) {
+		size_t i;
+		json_t *e;
+
+		json_array_foreach(sc.emergencies, i, e)
+			printf("!! EMERGENCY ACCESS %s: %s opened your emergency "
+			    "card until %s, reason: %s\n", str_of(e, "time"),
+			    json_is_string(json_object_get(e, "app_name")) ?
+			    str_of(e, "app_name") : str_of(e, "app"),
+			    str_of(e, "until"), str_of(e, "note"));
+	}
 	cli_log_foreach(&lg, show_one, &sc);
-	id_encode(cc->kp.pk, id);
+	id_encode(cc->who, id);
 	if (json) {
-		json_t *out = json_pack("{s:s, s:{s:I, s:b}, s:o}", "user", id, "head",
-		    "seq", (json_int_t)lg.count, "verified", lg.ok, "entries",
-		    sc.entries);
+		json_t *out = json_pack("{s:s, s:{s:I, s:b}, s:o, s:o}", "user",
+		    id, "head", "seq", (json_int_t)lg.count, "verified", lg.ok,
+		    "emergencies", sc.emergencies, "entries", sc.entries);
 
 		cli_print_json(out);
 		json_decref(out);
 	} else {
 		json_decref(sc.entries);
+		json_decref(sc.emergencies);
 		printf("%llu of %llu entries shown; %s\n",
 		    (unsigned long long)sc.shown, (unsigned long long)lg.count,
 		    lg.ok ? "the log verifies" : "THE LOG DOES NOT VERIFY");
@@ -361,6 +430,7 @@ cmd_log(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		CLI_CONN_OPTIONS,
+		CLI_FOR_OPTION,
 		{"json", no_argument, NULL, 'j'},
 		{"app", required_argument, NULL, 'a'},
 		{"help", no_argument, NULL, 'h'},

@@ -13,9 +13,11 @@
 #include "../schemas/recjson.h"
 #include "cmds.h"
 
+#define SUBSCRIBE_MAX_USERS 256
 
 static const char subscribe_help[] =
-"usage: carnet subscribe [--max N] [--idle-exit SECONDS] [connection options]\n"
+"usage: carnet subscribe [--users ID1,ID2] [--confirm-erase] [--max N]\n"
+"                        [--idle-exit SECONDS] [connection options]\n"
 "\n"
 "Receive, as the app whose key you give, the records people consented to,\n"
 "one JSON object per line on standard output:\n"
@@ -24,8 +26,16 @@ static const char subscribe_help[] =
 "Only the fields the person's consent lists are present.  Each record is\n"
 "acknowledged after it is printed; what was not acknowledged is sent again\n"
 "at the next subscribe.  When a consent ends (revoked or expired) a line\n"
-"saying so goes to standard error.\n"
+"saying so, and what to erase, goes to standard error; the broker says it\n"
+"again at each subscribe until the app confirms the erasure.\n"
 "\n"
+"  --users ID1,ID2      ask only for these people's records; each one who\n"
+"                       has given this app no live consent is a refused\n"
+"                       attempt, written to their log (refused with\n"
+"                       no_consent when none has)\n"
+"  --confirm-erase      when a consent ends, confirm to the broker that what\n"
+"                       it gave was erased (the caller does erase it: the\n"
+"                       person sees the confirmation in their log)\n"
 "  --max N              stop after N records\n"
 "  --idle-exit SECONDS  stop when nothing came for SECONDS (default: run\n"
 "                       until interrupted)\n"
@@ -64,7 +74,9 @@ print_ended(const struct feed_event *ev)
 	tokid_encode(ev->token, tid);
 	id_encode(ev->user, uid);
 	fprintf(stderr, "carnet subscribe: consent %s of user %s %s: erase "
-	    "the data it gave you\n", tid, uid, ev->reason);
+	    "the data it gave you (%s, records up to %llu)\n", tid, uid,
+	    ev->reason, ev->erase_types,
+	    (unsigned long long)ev->erase_through);
 }
 
 int
@@ -74,12 +86,18 @@ cmd_subscribe(int argc, char **argv)
 		CLI_CONN_OPTIONS,
 		{"max", required_argument, NULL, 'm'},
 		{"idle-exit", required_argument, NULL, 'i'},
+		{"users", required_argument, NULL, 'u'},
+		{"confirm-erase", no_argument, NULL, 'e'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
 	struct cli_conn cc = {0};
 	struct cerr err = {0};
 	struct app_feed *f = NULL;
+	uint8_t (*users)[ID_BYTES] = NULL;
+	char *items[SUBSCRIBE_MAX_USERS];
+	int nusers = 0, k;
+	bool confirm = false;
 	struct feed_event ev;
 	struct sigaction sa;
 	uint64_t max = 0, got;
@@ -104,20 +122,46 @@ cmd_subscribe(int argc, char **argv)
 				return cli_failx("subscribe", "--idle-exit wants "
 				    "a positive number of seconds");
 			break;
+		case 'u':
+			if ((nusers = cli_split(optarg, items,
+			    SUBSCRIBE_MAX_USERS)) <= 0)
+				return cli_failx("subscribe", "--users: 1 to %d "
+				    "ids", SUBSCRIBE_MAX_USERS);
+			free(users);
+			if ((users = calloc((size_t)nusers, ID_BYTES)) == NULL)
+				return cli_failx("subscribe", "out of memory");
+			for (k = 0; k < nusers; k++)
+				if (id_decode(items[k], users[k]) != 0) {
+					free(users);
+					return cli_failx("subscribe", "--users: "
+					    "'%.60s' is not a carnet id",
+					    items[k]);
+				}
+			break;
+		case 'e':
+			confirm = true;
+			break;
 		case 'h':
+			free(users);
 			return fputs(subscribe_help, stdout), 0;
 		default:
+			free(users);
 			return cli_usage(subscribe_help);
 		}
 	}
-	if (optind != argc)
+	if (optind != argc) {
+		free(users);
 		return cli_usage(subscribe_help);
+	}
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	cli_connect(&cc, "subscribe");
-	if ((rc = app_feed_open(cc.c, max, &f, &err)) != 0) {
+	rc = app_feed_open_users(cc.c, max, (const uint8_t (*)[ID_BYTES])users,
+	    (unsigned)nusers, &f, &err);
+	free(users);
+	if (rc != 0) {
 		cli_disconnect(&cc);
 		return cli_fail("subscribe", &err);
 	}
@@ -135,6 +179,8 @@ cmd_subscribe(int argc, char **argv)
 		last_msg = time(NULL);
 		if (ev.kind == FEED_REVOKED) {
 			print_ended(&ev);
+			if (confirm && (rc = app_feed_erased(f, &ev, &err)) != 0)
+				break;
 			continue;
 		}
 		print_record(&ev);

@@ -39,5 +39,7 @@ int cmd_erase(int argc, char **argv);
 int cmd_schema(int argc, char **argv);
 int cmd_stats(int argc, char **argv);
 int cmd_whoami(int argc, char **argv);
+int cmd_delegate(int argc, char **argv);
+int cmd_emergency(int argc, char **argv);
 
 #endif

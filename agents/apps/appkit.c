@@ -260,6 +260,9 @@ app_main(const struct app_def *d, int argc, char **argv)
 				free(p);
 				erased++;
 			}
+			/* and say so: the person sees it in their log */
+			if ((rc = app_feed_erased(f, &ev, &err)) != 0)
+				break;
 			continue;
 		}
 		if (p == NULL) {

@@ -1,0 +1,522 @@
+/*
+ * cmd_delegate.c: carnet delegate (a relative or caregiver who sees or
+ * manages a person's consents) and carnet emergency (the person's
+ * emergency card, and the emergency apps that open it).
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <sodium.h>
+
+#include "../common/mpk.h"
+#include "../policy/token.h"
+#include "../schemas/recjson.h"
+#include "cmds.h"
+
+static const char delegate_help[] =
+"usage: carnet delegate grant --to PUBID --scope view|manage\n"
+"                             [--types T1,T2] [--expires DURATION|DATE]\n"
+"       carnet delegate list [--json]\n"
+"       carnet delegate revoke PUBID\n"
+"       (each with the connection options below)\n"
+"\n"
+"grant   let another registered person (a relative, a caregiver) act on\n"
+"        your dashboard, signed with your key:\n"
+"  --to PUBID          their id\n"
+"  --scope view        read your consents, requests and log\n"
+"  --scope manage      also grant, revoke, pause, resume and renew consents\n"
+"                      for you, signed with their own key\n"
+"  --types T1,T2       only consents about these record types (default:\n"
+"                      every type)\n"
+"  --expires D         end of the delegation (default: until you revoke it);\n"
+"                      what a delegate grants cannot outlast it\n"
+"        Every act of a delegate is written to your log, naming them.  They\n"
+"        use the person commands with --for YOUR_ID.\n"
+"list    the people you gave access to, and those who gave you access\n"
+"revoke  end a delegate's access at once\n"
+"\n" CLI_CONN_HELP;
+
+static int
+delegate_grant(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		CLI_CONN_OPTIONS,
+		{"to", required_argument, NULL, 't'},
+		{"scope", required_argument, NULL, 's'},
+		{"types", required_argument, NULL, 'T'},
+		{"expires", required_argument, NULL, 'e'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	struct cli_conn cc = {0};
+	struct delegation d;
+	struct cerr err = {0};
+	const char *to = NULL, *scope = NULL, *expires = NULL;
+	char *types = NULL, *items[TOKEN_MAX_TYPES];
+	msgpack_packer *pk;
+	msgpack_unpacked reply;
+	uint8_t *blob;
+	size_t len;
+	int64_t dur;
+	int c, n, i;
+
+	memset(&d, 0, sizeof(d));
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		if (cli_conn_opt(&cc, c, optarg))
+			continue;
+		switch (c) {
+		case 't': to = optarg; break;
+		case 's': scope = optarg; break;
+		case 'T': types = optarg; break;
+		case 'e': expires = optarg; break;
+		case 'h': return fputs(delegate_help, stdout), 0;
+		default: return cli_usage(delegate_help);
+		}
+	}
+	if (to == NULL || scope == NULL || optind != argc)
+		return cli_usage(delegate_help);
+	if (id_decode(to, d.to) != 0)
+		return cli_failx("delegate grant", "--to: not a carnet id");
+	if (strcmp(scope, "view") == 0)
+		d.scope = DELEG_VIEW;
+	else if (strcmp(scope, "manage") == 0)
+		d.scope = DELEG_MANAGE;
+	else
+		return cli_failx("delegate grant", "--scope is view or manage");
+	if (types != NULL) {
+		if ((n = cli_split(types, items, TOKEN_MAX_TYPES)) <= 0)
+			return cli_failx("delegate grant", "--types: 1 to %d "
+			    "types", TOKEN_MAX_TYPES);
+		for (i = 0; i < n; i++)
+			if ((d.types[d.ntypes++] = schema_by_name(items[i],
+			    strlen(items[i]))) == NULL)
+				return cli_failx("delegate grant", "unknown "
+				    "record type '%s' (see carnet schema)",
+				    items[i]);
+	}
+	d.issued = (int64_t)time(NULL);
+	if (expires != NULL) {
+		if (duration_parse(expires, &dur) == 0)
+			d.expires = d.issued + dur;
+		else if (time_parse(expires, &d.expires) != 0 ||
+		    d.expires <= d.issued)
+			return cli_failx("delegate grant", "--expires: want a "
+			    "duration (90d, 1y) or a date to come");
+	}
+	cli_connect(&cc, "delegate grant");
+	memcpy(d.user, cc.kp.pk, ID_BYTES);
+	randombytes_buf(d.id, sizeof(d.id));
+	if (delegation_sign(&d, cc.kp.sk, &blob, &len, &err) != 0) {
+		cli_disconnect(&cc);
+		return cli_fail("delegate grant", &err);
+	}
+	pk = client_begin(cc.c, 1);
+	mpk_pack_cstr(pk, "delegation");
+	mpk_pack_binn(pk, blob, len);
+	free(blob);
+	cli_call(&cc, "DELEGATE", "delegate grant", &reply);
+	msgpack_unpacked_destroy(&reply);
+	cli_disconnect(&cc);
+	printf("%s may now %s your consents%s%s; end it with: carnet delegate "
+	    "revoke %s\n", to, d.scope == DELEG_MANAGE ? "see and manage" :
+	    "see", types ? " about " : "", types ? types : "", to);
+	return 0;
+}
+
+static void
+print_delegs(const msgpack_object *list, const char *title, bool json)
+{
+	char name[PARTY_NAME_MAX_BYTES + 1], scope[16], state[16];
+	char when[TIME_STR_LEN + 1];
+	uint32_t k, i;
+
+	for (k = 0; list && list->type == MSGPACK_OBJECT_ARRAY &&
+	    k < list->via.array.size; k++) {
+		const msgpack_object *e = &list->via.array.ptr[k];
+		const msgpack_object *types = mpk_get(e, "types");
+		json_t *o, *jt = json_array();
+		int64_t expires = 0;
+
+		mpk_cstr(mpk_get(e, "name"), name, sizeof(name));
+		mpk_cstr(mpk_get(e, "scope"), scope, sizeof(scope));
+		mpk_cstr(mpk_get(e, "state"), state, sizeof(state));
+		mpk_i64(mpk_get(e, "expires"), &expires);
+		for (i = 0; types && types->type == MSGPACK_OBJECT_ARRAY &&
+		    i < types->via.array.size; i++)
+			json_array_append_new(jt,
+			    recjson_value(&types->via.array.ptr[i]));
+		when[0] = '\0';
+		if (expires > 0)
+			time_format(expires, when);
+		o = json_pack("{s:s, s:o, s:s, s:s, s:s, s:o, s:s}", "direction",
+		    title, "id", cli_json_id(mpk_get(e, "id")), "name", name,
+		    "scope", scope, "state", state, "types", jt, "until",
+		    expires > 0 ? when : "revoked");
+		if (json) {
+			cli_print_json(o);
+		} else {
+			char *ts = json_array_size(jt) ? json_dumps(jt,
+			    JSON_COMPACT) : NULL;
+
+			printf("%-8s %-12s %-6s %-7s %s types=%s until=%s\n",
+			    title, name, scope, state,
+			    json_string_value(json_object_get(o, "id")),
+			    ts ? ts : "all", expires > 0 ? when :
+			    "you revoke it");
+			free(ts);
+		}
+		json_decref(o);
+	}
+}
+
+static int
+delegate_list(int argc, char **argv)
+{
+	struct cli_conn cc = {0};
+	msgpack_unpacked reply;
+	bool json;
+	int rc;
+
+	if ((rc = cli_query(argc, argv, delegate_help, "delegate list",
+	    "DELEGATES", &cc, &json, &reply)) >= 0)
+		return rc;
+	print_delegs(mpk_get(&reply.data, "given"), "given", json);
+	print_delegs(mpk_get(&reply.data, "received"), "received", json);
+	msgpack_unpacked_destroy(&reply);
+	cli_disconnect(&cc);
+	return 0;
+}
+
+/* The shape of "CMD ID" subcommands: connection options, one id. */
+static int
+one_id_cmd(int argc, char **argv, const char *help, const char *what,
+    struct cli_conn *cc, uint8_t id[ID_BYTES])
+{
+	static const struct option opts[] = {
+		CLI_CONN_OPTIONS,
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	int c;
+
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		if (cli_conn_opt(cc, c, optarg))
+			continue;
+		if (c == 'h')
+			return fputs(help, stdout), 0;
+		return cli_usage(help);
+	}
+	if (optind + 1 != argc)
+		return cli_usage(help);
+	if (id_decode(argv[optind], id) != 0)
+		return cli_failx(what, "'%.60s' is not a carnet id",
+		    argv[optind]);
+	return -1;
+}
+
+static int
+delegate_revoke(int argc, char **argv)
+{
+	struct cli_conn cc = {0};
+	uint8_t to[ID_BYTES];
+	msgpack_packer *pk;
+	msgpack_unpacked reply;
+	int rc;
+
+	if ((rc = one_id_cmd(argc, argv, delegate_help, "delegate revoke", &cc,
+	    to)) >= 0)
+		return rc;
+	cli_connect(&cc, "delegate revoke");
+	pk = client_begin(cc.c, 1);
+	mpk_pack_cstr(pk, "to");
+	mpk_pack_binn(pk, to, ID_BYTES);
+	cli_call(&cc, "UNDELEGATE", "delegate revoke", &reply);
+	msgpack_unpacked_destroy(&reply);
+	cli_disconnect(&cc);
+	printf("access of %s ended\n", argv[argc - 1]);
+	return 0;
+}
+
+int
+cmd_delegate(int argc, char **argv)
+{
+	if (argc >= 2 && strcmp(argv[1], "grant") == 0)
+		return delegate_grant(argc - 1, argv + 1);
+	if (argc >= 2 && strcmp(argv[1], "list") == 0)
+		return delegate_list(argc - 1, argv + 1);
+	if (argc >= 2 && strcmp(argv[1], "revoke") == 0)
+		return delegate_revoke(argc - 1, argv + 1);
+	if (argc >= 2 && (strcmp(argv[1], "--help") == 0 ||
+	    strcmp(argv[1], "-h") == 0))
+		return fputs(delegate_help, stdout), 0;
+	return cli_usage(delegate_help);
+}
+
+static const char emergency_help[] =
+"usage: carnet emergency set --types T1,T2 --apps PUBID1,PUBID2\n"
+"       carnet emergency clear\n"
+"       carnet emergency show [--json] [--for PUBID]\n"
+"       carnet emergency open --user PUBID --reason TEXT\n"
+"       carnet emergency read --user PUBID\n"
+"       (each with the connection options below)\n"
+"\n"
+"set    (person) your emergency card: which record types may be opened in\n"
+"       an emergency, and by which emergency apps (ids).  Without a card\n"
+"       nothing opens.  clear removes it.\n"
+"show   (person, or a delegate with --for) the card\n"
+"open   (emergency app) open a person's card, giving the reason: the\n"
+"       access lasts a short fixed time (carnetd --emergency-window, 15 min\n"
+"       by default), is written to the person's log with the reason and\n"
+"       shown at the top of it; prints the records as JSON lines\n"
+"read   (emergency app) read the card's records again while the access\n"
+"       lasts\n"
+"\n" CLI_CONN_HELP;
+
+static int
+emergency_set(int argc, char **argv, bool clear)
+{
+	static const struct option opts[] = {
+		CLI_CONN_OPTIONS,
+		{"types", required_argument, NULL, 't'},
+		{"apps", required_argument, NULL, 'a'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	struct cli_conn cc = {0};
+	char *types = NULL, *apps = NULL, *titems[TOKEN_MAX_TYPES];
+	char *aitems[TOKEN_MAX_HOLDERS];
+	uint8_t ids[TOKEN_MAX_HOLDERS][ID_BYTES];
+	msgpack_packer *pk;
+	msgpack_unpacked reply;
+	int c, nt = 0, na = 0, i;
+
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		if (cli_conn_opt(&cc, c, optarg))
+			continue;
+		if (c == 't' && !clear)
+			types = optarg;
+		else if (c == 'a' && !clear)
+			apps = optarg;
+		else if (c == 'h')
+			return fputs(emergency_help, stdout), 0;
+		else
+			return cli_usage(emergency_help);
+	}
+	if (optind != argc || (!clear && (types == NULL || apps == NULL)))
+		return cli_usage(emergency_help);
+	if (!clear) {
+		if ((nt = cli_split(types, titems, TOKEN_MAX_TYPES)) <= 0 ||
+		    (na = cli_split(apps, aitems, TOKEN_MAX_HOLDERS)) <= 0)
+			return cli_failx("emergency set", "--types: 1 to %d, "
+			    "--apps: 1 to %d", TOKEN_MAX_TYPES,
+			    TOKEN_MAX_HOLDERS);
+		for (i = 0; i < nt; i++)
+			if (schema_by_name(titems[i], strlen(titems[i])) == NULL)
+				return cli_failx("emergency set", "unknown "
+				    "record type '%s' (see carnet schema)",
+				    titems[i]);
+		for (i = 0; i < na; i++)
+			if (id_decode(aitems[i], ids[i]) != 0)
+				return cli_failx("emergency set", "--apps: "
+				    "'%.60s' is not a carnet id", aitems[i]);
+	}
+	cli_connect(&cc, "emergency set");
+	pk = client_begin(cc.c, 2);
+	mpk_pack_cstr(pk, "types");
+	msgpack_pack_array(pk, (size_t)nt);
+	for (i = 0; i < nt; i++)
+		mpk_pack_cstr(pk, titems[i]);
+	mpk_pack_cstr(pk, "apps");
+	msgpack_pack_array(pk, (size_t)na);
+	for (i = 0; i < na; i++)
+		mpk_pack_binn(pk, ids[i], ID_BYTES);
+	cli_call(&cc, "EMERGENCY_SET", clear ? "emergency clear" :
+	    "emergency set", &reply);
+	msgpack_unpacked_destroy(&reply);
+	cli_disconnect(&cc);
+	if (clear)
+		printf("emergency card removed: nothing opens in an "
+		    "emergency\n");
+	else
+		printf("emergency card set: %s, for %d app%s\n", types, na,
+		    na > 1 ? "s" : "");
+	return 0;
+}
+
+static int
+emergency_show(int argc, char **argv)
+{
+	struct cli_conn cc = {0};
+	const msgpack_object *card, *types, *apps;
+	msgpack_unpacked reply;
+	json_t *o;
+	bool json;
+	uint32_t i;
+	int rc;
+
+	if ((rc = cli_query(argc, argv, emergency_help, "emergency show",
+	    "EMERGENCY_SHOW", &cc, &json, &reply)) >= 0)
+		return rc;
+	card = mpk_get(&reply.data, "card");
+	if (card == NULL || card->type != MSGPACK_OBJECT_MAP) {
+		o = json_pack("{s:n}", "card");
+	} else {
+		json_t *jt = json_array(), *ja = json_array();
+
+		types = mpk_get(card, "types");
+		apps = mpk_get(card, "apps");
+		for (i = 0; types && types->type == MSGPACK_OBJECT_ARRAY &&
+		    i < types->via.array.size; i++)
+			json_array_append_new(jt,
+			    recjson_value(&types->via.array.ptr[i]));
+		for (i = 0; apps && apps->type == MSGPACK_OBJECT_ARRAY &&
+		    i < apps->via.array.size; i++)
+			json_array_append_new(ja,
+			    cli_json_id(&apps->via.array.ptr[i]));
+		o = json_pack("{s:{s:o, s:o}}", "card", "types", jt, "apps", ja);
+	}
+	if (json) {
+		cli_print_json(o);
+	} else if (json_is_null(json_object_get(o, "card"))) {
+		printf("no emergency card: nothing opens in an emergency\n");
+	} else {
+		char *t = json_dumps(json_object_get(json_object_get(o, "card"),
+		    "types"), JSON_COMPACT);
+		char *a = json_dumps(json_object_get(json_object_get(o, "card"),
+		    "apps"), JSON_COMPACT);
+
+		printf("emergency card: types %s, apps %s\n", t ? t : "?",
+		    a ? a : "?");
+		free(t);
+		free(a);
+	}
+	json_decref(o);
+	msgpack_unpacked_destroy(&reply);
+	cli_disconnect(&cc);
+	return 0;
+}
+
+/* Read every page of the card's records and print them as JSON lines. */
+static uint64_t
+emergency_dump(struct cli_conn *cc, const uint8_t user[ID_BYTES],
+    const char *what)
+{
+	const msgpack_object *recs, *m;
+	msgpack_packer *pk;
+	msgpack_unpacked reply;
+	uint64_t from = 0, n = 0;
+	bool more = true;
+	uint32_t i;
+
+	while (more) {
+		pk = client_begin(cc->c, 2);
+		mpk_pack_cstr(pk, "user");
+		mpk_pack_binn(pk, user, ID_BYTES);
+		mpk_pack_cstr(pk, "from");
+		msgpack_pack_uint64(pk, from);
+		cli_call(cc, "EMERGENCY_READ", what, &reply);
+		recs = mpk_get(&reply.data, "records");
+		for (i = 0; recs && recs->type == MSGPACK_OBJECT_ARRAY &&
+		    i < recs->via.array.size; i++) {
+			const msgpack_object *b = &recs->via.array.ptr[i];
+			msgpack_unpacked tree;
+			struct record r;
+			json_t *j;
+
+			if (b->type != MSGPACK_OBJECT_BIN ||
+			    record_decode(b->via.bin.ptr, b->via.bin.size, &tree,
+			    &r, NULL) != 0)
+				continue;
+			if ((j = recjson_from_record(&r)) != NULL) {
+				cli_print_json(j);
+				json_decref(j);
+				n++;
+			}
+			msgpack_unpacked_destroy(&tree);
+		}
+		mpk_u64(mpk_get(&reply.data, "next"), &from);
+		m = mpk_get(&reply.data, "more");
+		more = m && m->type == MSGPACK_OBJECT_BOOLEAN && m->via.boolean;
+		msgpack_unpacked_destroy(&reply);
+	}
+	return n;
+}
+
+static int
+emergency_access(int argc, char **argv, bool open)
+{
+	static const struct option opts[] = {
+		CLI_CONN_OPTIONS,
+		{"user", required_argument, NULL, 'u'},
+		{"reason", required_argument, NULL, 'r'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	const char *what = open ? "emergency open" : "emergency read";
+	struct cli_conn cc = {0};
+	const char *user = NULL, *reason = NULL;
+	char when[TIME_STR_LEN + 1];
+	uint8_t uid[ID_BYTES];
+	msgpack_packer *pk;
+	msgpack_unpacked reply;
+	int64_t until = 0;
+	uint64_t n;
+	int c;
+
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		if (cli_conn_opt(&cc, c, optarg))
+			continue;
+		if (c == 'u')
+			user = optarg;
+		else if (c == 'r' && open)
+			reason = optarg;
+		else if (c == 'h')
+			return fputs(emergency_help, stdout), 0;
+		else
+			return cli_usage(emergency_help);
+	}
+	if (optind != argc || user == NULL || (open && reason == NULL))
+		return cli_usage(emergency_help);
+	if (id_decode(user, uid) != 0)
+		return cli_failx(what, "--user: not a carnet id");
+	cli_connect(&cc, what);
+	if (open) {
+		pk = client_begin(cc.c, 2);
+		mpk_pack_cstr(pk, "user");
+		mpk_pack_binn(pk, uid, ID_BYTES);
+		mpk_pack_cstr(pk, "reason");
+		mpk_pack_cstr(pk, reason);
+		cli_call(&cc, "EMERGENCY_OPEN", what, &reply);
+		mpk_i64(mpk_get(&reply.data, "until"), &until);
+		msgpack_unpacked_destroy(&reply);
+		time_format(until, when);
+		fprintf(stderr, "carnet emergency open: access open until %s; "
+		    "the person and their delegates see it, with your "
+		    "reason\n", when);
+	}
+	n = emergency_dump(&cc, uid, what);
+	cli_disconnect(&cc);
+	fprintf(stderr, "carnet %s: %llu records\n", what,
+	    (unsigned long long)n);
+	return 0;
+}
+
+int
+cmd_emergency(int argc, char **argv)
+{
+	if (argc >= 2 && strcmp(argv[1], "set") == 0)
+		return emergency_set(argc - 1, argv + 1, false);
+	if (argc >= 2 && strcmp(argv[1], "clear") == 0)
+		return emergency_set(argc - 1, argv + 1, true);
+	if (argc >= 2 && strcmp(argv[1], "show") == 0)
+		return emergency_show(argc - 1, argv + 1);
+	if (argc >= 2 && strcmp(argv[1], "open") == 0)
+		return emergency_access(argc - 1, argv + 1, true);
+	if (argc >= 2 && strcmp(argv[1], "read") == 0)
+		return emergency_access(argc - 1, argv + 1, false);
+	if (argc >= 2 && (strcmp(argv[1], "--help") == 0 ||
+	    strcmp(argv[1], "-h") == 0))
+		return fputs(emergency_help, stdout), 0;
+	return cli_usage(emergency_help);
+}
