@@ -494,6 +494,82 @@ test_parties(void **state)
 	store_txn_abort(&txn);
 }
 
+/* Timers come out in time order and survive a reopen; a token's end,
+ * erase confirmation and renewal keep the other fields of its state. */
+static void
+test_timers_and_token_lifecycle(void **state)
+{
+	struct fx *fx = *state;
+	struct token t, t2;
+	struct token_state st;
+	struct cerr err;
+	enum timer_kind kind;
+	uint8_t tok[TOKID_BYTES], *blob, *blob2;
+	int64_t at;
+	size_t len, len2;
+	MDB_txn *txn;
+
+	make_token(&t, false);
+	t.expires = 5000;
+	assert_int_equal(token_sign(&t, user.sk, &blob, &len, &err), 0);
+	assert_int_equal(store_txn_begin(fx->s, NULL, true, &txn, &err), 0);
+	assert_int_equal(store_timer_first(fx->s, txn, &at, &kind, tok),
+	    CARNET_E_NOT_FOUND);
+	assert_int_equal(store_token_put(fx->s, txn, &t, blob, len, 1000,
+	    &err), 0);
+	/* erasure cannot be confirmed for a live consent */
+	assert_int_equal(store_token_erased(fx->s, txn, t.id, 1100, &err),
+	    CARNET_E_BAD_ARG);
+	assert_int_equal(store_timer_put(fx->s, txn, 5000, TIMER_EXPIRE, t.id,
+	    &err), 0);
+	assert_int_equal(store_timer_put(fx->s, txn, 300, TIMER_NOTICE, t.id,
+	    &err), 0);
+	assert_int_equal(store_timer_put(fx->s, txn, 70000, TIMER_REVIEW, t.id,
+	    &err), 0);
+	assert_int_equal(store_txn_commit(&txn, &err), 0);
+	store_close(&fx->s);
+	assert_int_equal(store_open(fx->dir, 64UL << 20, &fx->s, &err), 0);
+
+	assert_int_equal(store_txn_begin(fx->s, NULL, true, &txn, &err), 0);
+	assert_int_equal(store_timer_first(fx->s, txn, &at, &kind, tok), 0);
+	assert_int_equal(at, 300);
+	assert_int_equal(kind, TIMER_NOTICE);
+	assert_memory_equal(tok, t.id, TOKID_BYTES);
+	assert_int_equal(store_timer_del(fx->s, txn, at, kind, tok, &err), 0);
+	assert_int_equal(store_timer_first(fx->s, txn, &at, &kind, tok), 0);
+	assert_int_equal(at, 5000);
+	assert_int_equal(kind, TIMER_EXPIRE);
+	/* renewal: new bytes, same state */
+	t2 = t;
+	t2.expires = 9000;
+	assert_int_equal(token_sign(&t2, user.sk, &blob2, &len2, &err), 0);
+	assert_int_equal(store_token_set_paused(fx->s, txn, t.id, true, &err),
+	    0);
+	assert_int_equal(store_token_replace(fx->s, txn, &t2, blob2, len2,
+	    &err), 0);
+	assert_int_equal(store_token_get(fx->s, txn, t.id, &st), 0);
+	assert_int_equal(st.state, TOKEN_PAUSED);
+	assert_int_equal(st.granted_at, 1000);
+	assert_int_equal(st.blob_len, len2);
+	assert_memory_equal(st.blob, blob2, len2);
+	/* the end, then the app's confirmation (once) */
+	assert_int_equal(store_token_end(fx->s, txn, &t2, TOKEN_EXPIRED, 9000,
+	    &err), 0);
+	assert_int_equal(store_token_set_paused(fx->s, txn, t.id, false, &err),
+	    CARNET_E_EXPIRED);
+	assert_int_equal(store_token_erased(fx->s, txn, t.id, 9100, &err), 0);
+	assert_int_equal(store_token_erased(fx->s, txn, t.id, 9999, &err), 0);
+	assert_int_equal(store_token_get(fx->s, txn, t.id, &st), 0);
+	assert_int_equal(st.state, TOKEN_EXPIRED);
+	assert_int_equal(st.ended_at, 9000);
+	assert_int_equal(st.erased_at, 9100);
+	assert_int_equal(st.granted_at, 1000);
+	assert_memory_equal(st.blob, blob2, len2);
+	assert_int_equal(store_txn_commit(&txn, &err), 0);
+	free(blob);
+	free(blob2);
+}
+
 int
 main(void)
 {
@@ -513,6 +589,8 @@ main(void)
 		    setup, teardown),
 		cmocka_unit_test(test_full_map_is_an_error_not_a_crash),
 		cmocka_unit_test_setup_teardown(test_parties, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_timers_and_token_lifecycle,
+		    setup, teardown),
 	};
 
 	return cmocka_run_group_tests_name("store", tests, NULL, NULL);

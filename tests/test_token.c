@@ -408,6 +408,130 @@ test_key_files(void **state)
 	tu_rmtree(&dir);
 }
 
+/* A delegate signs a token naming the person: it verifies against the
+ * delegate's key, and "by" cannot be dropped or swapped after signing. */
+static void
+test_delegate_signed_token(void **state)
+{
+	struct token t, back;
+	struct cerr err = {0};
+	uint8_t *blob, *blob2;
+	size_t len, len2;
+
+	(void)state;
+	make_token(&t);
+	t.has_by = true;
+	memcpy(t.by, other.pk, ID_BYTES);
+	/* the person's own key is not the signer this token names */
+	assert_int_equal(token_sign(&t, user.sk, &blob, &len, &err),
+	    CARNET_E_WRONG_USER);
+	assert_int_equal(token_sign(&t, other.sk, &blob, &len, &err), 0);
+	assert_int_equal(token_open(blob, len, &back, &err), 0);
+	assert_true(back.has_by);
+	assert_memory_equal(back.by, other.pk, ID_BYTES);
+	assert_memory_equal(back.user, user.pk, ID_BYTES);
+	assert_true(token_same_scope(&t, &back));
+	/* the same payload without "by", under the delegate's signature */
+	t.has_by = false;
+	assert_int_equal(token_sign(&t, user.sk, &blob2, &len2, &err), 0);
+	memcpy(blob2, blob, SIG_BYTES);
+	assert_int_equal(token_open(blob2, len2, &back, &err),
+	    CARNET_E_BAD_SIGNATURE);
+	free(blob);
+	free(blob2);
+}
+
+static void
+test_same_scope_ignores_only_the_end(void **state)
+{
+	struct token a, b;
+
+	(void)state;
+	make_token(&a);
+	b = a;
+	b.expires = a.expires + 3600;
+	b.issued = a.issued + 10;
+	assert_true(token_same_scope(&a, &b));
+	b.types[0].fields |= F("claim", "label");
+	assert_false(token_same_scope(&a, &b));
+	b = a;
+	strcpy(b.purpose, "marketing");
+	assert_false(token_same_scope(&a, &b));
+	b = a;
+	b.any_holder = true;
+	b.nholders = 0;
+	assert_false(token_same_scope(&a, &b));
+}
+
+static void
+test_delegation_round_trip_and_tamper(void **state)
+{
+	struct delegation d, back;
+	struct cerr err = {0};
+	uint8_t *blob;
+	size_t len, i;
+
+	(void)state;
+	memset(&d, 0, sizeof(d));
+	randombytes_buf(d.id, sizeof(d.id));
+	memcpy(d.user, user.pk, ID_BYTES);
+	memcpy(d.to, other.pk, ID_BYTES);
+	d.scope = DELEG_MANAGE;
+	d.ntypes = 1;
+	d.types[0] = T("claim");
+	d.expires = NOW + 86400;
+	d.issued = NOW;
+	assert_int_equal(delegation_sign(&d, other.sk, &blob, &len, &err),
+	    CARNET_E_WRONG_USER);
+	assert_int_equal(delegation_sign(&d, user.sk, &blob, &len, &err), 0);
+	assert_int_equal(delegation_open(blob, len, &back, &err), 0);
+	assert_int_equal(back.scope, DELEG_MANAGE);
+	assert_true(delegation_has_type(&back, T("claim")));
+	assert_false(delegation_has_type(&back, T("lab_result")));
+	assert_int_equal(back.expires, d.expires);
+	for (i = 0; i < len; i++) {
+		blob[i] ^= 0x20;
+		assert_int_not_equal(delegation_open(blob, len, &back, NULL), 0);
+		blob[i] ^= 0x20;
+	}
+	free(blob);
+	/* to oneself is refused; no types means every type */
+	memcpy(d.to, user.pk, ID_BYTES);
+	assert_int_equal(delegation_sign(&d, user.sk, &blob, &len, &err), 0);
+	assert_int_equal(delegation_open(blob, len, &back, &err),
+	    CARNET_E_BAD_VALUE);
+	free(blob);
+	memcpy(d.to, other.pk, ID_BYTES);
+	d.ntypes = 0;
+	assert_int_equal(delegation_sign(&d, user.sk, &blob, &len, &err), 0);
+	assert_int_equal(delegation_open(blob, len, &back, &err), 0);
+	assert_true(delegation_has_type(&back, T("lab_result")));
+	free(blob);
+}
+
+static void
+test_revocation_by_a_delegate(void **state)
+{
+	struct revocation rv, back;
+	struct cerr err = {0};
+	uint8_t *blob;
+	size_t len;
+
+	(void)state;
+	memset(&rv, 0, sizeof(rv));
+	memcpy(rv.user, user.pk, ID_BYTES);
+	rv.has_by = true;
+	memcpy(rv.by, other.pk, ID_BYTES);
+	rv.time = NOW;
+	assert_int_equal(revocation_sign(&rv, user.sk, &blob, &len, &err),
+	    CARNET_E_WRONG_USER);
+	assert_int_equal(revocation_sign(&rv, other.sk, &blob, &len, &err), 0);
+	assert_int_equal(revocation_open(blob, len, &back, &err), 0);
+	assert_true(back.has_by);
+	assert_memory_equal(back.by, other.pk, ID_BYTES);
+	free(blob);
+}
+
 int
 main(void)
 {
@@ -422,6 +546,10 @@ main(void)
 		cmocka_unit_test(test_consent_check),
 		cmocka_unit_test(test_revocation),
 		cmocka_unit_test(test_key_files),
+		cmocka_unit_test(test_delegate_signed_token),
+		cmocka_unit_test(test_same_scope_ignores_only_the_end),
+		cmocka_unit_test(test_delegation_round_trip_and_tamper),
+		cmocka_unit_test(test_revocation_by_a_delegate),
 	};
 
 	return cmocka_run_group_tests_name("token", tests, setup, NULL);
