@@ -13,6 +13,9 @@
 #include "../cli.h"
 #include "appkit.h"
 
+#define FAMILIES_MAX 8
+#define FAMILY_MAX_MEMBERS 16
+
 struct person {
 	uint8_t id[ID_BYTES];
 	unsigned long records;
@@ -117,7 +120,8 @@ usage(const struct app_def *d, FILE *f)
 {
 	fprintf(f,
 "usage: %s [--ask FILE] [--duration S] [--idle-exit S] [--json]\n"
-"            [--report FILE] [--received FILE] [connection options]\n"
+"            [--report FILE] [--received FILE] [--family NAME=ID1,ID2...]\n"
+"            [connection options]\n"
 "\n"
 "%s\n"
 "Purpose: %s.  Asks people for: %s.\n"
@@ -130,17 +134,87 @@ usage(const struct app_def *d, FILE *f)
 "  --report FILE    also write the report, as text, to FILE\n"
 "  --received FILE  write one JSON line per record received (seq, token,\n"
 "                   user, type), for audits\n"
+"  --family NAME=ID1,ID2...  also report the totals of a family (up to %d\n"
+"                   families): the sums over the members whose consent the\n"
+"                   app holds, saying how many of them share\n"
 "When a person's consent ends (revoked or expired), the app erases what\n"
 "their data gave it.\n"
-"\n" CLI_CONN_HELP, d->prog, d->title, d->purpose, d->types);
+"\n" CLI_CONN_HELP, d->prog, d->title, d->purpose, d->types,
+	    FAMILIES_MAX);
+}
+
+/* A family: the members' ids, as given to --family NAME=ID1,ID2. */
+struct family {
+	char name[PARTY_NAME_MAX_BYTES + 1];
+	uint8_t ids[FAMILY_MAX_MEMBERS][ID_BYTES];
+	unsigned n;
+};
+
+static int
+family_parse(char *arg, struct family *fam)
+{
+	char *eq = strchr(arg, '='), *items[FAMILY_MAX_MEMBERS];
+	int n, i;
+
+	if (eq == NULL || eq == arg || (size_t)(eq - arg) > PARTY_NAME_MAX_BYTES)
+		return -1;
+	memset(fam, 0, sizeof(*fam));
+	memcpy(fam->name, arg, (size_t)(eq - arg));
+	if ((n = cli_split(eq + 1, items, FAMILY_MAX_MEMBERS)) <= 0)
+		return -1;
+	for (i = 0; i < n; i++)
+		if (id_decode(items[i], fam->ids[fam->n++]) != 0)
+			return -1;
+	return 0;
+}
+
+/* The family's totals: the top-level numbers of the members' reports,
+ * summed over the members who share (whose consent the app holds). */
+static json_t *
+family_json(const struct app_def *d, struct person *people,
+    const struct family *fam)
+{
+	json_t *totals = json_object();
+	struct person *p;
+	const char *k;
+	json_t *v;
+	unsigned i, sharing = 0;
+
+	for (i = 0; i < fam->n; i++) {
+		json_t *o;
+
+		HASH_FIND(hh, people, fam->ids[i], ID_BYTES, p);
+		if (p == NULL)
+			continue;
+		sharing++;
+		o = d->report_user(p->state);
+		json_object_foreach(o, k, v) {
+			json_t *t = json_object_get(totals, k);
+
+			if (json_is_number(v))
+				json_object_set_new(totals, k, json_real(
+				    (t ? json_number_value(t) : 0) +
+				    json_number_value(v)));
+		}
+		json_decref(o);
+	}
+	return json_pack("{s:s, s:I, s:I, s:o}", "family", fam->name,
+	    "members", (json_int_t)fam->n, "sharing", (json_int_t)sharing,
+	    "totals", totals);
 }
 
 static void
 report(const struct app_def *d, struct person *people, json_t *by_type,
-    unsigned long erased, bool json, FILE *text)
+    unsigned long erased, const struct family *fams, unsigned nfams,
+    bool json, FILE *text)
 {
 	struct person *p, *tmp;
 	char id[ID_STR_LEN + 1];
+	json_t *families = json_array();
+	unsigned i;
+
+	for (i = 0; i < nfams; i++)
+		json_array_append_new(families, family_json(d, people, &fams[i]));
 
 	if (json) {
 		json_t *arr = json_array(), *out;
@@ -154,9 +228,9 @@ report(const struct app_def *d, struct person *people, json_t *by_type,
 			    json_integer((json_int_t)p->records));
 			json_array_append_new(arr, o);
 		}
-		out = json_pack("{s:s, s:s, s:O, s:I, s:o}", "app", d->prog,
+		out = json_pack("{s:s, s:s, s:O, s:I, s:o, s:o}", "app", d->prog,
 		    "purpose", d->purpose, "received", by_type, "erased_people",
-		    (json_int_t)erased, "people", arr);
+		    (json_int_t)erased, "people", arr, "families", families);
 		cli_print_json(out);
 		json_decref(out);
 		return;
@@ -177,6 +251,20 @@ report(const struct app_def *d, struct person *people, json_t *by_type,
 		id_encode(p->id, id);
 		d->print_user(p->state, id, text);
 	}
+	for (i = 0; i < json_array_size(families); i++) {
+		json_t *f = json_array_get(families, i);
+		const char *k;
+		json_t *v;
+
+		fprintf(text, "  family %s: %lld of %lld members share:",
+		    json_string_value(json_object_get(f, "family")),
+		    (long long)json_integer_value(json_object_get(f, "sharing")),
+		    (long long)json_integer_value(json_object_get(f, "members")));
+		json_object_foreach(json_object_get(f, "totals"), k, v)
+			fprintf(text, " %s %.2f", k, json_number_value(v));
+		fputc('\n', text);
+	}
+	json_decref(families);
 }
 
 int
@@ -190,6 +278,7 @@ app_main(const struct app_def *d, int argc, char **argv)
 		{"json", no_argument, NULL, 'j'},
 		{"received", required_argument, NULL, 'r'},
 		{"report", required_argument, NULL, 'R'},
+		{"family", required_argument, NULL, 'f'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -206,6 +295,8 @@ app_main(const struct app_def *d, int argc, char **argv)
 	time_t t0, last;
 	unsigned long erased = 0;
 	bool json = false;
+	struct family fams[FAMILIES_MAX];
+	unsigned nfams = 0;
 	int c, rc;
 
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
@@ -218,6 +309,16 @@ app_main(const struct app_def *d, int argc, char **argv)
 		case 'j': json = true; break;
 		case 'r': recf = optarg; break;
 		case 'R': repf = optarg; break;
+		case 'f':
+			if (nfams == FAMILIES_MAX ||
+			    family_parse(optarg, &fams[nfams]) != 0) {
+				json_decref(by_type);
+				return cli_failx(d->prog, "--family: NAME=ID1,ID2 "
+				    "(up to %d families of %d)", FAMILIES_MAX,
+				    FAMILY_MAX_MEMBERS);
+			}
+			nfams++;
+			break;
 		case 'h': usage(d, stdout); json_decref(by_type); return 0;
 		default: usage(d, stderr); json_decref(by_type); return EXIT_USAGE;
 		}
@@ -300,14 +401,14 @@ app_main(const struct app_def *d, int argc, char **argv)
 	cli_disconnect(&cc);
 	if (rf != NULL)
 		fclose(rf);
-	report(d, people, by_type, erased, json, stdout);
+	report(d, people, by_type, erased, fams, nfams, json, stdout);
 	if (repf != NULL) {
 		FILE *tf = fopen(repf, "w");
 
 		if (tf == NULL) {
 			rc = cerr_set(&err, CARNET_E_IO, "cannot write %s", repf);
 		} else {
-			report(d, people, by_type, erased, false, tf);
+			report(d, people, by_type, erased, fams, nfams, false, tf);
 			fclose(tf);
 		}
 	}
