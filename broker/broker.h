@@ -173,9 +173,6 @@ void session_token_ended(struct broker *b, MDB_txn *txn, const struct token *t,
     const char *reason);
 /* Renewed: the sessions holding it use the new end date. */
 void session_token_renewed(struct broker *b, const struct token *t);
-/* REVOKED {token, user, reason, erase: {types, holders, through}}. */
-void pack_revoked(struct broker *b, MDB_txn *txn, msgpack_packer *pk,
-    const struct token *t, const char *reason);
 int party_cached(struct broker *b, MDB_txn *txn, const uint8_t id[ID_BYTES],
     const struct party **p);
 int user_last_get(struct broker *b, MDB_txn *txn, const uint8_t user[ID_BYTES],
@@ -201,6 +198,12 @@ int body_keys(struct req *r, struct cerr *err, ...);
 /* A log entry of this kind at r->now, naming the delegate if one acts. */
 void log_entry_init(struct uselog_entry *e, struct req *r,
     enum uselog_kind kind);
+/* The entry is about token t: its app, id and purpose. */
+void log_entry_about(struct uselog_entry *e, const struct token *t);
+/* The signed bytes the body holds under key, or ERR malformed saying
+ * "CMD: want KEY, WHAT". */
+int signed_arg(struct req *r, const char *key, const char *what,
+    const uint8_t **p, size_t *n, struct cerr *err);
 int stat_add(struct req *r, struct cerr *err, uint64_t n, const char *fmt,
     ...) __attribute__((format(printf, 4, 5)));
 /* r->who's own consent with this id: its stored state and payload. */

@@ -145,9 +145,8 @@ deliver_token(struct broker *b, MDB_txn *txn, struct session *s,
 		if (verdict == CARNET_E_NOT_YET_VALID)
 			break; /* look again on a later tick */
 		if (verdict == CARNET_E_EXPIRED) {
-			/* its timer ends it, logs it and tells the app */
+			/* its timer (due now) ends it, logs it, tells the app */
 			t->ended = true;
-			b->next_timer = 0;
 			break;
 		}
 		if ((rc = undo_note(b, &t->scan)) != 0)

@@ -106,12 +106,61 @@ log_entry_init(struct uselog_entry *e, struct req *r, enum uselog_kind kind)
 	}
 }
 
+void
+log_entry_about(struct uselog_entry *e, const struct token *t)
+{
+	e->has_app = e->has_token = true;
+	memcpy(e->app, t->app, ID_BYTES);
+	memcpy(e->token, t->id, TOKID_BYTES);
+	strcpy(e->purpose, t->purpose);
+}
+
+int
+signed_arg(struct req *r, const char *key, const char *what,
+    const uint8_t **p, size_t *n, struct cerr *err)
+{
+	const msgpack_object *o = mpk_get(r->body, key);
+
+	if (o == NULL || o->type != MSGPACK_OBJECT_BIN)
+		return cerr_set(err, CARNET_E_MALFORMED, "%s: want %s, %s",
+		    proto_cmd_name(r->cmd), key, what);
+	*p = (const uint8_t *)o->via.bin.ptr;
+	*n = o->via.bin.size;
+	return 0;
+}
+
+/* A refused attempt by the sending app, in the person's log. */
+static int
+log_refused(struct req *r, const uint8_t user[ID_BYTES],
+    const struct cerr *why, struct cerr *err)
+{
+	struct uselog_entry e;
+	int rc;
+
+	log_entry_init(&e, r, USE_REFUSED);
+	e.has_app = true;
+	memcpy(e.app, r->from->id, ID_BYTES);
+	snprintf(e.note, sizeof(e.note), "%.*s", (int)(sizeof(e.note) - 1),
+	    why->msg);
+	if ((rc = broker_log_append(r->b, r->txn, user, &e, err)) != 0)
+		return rc;
+	return stat_add(r, err, 1, "refused/%s", r->from->name);
+}
+
+/* Reply ERR with why, while what the handler wrote commits. */
+static void
+reply_error(struct req *r, const struct cerr *why)
+{
+	msgpack_sbuffer_clear(r->reply);
+	out_pack_error(r->reply, r->has_req, r->req, why);
+	r->reply_cmd = MSG_ERR;
+}
+
 int
 refuse_logged(struct req *r, const uint8_t user[ID_BYTES], int code,
     const char *fmt, ...)
 {
-	struct uselog_entry e;
-	struct cerr why = {0};
+	struct cerr why = {0}, err = {0};
 	va_list ap;
 	int rc;
 
@@ -119,17 +168,9 @@ refuse_logged(struct req *r, const uint8_t user[ID_BYTES], int code,
 	vsnprintf(why.msg, sizeof(why.msg), fmt, ap);
 	va_end(ap);
 	why.code = code;
-	log_entry_init(&e, r, USE_REFUSED);
-	e.has_app = true;
-	memcpy(e.app, r->from->id, ID_BYTES);
-	snprintf(e.note, sizeof(e.note), "%.*s", (int)(sizeof(e.note) - 1),
-	    why.msg);
-	if ((rc = broker_log_append(r->b, r->txn, user, &e, &why)) != 0 ||
-	    (rc = stat_add(r, &why, 1, "refused/%s", r->from->name)) != 0)
+	if ((rc = log_refused(r, user, &why, &err)) != 0)
 		return rc;
-	msgpack_sbuffer_clear(r->reply);
-	out_pack_error(r->reply, r->has_req, r->req, &why);
-	r->reply_cmd = MSG_ERR;
+	reply_error(r, &why);
 	return 0;
 }
 
@@ -294,7 +335,7 @@ live_one(void *arg, const uint8_t user[ID_BYTES],
  */
 static int
 sub_users(struct req *r, const msgpack_object *users, unsigned *nlive,
-    struct cerr *err)
+    struct cerr *why, struct cerr *err)
 {
 	const struct party *user;
 	uint32_t i;
@@ -323,9 +364,9 @@ sub_users(struct req *r, const msgpack_object *users, unsigned *nlive,
 			(*nlive)++;
 			continue;
 		}
-		if ((rc = refuse_logged(r, user->id, CARNET_E_NO_CONSENT,
-		    "SUB: %s has no live consent for app %s", user->name,
-		    r->from->name)) != 0)
+		cerr_set(why, CARNET_E_NO_CONSENT, "SUB: %s has no live "
+		    "consent for app %s", user->name, r->from->name);
+		if ((rc = log_refused(r, user->id, why, err)) != 0)
 			return rc;
 	}
 	return 0;
@@ -335,6 +376,7 @@ static int
 handle_sub(struct req *r, struct cerr *err)
 {
 	const msgpack_object *users = mpk_get(r->body, "users");
+	struct cerr why = {0};
 	struct session *s;
 	unsigned nlive = 0;
 	int rc;
@@ -342,14 +384,13 @@ handle_sub(struct req *r, struct cerr *err)
 	if ((rc = body_keys(r, err, "users", NULL)) != 0)
 		return rc;
 	if (users != NULL) {
-		if ((rc = sub_users(r, users, &nlive, err)) != 0)
+		if ((rc = sub_users(r, users, &nlive, &why, err)) != 0)
 			return rc;
 		if (nlive == 0) {
-			/* every one refused: the ERR built last stands */
+			/* every one refused (and logged): so is the SUB */
+			reply_error(r, &why);
 			return 0;
 		}
-		r->reply_cmd = NULL; /* some were refused, not the SUB */
-		msgpack_sbuffer_clear(r->reply);
 	}
 	if ((rc = session_subscribe(r->b, r->txn, r->rid, r->rid_len, r->from,
 	    users, now_ms(), &s, err)) != 0)
@@ -570,20 +611,18 @@ handle_appinfo(struct req *r, struct cerr *err)
 static int
 handle_grant(struct req *r, struct cerr *err)
 {
-	const msgpack_object *blob = mpk_get(r->body, "token");
 	const struct party *app, *holder;
+	const uint8_t *blob;
+	size_t len;
 	struct uselog_entry e;
 	struct token t;
 	unsigned i;
 	int rc;
 
-	if ((rc = body_keys(r, err, "token", NULL)) != 0)
-		return rc;
-	if (blob == NULL || blob->type != MSGPACK_OBJECT_BIN)
-		return cerr_set(err, CARNET_E_MALFORMED,
-		    "GRANT: want token, the signed bytes");
-	if ((rc = token_open((const uint8_t *)blob->via.bin.ptr,
-	    blob->via.bin.size, &t, err)) != 0)
+	if ((rc = body_keys(r, err, "token", NULL)) != 0 ||
+	    (rc = signed_arg(r, "token", "the signed bytes", &blob, &len,
+	    err)) != 0 ||
+	    (rc = token_open(blob, len, &t, err)) != 0)
 		return rc;
 	if (memcmp(t.user, r->who->id, ID_BYTES) != 0)
 		return cerr_set(err, CARNET_E_WRONG_USER,
@@ -607,8 +646,7 @@ handle_grant(struct req *r, struct cerr *err)
 	if (t.expires != 0 && t.expires <= r->now)
 		return cerr_set(err, CARNET_E_EXPIRED,
 		    "GRANT: the token has already expired");
-	if ((rc = store_token_put(r->b->store, r->txn, &t,
-	    (const uint8_t *)blob->via.bin.ptr, blob->via.bin.size, r->now,
+	if ((rc = store_token_put(r->b->store, r->txn, &t, blob, len, r->now,
 	    err)) != 0)
 		return rc == CARNET_E_EXISTS ? cerr_set(err, CARNET_E_DUPLICATE,
 		    "GRANT: this token id was already granted (a replay?)") :
@@ -616,10 +654,7 @@ handle_grant(struct req *r, struct cerr *err)
 	if ((rc = token_schedule(r->b, r->txn, &t, r->now, err)) != 0)
 		return rc;
 	log_entry_init(&e, r, USE_GRANT);
-	e.has_app = e.has_token = true;
-	memcpy(e.app, t.app, ID_BYTES);
-	memcpy(e.token, t.id, TOKID_BYTES);
-	strcpy(e.purpose, t.purpose);
+	log_entry_about(&e, &t);
 	if ((rc = broker_log_append(r->b, r->txn, t.user, &e, err)) != 0 ||
 	    (rc = stat_add(r, err, 1, "grant/%s", app->name)) != 0)
 		return rc;
@@ -648,21 +683,19 @@ own_token(struct req *r, const uint8_t id[TOKID_BYTES], struct token_state *st,
 static int
 handle_revoke(struct req *r, struct cerr *err)
 {
-	const msgpack_object *blob = mpk_get(r->body, "revocation");
 	const struct party *app;
+	const uint8_t *blob;
+	size_t len;
 	struct revocation rv;
 	struct token_state st;
 	struct uselog_entry e;
 	struct token t;
 	int rc;
 
-	if ((rc = body_keys(r, err, "revocation", NULL)) != 0)
-		return rc;
-	if (blob == NULL || blob->type != MSGPACK_OBJECT_BIN)
-		return cerr_set(err, CARNET_E_MALFORMED,
-		    "REVOKE: want revocation, the signed bytes");
-	if ((rc = revocation_open((const uint8_t *)blob->via.bin.ptr,
-	    blob->via.bin.size, &rv, err)) != 0)
+	if ((rc = body_keys(r, err, "revocation", NULL)) != 0 ||
+	    (rc = signed_arg(r, "revocation", "the signed bytes", &blob, &len,
+	    err)) != 0 ||
+	    (rc = revocation_open(blob, len, &rv, err)) != 0)
 		return rc;
 	if (memcmp(rv.user, r->who->id, ID_BYTES) != 0)
 		return cerr_set(err, CARNET_E_WRONG_USER,
@@ -684,10 +717,7 @@ handle_revoke(struct req *r, struct cerr *err)
 	    (rc = token_unschedule(r->b, r->txn, &t, err)) != 0)
 		return rc;
 	log_entry_init(&e, r, USE_REVOKE);
-	e.has_app = e.has_token = true;
-	memcpy(e.app, t.app, ID_BYTES);
-	memcpy(e.token, t.id, TOKID_BYTES);
-	strcpy(e.purpose, t.purpose);
+	log_entry_about(&e, &t);
 	if ((rc = broker_log_append(r->b, r->txn, t.user, &e, err)) != 0)
 		return rc;
 	if (party_cached(r->b, r->txn, t.app, &app) == 0 &&
@@ -734,11 +764,8 @@ pause_or_resume(struct req *r, bool pause, struct cerr *err)
 			return rc;
 	}
 	log_entry_init(&e, r, pause ? USE_PAUSE : USE_RESUME);
-	e.has_app = e.has_token = true;
-	memcpy(e.app, t.app, ID_BYTES);
-	memcpy(e.token, t.id, TOKID_BYTES);
+	log_entry_about(&e, &t);
 	e.rseq = last;
-	strcpy(e.purpose, t.purpose);
 	if ((rc = broker_log_append(r->b, r->txn, t.user, &e, err)) != 0)
 		return rc;
 	if (party_cached(r->b, r->txn, t.app, &app) == 0 &&

@@ -71,10 +71,7 @@ entry_for_token(struct uselog_entry *e, enum uselog_kind kind, int64_t now,
 	memset(e, 0, sizeof(*e));
 	e->kind = kind;
 	e->time = now;
-	e->has_app = e->has_token = true;
-	memcpy(e->app, t->app, ID_BYTES);
-	memcpy(e->token, t->id, TOKID_BYTES);
-	strcpy(e->purpose, t->purpose);
+	log_entry_about(e, t);
 }
 
 static int
@@ -161,19 +158,17 @@ timers_pass(struct broker *b, MDB_txn *txn, int64_t now, struct cerr *err)
 int
 handle_renew(struct req *r, struct cerr *err)
 {
-	const msgpack_object *blob = mpk_get(r->body, "token");
+	const uint8_t *blob;
+	size_t len;
 	struct token_state st;
 	struct uselog_entry e;
 	struct token t, old;
 	int rc;
 
-	if ((rc = body_keys(r, err, "token", NULL)) != 0)
-		return rc;
-	if (blob == NULL || blob->type != MSGPACK_OBJECT_BIN)
-		return cerr_set(err, CARNET_E_MALFORMED,
-		    "RENEW: want token, the re-signed consent");
-	if ((rc = token_open((const uint8_t *)blob->via.bin.ptr,
-	    blob->via.bin.size, &t, err)) != 0)
+	if ((rc = body_keys(r, err, "token", NULL)) != 0 ||
+	    (rc = signed_arg(r, "token", "the re-signed consent", &blob, &len,
+	    err)) != 0 ||
+	    (rc = token_open(blob, len, &t, err)) != 0)
 		return rc;
 	if ((rc = deleg_check_signer(r, t.has_by, t.by, err)) != 0 ||
 	    (rc = deleg_check_token(r, &t, err)) != 0 ||
@@ -192,15 +187,12 @@ handle_renew(struct req *r, struct cerr *err)
 		return cerr_set(err, CARNET_E_EXPIRED,
 		    "RENEW: the new end date is already past");
 	if ((rc = token_unschedule(r->b, r->txn, &old, err)) != 0 ||
-	    (rc = store_token_replace(r->b->store, r->txn, &t,
-	    (const uint8_t *)blob->via.bin.ptr, blob->via.bin.size, err)) != 0 ||
+	    (rc = store_token_replace(r->b->store, r->txn, &t, blob, len,
+	    err)) != 0 ||
 	    (rc = token_schedule(r->b, r->txn, &t, r->now, err)) != 0)
 		return rc;
 	log_entry_init(&e, r, USE_RENEW);
-	e.has_app = e.has_token = true;
-	memcpy(e.app, t.app, ID_BYTES);
-	memcpy(e.token, t.id, TOKID_BYTES);
-	strcpy(e.purpose, t.purpose);
+	log_entry_about(&e, &t);
 	e.rseq = (uint64_t)t.expires;
 	if ((rc = broker_log_append(r->b, r->txn, t.user, &e, err)) != 0)
 		return rc;
@@ -239,10 +231,7 @@ handle_erased(struct req *r, struct cerr *err)
 		return rc;
 	if (!already) {
 		log_entry_init(&e, r, USE_ERASED);
-		e.has_app = e.has_token = true;
-		memcpy(e.app, t.app, ID_BYTES);
-		memcpy(e.token, t.id, TOKID_BYTES);
-		strcpy(e.purpose, t.purpose);
+		log_entry_about(&e, &t);
 		if ((rc = broker_log_append(r->b, r->txn, t.user, &e,
 		    err)) != 0 ||
 		    (rc = stat_add(r, err, 1, "erased/%s", r->from->name)) != 0)
@@ -509,19 +498,17 @@ deleg_note(char *note, size_t size, const struct delegation *d)
 int
 handle_delegate(struct req *r, struct cerr *err)
 {
-	const msgpack_object *blob = mpk_get(r->body, "delegation");
+	const uint8_t *blob;
+	size_t len;
 	const struct party *to;
 	struct uselog_entry e;
 	struct delegation d;
 	int rc;
 
-	if ((rc = body_keys(r, err, "delegation", NULL)) != 0)
-		return rc;
-	if (blob == NULL || blob->type != MSGPACK_OBJECT_BIN)
-		return cerr_set(err, CARNET_E_MALFORMED,
-		    "DELEGATE: want delegation, the signed bytes");
-	if ((rc = delegation_open((const uint8_t *)blob->via.bin.ptr,
-	    blob->via.bin.size, &d, err)) != 0)
+	if ((rc = body_keys(r, err, "delegation", NULL)) != 0 ||
+	    (rc = signed_arg(r, "delegation", "the signed bytes", &blob, &len,
+	    err)) != 0 ||
+	    (rc = delegation_open(blob, len, &d, err)) != 0)
 		return rc;
 	if (memcmp(d.user, r->from->id, ID_BYTES) != 0)
 		return cerr_set(err, CARNET_E_WRONG_USER,
@@ -532,8 +519,8 @@ handle_delegate(struct req *r, struct cerr *err)
 	if (d.expires != 0 && d.expires <= r->now)
 		return cerr_set(err, CARNET_E_EXPIRED,
 		    "DELEGATE: its end date is already past");
-	if ((rc = store_deleg_put(r->b->store, r->txn, &d,
-	    (const uint8_t *)blob->via.bin.ptr, blob->via.bin.size, err)) != 0)
+	if ((rc = store_deleg_put(r->b->store, r->txn, &d, blob, len,
+	    err)) != 0)
 		return rc;
 	log_entry_init(&e, r, USE_DELEGATE);
 	e.has_by = true; /* the delegate concerned */

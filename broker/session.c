@@ -70,22 +70,67 @@ user_listed(const msgpack_object *users, const uint8_t user[ID_BYTES])
 	return false;
 }
 
+/* REVOKED {token, user, reason, erase: {types, holders, through}}. */
+static void
+pack_revoked(struct broker *b, MDB_txn *txn, msgpack_packer *pk,
+    const struct token *t, const char *reason)
+{
+	uint64_t through = 0;
+	unsigned i;
+
+	if (store_cursor_get(b->store, txn, t->id, &through) != 0)
+		through = 0;
+	msgpack_pack_map(pk, 4);
+	mpk_pack_cstr(pk, "token");
+	mpk_pack_binn(pk, t->id, TOKID_BYTES);
+	mpk_pack_cstr(pk, "user");
+	mpk_pack_binn(pk, t->user, ID_BYTES);
+	mpk_pack_cstr(pk, "reason");
+	mpk_pack_cstr(pk, reason);
+	/* What the app must erase: all it got under the token. */
+	mpk_pack_cstr(pk, "erase");
+	msgpack_pack_map(pk, 3);
+	mpk_pack_cstr(pk, "types");
+	msgpack_pack_array(pk, t->ntypes);
+	for (i = 0; i < t->ntypes; i++)
+		mpk_pack_cstr(pk, t->types[i].type->name);
+	mpk_pack_cstr(pk, "holders");
+	if (t->any_holder) {
+		msgpack_pack_nil(pk);
+	} else {
+		msgpack_pack_array(pk, t->nholders);
+		for (i = 0; i < t->nholders; i++)
+			mpk_pack_binn(pk, t->holders[i], ID_BYTES);
+	}
+	mpk_pack_cstr(pk, "through");
+	msgpack_pack_uint64(pk, through);
+}
+
+/* Queue REVOKED about t to one connection. */
+static void
+push_revoked(struct broker *b, MDB_txn *txn, const struct session *s,
+    const struct token *t, const char *reason)
+{
+	struct outmsg *m;
+	msgpack_packer pk;
+
+	if ((m = out_push(b, s->rid, s->rid_len, MSG_REVOKED, false)) == NULL)
+		return;
+	msgpack_packer_init(&pk, &m->body, msgpack_sbuffer_write);
+	pack_revoked(b, txn, &pk, t, reason);
+}
+
 /* An ended token the app has not confirmed erasing: tell it again. */
 static void
 remind_erase(struct sub_load *sl, const struct token_state *st)
 {
-	struct outmsg *m;
-	msgpack_packer pk;
 	struct token t;
 
 	if (sl->reminders >= SUB_MAX_REMINDERS ||
-	    token_peek(st->blob, st->blob_len, &t, NULL) != 0 ||
-	    (m = out_push(sl->b, sl->s->rid, sl->s->rid_len, MSG_REVOKED,
-	    false)) == NULL)
+	    token_peek(st->blob, st->blob_len, &t, NULL) != 0)
 		return;
 	sl->reminders++;
-	msgpack_packer_init(&pk, &m->body, msgpack_sbuffer_write);
-	pack_revoked(sl->b, sl->txn, &pk, &t, st->state == TOKEN_EXPIRED ?
+	push_revoked(sl->b, sl->txn, sl->s, &t, st->state == TOKEN_EXPIRED ?
 	    "expired" : "revoked");
 }
 
@@ -209,47 +254,10 @@ session_token_skip(struct broker *b, const uint8_t tok[TOKID_BYTES],
 }
 
 void
-pack_revoked(struct broker *b, MDB_txn *txn, msgpack_packer *pk,
-    const struct token *t, const char *reason)
-{
-	uint64_t through = 0;
-	unsigned i;
-
-	if (store_cursor_get(b->store, txn, t->id, &through) != 0)
-		through = 0;
-	msgpack_pack_map(pk, 4);
-	mpk_pack_cstr(pk, "token");
-	mpk_pack_binn(pk, t->id, TOKID_BYTES);
-	mpk_pack_cstr(pk, "user");
-	mpk_pack_binn(pk, t->user, ID_BYTES);
-	mpk_pack_cstr(pk, "reason");
-	mpk_pack_cstr(pk, reason);
-	/* What the app must erase: all it got under the token. */
-	mpk_pack_cstr(pk, "erase");
-	msgpack_pack_map(pk, 3);
-	mpk_pack_cstr(pk, "types");
-	msgpack_pack_array(pk, t->ntypes);
-	for (i = 0; i < t->ntypes; i++)
-		mpk_pack_cstr(pk, t->types[i].type->name);
-	mpk_pack_cstr(pk, "holders");
-	if (t->any_holder) {
-		msgpack_pack_nil(pk);
-	} else {
-		msgpack_pack_array(pk, t->nholders);
-		for (i = 0; i < t->nholders; i++)
-			mpk_pack_binn(pk, t->holders[i], ID_BYTES);
-	}
-	mpk_pack_cstr(pk, "through");
-	msgpack_pack_uint64(pk, through);
-}
-
-void
 session_token_ended(struct broker *b, MDB_txn *txn, const struct token *t,
     const char *reason)
 {
 	struct session *s, *tmp;
-	struct outmsg *m;
-	msgpack_packer pk;
 	unsigned i;
 
 	HASH_ITER(hh, b->sessions, s, tmp) {
@@ -258,11 +266,7 @@ session_token_ended(struct broker *b, MDB_txn *txn, const struct token *t,
 		for (i = 0; i < s->ntokens; i++)
 			if (memcmp(s->tokens[i].tok.id, t->id, TOKID_BYTES) == 0)
 				s->tokens[i].ended = true;
-		if ((m = out_push(b, s->rid, s->rid_len, MSG_REVOKED,
-		    false)) == NULL)
-			continue;
-		msgpack_packer_init(&pk, &m->body, msgpack_sbuffer_write);
-		pack_revoked(b, txn, &pk, t, reason);
+		push_revoked(b, txn, s, t, reason);
 	}
 }
 
