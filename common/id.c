@@ -207,3 +207,15 @@ duration_parse(const char *s, int64_t *secs)
 	*secs = n * unit;
 	return 0;
 }
+
+int
+end_parse(const char *s, int64_t now, int64_t *end)
+{
+	int64_t d;
+
+	if (duration_parse(s, &d) == 0)
+		*end = now + d;
+	else if (time_parse(s, end) != 0)
+		return CARNET_E_BAD_VALUE;
+	return *end > now ? 0 : CARNET_E_EXPIRED;
+}

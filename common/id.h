@@ -36,5 +36,9 @@ void time_format(int64_t t, char out[TIME_STR_LEN + 1]);
 /* "90s", "15m", "12h", "30d", "2w", "1y" -> seconds.  0 or CARNET_E_BAD_VALUE. */
 int duration_parse(const char *s, int64_t *secs)
     __attribute__((warn_unused_result));
+/* An end time given as a duration from now (90d) or a date: 0, or
+ * CARNET_E_BAD_VALUE (neither), CARNET_E_EXPIRED (not after now). */
+int end_parse(const char *s, int64_t now, int64_t *end)
+    __attribute__((warn_unused_result));
 
 #endif

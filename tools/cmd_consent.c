@@ -243,14 +243,12 @@ consent_grant(int argc, char **argv)
 		return cli_failx("consent grant", "--since: want a date, e.g. "
 		    "2017-01-01");
 	if (expires != NULL) {
-		int64_t d;
+		int rc = end_parse(expires, t.issued, &t.expires);
 
-		if (duration_parse(expires, &d) == 0)
-			t.expires = t.issued + d;
-		else if (time_parse(expires, &t.expires) != 0)
+		if (rc == CARNET_E_BAD_VALUE)
 			return cli_failx("consent grant", "--expires: want a "
 			    "duration (90d, 12h, 1y) or a date");
-		if (t.expires <= t.issued)
+		if (rc != 0)
 			return cli_failx("consent grant", "--expires is in the "
 			    "past");
 	}
@@ -615,7 +613,7 @@ consent_renew(int argc, char **argv)
 	msgpack_packer *pk;
 	msgpack_unpacked reply;
 	struct token t;
-	int64_t now = (int64_t)time(NULL), end = 0, d;
+	int64_t now = (int64_t)time(NULL), end = 0;
 	size_t len;
 	int c;
 
@@ -634,11 +632,7 @@ consent_renew(int argc, char **argv)
 	if (tokid_decode(argv[optind], id) != 0)
 		return cli_failx("consent renew", "'%.40s' is not a consent id "
 		    "(see carnet consent list)", argv[optind]);
-	if (strcmp(expires, "never") == 0)
-		end = 0;
-	else if (duration_parse(expires, &d) == 0)
-		end = now + d;
-	else if (time_parse(expires, &end) != 0 || end <= now)
+	if (strcmp(expires, "never") != 0 && end_parse(expires, now, &end) != 0)
 		return cli_failx("consent renew", "--expires: want a duration "
 		    "(90d, 1y), a date to come, or never");
 	cli_connect(&cc, "consent renew");

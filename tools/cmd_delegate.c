@@ -58,7 +58,6 @@ delegate_grant(int argc, char **argv)
 	msgpack_unpacked reply;
 	uint8_t *blob;
 	size_t len;
-	int64_t dur;
 	int c, n, i;
 
 	memset(&d, 0, sizeof(d));
@@ -96,14 +95,9 @@ delegate_grant(int argc, char **argv)
 				    items[i]);
 	}
 	d.issued = (int64_t)time(NULL);
-	if (expires != NULL) {
-		if (duration_parse(expires, &dur) == 0)
-			d.expires = d.issued + dur;
-		else if (time_parse(expires, &d.expires) != 0 ||
-		    d.expires <= d.issued)
-			return cli_failx("delegate grant", "--expires: want a "
-			    "duration (90d, 1y) or a date to come");
-	}
+	if (expires != NULL && end_parse(expires, d.issued, &d.expires) != 0)
+		return cli_failx("delegate grant", "--expires: want a "
+		    "duration (90d, 1y) or a date to come");
 	cli_connect(&cc, "delegate grant");
 	memcpy(d.user, cc.kp.pk, ID_BYTES);
 	randombytes_buf(d.id, sizeof(d.id));
@@ -397,50 +391,17 @@ emergency_show(int argc, char **argv)
 	return 0;
 }
 
-/* Read every page of the card's records and print them as JSON lines. */
-static uint64_t
-emergency_dump(struct cli_conn *cc, const uint8_t user[ID_BYTES],
-    const char *what)
+static void
+print_record(void *arg, const struct record *r)
 {
-	const msgpack_object *recs, *m;
-	msgpack_packer *pk;
-	msgpack_unpacked reply;
-	uint64_t from = 0, n = 0;
-	bool more = true;
-	uint32_t i;
+	uint64_t *n = arg;
+	json_t *j = recjson_from_record(r);
 
-	while (more) {
-		pk = client_begin(cc->c, 2);
-		mpk_pack_cstr(pk, "user");
-		mpk_pack_binn(pk, user, ID_BYTES);
-		mpk_pack_cstr(pk, "from");
-		msgpack_pack_uint64(pk, from);
-		cli_call(cc, "EMERGENCY_READ", what, &reply);
-		recs = mpk_get(&reply.data, "records");
-		for (i = 0; recs && recs->type == MSGPACK_OBJECT_ARRAY &&
-		    i < recs->via.array.size; i++) {
-			const msgpack_object *b = &recs->via.array.ptr[i];
-			msgpack_unpacked tree;
-			struct record r;
-			json_t *j;
-
-			if (b->type != MSGPACK_OBJECT_BIN ||
-			    record_decode(b->via.bin.ptr, b->via.bin.size, &tree,
-			    &r, NULL) != 0)
-				continue;
-			if ((j = recjson_from_record(&r)) != NULL) {
-				cli_print_json(j);
-				json_decref(j);
-				n++;
-			}
-			msgpack_unpacked_destroy(&tree);
-		}
-		mpk_u64(mpk_get(&reply.data, "next"), &from);
-		m = mpk_get(&reply.data, "more");
-		more = m && m->type == MSGPACK_OBJECT_BOOLEAN && m->via.boolean;
-		msgpack_unpacked_destroy(&reply);
+	if (j != NULL) {
+		cli_print_json(j);
+		json_decref(j);
+		(*n)++;
 	}
-	return n;
 }
 
 static int
@@ -495,7 +456,8 @@ emergency_access(int argc, char **argv, bool open)
 		    "the person and their delegates see it, with your "
 		    "reason\n", when);
 	}
-	n = emergency_dump(&cc, uid, what);
+	n = 0;
+	cli_records_fetch(&cc, "EMERGENCY_READ", what, uid, print_record, &n);
 	cli_disconnect(&cc);
 	fprintf(stderr, "carnet %s: %llu records\n", what,
 	    (unsigned long long)n);

@@ -38,6 +38,64 @@ collect_entry(void *arg, const void *entry, size_t len)
 		json_array_append_new(lc->arr, o);
 }
 
+void
+cli_records_fetch(struct cli_conn *cc, const char *cmd, const char *what,
+    const uint8_t *user, void (*fn)(void *arg, const struct record *r),
+    void *arg)
+{
+	uint64_t from = 0;
+	bool more = true;
+
+	while (more) {
+		msgpack_packer *pk = client_begin(cc->c, user ? 2 : 1);
+		msgpack_unpacked reply;
+		const msgpack_object *recs, *m;
+		uint32_t i;
+
+		if (user != NULL) {
+			mpk_pack_cstr(pk, "user");
+			mpk_pack_binn(pk, user, ID_BYTES);
+		}
+		mpk_pack_cstr(pk, "from");
+		msgpack_pack_uint64(pk, from);
+		cli_call(cc, cmd, what, &reply);
+		recs = mpk_get(&reply.data, "records");
+		for (i = 0; recs && recs->type == MSGPACK_OBJECT_ARRAY &&
+		    i < recs->via.array.size; i++) {
+			const msgpack_object *b = &recs->via.array.ptr[i];
+			msgpack_unpacked tree;
+			struct record r;
+
+			if (b->type != MSGPACK_OBJECT_BIN ||
+			    record_decode(b->via.bin.ptr, b->via.bin.size, &tree,
+			    &r, NULL) != 0)
+				continue;
+			fn(arg, &r);
+			msgpack_unpacked_destroy(&tree);
+		}
+		mpk_u64(mpk_get(&reply.data, "next"), &from);
+		m = mpk_get(&reply.data, "more");
+		more = m && m->type == MSGPACK_OBJECT_BOOLEAN && m->via.boolean;
+		msgpack_unpacked_destroy(&reply);
+	}
+}
+
+struct export_ctx {
+	json_t *records;
+	bool fhir;
+};
+
+static void
+export_one(void *arg, const struct record *r)
+{
+	struct export_ctx *ex = arg;
+	json_t *j = ex->fhir ? fhir_resource(r,
+	    json_array_size(ex->records) + 1) : recjson_from_record(r);
+
+	if (j != NULL)
+		json_array_append_new(ex->records, j);
+}
+
 int
 cmd_export(int argc, char **argv)
 {
@@ -54,8 +112,8 @@ cmd_export(int argc, char **argv)
 	json_t *records, *doc;
 	struct cli_log lg;
 	struct log_collect lc;
-	uint64_t from = 0;
-	bool more = true, fhir;
+	struct export_ctx ex;
+	bool fhir;
 	int c, rc;
 
 	while ((c = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
@@ -75,38 +133,8 @@ cmd_export(int argc, char **argv)
 	fhir = strcmp(format, "fhir") == 0;
 	cli_connect(&cc, "export");
 	records = json_array();
-	while (more) {
-		msgpack_packer *pk = client_begin(cc.c, 1);
-		msgpack_unpacked reply;
-		const msgpack_object *recs, *m;
-		uint32_t i;
-
-		mpk_pack_cstr(pk, "from");
-		msgpack_pack_uint64(pk, from);
-		cli_call(&cc, "EXPORT", "export", &reply);
-		recs = mpk_get(&reply.data, "records");
-		for (i = 0; recs && recs->type == MSGPACK_OBJECT_ARRAY &&
-		    i < recs->via.array.size; i++) {
-			const msgpack_object *b = &recs->via.array.ptr[i];
-			msgpack_unpacked tree;
-			struct record r;
-			json_t *j;
-
-			if (b->type != MSGPACK_OBJECT_BIN ||
-			    record_decode(b->via.bin.ptr, b->via.bin.size, &tree,
-			    &r, NULL) != 0)
-				continue;
-			j = fhir ? fhir_resource(&r, json_array_size(records) + 1) :
-			    recjson_from_record(&r);
-			if (j != NULL)
-				json_array_append_new(records, j);
-			msgpack_unpacked_destroy(&tree);
-		}
-		mpk_u64(mpk_get(&reply.data, "next"), &from);
-		m = mpk_get(&reply.data, "more");
-		more = m && m->type == MSGPACK_OBJECT_BOOLEAN && m->via.boolean;
-		msgpack_unpacked_destroy(&reply);
-	}
+	ex = (struct export_ctx){records, fhir};
+	cli_records_fetch(&cc, "EXPORT", "export", NULL, export_one, &ex);
 	rc = cli_log_fetch(&cc, "export", &lg);
 	id_encode(cc.kp.pk, id);
 	time_format((int64_t)time(NULL), when);

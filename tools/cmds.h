@@ -5,6 +5,7 @@
 #define CARNET_CMDS_H
 
 #include "../agents/cli.h"
+#include "../schemas/record.h"
 
 /* The person's whole log, fetched page by page and verified: the chain,
  * the broker's signature on its head, and the head seen last time (kept in
@@ -24,6 +25,13 @@ void cli_log_foreach(struct cli_log *lg,
     void (*fn)(void *arg, const void *entry, size_t len), void *arg);
 /* One decoded entry as JSON (names resolved with lg->names). */
 json_t *cli_log_entry_json(struct cli_log *lg, const void *entry, size_t len);
+
+/* Page through CMD {user?, from} replies ({records: [encoded], next,
+ * more}: EXPORT, EMERGENCY_READ), calling fn with each record that
+ * decodes; exits on a refusal, as cli_call. */
+void cli_records_fetch(struct cli_conn *cc, const char *cmd, const char *what,
+    const uint8_t *user, void (*fn)(void *arg, const struct record *r),
+    void *arg);
 
 /* Subcommands. */
 int cmd_keygen(int argc, char **argv);
