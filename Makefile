@@ -39,7 +39,8 @@ LDLIBS := $(PKG_LIBS) -lcsv -lm
 LIB_SRCS := $(wildcard common/*.c schemas/*.c policy/*.c) broker/store.c \
 	agents/client.c agents/feed.c agents/cli.c agents/csvmap.c
 BROKER_SRCS := $(filter-out broker/store.c,$(wildcard broker/*.c))
-CLI_SRCS := tools/carnet.c tools/fhir.c tools/fhir_import.c $(wildcard tools/cmd_*.c)
+CLI_SRCS := tools/carnet.c tools/fhir.c tools/fhir_import.c tools/person.c \
+	$(wildcard tools/cmd_*.c)
 AGENTS := insurer pharmacy lab device
 APPS := budget emergency carepath chronic
 AGENT_PROGS := $(foreach a,$(AGENTS),$(if $(wildcard agents/$(a).c),$(BIN)/carnet-$(a)))

@@ -99,32 +99,46 @@ cli_conn_broker_id(struct cli_conn *cc, uint8_t id[ID_BYTES],
 	return 0;
 }
 
-void
-cli_connect(struct cli_conn *cc, const char *cmd)
+int
+cli_open(struct cli_conn *cc, struct cerr *err)
 {
 	const char *endpoint = cc->broker ? cc->broker : getenv("CARNET_BROKER");
 	const char *key = cc->key ? cc->key : getenv("CARNET_KEY");
 	uint8_t bid[ID_BYTES];
-	struct cerr err = {0};
+	int rc;
 
 	if (endpoint == NULL)
 		endpoint = DEFAULT_BROKER;
 	if (key == NULL)
-		exit(cli_failx(cmd, "no key: give --key FILE or set CARNET_KEY "
-		    "(make one with carnet keygen)"));
+		return cerr_set(err, CARNET_E_BAD_ARG, "no key: give --key FILE "
+		    "or set CARNET_KEY (make one with carnet keygen)");
 	if (cc->for_id != NULL) {
 		if (id_decode(cc->for_id, cc->who) != 0)
-			exit(cli_failx(cmd, "--for: '%.60s' is not a carnet id",
-			    cc->for_id));
+			return cerr_set(err, CARNET_E_BAD_ARG, "--for: '%.60s' "
+			    "is not a carnet id", cc->for_id);
 		cc->has_for = true;
 	}
-	if (cli_conn_broker_id(cc, bid, &err) != 0 ||
-	    key_read(key, &cc->kp, &err) != 0 ||
-	    client_new(endpoint, bid, &cc->kp, &cc->c, &err) != 0 ||
-	    client_wait_ready(cc->c, CLIENT_CONNECT_TIMEOUT_MS, &err) != 0)
-		exit(cli_fail(cmd, &err));
+	if ((rc = cli_conn_broker_id(cc, bid, err)) != 0 ||
+	    (rc = key_read(key, &cc->kp, err)) != 0 ||
+	    (rc = client_new(endpoint, bid, &cc->kp, &cc->c, err)) != 0)
+		return rc;
+	if ((rc = client_wait_ready(cc->c, CLIENT_CONNECT_TIMEOUT_MS,
+	    err)) != 0) {
+		cli_disconnect(cc);
+		return rc;
+	}
 	if (!cc->has_for)
 		memcpy(cc->who, cc->kp.pk, ID_BYTES);
+	return 0;
+}
+
+void
+cli_connect(struct cli_conn *cc, const char *cmd)
+{
+	struct cerr err = {0};
+
+	if (cli_open(cc, &err) != 0)
+		exit(cli_fail(cmd, &err));
 }
 
 msgpack_packer *
@@ -146,13 +160,23 @@ cli_disconnect(struct cli_conn *cc)
 	key_wipe(&cc->kp);
 }
 
+int
+cli_try(struct cli_conn *cc, const char *cmd, msgpack_unpacked *reply,
+    struct cerr *err)
+{
+	if (cc->c == NULL)
+		return cerr_set(err, CARNET_E_TRANSPORT, "not connected to the "
+		    "broker");
+	return client_call(cc->c, cmd, reply, err);
+}
+
 void
 cli_call(struct cli_conn *cc, const char *cmd, const char *what,
     msgpack_unpacked *reply)
 {
 	struct cerr err = {0};
 
-	if (client_call(cc->c, cmd, reply, &err) != 0) {
+	if (cli_try(cc, cmd, reply, &err) != 0) {
 		cli_disconnect(cc);
 		exit(cli_fail(what, &err));
 	}

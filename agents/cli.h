@@ -61,7 +61,12 @@ bool cli_conn_opt(struct cli_conn *cc, int c, const char *arg);
 /* The broker id from --broker-id, $CARNET_BROKER_ID or DIR/broker.pub. */
 int cli_conn_broker_id(struct cli_conn *cc, uint8_t id[ID_BYTES],
     struct cerr *err);
-/* Read the key, connect and wait for the handshake; exits on failure. */
+/* Read the key, connect and wait for the handshake: 0, or the reason
+ * (CARNET_E_AUTH: the broker refused the key, CARNET_E_TIMEOUT: no broker
+ * answered) with nothing left open. */
+int cli_open(struct cli_conn *cc, struct cerr *err)
+    __attribute__((warn_unused_result));
+/* cli_open, exiting with the reason on failure. */
 void cli_connect(struct cli_conn *cc, const char *cmd);
 void cli_disconnect(struct cli_conn *cc);
 
@@ -76,6 +81,9 @@ int cli_usage(const char *text);
  * have run); nkeys counts the caller's keys only. */
 msgpack_packer *cli_begin(struct cli_conn *cc, uint32_t nkeys);
 
+/* Call the broker: as client_call (CARNET_E_TRANSPORT if not connected). */
+int cli_try(struct cli_conn *cc, const char *cmd, msgpack_unpacked *reply,
+    struct cerr *err) __attribute__((warn_unused_result));
 /* Call the broker; on error print it and exit 1. */
 void cli_call(struct cli_conn *cc, const char *cmd, const char *what,
     msgpack_unpacked *reply);

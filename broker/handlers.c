@@ -7,6 +7,7 @@
  * Ids acted upon always come from the authenticated sender (r->from),
  * never from the payload.
  */
+#include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -608,6 +609,49 @@ handle_appinfo(struct req *r, struct cerr *err)
 	return 0;
 }
 
+/*
+ * The person answers their pending request whose seq is the body's
+ * "request" (when present): it leaves the list.  *app and purpose get the
+ * request's app and purpose, for the caller to check or log.
+ */
+static int
+request_answer(struct req *r, bool *answered, uint8_t app[ID_BYTES],
+    char purpose[PURPOSE_MAX_BYTES + 1], struct cerr *err)
+{
+	const msgpack_object *o = mpk_get(r->body, "request");
+	msgpack_sbuffer sb;
+	msgpack_unpacked tree;
+	uint64_t seq;
+	int rc;
+
+	*answered = false;
+	if (o == NULL)
+		return 0;
+	if (mpk_u64(o, &seq) != 0)
+		return cerr_set(err, CARNET_E_MALFORMED, "%s: request is the "
+		    "number of a pending request (REQUESTS seq)",
+		    proto_cmd_name(r->cmd));
+	msgpack_sbuffer_init(&sb);
+	if ((rc = store_request_take(r->b->store, r->txn, r->who->id, seq, &sb,
+	    err)) != 0) {
+		msgpack_sbuffer_destroy(&sb);
+		return rc;
+	}
+	rc = mpk_unpack(sb.data, sb.size, 2, &tree);
+	if (rc == 0 && (mpk_bin_n(mpk_get(&tree.data, "app"), app,
+	    ID_BYTES) != 0 || mpk_cstr(mpk_get(&tree.data, "purpose"), purpose,
+	    PURPOSE_MAX_BYTES + 1) != 0))
+		rc = CARNET_E_STORE;
+	if (rc == 0)
+		msgpack_unpacked_destroy(&tree);
+	msgpack_sbuffer_destroy(&sb);
+	if (rc != 0)
+		return cerr_set(err, CARNET_E_STORE, "%s: request %" PRIu64
+		    " is unreadable", proto_cmd_name(r->cmd), seq);
+	*answered = true;
+	return 0;
+}
+
 static int
 handle_grant(struct req *r, struct cerr *err)
 {
@@ -616,10 +660,13 @@ handle_grant(struct req *r, struct cerr *err)
 	size_t len;
 	struct uselog_entry e;
 	struct token t;
+	uint8_t asked_by[ID_BYTES];
+	char asked_for[PURPOSE_MAX_BYTES + 1];
+	bool answered;
 	unsigned i;
 	int rc;
 
-	if ((rc = body_keys(r, err, "token", NULL)) != 0 ||
+	if ((rc = body_keys(r, err, "token", "request", NULL)) != 0 ||
 	    (rc = signed_arg(r, "token", "the signed bytes", &blob, &len,
 	    err)) != 0 ||
 	    (rc = token_open(blob, len, &t, err)) != 0)
@@ -646,6 +693,12 @@ handle_grant(struct req *r, struct cerr *err)
 	if (t.expires != 0 && t.expires <= r->now)
 		return cerr_set(err, CARNET_E_EXPIRED,
 		    "GRANT: the token has already expired");
+	if ((rc = request_answer(r, &answered, asked_by, asked_for, err)) != 0)
+		return rc;
+	if (answered && (memcmp(asked_by, t.app, ID_BYTES) != 0 ||
+	    strcmp(asked_for, t.purpose) != 0))
+		return cerr_set(err, CARNET_E_BAD_ARG, "GRANT: the request "
+		    "answered is from another app or for another purpose");
 	if ((rc = store_token_put(r->b->store, r->txn, &t, blob, len, r->now,
 	    err)) != 0)
 		return rc == CARNET_E_EXISTS ? cerr_set(err, CARNET_E_DUPLICATE,
@@ -664,6 +717,33 @@ handle_grant(struct req *r, struct cerr *err)
 	reply_begin(r, 1);
 	mpk_pack_cstr(&r->pk, "token");
 	mpk_pack_binn(&r->pk, t.id, TOKID_BYTES);
+	return 0;
+}
+
+/* DECLINE {request, note}: the person says no to an app's request. */
+static int
+handle_decline(struct req *r, struct cerr *err)
+{
+	const msgpack_object *note = mpk_get(r->body, "note");
+	struct uselog_entry e;
+	bool answered;
+	int rc;
+
+	if ((rc = body_keys(r, err, "request", "note", NULL)) != 0)
+		return rc;
+	if (mpk_get(r->body, "request") == NULL)
+		return cerr_set(err, CARNET_E_MALFORMED, "DECLINE: want request, "
+		    "the number of a pending request (REQUESTS seq)");
+	log_entry_init(&e, r, USE_DECLINE);
+	if (note != NULL && mpk_cstr(note, e.note, sizeof(e.note)) != 0)
+		return cerr_set(err, CARNET_E_BAD_VALUE, "DECLINE: note must be "
+		    "text of at most %d bytes", USELOG_NOTE_MAX_BYTES);
+	if ((rc = request_answer(r, &answered, e.app, e.purpose, err)) != 0)
+		return rc;
+	e.has_app = true;
+	if ((rc = broker_log_append(r->b, r->txn, r->who->id, &e, err)) != 0)
+		return rc;
+	reply_begin(r, 0);
 	return 0;
 }
 
@@ -1133,6 +1213,7 @@ static const handler_fn handlers[CMD__LAST] = {
 	[CMD_REQUEST] = handle_request_cmd,
 	[CMD_APPINFO] = handle_appinfo,
 	[CMD_GRANT] = handle_grant,
+	[CMD_DECLINE] = handle_decline,
 	[CMD_REVOKE] = handle_revoke,
 	[CMD_PAUSE] = handle_pause,
 	[CMD_RESUME] = handle_resume,

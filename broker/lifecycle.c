@@ -384,6 +384,7 @@ deleg_needs(enum carnet_cmd c)
 	case CMD_EMERGENCY_SHOW:
 		return DELEG_VIEW;
 	case CMD_GRANT:
+	case CMD_DECLINE:
 	case CMD_REVOKE:
 	case CMD_PAUSE:
 	case CMD_RESUME:

@@ -6,6 +6,7 @@
  * cursor indexes hold small values.  Nothing here commits on its own.
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -1269,6 +1270,29 @@ store_requests_foreach(struct store *s, MDB_txn *txn,
 
 	return scan_prefix(txn, s->dbi[DB_REQUESTS], user, ID_BYTES, ID_BYTES,
 	    req_scan_one, &ls);
+}
+
+int
+store_request_take(struct store *s, MDB_txn *txn,
+    const uint8_t user[ID_BYTES], uint64_t seq, msgpack_sbuffer *req,
+    struct cerr *err)
+{
+	uint8_t key[ID_BYTES + 8];
+	MDB_val k, v;
+	int rc;
+
+	memcpy(key, user, ID_BYTES);
+	be64_put(key + ID_BYTES, seq);
+	k = mval(key, sizeof(key));
+	if ((rc = mdb_get(txn, s->dbi[DB_REQUESTS], &k, &v)) == MDB_NOTFOUND)
+		return cerr_set(err, CARNET_E_NOT_FOUND, "no pending request "
+		    "%" PRIu64 " (answered already?)", seq);
+	if (rc != 0)
+		return mdb_fail(rc, err, "request");
+	if (msgpack_sbuffer_write(req, v.mv_data, v.mv_size) != 0)
+		return cerr_set(err, CARNET_E_NOMEM, "request: out of memory");
+	rc = mdb_del(txn, s->dbi[DB_REQUESTS], &k, NULL);
+	return rc == 0 ? 0 : mdb_fail(rc, err, "request");
 }
 
 int

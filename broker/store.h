@@ -38,6 +38,7 @@
 #include <stdint.h>
 
 #include <lmdb.h>
+#include <msgpack.h>
 
 #include "../common/error.h"
 #include "../policy/party.h"
@@ -262,6 +263,12 @@ int store_request_add(struct store *s, MDB_txn *txn,
 int store_requests_foreach(struct store *s, MDB_txn *txn,
     const uint8_t user[ID_BYTES],
     int (*fn)(void *arg, uint64_t seq, const MDB_val *req), void *arg);
+/* Remove user's request seq once answered (granted or declined), copying
+ * its bytes into *req (valid until the transaction changes the table
+ * again: read it first); CARNET_E_NOT_FOUND if there is none. */
+int store_request_take(struct store *s, MDB_txn *txn,
+    const uint8_t user[ID_BYTES], uint64_t seq, msgpack_sbuffer *req,
+    struct cerr *err) __attribute__((warn_unused_result));
 
 /* Operator counters: add n to the counter named key. */
 int store_stat_add(struct store *s, MDB_txn *txn, const char *key, uint64_t n,

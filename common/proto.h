@@ -17,7 +17,10 @@
  *                                          is sent to this connection
  *           REQUEST {user, types, purpose, note} -> OK
  *   user    APPINFO {app}                  -> OK {name, owner, purposes, business_model}
- *           GRANT {token: signed bytes}    -> OK {token: id}
+ *           GRANT {token: signed bytes, request: seq}
+ *                                          -> OK {token: id}; request, when
+ *                                             given, answers that request
+ *           DECLINE {request: seq, note}   -> OK   the request is answered no
  *           REVOKE {revocation: signed}    -> OK {token: id}
  *           PAUSE {token: id}              -> OK   nothing sent until RESUME
  *           RESUME {token: id, skip: bool} -> OK   skip: what came during
@@ -42,7 +45,7 @@
  *           EMERGENCY_READ {user, from}    -> OK {records, next, more, until}
  *   A person's delegate sends the person's commands with "for": person id
  *   (view: TOKENS, LOG, REQUESTS, RECEIPT, APPINFO, DELEGATES,
- *   EMERGENCY_SHOW; manage: also GRANT, REVOKE, PAUSE, RESUME, RENEW, with
+ *   EMERGENCY_SHOW; manage: also GRANT, DECLINE, REVOKE, PAUSE, RESUME, RENEW, with
  *   tokens and revocations signed by the delegate: "by").
  *   operator STATS {}                      -> OK {stats: {name: n}}
  * Pushes from the broker to apps:
@@ -94,7 +97,8 @@
 	X(EMERGENCY_SET, R_USER)                                              \
 	X(EMERGENCY_SHOW, R_USER)                                             \
 	X(EMERGENCY_OPEN, R_APP)                                              \
-	X(EMERGENCY_READ, R_APP)
+	X(EMERGENCY_READ, R_APP)                                              \
+	X(DECLINE, R_USER)
 
 enum carnet_cmd {
 	CMD__NONE = 0,

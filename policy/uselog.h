@@ -45,7 +45,8 @@
 	X(UNDELEGATE, "undelegate", "you ended someone's access")             \
 	X(VIEW, "view", "a delegate read your dashboard")                     \
 	X(EMERGENCY_SET, "emergency_set", "you set your emergency card")      \
-	X(EMERGENCY, "emergency", "an emergency app opened your card")
+	X(EMERGENCY, "emergency", "an emergency app opened your card")       \
+	X(DECLINE, "decline", "you declined an app's request")
 
 enum uselog_kind {
 	USE__NONE = 0,

@@ -137,6 +137,27 @@ C op stats --json | jq -e '."grant/care" == 1 and ."deliver/care/lab_result" == 
 C alice stats >/dev/null 2>&1 && fail "a user read the operator's stats"
 ok "operator stats; refused to a user"
 
+# accept answers a request exactly as asked, decline says no: both take it
+# off the list, both are in the log; nobody answers another's request
+C budget request --user "$(id alice)" --types claim,lab_result --purpose budget --note "to sum your costs" >/dev/null || fail "budget request"
+RQ=$(C alice consent requests --json | jq -r 'select(.app_name=="budget") | .seq')
+RC=$(C alice consent requests --json | jq -r 'select(.app_name=="care") | .seq')
+[ -n "$RQ" ] && [ -n "$RC" ] || fail "requests have no numbers: $(C alice consent requests --json)"
+C bob consent decline "$RC" >/dev/null 2>"$T/e" && fail "bob declined alice's request"
+grep -q not_found "$T/e" || fail "decline of another's request: $(cat "$T/e")"
+echo n | C alice consent accept "$RQ" >/dev/null 2>&1 && fail "accepted without a yes"
+TOKA=$(C alice consent accept "$RQ" --expires 30d --yes 2>"$T/e") || fail "accept: $(cat "$T/e")"
+grep -q "to sum your costs" "$T/e" || fail "accept does not show the app's reason"
+C alice consent list --json | has '.id=="'"$TOKA"'" and .state=="active" and .app_name=="budget" and .purpose=="budget" and ([.types[].type]==["claim","lab_result"]) and .holders=="any" and (.expires|length)>0' || fail "the accepted consent is not the request: $(C alice consent list --json)"
+C alice consent accept "$RQ" --yes >/dev/null 2>"$T/e" && fail "a request was accepted twice"
+grep -q not_found "$T/e" || fail "second accept: $(cat "$T/e")"
+C alice consent decline "$RC" --note "not now" | grep -q "^declined request $RC" || fail "decline"
+[ -z "$(C alice consent requests --json)" ] || fail "answered requests still listed"
+C alice consent decline 12x >/dev/null 2>&1 && fail "a bad request number passed"
+C alice log --json | jq -e '[.entries[] | select(.kind=="decline" and .app_name=="care" and .note=="not now")] | length == 1' >/dev/null || fail "decline not logged with its note"
+C alice consent revoke "$TOKA" >/dev/null || fail "revoke the accepted consent"
+ok "accept grants what was asked and answers it; decline logged with its note; others' requests out of reach"
+
 # log verify: passes, then fails on an altered entry, naming it
 C alice log verify | grep -q "log verified" || fail "log verify on an untouched log"
 stop

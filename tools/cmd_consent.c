@@ -1,10 +1,12 @@
 /*
- * cmd_consent.c: carnet consent grant | list | revoke | requests.
+ * cmd_consent.c: carnet consent grant | list | revoke | pause | resume |
+ * renew | receipt | requests | accept | decline.
  *
  * The token is built and signed here, on the person's machine, after they
  * were shown who the app is, what it will receive and why (charter art. 6:
  * prior, clear, specific consent).  The key never leaves this process.
  */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -16,6 +18,7 @@
 #include "../policy/consent.h"
 #include "../schemas/recjson.h"
 #include "cmds.h"
+#include "person.h"
 
 #define FIELDS_MAX 64
 
@@ -31,6 +34,8 @@ static const char consent_help[] =
 "       carnet consent receipt TOKEN_ID [--out FILE]\n"
 "       carnet consent receipt --verify FILE\n"
 "       carnet consent requests [--json]\n"
+"       carnet consent accept REQUEST [--expires DURATION|DATE] [--yes]\n"
+"       carnet consent decline REQUEST [--note TEXT]\n"
 "       (each with the connection options below, and --for PUBID)\n"
 "\n"
 "grant     let an app receive some of your records, for one purpose.  You\n"
@@ -62,7 +67,12 @@ static const char consent_help[] =
 "receipt   the consent receipt (JSON, signed by the broker: app, owner,\n"
 "          purpose, data, holders, duration, how to withdraw); --verify\n"
 "          checks a saved receipt against the broker's key, offline\n"
-"requests  what apps asked you for, and why\n"
+"requests  what apps asked you for, and why, each with its number\n"
+"accept    grant a request exactly as asked (its app, types and purpose,\n"
+"          every field, from any holder), after showing it; --expires as\n"
+"          for grant.  Prints the consent's id.  To give less, use grant.\n"
+"decline   say no to a request: it leaves the list, and your log keeps\n"
+"          the answer (with --note, your reason)\n"
 "\n" CLI_CONN_HELP CLI_FOR_HELP
 "                      (a delegate signs with their own key; the broker\n"
 "                      checks the delegation: view lists, manage changes)\n";
@@ -152,6 +162,48 @@ show_scope(const struct token *t, FILE *f)
 	}
 }
 
+/*
+ * Prior, clear information (charter art. 6): who the app is, its owner,
+ * business model and declared purposes, on stderr before anything is
+ * signed.  name gets the app's name; false if purpose is not declared.
+ */
+static bool
+show_app(struct cli_conn *cc, const uint8_t app[ID_BYTES], const char *purpose,
+    char *name, size_t namesz)
+{
+	char owner[PARTY_TEXT_MAX_BYTES + 1] = "", id[ID_STR_LEN + 1];
+	char model[PARTY_TEXT_MAX_BYTES + 1] = "";
+	const msgpack_object *purposes;
+	msgpack_packer *pk = cli_begin(cc, 1);
+	msgpack_unpacked reply;
+	bool declared = false;
+	uint32_t k;
+
+	mpk_pack_cstr(pk, "app");
+	mpk_pack_binn(pk, app, ID_BYTES);
+	cli_call(cc, "APPINFO", "consent", &reply);
+	mpk_cstr(mpk_get(&reply.data, "app_name"), name, namesz);
+	mpk_cstr(mpk_get(&reply.data, "owner"), owner, sizeof(owner));
+	mpk_cstr(mpk_get(&reply.data, "business_model"), model, sizeof(model));
+	id_encode(app, id);
+	fprintf(stderr, "App %s (%s)\n  run by: %s\n  business model: %s\n"
+	    "  declared purposes:", name, id, owner[0] ? owner : "(not given)",
+	    model[0] ? model : "(not given)");
+	purposes = mpk_get(&reply.data, "purposes");
+	for (k = 0; purposes && purposes->type == MSGPACK_OBJECT_ARRAY &&
+	    k < purposes->via.array.size; k++) {
+		const msgpack_object *p = &purposes->via.array.ptr[k];
+
+		if (p->type != MSGPACK_OBJECT_STR)
+			continue;
+		fprintf(stderr, " %.*s", (int)p->via.str.size, p->via.str.ptr);
+		declared = declared || mpk_str_eq(p, purpose);
+	}
+	fputc('\n', stderr);
+	msgpack_unpacked_destroy(&reply);
+	return declared;
+}
+
 static int
 consent_grant(int argc, char **argv)
 {
@@ -174,17 +226,10 @@ consent_grant(int argc, char **argv)
 	struct cerr err = {0};
 	const char *app = NULL, *purpose = NULL, *expires = NULL, *since = NULL;
 	char *types = NULL, *holders = NULL, *fields = NULL;
-	char *items[TOKEN_MAX_HOLDERS], owner[PARTY_TEXT_MAX_BYTES + 1] = "";
-	char model[PARTY_TEXT_MAX_BYTES + 1] = "", name[PARTY_NAME_MAX_BYTES + 1] = "";
+	char *items[TOKEN_MAX_HOLDERS], name[PARTY_NAME_MAX_BYTES + 1] = "";
 	char tid[TOKID_STR_LEN + 1];
-	const msgpack_object *purposes;
-	msgpack_packer *pk;
-	msgpack_unpacked reply;
-	bool yes = false, declared = false;
-	uint8_t *blob;
-	size_t len;
-	int c, n, i;
-	uint32_t k;
+	bool yes = false;
+	int c, n, i, rc;
 
 	memset(&t, 0, sizeof(t));
 	while ((c = getopt_long(argc, argv, "yh", opts, NULL)) != -1) {
@@ -254,34 +299,8 @@ consent_grant(int argc, char **argv)
 	}
 
 	cli_connect(&cc, "consent grant");
-	memcpy(t.user, cc.who, ID_BYTES);
-	if (cc.has_for) {
-		t.has_by = true; /* a delegate signs for the person */
-		memcpy(t.by, cc.kp.pk, ID_BYTES);
-	}
 	token_new_id(&t);
-	/* Prior, clear information: who the app is, before signing. */
-	pk = cli_begin(&cc, 1);
-	mpk_pack_cstr(pk, "app");
-	mpk_pack_binn(pk, t.app, ID_BYTES);
-	cli_call(&cc, "APPINFO", "consent grant", &reply);
-	mpk_cstr(mpk_get(&reply.data, "app_name"), name, sizeof(name));
-	mpk_cstr(mpk_get(&reply.data, "owner"), owner, sizeof(owner));
-	mpk_cstr(mpk_get(&reply.data, "business_model"), model, sizeof(model));
-	fprintf(stderr, "App %s (%s)\n  run by: %s\n  business model: %s\n"
-	    "  declared purposes:", name, app, owner[0] ? owner : "(not given)",
-	    model[0] ? model : "(not given)");
-	purposes = mpk_get(&reply.data, "purposes");
-	for (k = 0; purposes && purposes->type == MSGPACK_OBJECT_ARRAY &&
-	    k < purposes->via.array.size; k++) {
-		const msgpack_object *p = &purposes->via.array.ptr[k];
-
-		fprintf(stderr, " %.*s", (int)p->via.str.size, p->via.str.ptr);
-		declared = declared || mpk_str_eq(p, purpose);
-	}
-	fputc('\n', stderr);
-	msgpack_unpacked_destroy(&reply);
-	if (!declared) {
+	if (!show_app(&cc, t.app, purpose, name, sizeof(name))) {
 		cli_disconnect(&cc);
 		return cli_failx("consent grant", "app %s has not declared the "
 		    "purpose '%s': it may not use your data for it", name,
@@ -293,17 +312,10 @@ consent_grant(int argc, char **argv)
 		cli_disconnect(&cc);
 		return cli_failx("consent grant", "not signed: nothing was sent");
 	}
-	if (token_sign(&t, cc.kp.sk, &blob, &len, &err) != 0) {
-		cli_disconnect(&cc);
-		return cli_fail("consent grant", &err);
-	}
-	pk = cli_begin(&cc, 1);
-	mpk_pack_cstr(pk, "token");
-	mpk_pack_binn(pk, blob, len);
-	free(blob);
-	cli_call(&cc, "GRANT", "consent grant", &reply);
-	msgpack_unpacked_destroy(&reply);
+	rc = person_grant(&cc, &t, NULL, &err);
 	cli_disconnect(&cc);
+	if (rc != 0)
+		return cli_fail("consent grant", &err);
 	tokid_encode(t.id, tid);
 	fprintf(stderr, "carnet consent grant: granted to %s; revoke it any "
 	    "time with: carnet consent revoke %s\n", name, tid);
@@ -311,208 +323,240 @@ consent_grant(int argc, char **argv)
 	return 0;
 }
 
-static json_t *
-token_json(const struct token *t, const msgpack_object *entry)
-{
-	char tid[TOKID_STR_LEN + 1], id[ID_STR_LEN + 1], when[TIME_STR_LEN + 1];
-	char buf[PARTY_TEXT_MAX_BYTES + 1];
-	json_t *o = json_object(), *types = json_array(), *holders;
-	unsigned k, i;
-
-	tokid_encode(t->id, tid);
-	json_object_set_new(o, "id", json_string(tid));
-	mpk_cstr(mpk_get(entry, "state"), buf, sizeof(buf));
-	json_object_set_new(o, "state", json_string(buf));
-	id_encode(t->app, id);
-	json_object_set_new(o, "app", json_string(id));
-	mpk_cstr(mpk_get(entry, "app_name"), buf, sizeof(buf));
-	json_object_set_new(o, "app_name", json_string(buf));
-	mpk_cstr(mpk_get(entry, "owner"), buf, sizeof(buf));
-	json_object_set_new(o, "owner", json_string(buf));
-	mpk_cstr(mpk_get(entry, "business_model"), buf, sizeof(buf));
-	json_object_set_new(o, "business_model", json_string(buf));
-	json_object_set_new(o, "purpose", json_string(t->purpose));
-	for (k = 0; k < t->ntypes; k++) {
-		json_t *ty = json_object(), *fl;
-
-		json_object_set_new(ty, "type",
-		    json_string(t->types[k].type->name));
-		if (t->types[k].fields_listed) {
-			fl = json_array();
-			for (i = 0; i < t->types[k].type->nfields; i++)
-				if (t->types[k].fields & (UINT64_C(1) << i))
-					json_array_append_new(fl, json_string(
-					    t->types[k].type->fields[i].name));
-			json_object_set_new(ty, "fields", fl);
-		}
-		json_array_append_new(types, ty);
-	}
-	json_object_set_new(o, "types", types);
-	if (t->any_holder) {
-		holders = json_string("any");
-	} else {
-		holders = json_array();
-		for (i = 0; i < t->nholders; i++) {
-			id_encode(t->holders[i], id);
-			json_array_append_new(holders, json_string(id));
-		}
-	}
-	json_object_set_new(o, "holders", holders);
-	time_format(t->issued, when);
-	json_object_set_new(o, "issued", json_string(when));
-	if (t->since) {
-		time_format(t->since, when);
-		json_object_set_new(o, "since", json_string(when));
-	}
-	if (t->expires) {
-		time_format(t->expires, when);
-		json_object_set_new(o, "expires", json_string(when));
-	}
-	{
-		int64_t at = 0, erased = 0;
-
-		if (mpk_i64(mpk_get(entry, "granted_at"), &at) == 0 && at > 0) {
-			time_format(at, when);
-			json_object_set_new(o, "granted_at", json_string(when));
-		}
-		at = 0;
-		if (mpk_i64(mpk_get(entry, "ended_at"), &at) == 0 && at > 0) {
-			time_format(at, when);
-			json_object_set_new(o, "ended_at", json_string(when));
-			/* the app's confirmation that it erased the data */
-			if (mpk_i64(mpk_get(entry, "erased_at"), &erased) == 0 &&
-			    erased > 0) {
-				time_format(erased, when);
-				json_object_set_new(o, "erased_at",
-				    json_string(when));
-				json_object_set_new(o, "erase",
-				    json_string("confirmed"));
-			} else {
-				json_object_set_new(o, "erase",
-				    json_string("pending"));
-			}
-		}
-	}
-	return o;
-}
-
 static int
 consent_list(int argc, char **argv)
 {
 	struct cli_conn cc = {0};
-	const msgpack_object *toks;
 	msgpack_unpacked reply;
+	json_t *all, *o;
 	bool json;
-	uint32_t k;
+	size_t k;
 	int rc;
 
 	if ((rc = cli_query(argc, argv, consent_help, "consent list", "TOKENS",
 	    &cc, &json, &reply)) >= 0)
 		return rc;
-	toks = mpk_get(&reply.data, "tokens");
-	for (k = 0; toks && toks->type == MSGPACK_OBJECT_ARRAY &&
-	    k < toks->via.array.size; k++) {
-		const msgpack_object *e = &toks->via.array.ptr[k];
-		const uint8_t *blob;
-		size_t len;
-		struct token t;
-		json_t *o;
-
-		if (mpk_bin(mpk_get(e, "token"), &blob, &len) != 0 ||
-		    token_open(blob, len, &t, NULL) != 0)
-			continue; /* we only show what the person signed */
-		o = token_json(&t, e);
-		if (json) {
-			cli_print_json(o);
-		} else {
-			json_t *types = json_object_get(o, "types"), *ty;
-			size_t i;
-
-			printf("%s  %-8s %-12s purpose=%s types=",
-			    json_string_value(json_object_get(o, "id")),
-			    json_string_value(json_object_get(o, "state")),
-			    json_string_value(json_object_get(o, "app_name")),
-			    t.purpose);
-			json_array_foreach(types, i, ty) {
-				json_t *fl = json_object_get(ty, "fields"), *f;
-				size_t j;
-
-				printf("%s%s", i ? "," : "",
-				    json_string_value(json_object_get(ty, "type")));
-				json_array_foreach(fl, j, f)
-					printf("%s%s", j ? "+" : "(",
-					    json_string_value(f));
-				if (fl)
-					putchar(')');
-			}
-			if (json_object_get(o, "expires"))
-				printf(" until=%s", json_string_value(
-				    json_object_get(o, "expires")));
-			if (json_object_get(o, "erase"))
-				printf(" erase=%s", json_string_value(
-				    json_object_get(o, "erase")));
-			putchar('\n');
-		}
-		json_decref(o);
-	}
+	all = person_consents_json(&reply.data);
 	msgpack_unpacked_destroy(&reply);
 	cli_disconnect(&cc);
+	json_array_foreach(all, k, o) {
+		json_t *types = json_object_get(o, "types"), *ty;
+		size_t i;
+
+		if (json) {
+			cli_print_json(o);
+			continue;
+		}
+		printf("%s  %-8s %-12s purpose=%s types=",
+		    json_string_value(json_object_get(o, "id")),
+		    json_string_value(json_object_get(o, "state")),
+		    json_string_value(json_object_get(o, "app_name")),
+		    json_string_value(json_object_get(o, "purpose")));
+		json_array_foreach(types, i, ty) {
+			json_t *fl = json_object_get(ty, "fields"), *f;
+			size_t j;
+
+			printf("%s%s", i ? "," : "",
+			    json_string_value(json_object_get(ty, "type")));
+			json_array_foreach(fl, j, f)
+				printf("%s%s", j ? "+" : "(", json_string_value(f));
+			if (fl)
+				putchar(')');
+		}
+		if (json_object_get(o, "expires"))
+			printf(" until=%s", json_string_value(
+			    json_object_get(o, "expires")));
+		if (json_object_get(o, "erase"))
+			printf(" erase=%s", json_string_value(
+			    json_object_get(o, "erase")));
+		putchar('\n');
+	}
+	json_decref(all);
 	return 0;
+}
+
+/* Options shared by the commands that take one argument, ID (a consent or
+ * a request): the connection options, --for, and the extra ones. */
+static int
+one_arg(int argc, char **argv, const struct option *extra, struct cli_conn *cc,
+    int (*opt)(void *arg, int c, const char *val), void *arg)
+{
+	struct option opts[16] = {
+		CLI_CONN_OPTIONS,
+		CLI_FOR_OPTION,
+		{"help", no_argument, NULL, 'h'},
+	};
+	size_t n = 6, i;
+	int c;
+
+	for (i = 0; extra && extra[i].name && n < 15; i++)
+		opts[n++] = extra[i];
+	memset(&opts[n], 0, sizeof(opts[n]));
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		if (cli_conn_opt(cc, c, optarg))
+			continue;
+		if (c == 'h')
+			return fputs(consent_help, stdout), 0;
+		if (c == '?' || opt == NULL || opt(arg, c, optarg) != 0)
+			return cli_usage(consent_help);
+	}
+	if (optind + 1 != argc)
+		return cli_usage(consent_help);
+	return -1;
 }
 
 static int
 consent_revoke(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		CLI_CONN_OPTIONS,
-		CLI_FOR_OPTION,
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
-	};
 	struct cli_conn cc = {0};
-	struct revocation rv;
 	struct cerr err = {0};
-	msgpack_packer *pk;
-	msgpack_unpacked reply;
-	uint8_t *blob;
-	size_t len;
-	int64_t already = 0;
-	int c;
+	uint8_t id[TOKID_BYTES];
+	bool already = false;
+	int rc;
 
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		if (cli_conn_opt(&cc, c, optarg))
-			continue;
-		if (c == 'h')
-			return fputs(consent_help, stdout), 0;
-		return cli_usage(consent_help);
-	}
-	if (optind + 1 != argc)
-		return cli_usage(consent_help);
-	memset(&rv, 0, sizeof(rv));
-	if (tokid_decode(argv[optind], rv.token) != 0)
+	if ((rc = one_arg(argc, argv, NULL, &cc, NULL, NULL)) >= 0)
+		return rc;
+	if (tokid_decode(argv[optind], id) != 0)
 		return cli_failx("consent revoke", "'%.40s' is not a consent id "
 		    "(see carnet consent list)", argv[optind]);
 	cli_connect(&cc, "consent revoke");
-	memcpy(rv.user, cc.who, ID_BYTES);
-	if (cc.has_for) {
-		rv.has_by = true;
-		memcpy(rv.by, cc.kp.pk, ID_BYTES);
-	}
-	rv.time = (int64_t)time(NULL);
-	if (revocation_sign(&rv, cc.kp.sk, &blob, &len, &err) != 0) {
-		cli_disconnect(&cc);
-		return cli_fail("consent revoke", &err);
-	}
-	pk = cli_begin(&cc, 1);
-	mpk_pack_cstr(pk, "revocation");
-	mpk_pack_binn(pk, blob, len);
-	free(blob);
-	cli_call(&cc, "REVOKE", "consent revoke", &reply);
-	mpk_i64(mpk_get(&reply.data, "already"), &already);
-	msgpack_unpacked_destroy(&reply);
+	rc = person_revoke(&cc, id, &already, &err);
 	cli_disconnect(&cc);
+	if (rc != 0)
+		return cli_fail("consent revoke", &err);
 	printf("%s %s\n", already ? "already revoked" : "revoked",
 	    argv[optind]);
+	return 0;
+}
+
+/* A request's number, as carnet consent requests prints it. */
+static int
+request_seq(const char *what, const char *s, uint64_t *seq)
+{
+	char *end;
+
+	errno = 0;
+	*seq = strtoull(s, &end, 10);
+	if (errno != 0 || end == s || *end != '\0' || *s == '-')
+		return cli_failx(what, "'%.40s' is not a request number (see "
+		    "carnet consent requests)", s);
+	return 0;
+}
+
+struct accept_opts {
+	const char *expires;
+	bool yes;
+};
+
+static int
+accept_opt(void *arg, int c, const char *val)
+{
+	struct accept_opts *ao = arg;
+
+	if (c == 'e')
+		ao->expires = val;
+	else if (c == 'y')
+		ao->yes = true;
+	else
+		return -1;
+	return 0;
+}
+
+static int
+consent_accept(int argc, char **argv)
+{
+	static const struct option extra[] = {
+		{"expires", required_argument, NULL, 'e'},
+		{"yes", no_argument, NULL, 'y'},
+		{NULL, 0, NULL, 0},
+	};
+	struct accept_opts ao = {0};
+	struct cli_conn cc = {0};
+	struct cerr err = {0};
+	char name[PARTY_NAME_MAX_BYTES + 1] = "", tid[TOKID_STR_LEN + 1];
+	struct token t;
+	json_t *req;
+	int64_t expires = 0;
+	uint64_t seq;
+	int rc;
+
+	if ((rc = one_arg(argc, argv, extra, &cc, accept_opt, &ao)) >= 0)
+		return rc;
+	if (request_seq("consent accept", argv[optind], &seq) != 0)
+		return 1;
+	if (ao.expires != NULL &&
+	    (rc = end_parse(ao.expires, (int64_t)time(NULL), &expires)) != 0)
+		return cli_failx("consent accept", rc == CARNET_E_BAD_VALUE ?
+		    "--expires: want a duration (90d, 12h, 1y) or a date" :
+		    "--expires is in the past");
+	cli_connect(&cc, "consent accept");
+	if ((rc = person_request_token(&cc, seq, expires, &t, &req,
+	    &err)) != 0) {
+		cli_disconnect(&cc);
+		return cli_fail("consent accept", &err);
+	}
+	if (!show_app(&cc, t.app, t.purpose, name, sizeof(name))) {
+		json_decref(req);
+		cli_disconnect(&cc);
+		return cli_failx("consent accept", "app %s no longer declares "
+		    "the purpose '%s'", name, t.purpose);
+	}
+	if (json_string_length(json_object_get(req, "note")) > 0)
+		fprintf(stderr, "It says why: %s\n", json_string_value(
+		    json_object_get(req, "note")));
+	json_decref(req);
+	fprintf(stderr, "It asked for, and will receive while this consent "
+	    "lasts:\n");
+	show_scope(&t, stderr);
+	if (!ao.yes && !cli_confirm("Sign this consent?")) {
+		cli_disconnect(&cc);
+		return cli_failx("consent accept", "not signed: nothing was "
+		    "sent (the request stays; decline it with carnet consent "
+		    "decline %llu)", (unsigned long long)seq);
+	}
+	rc = person_grant(&cc, &t, &seq, &err);
+	cli_disconnect(&cc);
+	if (rc != 0)
+		return cli_fail("consent accept", &err);
+	tokid_encode(t.id, tid);
+	fprintf(stderr, "carnet consent accept: granted to %s; revoke it any "
+	    "time with: carnet consent revoke %s\n", name, tid);
+	printf("%s\n", tid);
+	return 0;
+}
+
+static int
+decline_opt(void *arg, int c, const char *val)
+{
+	if (c != 'n')
+		return -1;
+	*(const char **)arg = val;
+	return 0;
+}
+
+static int
+consent_decline(int argc, char **argv)
+{
+	static const struct option extra[] = {
+		{"note", required_argument, NULL, 'n'},
+		{NULL, 0, NULL, 0},
+	};
+	struct cli_conn cc = {0};
+	struct cerr err = {0};
+	const char *note = NULL;
+	uint64_t seq;
+	int rc;
+
+	if ((rc = one_arg(argc, argv, extra, &cc, decline_opt, &note)) >= 0)
+		return rc;
+	if (request_seq("consent decline", argv[optind], &seq) != 0)
+		return 1;
+	cli_connect(&cc, "consent decline");
+	rc = person_decline(&cc, seq, note, &err);
+	cli_disconnect(&cc);
+	if (rc != 0)
+		return cli_fail("consent decline", &err);
+	printf("declined request %llu\n", (unsigned long long)seq);
 	return 0;
 }
 
@@ -799,57 +843,42 @@ static int
 consent_requests(int argc, char **argv)
 {
 	struct cli_conn cc = {0};
-	const msgpack_object *reqs;
 	msgpack_unpacked reply;
+	json_t *all, *o;
 	bool json;
-	uint32_t k, i;
+	size_t k;
 	int rc;
 
 	if ((rc = cli_query(argc, argv, consent_help, "consent requests",
 	    "REQUESTS", &cc, &json, &reply)) >= 0)
 		return rc;
-	reqs = mpk_get(&reply.data, "requests");
-	for (k = 0; reqs && reqs->type == MSGPACK_OBJECT_ARRAY &&
-	    k < reqs->via.array.size; k++) {
-		const msgpack_object *e = &reqs->via.array.ptr[k];
-		const msgpack_object *rq = mpk_get(e, "request");
-		const msgpack_object *types = mpk_get(rq, "types");
-		char name[PARTY_NAME_MAX_BYTES + 1] = "", purpose[80] = "";
-		char owner[PARTY_TEXT_MAX_BYTES + 1] = "", note[300] = "";
-		char model[PARTY_TEXT_MAX_BYTES + 1] = "", when[TIME_STR_LEN + 1];
-		json_t *o, *jt = json_array(), *app = cli_json_id(mpk_get(rq, "app"));
-		int64_t t = 0;
-
-		mpk_cstr(mpk_get(e, "app_name"), name, sizeof(name));
-		mpk_cstr(mpk_get(e, "owner"), owner, sizeof(owner));
-		mpk_cstr(mpk_get(e, "business_model"), model, sizeof(model));
-		mpk_cstr(mpk_get(rq, "purpose"), purpose, sizeof(purpose));
-		mpk_cstr(mpk_get(rq, "note"), note, sizeof(note));
-		mpk_i64(mpk_get(rq, "time"), &t);
-		time_format(t, when);
-		for (i = 0; types && types->type == MSGPACK_OBJECT_ARRAY &&
-		    i < types->via.array.size; i++)
-			json_array_append_new(jt, recjson_value(
-			    &types->via.array.ptr[i]));
-		o = json_pack("{s:o, s:s, s:s, s:s, s:s, s:s, s:o, s:s}", "app", app, "app_name", name,
-		    "owner", owner, "business_model", model, "purpose", purpose,
-		    "note", note, "types", jt, "time", when);
-		if (json) {
-			cli_print_json(o);
-		} else {
-			char *ts = json_dumps(jt, JSON_COMPACT);
-
-			printf("%s  %s (%s, %s) asks for %s, purpose %s%s%s\n"
-			    "    to accept: carnet consent grant --app %s "
-			    "--types <types> --purpose %s\n", when, name, owner,
-			    model, ts ? ts : "?", purpose, note[0] ? ": " : "",
-			    note, json_string_value(app), purpose);
-			free(ts);
-		}
-		json_decref(o);
-	}
+	all = person_requests_json(&reply.data);
 	msgpack_unpacked_destroy(&reply);
 	cli_disconnect(&cc);
+	json_array_foreach(all, k, o) {
+		char *ts;
+
+		if (json) {
+			cli_print_json(o);
+			continue;
+		}
+		ts = json_dumps(json_object_get(o, "types"), JSON_COMPACT);
+		printf("%lld  %s  %s (%s, %s) asks for %s, purpose %s%s%s\n"
+		    "    accept: carnet consent accept %lld    decline: carnet "
+		    "consent decline %lld\n",
+		    (long long)json_integer_value(json_object_get(o, "seq")),
+		    json_string_value(json_object_get(o, "time")),
+		    json_string_value(json_object_get(o, "app_name")),
+		    json_string_value(json_object_get(o, "owner")),
+		    json_string_value(json_object_get(o, "business_model")),
+		    ts ? ts : "?", json_string_value(json_object_get(o, "purpose")),
+		    json_string_length(json_object_get(o, "note")) ? ": " : "",
+		    json_string_value(json_object_get(o, "note")),
+		    (long long)json_integer_value(json_object_get(o, "seq")),
+		    (long long)json_integer_value(json_object_get(o, "seq")));
+		free(ts);
+	}
+	json_decref(all);
 	return 0;
 }
 
@@ -872,6 +901,10 @@ cmd_consent(int argc, char **argv)
 		return consent_receipt(argc - 1, argv + 1);
 	if (argc >= 2 && strcmp(argv[1], "requests") == 0)
 		return consent_requests(argc - 1, argv + 1);
+	if (argc >= 2 && strcmp(argv[1], "accept") == 0)
+		return consent_accept(argc - 1, argv + 1);
+	if (argc >= 2 && strcmp(argv[1], "decline") == 0)
+		return consent_decline(argc - 1, argv + 1);
 	if (argc >= 2 && (strcmp(argv[1], "--help") == 0 ||
 	    strcmp(argv[1], "-h") == 0))
 		return fputs(consent_help, stdout), 0;

@@ -422,8 +422,9 @@ emergency_access(int argc, char **argv, bool open)
 	msgpack_packer *pk;
 	msgpack_unpacked reply;
 	int64_t until = 0;
+	struct cerr err = {0};
 	uint64_t n;
-	int c;
+	int c, rc;
 
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		if (cli_conn_opt(&cc, c, optarg))
@@ -457,8 +458,11 @@ emergency_access(int argc, char **argv, bool open)
 		    "reason\n", when);
 	}
 	n = 0;
-	cli_records_fetch(&cc, "EMERGENCY_READ", what, uid, print_record, &n);
+	rc = cli_records_fetch(&cc, "EMERGENCY_READ", uid, print_record, &n,
+	    &err);
 	cli_disconnect(&cc);
+	if (rc != 0)
+		return cli_fail(what, &err);
 	fprintf(stderr, "carnet %s: %llu records\n", what,
 	    (unsigned long long)n);
 	return 0;

@@ -38,13 +38,14 @@ collect_entry(void *arg, const void *entry, size_t len)
 		json_array_append_new(lc->arr, o);
 }
 
-void
-cli_records_fetch(struct cli_conn *cc, const char *cmd, const char *what,
-    const uint8_t *user, void (*fn)(void *arg, const struct record *r),
-    void *arg)
+int
+cli_records_fetch(struct cli_conn *cc, const char *cmd, const uint8_t *user,
+    void (*fn)(void *arg, const struct record *r), void *arg,
+    struct cerr *err)
 {
 	uint64_t from = 0;
 	bool more = true;
+	int rc;
 
 	while (more) {
 		msgpack_packer *pk = client_begin(cc->c, user ? 2 : 1);
@@ -58,7 +59,8 @@ cli_records_fetch(struct cli_conn *cc, const char *cmd, const char *what,
 		}
 		mpk_pack_cstr(pk, "from");
 		msgpack_pack_uint64(pk, from);
-		cli_call(cc, cmd, what, &reply);
+		if ((rc = cli_try(cc, cmd, &reply, err)) != 0)
+			return rc;
 		recs = mpk_get(&reply.data, "records");
 		for (i = 0; recs && recs->type == MSGPACK_OBJECT_ARRAY &&
 		    i < recs->via.array.size; i++) {
@@ -78,6 +80,7 @@ cli_records_fetch(struct cli_conn *cc, const char *cmd, const char *what,
 		more = m && m->type == MSGPACK_OBJECT_BOOLEAN && m->via.boolean;
 		msgpack_unpacked_destroy(&reply);
 	}
+	return 0;
 }
 
 struct export_ctx {
@@ -113,6 +116,7 @@ cmd_export(int argc, char **argv)
 	struct cli_log lg;
 	struct log_collect lc;
 	struct export_ctx ex;
+	struct cerr err = {0};
 	bool fhir;
 	int c, rc;
 
@@ -134,8 +138,11 @@ cmd_export(int argc, char **argv)
 	cli_connect(&cc, "export");
 	records = json_array();
 	ex = (struct export_ctx){records, fhir};
-	cli_records_fetch(&cc, "EXPORT", "export", NULL, export_one, &ex);
-	rc = cli_log_fetch(&cc, "export", &lg);
+	if (cli_records_fetch(&cc, "EXPORT", NULL, export_one, &ex, &err) != 0) {
+		cli_disconnect(&cc);
+		return cli_fail("export", &err);
+	}
+	rc = cli_log_fetch(&cc, &lg);
 	id_encode(cc.kp.pk, id);
 	time_format((int64_t)time(NULL), when);
 	if (fhir) {

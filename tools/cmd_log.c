@@ -158,7 +158,7 @@ head_save(struct cli_conn *cc, uint64_t seq, const uint8_t hash[HASH_BYTES])
 }
 
 int
-cli_log_fetch(struct cli_conn *cc, const char *cmd, struct cli_log *lg)
+cli_log_fetch(struct cli_conn *cc, struct cli_log *lg)
 {
 	struct verify_ctx vc;
 	uint8_t bid[ID_BYTES], hash[HASH_BYTES], sig[HEAD_SIG_BYTES];
@@ -179,7 +179,8 @@ cli_log_fetch(struct cli_conn *cc, const char *cmd, struct cli_log *lg)
 		if (grow(lg) != 0)
 			return cerr_set(&lg->why, CARNET_E_NOMEM, "out of memory");
 		page = &lg->pages[lg->npages];
-		cli_call(cc, "LOG", cmd, page);
+		if (cli_try(cc, "LOG", page, &lg->why) != 0)
+			return lg->why.code;
 		lg->npages++;
 		es = mpk_get(&page->data, "entries");
 		h = mpk_get(&page->data, "head");
@@ -386,7 +387,7 @@ log_show(struct cli_conn *cc, bool json, const char *app)
 	struct cli_log lg;
 	struct show_ctx sc = {.app = app, .json = json};
 	char id[ID_STR_LEN + 1];
-	int rc = cli_log_fetch(cc, "log", &lg);
+	int rc = cli_log_fetch(cc, &lg);
 
 	sc.lg = &lg;
 	sc.entries = json_array();
@@ -462,7 +463,7 @@ cmd_log(int argc, char **argv)
 	if (verify) {
 		struct cli_log lg;
 
-		if ((rc = cli_log_fetch(&cc, "log verify", &lg)) != 0)
+		if ((rc = cli_log_fetch(&cc, &lg)) != 0)
 			cli_fail("log verify", &lg.why);
 		else
 			printf("log verified: %llu entries, chained and signed "

@@ -18,7 +18,7 @@ struct cli_log {
 	bool ok;            /* the chain and head verified */
 	struct cerr why;    /* otherwise, what is wrong */
 };
-int cli_log_fetch(struct cli_conn *cc, const char *cmd, struct cli_log *lg);
+int cli_log_fetch(struct cli_conn *cc, struct cli_log *lg);
 void cli_log_release(struct cli_log *lg);
 /* Call fn for each raw entry of the fetched log, in order. */
 void cli_log_foreach(struct cli_log *lg,
@@ -28,10 +28,10 @@ json_t *cli_log_entry_json(struct cli_log *lg, const void *entry, size_t len);
 
 /* Page through CMD {user?, from} replies ({records: [encoded], next,
  * more}: EXPORT, EMERGENCY_READ), calling fn with each record that
- * decodes; exits on a refusal, as cli_call. */
-void cli_records_fetch(struct cli_conn *cc, const char *cmd, const char *what,
-    const uint8_t *user, void (*fn)(void *arg, const struct record *r),
-    void *arg);
+ * decodes; the broker's refusal in err. */
+int cli_records_fetch(struct cli_conn *cc, const char *cmd, const uint8_t *user,
+    void (*fn)(void *arg, const struct record *r), void *arg,
+    struct cerr *err) __attribute__((warn_unused_result));
 
 /* Subcommands. */
 int cmd_keygen(int argc, char **argv);
