@@ -19,7 +19,10 @@
 PKGS := libzmq libsodium lmdb msgpack jansson
 DEBS := libzmq3-dev libsodium-dev liblmdb-dev libmsgpack-dev libcmocka-dev \
 	libjansson-dev libcsv-dev uthash-dev lmdb-utils pkg-config jq \
-	clang libclang-rt-14-dev
+	clang libclang-rt-14-dev libmicrohttpd-dev
+# the dashboard's browser tests: Debian's Chromium driven by playwright-core
+# (tests/web, from npm); Node.js from Debian unless one is there already
+WEB_DEBS := chromium
 BENCH_DEBS := nats-server libnats-dev linux-perf
 
 O ?= build
@@ -40,7 +43,8 @@ LIB_SRCS := $(wildcard common/*.c schemas/*.c policy/*.c) broker/store.c \
 	agents/client.c agents/feed.c agents/cli.c agents/csvmap.c
 BROKER_SRCS := $(filter-out broker/store.c,$(wildcard broker/*.c))
 CLI_SRCS := tools/carnet.c tools/fhir.c tools/fhir_import.c tools/person.c \
-	$(wildcard tools/cmd_*.c)
+	tools/dashboard.c tools/dash_assets.c $(wildcard tools/cmd_*.c)
+MHD_LIBS := -lmicrohttpd
 AGENTS := insurer pharmacy lab device
 APPS := budget emergency carepath chronic
 AGENT_PROGS := $(foreach a,$(AGENTS),$(if $(wildcard agents/$(a).c),$(BIN)/carnet-$(a)))
@@ -56,7 +60,7 @@ PROGS := $(if $(BROKER_SRCS),$(BIN)/carnetd) $(if $(CLI_SRCS),$(BIN)/carnet) \
 # keep the test objects make would see as intermediate
 .SECONDARY: $(TEST_SRCS:tests/%.c=$(O)/tests/%.o) \
 	$(patsubst %.c,$(O)/%.o,$(wildcard agents/*.c agents/apps/*.c tools/synth.c))
-.PHONY: all build test check demo deps clean unit integration e2e _test \
+.PHONY: all build test check demo deps web-deps clean unit integration e2e _test \
 	fuzz fuzz-build fuzz-smoke torture bench bench-deps bench-build
 
 all: deps
@@ -79,7 +83,10 @@ $(BIN)/carnetd: $(BROKER_SRCS:%.c=$(O)/%.o) $(LIB)
 
 $(BIN)/carnet: $(CLI_SRCS:%.c=$(O)/%.o) $(LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(MHD_LIBS)
+
+# the page's files are assembled into carnet (.incbin): rebuild on change
+$(O)/tools/dash_assets.o: $(wildcard tools/dashboard/*.* tools/dashboard/vendor/*)
 
 $(BIN)/carnet-synth: $(O)/tools/synth.o $(LIB)
 	@mkdir -p $(dir $@)
@@ -120,12 +127,12 @@ _test: build $(TESTS)
 	@$(MAKE) --no-print-directory integration
 	@$(MAKE) --no-print-directory e2e
 
-test: deps
+test: deps web-deps
 	@$(MAKE) --no-print-directory _test
 	@$(MAKE) --no-print-directory check-inner
 	@$(MAKE) --no-print-directory fuzz-smoke
 
-check: deps
+check: deps web-deps
 	@$(MAKE) --no-print-directory check-inner
 
 check-inner:
@@ -174,6 +181,13 @@ endef
 
 deps:
 	$(call install,$(DEBS))
+
+web-deps:
+	$(call install,$(WEB_DEBS))
+	@command -v npm >/dev/null || { apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm; }
+	@[ -f tests/web/node_modules/playwright-core/package.json ] || \
+		(cd tests/web && npm ci --no-audit --no-fund --loglevel=error)
 
 bench-deps:
 	$(call install,$(BENCH_DEBS))

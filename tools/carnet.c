@@ -26,6 +26,7 @@ static const struct {
 	{"delegate", cmd_delegate, "let a relative or caregiver see or manage your consents"},
 	{"emergency", cmd_emergency, "your emergency card; open one (emergency app)"},
 	{"log", cmd_log, "read or verify your dashboard log of uses (person)"},
+	{"dashboard", cmd_dashboard, "your dashboard in the browser: consents, requests, uses, data (person)"},
 	{"export", cmd_export, "download all your data and your log (person)"},
 	{"erase", cmd_erase, "erase your records at the broker (person)"},
 	{"stats", cmd_stats, "usage indicators (operator)"},

@@ -23,21 +23,6 @@ static const char export_help[] =
 "The export itself is written to your log.\n"
 "\n" CLI_CONN_HELP;
 
-struct log_collect {
-	struct cli_log *lg;
-	json_t *arr;
-};
-
-static void
-collect_entry(void *arg, const void *entry, size_t len)
-{
-	struct log_collect *lc = arg;
-	json_t *o = cli_log_entry_json(lc->lg, entry, len);
-
-	if (o != NULL)
-		json_array_append_new(lc->arr, o);
-}
-
 int
 cli_records_fetch(struct cli_conn *cc, const char *cmd, const uint8_t *user,
     void (*fn)(void *arg, const struct record *r), void *arg,
@@ -99,6 +84,37 @@ export_one(void *arg, const struct record *r)
 		json_array_append_new(ex->records, j);
 }
 
+json_t *
+cli_export_doc(struct cli_conn *cc, bool fhir, bool *log_ok, struct cerr *err)
+{
+	char id[ID_STR_LEN + 1], when[TIME_STR_LEN + 1];
+	json_t *records = json_array(), *doc;
+	struct export_ctx ex = {records, fhir};
+	struct cli_log lg;
+
+	if (cli_records_fetch(cc, "EXPORT", NULL, export_one, &ex, err) != 0) {
+		json_decref(records);
+		return NULL;
+	}
+	*log_ok = cli_log_fetch(cc, &lg) == 0;
+	if (!*log_ok)
+		*err = lg.why;
+	id_encode(cc->who, id);
+	time_format((int64_t)time(NULL), when);
+	if (fhir) {
+		doc = fhir_bundle(records, id);
+	} else {
+		doc = json_pack("{s:i, s:s, s:s, s:o, s:o, s:{s:I, s:b}}",
+		    "carnet_export", 1, "user", id, "exported_at", when,
+		    "records", records, "log", cli_log_entries_json(&lg), "log_head", "seq",
+		    (json_int_t)lg.count, "verified", *log_ok);
+	}
+	cli_log_release(&lg);
+	if (doc == NULL)
+		cerr_set(err, CARNET_E_NOMEM, "cannot build the export");
+	return doc;
+}
+
 int
 cmd_export(int argc, char **argv)
 {
@@ -111,14 +127,10 @@ cmd_export(int argc, char **argv)
 	};
 	struct cli_conn cc = {0};
 	const char *out = NULL, *format = "json";
-	char id[ID_STR_LEN + 1], when[TIME_STR_LEN + 1];
-	json_t *records, *doc;
-	struct cli_log lg;
-	struct log_collect lc;
-	struct export_ctx ex;
+	json_t *doc;
 	struct cerr err = {0};
-	bool fhir;
-	int c, rc;
+	bool fhir, log_ok;
+	int c;
 
 	while ((c = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
 		if (cli_conn_opt(&cc, c, optarg))
@@ -136,32 +148,13 @@ cmd_export(int argc, char **argv)
 		return cli_failx("export", "--format: json or fhir");
 	fhir = strcmp(format, "fhir") == 0;
 	cli_connect(&cc, "export");
-	records = json_array();
-	ex = (struct export_ctx){records, fhir};
-	if (cli_records_fetch(&cc, "EXPORT", NULL, export_one, &ex, &err) != 0) {
-		cli_disconnect(&cc);
-		return cli_fail("export", &err);
-	}
-	rc = cli_log_fetch(&cc, &lg);
-	id_encode(cc.kp.pk, id);
-	time_format((int64_t)time(NULL), when);
-	if (fhir) {
-		doc = fhir_bundle(records, id);
-	} else {
-		lc.lg = &lg;
-		lc.arr = json_array();
-		cli_log_foreach(&lg, collect_entry, &lc);
-		doc = json_pack("{s:i, s:s, s:s, s:o, s:o, s:{s:I, s:b}}",
-		    "carnet_export", 1,
-		    "user", id, "exported_at", when, "records", records, "log",
-		    lc.arr, "log_head", "seq", (json_int_t)lg.count, "verified",
-		    lg.ok);
-	}
+	doc = cli_export_doc(&cc, fhir, &log_ok, &err);
 	cli_disconnect(&cc);
-	if (rc != 0)
-		cli_fail("export", &lg.why);
-	cli_log_release(&lg);
-	if (doc == NULL || json_dump_file(doc, out, JSON_INDENT(1) |
+	if (doc == NULL)
+		return cli_fail("export", &err);
+	if (!log_ok)
+		cli_fail("export", &err);
+	if (json_dump_file(doc, out, JSON_INDENT(1) |
 	    JSON_ENSURE_ASCII) != 0) {
 		json_decref(doc);
 		return cli_failx("export", "cannot write %s", out);
@@ -170,7 +163,7 @@ cmd_export(int argc, char **argv)
 	    json_array_size(fhir ? json_object_get(doc, "entry") :
 	    json_object_get(doc, "records")), out, format);
 	json_decref(doc);
-	return rc ? 1 : 0;
+	return log_ok ? 0 : 1;
 }
 
 static const char erase_help[] =

@@ -302,6 +302,25 @@ cli_log_entry_json(struct cli_log *lg, const void *entry, size_t len)
 	return o;
 }
 
+static void
+collect_entry(void *arg, const void *entry, size_t len)
+{
+	json_t *o = cli_log_entry_json(((void **)arg)[0], entry, len);
+
+	if (o != NULL)
+		json_array_append_new(((void **)arg)[1], o);
+}
+
+json_t *
+cli_log_entries_json(struct cli_log *lg)
+{
+	json_t *arr = json_array();
+	void *ctx[2] = {lg, arr};
+
+	cli_log_foreach(lg, collect_entry, ctx);
+	return arr;
+}
+
 struct show_ctx {
 	struct cli_log *lg;
 	json_t *entries, *emergencies;

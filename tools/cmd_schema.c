@@ -14,8 +14,8 @@ static const char schema_help[] =
 "Show the record types carnet knows, or one type's fields: name, kind,\n"
 "whether it is required, and what it means.  Works offline.\n";
 
-static json_t *
-schema_json(const struct schema *s)
+json_t *
+cli_schema_json(const struct schema *s)
 {
 	json_t *fields = json_array();
 	unsigned i;
@@ -61,7 +61,7 @@ cmd_schema(int argc, char **argv)
 		if (only != NULL && s != only)
 			continue;
 		if (json) {
-			json_t *o = schema_json(s);
+			json_t *o = cli_schema_json(s);
 
 			cli_print_json(o);
 			json_decref(o);

@@ -25,6 +25,8 @@ void cli_log_foreach(struct cli_log *lg,
     void (*fn)(void *arg, const void *entry, size_t len), void *arg);
 /* One decoded entry as JSON (names resolved with lg->names). */
 json_t *cli_log_entry_json(struct cli_log *lg, const void *entry, size_t len);
+/* Every entry of the fetched log as JSON, in order. */
+json_t *cli_log_entries_json(struct cli_log *lg);
 
 /* Page through CMD {user?, from} replies ({records: [encoded], next,
  * more}: EXPORT, EMERGENCY_READ), calling fn with each record that
@@ -32,6 +34,19 @@ json_t *cli_log_entry_json(struct cli_log *lg, const void *entry, size_t len);
 int cli_records_fetch(struct cli_conn *cc, const char *cmd, const uint8_t *user,
     void (*fn)(void *arg, const struct record *r), void *arg,
     struct cerr *err) __attribute__((warn_unused_result));
+
+/*
+ * "Download my data": the person's records and verified log as one JSON
+ * document, carnet's form {carnet_export, user, exported_at, records, log,
+ * log_head: {seq, verified}} or a FHIR R4 Bundle.  NULL with err set when
+ * the records cannot be fetched; a log that does not verify still gives
+ * the document, with *log_ok false and the reason in err.
+ */
+json_t *cli_export_doc(struct cli_conn *cc, bool fhir, bool *log_ok,
+    struct cerr *err);
+
+/* A record type and its documented fields, as carnet schema --json. */
+json_t *cli_schema_json(const struct schema *s);
 
 /* Subcommands. */
 int cmd_keygen(int argc, char **argv);
@@ -49,5 +64,6 @@ int cmd_stats(int argc, char **argv);
 int cmd_whoami(int argc, char **argv);
 int cmd_delegate(int argc, char **argv);
 int cmd_emergency(int argc, char **argv);
+int cmd_dashboard(int argc, char **argv);
 
 #endif
