@@ -36,18 +36,19 @@ sleep 2 # the short consent ends
 
 "$B/carnet" dashboard --help | grep -q "usage: carnet dashboard" || fail "carnet dashboard --help"
 "$B/carnet" dashboard --port 99999 >/dev/null 2>&1 && fail "a bad --port was taken"
-# dashboard [KEY]: start one on a free port; URL its printed address
+# dashboard WHO: start one for WHO's key on a free port (not in a
+# subshell: BG must know it); DASH_URL gets its printed address
 dashboard() {
   CARNET_KEY="$T/$1.key" "$B/carnet" dashboard --port 0 --broker "$EP" --data "$DATA" >"$T/$1.url" 2>"$T/$1.dash.log" &
   BG+=($!)
   for _ in $(seq 50); do [ -s "$T/$1.url" ] && break; sleep 0.1; done
   [ -s "$T/$1.url" ] || fail "carnet dashboard printed no address: $(cat "$T/$1.dash.log")"
-  head -1 "$T/$1.url"
+  DASH_URL=$(head -1 "$T/$1.url")
 }
-URL=$(dashboard alice)
+dashboard alice; URL=$DASH_URL
 case $URL in http://127.0.0.1:*/#k=*) ;; *) fail "odd dashboard address: $URL" ;; esac
 BASE=${URL%/#k=*}; SECRET=${URL#*#k=}; PORT=${BASE##*:}
-STRANGER_URL=$(dashboard stranger)
+dashboard stranger; STRANGER_URL=$DASH_URL
 grep -q "refused our key" "$T/stranger.dash.log" || fail "an unregistered key was not reported at start: $(cat "$T/stranger.dash.log")"
 
 # the HTTP guards
@@ -87,4 +88,11 @@ has '.app_name=="care" and .purpose=="care-path" and .state=="active" and (.expi
 C alice log --json | jq -e '[.entries[] | select(.kind=="decline" and .app_name=="budget" and .note=="not needed")] | length == 1' >/dev/null || fail "the decline is not in the log with its reason"
 C alice log verify >/dev/null || fail "alice's log does not verify"
 ok "the broker holds what the page did: revoked, accepted with an end, declined with a reason; the log verifies"
+
+# both dashboards stop cleanly on SIGTERM; nothing from the sanitizers
+for p in "${BG[@]}"; do kill -TERM "$p" 2>/dev/null; wait "$p" 2>/dev/null || fail "a dashboard exited $? on SIGTERM"; done
+BG=()
+grep -q "stopped" "$T/alice.dash.log" || fail "the dashboard did not say it stopped: $(tail -2 "$T/alice.dash.log")"
+grep -E "Sanitizer|runtime error" "$T"/*.dash.log && fail "sanitizer reports from carnet dashboard"
+ok "the dashboards stop cleanly on SIGTERM, with no sanitizer report"
 echo "$pass passed, 0 failed"

@@ -457,8 +457,11 @@
       renderAll();
       $("updated").textContent = t("updated", { time: new Date().toLocaleTimeString(state.lang) });
       document.body.dataset.loaded = "yes";
+      $("main").removeAttribute("data-stale");
     } catch (e) {
       alerts([{ text: errorText(e) }]);
+      say("");
+      $("main").dataset.stale = "yes"; /* what is shown is not current */
       document.body.dataset.loaded = "error";
     } finally {
       state.busy = false;
