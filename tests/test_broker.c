@@ -800,6 +800,121 @@ test_token_attacks(void **state)
 	broker_alive(&br);
 }
 
+/* app asks user for claims, for purpose. */
+static void
+ask(const struct keypair *app, const struct keypair *user, const char *purpose)
+{
+	struct client *c = connect_as(app);
+	msgpack_packer *pk = client_begin(c, 3);
+	msgpack_unpacked reply;
+	struct cerr err = {0};
+
+	mpk_pack_cstr(pk, "user");
+	mpk_pack_binn(pk, user->pk, ID_BYTES);
+	mpk_pack_cstr(pk, "types");
+	msgpack_pack_array(pk, 1);
+	mpk_pack_cstr(pk, "claim");
+	mpk_pack_cstr(pk, "purpose");
+	mpk_pack_cstr(pk, purpose);
+	if (client_call(c, "REQUEST", &reply, &err) != 0)
+		fail_msg("REQUEST: %s", cerr_msg(&err));
+	msgpack_unpacked_destroy(&reply);
+	client_destroy(&c);
+}
+
+/* user's pending requests: how many, their seqs in seqs[0..max). */
+static uint32_t
+pending(const struct keypair *user, uint64_t *seqs, uint32_t max)
+{
+	struct client *c = connect_as(user);
+	msgpack_unpacked reply;
+	struct cerr err = {0};
+	const msgpack_object *rs;
+	uint32_t i, n;
+
+	client_begin(c, 0);
+	assert_int_equal(client_call(c, "REQUESTS", &reply, &err), 0);
+	rs = mpk_get(&reply.data, "requests");
+	assert_non_null(rs);
+	n = rs->via.array.size;
+	for (i = 0; i < n && i < max; i++)
+		assert_int_equal(mpk_u64(mpk_get(&rs->via.array.ptr[i], "seq"),
+		    &seqs[i]), 0);
+	msgpack_unpacked_destroy(&reply);
+	client_destroy(&c);
+	return n;
+}
+
+/* GRANT t (signed by its user, kp) answering request seq, or DECLINE seq
+ * when t is NULL; a negative seq sends it as text (malformed). */
+static int
+answer(const struct keypair *kp, const struct token *t, int64_t seq)
+{
+	struct client *c = connect_as(kp);
+	msgpack_packer *pk = client_begin(c, t ? 2 : 1);
+	msgpack_unpacked reply;
+	struct cerr err = {0};
+	uint8_t *blob;
+	size_t len;
+	int rc;
+
+	if (t != NULL) {
+		assert_int_equal(token_sign(t, kp->sk, &blob, &len, &err), 0);
+		mpk_pack_cstr(pk, "token");
+		mpk_pack_binn(pk, blob, len);
+		free(blob);
+	}
+	mpk_pack_cstr(pk, "request");
+	if (seq < 0)
+		mpk_pack_cstr(pk, "1");
+	else
+		msgpack_pack_uint64(pk, (uint64_t)seq);
+	rc = client_call(c, t ? "GRANT" : "DECLINE", &reply, &err);
+	if (rc == 0)
+		msgpack_unpacked_destroy(&reply);
+	client_destroy(&c);
+	return rc;
+}
+
+static void
+test_requests_are_answered_once_by_their_person(void **state)
+{
+	uint64_t seq[4];
+	struct token t;
+
+	(void)state;
+	ask(&budget, &alice, "budget");
+	ask(&other, &alice, "budget");
+	assert_int_equal(pending(&alice, seq, 4), 2);
+	/* a grant to another app does not answer budget's request, and
+	 * the refused GRANT leaves both the token and the request out */
+	make_token(&t, &alice, &other, "claim", FIELDS_ALL, NULL);
+	assert_int_equal(answer(&alice, &t, (int64_t)seq[0]), CARNET_E_BAD_ARG);
+	assert_int_equal(pending(&alice, seq, 4), 2);
+	/* nobody answers another person's request */
+	make_token(&t, &bob, &budget, "claim", FIELDS_ALL, NULL);
+	assert_int_equal(answer(&bob, &t, (int64_t)seq[0]), CARNET_E_NOT_FOUND);
+	assert_int_equal(answer(&bob, NULL, (int64_t)seq[1]),
+	    CARNET_E_NOT_FOUND);
+	assert_int_equal(answer(&alice, NULL, -1), CARNET_E_MALFORMED);
+	/* alice accepts budget's, once */
+	make_token(&t, &alice, &budget, "claim", FIELDS_ALL, NULL);
+	assert_int_equal(answer(&alice, &t, (int64_t)seq[0]), 0);
+	assert_int_equal(pending(&alice, seq + 2, 2), 1);
+	assert_int_equal(seq[2], seq[1]);
+	make_token(&t, &alice, &budget, "claim", FIELDS_ALL, NULL);
+	assert_int_equal(answer(&alice, &t, (int64_t)seq[0]),
+	    CARNET_E_NOT_FOUND);
+	/* and declines the other's, once; an app cannot decline */
+	assert_int_equal(RAW2(&other, "DECLINE", 7, "\x81\xa7request\x01", 10),
+	    CARNET_E_FORBIDDEN);
+	assert_int_equal(answer(&alice, NULL, (int64_t)seq[1]), 0);
+	assert_int_equal(answer(&alice, NULL, (int64_t)seq[1]),
+	    CARNET_E_NOT_FOUND);
+	assert_int_equal(pending(&alice, seq, 4), 0);
+	broker_alive(&br);
+}
+
 static void
 test_feed_reconnects_and_gets_everything(void **state)
 {
@@ -1059,6 +1174,7 @@ main(void)
 		T(test_hostile_frames_get_clear_errors),
 		T(test_refused_puts_store_nothing),
 		T(test_token_attacks),
+		T(test_requests_are_answered_once_by_their_person),
 		T(test_feed_reconnects_and_gets_everything),
 		T(test_full_store_refuses_puts_and_keeps_serving),
 		T(test_stalled_app_vanishing_holder_and_flood_stay_bounded),
