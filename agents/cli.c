@@ -265,3 +265,20 @@ cli_json_id(const msgpack_object *o)
 	id_encode(id, s);
 	return json_string(s);
 }
+
+void
+cli_names_merge(json_t *into, const msgpack_object *names)
+{
+	uint32_t i;
+
+	for (i = 0; names && names->type == MSGPACK_OBJECT_MAP &&
+	    i < names->via.map.size; i++) {
+		const msgpack_object *v = &names->via.map.ptr[i].val;
+		json_t *id = cli_json_id(&names->via.map.ptr[i].key);
+
+		if (json_is_string(id) && v->type == MSGPACK_OBJECT_STR)
+			json_object_set_new(into, json_string_value(id),
+			    json_stringn(v->via.str.ptr, v->via.str.size));
+		json_decref(id);
+	}
+}

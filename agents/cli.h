@@ -107,6 +107,8 @@ int cli_split(char *s, char **items, int max);
 void cli_print_json(json_t *v);
 /* A party id in a msgpack bin as a JSON string, or null. */
 json_t *cli_json_id(const msgpack_object *o);
+/* Add a reply's "names" ({id bin: name}) to into ({id string: name}). */
+void cli_names_merge(json_t *into, const msgpack_object *names);
 
 
 #endif

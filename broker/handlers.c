@@ -956,24 +956,47 @@ handle_tokens(struct req *r, struct cerr *err)
 
 #define NAMES_MAX 64
 
-struct log_page {
-	struct items it; /* first: the entries */
-	uint64_t last;
+/* The parties a page of a reply names, to send their names with it. */
+struct names {
 	uint8_t ids[NAMES_MAX][ID_BYTES];
 	unsigned nids;
 };
 
 static void
-note_id(struct log_page *lp, const uint8_t *id)
+names_note(struct names *n, const uint8_t *id)
 {
 	unsigned i;
 
-	for (i = 0; i < lp->nids; i++)
-		if (memcmp(lp->ids[i], id, ID_BYTES) == 0)
+	for (i = 0; i < n->nids; i++)
+		if (memcmp(n->ids[i], id, ID_BYTES) == 0)
 			return;
-	if (lp->nids < NAMES_MAX)
-		memcpy(lp->ids[lp->nids++], id, ID_BYTES);
+	if (n->nids < NAMES_MAX)
+		memcpy(n->ids[n->nids++], id, ID_BYTES);
 }
+
+/* "names": {id: name} of the registered parties noted. */
+static void
+names_pack(struct req *r, const struct names *n)
+{
+	const struct party *p[NAMES_MAX];
+	unsigned i, named = 0;
+
+	for (i = 0; i < n->nids; i++)
+		if (party_cached(r->b, r->txn, n->ids[i], &p[named]) == 0)
+			named++;
+	mpk_pack_cstr(&r->pk, "names");
+	msgpack_pack_map(&r->pk, named);
+	for (i = 0; i < named; i++) {
+		mpk_pack_binn(&r->pk, p[i]->id, ID_BYTES);
+		mpk_pack_cstr(&r->pk, p[i]->name);
+	}
+}
+
+struct log_page {
+	struct items it; /* first: the entries */
+	uint64_t last;
+	struct names names;
+};
 
 static int
 log_page_one(void *arg, uint64_t seq, const MDB_val *v)
@@ -986,11 +1009,11 @@ log_page_one(void *arg, uint64_t seq, const MDB_val *v)
 	lp->last = seq;
 	if (uselog_decode(v->mv_data, v->mv_size, &e, NULL) == 0) {
 		if (e.has_app)
-			note_id(lp, e.app);
+			names_note(&lp->names, e.app);
 		if (e.has_holder)
-			note_id(lp, e.holder);
+			names_note(&lp->names, e.holder);
 		if (e.has_by)
-			note_id(lp, e.by);
+			names_note(&lp->names, e.by);
 	}
 	return 0;
 }
@@ -1002,7 +1025,6 @@ handle_log(struct req *r, struct cerr *err)
 	uint8_t hash[HASH_BYTES], sig[HEAD_SIG_BYTES];
 	uint64_t from = 1, limit = BROKER_LOG_PAGE_ENTRIES, head;
 	const msgpack_object *o;
-	unsigned i, named = 0;
 	int rc;
 
 	if ((rc = body_keys(r, err, "from", "limit", NULL)) != 0)
@@ -1025,12 +1047,6 @@ handle_log(struct req *r, struct cerr *err)
 	rc = store_log_foreach(r->b->store, r->txn, r->who->id, from,
 	    (size_t)limit, log_page_one, &lp);
 	if ((rc = items_reply(&lp.it, "entries", false, 3, rc, err)) == 0) {
-		const struct party *names[NAMES_MAX];
-
-		for (i = 0; i < lp.nids; i++)
-			if (party_cached(r->b, r->txn, lp.ids[i],
-			    &names[named]) == 0)
-				named++;
 		mpk_pack_cstr(&r->pk, "head");
 		msgpack_pack_map(&r->pk, 3);
 		mpk_pack_cstr(&r->pk, "seq");
@@ -1039,12 +1055,7 @@ handle_log(struct req *r, struct cerr *err)
 		mpk_pack_binn(&r->pk, hash, HASH_BYTES);
 		mpk_pack_cstr(&r->pk, "sig");
 		mpk_pack_binn(&r->pk, sig, HEAD_SIG_BYTES);
-		mpk_pack_cstr(&r->pk, "names");
-		msgpack_pack_map(&r->pk, named);
-		for (i = 0; i < named; i++) {
-			mpk_pack_binn(&r->pk, names[i]->id, ID_BYTES);
-			mpk_pack_cstr(&r->pk, names[i]->name);
-		}
+		names_pack(r, &lp.names);
 		mpk_pack_cstr(&r->pk, "more");
 		if (lp.it.n > 0 && lp.last < head)
 			msgpack_pack_true(&r->pk);
@@ -1104,6 +1115,7 @@ handle_export(struct req *r, struct cerr *err)
 	struct uselog_entry e;
 	struct recmeta m;
 	struct items recs;
+	struct names holders = {0};
 	bool more = false;
 	MDB_val v;
 	int rc = 0;
@@ -1128,6 +1140,7 @@ handle_export(struct req *r, struct cerr *err)
 		if ((rc = store_record_get(r->b->store, r->txn, m.seq, &v)) != 0)
 			break;
 		mpk_pack_binn(&recs.pk, v.mv_data, v.mv_size);
+		names_note(&holders, m.holder);
 		after = m.seq;
 		recs.n++;
 	}
@@ -1140,7 +1153,8 @@ handle_export(struct req *r, struct cerr *err)
 		    &e, err)) == 0)
 			rc = stat_add(r, err, 1, "export");
 	}
-	if ((rc = items_reply(&recs, "records", false, 2, rc, err)) == 0) {
+	if ((rc = items_reply(&recs, "records", false, 3, rc, err)) == 0) {
+		names_pack(r, &holders);
 		mpk_pack_cstr(&r->pk, "next");
 		msgpack_pack_uint64(&r->pk, after);
 		mpk_pack_cstr(&r->pk, "more");

@@ -14,13 +14,14 @@ WEB=$(cd "$(dirname "$0")/web" && pwd)
 [ -x /usr/bin/chromium ] || fail "/usr/bin/chromium is missing: run make web-deps"
 
 start_broker
-keys alice bob stranger mgen labo budget care
+keys alice bob stranger mgen labo budget care samu
 add --role user --name alice --id "$(id alice)"
 add --role user --name bob --id "$(id bob)"
 add --role holder --name mgen --id "$(id mgen)" --type claim
 add --role holder --name labo --id "$(id labo)" --type lab_result
 add --role app --name budget --id "$(id budget)" --purpose budget --owner "Budget SAS" --business-model subscription
 add --role app --name care --id "$(id care)" --purpose care-path --owner "Parcours SAS" --business-model "paid by a mutual"
+add --role app --name samu --id "$(id samu)" --purpose emergency --owner "SAMU 75" --business-model "public service"
 
 # alice: claims and lab results; budget has a consent and got the claims;
 # care asks for the lab results; a short consent to care has expired
@@ -32,6 +33,10 @@ C budget subscribe --idle-exit 2 >"$T/budget0.jsonl" 2>/dev/null || fail "budget
 [ "$(wc -l <"$T/budget0.jsonl")" -eq 5 ] || fail "budget got $(wc -l <"$T/budget0.jsonl") records before the test, want 5"
 C care request --user "$(id alice)" --types lab_result --purpose care-path --note "to chart your HbA1c" >/dev/null || fail "care request"
 C budget request --user "$(id alice)" --types lab_result --purpose budget --note "to count lab costs" >/dev/null || fail "budget request"
+# bob may view alice's dashboard; alice's emergency card was opened once
+C alice delegate grant --to "$(id bob)" --scope view >/dev/null || fail "delegate to bob"
+C alice emergency set --types lab_result --apps "$(id samu)" >/dev/null || fail "emergency set"
+C samu emergency open --user "$(id alice)" --reason "found unconscious" >/dev/null 2>&1 || fail "emergency open"
 sleep 2 # the short consent ends
 
 "$B/carnet" dashboard --help | grep -q "usage: carnet dashboard" || fail "carnet dashboard --help"
@@ -87,7 +92,9 @@ has '.app_name=="care" and .purpose=="care-path" and .state=="active" and (.expi
 [ -z "$(C alice consent requests --json)" ] || fail "requests left after accept and decline"
 C alice log --json | jq -e '[.entries[] | select(.kind=="decline" and .app_name=="budget" and .note=="not needed")] | length == 1' >/dev/null || fail "the decline is not in the log with its reason"
 C alice log verify >/dev/null || fail "alice's log does not verify"
-ok "the broker holds what the page did: revoked, accepted with an end, declined with a reason; the log verifies"
+C alice delegate list --json >"$T/dl.json" || fail "delegate list"
+has '.name=="bob" and .state=="active"' "$T/dl.json" && fail "bob's access was not ended: $(cat "$T/dl.json")"
+ok "the broker holds what the page did: revoked, accepted with an end, declined with a reason, bob's access ended; the log verifies"
 
 # both dashboards stop cleanly on SIGTERM; nothing from the sanitizers
 for p in "${BG[@]}"; do kill -TERM "$p" 2>/dev/null; wait "$p" 2>/dev/null || fail "a dashboard exited $? on SIGTERM"; done

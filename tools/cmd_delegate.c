@@ -13,6 +13,7 @@
 #include "../policy/token.h"
 #include "../schemas/recjson.h"
 #include "cmds.h"
+#include "person.h"
 
 static const char delegate_help[] =
 "usage: carnet delegate grant --to PUBID --scope view|manage\n"
@@ -119,48 +120,30 @@ delegate_grant(int argc, char **argv)
 }
 
 static void
-print_delegs(const msgpack_object *list, const char *title, bool json)
+print_delegs(json_t *list, bool json)
 {
-	char name[PARTY_NAME_MAX_BYTES + 1], scope[16], state[16];
-	char when[TIME_STR_LEN + 1];
-	uint32_t k, i;
+	json_t *o;
+	size_t k;
 
-	for (k = 0; list && list->type == MSGPACK_OBJECT_ARRAY &&
-	    k < list->via.array.size; k++) {
-		const msgpack_object *e = &list->via.array.ptr[k];
-		const msgpack_object *types = mpk_get(e, "types");
-		json_t *o, *jt = json_array();
-		int64_t expires = 0;
+	json_array_foreach(list, k, o) {
+		json_t *jt = json_object_get(o, "types");
+		char *ts;
 
-		mpk_cstr(mpk_get(e, "name"), name, sizeof(name));
-		mpk_cstr(mpk_get(e, "scope"), scope, sizeof(scope));
-		mpk_cstr(mpk_get(e, "state"), state, sizeof(state));
-		mpk_i64(mpk_get(e, "expires"), &expires);
-		for (i = 0; types && types->type == MSGPACK_OBJECT_ARRAY &&
-		    i < types->via.array.size; i++)
-			json_array_append_new(jt,
-			    recjson_value(&types->via.array.ptr[i]));
-		when[0] = '\0';
-		if (expires > 0)
-			time_format(expires, when);
-		o = json_pack("{s:s, s:o, s:s, s:s, s:s, s:o, s:s}", "direction",
-		    title, "id", cli_json_id(mpk_get(e, "id")), "name", name,
-		    "scope", scope, "state", state, "types", jt, "until",
-		    expires > 0 ? when : "revoked");
 		if (json) {
 			cli_print_json(o);
-		} else {
-			char *ts = json_array_size(jt) ? json_dumps(jt,
-			    JSON_COMPACT) : NULL;
-
-			printf("%-8s %-12s %-6s %-7s %s types=%s until=%s\n",
-			    title, name, scope, state,
-			    json_string_value(json_object_get(o, "id")),
-			    ts ? ts : "all", expires > 0 ? when :
-			    "you revoke it");
-			free(ts);
+			continue;
 		}
-		json_decref(o);
+		ts = json_array_size(jt) ? json_dumps(jt, JSON_COMPACT) : NULL;
+		printf("%-8s %-12s %-6s %-7s %s types=%s until=%s\n",
+		    json_string_value(json_object_get(o, "direction")),
+		    json_string_value(json_object_get(o, "name")),
+		    json_string_value(json_object_get(o, "scope")),
+		    json_string_value(json_object_get(o, "state")),
+		    json_string_value(json_object_get(o, "id")),
+		    ts ? ts : "all", json_is_string(json_object_get(o, "until")) ?
+		    json_string_value(json_object_get(o, "until")) :
+		    "you revoke it");
+		free(ts);
 	}
 }
 
@@ -169,15 +152,17 @@ delegate_list(int argc, char **argv)
 {
 	struct cli_conn cc = {0};
 	msgpack_unpacked reply;
+	json_t *list;
 	bool json;
 	int rc;
 
 	if ((rc = cli_query(argc, argv, delegate_help, "delegate list",
 	    "DELEGATES", &cc, &json, &reply)) >= 0)
 		return rc;
-	print_delegs(mpk_get(&reply.data, "given"), "given", json);
-	print_delegs(mpk_get(&reply.data, "received"), "received", json);
+	list = person_delegations_json(&reply.data);
 	msgpack_unpacked_destroy(&reply);
+	print_delegs(list, json);
+	json_decref(list);
 	cli_disconnect(&cc);
 	return 0;
 }
@@ -213,21 +198,18 @@ static int
 delegate_revoke(int argc, char **argv)
 {
 	struct cli_conn cc = {0};
+	struct cerr err = {0};
 	uint8_t to[ID_BYTES];
-	msgpack_packer *pk;
-	msgpack_unpacked reply;
 	int rc;
 
 	if ((rc = one_id_cmd(argc, argv, delegate_help, "delegate revoke", &cc,
 	    to)) >= 0)
 		return rc;
 	cli_connect(&cc, "delegate revoke");
-	pk = client_begin(cc.c, 1);
-	mpk_pack_cstr(pk, "to");
-	mpk_pack_binn(pk, to, ID_BYTES);
-	cli_call(&cc, "UNDELEGATE", "delegate revoke", &reply);
-	msgpack_unpacked_destroy(&reply);
+	rc = person_undelegate(&cc, to, &err);
 	cli_disconnect(&cc);
+	if (rc != 0)
+		return cli_fail("delegate revoke", &err);
 	printf("access of %s ended\n", argv[argc - 1]);
 	return 0;
 }
@@ -342,34 +324,15 @@ static int
 emergency_show(int argc, char **argv)
 {
 	struct cli_conn cc = {0};
-	const msgpack_object *card, *types, *apps;
 	msgpack_unpacked reply;
 	json_t *o;
 	bool json;
-	uint32_t i;
 	int rc;
 
 	if ((rc = cli_query(argc, argv, emergency_help, "emergency show",
 	    "EMERGENCY_SHOW", &cc, &json, &reply)) >= 0)
 		return rc;
-	card = mpk_get(&reply.data, "card");
-	if (card == NULL || card->type != MSGPACK_OBJECT_MAP) {
-		o = json_pack("{s:n}", "card");
-	} else {
-		json_t *jt = json_array(), *ja = json_array();
-
-		types = mpk_get(card, "types");
-		apps = mpk_get(card, "apps");
-		for (i = 0; types && types->type == MSGPACK_OBJECT_ARRAY &&
-		    i < types->via.array.size; i++)
-			json_array_append_new(jt,
-			    recjson_value(&types->via.array.ptr[i]));
-		for (i = 0; apps && apps->type == MSGPACK_OBJECT_ARRAY &&
-		    i < apps->via.array.size; i++)
-			json_array_append_new(ja,
-			    cli_json_id(&apps->via.array.ptr[i]));
-		o = json_pack("{s:{s:o, s:o}}", "card", "types", jt, "apps", ja);
-	}
+	o = person_card_json(&reply.data);
 	if (json) {
 		cli_print_json(o);
 	} else if (json_is_null(json_object_get(o, "card"))) {
@@ -459,7 +422,7 @@ emergency_access(int argc, char **argv, bool open)
 	}
 	n = 0;
 	rc = cli_records_fetch(&cc, "EMERGENCY_READ", uid, print_record, &n,
-	    &err);
+	    NULL, &err);
 	cli_disconnect(&cc);
 	if (rc != 0)
 		return cli_fail(what, &err);

@@ -25,7 +25,7 @@ static const char export_help[] =
 
 int
 cli_records_fetch(struct cli_conn *cc, const char *cmd, const uint8_t *user,
-    void (*fn)(void *arg, const struct record *r), void *arg,
+    void (*fn)(void *arg, const struct record *r), void *arg, json_t *names,
     struct cerr *err)
 {
 	uint64_t from = 0;
@@ -47,6 +47,8 @@ cli_records_fetch(struct cli_conn *cc, const char *cmd, const uint8_t *user,
 		if ((rc = cli_try(cc, cmd, &reply, err)) != 0)
 			return rc;
 		recs = mpk_get(&reply.data, "records");
+		if (names != NULL)
+			cli_names_merge(names, mpk_get(&reply.data, "names"));
 		for (i = 0; recs && recs->type == MSGPACK_OBJECT_ARRAY &&
 		    i < recs->via.array.size; i++) {
 			const msgpack_object *b = &recs->via.array.ptr[i];
@@ -92,8 +94,12 @@ cli_export_doc(struct cli_conn *cc, bool fhir, bool *log_ok, struct cerr *err)
 	struct export_ctx ex = {records, fhir};
 	struct cli_log lg;
 
-	if (cli_records_fetch(cc, "EXPORT", NULL, export_one, &ex, err) != 0) {
+	json_t *names = json_object();
+
+	if (cli_records_fetch(cc, "EXPORT", NULL, export_one, &ex, names,
+	    err) != 0) {
 		json_decref(records);
+		json_decref(names);
 		return NULL;
 	}
 	*log_ok = cli_log_fetch(cc, &lg) == 0;
@@ -104,11 +110,14 @@ cli_export_doc(struct cli_conn *cc, bool fhir, bool *log_ok, struct cerr *err)
 	if (fhir) {
 		doc = fhir_bundle(records, id);
 	} else {
-		doc = json_pack("{s:i, s:s, s:s, s:o, s:o, s:{s:I, s:b}}",
+		json_object_update(names, lg.names);
+		doc = json_pack("{s:i, s:s, s:s, s:o, s:o, s:{s:I, s:b}, s:O}",
 		    "carnet_export", 1, "user", id, "exported_at", when,
-		    "records", records, "log", cli_log_entries_json(&lg), "log_head", "seq",
-		    (json_int_t)lg.count, "verified", *log_ok);
+		    "records", records, "log", cli_log_entries_json(&lg),
+		    "log_head", "seq", (json_int_t)lg.count, "verified", *log_ok,
+		    "names", names);
 	}
+	json_decref(names);
 	cli_log_release(&lg);
 	if (doc == NULL)
 		cerr_set(err, CARNET_E_NOMEM, "cannot build the export");

@@ -163,9 +163,8 @@ cli_log_fetch(struct cli_conn *cc, struct cli_log *lg)
 	struct verify_ctx vc;
 	uint8_t bid[ID_BYTES], hash[HASH_BYTES], sig[HEAD_SIG_BYTES];
 	uint64_t from = 1, head = 0;
-	const msgpack_object *h, *names;
+	const msgpack_object *h;
 	bool more = true;
-	uint32_t i;
 
 	memset(lg, 0, sizeof(*lg));
 	lg->names = json_object();
@@ -190,18 +189,7 @@ cli_log_fetch(struct cli_conn *cc, struct cli_log *lg)
 		    mpk_bin_n(mpk_get(h, "sig"), sig, HEAD_SIG_BYTES) != 0)
 			return cerr_set(&lg->why, CARNET_E_MALFORMED,
 			    "unreadable LOG reply");
-		names = mpk_get(&page->data, "names");
-		for (i = 0; names && names->type == MSGPACK_OBJECT_MAP &&
-		    i < names->via.map.size; i++) {
-			json_t *id = cli_json_id(&names->via.map.ptr[i].key);
-			json_t *nm = recjson_value(&names->via.map.ptr[i].val);
-
-			if (json_is_string(id) && nm != NULL)
-				json_object_set(lg->names, json_string_value(id),
-				    nm);
-			json_decref(id);
-			json_decref(nm);
-		}
+		cli_names_merge(lg->names, mpk_get(&page->data, "names"));
 		from += es->via.array.size;
 		m = mpk_get(&page->data, "more");
 		more = m != NULL && m->type == MSGPACK_OBJECT_BOOLEAN &&

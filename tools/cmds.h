@@ -29,16 +29,17 @@ json_t *cli_log_entry_json(struct cli_log *lg, const void *entry, size_t len);
 json_t *cli_log_entries_json(struct cli_log *lg);
 
 /* Page through CMD {user?, from} replies ({records: [encoded], next,
- * more}: EXPORT, EMERGENCY_READ), calling fn with each record that
- * decodes; the broker's refusal in err. */
+ * more, names?}: EXPORT, EMERGENCY_READ), calling fn with each record that
+ * decodes, and adding the holders' names to names (when not NULL); the
+ * broker's refusal in err. */
 int cli_records_fetch(struct cli_conn *cc, const char *cmd, const uint8_t *user,
-    void (*fn)(void *arg, const struct record *r), void *arg,
+    void (*fn)(void *arg, const struct record *r), void *arg, json_t *names,
     struct cerr *err) __attribute__((warn_unused_result));
 
 /*
  * "Download my data": the person's records and verified log as one JSON
  * document, carnet's form {carnet_export, user, exported_at, records, log,
- * log_head: {seq, verified}} or a FHIR R4 Bundle.  NULL with err set when
+ * log_head: {seq, verified}, names: {id: name}} or a FHIR R4 Bundle.  NULL with err set when
  * the records cannot be fetched; a log that does not verify still gives
  * the document, with *log_ok false and the reason in err.
  */

@@ -7,10 +7,14 @@
  *   GET  /api/log         the use log, verified here (chain, signed head)
  *   GET  /api/data        the person's records (EXPORT: this is logged)
  *   GET  /api/schemas     every record type and its documented fields
+ *   GET  /api/delegations who may see or act for the person, and for whom
+ *                         they may (DELEGATES)
+ *   GET  /api/card        the person's emergency card (EMERGENCY_SHOW)
  *   GET  /api/download?format=json|fhir   "Download my data" (logged)
  *   POST /api/revoke   {token}             sign and send a revocation
  *   POST /api/accept   {request, expires}  sign the token a request asked
  *   POST /api/decline  {request, note}
+ *   POST /api/undelegate {to}              end a delegate's access
  */
 #include <string.h>
 #include <time.h>
@@ -211,18 +215,20 @@ static void
 api_data(struct dash *d, struct dash_out *out)
 {
 	struct cerr err = {0};
-	json_t *recs;
+	json_t *recs, *names;
 
 	if (connected(d, &err) != 0)
 		return fail(out, &err);
 	recs = json_array();
+	names = json_object();
 	if (settle(d, cli_records_fetch(&d->cc, "EXPORT", NULL, add_record,
-	    recs, &err)) != 0) {
+	    recs, names, &err)) != 0) {
 		json_decref(recs);
+		json_decref(names);
 		return fail(out, &err);
 	}
-	out->json = json_pack("{s:o, s:o}", "records", recs, "schemas",
-	    schemas_json());
+	out->json = json_pack("{s:o, s:o, s:o}", "records", recs, "names",
+	    names, "schemas", schemas_json());
 }
 
 static void
@@ -323,6 +329,22 @@ api_decline(struct dash *d, json_t *body, struct dash_out *out)
 	out->json = json_pack("{s:I}", "declined", (json_int_t)seq);
 }
 
+static void
+api_undelegate(struct dash *d, json_t *body, struct dash_out *out)
+{
+	const char *to = json_string_value(json_object_get(body, "to"));
+	uint8_t id[ID_BYTES];
+	struct cerr err = {0};
+
+	if (to == NULL || id_decode(to, id) != 0)
+		return failx(out, CARNET_E_BAD_ARG, "want {\"to\": a delegate's "
+		    "id}");
+	if (connected(d, &err) != 0 ||
+	    settle(d, person_undelegate(&d->cc, id, &err)) != 0)
+		return fail(out, &err);
+	out->json = json_pack("{s:s}", "ended", to);
+}
+
 void
 dash_api(struct dash *d, const char *method, const char *path,
     const char *arg, json_t *body, struct dash_out *out)
@@ -343,6 +365,11 @@ dash_api(struct dash *d, const char *method, const char *path,
 		api_data(d, out);
 	else if (get && strcmp(path, "schemas") == 0)
 		out->json = json_pack("{s:o}", "schemas", schemas_json());
+	else if (get && strcmp(path, "delegations") == 0)
+		listing(d, "DELEGATES", "delegations", person_delegations_json,
+		    out);
+	else if (get && strcmp(path, "card") == 0)
+		listing(d, "EMERGENCY_SHOW", "emergency", person_card_json, out);
 	else if (get && strcmp(path, "download") == 0)
 		api_download(d, arg, out);
 	else if (post && strcmp(path, "revoke") == 0)
@@ -351,6 +378,8 @@ dash_api(struct dash *d, const char *method, const char *path,
 		api_accept(d, body, out);
 	else if (post && strcmp(path, "decline") == 0)
 		api_decline(d, body, out);
+	else if (post && strcmp(path, "undelegate") == 0)
+		api_undelegate(d, body, out);
 	else
 		failx(out, CARNET_E_NOT_FOUND, "no such call");
 	if (out->json == NULL)

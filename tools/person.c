@@ -294,3 +294,83 @@ person_revoke(struct cli_conn *cc, const uint8_t id[TOKID_BYTES],
 	*already = was != 0;
 	return 0;
 }
+
+static void
+delegs_add(json_t *arr, const msgpack_object *list, const char *direction)
+{
+	char name[PARTY_NAME_MAX_BYTES + 1], scope[16], state[16];
+	char when[TIME_STR_LEN + 1];
+	uint32_t k, i;
+
+	for (k = 0; list && list->type == MSGPACK_OBJECT_ARRAY &&
+	    k < list->via.array.size; k++) {
+		const msgpack_object *e = &list->via.array.ptr[k];
+		const msgpack_object *types = mpk_get(e, "types");
+		json_t *jt = json_array();
+		int64_t expires = 0;
+
+		name[0] = scope[0] = state[0] = '\0';
+		mpk_cstr(mpk_get(e, "name"), name, sizeof(name));
+		mpk_cstr(mpk_get(e, "scope"), scope, sizeof(scope));
+		mpk_cstr(mpk_get(e, "state"), state, sizeof(state));
+		mpk_i64(mpk_get(e, "expires"), &expires);
+		for (i = 0; types && types->type == MSGPACK_OBJECT_ARRAY &&
+		    i < types->via.array.size; i++)
+			json_array_append_new(jt,
+			    recjson_value(&types->via.array.ptr[i]));
+		if (expires > 0)
+			time_format(expires, when);
+		json_array_append_new(arr, json_pack("{s:s, s:o, s:s, s:s, s:s, "
+		    "s:o, s:o}", "direction", direction, "id",
+		    cli_json_id(mpk_get(e, "id")), "name", name, "scope", scope,
+		    "state", state, "types", jt, "until", expires > 0 ?
+		    json_string(when) : json_null()));
+	}
+}
+
+json_t *
+person_delegations_json(const msgpack_object *reply)
+{
+	json_t *arr = json_array();
+
+	delegs_add(arr, mpk_get(reply, "given"), "given");
+	delegs_add(arr, mpk_get(reply, "received"), "received");
+	return arr;
+}
+
+json_t *
+person_card_json(const msgpack_object *reply)
+{
+	const msgpack_object *card = mpk_get(reply, "card"), *types, *apps;
+	json_t *jt, *ja;
+	uint32_t i;
+
+	if (card == NULL || card->type != MSGPACK_OBJECT_MAP)
+		return json_pack("{s:n}", "card");
+	jt = json_array();
+	ja = json_array();
+	types = mpk_get(card, "types");
+	apps = mpk_get(card, "apps");
+	for (i = 0; types && types->type == MSGPACK_OBJECT_ARRAY &&
+	    i < types->via.array.size; i++)
+		json_array_append_new(jt, recjson_value(&types->via.array.ptr[i]));
+	for (i = 0; apps && apps->type == MSGPACK_OBJECT_ARRAY &&
+	    i < apps->via.array.size; i++)
+		json_array_append_new(ja, cli_json_id(&apps->via.array.ptr[i]));
+	return json_pack("{s:{s:o, s:o}}", "card", "types", jt, "apps", ja);
+}
+
+int
+person_undelegate(struct cli_conn *cc, const uint8_t to[ID_BYTES],
+    struct cerr *err)
+{
+	msgpack_packer *pk = client_begin(cc->c, 1);
+	msgpack_unpacked reply;
+	int rc;
+
+	mpk_pack_cstr(pk, "to");
+	mpk_pack_binn(pk, to, ID_BYTES);
+	if ((rc = cli_try(cc, "UNDELEGATE", &reply, err)) == 0)
+		msgpack_unpacked_destroy(&reply);
+	return rc;
+}

@@ -42,4 +42,14 @@ int person_decline(struct cli_conn *cc, uint64_t seq, const char *note,
 int person_revoke(struct cli_conn *cc, const uint8_t id[TOKID_BYTES],
     bool *already, struct cerr *err) __attribute__((warn_unused_result));
 
+/* A DELEGATES reply as a JSON array of {direction: "given"|"received",
+ * id, name, scope, state, types: [name] (empty: every type), until: date
+ * or null (until revoked)}. */
+json_t *person_delegations_json(const msgpack_object *reply);
+/* An EMERGENCY_SHOW reply as {card: null | {types: [name], apps: [id]}}. */
+json_t *person_card_json(const msgpack_object *reply);
+/* End the access of delegate to, at once. */
+int person_undelegate(struct cli_conn *cc, const uint8_t to[ID_BYTES],
+    struct cerr *err) __attribute__((warn_unused_result));
+
 #endif

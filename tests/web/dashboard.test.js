@@ -80,13 +80,22 @@ async function main() {
       "the log's status is not shown verified");
     check((await page.locator("#chart-app").getAttribute("aria-label")).includes("budget: 5"),
       "the per-app chart does not count budget's deliveries");
+    check((await text("#alerts")).includes("found unconscious") &&
+      (await text("#alerts")).includes("samu"), "the emergency opening is not shown first: " + await text("#alerts"));
+    const bob = page.locator('#deleg-list .deleg[data-name="bob"]');
+    check(await bob.count() === 1 && (await bob.innerText()).includes("bob peut voir vos consentements"),
+      "bob's view access is not listed");
+    check((await text("#card-view")).includes("lab_result") && (await text("#card-view")).includes("samu"),
+      "the emergency card is not shown: " + await text("#card-view"));
     await page.screenshot({ path: path.join(SHOTS, "dashboard-fr.png"), fullPage: true });
+    ok("emergency opening flagged first, with its reason; bob's access and the emergency card shown");
     ok("consents (owner, model, purpose, data, state), expired one flagged, requests with their reason, 5 deliveries in the timeline and chart, log verified");
 
     // --- the timeline filters
     await page.selectOption("#f-kind", "deliver");
     const kinds = await page.locator("#timeline li").evaluateAll(ls => ls.map(l => l.dataset.kind));
-    check(kinds.length === 5 && kinds.every(k => k === "deliver"), "kind filter: " + kinds);
+    // budget's 5, and the 4 lab results read in the emergency
+    check(kinds.length === 9 && kinds.every(k => k === "deliver"), "kind filter: " + kinds);
     await page.selectOption("#f-kind", "");
     await page.selectOption("#f-app", "care");
     const apps = await page.locator("#timeline li").evaluateAll(ls => ls.map(l => l.dataset.app));
@@ -146,6 +155,16 @@ async function main() {
     check(await page.locator("#request-list .request").count() === 0, "requests left after answering");
     check((await text("#timeline")).includes("not needed"), "the decline's reason is not in the timeline");
     ok("Decline takes the request off the list; the reason shows in the timeline");
+
+    // --- end a delegate's access
+    await bob.getByRole("button").click();
+    await page.waitForSelector("dialog[open]");
+    await page.click("#dialog-ok");
+    await page.waitForFunction(() => document.getElementById("status").textContent.includes("terminé"));
+    await loaded();
+    check(await page.locator('#deleg-list .deleg[data-name="bob"] .badge.active').count() === 0,
+      "bob's access still shown active");
+    ok("a delegate's access ends from the page");
 
     // --- keyboard: open the confirmation with Enter, leave it with Escape
     await care.getByRole("button").focus();

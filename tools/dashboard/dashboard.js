@@ -10,6 +10,7 @@
 
   const state = {
     lang: null, secret: null, status: null, consents: [], requests: [],
+    delegations: [], card: null,
     log: null, names: {}, schemas: null, shown: PAGE, charts: {},
     busy: false, again: false
   };
@@ -200,6 +201,44 @@
       state.requests.map(requestCard) : [el("p", { text: t("requests.none") })]));
   }
 
+  /* ---- delegations and the emergency card --------------------------- */
+  function delegCard(d) {
+    const given = d.direction === "given";
+    const scope = t(d.scope === "manage" ? "d.manage" : "d.view");
+    return el("article", { class: "card deleg", "data-direction": d.direction, "data-name": d.name },
+      el("h3", {}, t(given ? "d.given" : "d.received", { name: d.name, scope }),
+        el("span", { class: "badge " + (d.state === "active" ? "active" : "revoked"),
+          text: I18N[state.lang]["c.state." + d.state] || d.state })),
+      el("dl", {},
+        el("dt", { text: t("d.types") }), el("dd", { text: d.types.length ? d.types.join(", ") : t("d.alltypes") }),
+        el("dt", { text: t("c.until") }), el("dd", { text: d.until ? fmtDate(d.until) : t("c.untilrevoke") }),
+        el("dt", { text: t("c.id") }), el("dd", { class: "mono", text: d.id })),
+      given ? (d.state === "active" ? el("p", { class: "buttons" }, el("button", {
+        type: "button", class: "danger", "aria-label": t("undelegate.label", { name: d.name }),
+        onclick: () => undelegate(d)
+      }, t("undelegate"))) : null) : el("p", { class: "muted", text: t("d.for", { id: d.id }) }));
+  }
+  function renderPeople() {
+    $("deleg-list").replaceChildren(...(state.delegations.length ?
+      state.delegations.map(delegCard) : [el("p", { text: t("people.none") })]));
+    const c = state.card && state.card.card;
+    $("card-view").replaceChildren(c ? el("dl", { class: "card" },
+      el("dt", { text: t("card.types") }), el("dd", { text: c.types.join(", ") }),
+      el("dt", { text: t("card.apps") }), el("dd", { text: c.apps.map(nameOf).join(", ") }))
+      : el("p", { text: t("card.none") }));
+  }
+  async function undelegate(d) {
+    const yes = await ask(t("undelegate.title", { name: d.name }),
+      [el("p", { text: t("undelegate.text", { name: d.name }) })], t("undelegate"), true);
+    if (yes) await act("undelegate", { to: d.id }, t("undelegate.done", { name: d.name }));
+  }
+  function emergencyAlerts() {
+    if (!state.log) return [];
+    return state.log.entries.filter(e => e.kind === "emergency").map(e => ({
+      text: t("bad.emergency", { app: e.app_name || short(e.app), date: fmtDate(e.time), reason: e.note || "" })
+    }));
+  }
+
   /* ---- dialogs (native <dialog>: focus trap and Escape) -------------- */
   function ask(title, body, okLabel, danger) {
     const d = $("dialog");
@@ -369,6 +408,7 @@
       return;
     }
     state.schemas = j.schemas;
+    Object.assign(state.names, j.names || {});
     if (!j.records.length) {
       view.replaceChildren(el("p", { text: t("data.none") }));
       return;
@@ -439,6 +479,7 @@
     }
     renderConsents();
     renderRequests();
+    renderPeople();
     renderLog();
   }
   async function load() {
@@ -449,11 +490,14 @@
       state.status = await api("status");
       if (!state.schemas) state.schemas = (await api("schemas")).schemas;
       const [c, r, l] = [await api("consents"), await api("requests"), await api("log")];
+      const [dg, card] = [await api("delegations"), await api("card")];
       state.consents = c.consents;
       state.requests = r.requests;
       state.log = l;
-      state.names = l.names || {};
-      alerts(consentAlerts());
+      state.names = Object.assign(state.names, l.names || {});
+      state.delegations = dg.delegations;
+      state.card = card.emergency;
+      alerts(emergencyAlerts().concat(consentAlerts()));
       renderAll();
       $("updated").textContent = t("updated", { time: new Date().toLocaleTimeString(state.lang) });
       document.body.dataset.loaded = "yes";
