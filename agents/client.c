@@ -49,15 +49,6 @@ struct client {
 
 static void monitor_drain(struct client *c);
 
-static int64_t
-mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /*
  * CurveZMQ with the broker's key.  A benchmark build (make bench, compiled
  * with CARNET_BENCH) can instead send its id in clear with PLAIN when
@@ -234,7 +225,7 @@ auth_error(struct client *c, struct cerr *err)
 int
 client_wait_ready(struct client *c, int timeout_ms, struct cerr *err)
 {
-	int64_t end = mono_ms() + timeout_ms;
+	int64_t end = time_mono_ms() + timeout_ms;
 	zmq_pollitem_t it = {c->mon, 0, ZMQ_POLLIN, 0};
 
 	for (;;) {
@@ -245,7 +236,7 @@ client_wait_ready(struct client *c, int timeout_ms, struct cerr *err)
 			return 0;
 		if (c->auth_failed)
 			return auth_error(c, err);
-		if ((left = end - mono_ms()) <= 0)
+		if ((left = end - time_mono_ms()) <= 0)
 			return cerr_set(err, CARNET_E_TIMEOUT,
 			    "no handshake with a broker at %s in %d ms: is "
 			    "carnetd running there, and is the broker id "
@@ -311,7 +302,7 @@ recv_msg(struct client *c, int64_t end, char cmd[16], zmq_msg_t *body,
 	size_t n;
 
 	for (;;) {
-		int64_t left = end - mono_ms();
+		int64_t left = end - time_mono_ms();
 
 		monitor_drain(c);
 		if (c->auth_failed)
@@ -411,7 +402,7 @@ int
 client_reply(struct client *c, uint64_t want, msgpack_unpacked *reply,
     struct cerr *err)
 {
-	int64_t end = mono_ms() + c->call_timeout_ms;
+	int64_t end = time_mono_ms() + c->call_timeout_ms;
 	uint64_t got;
 	char rcmd[16];
 	zmq_msg_t body;
@@ -478,7 +469,7 @@ client_recv(struct client *c, int timeout_ms, char cmd[16],
 		zmq_msg_close(&s->body);
 		return rc;
 	}
-	if ((rc = recv_msg(c, mono_ms() + timeout_ms, cmd, &m, err)) != 0)
+	if ((rc = recv_msg(c, time_mono_ms() + timeout_ms, cmd, &m, err)) != 0)
 		return rc;
 	rc = unpack_body(&m, body, err);
 	zmq_msg_close(&m);

@@ -219,3 +219,12 @@ end_parse(const char *s, int64_t now, int64_t *end)
 		return CARNET_E_BAD_VALUE;
 	return *end > now ? 0 : CARNET_E_EXPIRED;
 }
+
+int64_t
+time_mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}

@@ -41,4 +41,7 @@ int duration_parse(const char *s, int64_t *secs)
 int end_parse(const char *s, int64_t now, int64_t *end)
     __attribute__((warn_unused_result));
 
+/* A monotonic clock in milliseconds, for timeouts (not a date). */
+int64_t time_mono_ms(void);
+
 #endif

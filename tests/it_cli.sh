@@ -2,34 +2,9 @@
 # The carnet CLI against a real carnetd: the flows the shared e2e check does
 # not cover.  Each check prints what it tried; the first failure stops the
 # run with the reason.  Leaves nothing running.
-set -u
-B=${CARNET_BIN:-$PWD/bin}
-T=$(mktemp -d /tmp/carnet-it.XXXX); pid=
-pass=0
-cleanup() { [ -n "$pid" ] && kill "$pid" 2>/dev/null; wait 2>/dev/null; rm -rf "$T"; }
-trap cleanup EXIT
-fail() { echo "FAIL: $*"; echo "$pass passed, 1 failed"; exit 1; }
-ok() { pass=$((pass + 1)); echo "ok - $*"; }
-# has COND [FILE]: some JSON value read (one or many) satisfies COND
-has() { jq -s -e "any(.[]; $1)" ${2:+"$2"} >/dev/null 2>&1; }
-
-DATA=$T/broker
-start() {
-  for _ in 1 2 3 4 5; do
-    EP=tcp://127.0.0.1:$(( 20000 + (RANDOM % 20000) ))
-    "$B/carnetd" --data "$DATA" --listen "$EP" >>"$T/broker.log" 2>&1 & pid=$!
-    sleep 0.4
-    kill -0 "$pid" 2>/dev/null && return 0
-  done
-  fail "carnetd did not start: $(tail -1 "$T/broker.log")"
-}
-stop() { kill -TERM "$pid"; wait "$pid" 2>/dev/null; pid=; }
-start
-for p in alice bob mgen labo budget care op; do
-  "$B/carnet" keygen --out "$T/$p.key" >"$T/$p.id" 2>/dev/null || fail "keygen $p"
-done
-id() { cat "$T/$1.id"; }
-add() { "$B/carnet" party add --data "$DATA" "$@" >/dev/null || fail "party add $*"; }
+source "$(dirname "$0")/itlib.sh"
+start_broker
+keys alice bob mgen labo budget care op
 add --role user --name alice --id "$(id alice)"
 add --role user --name bob --id "$(id bob)"
 add --role holder --name mgen --id "$(id mgen)" --type claim --type dispense
@@ -37,10 +12,9 @@ add --role holder --name labo --id "$(id labo)" --type lab_result
 add --role app --name budget --id "$(id budget)" --purpose budget --owner "Budget SAS" --business-model subscription
 add --role app --name care --id "$(id care)" --purpose care-path --owner "Parcours SAS" --business-model "paid by a mutual"
 add --role operator --name op --id "$(id op)"
-C() { local who=$1; shift; CARNET_KEY="$T/$who.key" timeout 30 "$B/carnet" "$@" --broker "$EP" --data "$DATA"; }
 
 # --help everywhere, and usage errors exit 2
-for c in keygen party schema whoami put subscribe request consent log export erase stats; do
+for c in keygen party schema whoami put subscribe request consent log export erase stats dashboard; do
   "$B/carnet" $c --help >/dev/null 2>&1 || fail "carnet $c --help"
 done
 "$B/carnet" --help | grep -q "Commands:" || fail "carnet --help"
@@ -64,8 +38,6 @@ grep -q "key_perms" "$T/e" || fail "loose key message: $(cat "$T/e")"
 C alice whoami | grep -q "^user alice" || fail "whoami"
 ok "key files: no overwrite, loose permissions refused"
 
-claims() { for i in $(seq "$3"); do printf '{"user":"%s","ref":"%s-%d","time":"2017-%02d-10T10:00:00Z","act_code":"C","label":"Consultation","amount_eur":25,"reimbursed_eur":16.5,"practitioner":"generaliste"}\n' "$(id "$1")" "$2" "$i" $(( (i % 12) + 1 )); done; }
-labs() { for i in $(seq "$3"); do printf '{"user":"%s","ref":"%s-%d","time":"2018-01-%02dT08:00:00Z","loinc":"4548-4","label":"HbA1c","value":6.%d,"unit":"%%","ref_low":4,"ref_high":6}\n' "$(id "$1")" "$2" "$i" $(( (i % 28) + 1 )) "$i"; done; }
 
 # put: a bad line is named, records before it are kept, a rerun stores each once
 { claims alice a 3; echo '{"user":"'"$(id alice)"'","ref":"bad","time":"2017-01-01","act_code":"C","label":"x","amount_eur":"lots","reimbursed_eur":1,"practitioner":"g"}'; } >"$T/bad.jsonl"
@@ -160,16 +132,16 @@ ok "accept grants what was asked and answers it; decline logged with its note; o
 
 # log verify: passes, then fails on an altered entry, naming it
 C alice log verify | grep -q "log verified" || fail "log verify on an untouched log"
-stop
+stop_broker
 mdb_dump -s uselog "$DATA/store" >"$T/dump" || fail "mdb_dump"
 # values are the even data lines after HEADER=END; flip one hex digit in the 3rd entry
 awk 'BEGIN{d=0} /^HEADER=END/{print; d=1; next} d==1 && /^ /{n++; if (n==6) { sub(/.$/, (substr($0,length($0),1)=="0") ? "1" : "0") } } {print}' "$T/dump" >"$T/dump2"
 cmp -s "$T/dump" "$T/dump2" && fail "the tamper step changed nothing"
 mdb_load -s uselog -f "$T/dump2" "$DATA/store" 2>"$T/e" || fail "mdb_load: $(cat "$T/e")"
-start
+start_broker
 C alice log verify >"$T/o" 2>"$T/e"; rc=$?
 [ $rc -eq 1 ] || fail "log verify exit $rc on an altered log"
 grep -q "entry 4" "$T/e" || fail "log verify does not name the first bad entry: $(cat "$T/e")"
 ok "log verify fails on an altered entry and names the one after it"
-stop
+stop_broker
 echo "$pass passed, 0 failed"

@@ -4,31 +4,9 @@
 # the emergency card and refused attempts.  carnetd runs with short
 # periods (notice 4 s before an end, emergency openings of 3 s) so that
 # time-driven behaviour is checked in seconds.  Leaves nothing running.
-set -u
-B=${CARNET_BIN:-$PWD/bin}
-T=$(mktemp -d /tmp/carnet-lc.XXXX); pid=
-pass=0
-cleanup() { [ -n "$pid" ] && kill "$pid" 2>/dev/null; wait 2>/dev/null; rm -rf "$T"; }
-trap cleanup EXIT
-fail() { echo "FAIL: $*"; echo "$pass passed, 1 failed"; exit 1; }
-ok() { pass=$((pass + 1)); echo "ok - $*"; }
-has() { jq -s -e "any(.[]; $1)" ${2:+"$2"} >/dev/null 2>&1; }
-
-DATA=$T/broker
-for _ in 1 2 3 4 5; do
-  EP=tcp://127.0.0.1:$(( 20000 + (RANDOM % 20000) ))
-  "$B/carnetd" --data "$DATA" --listen "$EP" --notice-before 4s \
-    --emergency-window 3s >>"$T/broker.log" 2>&1 & pid=$!
-  sleep 0.4
-  kill -0 "$pid" 2>/dev/null && break
-  pid=
-done
-[ -n "$pid" ] || fail "carnetd did not start: $(tail -1 "$T/broker.log")"
-for p in alice bob carol mgen budget care samu; do
-  "$B/carnet" keygen --out "$T/$p.key" >"$T/$p.id" 2>/dev/null || fail "keygen $p"
-done
-id() { cat "$T/$1.id"; }
-add() { "$B/carnet" party add --data "$DATA" "$@" >/dev/null || fail "party add $*"; }
+source "$(dirname "$0")/itlib.sh"
+start_broker --notice-before 4s --emergency-window 3s
+keys alice bob carol mgen budget care samu
 add --role user --name alice --id "$(id alice)"
 add --role user --name bob --id "$(id bob)"
 add --role user --name carol --id "$(id carol)"
@@ -36,9 +14,6 @@ add --role holder --name mgen --id "$(id mgen)" --type claim --type lab_result -
 add --role app --name budget --id "$(id budget)" --purpose budget --owner "Budget SAS" --business-model subscription
 add --role app --name care --id "$(id care)" --purpose care-path --owner "Parcours SAS" --business-model "paid by a mutual"
 add --role app --name samu --id "$(id samu)" --purpose emergency --owner "SAMU 75" --business-model "public service"
-C() { local who=$1; shift; CARNET_KEY="$T/$who.key" timeout 30 "$B/carnet" "$@" --broker "$EP" --data "$DATA"; }
-claims() { for i in $(seq "$3"); do printf '{"user":"%s","ref":"%s-%d","time":"2017-%02d-10T10:00:00Z","act_code":"C","label":"Consultation","amount_eur":25,"reimbursed_eur":16.5,"practitioner":"generaliste"}\n' "$(id "$1")" "$2" "$i" $(( (i % 12) + 1 )); done; }
-labs() { for i in $(seq "$3"); do printf '{"user":"%s","ref":"%s-%d","time":"2018-01-%02dT08:00:00Z","loinc":"4548-4","label":"HbA1c","value":6.%d,"unit":"%%","ref_low":4,"ref_high":6}\n' "$(id "$1")" "$2" "$i" $(( (i % 28) + 1 )) "$i"; done; }
 logj() { C "$1" log --json "${@:2}" | jq -c '.entries[]'; }
 
 for c in delegate emergency; do

@@ -29,15 +29,6 @@
  * making every call of the page wait for the connect timeout again. */
 #define RETRY_AFTER_MS 1500
 
-static int64_t
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static unsigned
 http_status(int code)
 {
@@ -85,7 +76,7 @@ failx(struct dash_out *out, int code, const char *msg)
 static int
 connected(struct dash *d, struct cerr *err)
 {
-	int64_t now = now_ms();
+	int64_t now = time_mono_ms();
 
 	if (d->cc.c != NULL)
 		return 0;
