@@ -186,8 +186,12 @@ web-deps:
 	$(call install,$(WEB_DEBS))
 	@command -v npm >/dev/null || { apt-get update -qq && \
 		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm; }
-	@[ -f tests/web/node_modules/playwright-core/package.json ] || \
-		(cd tests/web && npm ci --no-audit --no-fund --loglevel=error)
+	@$(MAKE) --no-print-directory tests/web/node_modules/.installed
+
+# npm ci again whenever the lock file changes
+tests/web/node_modules/.installed: tests/web/package-lock.json
+	cd tests/web && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
 
 bench-deps:
 	$(call install,$(BENCH_DEBS))
