@@ -236,6 +236,11 @@ int timers_pass(struct broker *b, MDB_txn *txn, int64_t now,
 /* Check "for": a live delegation from that person to the sender, wide
  * enough for r->cmd; sets r->who and r->deleg. */
 int deleg_resolve(struct req *r, struct delegation *d, struct cerr *err);
+/* After a request sent "for" someone was refused as not_delegate or
+ * beyond_delegation (and its transaction aborted): write the attempt to
+ * that person's log (refused, by the sender, the reason as note) in a
+ * transaction of its own under parent.  Any other refusal: nothing. */
+int deleg_log_refused(struct req *r, MDB_txn *parent, const struct cerr *why);
 int handle_erased(struct req *r, struct cerr *err);
 int handle_renew(struct req *r, struct cerr *err);
 int handle_receipt(struct req *r, struct cerr *err);

@@ -293,8 +293,11 @@ turn_one(struct broker *b, MDB_txn *parent, struct inmsg *in, int64_t now)
 			rc = store_txn_commit(&r.txn, &err);
 		else
 			store_txn_abort(&r.txn);
-		if (rc != 0)
+		if (rc != 0) {
 			log_heads_forget(b);
+			/* a delegate who overstepped: the person sees it */
+			(void)deleg_log_refused(&r, parent, &err);
+		}
 	}
 	if (rc != 0) {
 		if (err.code == 0)

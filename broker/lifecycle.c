@@ -396,6 +396,42 @@ deleg_needs(enum carnet_cmd c)
 }
 
 int
+deleg_log_refused(struct req *r, MDB_txn *parent, const struct cerr *why)
+{
+	uint8_t user[ID_BYTES];
+	struct uselog_entry e;
+	struct cerr err = {0};
+	const struct party *p;
+	int rc;
+
+	if ((why->code != CARNET_E_NOT_DELEGATE &&
+	    why->code != CARNET_E_BEYOND_DELEGATION) ||
+	    mpk_bin_n(mpk_get(r->body, "for"), user, ID_BYTES) != 0 ||
+	    memcmp(user, r->from->id, ID_BYTES) == 0 ||
+	    party_cached(r->b, parent, user, &p) != 0 || p->role != ROLE_USER)
+		return 0;
+	if ((rc = store_txn_begin(r->b->store, parent, true, &r->txn,
+	    &err)) != 0)
+		return rc;
+	memset(&e, 0, sizeof(e));
+	e.kind = USE_REFUSED;
+	e.time = r->now;
+	e.has_by = true; /* who tried, in the person's name */
+	memcpy(e.by, r->from->id, ID_BYTES);
+	snprintf(e.note, sizeof(e.note), "%s: %.*s", proto_cmd_name(r->cmd),
+	    (int)(sizeof(e.note) - 24), cerr_msg(why));
+	if ((rc = broker_log_append(r->b, r->txn, user, &e, &err)) != 0 ||
+	    (rc = stat_add(r, &err, 1, "refused/%s", r->from->name)) != 0 ||
+	    (rc = store_txn_commit(&r->txn, &err)) != 0) {
+		store_txn_abort(&r->txn);
+		log_heads_forget(r->b);
+		log_warnx("refusal of %s not logged for %s: %s", r->from->name,
+		    p->name, cerr_msg(&err));
+	}
+	return rc;
+}
+
+int
 deleg_resolve(struct req *r, struct delegation *d, struct cerr *err)
 {
 	enum deleg_scope need = deleg_needs(r->cmd);

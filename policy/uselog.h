@@ -33,7 +33,7 @@
 	X(EXPORT, "export", "you downloaded your data")                       \
 	X(ERASE, "erase", "you erased your records")                          \
 	X(REQUEST, "request", "an app asked for your consent")                \
-	X(REFUSED, "refused", "an app was refused access")                    \
+	X(REFUSED, "refused", "an attempt to use your data was refused")     \
 	X(PAUSE, "pause", "you paused a consent")                             \
 	X(RESUME, "resume", "you resumed a consent")                          \
 	X(ERASED, "erased", "the app confirmed it erased what it received")   \

@@ -113,6 +113,9 @@ for k in grant pause revoke; do
   has ".kind==\"$k\" and .token==\"$TD\" and .by_name==\"bob\"" "$T/log" || fail "$k by the delegate not logged naming bob"
 done
 has ".kind==\"view\" and .by_name==\"bob\"" "$T/log" || fail "the delegate's reading not logged"
+# the attempts that overstepped are in alice's log too, naming who tried
+[ "$(jq -s '[.[] | select(.kind=="refused" and .by_name=="bob" and (.note|test("GRANT: ")))] | length' "$T/log")" -eq 3 ] || fail "bob's 3 refused grants are not in alice's log: $(jq -c 'select(.kind=="refused")' "$T/log")"
+has '.kind=="refused" and .by_name=="carol" and (.note|test("has not given you access"))' "$T/log" || fail "carol's attempt is not in alice's log"
 has ".kind==\"delegate\" and .by_name==\"bob\" and (.note|test(\"manage\"))" "$T/log" || fail "the delegation not logged"
 C bob delegate list --json | has '.direction=="received" and .name=="alice" and .scope=="manage"' || fail "delegate list (received)"
 C alice delegate revoke "$(id bob)" >/dev/null || fail "delegate revoke"

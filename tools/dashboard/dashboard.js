@@ -358,7 +358,7 @@
     if (e.purpose) bits.push("« " + e.purpose + " »");
     if (e.kind === "deliver" && e.record !== undefined) bits.push(t("e.record", { n: e.record }));
     if (e.token) bits.push(t("e.under", { id: short(e.token) }));
-    if (e.by) bits.push(t("e.by", { name: e.by_name || short(e.by) }));
+    if (e.by) bits.push(t(e.kind === "refused" ? "e.tried" : "e.by", { name: e.by_name || short(e.by) }));
     return el("li", { class: e.kind, "data-kind": e.kind, "data-app": e.app_name || "" },
       el("time", { datetime: e.time, text: fmtDate(e.time) }),
       el("span", { class: "kind", text: kindLabel(e.kind) }),
