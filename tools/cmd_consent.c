@@ -572,11 +572,10 @@ consent_pause_resume(int argc, char **argv, bool pause)
 	};
 	const char *what = pause ? "consent pause" : "consent resume";
 	struct cli_conn cc = {0};
+	struct cerr err = {0};
 	uint8_t id[TOKID_BYTES];
-	msgpack_packer *pk;
-	msgpack_unpacked reply;
 	bool skip = false;
-	int c;
+	int c, rc;
 
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		if (cli_conn_opt(&cc, c, optarg))
@@ -594,19 +593,10 @@ consent_pause_resume(int argc, char **argv, bool pause)
 		return cli_failx(what, "'%.40s' is not a consent id (see carnet "
 		    "consent list)", argv[optind]);
 	cli_connect(&cc, what);
-	pk = cli_begin(&cc, pause ? 1 : 2);
-	mpk_pack_cstr(pk, "token");
-	mpk_pack_binn(pk, id, TOKID_BYTES);
-	if (!pause) {
-		mpk_pack_cstr(pk, "skip");
-		if (skip)
-			msgpack_pack_true(pk);
-		else
-			msgpack_pack_false(pk);
-	}
-	cli_call(&cc, pause ? "PAUSE" : "RESUME", what, &reply);
-	msgpack_unpacked_destroy(&reply);
+	rc = person_pause(&cc, id, pause, skip, &err);
 	cli_disconnect(&cc);
+	if (rc != 0)
+		return cli_fail(what, &err);
 	printf("%s %s%s\n", pause ? "paused" : "resumed", argv[optind],
 	    skip ? " (what came during the pause will not be sent)" : "");
 	return 0;

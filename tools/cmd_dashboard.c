@@ -39,7 +39,7 @@ static const char dashboard_help[] =
 "shows\n"
 "  - your consents: which app, run by whom, for what purpose and business\n"
 "    model, which data from which holders, since and until when, with a\n"
-"    Revoke button (it takes effect at once);\n"
+"    Revoke button (it takes effect at once), and Pause / Resume;\n"
 "  - what apps asked you for, and why, with Accept (the consent is signed\n"
 "    here, with your key) and Decline;\n"
 "  - the log of every use of your data as a timeline, filterable by app\n"

@@ -12,6 +12,9 @@
  *   GET  /api/card        the person's emergency card (EMERGENCY_SHOW)
  *   GET  /api/download?format=json|fhir   "Download my data" (logged)
  *   POST /api/revoke   {token}             sign and send a revocation
+ *   POST /api/pause    {token}             nothing sent until resumed
+ *   POST /api/resume   {token, skip}       skip: what came meanwhile never
+ *                                          is
  *   POST /api/accept   {request, expires}  sign the token a request asked
  *   POST /api/decline  {request, note}
  *   POST /api/undelegate {to}              end a delegate's access
@@ -272,6 +275,24 @@ api_revoke(struct dash *d, json_t *body, struct dash_out *out)
 }
 
 static void
+api_pause(struct dash *d, json_t *body, bool pause, struct dash_out *out)
+{
+	const char *id = json_string_value(json_object_get(body, "token"));
+	uint8_t tok[TOKID_BYTES];
+	struct cerr err = {0};
+	bool skip = json_is_true(json_object_get(body, "skip"));
+
+	if (id == NULL || tokid_decode(id, tok) != 0)
+		return failx(out, CARNET_E_BAD_ARG, "want {\"token\": a consent "
+		    "id}");
+	if (connected(d, &err) != 0 ||
+	    settle(d, person_pause(&d->cc, tok, pause, skip, &err)) != 0)
+		return fail(out, &err);
+	out->json = json_pack("{s:s, s:s}", "token", id, "state",
+	    pause ? "paused" : "active");
+}
+
+static void
 api_accept(struct dash *d, json_t *body, struct dash_out *out)
 {
 	const char *exp = json_string_value(json_object_get(body, "expires"));
@@ -365,6 +386,9 @@ dash_api(struct dash *d, const char *method, const char *path,
 		api_download(d, arg, out);
 	else if (post && strcmp(path, "revoke") == 0)
 		api_revoke(d, body, out);
+	else if (post && (strcmp(path, "pause") == 0 ||
+	    strcmp(path, "resume") == 0))
+		api_pause(d, body, path[0] == 'p', out);
 	else if (post && strcmp(path, "accept") == 0)
 		api_accept(d, body, out);
 	else if (post && strcmp(path, "decline") == 0)

@@ -374,3 +374,25 @@ person_undelegate(struct cli_conn *cc, const uint8_t to[ID_BYTES],
 		msgpack_unpacked_destroy(&reply);
 	return rc;
 }
+
+int
+person_pause(struct cli_conn *cc, const uint8_t id[TOKID_BYTES], bool pause,
+    bool skip, struct cerr *err)
+{
+	msgpack_packer *pk = cli_begin(cc, pause ? 1 : 2);
+	msgpack_unpacked reply;
+	int rc;
+
+	mpk_pack_cstr(pk, "token");
+	mpk_pack_binn(pk, id, TOKID_BYTES);
+	if (!pause) {
+		mpk_pack_cstr(pk, "skip");
+		if (skip)
+			msgpack_pack_true(pk);
+		else
+			msgpack_pack_false(pk);
+	}
+	if ((rc = cli_try(cc, pause ? "PAUSE" : "RESUME", &reply, err)) == 0)
+		msgpack_unpacked_destroy(&reply);
+	return rc;
+}

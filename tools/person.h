@@ -42,6 +42,10 @@ int person_decline(struct cli_conn *cc, uint64_t seq, const char *note,
 int person_revoke(struct cli_conn *cc, const uint8_t id[TOKID_BYTES],
     bool *already, struct cerr *err) __attribute__((warn_unused_result));
 
+/* Pause consent id (nothing sent until resumed), or resume it: what came
+ * meanwhile is sent, unless skip. */
+int person_pause(struct cli_conn *cc, const uint8_t id[TOKID_BYTES], bool pause,
+    bool skip, struct cerr *err) __attribute__((warn_unused_result));
 /* A DELEGATES reply as a JSON array of {direction: "given"|"received",
  * id, name, scope, state, types: [name] (empty: every type), until: date
  * or null (until revoked)}. */

@@ -112,7 +112,7 @@ async function main() {
     await sleep(500);
     carnet("mgen", ["put", "--type", "claim"], claims(1, 2));
     await until(() => lines(feed) === 2, 10000, "budget's live feed gets the 2 new claims");
-    await budget.getByRole("button").click();
+    await budget.getByRole("button", { name: /Retirer/ }).click();
     await page.waitForSelector("dialog[open]");
     check((await text("dialog")).includes("Budget") || (await text("dialog")).includes("budget"),
       "the confirmation does not name the app");
@@ -145,6 +145,21 @@ async function main() {
       "care's consent is not active with an end date");
     ok("Accept signs the requested consent (90 days): the 4 lab results flow, and the timeline shows them");
 
+    // --- Pause holds the flow, Resume sends what came meanwhile
+    await care.getByRole("button", { name: /pause/ }).click();
+    await page.waitForFunction(() => document.getElementById("status").textContent.includes("En pause"));
+    await loaded();
+    check(await page.locator('#consent-list .consent[data-app="care"] .badge.paused').count() === 1,
+      "care's consent is not shown paused");
+    carnet("labo", ["put", "--type", "lab_result"], JSON.stringify({ user: id("alice"), ref: "w-lab",
+      time: "2019-05-01T08:00:00Z", loinc: "4548-4", label: "HbA1c", value: 6.1, unit: "%" }) + "\n");
+    check(carnet("care", ["subscribe", "--idle-exit", "2"]).trim() === "", "a paused consent delivered");
+    await care.getByRole("button", { name: /Reprendre/ }).click();
+    await page.waitForFunction(() => document.getElementById("status").textContent.includes("Repris"));
+    const after = carnet("care", ["subscribe", "--idle-exit", "2"]).split("\n").filter(Boolean);
+    check(after.length === 1, "after resuming care got " + after.length + " records, want the 1 sent during the pause");
+    ok("Pause holds the flow (nothing during it), Resume sends what came meanwhile");
+
     // --- Decline, with a reason
     await page.locator('#request-list .request[data-app="budget"]').getByRole("button", { name: /Refuser/ }).click();
     await page.waitForSelector("dialog[open]");
@@ -167,7 +182,7 @@ async function main() {
     ok("a delegate's access ends from the page");
 
     // --- keyboard: open the confirmation with Enter, leave it with Escape
-    await care.getByRole("button").focus();
+    await care.getByRole("button", { name: /Retirer/ }).focus();
     await page.keyboard.press("Enter");
     await page.waitForSelector("dialog[open]");
     check(await page.evaluate(() => document.activeElement.id) === "dialog-cancel",
@@ -194,7 +209,7 @@ async function main() {
     await page.waitForSelector('.datatype[data-type="lab_result"]');
     const claimRows = await page.locator('.datatype[data-type="claim"] tbody tr').count();
     check(claimRows === 10, "claims shown: " + claimRows + ", want 10");
-    check(await page.locator('.datatype[data-type="lab_result"] tbody tr').count() === 4, "lab results shown");
+    check(await page.locator('.datatype[data-type="lab_result"] tbody tr').count() === 5, "lab results shown");
     check((await page.locator('.datatype[data-type="claim"] abbr', { hasText: "act_code" }).getAttribute("title"))
       .includes("nomenclature"), "act_code has no documentation");
     check((await text("#data-view")).includes("Holder: mgen"), "records are not grouped by holder name");
@@ -205,10 +220,10 @@ async function main() {
       await dl.saveAs(file);
       const doc = JSON.parse(fs.readFileSync(file, "utf8"));
       if (want === "json")
-        check(doc.records.length === 14 && doc.log.length > 10 && doc.log_head.verified === true,
+        check(doc.records.length === 15 && doc.log.length > 10 && doc.log_head.verified === true,
           "JSON download: " + doc.records.length + " records, verified " + doc.log_head.verified);
       else
-        check(doc.resourceType === "Bundle" && doc.entry.length === 14, "FHIR download");
+        check(doc.resourceType === "Bundle" && doc.entry.length === 15, "FHIR download");
     }
     ok("English labels; data per holder and type with each field's documentation; JSON and FHIR downloads");
 

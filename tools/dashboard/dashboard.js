@@ -161,10 +161,18 @@
     return el("article", { class: "card consent", "data-token": c.id, "data-app": c.app_name },
       el("h3", {}, c.app_name, el("span", { class: "badge " + c.state, text: t("c.state." + c.state) })),
       dl,
-      live ? el("p", { class: "buttons" }, el("button", {
-        type: "button", class: "danger", "aria-label": t("revoke.label", { app: c.app_name }),
-        onclick: () => revoke(c)
-      }, t("revoke"))) : null);
+      live ? el("p", { class: "buttons" },
+        el("button", {
+          type: "button", class: "danger", "aria-label": t("revoke.label", { app: c.app_name }),
+          onclick: () => revoke(c)
+        }, t("revoke")),
+        c.state === "paused" ?
+          el("button", { type: "button", "aria-label": t("resume.label", { app: c.app_name }),
+            onclick: () => act("resume", { token: c.id, skip: false }, t("resume.done", { app: c.app_name })) },
+          t("resume")) :
+          el("button", { type: "button", "aria-label": t("pause.label", { app: c.app_name }),
+            onclick: () => act("pause", { token: c.id }, t("pause.done", { app: c.app_name })) },
+          t("pause"))) : null);
   }
   function renderConsents() {
     const live = state.consents.filter(c => c.state === "active" || c.state === "paused");
