@@ -206,6 +206,32 @@ int signed_arg(struct req *r, const char *key, const char *what,
     const uint8_t **p, size_t *n, struct cerr *err);
 int stat_add(struct req *r, struct cerr *err, uint64_t n, const char *fmt,
     ...) __attribute__((format(printf, 4, 5)));
+/* Items gathered for a reply {key: [item...]} (or a map of n pairs). */
+struct items {
+	struct req *r;
+	msgpack_sbuffer sb;
+	msgpack_packer pk;
+	uint32_t n;
+};
+void items_init(struct items *it, struct req *r);
+/* Reply with the items if rc is 0 (extra keys follow if nextra > 0), and
+ * free them; returns rc, with err set when it is not 0. */
+int items_reply(struct items *it, const char *key, bool map, uint32_t nextra,
+    int rc, struct cerr *err);
+/* A delegate read the person's dashboard (what): that is an act, logged;
+ * nothing when the person reads their own. */
+int log_view(struct req *r, const char *what, struct cerr *err);
+
+/* consent.c: the person's consent commands. */
+int handle_appinfo(struct req *r, struct cerr *err);
+int handle_grant(struct req *r, struct cerr *err);
+int handle_decline(struct req *r, struct cerr *err);
+int handle_revoke(struct req *r, struct cerr *err);
+int handle_pause(struct req *r, struct cerr *err);
+int handle_resume(struct req *r, struct cerr *err);
+int handle_tokens(struct req *r, struct cerr *err);
+int handle_requests(struct req *r, struct cerr *err);
+
 /* r->who's own consent with this id: its stored state and payload. */
 int own_token(struct req *r, const uint8_t id[TOKID_BYTES],
     struct token_state *st, struct token *t, struct cerr *err);

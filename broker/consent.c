@@ -1,0 +1,427 @@
+/*
+ * consent.c: the person's consent commands.  APPINFO (who an app is, before
+ * consenting), GRANT (a token signed by the person or their delegate; may
+ * answer a request), DECLINE, REVOKE, PAUSE and RESUME, TOKENS and
+ * REQUESTS.  Each runs in the request's nested transaction: an error
+ * aborts it whole (handlers.c).  The lifecycle beyond (expiry, renewal,
+ * receipts, delegation, emergency access) is in lifecycle.c.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "../common/mpk.h"
+#include "../policy/consent.h"
+#include "broker.h"
+
+static void
+pack_app_info(msgpack_packer *pk, const struct party *app)
+{
+	unsigned i;
+
+	mpk_pack_cstr(pk, "app_name");
+	mpk_pack_cstr(pk, app->name);
+	mpk_pack_cstr(pk, "owner");
+	mpk_pack_cstr(pk, app->owner);
+	mpk_pack_cstr(pk, "business_model");
+	mpk_pack_cstr(pk, app->business_model);
+	mpk_pack_cstr(pk, "purposes");
+	msgpack_pack_array(pk, app->npurposes);
+	for (i = 0; i < app->npurposes; i++)
+		mpk_pack_cstr(pk, app->purposes[i]);
+}
+
+int
+handle_appinfo(struct req *r, struct cerr *err)
+{
+	uint8_t id[ID_BYTES];
+	const struct party *app;
+	int rc;
+
+	if ((rc = body_keys(r, err, "app", NULL)) != 0)
+		return rc;
+	if (mpk_bin_n(mpk_get(r->body, "app"), id, ID_BYTES) != 0)
+		return cerr_set(err, CARNET_E_MALFORMED, "APPINFO: want app");
+	if (party_of_role(r, id, ROLE_APP, &app) != 0)
+		return cerr_set(err, CARNET_E_UNKNOWN_PARTY,
+		    "no app is registered with this id");
+	reply_begin(r, 5);
+	mpk_pack_cstr(&r->pk, "app");
+	mpk_pack_binn(&r->pk, app->id, ID_BYTES);
+	pack_app_info(&r->pk, app);
+	return 0;
+}
+
+/*
+ * The person answers their pending request whose seq is the body's
+ * "request" (when present): it leaves the list.  *app and purpose get the
+ * request's app and purpose, for the caller to check or log.
+ */
+static int
+request_answer(struct req *r, bool *answered, uint8_t app[ID_BYTES],
+    char purpose[PURPOSE_MAX_BYTES + 1], struct cerr *err)
+{
+	const msgpack_object *o = mpk_get(r->body, "request");
+	msgpack_sbuffer sb;
+	msgpack_unpacked tree;
+	uint64_t seq;
+	int rc;
+
+	*answered = false;
+	if (o == NULL)
+		return 0;
+	if (mpk_u64(o, &seq) != 0)
+		return cerr_set(err, CARNET_E_MALFORMED, "%s: request is the "
+		    "number of a pending request (REQUESTS seq)",
+		    proto_cmd_name(r->cmd));
+	msgpack_sbuffer_init(&sb);
+	if ((rc = store_request_take(r->b->store, r->txn, r->who->id, seq, &sb,
+	    err)) != 0) {
+		msgpack_sbuffer_destroy(&sb);
+		return rc;
+	}
+	rc = mpk_unpack(sb.data, sb.size, 2, &tree);
+	if (rc == 0 && (mpk_bin_n(mpk_get(&tree.data, "app"), app,
+	    ID_BYTES) != 0 || mpk_cstr(mpk_get(&tree.data, "purpose"), purpose,
+	    PURPOSE_MAX_BYTES + 1) != 0))
+		rc = CARNET_E_STORE;
+	if (rc == 0)
+		msgpack_unpacked_destroy(&tree);
+	msgpack_sbuffer_destroy(&sb);
+	if (rc != 0)
+		return cerr_set(err, CARNET_E_STORE, "%s: request %" PRIu64
+		    " is unreadable", proto_cmd_name(r->cmd), seq);
+	*answered = true;
+	return 0;
+}
+
+int
+handle_grant(struct req *r, struct cerr *err)
+{
+	const struct party *app, *holder;
+	const uint8_t *blob;
+	size_t len;
+	struct uselog_entry e;
+	struct token t;
+	uint8_t asked_by[ID_BYTES];
+	char asked_for[PURPOSE_MAX_BYTES + 1];
+	bool answered;
+	unsigned i;
+	int rc;
+
+	if ((rc = body_keys(r, err, "token", "request", NULL)) != 0 ||
+	    (rc = signed_arg(r, "token", "the signed bytes", &blob, &len,
+	    err)) != 0 ||
+	    (rc = token_open(blob, len, &t, err)) != 0)
+		return rc;
+	if (memcmp(t.user, r->who->id, ID_BYTES) != 0)
+		return cerr_set(err, CARNET_E_WRONG_USER,
+		    "GRANT: the token is about another user than %s",
+		    r->deleg ? "the person you act for" : "you");
+	if ((rc = deleg_check_signer(r, t.has_by, t.by, err)) != 0 ||
+	    (rc = deleg_check_token(r, &t, err)) != 0)
+		return rc;
+	if (party_of_role(r, t.app, ROLE_APP, &app) != 0)
+		return cerr_set(err, CARNET_E_UNKNOWN_PARTY,
+		    "GRANT: the token's app is not registered");
+	if (!party_has_purpose(app, t.purpose))
+		return cerr_set(err, CARNET_E_PURPOSE,
+		    "GRANT: app %s has not declared the purpose '%s'",
+		    app->name, t.purpose);
+	for (i = 0; i < t.nholders; i++)
+		if (party_of_role(r, t.holders[i], ROLE_HOLDER, &holder) != 0)
+			return cerr_set(err, CARNET_E_UNKNOWN_PARTY,
+			    "GRANT: holder %u of the token is not registered",
+			    i + 1);
+	if (t.expires != 0 && t.expires <= r->now)
+		return cerr_set(err, CARNET_E_EXPIRED,
+		    "GRANT: the token has already expired");
+	if ((rc = request_answer(r, &answered, asked_by, asked_for, err)) != 0)
+		return rc;
+	if (answered && (memcmp(asked_by, t.app, ID_BYTES) != 0 ||
+	    strcmp(asked_for, t.purpose) != 0))
+		return cerr_set(err, CARNET_E_BAD_ARG, "GRANT: the request "
+		    "answered is from another app or for another purpose");
+	if ((rc = store_token_put(r->b->store, r->txn, &t, blob, len, r->now,
+	    err)) != 0)
+		return rc == CARNET_E_EXISTS ? cerr_set(err, CARNET_E_DUPLICATE,
+		    "GRANT: this token id was already granted (a replay?)") :
+		    rc;
+	if ((rc = token_schedule(r->b, r->txn, &t, r->now, err)) != 0)
+		return rc;
+	log_entry_init(&e, r, USE_GRANT);
+	log_entry_about(&e, &t);
+	if ((rc = broker_log_append(r->b, r->txn, t.user, &e, err)) != 0 ||
+	    (rc = stat_add(r, err, 1, "grant/%s", app->name)) != 0)
+		return rc;
+	session_token_granted(r->b, &t);
+	log_info("user %s granted app %s (%s)", r->from->name, app->name,
+	    t.purpose);
+	reply_begin(r, 1);
+	mpk_pack_cstr(&r->pk, "token");
+	mpk_pack_binn(&r->pk, t.id, TOKID_BYTES);
+	return 0;
+}
+
+/* DECLINE {request, note}: the person says no to an app's request. */
+int
+handle_decline(struct req *r, struct cerr *err)
+{
+	const msgpack_object *note = mpk_get(r->body, "note");
+	struct uselog_entry e;
+	bool answered;
+	int rc;
+
+	if ((rc = body_keys(r, err, "request", "note", NULL)) != 0)
+		return rc;
+	if (mpk_get(r->body, "request") == NULL)
+		return cerr_set(err, CARNET_E_MALFORMED, "DECLINE: want request, "
+		    "the number of a pending request (REQUESTS seq)");
+	log_entry_init(&e, r, USE_DECLINE);
+	if (note != NULL && mpk_cstr(note, e.note, sizeof(e.note)) != 0)
+		return cerr_set(err, CARNET_E_BAD_VALUE, "DECLINE: note must be "
+		    "text of at most %d bytes", USELOG_NOTE_MAX_BYTES);
+	if ((rc = request_answer(r, &answered, e.app, e.purpose, err)) != 0)
+		return rc;
+	e.has_app = true;
+	if ((rc = broker_log_append(r->b, r->txn, r->who->id, &e, err)) != 0)
+		return rc;
+	reply_begin(r, 0);
+	return 0;
+}
+
+int
+own_token(struct req *r, const uint8_t id[TOKID_BYTES], struct token_state *st,
+    struct token *t, struct cerr *err)
+{
+	if (store_token_get(r->b->store, r->txn, id, st) != 0 ||
+	    token_peek(st->blob, st->blob_len, t, NULL) != 0 ||
+	    memcmp(t->user, r->who->id, ID_BYTES) != 0)
+		return cerr_set(err, CARNET_E_UNKNOWN_TOKEN,
+		    "%s: you have no consent with this id",
+		    proto_cmd_name(r->cmd));
+	return 0;
+}
+
+int
+handle_revoke(struct req *r, struct cerr *err)
+{
+	const struct party *app;
+	const uint8_t *blob;
+	size_t len;
+	struct revocation rv;
+	struct token_state st;
+	struct uselog_entry e;
+	struct token t;
+	int rc;
+
+	if ((rc = body_keys(r, err, "revocation", NULL)) != 0 ||
+	    (rc = signed_arg(r, "revocation", "the signed bytes", &blob, &len,
+	    err)) != 0 ||
+	    (rc = revocation_open(blob, len, &rv, err)) != 0)
+		return rc;
+	if (memcmp(rv.user, r->who->id, ID_BYTES) != 0)
+		return cerr_set(err, CARNET_E_WRONG_USER,
+		    "REVOKE: about another user than %s",
+		    r->deleg ? "the person you act for" : "you");
+	if ((rc = deleg_check_signer(r, rv.has_by, rv.by, err)) != 0 ||
+	    (rc = own_token(r, rv.token, &st, &t, err)) != 0)
+		return rc;
+	reply_begin(r, 2);
+	mpk_pack_cstr(&r->pk, "token");
+	mpk_pack_binn(&r->pk, t.id, TOKID_BYTES);
+	mpk_pack_cstr(&r->pk, "already");
+	msgpack_pack_int(&r->pk, st.state == TOKEN_REVOKED ||
+	    st.state == TOKEN_EXPIRED);
+	if (st.state == TOKEN_REVOKED || st.state == TOKEN_EXPIRED)
+		return 0;
+	if ((rc = store_token_end(r->b->store, r->txn, &t, TOKEN_REVOKED,
+	    r->now, err)) != 0 ||
+	    (rc = token_unschedule(r->b, r->txn, &t, err)) != 0)
+		return rc;
+	log_entry_init(&e, r, USE_REVOKE);
+	log_entry_about(&e, &t);
+	if ((rc = broker_log_append(r->b, r->txn, t.user, &e, err)) != 0)
+		return rc;
+	if (party_cached(r->b, r->txn, t.app, &app) == 0 &&
+	    (rc = stat_add(r, err, 1, "revoke/%s", app->name)) != 0)
+		return rc;
+	session_token_ended(r->b, r->txn, &t, "revoked");
+	log_info("user %s revoked a consent", r->from->name);
+	return 0;
+}
+
+/* PAUSE and RESUME: the person's own, unrevoked consent. */
+static int
+pause_or_resume(struct req *r, bool pause, struct cerr *err)
+{
+	const msgpack_object *skip_o = mpk_get(r->body, "skip");
+	bool skip = skip_o != NULL && skip_o->type == MSGPACK_OBJECT_BOOLEAN &&
+	    skip_o->via.boolean;
+	uint8_t id[TOKID_BYTES];
+	struct token_state st;
+	struct uselog_entry e;
+	const struct party *app;
+	struct token t;
+	uint64_t last = 0;
+	int rc;
+
+	if ((rc = pause ? body_keys(r, err, "token", NULL) :
+	    body_keys(r, err, "token", "skip", NULL)) != 0)
+		return rc;
+	if (mpk_bin_n(mpk_get(r->body, "token"), id, TOKID_BYTES) != 0)
+		return cerr_set(err, CARNET_E_MALFORMED,
+		    "%s: want token, a consent id", proto_cmd_name(r->cmd));
+	if ((rc = own_token(r, id, &st, &t, err)) != 0)
+		return rc;
+	if ((rc = store_token_set_paused(r->b->store, r->txn, id, pause,
+	    err)) != 0)
+		return rc;
+	if (!pause && skip) {
+		/* what came during the pause is never sent under it */
+		if ((rc = user_last_get(r->b, r->txn, t.user, &last)) != 0)
+			return cerr_set(err, rc, "RESUME: reading your records: "
+			    "%s", carnet_strerror(rc));
+		if ((rc = store_cursor_advance(r->b->store, r->txn, id, last,
+		    err)) != 0)
+			return rc;
+	}
+	log_entry_init(&e, r, pause ? USE_PAUSE : USE_RESUME);
+	log_entry_about(&e, &t);
+	e.rseq = last;
+	if ((rc = broker_log_append(r->b, r->txn, t.user, &e, err)) != 0)
+		return rc;
+	if (party_cached(r->b, r->txn, t.app, &app) == 0 &&
+	    (rc = stat_add(r, err, 1, "%s/%s", pause ? "pause" : "resume",
+	    app->name)) != 0)
+		return rc;
+	if (last != 0)
+		session_token_skip(r->b, id, last);
+	if (!pause)
+		r->b->work = true;
+	reply_begin(r, 2);
+	mpk_pack_cstr(&r->pk, "token");
+	mpk_pack_binn(&r->pk, id, TOKID_BYTES);
+	mpk_pack_cstr(&r->pk, "state");
+	mpk_pack_cstr(&r->pk, pause ? "paused" : "active");
+	return 0;
+}
+
+int
+handle_pause(struct req *r, struct cerr *err)
+{
+	return pause_or_resume(r, true, err);
+}
+
+int
+handle_resume(struct req *r, struct cerr *err)
+{
+	return pause_or_resume(r, false, err);
+}
+
+static int
+tok_list_one(void *arg, const uint8_t tok[TOKID_BYTES])
+{
+	struct items *tl = arg;
+	const struct party *app;
+	struct token_state st;
+	struct token t;
+	int rc;
+
+	if ((rc = store_token_get(tl->r->b->store, tl->r->txn, tok, &st)) != 0 ||
+	    (rc = token_peek(st.blob, st.blob_len, &t, NULL)) != 0)
+		return rc;
+	msgpack_pack_map(&tl->pk, 10);
+	mpk_pack_cstr(&tl->pk, "token");
+	mpk_pack_binn(&tl->pk, st.blob, st.blob_len);
+	mpk_pack_cstr(&tl->pk, "state");
+	mpk_pack_cstr(&tl->pk, st.state == TOKEN_REVOKED ? "revoked" :
+	    st.state == TOKEN_PAUSED ? "paused" :
+	    st.state == TOKEN_EXPIRED ||
+	    consent_live(&t, tl->r->now) == CARNET_E_EXPIRED ? "expired" :
+	    "active");
+	mpk_pack_cstr(&tl->pk, "ended_at");
+	msgpack_pack_int64(&tl->pk, st.ended_at);
+	mpk_pack_cstr(&tl->pk, "erased_at");
+	msgpack_pack_int64(&tl->pk, st.erased_at);
+	mpk_pack_cstr(&tl->pk, "granted_at");
+	msgpack_pack_int64(&tl->pk, st.granted_at);
+	if (party_cached(tl->r->b, tl->r->txn, t.app, &app) != 0)
+		app = NULL;
+	mpk_pack_cstr(&tl->pk, "app_name");
+	mpk_pack_cstr(&tl->pk, app ? app->name : "?");
+	mpk_pack_cstr(&tl->pk, "owner");
+	mpk_pack_cstr(&tl->pk, app ? app->owner : "?");
+	mpk_pack_cstr(&tl->pk, "business_model");
+	mpk_pack_cstr(&tl->pk, app ? app->business_model : "?");
+	mpk_pack_cstr(&tl->pk, "cursor");
+	{
+		uint64_t c = 0;
+
+		if ((rc = store_cursor_get(tl->r->b->store, tl->r->txn, tok,
+		    &c)) != 0)
+			return rc;
+		msgpack_pack_uint64(&tl->pk, c);
+	}
+	mpk_pack_cstr(&tl->pk, "id");
+	mpk_pack_binn(&tl->pk, tok, TOKID_BYTES);
+	tl->n++;
+	return 0;
+}
+
+int
+handle_tokens(struct req *r, struct cerr *err)
+{
+	struct items tl;
+	int rc;
+
+	if ((rc = body_keys(r, err, NULL)) != 0 ||
+	    (rc = log_view(r, "consents", err)) != 0)
+		return rc;
+	items_init(&tl, r);
+	rc = store_tokens_of_user(r->b->store, r->txn, r->who->id,
+	    tok_list_one, &tl);
+	return items_reply(&tl, "tokens", false, 0, rc, err);
+}
+
+static int
+req_list_one(void *arg, uint64_t seq, const MDB_val *v)
+{
+	struct items *rl = arg;
+	const struct party *app;
+	msgpack_unpacked tree;
+	uint8_t app_id[ID_BYTES];
+	int rc;
+
+	if ((rc = mpk_unpack(v->mv_data, v->mv_size, 2, &tree)) != 0)
+		return rc;
+	if (mpk_bin_n(mpk_get(&tree.data, "app"), app_id, ID_BYTES) != 0 ||
+	    party_cached(rl->r->b, rl->r->txn, app_id, &app) != 0) {
+		msgpack_unpacked_destroy(&tree);
+		return 0; /* the app is gone: skip its request */
+	}
+	msgpack_pack_map(&rl->pk, 6);
+	mpk_pack_cstr(&rl->pk, "seq");
+	msgpack_pack_uint64(&rl->pk, seq);
+	mpk_pack_cstr(&rl->pk, "request");
+	msgpack_pack_object(&rl->pk, tree.data);
+	pack_app_info(&rl->pk, app);
+	msgpack_unpacked_destroy(&tree);
+	rl->n++;
+	return 0;
+}
+
+int
+handle_requests(struct req *r, struct cerr *err)
+{
+	struct items rl;
+	int rc;
+
+	if ((rc = body_keys(r, err, NULL)) != 0 ||
+	    (rc = log_view(r, "requests", err)) != 0)
+		return rc;
+	items_init(&rl, r);
+	rc = store_requests_foreach(r->b->store, r->txn, r->who->id,
+	    req_list_one, &rl);
+	return items_reply(&rl, "requests", false, 0, rc, err);
+}
