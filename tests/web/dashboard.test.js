@@ -66,7 +66,7 @@ async function main() {
     const budget = page.locator('#consent-list .consent[data-app="budget"]');
     check(await budget.count() === 1, "budget's consent is listed");
     const bt = await budget.innerText();
-    for (const w of ["Budget SAS", "subscription", "budget", "claim", "actif"])
+    for (const w of ["Budget SAS", "subscription", "budget", "claim", "actif", "Soin remboursé"])
       check(bt.includes(w), "budget's card lacks " + w + ": " + bt);
     check(await page.locator('#ended-list .consent[data-app="care"] .badge.expired').count() === 1,
       "care's short consent is listed as expired");
@@ -87,8 +87,20 @@ async function main() {
       "bob's view access is not listed");
     check((await text("#card-view")).includes("lab_result") && (await text("#card-view")).includes("samu"),
       "the emergency card is not shown: " + await text("#card-view"));
+    // every record type and field has its French documentation
+    const missing = await page.evaluate(async () => {
+      const r = await fetch("/api/schemas", { headers: { "X-Carnet-Secret": sessionStorage.getItem("carnet.k") } });
+      const fr = window.CARNET_I18N.fr.schemas, out = [];
+      for (const s of (await r.json()).schemas) {
+        if (!fr[s.type] || !fr[s.type].doc) out.push(s.type);
+        for (const f of s.fields)
+          if (!fr[s.type] || !fr[s.type].fields[f.name]) out.push(s.type + "." + f.name);
+      }
+      return out;
+    });
+    check(missing.length === 0, "no French documentation for: " + missing.join(", "));
     await page.screenshot({ path: path.join(SHOTS, "dashboard-fr.png"), fullPage: true });
-    ok("emergency opening flagged first, with its reason; bob's access and the emergency card shown");
+    ok("emergency opening flagged first, with its reason; bob's access and the emergency card shown; every type and field documented in French");
     ok("consents (owner, model, purpose, data, state), expired one flagged, requests with their reason, 5 deliveries in the timeline and chart, log verified");
 
     // --- the timeline filters

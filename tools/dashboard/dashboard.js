@@ -139,8 +139,16 @@
           el("div", { class: "muted", text: t("c.allfields") }));
     }));
   }
+  /* a record type with its docs in the page's language (the schemas'
+     own docs are English) */
   function schemaOf(name) {
-    return state.schemas && state.schemas.find(s => s.type === name);
+    const s = state.schemas && state.schemas.find(x => x.type === name);
+    const tr = s && I18N[state.lang].schemas && I18N[state.lang].schemas[name];
+    if (!s || !tr) return s;
+    return Object.assign({}, s, {
+      doc: tr.doc || s.doc,
+      fields: s.fields.map(f => Object.assign({}, f, { doc: (tr.fields || {})[f.name] || f.doc }))
+    });
   }
   function consentCard(c, live) {
     const dl = el("dl", {},

@@ -144,6 +144,91 @@ window.CARNET_I18N = {
     loading: "Chargement…",
     footer: "carnet suit la charte « Mes données, ma santé » : information préalable, consentement spécifique et révocable à tout moment, minimisation, accès, effacement et portabilité, tableau de bord des usages.",
     license: "Graphiques : Chart.js (licence MIT)",
+    /* the record types' documentation (schemas/types/*.def is in English);
+       the browser test checks every type and field has its line here */
+    schemas: {
+      claim: {
+        doc: "Soin remboursé : un acte payé par la personne et remboursé par l'Assurance maladie ou une mutuelle",
+        fields: {
+          act_code: "Code de l'acte dans la nomenclature (NGAP ou CCAM ; HCPCS pour les remboursements américains), p. ex. C pour une consultation de généraliste",
+          label: "Nom de l'acte en clair, p. ex. Consultation généraliste",
+          amount_eur: "Montant facturé pour l'acte, en euros",
+          reimbursed_eur: "Montant remboursé par l'Assurance maladie, en euros",
+          practitioner: "Type de praticien qui a réalisé l'acte, p. ex. généraliste, dentiste, kinésithérapeute",
+          mutual_eur: "Montant remboursé par la mutuelle complémentaire, en euros",
+          provider: "Nom ou numéro d'enregistrement du soignant (médecin, hôpital)",
+          care_kind: "Type de soin : consultation, pharmacie, hôpital, dentaire, optique, laboratoire, autre",
+          currency: "Devise ISO 4217 des montants quand ce ne sont pas des euros, p. ex. USD pour des remboursements américains importés"
+        }
+      },
+      context: {
+        doc: "Contexte : données d'environnement non personnelles pour le lieu de vie de la personne",
+        fields: {
+          kind: "Ce qui a été mesuré : pollen, pm25, pm10, no2, o3, temperature_c",
+          value: "La valeur mesurée (indice pour le pollen, µg/m³ pour les polluants)",
+          area: "Zone concernée, p. ex. une ville ou un code postal",
+          source: "Qui l'a mesurée"
+        }
+      },
+      coverage: {
+        doc: "Couverture : un régime ou un contrat d'assurance de la personne",
+        fields: {
+          plan: "Nom du régime ou du contrat, p. ex. Part A, MGEN Équilibre",
+          status: "active, cancelled, draft ou entered-in-error (actif, résilié, brouillon, saisi par erreur)",
+          payer: "Qui paie : l'assureur ou la mutuelle",
+          group: "Groupe ou programme du régime, p. ex. Medicare",
+          period_start: "Premier jour couvert (AAAA-MM-JJ)",
+          period_end: "Dernier jour couvert (AAAA-MM-JJ), vide tant qu'il court"
+        }
+      },
+      dispense: {
+        doc: "Délivrance en pharmacie : un médicament remis par une pharmacie",
+        fields: {
+          cip13: "Code CIP13 de la boîte (13 chiffres ; un code NDC pour des remboursements américains importés)",
+          drug: "Nom du médicament, p. ex. Doliprane 1000 mg comprimé",
+          quantity: "Nombre de boîtes délivrées",
+          amount_eur: "Prix payé pour les boîtes, en euros",
+          reimbursed_eur: "Montant remboursé par l'Assurance maladie, en euros",
+          prescriber: "Type ou nom du prescripteur",
+          atc: "Classe ATC du médicament, p. ex. N02BE01",
+          currency: "Devise ISO 4217 des montants quand ce ne sont pas des euros"
+        }
+      },
+      lab_result: {
+        doc: "Résultat de laboratoire : une valeur mesurée par un laboratoire d'analyses médicales",
+        fields: {
+          loinc: "Code LOINC de l'analyse, p. ex. 4548-4 pour l'HbA1c",
+          label: "Nom de l'analyse en clair, p. ex. Hémoglobine glyquée",
+          value: "Valeur mesurée, dans l'unité ci-dessous",
+          unit: "Unité UCUM de la valeur, p. ex. %, mmol/L, g/L",
+          ref_low: "Bas de l'intervalle de référence du laboratoire",
+          ref_high: "Haut de l'intervalle de référence du laboratoire",
+          lab: "Nom du laboratoire"
+        }
+      },
+      observation: {
+        doc: "Mesure d'un objet connecté : une lecture d'un appareil",
+        fields: {
+          kind: "Ce qui a été mesuré : steps (pas), weight_kg, heart_rate_bpm, sleep_min, systolic_mmhg, diastolic_mmhg, glucose_mmol_l",
+          value: "La lecture, dans l'unité que son type indique",
+          device: "Modèle de l'appareil qui a fait la mesure",
+          period_min: "Minutes couvertes par la lecture, pour des cumuls comme les pas"
+        }
+      },
+      profile: {
+        doc: "Profil : l'essentiel à savoir sur une personne en cas d'urgence",
+        fields: {
+          birth_year: "Année de naissance",
+          sex: "Sexe tel qu'enregistré par le détenteur : female, male, other, unknown",
+          blood_group: "Groupe ABO et rhésus, p. ex. O+, AB-, ou unknown",
+          allergies: "Allergies connues, p. ex. pénicilline ; liste vide s'il n'y en a pas",
+          conditions: "Maladies de longue durée, p. ex. diabète de type 2",
+          treatments: "Traitements en cours, p. ex. metformine 1000 mg",
+          emergency_contact: "Qui appeler, avec un numéro de téléphone",
+          name: "Nom tel que le détenteur l'enregistre"
+        }
+      }
+    },
     kinds: {
       deliver: "envoi d'une donnée",
       grant: "consentement donné",
