@@ -214,6 +214,36 @@ cli_query(int argc, char **argv, const char *help, const char *what,
 	return -1;
 }
 
+int
+cli_one_arg(int argc, char **argv, const char *help, bool with_for,
+    const struct option *extra, int (*opt)(void *arg, int c, const char *val),
+    void *arg, struct cli_conn *cc)
+{
+	struct option opts[CLI_ONE_ARG_EXTRA_MAX + 7] = {
+		CLI_CONN_OPTIONS,
+		{"help", no_argument, NULL, 'h'},
+	};
+	size_t n = 5, i;
+	int c;
+
+	if (with_for)
+		opts[n++] = (struct option)CLI_FOR_OPTION;
+	for (i = 0; extra && extra[i].name && i < CLI_ONE_ARG_EXTRA_MAX; i++)
+		opts[n++] = extra[i];
+	memset(&opts[n], 0, sizeof(opts[n]));
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		if (cli_conn_opt(cc, c, optarg))
+			continue;
+		if (c == 'h')
+			return fputs(help, stdout), 0;
+		if (c == '?' || opt == NULL || opt(arg, c, optarg) != 0)
+			return cli_usage(help);
+	}
+	if (optind + 1 != argc)
+		return cli_usage(help);
+	return -1;
+}
+
 bool
 cli_confirm(const char *question)
 {

@@ -98,6 +98,17 @@ void cli_call(struct cli_conn *cc, const char *cmd, const char *what,
 int cli_query(int argc, char **argv, const char *help, const char *what,
     const char *cmd, struct cli_conn *cc, bool *json, msgpack_unpacked *reply);
 
+/*
+ * The shape of "CMD ARG" subcommands: the connection options (and --for
+ * when with_for), at most CLI_ONE_ARG_EXTRA_MAX extra options each handed
+ * to opt (non-zero: bad usage), --help, then exactly one argument, left at
+ * argv[optind].  -1 to go on, else an exit status for the caller to return.
+ */
+#define CLI_ONE_ARG_EXTRA_MAX 8
+int cli_one_arg(int argc, char **argv, const char *help, bool with_for,
+    const struct option *extra, int (*opt)(void *arg, int c, const char *val),
+    void *arg, struct cli_conn *cc);
+
 /* Ask a yes/no question on stderr, answer from stdin. */
 bool cli_confirm(const char *question);
 /* Split "a,b,c" into at most max items (pointers into s, which is changed). */

@@ -375,36 +375,6 @@ consent_list(int argc, char **argv)
 	return 0;
 }
 
-/* Options shared by the commands that take one argument, ID (a consent or
- * a request): the connection options, --for, and the extra ones. */
-static int
-one_arg(int argc, char **argv, const struct option *extra, struct cli_conn *cc,
-    int (*opt)(void *arg, int c, const char *val), void *arg)
-{
-	struct option opts[16] = {
-		CLI_CONN_OPTIONS,
-		CLI_FOR_OPTION,
-		{"help", no_argument, NULL, 'h'},
-	};
-	size_t n = 6, i;
-	int c;
-
-	for (i = 0; extra && extra[i].name && n < 15; i++)
-		opts[n++] = extra[i];
-	memset(&opts[n], 0, sizeof(opts[n]));
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		if (cli_conn_opt(cc, c, optarg))
-			continue;
-		if (c == 'h')
-			return fputs(consent_help, stdout), 0;
-		if (c == '?' || opt == NULL || opt(arg, c, optarg) != 0)
-			return cli_usage(consent_help);
-	}
-	if (optind + 1 != argc)
-		return cli_usage(consent_help);
-	return -1;
-}
-
 static int
 consent_revoke(int argc, char **argv)
 {
@@ -414,7 +384,8 @@ consent_revoke(int argc, char **argv)
 	bool already = false;
 	int rc;
 
-	if ((rc = one_arg(argc, argv, NULL, &cc, NULL, NULL)) >= 0)
+	if ((rc = cli_one_arg(argc, argv, consent_help, true, NULL, NULL,
+	    NULL, &cc)) >= 0)
 		return rc;
 	if (tokid_decode(argv[optind], id) != 0)
 		return cli_failx("consent revoke", "'%.40s' is not a consent id "
@@ -480,7 +451,8 @@ consent_accept(int argc, char **argv)
 	uint64_t seq;
 	int rc;
 
-	if ((rc = one_arg(argc, argv, extra, &cc, accept_opt, &ao)) >= 0)
+	if ((rc = cli_one_arg(argc, argv, consent_help, true, extra,
+	    accept_opt, &ao, &cc)) >= 0)
 		return rc;
 	if (request_seq("consent accept", argv[optind], &seq) != 0)
 		return 1;
@@ -547,7 +519,8 @@ consent_decline(int argc, char **argv)
 	uint64_t seq;
 	int rc;
 
-	if ((rc = one_arg(argc, argv, extra, &cc, decline_opt, &note)) >= 0)
+	if ((rc = cli_one_arg(argc, argv, consent_help, true, extra,
+	    decline_opt, &note, &cc)) >= 0)
 		return rc;
 	if (request_seq("consent decline", argv[optind], &seq) != 0)
 		return 1;
@@ -560,45 +533,44 @@ consent_decline(int argc, char **argv)
 	return 0;
 }
 
+/* --skip, which only resume takes. */
+static int
+skip_opt(void *arg, int c, const char *val)
+{
+	(void)val;
+	if (c != 's')
+		return -1;
+	*(bool *)arg = true;
+	return 0;
+}
+
 static int
 consent_pause_resume(int argc, char **argv, bool pause)
 {
-	static const struct option opts[] = {
-		CLI_CONN_OPTIONS,
-		CLI_FOR_OPTION,
+	static const struct option skip[] = {
 		{"skip", no_argument, NULL, 's'},
-		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
 	const char *what = pause ? "consent pause" : "consent resume";
 	struct cli_conn cc = {0};
 	struct cerr err = {0};
 	uint8_t id[TOKID_BYTES];
-	bool skip = false;
-	int c, rc;
+	bool skip_it = false;
+	int rc;
 
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		if (cli_conn_opt(&cc, c, optarg))
-			continue;
-		if (c == 's' && !pause)
-			skip = true;
-		else if (c == 'h')
-			return fputs(consent_help, stdout), 0;
-		else
-			return cli_usage(consent_help);
-	}
-	if (optind + 1 != argc)
-		return cli_usage(consent_help);
+	if ((rc = cli_one_arg(argc, argv, consent_help, true, skip,
+	    pause ? NULL : skip_opt, &skip_it, &cc)) >= 0)
+		return rc;
 	if (tokid_decode(argv[optind], id) != 0)
 		return cli_failx(what, "'%.40s' is not a consent id (see carnet "
 		    "consent list)", argv[optind]);
 	cli_connect(&cc, what);
-	rc = person_pause(&cc, id, pause, skip, &err);
+	rc = person_pause(&cc, id, pause, skip_it, &err);
 	cli_disconnect(&cc);
 	if (rc != 0)
 		return cli_fail(what, &err);
 	printf("%s %s%s\n", pause ? "paused" : "resumed", argv[optind],
-	    skip ? " (what came during the pause will not be sent)" : "");
+	    skip_it ? " (what came during the pause will not be sent)" : "");
 	return 0;
 }
 

@@ -172,22 +172,11 @@ static int
 one_id_cmd(int argc, char **argv, const char *help, const char *what,
     struct cli_conn *cc, uint8_t id[ID_BYTES])
 {
-	static const struct option opts[] = {
-		CLI_CONN_OPTIONS,
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
-	};
-	int c;
+	int rc;
 
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		if (cli_conn_opt(cc, c, optarg))
-			continue;
-		if (c == 'h')
-			return fputs(help, stdout), 0;
-		return cli_usage(help);
-	}
-	if (optind + 1 != argc)
-		return cli_usage(help);
+	if ((rc = cli_one_arg(argc, argv, help, false, NULL, NULL, NULL,
+	    cc)) >= 0)
+		return rc;
 	if (id_decode(argv[optind], id) != 0)
 		return cli_failx(what, "'%.60s' is not a carnet id",
 		    argv[optind]);
