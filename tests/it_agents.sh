@@ -3,32 +3,21 @@
 # enrolled rows stored, others skipped, reruns store nothing twice,
 # malformed exports refused at their line, the device stream reproducible
 # from its seed.
-set -u
-B=${CARNET_BIN:-$PWD/bin}
-T=$(mktemp -d /tmp/carnet-agents.XXXX); pid=; pass=0
-cleanup() { [ -n "$pid" ] && kill "$pid" 2>/dev/null; wait 2>/dev/null; rm -rf "$T"; }
-trap cleanup EXIT
-fail() { echo "FAIL: $*"; echo "$pass passed, 1 failed"; exit 1; }
-ok() { pass=$((pass + 1)); echo "ok - $*"; }
-for _ in 1 2 3 4 5; do
-  EP=tcp://127.0.0.1:$(( 20000 + (RANDOM % 20000) ))
-  "$B/carnetd" --data "$T/d" --listen "$EP" >/dev/null 2>"$T/log" & pid=$!
-  sleep 0.4; kill -0 "$pid" 2>/dev/null && break
-done
+source "$(dirname "$0")/itlib.sh"
+start_broker
 : >"$T/ids"
 for i in 1 2 3 4 5 6 7 8; do "$B/carnet" keygen --out "$T/u$i.key" 2>/dev/null >>"$T/ids"; done
-for p in mgen ph lab dev; do "$B/carnet" keygen --out "$T/$p.key" >"$T/$p.id" 2>/dev/null; done
-i=1; while read -r id; do "$B/carnet" party add --data "$T/d" --role user --name "u$i" --id "$id" >/dev/null; i=$((i+1)); done <"$T/ids"
-add() { "$B/carnet" party add --data "$T/d" --role holder "$@" >/dev/null || fail "party add $*"; }
-add --name mgen --id "$(cat "$T/mgen.id")" --type claim --type profile
-add --name ph --id "$(cat "$T/ph.id")" --type dispense
-add --name lab --id "$(cat "$T/lab.id")" --type lab_result
-add --name dev --id "$(cat "$T/dev.id")" --type observation --type context
+keys mgen ph lab dev
+i=1; while read -r uid; do add --role user --name "u$i" --id "$uid"; i=$((i+1)); done <"$T/ids"
+add --role holder --name mgen --id "$(id mgen)" --type claim --type profile
+add --role holder --name ph --id "$(id ph)" --type dispense
+add --role holder --name lab --id "$(id lab)" --type lab_result
+add --role holder --name dev --id "$(id dev)" --type observation --type context
 "$B/carnet-synth" --ids "$T/ids" --out "$T/s" --seed 11 >/dev/null || fail "carnet-synth"
 for f in mutual pharmacy lab device; do  # a test on nobody proves nothing
   [ "$(wc -l <"$T/s/${f}_enrollment.csv")" -gt 1 ] || fail "nobody enrolled with $f: pick another seed"
 done
-A() { local who=$1 prog=$2; shift 2; CARNET_KEY="$T/$who.key" timeout 60 "$B/$prog" --broker "$EP" --data "$T/d" "$@"; }
+A() { local who=$1 prog=$2; shift 2; CARNET_KEY="$T/$who.key" timeout 60 "$B/$prog" --broker "$EP" --data "$DATA" "$@"; }
 enrolled_rows() { # csv enrollment: rows of enrolled customers
   awk -F, 'NR == FNR { if (FNR > 1) e[$1] = 1; next } FNR > 1 && ($1 in e)' "$2" "$1" | wc -l
 }

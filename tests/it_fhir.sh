@@ -3,27 +3,17 @@
 # samples in ../shared/data/bluebutton, other well-formed EOBs (inpatient,
 # outpatient), Observations, resends, and malformed documents that must be
 # refused without storing any of their records.
-set -u
-B=${CARNET_BIN:-$PWD/bin}
+source "$(dirname "$0")/itlib.sh"
 BB=${CARNET_BLUEBUTTON:-$PWD/../shared/data/bluebutton}
-T=$(mktemp -d /tmp/carnet-fhir.XXXX); pid=; pass=0
-cleanup() { [ -n "$pid" ] && kill "$pid" 2>/dev/null; wait 2>/dev/null; rm -rf "$T"; }
-trap cleanup EXIT
-fail() { echo "FAIL: $*"; echo "$pass passed, 1 failed"; exit 1; }
-ok() { pass=$((pass + 1)); echo "ok - $*"; }
 [ -d "$BB" ] || { echo "no Blue Button samples at $BB: skipped"; echo "0 passed, 0 failed"; exit 0; }
-for _ in 1 2 3 4 5; do
-  EP=tcp://127.0.0.1:$(( 20000 + (RANDOM % 20000) ))
-  "$B/carnetd" --data "$T/d" --listen "$EP" >/dev/null 2>"$T/log" & pid=$!
-  sleep 0.4; kill -0 "$pid" 2>/dev/null && break
-done
-for p in jane bb; do "$B/carnet" keygen --out "$T/$p.key" >"$T/$p.id" 2>/dev/null; done
-"$B/carnet" party add --data "$T/d" --role user --name jane --id "$(cat "$T/jane.id")" >/dev/null
-"$B/carnet" party add --data "$T/d" --role holder --name bluebutton --id "$(cat "$T/bb.id")" \
-  --type claim --type dispense --type profile --type coverage --type lab_result --type observation >/dev/null
+start_broker
+keys jane bb
+add --role user --name jane --id "$(id jane)"
+add --role holder --name bluebutton --id "$(id bb)" \
+  --type claim --type dispense --type profile --type coverage --type lab_result --type observation
 printf 'customer,carnet_id\n-20140000008325,%s\n' "$(cat "$T/jane.id")" >"$T/enr.csv"
-I() { CARNET_KEY="$T/bb.key" timeout 30 "$B/carnet" import fhir --enrollment "$T/enr.csv" --broker "$EP" --data "$T/d" "$@"; }
-count() { CARNET_KEY="$T/jane.key" timeout 30 "$B/carnet" export --out "$T/x.json" --broker "$EP" --data "$T/d" 2>/dev/null; jq "$1" "$T/x.json"; }
+I() { CARNET_KEY="$T/bb.key" timeout 30 "$B/carnet" import fhir --enrollment "$T/enr.csv" --broker "$EP" --data "$DATA" "$@"; }
+count() { CARNET_KEY="$T/jane.key" timeout 30 "$B/carnet" export --out "$T/x.json" --broker "$EP" --data "$DATA" 2>/dev/null; jq "$1" "$T/x.json"; }
 
 I "$BB"/*.json >"$T/o" 2>"$T/e" || fail "import of the samples: $(cat "$T/e")"
 [ "$(count '.records | length')" -eq 16 ] || fail "samples stored $(count '.records|length') records, want 16"
