@@ -95,13 +95,7 @@ pack_revoked(struct broker *b, MDB_txn *txn, msgpack_packer *pk,
 	for (i = 0; i < t->ntypes; i++)
 		mpk_pack_cstr(pk, t->types[i].type->name);
 	mpk_pack_cstr(pk, "holders");
-	if (t->any_holder) {
-		msgpack_pack_nil(pk);
-	} else {
-		msgpack_pack_array(pk, t->nholders);
-		for (i = 0; i < t->nholders; i++)
-			mpk_pack_binn(pk, t->holders[i], ID_BYTES);
-	}
+	token_pack_holders(pk, t);
 	mpk_pack_cstr(pk, "through");
 	msgpack_pack_uint64(pk, through);
 }

@@ -22,6 +22,20 @@ token_new_id(struct token *t)
 	randombytes_buf(t->id, sizeof(t->id));
 }
 
+void
+token_pack_holders(msgpack_packer *pk, const struct token *t)
+{
+	unsigned i;
+
+	if (t->any_holder) {
+		msgpack_pack_nil(pk);
+		return;
+	}
+	msgpack_pack_array(pk, t->nholders);
+	for (i = 0; i < t->nholders; i++)
+		mpk_pack_binn(pk, t->holders[i], ID_BYTES);
+}
+
 static void
 token_pack(msgpack_packer *pk, const struct token *t)
 {
@@ -40,13 +54,7 @@ token_pack(msgpack_packer *pk, const struct token *t)
 	mpk_pack_cstr(pk, "app");
 	mpk_pack_binn(pk, t->app, ID_BYTES);
 	mpk_pack_cstr(pk, "holders");
-	if (t->any_holder) {
-		msgpack_pack_nil(pk);
-	} else {
-		msgpack_pack_array(pk, t->nholders);
-		for (i = 0; i < t->nholders; i++)
-			mpk_pack_binn(pk, t->holders[i], ID_BYTES);
-	}
+	token_pack_holders(pk, t);
 	mpk_pack_cstr(pk, "types");
 	msgpack_pack_array(pk, t->ntypes);
 	for (i = 0; i < t->ntypes; i++) {

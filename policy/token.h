@@ -26,6 +26,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <msgpack.h>
+
 #include "../common/error.h"
 #include "../common/id.h"
 #include "../common/limits.h"
@@ -84,6 +86,8 @@ struct delegation {
 
 /* Fill t->id with random bytes. */
 void token_new_id(struct token *t);
+/* t's holders as the token encodes them: nil for any, else a list of ids. */
+void token_pack_holders(msgpack_packer *pk, const struct token *t);
 
 /*
  * Sign t with the Ed25519 secret key of its user, or of t->by when
