@@ -413,9 +413,7 @@ deleg_log_refused(struct req *r, MDB_txn *parent, const struct cerr *why)
 	if ((rc = store_txn_begin(r->b->store, parent, true, &r->txn,
 	    &err)) != 0)
 		return rc;
-	memset(&e, 0, sizeof(e));
-	e.kind = USE_REFUSED;
-	e.time = r->now;
+	log_entry_init(&e, r, USE_REFUSED);
 	e.has_by = true; /* who tried, in the person's name */
 	memcpy(e.by, r->from->id, ID_BYTES);
 	snprintf(e.note, sizeof(e.note), "%s: %.*s", proto_cmd_name(r->cmd),

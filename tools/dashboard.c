@@ -138,11 +138,8 @@ api_status(struct dash *d, struct dash_out *out)
 		cli_begin(&d->cc, 0);
 		rc = settle(d, cli_try(&d->cc, "HELLO", &reply, &err));
 	}
-	if (rc != 0) {
-		fail(out, &err);
-		json_object_set_new(out->json, "lang", json_string(d->lang));
-		return;
-	}
+	if (rc != 0)
+		return fail(out, &err);
 	mpk_cstr(mpk_get(&reply.data, "role"), role, sizeof(role));
 	mpk_cstr(mpk_get(&reply.data, "name"), name, sizeof(name));
 	msgpack_unpacked_destroy(&reply);
@@ -151,9 +148,7 @@ api_status(struct dash *d, struct dash_out *out)
 		cerr_set(&err, CARNET_E_FORBIDDEN, "this key is not a person's "
 		    "but a %s's (%s): start carnet dashboard with your own key",
 		    role, name);
-		fail(out, &err);
-		json_object_set_new(out->json, "lang", json_string(d->lang));
-		return;
+		return fail(out, &err);
 	}
 	out->json = json_pack("{s:s, s:s, s:s, s:s}", "person", who, "name", name,
 	    "broker", endpoint ? endpoint : DEFAULT_BROKER, "lang", d->lang);
