@@ -110,6 +110,13 @@ struct broker {
 	 * build (make bench compiles with CARNET_BENCH); always false otherwise.
 	 */
 	bool bench_plain, bench_nolog;
+	/*
+	 * Where a benchmark build's turns go (CARNET_BENCH_TURNS names the
+	 * file written at exit): time handling the turn, time in its commit.
+	 */
+	struct {
+		uint64_t turns, work_us, commit_us, max_commit_us;
+	} bench_turns;
 	/* Consent lifecycle (carnetd options). */
 	int64_t notice_secs;    /* notice this long before a token ends */
 	int64_t review_secs;    /* an open-ended token's review period */

@@ -327,14 +327,42 @@ turn_one(struct broker *b, MDB_txn *parent, struct inmsg *in, int64_t now)
 	msgpack_unpacked_destroy(&tree);
 }
 
+/* A benchmark build's clock for turn timings; 0 in the normal build. */
+static int64_t
+bench_clock_us(void)
+{
+#ifdef CARNET_BENCH
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+#else
+	return 0;
+#endif
+}
+
+static void
+bench_turn_note(struct broker *b, int64_t start, int64_t work_end,
+    int64_t commit_end)
+{
+	uint64_t commit = (uint64_t)(commit_end - work_end);
+
+	b->bench_turns.turns++;
+	b->bench_turns.work_us += (uint64_t)(work_end - start);
+	b->bench_turns.commit_us += commit;
+	if (commit > b->bench_turns.max_commit_us)
+		b->bench_turns.max_commit_us = commit;
+}
+
 /* One turn: everything read, one commit, then the sends. */
 static void
 turn(struct broker *b, struct inmsg *in, size_t n)
 {
 	struct cerr err = {0};
 	MDB_txn *txn, *dtxn;
-	int64_t now = now_ms() / 1000;
+	int64_t now = now_ms() / 1000, start = bench_clock_us(), work_end;
 	size_t i, mark;
+	int rc;
 
 	b->turn++;
 	if (store_txn_begin(b->store, NULL, true, &txn, &err) != 0) {
@@ -376,7 +404,10 @@ turn(struct broker *b, struct inmsg *in, size_t n)
 			log_warnx("delivery held back: %s", cerr_msg(&err));
 		}
 	}
-	if (store_txn_commit(&txn, &err) != 0) {
+	work_end = bench_clock_us();
+	rc = store_txn_commit(&txn, &err);
+	bench_turn_note(b, start, work_end, bench_clock_us());
+	if (rc != 0) {
 		log_warnx("commit failed: %s", cerr_msg(&err));
 		b->next_timer = 0;
 		undo_apply(b);
@@ -442,7 +473,8 @@ loop(struct broker *b)
  * one at a time, to measure each one's cost: CARNET_BENCH_PLAIN (no CURVE:
  * ids in clear), CARNET_BENCH_NOSYNC (commits without fsync, read by the
  * store) and CARNET_BENCH_NOLOG (no use-log entry per delivery).  The
- * normal build has none of them.
+ * normal build has none of them.  CARNET_BENCH_TURNS names a file where
+ * the broker writes, at exit, how its turns spent their time.
  */
 static void
 bench_switches(struct broker *b)
@@ -453,6 +485,28 @@ bench_switches(struct broker *b)
 	log_warnx("BENCHMARK BUILD: plain=%d nosync=%d nolog=%d - never run "
 	    "this binary for real", b->bench_plain,
 	    getenv("CARNET_BENCH_NOSYNC") != NULL, b->bench_nolog);
+#else
+	(void)b;
+#endif
+}
+
+static void
+bench_turns_write(const struct broker *b)
+{
+#ifdef CARNET_BENCH
+	const char *path = getenv("CARNET_BENCH_TURNS");
+	FILE *f;
+
+	if (path == NULL || (f = fopen(path, "w")) == NULL)
+		return;
+	fprintf(f, "turns=%llu work_us=%llu commit_us=%llu max_commit_us=%llu "
+	    "stored=%llu sent=%llu\n",
+	    (unsigned long long)b->bench_turns.turns,
+	    (unsigned long long)b->bench_turns.work_us,
+	    (unsigned long long)b->bench_turns.commit_us,
+	    (unsigned long long)b->bench_turns.max_commit_us,
+	    (unsigned long long)b->n_stored, (unsigned long long)b->n_sent);
+	fclose(f);
 #else
 	(void)b;
 #endif
@@ -555,6 +609,7 @@ main(int argc, char **argv)
 	    "refused", (unsigned long long)b.n_stored,
 	    (unsigned long long)b.n_sent, (unsigned long long)b.n_refused);
 	out_flush(&b);
+	bench_turns_write(&b);
 	session_drop_all(&b);
 	user_last_forget(&b);
 	log_heads_forget(&b);

@@ -30,12 +30,18 @@ struct layout {
 	void *ctx;
 };
 
+/* How carnetd's loop turns spent their time (carnet runs only). */
+struct turn_stats {
+	double turns, work_us, commit_us, max_commit_us, stored, sent;
+};
+
 struct outcome {
 	double deliver_rate, ingest_rate, elapsed_s;
 	uint64_t produced, delivered, expected;
 	uint64_t late, revoked_seen, dropped;
 	bool complete;
 	struct hist lat;
+	struct turn_stats turns;
 };
 
 int run_layout(const struct layout *l, struct outcome *o);

@@ -105,12 +105,25 @@ register_parties(struct deploy *d)
 	write_users(path, d->users + d->nusers, d->nbystanders);
 }
 
+#define ENV_MAX 8
+
 void
 deploy_start_broker(struct deploy *d, const char *const *env)
 {
-	char log[600], pub[600], line[128], map[32];
-	int tries;
+	char log[600], pub[600], line[128], map[32], turns[640];
+	const char *envt[ENV_MAX + 2];
+	int tries, n = 0;
 
+	/* the given switches, and where the broker writes its turn times */
+	while (env != NULL && env[n] != NULL && n < ENV_MAX) {
+		envt[n] = env[n];
+		n++;
+	}
+	snprintf(turns, sizeof(turns), "CARNET_BENCH_TURNS=%s/turns.txt",
+	    d->dir);
+	envt[n++] = turns;
+	envt[n] = NULL;
+	env = envt;
 	snprintf(log, sizeof(log), "%s/carnetd.log", d->dir);
 	snprintf(pub, sizeof(pub), "%s/broker.pub", d->dir);
 	snprintf(map, sizeof(map), "%u", d->map_mib);
@@ -145,6 +158,32 @@ deploy_stop_broker(struct deploy *d)
 {
 	stop_prog(d->broker);
 	d->broker = 0;
+}
+
+void
+deploy_stop_turns(struct deploy *d, struct turn_stats *ts)
+{
+	char path[600];
+	unsigned long long t = 0, w = 0, c = 0, m = 0, st = 0, se = 0;
+	FILE *f;
+
+	deploy_stop_broker(d);
+	memset(ts, 0, sizeof(*ts));
+	snprintf(path, sizeof(path), "%s/turns.txt", d->dir);
+	if ((f = fopen(path, "r")) == NULL)
+		return;
+	if (fscanf(f, "turns=%llu work_us=%llu commit_us=%llu "
+	    "max_commit_us=%llu stored=%llu sent=%llu", &t, &w, &c, &m, &st,
+	    &se) == 6) {
+		ts->turns = (double)t;
+		ts->work_us = (double)w;
+		ts->commit_us = (double)c;
+		ts->max_commit_us = (double)m;
+		ts->stored = (double)st;
+		ts->sent = (double)se;
+	}
+	fclose(f);
+	remove(path);
 }
 
 struct client *

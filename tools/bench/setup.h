@@ -9,6 +9,7 @@
 #include "../../agents/client.h"
 #include "../../policy/key.h"
 #include "bench.h"
+#include "run.h"
 
 struct deploy {
 	/* asked for */
@@ -29,6 +30,8 @@ struct deploy {
 int deploy_new(struct deploy *d);
 void deploy_start_broker(struct deploy *d, const char *const *env);
 void deploy_stop_broker(struct deploy *d);
+/* Stop the broker and read how its turns spent their time (0s if unknown). */
+void deploy_stop_turns(struct deploy *d, struct turn_stats *ts);
 struct client *deploy_connect(struct deploy *d, const struct keypair *kp);
 int deploy_revoke(struct client *c, const struct keypair *user,
     const uint8_t tok[TOKID_BYTES], int64_t *took_ns);
