@@ -77,6 +77,7 @@ struct outmsg {
 	size_t rid_len;
 	const char *cmd;
 	msgpack_sbuffer body;
+	size_t skip;      /* leading bytes of body not sent (room for a header) */
 	bool is_reply;    /* a reply (sent as ERR if the commit fails) */
 	bool has_req;
 	uint64_t req;

@@ -49,12 +49,57 @@ undo_clear(struct broker *b)
 	b->nundo = 0;
 }
 
+/*
+ * One session's records of this turn, packed where they will be sent
+ * from: the REC body {"recs": [...]}, its header written last into the
+ * room left in front (its size depends on the count).
+ */
 struct batch {
 	msgpack_sbuffer sb;
 	msgpack_packer pk;
 	uint32_t n;
+	size_t room;    /* the first bytes to fill, records follow */
+	size_t expect;  /* records this batch may hold */
 	uint64_t per_type[256];
 };
+
+#define BATCH_HDR_ROOM 11           /* fixmap, "recs", array 32 */
+#define BATCH_REC_BYTES 384         /* a guess to size the buffer once */
+#define BATCH_MAX_RESERVE (1u << 20)
+
+/* Room for the header and the records expected, before the first one. */
+static int
+batch_start(struct batch *bt)
+{
+	size_t want = bt->expect * BATCH_REC_BYTES + BATCH_HDR_ROOM;
+
+	if (want > BATCH_MAX_RESERVE)
+		want = BATCH_MAX_RESERVE;
+	if ((bt->sb.data = malloc(want)) == NULL)
+		return CARNET_E_NOMEM;
+	bt->sb.alloc = want;
+	bt->sb.size = bt->room = BATCH_HDR_ROOM;
+	return 0;
+}
+
+/* Write the header in front of the records; returns where the body starts. */
+static size_t
+batch_finish(struct batch *bt)
+{
+	msgpack_sbuffer h;
+	msgpack_packer pk;
+	size_t skip;
+
+	msgpack_sbuffer_init(&h);
+	msgpack_packer_init(&pk, &h, msgpack_sbuffer_write);
+	msgpack_pack_map(&pk, 1);
+	mpk_pack_cstr(&pk, "recs");
+	msgpack_pack_array(&pk, bt->n);
+	skip = bt->room - h.size; /* h.size <= BATCH_HDR_ROOM */
+	memcpy(bt->sb.data + skip, h.data, h.size);
+	msgpack_sbuffer_destroy(&h);
+	return skip;
+}
 
 /*
  * Send one record under token t: log, then queue it minimised.  The stored
@@ -67,13 +112,16 @@ deliver_one(struct broker *b, MDB_txn *txn, struct session *s,
     int64_t now, struct batch *bt, struct cerr *err)
 {
 	struct uselog_entry e;
-	size_t mark = bt->sb.size;
+	size_t mark;
 	MDB_val v;
 	int rc;
 
 	if ((rc = store_record_get(b->store, txn, m->seq, &v)) != 0)
 		return rc == CARNET_E_NOT_FOUND ? 0 : cerr_set(err, rc,
 		    "reading record %llu", (unsigned long long)m->seq);
+	if (bt->room == 0 && (rc = batch_start(bt)) != 0)
+		return cerr_set(err, rc, "out of memory");
+	mark = bt->sb.size;
 	msgpack_pack_map(&bt->pk, 3);
 	mpk_pack_cstr(&bt->pk, "seq");
 	msgpack_pack_uint64(&bt->pk, m->seq);
@@ -171,13 +219,13 @@ deliver_session(struct broker *b, MDB_txn *txn, struct session *s,
 {
 	struct batch bt;
 	struct outmsg *out;
-	msgpack_packer pk;
 	unsigned k, i;
 	int rc = 0;
 
 	memset(&bt, 0, sizeof(bt));
 	msgpack_sbuffer_init(&bt.sb);
 	msgpack_packer_init(&bt.pk, &bt.sb, msgpack_sbuffer_write);
+	bt.expect = s->credit < *budget ? s->credit : *budget;
 	for (k = 0; k < s->ntokens && s->credit > 0 && *budget > 0; k++) {
 		i = (s->next_token + k) % s->ntokens;
 		if (s->tokens[i].ended)
@@ -202,13 +250,11 @@ deliver_session(struct broker *b, MDB_txn *txn, struct session *s,
 		    false)) == NULL) {
 			rc = cerr_set(err, CARNET_E_NOMEM, "out of memory");
 		} else {
-			msgpack_packer_init(&pk, &out->body,
-			    msgpack_sbuffer_write);
-			msgpack_pack_map(&pk, 1);
-			mpk_pack_cstr(&pk, "recs");
-			msgpack_pack_array(&pk, bt.n);
-			msgpack_sbuffer_write(&out->body, bt.sb.data,
-			    bt.sb.size);
+			/* the buffer itself becomes the message: no copy */
+			out->skip = batch_finish(&bt);
+			msgpack_sbuffer_destroy(&out->body);
+			out->body = bt.sb;
+			msgpack_sbuffer_init(&bt.sb);
 			b->n_sent += bt.n;
 		}
 	}

@@ -51,19 +51,59 @@ out_pop(struct broker *b)
 	msgpack_sbuffer_destroy(&b->out[--b->nout].body);
 }
 
+/* Bodies this big are handed to ZeroMQ, not copied into its message. */
+#define OUT_ZEROCOPY_MIN 4096
+
+static void
+body_free(void *data, void *hint)
+{
+	(void)data;
+	free(hint);
+}
+
+/*
+ * The body's frame.  A big one gives its buffer to ZeroMQ (freed by it once
+ * sent); m->skip leading bytes of the buffer are not part of the body.
+ */
+static int
+send_body(struct broker *b, struct outmsg *m)
+{
+	static const char empty_map = '\x80';
+	size_t n = m->body.size - m->skip;
+	zmq_msg_t msg;
+	char *buf;
+	int e;
+
+	if (n == 0)
+		return zmq_send(b->router, &empty_map, 1, ZMQ_DONTWAIT);
+	if (n < OUT_ZEROCOPY_MIN)
+		return zmq_send(b->router, m->body.data + m->skip, n,
+		    ZMQ_DONTWAIT);
+	buf = msgpack_sbuffer_release(&m->body);
+	if (zmq_msg_init_data(&msg, buf + m->skip, n, body_free, buf) != 0) {
+		free(buf);
+		return -1;
+	}
+	if (zmq_msg_send(&msg, b->router, ZMQ_DONTWAIT) < 0) {
+		e = zmq_errno();
+		zmq_msg_close(&msg); /* frees buf */
+		errno = e;
+		return -1;
+	}
+	return 0;
+}
+
 static void
 out_send(struct broker *b, struct outmsg *m)
 {
 	struct session *s;
-	static const char empty_map = '\x80';
 
 	/* Never block the loop on one slow peer. */
 	if (zmq_send(b->router, m->rid, m->rid_len,
 	    ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0 ||
 	    zmq_send(b->router, m->cmd, strlen(m->cmd),
 	    ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0 ||
-	    zmq_send(b->router, m->body.size ? m->body.data : &empty_map,
-	    m->body.size ? m->body.size : 1, ZMQ_DONTWAIT) < 0) {
+	    send_body(b, m) < 0) {
 		int e = zmq_errno();
 
 		/* The peer is gone or full: its session starts again from
@@ -133,6 +173,7 @@ out_fail_replies(struct broker *b, const struct cerr *err)
 			continue;
 		}
 		msgpack_sbuffer_clear(&m->body);
+		m->skip = 0;
 		m->cmd = MSG_ERR;
 		out_pack_error(&m->body, m->has_req, m->req, err);
 		b->out[n++] = *m;

@@ -326,30 +326,42 @@ mpk_cstr(const msgpack_object *o, char *out, size_t outsz)
 }
 
 bool
-mpk_str_eq(const msgpack_object *o, const char *s)
+mpk_strn_eq(const msgpack_object *o, const char *s, size_t n)
 {
-	size_t n = strlen(s);
-
 	return o != NULL && o->type == MSGPACK_OBJECT_STR &&
 	    o->via.str.size == n && memcmp(o->via.str.ptr, s, n) == 0;
 }
 
+/* Short enough to go out with its header in one write. */
+#define MPK_SHORT 64
+
 void
 mpk_pack_strn(msgpack_packer *pk, const char *s, size_t len)
 {
+	char buf[1 + MPK_SHORT];
+
+	if (len < 32) { /* fixstr: the length in the header byte */
+		buf[0] = (char)(0xa0 | len);
+		memcpy(buf + 1, s, len);
+		pk->callback(pk->data, buf, len + 1);
+		return;
+	}
 	msgpack_pack_str(pk, len);
 	msgpack_pack_str_body(pk, s, len);
 }
 
 void
-mpk_pack_cstr(msgpack_packer *pk, const char *s)
-{
-	mpk_pack_strn(pk, s, strlen(s));
-}
-
-void
 mpk_pack_binn(msgpack_packer *pk, const void *p, size_t len)
 {
+	char buf[2 + MPK_SHORT];
+
+	if (len <= MPK_SHORT) { /* bin 8: one length byte */
+		buf[0] = (char)0xc4;
+		buf[1] = (char)len;
+		memcpy(buf + 2, p, len);
+		pk->callback(pk->data, buf, len + 2);
+		return;
+	}
 	msgpack_pack_bin(pk, len);
 	msgpack_pack_bin_body(pk, p, len);
 }

@@ -16,6 +16,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include <msgpack.h>
 
@@ -72,12 +73,30 @@ int mpk_i64(const msgpack_object *o, int64_t *v);
 int mpk_num(const msgpack_object *o, double *v);
 /* A string copied NUL-terminated into out (size outsz); CARNET_E_TOO_LONG if it does not fit. */
 int mpk_cstr(const msgpack_object *o, char *out, size_t outsz);
-/* True if o is a string equal to s. */
-bool mpk_str_eq(const msgpack_object *o, const char *s);
+/* True if o is a string of n bytes equal to s. */
+bool mpk_strn_eq(const msgpack_object *o, const char *s, size_t n);
 
-/* Packing helpers. */
-void mpk_pack_cstr(msgpack_packer *pk, const char *s);
+/*
+ * Packing helpers.  A short string or binary goes out in one write, header
+ * and bytes together (the same bytes as msgpack_pack_str + _body).
+ */
 void mpk_pack_strn(msgpack_packer *pk, const char *s, size_t len);
 void mpk_pack_binn(msgpack_packer *pk, const void *p, size_t len);
+
+/*
+ * Inline so that the length of a constant string (the keys) is counted by
+ * the compiler, not at every call.
+ */
+static inline bool
+mpk_str_eq(const msgpack_object *o, const char *s)
+{
+	return mpk_strn_eq(o, s, strlen(s));
+}
+
+static inline void
+mpk_pack_cstr(msgpack_packer *pk, const char *s)
+{
+	mpk_pack_strn(pk, s, strlen(s));
+}
 
 #endif

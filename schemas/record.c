@@ -150,6 +150,7 @@ body_validate(const struct schema *s, const msgpack_object *body,
 {
 	uint64_t seen = 0, missing;
 	uint32_t i;
+	unsigned next = 0; /* bodies mostly come in the schema's order */
 	int rc;
 
 	if (body == NULL)
@@ -165,7 +166,8 @@ body_validate(const struct schema *s, const msgpack_object *body,
 		int idx = -1;
 
 		if (k->type == MSGPACK_OBJECT_STR)
-			idx = schema_field(s, k->via.str.ptr, k->via.str.size);
+			idx = schema_field_from(s, k->via.str.ptr,
+			    k->via.str.size, next);
 		if (idx < 0)
 			return cerr_set(err, CARNET_E_UNKNOWN_FIELD,
 			    "%s: unknown field %s", s->name, keyname(k, kb));
@@ -175,6 +177,7 @@ body_validate(const struct schema *s, const msgpack_object *body,
 		if ((rc = check_field(&s->fields[idx], v, err)) != 0)
 			return rc;
 		seen |= UINT64_C(1) << idx;
+		next = (unsigned)idx + 1;
 	}
 	missing = required & ~seen;
 	if (missing != 0)
@@ -307,6 +310,7 @@ void
 record_pack(msgpack_packer *pk, const struct record *r, uint64_t fields)
 {
 	uint32_t i, n = 0;
+	unsigned next = 0;
 
 	msgpack_pack_map(pk, r->has_holder ? 7 : 6);
 	if (r->has_holder) {
@@ -328,10 +332,13 @@ record_pack(msgpack_packer *pk, const struct record *r, uint64_t fields)
 	msgpack_pack_map(pk, n);
 	for (i = 0; i < r->body->via.map.size; i++) {
 		const msgpack_object *k = &r->body->via.map.ptr[i].key;
-		int idx = schema_field(r->type, k->via.str.ptr,
-		    k->via.str.size);
+		int idx = schema_field_from(r->type, k->via.str.ptr,
+		    k->via.str.size, next);
 
-		if (idx < 0 || !(fields & (UINT64_C(1) << idx)))
+		if (idx < 0)
+			continue;
+		next = (unsigned)idx + 1;
+		if (!(fields & (UINT64_C(1) << idx)))
 			continue;
 		msgpack_pack_object(pk, *k);
 		msgpack_pack_object(pk, r->body->via.map.ptr[i].val);
@@ -342,9 +349,10 @@ record_pack(msgpack_packer *pk, const struct record *r, uint64_t fields)
 #define BODY_MAX_PAIRS 64
 
 /* The body's kept pairs, as byte ranges, and how many there are. */
+/* The pairs of a body kept, as runs of adjacent pairs. */
 struct kept {
 	const uint8_t *from[BODY_MAX_PAIRS], *to[BODY_MAX_PAIRS];
-	unsigned n;
+	unsigned n, nruns;
 };
 
 static int
@@ -354,6 +362,7 @@ body_kept(const uint8_t *p, const uint8_t *end, const struct schema *type,
 	enum mpk_kind kind;
 	uint64_t n, i, klen;
 	size_t hlen;
+	unsigned from = 0;
 	int rc;
 
 	if ((rc = mpk_head(p, end, &kind, &n, &hlen)) != 0)
@@ -361,7 +370,7 @@ body_kept(const uint8_t *p, const uint8_t *end, const struct schema *type,
 	if (kind != MPK_MAP || n > BODY_MAX_PAIRS)
 		return CARNET_E_MALFORMED;
 	p += hlen;
-	k->n = 0;
+	k->n = k->nruns = 0;
 	for (i = 0; i < n; i++) {
 		const uint8_t *start = p;
 		int idx;
@@ -370,13 +379,21 @@ body_kept(const uint8_t *p, const uint8_t *end, const struct schema *type,
 			return rc;
 		if (kind != MPK_STR)
 			return CARNET_E_MALFORMED;
-		idx = schema_field(type, (const char *)p + hlen, klen);
+		idx = schema_field_from(type, (const char *)p + hlen, klen,
+		    from);
 		p += hlen + klen;
+		if (idx >= 0)
+			from = (unsigned)idx + 1;
 		if ((rc = mpk_skip(p, end, RECORD_MAX_DEPTH, &p)) != 0)
 			return rc;
-		if (idx >= 0 && (fields & (UINT64_C(1) << idx))) {
-			k->from[k->n] = start;
-			k->to[k->n++] = p;
+		if (idx < 0 || !(fields & (UINT64_C(1) << idx)))
+			continue;
+		k->n++;
+		if (k->nruns > 0 && k->to[k->nruns - 1] == start) {
+			k->to[k->nruns - 1] = p;
+		} else {
+			k->from[k->nruns] = start;
+			k->to[k->nruns++] = p;
 		}
 	}
 	*next = p;
@@ -387,7 +404,7 @@ int
 record_copy_minimised(const void *buf, size_t len, const struct schema *type,
     uint64_t fields, msgpack_sbuffer *out)
 {
-	const uint8_t *p = buf, *end = p + len, *key, *val;
+	const uint8_t *p = buf, *end = p + len, *val, *run;
 	size_t mark = out->size, hlen;
 	enum mpk_kind kind;
 	uint64_t n, i, klen;
@@ -400,10 +417,10 @@ record_copy_minimised(const void *buf, size_t len, const struct schema *type,
 	if ((rc = mpk_head(p, end, &kind, &n, &hlen)) != 0 ||
 	    (rc = kind == MPK_MAP ? 0 : CARNET_E_MALFORMED) != 0)
 		goto fail;
-	msgpack_sbuffer_write(out, (const char *)p, hlen);
+	/* bytes kept as they are go out in runs, one write per run */
+	run = p;
 	p += hlen;
 	for (i = 0; i < n; i++) {
-		key = p;
 		if ((rc = mpk_head(p, end, &kind, &klen, &hlen)) != 0)
 			goto fail;
 		if (kind != MPK_STR) {
@@ -414,18 +431,19 @@ record_copy_minimised(const void *buf, size_t len, const struct schema *type,
 		if (klen == 4 && memcmp(p + hlen, "body", 4) == 0) {
 			if ((rc = body_kept(val, end, type, fields, &k, &p)) != 0)
 				goto fail;
-			msgpack_sbuffer_write(out, (const char *)key,
-			    (size_t)(val - key));
+			msgpack_sbuffer_write(out, (const char *)run,
+			    (size_t)(val - run));
 			msgpack_pack_map(&pk, k.n);
-			for (j = 0; j < k.n; j++)
+			for (j = 0; j < k.nruns; j++)
 				msgpack_sbuffer_write(out, (const char *)k.from[j],
 				    (size_t)(k.to[j] - k.from[j]));
+			run = p;
 			continue;
 		}
 		if ((rc = mpk_skip(val, end, RECORD_MAX_DEPTH, &p)) != 0)
 			goto fail;
-		msgpack_sbuffer_write(out, (const char *)key, (size_t)(p - key));
 	}
+	msgpack_sbuffer_write(out, (const char *)run, (size_t)(p - run));
 	if (p == end)
 		return 0;
 	rc = CARNET_E_TRAILING;

@@ -21,7 +21,7 @@ enum {
 
 /* Pass 2: the field table of each type. */
 #define SCHEMA_BEGIN(n, v, d) static const struct field_def n##_fields[] = {
-#define FIELD(n, k, r, m, d) {#n, FIELD_##k, r, m, d},
+#define FIELD(n, k, r, m, d) {#n, sizeof(#n) - 1, FIELD_##k, r, m, d},
 #define SCHEMA_END(n)                                                         \
 	};                                                                    \
 	_Static_assert(sizeof(n##_fields) / sizeof(n##_fields[0]) <=          \
@@ -33,8 +33,8 @@ enum {
 
 /* Pass 3: the registry. */
 #define SCHEMA_BEGIN(n, v, d)                                                 \
-	{#n, v, d, n##_fields, sizeof(n##_fields) / sizeof(n##_fields[0]),    \
-	    SCHEMA_IDX_##n},
+	{#n, sizeof(#n) - 1, v, d, n##_fields,                                \
+	    sizeof(n##_fields) / sizeof(n##_fields[0]), SCHEMA_IDX_##n},
 #define FIELD(n, k, r, m, d)
 #define SCHEMA_END(n)
 static const struct schema schemas[] = {
@@ -68,7 +68,7 @@ schema_by_name(const char *name, size_t len)
 	unsigned i;
 
 	for (i = 0; i < NSCHEMAS; i++)
-		if (strlen(schemas[i].name) == len &&
+		if (schemas[i].name_len == len &&
 		    memcmp(schemas[i].name, name, len) == 0)
 			return schema_by_index(i);
 	return NULL;
@@ -77,12 +77,21 @@ schema_by_name(const char *name, size_t len)
 int
 schema_field(const struct schema *s, const char *name, size_t len)
 {
-	unsigned i;
+	return schema_field_from(s, name, len, 0);
+}
 
-	for (i = 0; i < s->nfields; i++)
-		if (strlen(s->fields[i].name) == len &&
+int
+schema_field_from(const struct schema *s, const char *name, size_t len,
+    unsigned from)
+{
+	unsigned i, k;
+
+	for (k = 0; k < s->nfields; k++) {
+		i = from + k < s->nfields ? from + k : from + k - s->nfields;
+		if (s->fields[i].name_len == len &&
 		    memcmp(s->fields[i].name, name, len) == 0)
 			return (int)i;
+	}
 	return -1;
 }
 

@@ -21,6 +21,7 @@ enum field_kind {
 
 struct field_def {
 	const char *name;
+	unsigned name_len;
 	enum field_kind kind;
 	bool required;
 	unsigned max_bytes;
@@ -33,6 +34,7 @@ struct field_def {
 
 struct schema {
 	const char *name;
+	unsigned name_len;
 	unsigned version;
 	const char *doc;
 	const struct field_def *fields;
@@ -47,6 +49,13 @@ const struct schema *schema_by_index(unsigned i);
 const struct schema *schema_by_name(const char *name, size_t len);
 /* Index of the field, or -1. */
 int schema_field(const struct schema *s, const char *name, size_t len);
+/*
+ * The same, looking from field `from` on (then from the start): a body
+ * walked in the schema's order finds each field at the first try when
+ * `from` is one past the field found before.
+ */
+int schema_field_from(const struct schema *s, const char *name, size_t len,
+    unsigned from);
 /* Mask of the required fields. */
 uint64_t schema_required(const struct schema *s);
 const char *field_kind_name(enum field_kind k);

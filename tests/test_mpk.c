@@ -140,6 +140,46 @@ test_unpack_copy_outlives_its_buffer(void **state)
 	    CARNET_E_TRUNCATED);
 }
 
+/*
+ * The one-write packers give msgpack-c's own bytes, at every length around
+ * their limits (fixstr < 32, str 8 past it; bin 8 up to 64 in one write).
+ */
+static void
+test_packers_match_msgpack(void **state)
+{
+	char src[300];
+	size_t len;
+
+	(void)state;
+	for (len = 0; len < sizeof(src); len++)
+		src[len] = (char)('a' + len % 26);
+	for (len = 0; len <= sizeof(src); len++) {
+		msgpack_sbuffer a, b;
+		msgpack_packer pa, pb;
+		int kind;
+
+		for (kind = 0; kind < 2; kind++) {
+			msgpack_sbuffer_init(&a);
+			msgpack_sbuffer_init(&b);
+			msgpack_packer_init(&pa, &a, msgpack_sbuffer_write);
+			msgpack_packer_init(&pb, &b, msgpack_sbuffer_write);
+			if (kind == 0) {
+				mpk_pack_strn(&pa, src, len);
+				msgpack_pack_str(&pb, len);
+				msgpack_pack_str_body(&pb, src, len);
+			} else {
+				mpk_pack_binn(&pa, src, len);
+				msgpack_pack_bin(&pb, len);
+				msgpack_pack_bin_body(&pb, src, len);
+			}
+			assert_int_equal(a.size, b.size);
+			assert_memory_equal(a.data, b.data, a.size);
+			msgpack_sbuffer_destroy(&a);
+			msgpack_sbuffer_destroy(&b);
+		}
+	}
+}
+
 int
 main(void)
 {
@@ -152,6 +192,7 @@ main(void)
 		cmocka_unit_test(test_every_byte_prefix_is_safe),
 		cmocka_unit_test(test_getters_reject_wrong_kinds),
 		cmocka_unit_test(test_unpack_copy_outlives_its_buffer),
+		cmocka_unit_test(test_packers_match_msgpack),
 	};
 
 	return cmocka_run_group_tests_name("mpk", tests, NULL, NULL);

@@ -493,11 +493,42 @@ test_ids_and_times(void **state)
 	    CARNET_E_BAD_VALUE);
 }
 
+/* Every field of every type is found from every starting point; no other. */
+static void
+test_field_lookup_from_any_start(void **state)
+{
+	unsigned t, f, from;
+
+	(void)state;
+	for (t = 0; t < schema_count(); t++) {
+		const struct schema *s = schema_by_index(t);
+
+		assert_int_equal(s->name_len, strlen(s->name));
+		for (from = 0; from <= s->nfields; from++) {
+			for (f = 0; f < s->nfields; f++) {
+				const char *n = s->fields[f].name;
+
+				assert_int_equal(s->fields[f].name_len,
+				    strlen(n));
+				assert_int_equal(schema_field_from(s, n,
+				    strlen(n), from), (int)f);
+			}
+			assert_int_equal(schema_field_from(s, "no_such", 7,
+			    from), -1);
+			/* a prefix of a name is not that name */
+			assert_int_equal(schema_field_from(s, s->fields[0].name,
+			    s->fields[0].name_len - 1, from), -1);
+		}
+		assert_ptr_equal(schema_by_name(s->name, s->name_len), s);
+	}
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_every_type_round_trips_through_json),
+		cmocka_unit_test(test_field_lookup_from_any_start),
 		cmocka_unit_test(test_pack_with_holder_round_trips),
 		cmocka_unit_test(test_minimisation_keeps_exactly_the_listed_fields),
 		cmocka_unit_test(test_byte_copy_minimisation_equals_pack),
