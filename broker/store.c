@@ -336,11 +336,11 @@ store_party_foreach(struct store *s, MDB_txn *txn,
 	    &ps);
 }
 
+/* The seq the next record gets (not taken yet). */
 static int
-meta_next_seq(struct store *s, MDB_txn *txn, uint64_t *seq, struct cerr *err)
+meta_peek_seq(struct store *s, MDB_txn *txn, uint64_t *seq, struct cerr *err)
 {
 	MDB_val k = mval("next_seq", 8), v;
-	uint8_t buf[8];
 	int rc;
 
 	rc = mdb_get(txn, s->dbi[DB_META], &k, &v);
@@ -350,11 +350,30 @@ meta_next_seq(struct store *s, MDB_txn *txn, uint64_t *seq, struct cerr *err)
 		return mdb_fail(rc ? rc : MDB_CORRUPTED, err, "next seq");
 	else
 		*seq = be64_get(v.mv_data);
-	be64_put(buf, *seq + 1);
+	return 0;
+}
+
+/* Seq (just peeked) is taken: the next one is seq + 1. */
+static int
+meta_take_seq(struct store *s, MDB_txn *txn, uint64_t seq, struct cerr *err)
+{
+	MDB_val k = mval("next_seq", 8), v;
+	uint8_t buf[8];
+	int rc;
+
+	be64_put(buf, seq + 1);
 	v = mval(buf, 8);
 	if ((rc = mdb_put(txn, s->dbi[DB_META], &k, &v, 0)) != 0)
 		return mdb_fail(rc, err, "next seq");
 	return 0;
+}
+
+static int
+meta_next_seq(struct store *s, MDB_txn *txn, uint64_t *seq, struct cerr *err)
+{
+	int rc = meta_peek_seq(s, txn, seq, err);
+
+	return rc != 0 ? rc : meta_take_seq(s, txn, *seq, err);
 }
 
 int
@@ -373,20 +392,23 @@ store_record_put(struct store *s, MDB_txn *txn, const struct record *r,
 	memcpy(dkey, r->holder, ID_BYTES);
 	memcpy(dkey + ID_BYTES, r->ref, reflen);
 	k = mval(dkey, ID_BYTES + reflen);
-	rc = mdb_get(txn, s->dbi[DB_DEDUP], &k, &v);
-	if (rc == 0 && v.mv_size == 8) {
+	if ((rc = meta_peek_seq(s, txn, seq, err)) != 0)
+		return rc;
+	/* one lookup: a ref already stored answers with its seq */
+	be64_put(skey, *seq);
+	v = mval(skey, 8);
+	rc = mdb_put(txn, s->dbi[DB_DEDUP], &k, &v, MDB_NOOVERWRITE);
+	if (rc == MDB_KEYEXIST) {
+		if (v.mv_size != 8)
+			return mdb_fail(MDB_CORRUPTED, err, "dedup index");
 		*seq = be64_get(v.mv_data);
 		*dup = true;
 		return 0;
 	}
-	if (rc != MDB_NOTFOUND)
-		return mdb_fail(rc ? rc : MDB_CORRUPTED, err, "dedup index");
-	if ((rc = meta_next_seq(s, txn, seq, err)) != 0)
-		return rc;
-	be64_put(skey, *seq);
-	v = mval(skey, 8);
-	if ((rc = mdb_put(txn, s->dbi[DB_DEDUP], &k, &v, 0)) != 0)
+	if (rc != 0)
 		return mdb_fail(rc, err, "dedup index");
+	if ((rc = meta_take_seq(s, txn, *seq, err)) != 0)
+		return rc;
 
 	msgpack_sbuffer_init(&sb);
 	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
