@@ -239,29 +239,6 @@ have_nats_server(void)
 	return system("command -v nats-server >/dev/null 2>&1") == 0;
 }
 
-static natsConnection *
-nats_up(void)
-{
-	char port[16];
-	const char *argv[] = {"nats-server", "-a", "127.0.0.1", "-p", port,
-		"-js", "-sd", nats_dir, NULL};
-	natsConnection *nc = NULL;
-	int i;
-
-	snprintf(nats_dir, sizeof(nats_dir), "/tmp/carnet-bench-nats-XXXXXX");
-	if (mkdtemp(nats_dir) == NULL)
-		return NULL;
-	snprintf(port, sizeof(port), "%u", random_port());
-	snprintf(nats_url, sizeof(nats_url), "nats://127.0.0.1:%s", port);
-	nats_pid = spawn_prog(argv, NULL, NULL);
-	for (i = 0; i < 50; i++) {
-		sleep_ms(100);
-		if (natsConnection_ConnectTo(&nc, nats_url) == NATS_OK)
-			return nc;
-	}
-	return NULL;
-}
-
 static void
 nats_down(natsConnection *nc)
 {
@@ -275,6 +252,41 @@ nats_down(natsConnection *nc)
 		fprintf(stderr, "bench: could not remove %s\n", nats_dir);
 }
 
+static natsConnection *
+nats_up(void)
+{
+	char port[16];
+	const char *argv[] = {"nats-server", "-a", "127.0.0.1", "-p", port,
+		"-js", "-sd", nats_dir, NULL};
+	natsConnection *nc = NULL;
+	int tries, i;
+
+	snprintf(nats_dir, sizeof(nats_dir), "/tmp/carnet-bench-nats-XXXXXX");
+	if (mkdtemp(nats_dir) == NULL)
+		return NULL;
+	/* a port taken by someone else makes the server exit: another one */
+	for (tries = 0; tries < 5; tries++) {
+		snprintf(port, sizeof(port), "%u", random_port());
+		snprintf(nats_url, sizeof(nats_url), "nats://127.0.0.1:%s",
+		    port);
+		nats_pid = spawn_prog(argv, NULL, NULL);
+		for (i = 0; i < 50; i++) {
+			sleep_ms(100);
+			if (natsConnection_ConnectTo(&nc, nats_url) == NATS_OK)
+				return nc;
+			if (waitpid(nats_pid, NULL, WNOHANG) == nats_pid) {
+				nats_pid = 0; /* it exited */
+				break;
+			}
+		}
+		stop_prog(nats_pid);
+		nats_pid = 0;
+	}
+	fprintf(stderr, "bench: nats-server did not start (5 ports tried)\n");
+	nats_down(NULL);
+	return NULL;
+}
+
 static int
 nats_run(const char *mode, struct layout *l, struct outcome *o)
 {
@@ -286,6 +298,7 @@ nats_run(const char *mode, struct layout *l, struct outcome *o)
 	const char *subjects[] = {"bench.claims"};
 	int rc = -1;
 
+	memset(o, 0, sizeof(*o));
 	if (!have_nats_server() || (nc = nats_up()) == NULL)
 		return -1;
 	snprintf(nats_mode, sizeof(nats_mode), "%s", mode);
