@@ -52,7 +52,19 @@ static const struct {
 struct store {
 	MDB_env *env;
 	MDB_dbi dbi[DB__N];
+	/* where records and log entries are packed before their put: kept
+	 * between calls (a store is used by one thread) */
+	msgpack_sbuffer scratch;
 };
+
+/* The scratch buffer, emptied, and a packer on it. */
+static msgpack_sbuffer *
+scratch_packer(struct store *s, msgpack_packer *pk)
+{
+	msgpack_sbuffer_clear(&s->scratch);
+	msgpack_packer_init(pk, &s->scratch, msgpack_sbuffer_write);
+	return &s->scratch;
+}
 
 #define URECS_VAL_BYTES (ID_BYTES + 1 + 8)
 #define TOKSTATE_HDR_BYTES 25
@@ -170,6 +182,7 @@ store_close(struct store **s)
 	if (*s == NULL)
 		return;
 	mdb_env_close((*s)->env);
+	msgpack_sbuffer_destroy(&(*s)->scratch);
 	free(*s);
 	*s = NULL;
 }
@@ -383,7 +396,7 @@ store_record_put(struct store *s, MDB_txn *txn, const struct record *r,
 	uint8_t dkey[ID_BYTES + RECORD_REF_MAX_BYTES], skey[8];
 	uint8_t ukey[ID_BYTES + 8], uval[URECS_VAL_BYTES];
 	size_t reflen = strlen(r->ref);
-	msgpack_sbuffer sb;
+	msgpack_sbuffer *sb;
 	msgpack_packer pk;
 	MDB_val k, v;
 	int rc;
@@ -410,14 +423,11 @@ store_record_put(struct store *s, MDB_txn *txn, const struct record *r,
 	if ((rc = meta_take_seq(s, txn, *seq, err)) != 0)
 		return rc;
 
-	msgpack_sbuffer_init(&sb);
-	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+	sb = scratch_packer(s, &pk);
 	record_pack(&pk, r, FIELDS_ALL);
 	k = mval(skey, 8);
-	rc = put_packed(txn, s->dbi[DB_RECORDS], &k, &sb, MDB_APPEND, err,
-	    "record");
-	msgpack_sbuffer_destroy(&sb);
-	if (rc != 0)
+	if ((rc = put_packed(txn, s->dbi[DB_RECORDS], &k, sb, MDB_APPEND, err,
+	    "record")) != 0)
 		return rc;
 
 	memcpy(ukey, r->user, ID_BYTES);
@@ -1144,26 +1154,22 @@ store_log_append_after(struct store *s, MDB_txn *txn,
     struct cerr *err)
 {
 	uint8_t key[ID_BYTES + 8];
-	msgpack_sbuffer sb;
+	msgpack_sbuffer *sb;
 	msgpack_packer pk;
 	MDB_val k;
-	int rc;
 
 	e->seq = last + 1;
 	memcpy(e->prev, prev, HASH_BYTES);
 	memcpy(key, user, ID_BYTES);
 	be64_put(key + ID_BYTES, e->seq);
-	msgpack_sbuffer_init(&sb);
-	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+	sb = scratch_packer(s, &pk);
 	uselog_pack(&pk, e);
 	if (hash != NULL)
-		uselog_hash(sb.data, sb.size, hash);
+		uselog_hash(sb->data, sb->size, hash);
 	k = mval(key, sizeof(key));
 	/* NOOVERWRITE: a head read from a stale cache fails, never forks */
-	rc = put_packed(txn, s->dbi[DB_USELOG], &k, &sb, MDB_NOOVERWRITE, err,
+	return put_packed(txn, s->dbi[DB_USELOG], &k, sb, MDB_NOOVERWRITE, err,
 	    "use log");
-	msgpack_sbuffer_destroy(&sb);
-	return rc;
 }
 
 int
