@@ -332,13 +332,13 @@ mpk_strn_eq(const msgpack_object *o, const char *s, size_t n)
 	    o->via.str.size == n && memcmp(o->via.str.ptr, s, n) == 0;
 }
 
-/* Short enough to go out with its header in one write. */
-#define MPK_SHORT 64
+/* A binary this short goes out with its header in one write. */
+#define MPK_SHORT_BIN 64
 
 void
 mpk_pack_strn(msgpack_packer *pk, const char *s, size_t len)
 {
-	char buf[1 + MPK_SHORT];
+	char buf[1 + 31];
 
 	if (len < 32) { /* fixstr: the length in the header byte */
 		buf[0] = (char)(0xa0 | len);
@@ -353,9 +353,9 @@ mpk_pack_strn(msgpack_packer *pk, const char *s, size_t len)
 void
 mpk_pack_binn(msgpack_packer *pk, const void *p, size_t len)
 {
-	char buf[2 + MPK_SHORT];
+	char buf[2 + MPK_SHORT_BIN];
 
-	if (len <= MPK_SHORT) { /* bin 8: one length byte */
+	if (len <= MPK_SHORT_BIN) { /* bin 8: one length byte */
 		buf[0] = (char)0xc4;
 		buf[1] = (char)len;
 		memcpy(buf + 2, p, len);

@@ -348,8 +348,7 @@ record_pack(msgpack_packer *pk, const struct record *r, uint64_t fields)
 /* A body has at most one pair per field, and a type at most 64 fields. */
 #define BODY_MAX_PAIRS 64
 
-/* The body's kept pairs, as byte ranges, and how many there are. */
-/* The pairs of a body kept, as runs of adjacent pairs. */
+/* The body's kept pairs: how many, and their bytes as runs of adjacent pairs. */
 struct kept {
 	const uint8_t *from[BODY_MAX_PAIRS], *to[BODY_MAX_PAIRS];
 	unsigned n, nruns;
