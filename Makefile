@@ -18,7 +18,7 @@
 
 PKGS := libzmq libsodium lmdb msgpack jansson
 DEBS := libzmq3-dev libsodium-dev liblmdb-dev libmsgpack-dev libcmocka-dev \
-	libjansson-dev libcsv-dev uthash-dev lmdb-utils pkg-config jq \
+	libjansson-dev libcsv-dev uthash-dev lmdb-utils pkg-config jq curl \
 	clang libclang-rt-14-dev libmicrohttpd-dev libnats-dev
 # the dashboard's browser tests: Debian's Chromium driven by playwright-core
 # (tests/web, from npm); Node.js from Debian unless one is there already
@@ -194,8 +194,14 @@ tests/web/node_modules/.installed: tests/web/package-lock.json
 	cd tests/web && npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
+# Debian's nats-server package starts a system service on 127.0.0.1:4222:
+# the benchmark starts its own, so the service is stopped and disabled.
 bench-deps:
 	$(call install,$(BENCH_DEBS))
+	@if command -v systemctl >/dev/null && systemctl is-enabled nats-server \
+	    >/dev/null 2>&1; then echo "stopping the nats-server service (the \
+	benchmark runs its own)"; systemctl disable --now nats-server \
+	    >/dev/null 2>&1 || true; fi
 
 # Benchmarks (tools/bench): a build of its own with the switches that turn
 # guarantees off one at a time (CARNET_BENCH), never in bin/.
@@ -203,8 +209,8 @@ bench: deps
 	@$(MAKE) --no-print-directory bench-deps
 	@$(MAKE) --no-print-directory O=build/bench BIN=build/bench/bin \
 		DEFS=-DCARNET_BENCH bench-build
-	@build/bench/bin/carnet-bench $(if $(filter-out 0,$(QUICK)),--quick) \
-		$(if $(ONLY),--only $(ONLY))
+	@build/bench/bin/carnet-bench $(if $(filter-out 0,$(QUICK)),--quick \
+		--out build/bench) $(if $(ONLY),--only $(ONLY))
 
 bench-build: $(BIN)/carnetd $(BIN)/carnet-bench
 

@@ -216,11 +216,19 @@ monitor_drain(struct client *c)
 static int
 auth_error(struct client *c, struct cerr *err)
 {
+	if (c->auth_status == 500)
+		return cerr_set(err, CARNET_E_BUSY,
+		    "the broker at %s turned our connection away for now: "
+		    "too many connections with this key, or too many in a "
+		    "short time; try again in a moment", c->endpoint);
 	return cerr_set(err, CARNET_E_AUTH,
 	    "the broker at %s refused our key (ZAP status %d): is this "
 	    "party registered? (carnet party add)", c->endpoint,
 	    c->auth_status);
 }
+
+/* ZAP 500: the broker throttles this key; ask again a little later. */
+#define CLIENT_BUSY_RETRY_MS 250
 
 int
 client_wait_ready(struct client *c, int timeout_ms, struct cerr *err)
@@ -234,8 +242,20 @@ client_wait_ready(struct client *c, int timeout_ms, struct cerr *err)
 		monitor_drain(c);
 		if (c->ready)
 			return 0;
-		if (c->auth_failed)
+		if (c->auth_failed && (c->auth_status != 500 ||
+		    end - time_mono_ms() < CLIENT_BUSY_RETRY_MS))
 			return auth_error(c, err);
+		if (c->auth_failed) {
+			/* libzmq gives up after a refusal: connect again */
+			zmq_disconnect(c->sock, c->endpoint);
+			zmq_poll(NULL, 0, CLIENT_BUSY_RETRY_MS);
+			c->auth_failed = false;
+			if (zmq_connect(c->sock, c->endpoint) != 0)
+				return cerr_set(err, CARNET_E_TRANSPORT,
+				    "cannot connect to %s: %s", c->endpoint,
+				    zmq_strerror(zmq_errno()));
+			continue;
+		}
 		if ((left = end - time_mono_ms()) <= 0)
 			return cerr_set(err, CARNET_E_TIMEOUT,
 			    "no handshake with a broker at %s in %d ms: is "

@@ -18,6 +18,7 @@
 
 #include <msgpack.h>
 #include <uthash.h>
+#include <zmq.h>
 
 #include "../common/error.h"
 #include "../common/limits.h"
@@ -31,6 +32,31 @@
 #define ZAP_DOMAIN "carnet"
 #define SESSION_IDLE_MS 60000 /* a subscriber silent this long is dropped */
 
+struct session;
+struct conn_acct;
+
+/*
+ * One client connection (conn.c): admitted by the ZAP handler for one
+ * party, known by the serial that handler gave it, ended when the socket
+ * monitor says its TCP connection ended.  Its routing id is only an
+ * address, checked against the connection on every message.
+ */
+struct conn {
+	uint64_t serial;
+	uint8_t party[ID_BYTES];
+	int64_t zap_ms;          /* admitted at */
+	uint64_t zap_evseq;      /* monitor events seen when admitted */
+	bool registered;         /* its first message came: fd and rid known */
+	int fd;
+	uint32_t gen;            /* the gen-th connection accepted on fd */
+	uint8_t rid[ROUTING_ID_MAX];
+	size_t rid_len;
+	struct conn_acct *acct;  /* bytes handed to libzmq, not yet released */
+	uint64_t pending_bytes;  /* bytes queued this turn, not yet handed */
+	struct session *session; /* its feed, if it subscribed */
+	UT_hash_handle hh;
+};
+
 /* A token of a subscribed app, decoded once. */
 struct app_token {
 	struct token tok;
@@ -38,10 +64,9 @@ struct app_token {
 	bool ended;        /* revoked or expired: nothing more under it */
 };
 
-/* A subscribed app connection, keyed by its routing id. */
+/* A subscribed app connection: one per connection that sent SUB. */
 struct session {
-	uint8_t rid[ROUTING_ID_MAX];
-	size_t rid_len;
+	struct conn *conn;
 	struct party app;
 	struct app_token *tokens;
 	unsigned ntokens, captokens;
@@ -71,10 +96,10 @@ struct log_head {
 	UT_hash_handle hh;
 };
 
-/* A message to send after the commit. */
+/* A message to send after the commit, to one connection (by serial: if
+ * it ended meanwhile, the message is dropped). */
 struct outmsg {
-	uint8_t rid[ROUTING_ID_MAX];
-	size_t rid_len;
+	uint64_t conn;
 	const char *cmd;
 	msgpack_sbuffer body;
 	size_t skip;      /* leading bytes of body not sent (room for a header) */
@@ -90,11 +115,20 @@ struct undo_entry {
 	uint64_t old;
 };
 
+struct fd_state;
+struct party_conns;
+
 struct broker {
-	void *ctx, *router, *zap;
+	void *ctx, *router, *zap, *mon;
 	struct store *store;
 	struct keypair key;
 	char endpoint[256];
+	struct conn *conns;        /* by serial */
+	struct party_conns *party_conns;
+	struct fd_state *fds;      /* by fd */
+	size_t nfds;
+	uint64_t evseq;            /* monitor events seen */
+	uint64_t conn_serial;      /* the last serial given */
 	struct session *sessions;
 	struct party_entry *parties;
 	struct user_last *ulast;
@@ -129,8 +163,7 @@ struct broker {
 struct req {
 	struct broker *b;
 	MDB_txn *txn;
-	const uint8_t *rid;
-	size_t rid_len;
+	struct conn *conn;
 	const struct party *from;
 	/* The person the request is about: from itself, or the person a
 	 * delegate acts for ("for" in the body); then deleg is set. */
@@ -160,12 +193,41 @@ void fatalx(const char *fmt, ...)
 int zap_start(struct broker *b, struct cerr *err);
 void zap_handle(struct broker *b);
 
+/* conn.c */
+void conn_seed_ids(void);
+int conn_monitor_start(struct broker *b, struct cerr *err);
+/* Read every monitor event: connections whose socket closed end. */
+void conn_monitor_drain(struct broker *b);
+/* The ZAP handler admits party: a new connection and its serial, or -1
+ * and why (too many connections, too fast). */
+int conn_admit(struct broker *b, const uint8_t party[ID_BYTES],
+    uint64_t *serial, const char **why);
+/* True when a refusal for this party was logged in the last minute. */
+bool conn_refusal_logged(struct broker *b, const uint8_t party[ID_BYTES]);
+/* The ZAP metadata naming the serial; its length (0: no room). */
+size_t conn_prop(uint64_t serial, uint8_t *buf, size_t size);
+/* The live connection a message came from, or an error: it ended, or it
+ * chose its routing id (then it is closed). */
+int conn_of_msg(struct broker *b, zmq_msg_t *cmd, const uint8_t *rid,
+    size_t rid_len, const uint8_t party[ID_BYTES], struct conn **out);
+struct conn *conn_find(struct broker *b, uint64_t serial);
+void conn_end(struct broker *b, struct conn *c);
+void conn_end_all(struct broker *b);
+void conn_sweep(struct broker *b, int64_t now_ms);
+/* A message whose body is buf[skip..skip+n), counted against c until
+ * libzmq releases it (then buf is freed); -1 leaves buf to the caller. */
+int conn_msg_init(struct conn *c, zmq_msg_t *msg, char *buf, size_t skip,
+    size_t n);
+uint64_t conn_queued(const struct conn *c);
+uint64_t conn_queued_total(void);
+/* Below its own and the broker's bounds on queued bytes. */
+bool conn_may_queue(const struct conn *c);
+
 /* session.c */
-struct session *session_find(struct broker *b, const uint8_t *rid, size_t len);
 /* users: only these people's tokens (NULL: every person's); ended tokens
  * whose erasure the app has not confirmed get their REVOKED again. */
-int session_subscribe(struct broker *b, MDB_txn *txn, const uint8_t *rid,
-    size_t len, const struct party *app, const msgpack_object *users,
+int session_subscribe(struct broker *b, MDB_txn *txn, struct conn *c,
+    const struct party *app, const msgpack_object *users,
     int64_t now_ms, struct session **out, struct cerr *err);
 void session_drop(struct broker *b, struct session *s);
 void session_drop_all(struct broker *b);
@@ -293,13 +355,13 @@ void undo_apply(struct broker *b);
 void undo_clear(struct broker *b);
 
 /* out.c */
-struct outmsg *out_push(struct broker *b, const uint8_t *rid, size_t rid_len,
-    const char *cmd, bool is_reply);
+struct outmsg *out_push(struct broker *b, struct conn *c, const char *cmd,
+    bool is_reply);
 void out_pop(struct broker *b);
 void out_flush(struct broker *b);
 void out_fail_replies(struct broker *b, const struct cerr *err);
-void out_error(struct broker *b, const uint8_t *rid, size_t rid_len,
-    bool has_req, uint64_t req, const struct cerr *err);
+void out_error(struct broker *b, struct conn *c, bool has_req, uint64_t req,
+    const struct cerr *err);
 void out_pack_error(msgpack_sbuffer *sb, bool has_req, uint64_t req,
     const struct cerr *err);
 

@@ -35,6 +35,9 @@ struct inmsg {
 	bool extra_frames;
 	bool has_party;
 	uint8_t party[ID_BYTES];
+	uint64_t conn;     /* its connection's serial; 0: none */
+	int conn_rc;       /* why it has none */
+	size_t bytes;
 };
 
 int64_t
@@ -124,11 +127,13 @@ router_start(struct broker *b)
 {
 	uint8_t cpk[32], csk[32];
 	int one = 1, zero = 0, handshake = BROKER_HANDSHAKE_MS;
-	int hb_ivl = 10000, hb_ttl = 30000, hwm = 100000;
+	int hb_ivl = 10000, hb_ttl = 30000, hwm = BROKER_SNDHWM_MSGS;
+	struct cerr err = {0};
 	int64_t maxmsg = 4LL * CARNET_FRAME_MAX_BYTES;
 
 	if (key_curve(&b->key, cpk, csk) != 0)
 		fatalx("cannot derive the broker's CURVE key");
+	conn_seed_ids(); /* before the ROUTER picks its first id */
 	if ((b->router = zmq_socket(b->ctx, ZMQ_ROUTER)) == NULL)
 		fatalx("cannot create a socket: %s", zmq_strerror(zmq_errno()));
 	/* The ZAP handler is already bound: see zap.c for why it matters. */
@@ -157,6 +162,9 @@ router_start(struct broker *b)
 	    "HEARTBEAT_TIMEOUT");
 	set_opt(b->router, ZMQ_SNDHWM, &hwm, sizeof(hwm), "SNDHWM");
 	set_opt(b->router, ZMQ_LINGER, &zero, sizeof(zero), "LINGER");
+	/* watched before the first connection can come */
+	if (conn_monitor_start(b, &err) != 0)
+		fatalx("%s", cerr_msg(&err));
 	if (zmq_bind(b->router, b->endpoint) != 0)
 		fatalx("cannot listen on %s: %s", b->endpoint,
 		    zmq_strerror(zmq_errno()));
@@ -172,6 +180,7 @@ read_one(struct broker *b, struct inmsg *in)
 	const char *uid;
 
 	memset(in, 0, sizeof(*in));
+	in->conn_rc = CARNET_E_AUTH;
 	zmq_msg_init(&in->rid);
 	if (zmq_msg_recv(&in->rid, b->router, ZMQ_DONTWAIT) < 0) {
 		zmq_msg_close(&in->rid);
@@ -204,6 +213,15 @@ read_one(struct broker *b, struct inmsg *in)
 	    (uid = zmq_msg_gets(&in->cmd, "User-Id")) != NULL &&
 	    id_decode(uid, in->party) == 0)
 		in->has_party = true;
+	in->bytes = zmq_msg_size(&in->cmd) + zmq_msg_size(&in->body);
+	if (in->has_party) {
+		struct conn *c;
+
+		in->conn_rc = conn_of_msg(b, &in->cmd, zmq_msg_data(&in->rid),
+		    zmq_msg_size(&in->rid), in->party, &c);
+		if (c != NULL)
+			in->conn = c->serial;
+	}
 	return true;
 }
 
@@ -220,8 +238,7 @@ refuse(struct broker *b, struct inmsg *in, bool has_req, uint64_t req,
     const struct cerr *err)
 {
 	b->n_refused++;
-	out_error(b, zmq_msg_data(&in->rid), zmq_msg_size(&in->rid), has_req,
-	    req, err);
+	out_error(b, conn_find(b, in->conn), has_req, req, err);
 }
 
 /* Decode, check and handle one request in a nested transaction. */
@@ -238,9 +255,12 @@ turn_one(struct broker *b, MDB_txn *parent, struct inmsg *in, int64_t now)
 
 	memset(&r, 0, sizeof(r));
 	r.b = b;
-	r.rid = zmq_msg_data(&in->rid);
-	r.rid_len = zmq_msg_size(&in->rid);
+	/* NULL if it ended since (then no reply: its routing id may be
+	 * someone else's now) */
+	r.conn = conn_find(b, in->conn);
 	r.now = now;
+	if (in->conn == 0 && in->conn_rc == CARNET_E_FORBIDDEN)
+		return; /* a chosen routing id: closed, nothing done */
 	if (in->nframes != 3 || in->extra_frames) {
 		cerr_set(&err, CARNET_E_MALFORMED,
 		    "want two frames: [command][msgpack body]");
@@ -284,6 +304,19 @@ turn_one(struct broker *b, MDB_txn *parent, struct inmsg *in, int64_t now)
 		msgpack_unpacked_destroy(&tree);
 		return;
 	}
+	/* A peer that does not read its replies gets no more work done;
+	 * its feed waits too (deliver.c). */
+	if (r.conn != NULL && !conn_may_queue(r.conn) && r.cmd != CMD_ACK &&
+	    r.cmd != CMD_CREDIT && r.cmd != CMD_UNSUB) {
+		cerr_set(&err, CARNET_E_BUSY, "%s: %llu bytes of replies wait "
+		    "for you (at most %d): read them first",
+		    proto_cmd_name(r.cmd),
+		    (unsigned long long)conn_queued(r.conn),
+		    BROKER_CONN_QUEUE_BYTES);
+		refuse(b, in, r.has_req, r.req, &err);
+		msgpack_unpacked_destroy(&tree);
+		return;
+	}
 	msgpack_sbuffer_init(&reply);
 	r.reply = &reply;
 	mark = b->nout;
@@ -309,7 +342,7 @@ turn_one(struct broker *b, MDB_txn *parent, struct inmsg *in, int64_t now)
 			log_warnx("%s from %s: %s", proto_cmd_name(r.cmd),
 			    r.from->name, cerr_msg(&err));
 	} else if (!r.no_reply) {
-		struct outmsg *m = out_push(b, r.rid, r.rid_len,
+		struct outmsg *m = out_push(b, r.conn,
 		    r.reply_cmd ? r.reply_cmd : MSG_OK, true);
 
 		if (m != NULL) {
@@ -321,6 +354,7 @@ turn_one(struct broker *b, MDB_txn *parent, struct inmsg *in, int64_t now)
 			msgpack_sbuffer_destroy(&m->body);
 			m->body = reply; /* the queue owns it now */
 			msgpack_sbuffer_init(&reply);
+			r.conn->pending_bytes += m->body.size;
 		}
 	}
 	msgpack_sbuffer_destroy(&reply);
@@ -423,17 +457,18 @@ static void
 loop(struct broker *b)
 {
 	static struct inmsg in[BROKER_TURN_MAX_MSGS];
-	zmq_pollitem_t items[2] = {
+	zmq_pollitem_t items[3] = {
 		{b->zap, 0, ZMQ_POLLIN, 0},
 		{b->router, 0, ZMQ_POLLIN, 0},
+		{b->mon, 0, ZMQ_POLLIN, 0},
 	};
 	int64_t last_tick = now_ms(), last_report = last_tick;
 	uint64_t stored = 0, sent = 0;
-	size_t n, i;
+	size_t n, i, bytes;
 	int rc;
 
 	while (!broker_stop) {
-		rc = zmq_poll(items, 2, b->work ? 0 : BROKER_POLL_MS);
+		rc = zmq_poll(items, 3, b->work ? 0 : BROKER_POLL_MS);
 		if (rc < 0) {
 			if (zmq_errno() == EINTR)
 				continue;
@@ -442,8 +477,15 @@ loop(struct broker *b)
 		if (items[0].revents & ZMQ_POLLIN)
 			for (i = 0; i < 64; i++)
 				zap_handle(b);
-		for (n = 0; n < BROKER_TURN_MAX_MSGS && read_one(b, &in[n]); n++)
-			;
+		conn_monitor_drain(b);
+		/*
+		 * libzmq hands out one message per connection in turn, so
+		 * stopping at a byte budget gives every sender its share of
+		 * the turn, however much one of them queued.
+		 */
+		for (n = 0, bytes = 0; n < BROKER_TURN_MAX_MSGS &&
+		    bytes < BROKER_TURN_MAX_BYTES && read_one(b, &in[n]); n++)
+			bytes += in[n].bytes;
 		if (now_ms() - last_tick >= TICK_MS) {
 			/* Time moves tokens in and out of validity. */
 			last_tick = now_ms();
@@ -451,6 +493,7 @@ loop(struct broker *b)
 			    b->next_timer == 0 ||
 			    last_tick / 1000 >= b->next_timer;
 			session_expire_idle(b, last_tick);
+			conn_sweep(b, last_tick);
 		}
 		if (n > 0 || b->work)
 			turn(b, in, n);
@@ -611,10 +654,13 @@ main(int argc, char **argv)
 	out_flush(&b);
 	bench_turns_write(&b);
 	session_drop_all(&b);
+	conn_end_all(&b);
 	user_last_forget(&b);
 	log_heads_forget(&b);
 	free(b.out);
 	free(b.undo);
+	zmq_socket_monitor(b.router, NULL, 0);
+	zmq_close(b.mon);
 	zmq_close(b.router);
 	zmq_close(b.zap);
 	zmq_ctx_term(b.ctx);

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "../common/mpk.h"
+#include "../common/text.h"
 #include "../policy/consent.h"
 #include "broker.h"
 
@@ -181,6 +182,9 @@ handle_decline(struct req *r, struct cerr *err)
 	if (note != NULL && mpk_cstr(note, e.note, sizeof(e.note)) != 0)
 		return cerr_set(err, CARNET_E_BAD_VALUE, "DECLINE: note must be "
 		    "text of at most %d bytes", USELOG_NOTE_MAX_BYTES);
+	if (!text_printable(e.note, strlen(e.note)))
+		return cerr_set(err, CARNET_E_CONTROL_CHARS, "DECLINE: the note "
+		    "holds control or escape characters");
 	if ((rc = request_answer(r, &answered, e.app, e.purpose, err)) != 0)
 		return rc;
 	e.has_app = true;

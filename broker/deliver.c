@@ -246,8 +246,7 @@ deliver_session(struct broker *b, MDB_txn *txn, struct session *s,
 			    err);
 		}
 	if (rc == 0 && bt.n > 0) {
-		if ((out = out_push(b, s->rid, s->rid_len, MSG_REC,
-		    false)) == NULL) {
+		if ((out = out_push(b, s->conn, MSG_REC, false)) == NULL) {
 			rc = cerr_set(err, CARNET_E_NOMEM, "out of memory");
 		} else {
 			/* the buffer itself becomes the message: no copy */
@@ -255,6 +254,7 @@ deliver_session(struct broker *b, MDB_txn *txn, struct session *s,
 			msgpack_sbuffer_destroy(&out->body);
 			out->body = bt.sb;
 			msgpack_sbuffer_init(&bt.sb);
+			s->conn->pending_bytes += out->body.size;
 			b->n_sent += bt.n;
 		}
 	}
@@ -281,7 +281,9 @@ deliver_pass(struct broker *b, MDB_txn *txn, int64_t now, struct cerr *err)
 			bool mine = pass == 0 ? i >= start : i < start;
 
 			i++;
-			if (!mine || s->credit == 0)
+			/* credit is the app's word; bytes it has not read are
+			 * what the broker holds for it */
+			if (!mine || s->credit == 0 || !conn_may_queue(s->conn))
 				continue;
 			if ((rc = deliver_session(b, txn, s, now, &budget,
 			    err)) != 0)

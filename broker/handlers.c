@@ -13,13 +13,11 @@
 #include <string.h>
 
 #include "../common/mpk.h"
+#include "../common/text.h"
 #include "../policy/consent.h"
 #include "broker.h"
 
-#define ACK_MAX_ENTRIES 10000
-#define CREDIT_MAX 1000000
 #define REQUEST_NOTE_MAX_BYTES 280
-#define SUB_MAX_USERS 1000
 
 void
 reply_begin(struct req *r, uint32_t nkeys)
@@ -374,6 +372,9 @@ handle_sub(struct req *r, struct cerr *err)
 
 	if ((rc = body_keys(r, err, "users", NULL)) != 0)
 		return rc;
+	if (r->conn == NULL)
+		return cerr_set(err, CARNET_E_TRANSPORT,
+		    "SUB: this connection has ended");
 	if (users != NULL) {
 		if ((rc = sub_users(r, users, &nlive, &why, err)) != 0)
 			return rc;
@@ -383,8 +384,8 @@ handle_sub(struct req *r, struct cerr *err)
 			return 0;
 		}
 	}
-	if ((rc = session_subscribe(r->b, r->txn, r->rid, r->rid_len, r->from,
-	    users, now_ms(), &s, err)) != 0)
+	if ((rc = session_subscribe(r->b, r->txn, r->conn, r->from, users,
+	    now_ms(), &s, err)) != 0)
 		return rc;
 	log_info("app %s subscribed with %u live tokens", r->from->name,
 	    s->ntokens);
@@ -394,10 +395,11 @@ handle_sub(struct req *r, struct cerr *err)
 	return 0;
 }
 
+/* The feed this very connection opened: never another's. */
 static int
 subscribed(struct req *r, struct session **s, struct cerr *err)
 {
-	if ((*s = session_find(r->b, r->rid, r->rid_len)) == NULL)
+	if (r->conn == NULL || (*s = r->conn->session) == NULL)
 		return cerr_set(err, CARNET_E_BAD_ARG,
 		    "%s: send SUB first", proto_cmd_name(r->cmd));
 	(*s)->last_seen_ms = now_ms();
@@ -434,9 +436,9 @@ handle_unsub(struct req *r, struct cerr *err)
 
 	if ((rc = body_keys(r, err, NULL)) != 0)
 		return rc;
-	/* ZeroMQ does not tell a ROUTER that a peer left: the app does, so
-	 * nothing is sent, or logged as sent, to a closed connection. */
-	if ((s = session_find(r->b, r->rid, r->rid_len)) != NULL)
+	/* The socket monitor tells us when a connection ends; an app that
+	 * leaves says so first, so that nothing is logged as sent to it. */
+	if (r->conn != NULL && (s = r->conn->session) != NULL)
 		session_drop(r->b, s);
 	r->no_reply = true;
 	return 0;
@@ -528,6 +530,11 @@ handle_request_cmd(struct req *r, struct cerr *err)
 		return cerr_set(err, CARNET_E_BAD_VALUE,
 		    "REQUEST: note must be text of at most %d bytes",
 		    REQUEST_NOTE_MAX_BYTES);
+	if (note != NULL && !text_printable(note->via.str.ptr,
+	    note->via.str.size))
+		return cerr_set(err, CARNET_E_CONTROL_CHARS, "REQUEST: the note "
+		    "holds control or escape characters: they could change "
+		    "what the person is shown");
 	msgpack_sbuffer_init(&sb);
 	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
 	msgpack_pack_map(&pk, 5);

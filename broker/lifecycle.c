@@ -17,6 +17,7 @@
 #include <sodium.h>
 
 #include "../common/mpk.h"
+#include "../common/text.h"
 #include "../policy/consent.h"
 #include "broker.h"
 
@@ -863,6 +864,10 @@ handle_emergency_open(struct req *r, struct cerr *err)
 		return cerr_set(err, CARNET_E_BAD_VALUE,
 		    "EMERGENCY_OPEN: give the reason, 1 to %d bytes of text",
 		    USELOG_NOTE_MAX_BYTES);
+	if (!text_printable(reason->via.str.ptr, reason->via.str.size))
+		return cerr_set(err, CARNET_E_CONTROL_CHARS, "EMERGENCY_OPEN: "
+		    "the reason holds control or escape characters: they "
+		    "could change what the person is shown");
 	if ((rc = emergency_card(r, &user, &card, &listed, err)) != 0)
 		return rc;
 	if (!listed)

@@ -3,6 +3,8 @@
  *
  * Nothing leaves the broker before the transaction that justifies it is
  * durable: an ACK after its records, a record after its use-log entry.
+ * Each message is for one connection (conn.c), sent only if that
+ * connection has not ended: never to whoever holds its routing id now.
  * ROUTER is set to ZMQ_ROUTER_MANDATORY so a vanished peer is an error we
  * see (EHOSTUNREACH), not a silent drop; delivery itself rests on acks and
  * durable cursors, never on the socket.
@@ -17,12 +19,11 @@
 #include "broker.h"
 
 struct outmsg *
-out_push(struct broker *b, const uint8_t *rid, size_t rid_len,
-    const char *cmd, bool is_reply)
+out_push(struct broker *b, struct conn *c, const char *cmd, bool is_reply)
 {
 	struct outmsg *m;
 
-	if (rid_len > ROUTING_ID_MAX)
+	if (c == NULL)
 		return NULL;
 	if (b->nout == b->capout) {
 		size_t cap = b->capout ? 2 * b->capout : 64;
@@ -35,8 +36,7 @@ out_push(struct broker *b, const uint8_t *rid, size_t rid_len,
 	}
 	m = &b->out[b->nout++];
 	memset(m, 0, sizeof(*m));
-	memcpy(m->rid, rid, rid_len);
-	m->rid_len = rid_len;
+	m->conn = c->serial;
 	m->cmd = cmd;
 	m->is_reply = is_reply;
 	msgpack_sbuffer_init(&m->body);
@@ -51,36 +51,28 @@ out_pop(struct broker *b)
 	msgpack_sbuffer_destroy(&b->out[--b->nout].body);
 }
 
-/* Bodies this big are handed to ZeroMQ, not copied into its message. */
-#define OUT_ZEROCOPY_MIN 4096
-
-static void
-body_free(void *data, void *hint)
-{
-	(void)data;
-	free(hint);
-}
-
 /*
- * The body's frame.  A big one gives its buffer to ZeroMQ (freed by it once
- * sent); m->skip leading bytes of the buffer are not part of the body.
+ * The body's frame: its buffer goes to libzmq without a copy, counted
+ * against the connection until libzmq releases it; m->skip leading bytes
+ * of the buffer are not part of the body.
  */
 static int
-send_body(struct broker *b, struct outmsg *m)
+send_body(struct broker *b, struct conn *c, struct outmsg *m)
 {
-	static const char empty_map = '\x80';
 	size_t n = m->body.size - m->skip;
 	zmq_msg_t msg;
 	char *buf;
 	int e;
 
-	if (n == 0)
-		return zmq_send(b->router, &empty_map, 1, ZMQ_DONTWAIT);
-	if (n < OUT_ZEROCOPY_MIN)
-		return zmq_send(b->router, m->body.data + m->skip, n,
-		    ZMQ_DONTWAIT);
+	if (n == 0) {
+		/* an empty body is an empty map */
+		msgpack_sbuffer_clear(&m->body);
+		msgpack_sbuffer_write(&m->body, "\x80", 1);
+		m->skip = 0;
+		n = 1;
+	}
 	buf = msgpack_sbuffer_release(&m->body);
-	if (zmq_msg_init_data(&msg, buf + m->skip, n, body_free, buf) != 0) {
+	if (conn_msg_init(c, &msg, buf, m->skip, n) != 0) {
 		free(buf);
 		return -1;
 	}
@@ -96,22 +88,26 @@ send_body(struct broker *b, struct outmsg *m)
 static void
 out_send(struct broker *b, struct outmsg *m)
 {
-	struct session *s;
+	struct conn *c = conn_find(b, m->conn);
 
+	/* Ended, or never registered: whoever holds its routing id now is
+	 * someone else. */
+	if (c == NULL || !c->registered)
+		return;
 	/* Never block the loop on one slow peer. */
-	if (zmq_send(b->router, m->rid, m->rid_len,
+	if (zmq_send(b->router, c->rid, c->rid_len,
 	    ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0 ||
 	    zmq_send(b->router, m->cmd, strlen(m->cmd),
 	    ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0 ||
-	    send_body(b, m) < 0) {
+	    send_body(b, c, m) < 0) {
 		int e = zmq_errno();
 
-		/* The peer is gone or full: its session starts again from
-		 * the durable cursors when it subscribes again. */
-		if ((s = session_find(b, m->rid, m->rid_len)) != NULL) {
-			log_info("app %s: %s, connection dropped", s->app.name,
+		/* The peer is gone or full: its feed starts again from the
+		 * durable cursors when it subscribes again. */
+		if (c->session != NULL) {
+			log_info("app %s: %s, feed dropped", c->session->app.name,
 			    e == EHOSTUNREACH ? "gone" : "not reading");
-			session_drop(b, s);
+			session_drop(b, c->session);
 		}
 	}
 }
@@ -119,13 +115,18 @@ out_send(struct broker *b, struct outmsg *m)
 void
 out_flush(struct broker *b)
 {
+	struct conn *c;
 	size_t i;
 
+	/* Learn of every connection that ended before sending anything. */
+	conn_monitor_drain(b);
 	for (i = 0; i < b->nout; i++) {
 		out_send(b, &b->out[i]);
 		msgpack_sbuffer_destroy(&b->out[i].body);
 	}
 	b->nout = 0;
+	for (c = b->conns; c != NULL; c = c->hh.next)
+		c->pending_bytes = 0;
 }
 
 void
@@ -147,10 +148,10 @@ out_pack_error(msgpack_sbuffer *sb, bool has_req, uint64_t req,
 }
 
 void
-out_error(struct broker *b, const uint8_t *rid, size_t rid_len, bool has_req,
-    uint64_t req, const struct cerr *err)
+out_error(struct broker *b, struct conn *c, bool has_req, uint64_t req,
+    const struct cerr *err)
 {
-	struct outmsg *m = out_push(b, rid, rid_len, MSG_ERR, true);
+	struct outmsg *m = out_push(b, c, MSG_ERR, true);
 
 	if (m == NULL)
 		return;

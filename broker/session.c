@@ -2,7 +2,8 @@
  * session.c: subscribed app connections, and the small caches the loop
  * keeps in memory (parties by id, last record seq per user).
  *
- * A session exists only for an app that sent SUB: other requests are
+ * A session exists only for a connection that sent SUB (one per
+ * connection, owned by it: it ends with it); other requests are
  * stateless.  The caches are rebuilt from LMDB on demand, so dropping them
  * (after a failed commit) is always safe.
  */
@@ -11,15 +12,6 @@
 
 #include "../common/mpk.h"
 #include "broker.h"
-
-struct session *
-session_find(struct broker *b, const uint8_t *rid, size_t len)
-{
-	struct session *s = NULL;
-
-	HASH_FIND(hh, b->sessions, rid, len, s);
-	return s;
-}
 
 static int
 session_add_token(struct session *s, const struct token *t, uint64_t cursor)
@@ -108,7 +100,7 @@ push_revoked(struct broker *b, MDB_txn *txn, const struct session *s,
 	struct outmsg *m;
 	msgpack_packer pk;
 
-	if ((m = out_push(b, s->rid, s->rid_len, MSG_REVOKED, false)) == NULL)
+	if ((m = out_push(b, s->conn, MSG_REVOKED, false)) == NULL)
 		return;
 	msgpack_packer_init(&pk, &m->body, msgpack_sbuffer_write);
 	pack_revoked(b, txn, &pk, t, reason);
@@ -156,33 +148,29 @@ sub_load_one(void *arg, const uint8_t user[ID_BYTES],
 }
 
 int
-session_subscribe(struct broker *b, MDB_txn *txn, const uint8_t *rid,
-    size_t len, const struct party *app, const msgpack_object *users,
-    int64_t now, struct session **out, struct cerr *err)
+session_subscribe(struct broker *b, MDB_txn *txn, struct conn *c,
+    const struct party *app, const msgpack_object *users, int64_t now,
+    struct session **out, struct cerr *err)
 {
-	struct session *s = session_find(b, rid, len);
+	struct session *s;
 	struct sub_load sl;
 	int rc;
 
-	if (len > ROUTING_ID_MAX)
-		return cerr_set(err, CARNET_E_BAD_VALUE, "routing id too long");
-	/* A repeated SUB (after a reconnect) starts again from the cursors. */
-	if (s != NULL)
-		session_drop(b, s);
+	/* A repeated SUB starts again from the cursors. */
+	if (c->session != NULL)
+		session_drop(b, c->session);
 	if ((s = calloc(1, sizeof(*s))) == NULL)
 		return cerr_set(err, CARNET_E_NOMEM, "out of memory");
-	memcpy(s->rid, rid, len);
-	s->rid_len = len;
+	s->conn = c;
 	s->app = *app;
 	s->last_seen_ms = now;
 	sl = (struct sub_load){b, txn, s, users, 0, 0};
 	/* the reminders go to this connection: it must exist first */
-	HASH_ADD(hh, b->sessions, rid, s->rid_len, s);
+	HASH_ADD(hh, b->sessions, conn, sizeof(s->conn), s);
+	c->session = s;
 	rc = store_tokens_of_app(b->store, txn, app->id, sub_load_one, &sl);
 	if (rc != 0) {
-		HASH_DEL(b->sessions, s);
-		free(s->tokens);
-		free(s);
+		session_drop(b, s);
 		return cerr_set(err, rc, "loading the app's tokens: %s",
 		    carnet_strerror(rc));
 	}
@@ -194,6 +182,8 @@ session_subscribe(struct broker *b, MDB_txn *txn, const uint8_t *rid,
 void
 session_drop(struct broker *b, struct session *s)
 {
+	if (s->conn != NULL && s->conn->session == s)
+		s->conn->session = NULL;
 	HASH_DEL(b->sessions, s);
 	free(s->tokens);
 	free(s);

@@ -36,14 +36,41 @@ zap_start(struct broker *b, struct cerr *err)
 
 static void
 zap_reply(struct broker *b, const void *reqid, size_t reqid_len,
-    const char *code, const char *text, const char *user)
+    const char *code, const char *text, const char *user,
+    const uint8_t *meta, size_t meta_len)
 {
 	zmq_send(b->zap, "1.0", 3, ZMQ_SNDMORE);
 	zmq_send(b->zap, reqid, reqid_len, ZMQ_SNDMORE);
 	zmq_send(b->zap, code, strlen(code), ZMQ_SNDMORE);
 	zmq_send(b->zap, text, strlen(text), ZMQ_SNDMORE);
 	zmq_send(b->zap, user, strlen(user), ZMQ_SNDMORE);
-	zmq_send(b->zap, "", 0, 0);
+	zmq_send(b->zap, meta, meta_len, 0);
+}
+
+/*
+ * Refusals are logged, but a stranger knocking in a loop must not fill the
+ * log: the first in a period gets a line, the others are counted in the
+ * next one.
+ */
+static void
+zap_log_refusal(const char *addr, const char *why)
+{
+	static int64_t period_start;
+	static unsigned long suppressed;
+	int64_t now = now_ms();
+
+	if (now - period_start < 10000) {
+		suppressed++;
+		return;
+	}
+	if (suppressed > 0)
+		log_warnx("refused a connection from %s: %s (and %lu other "
+		    "refusals in the last %lld s)", addr, why, suppressed,
+		    (long long)(now - period_start) / 1000);
+	else
+		log_warnx("refused a connection from %s: %s", addr, why);
+	period_start = now;
+	suppressed = 0;
 }
 
 /*
@@ -130,6 +157,9 @@ zap_handle(struct broker *b)
 	uint8_t f[ZAP_MAX_FRAMES][ZAP_FRAME_MAX];
 	size_t len[ZAP_MAX_FRAMES];
 	char user[ID_STR_LEN + 1] = "", addr[64] = "";
+	uint8_t meta[64], party[ID_BYTES];
+	size_t meta_len = 0;
+	uint64_t serial;
 	const char *code, *why;
 	int more, n = 0, sz;
 	size_t ml = sizeof(more);
@@ -152,8 +182,26 @@ zap_handle(struct broker *b)
 	if (n > 3)
 		snprintf(addr, sizeof(addr), "%.*s", (int)(len[3] < 63 ?
 		    len[3] : 63), (const char *)f[3]);
-	if (code[0] != '2')
-		log_warnx("refused a connection from %s: %s", addr, why);
+	/* A known key: a connection of its own, with our serial on it. */
+	if (code[0] == '2' && id_decode(user, party) == 0) {
+		if (conn_admit(b, party, &serial, &why) != 0) {
+			/* RFC 27's 300 (temporary) makes libzmq drop the
+			 * connection without a word; 500 reaches the client,
+			 * whose library waits and tries again */
+			code = "500";
+			if (!conn_refusal_logged(b, party))
+				log_warnx("refused a connection of %s: %s",
+				    user, why);
+			user[0] = '\0';
+		} else if ((meta_len = conn_prop(serial, meta,
+		    sizeof(meta))) == 0) {
+			code = "500";
+			why = "internal error";
+			user[0] = '\0';
+		}
+	} else if (code[0] != '2') {
+		zap_log_refusal(addr, why);
+	}
 	zap_reply(b, n > 1 ? f[1] : (const uint8_t *)"", n > 1 ? len[1] : 0,
-	    code, why, user);
+	    code, why, user, meta, meta_len);
 }

@@ -56,7 +56,11 @@
 	X(NO_CARD, "no_card", "no emergency card allows this")                \
 	X(NOT_DELEGATE, "not_delegate", "you may not act for this person")    \
 	X(BEYOND_DELEGATION, "beyond_delegation",                             \
-	    "wider than what the person delegated")
+	    "wider than what the person delegated")                           \
+	X(BUSY, "busy", "too much is waiting for you: read your replies first") \
+	X(RATE, "rate", "too many requests of this kind: try again later")    \
+	X(CONTROL_CHARS, "control_chars",                                     \
+	    "text holds control or escape characters")
 
 enum carnet_err {
 	CARNET_OK = 0,

@@ -41,6 +41,33 @@
 #define BROKER_PUT_MAX_FILL_PCT 90
 #define BROKER_LOG_PAGE_ENTRIES 500  /* log entries in one LOG reply */
 #define BROKER_EXPORT_PAGE_RECORDS 500
+/* A reply that lists things (EXPORT, EMERGENCY_READ pages) stops here
+ * and says "more": the client asks for the next page when it is ready. */
+#define BROKER_REPLY_MAX_BYTES (512 * 1024)
+
+/* Connections (broker/conn.c). */
+#define BROKER_MAX_CONNS 20000       /* live connections, all parties */
+#define BROKER_CONNS_PER_PARTY 64    /* live connections with one key */
+#define BROKER_HANDSHAKE_BURST 100   /* handshakes one key may make at once */
+#define BROKER_HANDSHAKES_PER_S 10   /* then this many per second */
+#define BROKER_SILENT_CONN_MS 10000  /* a connection sends its first request
+                                        within this, or is closed */
+#define BROKER_MAX_FD (1 << 20)      /* fds tracked (RLIMIT_NOFILE above
+                                        this is not used) */
+/* Bytes queued for peers and not yet written to their sockets: past the
+ * first bound a connection's requests get ERR busy and its feed waits;
+ * past the second, everyone's. */
+#define BROKER_CONN_QUEUE_BYTES (8 * 1024 * 1024)
+#define BROKER_QUEUE_BYTES (256 * 1024 * 1024)
+#define BROKER_SNDHWM_MSGS 1000      /* messages queued per connection */
+
+/* Work in one loop turn: reading stops past this many bytes of requests
+ * (libzmq reads connections in turn, so each gets its share), so that a
+ * flood from one party delays a revocation by a turn or two at most. */
+#define BROKER_TURN_MAX_BYTES (1024 * 1024)
+#define ACK_MAX_ENTRIES 1000         /* [token, seq] pairs in one ACK */
+#define CREDIT_MAX 1000000           /* records an app may be owed */
+#define SUB_MAX_USERS 1000           /* people named in one SUB */
 
 /* Client library. */
 #define CLIENT_FRAME_MAX_BYTES (64 * 1024 * 1024)

@@ -10,47 +10,6 @@
 #include "../common/mpk.h"
 #include "record.h"
 
-bool
-utf8_valid(const char *str, size_t len)
-{
-	const unsigned char *s = (const unsigned char *)str;
-	size_t i = 0;
-
-	while (i < len) {
-		unsigned char c = s[i];
-		size_t n, k;
-		uint32_t cp;
-
-		if (c == 0)
-			return false;
-		if (c < 0x80) {
-			i++;
-			continue;
-		}
-		if (c >= 0xc2 && c <= 0xdf)
-			n = 1, cp = c & 0x1f;
-		else if (c >= 0xe0 && c <= 0xef)
-			n = 2, cp = c & 0x0f;
-		else if (c >= 0xf0 && c <= 0xf4)
-			n = 3, cp = c & 0x07;
-		else
-			return false;
-		if (len - i <= n)
-			return false;
-		for (k = 1; k <= n; k++) {
-			if ((s[i + k] & 0xc0) != 0x80)
-				return false;
-			cp = (cp << 6) | (s[i + k] & 0x3f);
-		}
-		/* Overlong forms, surrogates, beyond U+10FFFF. */
-		if ((n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) ||
-		    (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
-			return false;
-		i += n + 1;
-	}
-	return true;
-}
-
 /* A printable excerpt of a map key, for error messages. */
 static const char *
 keyname(const msgpack_object *k, char buf[48])
@@ -60,8 +19,8 @@ keyname(const msgpack_object *k, char buf[48])
 	if (k->type != MSGPACK_OBJECT_STR)
 		return "(not a string)";
 	n = k->via.str.size < 40 ? k->via.str.size : 40;
-	if (!utf8_valid(k->via.str.ptr, n))
-		return "(not UTF-8)";
+	if (!text_printable(k->via.str.ptr, n))
+		return "(not printable text)";
 	memcpy(buf, k->via.str.ptr, n);
 	buf[n] = '\0';
 	return buf;
@@ -81,6 +40,9 @@ check_str(const msgpack_object *o, unsigned max, const char *what,
 	if (!utf8_valid(o->via.str.ptr, o->via.str.size))
 		return cerr_set(err, CARNET_E_BAD_VALUE,
 		    "%s %s: not valid UTF-8 text", what, name);
+	if (!text_printable(o->via.str.ptr, o->via.str.size))
+		return cerr_set(err, CARNET_E_CONTROL_CHARS,
+		    "%s %s: holds control or escape characters", what, name);
 	return 0;
 }
 

@@ -25,6 +25,7 @@
 #include "../common/error.h"
 #include "../common/id.h"
 #include "../common/limits.h"
+#include "../common/text.h"
 #include "schema.h"
 
 /* Nesting of a record on its own: envelope, body, list field. */
@@ -87,6 +88,5 @@ int record_copy_minimised(const void *buf, size_t len,
     __attribute__((warn_unused_result));
 
 /* True if the len bytes at s are valid UTF-8 without NUL. */
-bool utf8_valid(const char *s, size_t len);
 
 #endif

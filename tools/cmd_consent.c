@@ -15,6 +15,7 @@
 
 #include "../common/limits.h"
 #include "../common/mpk.h"
+#include "../common/text.h"
 #include "../policy/consent.h"
 #include "../schemas/recjson.h"
 #include "cmds.h"
@@ -172,7 +173,7 @@ show_app(struct cli_conn *cc, const uint8_t app[ID_BYTES], const char *purpose,
     char *name, size_t namesz)
 {
 	char owner[PARTY_TEXT_MAX_BYTES + 1] = "", id[ID_STR_LEN + 1];
-	char model[PARTY_TEXT_MAX_BYTES + 1] = "";
+	char model[PARTY_TEXT_MAX_BYTES + 1] = "", tmp[4 * PURPOSE_MAX_BYTES + 1];
 	const msgpack_object *purposes;
 	msgpack_packer *pk = cli_begin(cc, 1);
 	msgpack_unpacked reply;
@@ -186,9 +187,11 @@ show_app(struct cli_conn *cc, const uint8_t app[ID_BYTES], const char *purpose,
 	mpk_cstr(mpk_get(&reply.data, "owner"), owner, sizeof(owner));
 	mpk_cstr(mpk_get(&reply.data, "business_model"), model, sizeof(model));
 	id_encode(app, id);
+	/* others' text: escaped, so that it cannot redraw the screen */
 	fprintf(stderr, "App %s (%s)\n  run by: %s\n  business model: %s\n"
-	    "  declared purposes:", name, id, owner[0] ? owner : "(not given)",
-	    model[0] ? model : "(not given)");
+	    "  declared purposes:", text_term(name), id, owner[0] ?
+	    text_term(owner) : "(not given)", model[0] ? text_term(model) :
+	    "(not given)");
 	purposes = mpk_get(&reply.data, "purposes");
 	for (k = 0; purposes && purposes->type == MSGPACK_OBJECT_ARRAY &&
 	    k < purposes->via.array.size; k++) {
@@ -196,7 +199,8 @@ show_app(struct cli_conn *cc, const uint8_t app[ID_BYTES], const char *purpose,
 
 		if (p->type != MSGPACK_OBJECT_STR)
 			continue;
-		fprintf(stderr, " %.*s", (int)p->via.str.size, p->via.str.ptr);
+		fprintf(stderr, " %s", text_escape(p->via.str.ptr,
+		    p->via.str.size, tmp, sizeof(tmp)));
 		declared = declared || mpk_str_eq(p, purpose);
 	}
 	fputc('\n', stderr);
@@ -350,8 +354,8 @@ consent_list(int argc, char **argv)
 		printf("%s  %-8s %-12s purpose=%s types=",
 		    json_string_value(json_object_get(o, "id")),
 		    json_string_value(json_object_get(o, "state")),
-		    json_string_value(json_object_get(o, "app_name")),
-		    json_string_value(json_object_get(o, "purpose")));
+		    text_term(json_string_value(json_object_get(o, "app_name"))),
+		    text_term(json_string_value(json_object_get(o, "purpose"))));
 		json_array_foreach(types, i, ty) {
 			json_t *fl = json_object_get(ty, "fields"), *f;
 			size_t j;
@@ -474,8 +478,8 @@ consent_accept(int argc, char **argv)
 		    "the purpose '%s'", name, t.purpose);
 	}
 	if (json_string_length(json_object_get(req, "note")) > 0)
-		fprintf(stderr, "It says why: %s\n", json_string_value(
-		    json_object_get(req, "note")));
+		fprintf(stderr, "It says why: %s\n", text_term(
+		    json_string_value(json_object_get(req, "note"))));
 	json_decref(req);
 	fprintf(stderr, "It asked for, and will receive while this consent "
 	    "lasts:\n");
@@ -830,12 +834,13 @@ consent_requests(int argc, char **argv)
 		    "consent decline %lld\n",
 		    (long long)json_integer_value(json_object_get(o, "seq")),
 		    json_string_value(json_object_get(o, "time")),
-		    json_string_value(json_object_get(o, "app_name")),
-		    json_string_value(json_object_get(o, "owner")),
-		    json_string_value(json_object_get(o, "business_model")),
-		    ts ? ts : "?", json_string_value(json_object_get(o, "purpose")),
+		    text_term(json_string_value(json_object_get(o, "app_name"))),
+		    text_term(json_string_value(json_object_get(o, "owner"))),
+		    text_term(json_string_value(json_object_get(o,
+		    "business_model"))), ts ? text_term(ts) : "?",
+		    text_term(json_string_value(json_object_get(o, "purpose"))),
 		    json_string_length(json_object_get(o, "note")) ? ": " : "",
-		    json_string_value(json_object_get(o, "note")),
+		    text_term(json_string_value(json_object_get(o, "note"))),
 		    (long long)json_integer_value(json_object_get(o, "seq")),
 		    (long long)json_integer_value(json_object_get(o, "seq")));
 		free(ts);

@@ -9,6 +9,7 @@
 #include <sodium.h>
 
 #include "../common/mpk.h"
+#include "../common/text.h"
 #include "../policy/uselog.h"
 #include "../schemas/recjson.h"
 #include "cmds.h"
@@ -317,12 +318,14 @@ struct show_ctx {
 	uint64_t shown;
 };
 
+/* A field for the terminal: others' text (names, notes, reasons) is
+ * escaped, so that it cannot redraw the screen. */
 static const char *
 str_of(json_t *o, const char *key)
 {
 	const char *v = json_string_value(json_object_get(o, key));
 
-	return v ? v : "";
+	return v ? text_term(v) : "";
 }
 
 /* Emergency openings come first: the person must not miss one. */

@@ -54,6 +54,11 @@ copy_text(char *dst, size_t sz, const char *src, const char *what)
 	if (strlen(src) >= sz || !utf8_valid(src, strlen(src)))
 		return cli_failx("party add", "%s: at most %zu bytes of UTF-8 text",
 		    what, sz - 1);
+	/* shown to people before they consent: nothing that could change
+	 * what their terminal or page shows */
+	if (!text_printable(src, strlen(src)))
+		return cli_failx("party add", "%s: holds control or escape "
+		    "characters [control_chars]", what);
 	strcpy(dst, src);
 	return 0;
 }

@@ -1,0 +1,614 @@
+/*
+ * test_hostile.c: the attacks of issue 16, replayed against the real
+ * carnetd by hostile clients that speak ZeroMQ by hand (raw DEALER
+ * sockets with CurveZMQ, routing ids of their choosing, requests they
+ * never read the replies of).  Each test first shows the good path, then
+ * the attack failing, and that the broker is still alive and serving.
+ */
+#include "brokerops.h"
+
+#include <zmq.h>
+
+/* ---- a hand-driven connection ------------------------------------------ */
+
+struct raw {
+	void *ctx, *sock;
+};
+
+/*
+ * A CURVE DEALER as kp; rid (rid_len bytes) is its chosen routing id;
+ * rcvhwm 0 reads whatever comes, 1 stops reading from the network as soon
+ * as one message waits (a peer that does not read).
+ */
+static void
+raw_open_hwm(struct raw *r, const struct keypair *kp, const uint8_t *rid,
+    size_t rid_len, int rcvhwm)
+{
+	uint8_t server[32], cpk[32], csk[32];
+	int zero = 0, hwm = 0, small = 4096;
+
+	assert_int_equal(key_curve_pk(br.id, server), 0);
+	assert_int_equal(key_curve(kp, cpk, csk), 0);
+	assert_non_null(r->ctx = zmq_ctx_new());
+	assert_non_null(r->sock = zmq_socket(r->ctx, ZMQ_DEALER));
+	assert_int_equal(zmq_setsockopt(r->sock, ZMQ_CURVE_SERVERKEY, server,
+	    32), 0);
+	assert_int_equal(zmq_setsockopt(r->sock, ZMQ_CURVE_PUBLICKEY, cpk, 32),
+	    0);
+	assert_int_equal(zmq_setsockopt(r->sock, ZMQ_CURVE_SECRETKEY, csk, 32),
+	    0);
+	assert_int_equal(zmq_setsockopt(r->sock, ZMQ_LINGER, &zero,
+	    sizeof(zero)), 0);
+	assert_int_equal(zmq_setsockopt(r->sock, ZMQ_SNDHWM, &hwm,
+	    sizeof(hwm)), 0);
+	assert_int_equal(zmq_setsockopt(r->sock, ZMQ_RCVHWM, &rcvhwm,
+	    sizeof(rcvhwm)), 0);
+	if (rcvhwm != 0)
+		assert_int_equal(zmq_setsockopt(r->sock, ZMQ_RCVBUF, &small,
+		    sizeof(small)), 0);
+	if (rid != NULL)
+		assert_int_equal(zmq_setsockopt(r->sock, ZMQ_ROUTING_ID, rid,
+		    rid_len), 0);
+	assert_int_equal(zmq_connect(r->sock, br.endpoint), 0);
+}
+
+static void
+raw_open(struct raw *r, const struct keypair *kp, const uint8_t *rid,
+    size_t rid_len)
+{
+	raw_open_hwm(r, kp, rid, rid_len, 0);
+}
+
+/* Gone at once, as a killed process: no UNSUB, nothing flushed. */
+static void
+raw_close(struct raw *r)
+{
+	zmq_close(r->sock);
+	zmq_ctx_term(r->ctx);
+	memset(r, 0, sizeof(*r));
+}
+
+static void
+raw_send(struct raw *r, const char *cmd, const struct tu_buf *body)
+{
+	assert_true(zmq_send(r->sock, cmd, strlen(cmd), ZMQ_SNDMORE) >= 0);
+	assert_true(zmq_send(r->sock, body->sb.data, body->sb.size, 0) >= 0);
+}
+
+/* An empty-bodied command. */
+static void
+raw_send0(struct raw *r, const char *cmd)
+{
+	struct tu_buf b;
+
+	tu_buf_init(&b);
+	msgpack_pack_map(&b.pk, 0);
+	raw_send(r, cmd, &b);
+	tu_buf_release(&b);
+}
+
+/* The next message: 0 and its command (body in *m), or -1 on timeout. */
+static int
+raw_recv(struct raw *r, int timeout_ms, char cmd[16], msgpack_unpacked *m)
+{
+	zmq_pollitem_t it = {r->sock, 0, ZMQ_POLLIN, 0};
+	zmq_msg_t f;
+	int n;
+
+	if (zmq_poll(&it, 1, timeout_ms) <= 0)
+		return -1;
+	zmq_msg_init(&f);
+	assert_true(zmq_msg_recv(&f, r->sock, 0) >= 0);
+	n = (int)zmq_msg_size(&f);
+	snprintf(cmd, 16, "%.*s", n < 15 ? n : 15, (char *)zmq_msg_data(&f));
+	assert_true(zmq_msg_more(&f));
+	zmq_msg_close(&f);
+	zmq_msg_init(&f);
+	assert_true(zmq_msg_recv(&f, r->sock, 0) >= 0);
+	msgpack_unpacked_init(m);
+	assert_int_equal(msgpack_unpack_next(m, zmq_msg_data(&f),
+	    zmq_msg_size(&f), NULL), MSGPACK_UNPACK_SUCCESS);
+	zmq_msg_close(&f);
+	return 0;
+}
+
+/* Records received in REC pushes within idle_ms of silence. */
+static int
+raw_count_records(struct raw *r, int idle_ms, int *errs)
+{
+	msgpack_unpacked m;
+	char cmd[16];
+	int n = 0;
+
+	while (raw_recv(r, idle_ms, cmd, &m) == 0) {
+		const msgpack_object *recs = mpk_get(&m.data, "recs");
+
+		if (strcmp(cmd, "REC") == 0 && recs != NULL)
+			n += (int)recs->via.array.size;
+		if (strcmp(cmd, "ERR") == 0 && errs != NULL)
+			(*errs)++;
+		msgpack_unpacked_destroy(&m);
+	}
+	return n;
+}
+
+static void
+raw_credit(struct raw *r, uint64_t n)
+{
+	struct tu_buf b;
+
+	tu_buf_init(&b);
+	msgpack_pack_map(&b.pk, 1);
+	mpk_pack_cstr(&b.pk, "n");
+	msgpack_pack_uint64(&b.pk, n);
+	raw_send(r, "CREDIT", &b);
+	tu_buf_release(&b);
+}
+
+/* An app's feed by hand: SUB (its reply awaited), then credit. */
+static void
+raw_subscribe(struct raw *r, uint64_t credit)
+{
+	msgpack_unpacked m;
+	char cmd[16];
+
+	raw_send0(r, "SUB");
+	assert_int_equal(raw_recv(r, 5000, cmd, &m), 0);
+	assert_string_equal(cmd, "OK");
+	msgpack_unpacked_destroy(&m);
+	raw_credit(r, credit);
+}
+
+/* Deliveries to app in the person's log, as the person reads it. */
+static int
+log_deliveries(const struct keypair *person, const struct keypair *app)
+{
+	struct client *c = connect_as(person);
+	struct cerr err = {0};
+	msgpack_unpacked reply;
+	uint64_t from = 1;
+	bool more = true;
+	int n = 0;
+
+	while (more) {
+		const msgpack_object *ents, *mo;
+		msgpack_packer *pk = client_begin(c, 1);
+		uint32_t i;
+
+		mpk_pack_cstr(pk, "from");
+		msgpack_pack_uint64(pk, from);
+		assert_int_equal(client_call(c, "LOG", &reply, &err), 0);
+		ents = mpk_get(&reply.data, "entries");
+		for (i = 0; i < ents->via.array.size; i++) {
+			struct uselog_entry e;
+
+			assert_int_equal(uselog_decode(
+			    ents->via.array.ptr[i].via.bin.ptr,
+			    ents->via.array.ptr[i].via.bin.size, &e, NULL), 0);
+			if (e.kind == USE_DELIVER && e.has_app &&
+			    memcmp(e.app, app->pk, ID_BYTES) == 0)
+				n++;
+			from = e.seq + 1;
+		}
+		mo = mpk_get(&reply.data, "more");
+		more = mo != NULL && mo->type == MSGPACK_OBJECT_BOOLEAN &&
+		    mo->via.boolean && ents->via.array.size > 0;
+		msgpack_unpacked_destroy(&reply);
+	}
+	client_destroy(&c);
+	return n;
+}
+
+static void
+grant_claims(const struct keypair *user, const struct keypair *app,
+    struct token *t)
+{
+	struct cerr err = {0};
+
+	make_token(t, user, app, "claim", FIELDS_ALL, NULL);
+	assert_int_equal(grant_signed(user, t, user->sk, &err), 0);
+}
+
+/*
+ * The automatic routing ids libzmq 4.3 gives carnetd's ROUTER when rand()
+ * is never seeded (the same on every start): a zero, then a counter that
+ * starts from rand()'s third and fourth values (the ZAP handler's REP
+ * socket, a router too, drew the first two).
+ */
+static void
+predicted_rid(uint32_t k, uint8_t rid[5])
+{
+	uint32_t lo, hi, v;
+
+	srand(1);
+	(void)rand();
+	(void)rand();
+	lo = (uint32_t)rand();
+	hi = (uint32_t)rand() << 31;
+	v = (hi | lo) + k;
+
+	rid[0] = 0;
+	rid[1] = (uint8_t)(v >> 24);
+	rid[2] = (uint8_t)(v >> 16);
+	rid[3] = (uint8_t)(v >> 8);
+	rid[4] = (uint8_t)v;
+}
+
+/* ---- 1. a feed belongs to its connection ------------------------------ */
+
+static void
+test_a_feed_ends_with_its_connection_and_no_one_else_drives_it(void **state)
+{
+	struct raw app, intruder;
+	struct token t;
+	struct tu_buf b;
+	int errs = 0;
+
+	(void)state;
+	grant_claims(&alice, &budget, &t);
+	put(&mgen, &alice, "claim", "a", 10, NULL);
+	raw_open(&app, &budget, NULL, 0);
+	raw_subscribe(&app, 1000);
+	assert_int_equal(raw_count_records(&app, 1500, NULL), 10);
+
+	/* another app on its own connection cannot credit, ack or end the
+	 * feed: CREDIT and UNSUB act on the sender's own feed only */
+	raw_open(&intruder, &other, NULL, 0);
+	raw_credit(&intruder, 5000);
+	tu_buf_init(&b);
+	msgpack_pack_map(&b.pk, 1);
+	mpk_pack_cstr(&b.pk, "acks");
+	msgpack_pack_array(&b.pk, 1);
+	msgpack_pack_array(&b.pk, 2);
+	mpk_pack_binn(&b.pk, t.id, TOKID_BYTES);
+	msgpack_pack_uint64(&b.pk, 999999);
+	raw_send(&intruder, "ACK", &b);
+	tu_buf_release(&b);
+	raw_send0(&intruder, "UNSUB");
+	assert_int_equal(raw_count_records(&intruder, 800, &errs), 0);
+	assert_int_equal(errs, 2); /* CREDIT: no feed; ACK: not your token */
+	put(&mgen, &alice, "claim", "b", 5, NULL);
+	assert_int_equal(raw_count_records(&app, 1500, NULL), 5);
+	raw_close(&intruder);
+
+	/* the app dies without a word: its feed ends with its connection,
+	 * so nothing more is sent, or logged as sent, to it */
+	raw_close(&app);
+	tu_sleep_ms(300); /* the broker hears the socket close */
+	put(&mgen, &alice, "claim", "c", 20, NULL);
+	tu_sleep_ms(300);
+	assert_int_equal(log_deliveries(&alice, &budget), 15);
+	/* back on a new connection, it gets what it had not acked */
+	raw_open(&app, &budget, NULL, 0);
+	raw_subscribe(&app, 1000);
+	assert_int_equal(raw_count_records(&app, 1500, NULL), 35);
+	raw_close(&app);
+	broker_alive(&br);
+}
+
+/* ---- 1. routing ids of someone else's choosing ------------------------- */
+
+static void
+test_stolen_routing_ids_get_nothing(void **state)
+{
+	struct raw app, thief[6];
+	struct token t;
+	uint8_t rid[16];
+	int i, recs = 0, made_up_got = 0;
+
+	(void)state;
+	grant_claims(&alice, &budget, &t);
+	put(&mgen, &alice, "claim", "a", 10, NULL);
+	raw_open(&app, &budget, NULL, 0);
+	raw_subscribe(&app, 1000);
+	assert_int_equal(raw_count_records(&app, 1500, NULL), 10);
+	raw_close(&app); /* killed: its id is free in libzmq */
+	tu_sleep_ms(200);
+
+	/* a person and another app take the ids libzmq would have given
+	 * (predictable without a seed) and a made-up one; each asks for
+	 * records every way it can */
+	for (i = 0; i < 6; i++) {
+		const struct keypair *kp = i % 2 ? &other : &alice;
+
+		if (i < 4)
+			predicted_rid((uint32_t)i, rid);
+		else
+			randombytes_buf(rid, sizeof(rid));
+		raw_open(&thief[i], kp, rid, i < 4 ? 5 : sizeof(rid));
+		raw_credit(&thief[i], 3000);
+		raw_send0(&thief[i], "SUB");
+		raw_send0(&thief[i], "HELLO");
+	}
+	put(&mgen, &alice, "claim", "b", 30, NULL);
+	for (i = 0; i < 6; i++) {
+		msgpack_unpacked m;
+		char cmd[16];
+
+		/* an id that looks automatic is only an address: its holder
+		 * gets the replies to its own requests, never the feed it
+		 * took the id of; an id that does not look automatic was
+		 * chosen: the connection is closed, nothing answered */
+		while (raw_recv(&thief[i], 300, cmd, &m) == 0) {
+			if (strcmp(cmd, "REC") == 0 ||
+			    strcmp(cmd, "REVOKED") == 0)
+				recs++;
+			if (i >= 4)
+				made_up_got++;
+			msgpack_unpacked_destroy(&m);
+		}
+		raw_close(&thief[i]);
+	}
+	assert_int_equal(recs, 0);
+	assert_int_equal(made_up_got, 0);
+	assert_int_equal(log_deliveries(&alice, &budget), 10);
+	assert_int_equal(log_deliveries(&alice, &other), 0);
+	broker_alive(&br);
+}
+
+/* ---- 2. ids just ahead of libzmq's counter ----------------------------- */
+
+static void
+test_chosen_routing_ids_cannot_abort_the_broker(void **state)
+{
+	struct raw plant[64];
+	struct client *c;
+	struct cerr err = {0};
+	msgpack_unpacked reply;
+	uint8_t rid[5];
+	int i;
+
+	(void)state;
+	/* a registered party holds the next 64 automatic ids (an unseeded
+	 * counter's) while others connect as usual */
+	for (i = 0; i < 64; i++) {
+		predicted_rid((uint32_t)i, rid);
+		raw_open(&plant[i], i % 2 ? &bob : &other, rid, sizeof(rid));
+	}
+	tu_sleep_ms(300);
+	for (i = 0; i < 20; i++) {
+		c = connect_as(i % 2 ? &alice : &mgen);
+		client_begin(c, 0);
+		assert_int_equal(client_call(c, "HELLO", &reply, &err), 0);
+		msgpack_unpacked_destroy(&reply);
+		client_destroy(&c);
+	}
+	broker_alive(&br);
+	for (i = 0; i < 64; i++)
+		raw_close(&plant[i]);
+}
+
+/* ---- 3. replies nobody reads ------------------------------------------- */
+
+static void
+test_unread_replies_stay_bounded(void **state)
+{
+	struct client *c;
+	struct cerr err = {0};
+	msgpack_unpacked reply, m;
+	struct raw hog;
+	struct tu_buf b;
+	long before, peak = 0, now;
+	char prefix[16], cmd[16];
+	int i, ok = 0, busy = 0;
+
+	(void)state;
+	for (i = 0; i < 6; i++) {
+		snprintf(prefix, sizeof(prefix), "e%d", i);
+		put(&mgen, &alice, "claim", prefix, 500, NULL);
+	}
+	/* an export page, read as it should be */
+	c = connect_as(&alice);
+	client_begin(c, 0);
+	assert_int_equal(client_call(c, "EXPORT", &reply, &err), 0);
+	assert_int_equal(mpk_get(&reply.data, "records")->via.array.size, 500);
+	msgpack_unpacked_destroy(&reply);
+	client_destroy(&c);
+
+	before = broker_anon_kib();
+	raw_open_hwm(&hog, &alice, NULL, 0, 1);
+	tu_buf_init(&b);
+	msgpack_pack_map(&b.pk, 0);
+	for (i = 0; i < 1000; i++)
+		raw_send(&hog, "EXPORT", &b);
+	tu_buf_release(&b);
+	for (i = 0; i < 30; i++) {
+		tu_sleep_ms(100);
+		if ((now = broker_anon_kib()) > peak)
+			peak = now;
+	}
+	/* the broker still serves others meanwhile */
+	c = connect_as(&alice);
+	client_begin(c, 0);
+	assert_int_equal(client_call(c, "EXPORT", &reply, &err), 0);
+	msgpack_unpacked_destroy(&reply);
+	client_destroy(&c);
+	/* the hog gets some pages, then ERR busy */
+	while (raw_recv(&hog, 1000, cmd, &m) == 0) {
+		if (strcmp(cmd, "OK") == 0)
+			ok++;
+		else if (strcmp(cmd, "ERR") == 0 && mpk_str_eq(mpk_get(&m.data,
+		    "code"), "busy"))
+			busy++;
+		msgpack_unpacked_destroy(&m);
+	}
+	raw_close(&hog);
+	print_message("unread exports: %d pages, %d busy; broker heap %ld KiB "
+	    "before, %ld KiB at most\n", ok, busy, before, peak);
+	assert_true(busy > 0);
+	assert_true(ok + busy <= 1000);
+	broker_alive(&br);
+#if !defined(__SANITIZE_ADDRESS__)
+	/* 1000 pages of 500 claims would be over 100 MiB */
+	assert_true(peak - before < 48 * 1024);
+#endif
+}
+
+/* ---- 9. one app's flood does not hold a revocation --------------------- */
+
+/* The consent's cursor, as its person lists it. */
+static uint64_t
+token_cursor(const struct keypair *person, const uint8_t id[TOKID_BYTES])
+{
+	struct client *c = connect_as(person);
+	struct cerr err = {0};
+	msgpack_unpacked reply;
+	const msgpack_object *toks;
+	uint64_t cursor = UINT64_MAX;
+	uint32_t i;
+
+	client_begin(c, 0);
+	assert_int_equal(client_call(c, "TOKENS", &reply, &err), 0);
+	toks = mpk_get(&reply.data, "tokens");
+	for (i = 0; i < toks->via.array.size; i++) {
+		const msgpack_object *o = &toks->via.array.ptr[i];
+		uint8_t tid[TOKID_BYTES];
+
+		if (mpk_bin_n(mpk_get(o, "id"), tid, TOKID_BYTES) == 0 &&
+		    memcmp(tid, id, TOKID_BYTES) == 0)
+			assert_int_equal(mpk_u64(mpk_get(o, "cursor"), &cursor),
+			    0);
+	}
+	msgpack_unpacked_destroy(&reply);
+	client_destroy(&c);
+	return cursor;
+}
+
+static void
+test_a_flood_of_acks_does_not_hold_a_revocation(void **state)
+{
+	struct raw flood;
+	struct token t;
+	struct tu_buf b;
+	struct cerr err = {0};
+	uint64_t at_revoke;
+	int i, j;
+
+	(void)state;
+	grant_claims(&alice, &budget, &t);
+	put(&mgen, &alice, "claim", "a", 10, NULL);
+	raw_open(&flood, &budget, NULL, 0);
+	raw_subscribe(&flood, 1000);
+	assert_int_equal(raw_count_records(&flood, 1500, NULL), 10);
+	/* 1500 ACKs of 1000 entries each; message k moves the cursor to k */
+	tu_buf_init(&b);
+	for (i = 1; i <= 1500; i++) {
+		tu_buf_reset(&b);
+		msgpack_pack_map(&b.pk, 1);
+		mpk_pack_cstr(&b.pk, "acks");
+		msgpack_pack_array(&b.pk, ACK_MAX_ENTRIES);
+		for (j = 0; j < ACK_MAX_ENTRIES; j++) {
+			msgpack_pack_array(&b.pk, 2);
+			mpk_pack_binn(&b.pk, t.id, TOKID_BYTES);
+			msgpack_pack_uint64(&b.pk, (uint64_t)i);
+		}
+		raw_send(&flood, "ACK", &b);
+	}
+	tu_buf_release(&b);
+	/* the person revokes while the flood is being read */
+	assert_int_equal(revoke(&alice, &alice, t.id, &err), 0);
+	at_revoke = token_cursor(&alice, t.id);
+	print_message("ACK messages handled when the revocation was: %llu of "
+	    "1500\n", (unsigned long long)at_revoke);
+	/* a turn reads about BROKER_TURN_MAX_BYTES of it; each of the few
+	 * connections involved gets its share */
+	assert_true(at_revoke < 400);
+	raw_close(&flood);
+	broker_alive(&br);
+}
+
+/* ---- 4. escape sequences in what people are shown --------------------- */
+
+/* REQUEST as app to user with this note: the broker's code. */
+static int
+request_with_note(const char *note)
+{
+	struct client *c = connect_as(&budget);
+	struct cerr err = {0};
+	msgpack_unpacked reply;
+	msgpack_packer *pk = client_begin(c, 4);
+	int rc;
+
+	mpk_pack_cstr(pk, "user");
+	mpk_pack_binn(pk, alice.pk, ID_BYTES);
+	mpk_pack_cstr(pk, "types");
+	msgpack_pack_array(pk, 1);
+	mpk_pack_cstr(pk, "claim");
+	mpk_pack_cstr(pk, "purpose");
+	mpk_pack_cstr(pk, "budget");
+	mpk_pack_cstr(pk, "note");
+	mpk_pack_cstr(pk, note);
+	rc = client_call(c, "REQUEST", &reply, &err);
+	if (rc == 0)
+		msgpack_unpacked_destroy(&reply);
+	client_destroy(&c);
+	return rc;
+}
+
+static void
+test_escape_sequences_never_reach_a_person(void **state)
+{
+	struct client *c;
+	struct cerr err = {0};
+	msgpack_unpacked reply;
+	msgpack_packer *pk;
+
+	(void)state;
+	assert_int_equal(request_with_note("to sum up your care costs"), 0);
+	/* a note that would redraw the consent screen */
+	assert_int_equal(request_with_note("steps only\x1b[1A\x1b[2K"),
+	    CARNET_E_CONTROL_CHARS);
+	assert_int_equal(request_with_note("\xe2\x80\xae" "ylno spets"),
+	    CARNET_E_CONTROL_CHARS);
+	/* the person's list holds the honest request only */
+	c = connect_as(&alice);
+	client_begin(c, 0);
+	assert_int_equal(client_call(c, "REQUESTS", &reply, &err), 0);
+	assert_int_equal(mpk_get(&reply.data, "requests")->via.array.size, 1);
+	msgpack_unpacked_destroy(&reply);
+	/* nor in a reason for an emergency opening */
+	pk = client_begin(c, 2);
+	mpk_pack_cstr(pk, "types");
+	msgpack_pack_array(pk, 1);
+	mpk_pack_cstr(pk, "claim");
+	mpk_pack_cstr(pk, "apps");
+	msgpack_pack_array(pk, 1);
+	mpk_pack_binn(pk, budget.pk, ID_BYTES);
+	assert_int_equal(client_call(c, "EMERGENCY_SET", &reply, &err), 0);
+	msgpack_unpacked_destroy(&reply);
+	client_destroy(&c);
+	c = connect_as(&budget);
+	pk = client_begin(c, 2);
+	mpk_pack_cstr(pk, "user");
+	mpk_pack_binn(pk, alice.pk, ID_BYTES);
+	mpk_pack_cstr(pk, "reason");
+	mpk_pack_cstr(pk, "fall\r\x1b[2K");
+	assert_int_equal(client_call(c, "EMERGENCY_OPEN", &reply, &err),
+	    CARNET_E_CONTROL_CHARS);
+	pk = client_begin(c, 2);
+	mpk_pack_cstr(pk, "user");
+	mpk_pack_binn(pk, alice.pk, ID_BYTES);
+	mpk_pack_cstr(pk, "reason");
+	mpk_pack_cstr(pk, "unconscious after a fall");
+	assert_int_equal(client_call(c, "EMERGENCY_OPEN", &reply, &err), 0);
+	msgpack_unpacked_destroy(&reply);
+	client_destroy(&c);
+	broker_alive(&br);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+		T(test_a_feed_ends_with_its_connection_and_no_one_else_drives_it),
+		T(test_stolen_routing_ids_get_nothing),
+		T(test_chosen_routing_ids_cannot_abort_the_broker),
+		T(test_unread_replies_stay_bounded),
+		T(test_a_flood_of_acks_does_not_hold_a_revocation),
+		T(test_escape_sequences_never_reach_a_person),
+#undef T
+	};
+
+	return cmocka_run_group_tests_name("hostile", tests, group_setup, NULL);
+}
