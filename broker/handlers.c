@@ -662,7 +662,16 @@ handle_log(struct req *r, struct cerr *err)
 		    "LOG: from and limit are counts");
 	if (limit == 0 || limit > BROKER_LOG_PAGE_ENTRIES)
 		limit = BROKER_LOG_PAGE_ENTRIES;
-	if (from <= 1 && (rc = log_view(r, "log", err)) != 0)
+	/* every page a delegate reads is a reading, logged */
+	if (from <= 1)
+		rc = log_view(r, "log", err);
+	else {
+		char what[40];
+
+		snprintf(what, sizeof(what), "log from entry %" PRIu64, from);
+		rc = log_view(r, what, err);
+	}
+	if (rc != 0)
 		return rc;
 	if ((rc = store_log_head(r->b->store, r->txn, r->who->id, &head,
 	    hash)) != 0)

@@ -347,7 +347,8 @@ handle_receipt(struct req *r, struct cerr *err)
 	if (mpk_bin_n(mpk_get(r->body, "token"), id, TOKID_BYTES) != 0)
 		return cerr_set(err, CARNET_E_MALFORMED,
 		    "RECEIPT: want token, a consent id");
-	if ((rc = own_token(r, id, &st, &t, err)) != 0)
+	if ((rc = own_token(r, id, &st, &t, err)) != 0 ||
+	    (rc = log_view(r, "consent receipt", err)) != 0)
 		return rc;
 	if (party_cached(r->b, r->txn, t.app, &app) != 0)
 		return cerr_set(err, CARNET_E_UNKNOWN_PARTY,
@@ -801,7 +802,8 @@ handle_emergency_show(struct req *r, struct cerr *err)
 	msgpack_unpacked card;
 	int rc;
 
-	if ((rc = body_keys(r, err, NULL)) != 0)
+	if ((rc = body_keys(r, err, NULL)) != 0 ||
+	    (rc = log_view(r, "emergency card", err)) != 0)
 		return rc;
 	rc = card_load(r, r->who->id, &card);
 	if (rc != 0 && rc != CARNET_E_NOT_FOUND)

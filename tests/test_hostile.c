@@ -596,6 +596,110 @@ test_escape_sequences_never_reach_a_person(void **state)
 	broker_alive(&br);
 }
 
+/* ---- 10. every reading by a delegate is in the person's log ------------ */
+
+/* Views of the person's dashboard by `by`, counted in their log. */
+static int
+log_views_by(const struct keypair *person, const struct keypair *by)
+{
+	struct client *c = connect_as(person);
+	struct cerr err = {0};
+	msgpack_unpacked reply;
+	const msgpack_object *ents;
+	uint32_t i;
+	int n = 0;
+
+	client_begin(c, 0);
+	assert_int_equal(client_call(c, "LOG", &reply, &err), 0);
+	ents = mpk_get(&reply.data, "entries");
+	for (i = 0; i < ents->via.array.size; i++) {
+		struct uselog_entry e;
+
+		assert_int_equal(uselog_decode(ents->via.array.ptr[i].via.bin.ptr,
+		    ents->via.array.ptr[i].via.bin.size, &e, NULL), 0);
+		if (e.kind == USE_VIEW && e.has_by &&
+		    memcmp(e.by, by->pk, ID_BYTES) == 0)
+			n++;
+	}
+	msgpack_unpacked_destroy(&reply);
+	client_destroy(&c);
+	return n;
+}
+
+/* cmd "for" person, with an optional token id; must succeed. */
+static void
+call_for(struct client *c, const char *cmd, const struct keypair *person,
+    const uint8_t *tok, uint64_t from)
+{
+	struct cerr err = {0};
+	msgpack_unpacked reply;
+	msgpack_packer *pk = client_begin(c, 1 + (tok != NULL) + (from != 0));
+
+	mpk_pack_cstr(pk, "for");
+	mpk_pack_binn(pk, person->pk, ID_BYTES);
+	if (tok != NULL) {
+		mpk_pack_cstr(pk, "token");
+		mpk_pack_binn(pk, tok, TOKID_BYTES);
+	}
+	if (from != 0) {
+		mpk_pack_cstr(pk, "from");
+		msgpack_pack_uint64(pk, from);
+	}
+	if (client_call(c, cmd, &reply, &err) != 0)
+		fail_msg("%s for a person: %s", cmd, cerr_msg(&err));
+	msgpack_unpacked_destroy(&reply);
+}
+
+static void
+test_every_reading_by_a_delegate_is_logged(void **state)
+{
+	struct delegation d;
+	struct client *c;
+	struct cerr err = {0};
+	msgpack_unpacked reply;
+	msgpack_packer *pk;
+	struct token t;
+	uint8_t *blob;
+	size_t len;
+
+	(void)state;
+	grant_claims(&alice, &budget, &t);
+	memset(&d, 0, sizeof(d));
+	randombytes_buf(d.id, sizeof(d.id));
+	memcpy(d.user, alice.pk, ID_BYTES);
+	memcpy(d.to, bob.pk, ID_BYTES);
+	d.scope = DELEG_VIEW;
+	d.issued = (int64_t)time(NULL);
+	assert_int_equal(delegation_sign(&d, alice.sk, &blob, &len, &err), 0);
+	c = connect_as(&alice);
+	pk = client_begin(c, 1);
+	mpk_pack_cstr(pk, "delegation");
+	mpk_pack_binn(pk, blob, len);
+	free(blob);
+	assert_int_equal(client_call(c, "DELEGATE", &reply, &err), 0);
+	msgpack_unpacked_destroy(&reply);
+	client_destroy(&c);
+
+	c = connect_as(&bob);
+	call_for(c, "LOG", &alice, NULL, 0);
+	assert_int_equal(log_views_by(&alice, &bob), 1);
+	/* the pages after the first, the receipt, the emergency card */
+	call_for(c, "LOG", &alice, NULL, 2);
+	call_for(c, "RECEIPT", &alice, t.id, 0);
+	call_for(c, "EMERGENCY_SHOW", &alice, NULL, 0);
+	client_destroy(&c);
+	assert_int_equal(log_views_by(&alice, &bob), 4);
+	/* her own reading is not a delegate's */
+	c = connect_as(&alice);
+	pk = client_begin(c, 1);
+	mpk_pack_cstr(pk, "token");
+	mpk_pack_binn(pk, t.id, TOKID_BYTES);
+	assert_int_equal(client_call(c, "RECEIPT", &reply, &err), 0);
+	msgpack_unpacked_destroy(&reply);
+	client_destroy(&c);
+	assert_int_equal(log_views_by(&alice, &bob), 4);
+}
+
 int
 main(void)
 {
@@ -607,6 +711,7 @@ main(void)
 		T(test_unread_replies_stay_bounded),
 		T(test_a_flood_of_acks_does_not_hold_a_revocation),
 		T(test_escape_sequences_never_reach_a_person),
+		T(test_every_reading_by_a_delegate_is_logged),
 #undef T
 	};
 
