@@ -13,6 +13,7 @@
 
 struct raw {
 	void *ctx, *sock;
+	char *last; /* the last body received: what its unpacking points to */
 };
 
 /*
@@ -65,6 +66,7 @@ raw_close(struct raw *r)
 {
 	zmq_close(r->sock);
 	zmq_ctx_term(r->ctx);
+	free(r->last);
 	memset(r, 0, sizeof(*r));
 }
 
@@ -105,9 +107,13 @@ raw_recv(struct raw *r, int timeout_ms, char cmd[16], msgpack_unpacked *m)
 	zmq_msg_close(&f);
 	zmq_msg_init(&f);
 	assert_true(zmq_msg_recv(&f, r->sock, 0) >= 0);
+	/* the unpacked strings point into the bytes: keep a copy */
+	free(r->last);
+	assert_non_null(r->last = malloc(zmq_msg_size(&f) + 1));
+	memcpy(r->last, zmq_msg_data(&f), zmq_msg_size(&f));
 	msgpack_unpacked_init(m);
-	assert_int_equal(msgpack_unpack_next(m, zmq_msg_data(&f),
-	    zmq_msg_size(&f), NULL), MSGPACK_UNPACK_SUCCESS);
+	assert_int_equal(msgpack_unpack_next(m, r->last, zmq_msg_size(&f),
+	    NULL), MSGPACK_UNPACK_SUCCESS);
 	zmq_msg_close(&f);
 	return 0;
 }
