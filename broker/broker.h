@@ -104,6 +104,7 @@ struct outmsg {
 	msgpack_sbuffer body;
 	size_t skip;      /* leading bytes of body not sent (room for a header) */
 	bool is_reply;    /* a reply (sent as ERR if the commit fails) */
+	size_t counted;   /* bytes in its connection's pending_bytes */
 	bool has_req;
 	uint64_t req;
 };
@@ -358,6 +359,9 @@ void undo_clear(struct broker *b);
 struct outmsg *out_push(struct broker *b, struct conn *c, const char *cmd,
     bool is_reply);
 void out_pop(struct broker *b);
+/* The body is complete: count it against the connection until it leaves
+ * (conn_may_queue sees it before it is handed to libzmq). */
+void out_count(struct outmsg *m, struct conn *c);
 void out_flush(struct broker *b);
 void out_fail_replies(struct broker *b, const struct cerr *err);
 void out_error(struct broker *b, struct conn *c, bool has_req, uint64_t req,

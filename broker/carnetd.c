@@ -354,7 +354,7 @@ turn_one(struct broker *b, MDB_txn *parent, struct inmsg *in, int64_t now)
 			msgpack_sbuffer_destroy(&m->body);
 			m->body = reply; /* the queue owns it now */
 			msgpack_sbuffer_init(&reply);
-			r.conn->pending_bytes += m->body.size;
+			out_count(m, r.conn);
 		}
 	}
 	msgpack_sbuffer_destroy(&reply);

@@ -240,13 +240,34 @@ conn_end(struct broker *b, struct conn *c)
 	free(c);
 }
 
+/* One ACCEPTED or DISCONNECTED event on fd. */
+static void
+fd_event(struct broker *b, uint16_t event, uint32_t fd)
+{
+	struct fd_state *f;
+
+	/* counted even for an fd past our table: nothing on such an fd is
+	 * ever trusted (fd_get fails for it) */
+	b->evseq++;
+	if ((f = fd_get(b, (int)fd)) == NULL)
+		return;
+	if (event == ZMQ_EVENT_ACCEPTED) {
+		f->acc++;
+		f->acc_evseq = b->evseq;
+		f->acc_ms = now_ms();
+		return;
+	}
+	f->dis++;
+	if (f->live != NULL && f->live->gen <= f->dis)
+		conn_end(b, f->live);
+}
+
 void
 conn_monitor_drain(struct broker *b)
 {
 	zmq_msg_t ev, addr;
 	uint16_t event;
 	uint32_t value;
-	struct fd_state *f;
 
 	for (;;) {
 		zmq_msg_init(&ev);
@@ -260,26 +281,9 @@ conn_monitor_drain(struct broker *b)
 		if (zmq_msg_size(&ev) >= 6) {
 			memcpy(&event, zmq_msg_data(&ev), 2);
 			memcpy(&value, (uint8_t *)zmq_msg_data(&ev) + 2, 4);
-			if ((event == ZMQ_EVENT_ACCEPTED ||
-			    event == ZMQ_EVENT_DISCONNECTED) &&
-			    (f = fd_get(b, (int)value)) != NULL) {
-				b->evseq++;
-				if (event == ZMQ_EVENT_ACCEPTED) {
-					f->acc++;
-					f->acc_evseq = b->evseq;
-					f->acc_ms = now_ms();
-				} else {
-					f->dis++;
-					if (f->live != NULL &&
-					    f->live->gen <= f->dis)
-						conn_end(b, f->live);
-				}
-			} else if (event == ZMQ_EVENT_ACCEPTED ||
-			    event == ZMQ_EVENT_DISCONNECTED) {
-				/* an fd past our table: counted nowhere, so
-				 * nothing on it is ever trusted */
-				b->evseq++;
-			}
+			if (event == ZMQ_EVENT_ACCEPTED ||
+			    event == ZMQ_EVENT_DISCONNECTED)
+				fd_event(b, event, value);
 		}
 		zmq_msg_close(&addr);
 		zmq_msg_close(&ev);
@@ -428,7 +432,7 @@ conn_of_msg(struct broker *b, zmq_msg_t *cmd, const uint8_t *rid,
 		conn_end(b, c);
 		return CARNET_E_AUTH;
 	}
-	if (!rid_automatic(rid, rid_len) || rid_len > ROUTING_ID_MAX) {
+	if (!rid_automatic(rid, rid_len)) {
 		/* a routing id of the peer's choosing: refused, and the
 		 * connection closed (its id might shadow another's) */
 		uint32_t gen = f->acc;
@@ -458,12 +462,12 @@ void
 conn_sweep(struct broker *b, int64_t now)
 {
 	struct conn *c, *tmp;
+	struct party_conns *p, *ptmp;
 	size_t fd;
 
 	HASH_ITER(hh, b->conns, c, tmp)
 		if (!c->registered && now - c->zap_ms > BROKER_SILENT_CONN_MS)
 			conn_end(b, c);
-	struct party_conns *p, *ptmp;
 
 	HASH_ITER(hh, b->party_conns, p, ptmp)
 		if (p->live == 0 && now - p->refill_ms >

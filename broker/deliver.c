@@ -254,7 +254,7 @@ deliver_session(struct broker *b, MDB_txn *txn, struct session *s,
 			msgpack_sbuffer_destroy(&out->body);
 			out->body = bt.sb;
 			msgpack_sbuffer_init(&bt.sb);
-			s->conn->pending_bytes += out->body.size;
+			out_count(out, s->conn);
 			b->n_sent += bt.n;
 		}
 	}

@@ -44,10 +44,32 @@ out_push(struct broker *b, struct conn *c, const char *cmd, bool is_reply)
 }
 
 void
+out_count(struct outmsg *m, struct conn *c)
+{
+	m->counted = m->body.size;
+	c->pending_bytes += m->counted;
+}
+
+/* It leaves the queue (sent or dropped): no longer pending. */
+static void
+out_uncount(struct broker *b, struct outmsg *m)
+{
+	struct conn *c;
+
+	if (m->counted == 0)
+		return;
+	if ((c = conn_find(b, m->conn)) != NULL)
+		c->pending_bytes -= m->counted < c->pending_bytes ?
+		    m->counted : c->pending_bytes;
+	m->counted = 0;
+}
+
+void
 out_pop(struct broker *b)
 {
 	if (b->nout == 0)
 		return;
+	out_uncount(b, &b->out[b->nout - 1]);
 	msgpack_sbuffer_destroy(&b->out[--b->nout].body);
 }
 
@@ -90,6 +112,7 @@ out_send(struct broker *b, struct outmsg *m)
 {
 	struct conn *c = conn_find(b, m->conn);
 
+	out_uncount(b, m);
 	/* Ended, or never registered: whoever holds its routing id now is
 	 * someone else. */
 	if (c == NULL || !c->registered)
@@ -115,7 +138,6 @@ out_send(struct broker *b, struct outmsg *m)
 void
 out_flush(struct broker *b)
 {
-	struct conn *c;
 	size_t i;
 
 	/* Learn of every connection that ended before sending anything. */
@@ -125,8 +147,6 @@ out_flush(struct broker *b)
 		msgpack_sbuffer_destroy(&b->out[i].body);
 	}
 	b->nout = 0;
-	for (c = b->conns; c != NULL; c = c->hh.next)
-		c->pending_bytes = 0;
 }
 
 void
@@ -169,6 +189,7 @@ out_fail_replies(struct broker *b, const struct cerr *err)
 	for (i = 0; i < b->nout; i++) {
 		struct outmsg *m = &b->out[i];
 
+		out_uncount(b, m);
 		if (!m->is_reply) {
 			msgpack_sbuffer_destroy(&m->body);
 			continue;

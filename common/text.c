@@ -40,21 +40,6 @@ utf8_next(const unsigned char *s, size_t len, size_t i, uint32_t *cp)
 	return n + 1;
 }
 
-bool
-utf8_valid(const char *str, size_t len)
-{
-	const unsigned char *s = (const unsigned char *)str;
-	size_t i = 0, n;
-	uint32_t cp;
-
-	while (i < len) {
-		if (s[i] == 0 || (n = utf8_next(s, len, i, &cp)) == 0)
-			return false;
-		i += n;
-	}
-	return true;
-}
-
 static bool
 cp_refused(uint32_t cp)
 {
@@ -66,19 +51,33 @@ cp_refused(uint32_t cp)
 	    cp == 0xfeff;                      /* BOM, zero width no-break */
 }
 
-bool
-text_printable(const char *str, size_t len)
+/* Well-formed, no NUL; and, when printable, none of cp_refused. */
+static bool
+utf8_check(const char *str, size_t len, bool printable)
 {
 	const unsigned char *s = (const unsigned char *)str;
 	size_t i = 0, n;
 	uint32_t cp;
 
 	while (i < len) {
-		if ((n = utf8_next(s, len, i, &cp)) == 0 || cp_refused(cp))
+		if ((n = utf8_next(s, len, i, &cp)) == 0 || cp == 0 ||
+		    (printable && cp_refused(cp)))
 			return false;
 		i += n;
 	}
 	return true;
+}
+
+bool
+utf8_valid(const char *s, size_t len)
+{
+	return utf8_check(s, len, false);
+}
+
+bool
+text_printable(const char *s, size_t len)
+{
+	return utf8_check(s, len, true);
 }
 
 char *
