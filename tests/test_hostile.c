@@ -28,6 +28,7 @@ raw_open_hwm(struct raw *r, const struct keypair *kp, const uint8_t *rid,
 	uint8_t server[32], cpk[32], csk[32];
 	int zero = 0, hwm = 0, small = 4096;
 
+	memset(r, 0, sizeof(*r));
 	assert_int_equal(key_curve_pk(br.id, server), 0);
 	assert_int_equal(key_curve(kp, cpk, csk), 0);
 	assert_non_null(r->ctx = zmq_ctx_new());
@@ -240,6 +241,18 @@ predicted_rid(uint32_t k, uint8_t rid[5])
 	rid[4] = (uint8_t)v;
 }
 
+/* The good path first: alice consents to budget, the mutual sends 10
+ * claims, budget's hand-driven feed receives them. */
+static void
+feed_flowing(struct raw *app, struct token *t)
+{
+	grant_claims(&alice, &budget, t);
+	put(&mgen, &alice, "claim", "a", 10, NULL);
+	raw_open(app, &budget, NULL, 0);
+	raw_subscribe(app, 1000);
+	assert_int_equal(raw_count_records(app, 1500, NULL), 10);
+}
+
 /* ---- 1. a feed belongs to its connection ------------------------------ */
 
 static void
@@ -251,11 +264,7 @@ test_a_feed_ends_with_its_connection_and_no_one_else_drives_it(void **state)
 	int errs = 0;
 
 	(void)state;
-	grant_claims(&alice, &budget, &t);
-	put(&mgen, &alice, "claim", "a", 10, NULL);
-	raw_open(&app, &budget, NULL, 0);
-	raw_subscribe(&app, 1000);
-	assert_int_equal(raw_count_records(&app, 1500, NULL), 10);
+	feed_flowing(&app, &t);
 
 	/* another app on its own connection cannot credit, ack or end the
 	 * feed: CREDIT and UNSUB act on the sender's own feed only */
@@ -303,11 +312,7 @@ test_stolen_routing_ids_get_nothing(void **state)
 	int i, recs = 0, made_up_got = 0;
 
 	(void)state;
-	grant_claims(&alice, &budget, &t);
-	put(&mgen, &alice, "claim", "a", 10, NULL);
-	raw_open(&app, &budget, NULL, 0);
-	raw_subscribe(&app, 1000);
-	assert_int_equal(raw_count_records(&app, 1500, NULL), 10);
+	feed_flowing(&app, &t);
 	raw_close(&app); /* killed: its id is free in libzmq */
 	tu_sleep_ms(200);
 
@@ -491,11 +496,7 @@ test_a_flood_of_acks_does_not_hold_a_revocation(void **state)
 	int i, j;
 
 	(void)state;
-	grant_claims(&alice, &budget, &t);
-	put(&mgen, &alice, "claim", "a", 10, NULL);
-	raw_open(&flood, &budget, NULL, 0);
-	raw_subscribe(&flood, 1000);
-	assert_int_equal(raw_count_records(&flood, 1500, NULL), 10);
+	feed_flowing(&flood, &t);
 	/* 1500 ACKs of 1000 entries each; message k moves the cursor to k */
 	tu_buf_init(&b);
 	for (i = 1; i <= 1500; i++) {
