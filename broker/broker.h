@@ -320,6 +320,14 @@ int refuse_logged(struct req *r, const uint8_t user[ID_BYTES], int code,
 int deleg_check_signer(struct req *r, bool has_by, const uint8_t by[ID_BYTES],
     struct cerr *err);
 int deleg_check_token(struct req *r, const struct token *t, struct cerr *err);
+/* What a delegate limited to some types may see or act on: a type they
+ * were given, a consent or request whose every type they were given.
+ * Always true for the person themselves or an unlimited delegate. */
+bool deleg_covers_type(const struct req *r, const struct schema *type);
+bool deleg_covers_token(const struct req *r, const struct token *t);
+bool deleg_covers_names(const struct req *r, const msgpack_object *types);
+/* Refuse (beyond_delegation) a consent outside the delegate's types. */
+int deleg_check_scope(struct req *r, const struct token *t, struct cerr *err);
 
 /* lifecycle.c: expiry, notices and reviews, renewal, erase confirmation,
  * receipts, delegation, emergency access. */

@@ -66,6 +66,7 @@ request_answer(struct req *r, bool *answered, uint8_t app[ID_BYTES],
 	msgpack_sbuffer sb;
 	msgpack_unpacked tree;
 	uint64_t seq;
+	bool within;
 	int rc;
 
 	*answered = false;
@@ -86,12 +87,17 @@ request_answer(struct req *r, bool *answered, uint8_t app[ID_BYTES],
 	    ID_BYTES) != 0 || mpk_cstr(mpk_get(&tree.data, "purpose"), purpose,
 	    PURPOSE_MAX_BYTES + 1) != 0))
 		rc = CARNET_E_STORE;
+	within = rc == 0 && deleg_covers_names(r, mpk_get(&tree.data, "types"));
 	if (rc == 0)
 		msgpack_unpacked_destroy(&tree);
 	msgpack_sbuffer_destroy(&sb);
 	if (rc != 0)
 		return cerr_set(err, CARNET_E_STORE, "%s: request %" PRIu64
 		    " is unreadable", proto_cmd_name(r->cmd), seq);
+	if (!within) /* the transaction aborts: the request stays */
+		return cerr_set(err, CARNET_E_BEYOND_DELEGATION, "%s: request "
+		    "%" PRIu64 " asks for types %s did not delegate to you",
+		    proto_cmd_name(r->cmd), seq, r->who->name);
 	*answered = true;
 	return 0;
 }
@@ -204,7 +210,8 @@ own_token(struct req *r, const uint8_t id[TOKID_BYTES], struct token_state *st,
 		return cerr_set(err, CARNET_E_UNKNOWN_TOKEN,
 		    "%s: you have no consent with this id",
 		    proto_cmd_name(r->cmd));
-	return 0;
+	/* a delegate limited to some types: only consents within them */
+	return deleg_check_scope(r, t, err);
 }
 
 int
@@ -335,6 +342,8 @@ tok_list_one(void *arg, const uint8_t tok[TOKID_BYTES])
 	if ((rc = store_token_get(tl->r->b->store, tl->r->txn, tok, &st)) != 0 ||
 	    (rc = token_peek(st.blob, st.blob_len, &t, NULL)) != 0)
 		return rc;
+	if (!deleg_covers_token(tl->r, &t))
+		return 0; /* not the delegate's to see */
 	msgpack_pack_map(&tl->pk, 10);
 	mpk_pack_cstr(&tl->pk, "token");
 	mpk_pack_binn(&tl->pk, st.blob, st.blob_len);
@@ -403,6 +412,10 @@ req_list_one(void *arg, uint64_t seq, const MDB_val *v)
 	    party_cached(rl->r->b, rl->r->txn, app_id, &app) != 0) {
 		msgpack_unpacked_destroy(&tree);
 		return 0; /* the app is gone: skip its request */
+	}
+	if (!deleg_covers_names(rl->r, mpk_get(&tree.data, "types"))) {
+		msgpack_unpacked_destroy(&tree);
+		return 0; /* not the delegate's to see */
 	}
 	msgpack_pack_map(&rl->pk, 6);
 	mpk_pack_cstr(&rl->pk, "seq");

@@ -624,16 +624,53 @@ struct log_page {
 	struct names names;
 };
 
+/*
+ * Whether a delegate limited to some types may read entry e: their own
+ * acts, and entries about a type (a record's, or every type of the
+ * consent named) they were given.  Entries about nothing typed (exports,
+ * other delegates, emergencies) are the person's alone.
+ */
+static bool
+log_entry_visible(struct req *r, const struct uselog_entry *e)
+{
+	struct token_state st;
+	struct token t;
+
+	if (r->deleg == NULL || r->deleg->ntypes == 0 ||
+	    (e->has_by && memcmp(e->by, r->from->id, ID_BYTES) == 0))
+		return true;
+	if (e->type != NULL && !deleg_covers_type(r, e->type))
+		return false;
+	if (e->has_token)
+		return store_token_get(r->b->store, r->txn, e->token, &st) == 0 &&
+		    token_peek(st.blob, st.blob_len, &t, NULL) == 0 &&
+		    deleg_covers_token(r, &t);
+	return e->type != NULL;
+}
+
 static int
 log_page_one(void *arg, uint64_t seq, const MDB_val *v)
 {
 	struct log_page *lp = arg;
 	struct uselog_entry e;
+	uint8_t hash[HASH_BYTES];
+	bool decoded = uselog_decode(v->mv_data, v->mv_size, &e, NULL) == 0;
 
-	mpk_pack_binn(&lp->it.pk, v->mv_data, v->mv_size);
 	lp->it.n++;
 	lp->last = seq;
-	if (uselog_decode(v->mv_data, v->mv_size, &e, NULL) == 0) {
+	if (lp->it.r->deleg != NULL && (!decoded ||
+	    !log_entry_visible(lp->it.r, &e))) {
+		/* withheld: its hash keeps the chain checkable */
+		uselog_hash(v->mv_data, v->mv_size, hash);
+		msgpack_pack_map(&lp->it.pk, 2);
+		mpk_pack_cstr(&lp->it.pk, "withheld");
+		msgpack_pack_uint64(&lp->it.pk, seq);
+		mpk_pack_cstr(&lp->it.pk, "hash");
+		mpk_pack_binn(&lp->it.pk, hash, HASH_BYTES);
+		return 0;
+	}
+	mpk_pack_binn(&lp->it.pk, v->mv_data, v->mv_size);
+	if (decoded) {
 		if (e.has_app)
 			names_note(&lp->names, e.app);
 		if (e.has_holder)

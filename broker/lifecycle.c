@@ -490,20 +490,67 @@ deleg_check_signer(struct req *r, bool has_by, const uint8_t by[ID_BYTES],
 	return 0;
 }
 
-int
-deleg_check_token(struct req *r, const struct token *t, struct cerr *err)
+bool
+deleg_covers_type(const struct req *r, const struct schema *type)
 {
-	char when[TIME_STR_LEN + 1];
+	return r->deleg == NULL || delegation_has_type(r->deleg, type);
+}
+
+bool
+deleg_covers_token(const struct req *r, const struct token *t)
+{
 	unsigned i;
 
-	if (r->deleg == NULL)
-		return 0;
 	for (i = 0; i < t->ntypes; i++)
-		if (!delegation_has_type(r->deleg, t->types[i].type))
+		if (!deleg_covers_type(r, t->types[i].type))
+			return false;
+	return true;
+}
+
+bool
+deleg_covers_names(const struct req *r, const msgpack_object *types)
+{
+	const struct schema *s;
+	const char *p;
+	size_t len;
+	uint32_t i;
+
+	if (r->deleg == NULL || r->deleg->ntypes == 0)
+		return true;
+	if (types == NULL || types->type != MSGPACK_OBJECT_ARRAY)
+		return false;
+	for (i = 0; i < types->via.array.size; i++)
+		if (mpk_str(&types->via.array.ptr[i], &p, &len) != 0 ||
+		    (s = schema_by_name(p, len)) == NULL ||
+		    !delegation_has_type(r->deleg, s))
+			return false;
+	return true;
+}
+
+int
+deleg_check_scope(struct req *r, const struct token *t, struct cerr *err)
+{
+	unsigned i;
+
+	for (i = 0; i < t->ntypes; i++)
+		if (!deleg_covers_type(r, t->types[i].type))
 			return cerr_set(err, CARNET_E_BEYOND_DELEGATION,
 			    "%s: %s did not delegate the type %s to you",
 			    proto_cmd_name(r->cmd), r->who->name,
 			    t->types[i].type->name);
+	return 0;
+}
+
+int
+deleg_check_token(struct req *r, const struct token *t, struct cerr *err)
+{
+	char when[TIME_STR_LEN + 1];
+	int rc;
+
+	if (r->deleg == NULL)
+		return 0;
+	if ((rc = deleg_check_scope(r, t, err)) != 0)
+		return rc;
 	if (r->deleg->expires != 0 &&
 	    (t->expires == 0 || t->expires > r->deleg->expires)) {
 		time_format(r->deleg->expires, when);
@@ -809,6 +856,12 @@ handle_emergency_show(struct req *r, struct cerr *err)
 	if (rc != 0 && rc != CARNET_E_NOT_FOUND)
 		return cerr_set(err, rc, "EMERGENCY_SHOW: %s",
 		    carnet_strerror(rc));
+	if (rc == 0 && !deleg_covers_names(r, mpk_get(&card.data, "types"))) {
+		msgpack_unpacked_destroy(&card);
+		return cerr_set(err, CARNET_E_BEYOND_DELEGATION,
+		    "EMERGENCY_SHOW: %s's card holds types %s did not "
+		    "delegate to you", r->who->name, r->who->name);
+	}
 	reply_begin(r, 1);
 	mpk_pack_cstr(&r->pk, "card");
 	if (rc == 0) {

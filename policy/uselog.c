@@ -188,6 +188,19 @@ uselog_verify_next(struct uselog_verifier *v, const void *buf, size_t len,
 	return 0;
 }
 
+int
+uselog_verify_withheld(struct uselog_verifier *v, uint64_t seq,
+    const uint8_t hash[HASH_BYTES], struct cerr *err)
+{
+	if (seq != v->next_seq)
+		return cerr_set(err, CARNET_E_LOG_BROKEN,
+		    "entry %llu: found seq %llu, an entry is missing or moved",
+		    (unsigned long long)v->next_seq, (unsigned long long)seq);
+	memcpy(v->prev, hash, HASH_BYTES);
+	v->next_seq++;
+	return 0;
+}
+
 #define HEAD_CONTEXT "carnet-log-head-v1"
 
 static void

@@ -97,6 +97,14 @@ void uselog_verify_init(struct uselog_verifier *v);
  */
 int uselog_verify_next(struct uselog_verifier *v, const void *buf,
     size_t len, struct cerr *err) __attribute__((warn_unused_result));
+/*
+ * An entry withheld from a delegate limited to some types: only its seq
+ * and its hash.  The chain goes on from that hash: what follows is still
+ * checked, the withheld entry itself is taken on the broker's word.
+ */
+int uselog_verify_withheld(struct uselog_verifier *v, uint64_t seq,
+    const uint8_t hash[HASH_BYTES], struct cerr *err)
+    __attribute__((warn_unused_result));
 
 /* The broker's signature over (user, seq, hash): the head it served. */
 #define HEAD_SIG_BYTES 64

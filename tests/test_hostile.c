@@ -707,6 +707,282 @@ test_every_reading_by_a_delegate_is_logged(void **state)
 	assert_int_equal(log_views_by(&alice, &bob), 4);
 }
 
+/* ---- 7. a delegate stays within the types given ----------------------- */
+
+/* Send cmd for person with one extra key (bin or, if n == 0, uint); the
+ * broker's code, its reply in *reply when 0. */
+static int
+call_for_rc(struct client *c, const char *cmd, const struct keypair *person,
+    const char *key, const void *bin, size_t n, uint64_t u,
+    msgpack_unpacked *reply, struct cerr *err)
+{
+	msgpack_packer *pk = client_begin(c, 1 + (key != NULL));
+
+	mpk_pack_cstr(pk, "for");
+	mpk_pack_binn(pk, person->pk, ID_BYTES);
+	if (key != NULL) {
+		mpk_pack_cstr(pk, key);
+		if (n > 0)
+			mpk_pack_binn(pk, bin, n);
+		else
+			msgpack_pack_uint64(pk, u);
+	}
+	return client_call(c, cmd, reply, err);
+}
+
+static void
+delegate_to(const struct keypair *user, const struct keypair *to,
+    enum deleg_scope scope, const char *type)
+{
+	struct delegation d;
+	struct client *c;
+	struct cerr err = {0};
+	msgpack_unpacked reply;
+	msgpack_packer *pk;
+	uint8_t *blob;
+	size_t len;
+
+	memset(&d, 0, sizeof(d));
+	randombytes_buf(d.id, sizeof(d.id));
+	memcpy(d.user, user->pk, ID_BYTES);
+	memcpy(d.to, to->pk, ID_BYTES);
+	d.scope = scope;
+	d.issued = (int64_t)time(NULL);
+	if (type != NULL) {
+		d.ntypes = 1;
+		d.types[0] = schema_by_name(type, strlen(type));
+	}
+	assert_int_equal(delegation_sign(&d, user->sk, &blob, &len, &err), 0);
+	c = connect_as(user);
+	pk = client_begin(c, 1);
+	mpk_pack_cstr(pk, "delegation");
+	mpk_pack_binn(pk, blob, len);
+	free(blob);
+	if (client_call(c, "DELEGATE", &reply, &err) != 0)
+		fail_msg("DELEGATE: %s", cerr_msg(&err));
+	msgpack_unpacked_destroy(&reply);
+	client_destroy(&c);
+}
+
+static void
+request_types(const struct keypair *app, const struct keypair *user,
+    const char *type)
+{
+	struct client *c = connect_as(app);
+	struct cerr err = {0};
+	msgpack_unpacked reply;
+	msgpack_packer *pk = client_begin(c, 3);
+
+	mpk_pack_cstr(pk, "user");
+	mpk_pack_binn(pk, user->pk, ID_BYTES);
+	mpk_pack_cstr(pk, "types");
+	msgpack_pack_array(pk, 1);
+	mpk_pack_cstr(pk, type);
+	mpk_pack_cstr(pk, "purpose");
+	mpk_pack_cstr(pk, "budget");
+	if (client_call(c, "REQUEST", &reply, &err) != 0)
+		fail_msg("REQUEST: %s", cerr_msg(&err));
+	msgpack_unpacked_destroy(&reply);
+	client_destroy(&c);
+}
+
+/* The seqs of the pending requests c sees (for person when not NULL), one
+ * per type asked: claim_seq and lab_seq, 0 when not seen. */
+static uint32_t
+requests_seen(struct client *c, const struct keypair *person,
+    uint64_t *claim_seq, uint64_t *lab_seq)
+{
+	struct cerr err = {0};
+	msgpack_unpacked reply;
+	const msgpack_object *l;
+	uint32_t i, n;
+
+	*claim_seq = *lab_seq = 0;
+	if (person != NULL)
+		assert_int_equal(call_for_rc(c, "REQUESTS", person, NULL, NULL,
+		    0, 0, &reply, &err), 0);
+	else {
+		(void)client_begin(c, 0);
+		assert_int_equal(client_call(c, "REQUESTS", &reply, &err), 0);
+	}
+	l = mpk_get(&reply.data, "requests");
+	assert_non_null(l);
+	n = l->via.array.size;
+	for (i = 0; i < n; i++) {
+		const msgpack_object *q = &l->via.array.ptr[i];
+		const msgpack_object *ty = mpk_get(mpk_get(q, "request"),
+		    "types");
+		uint64_t seq;
+
+		assert_int_equal(mpk_u64(mpk_get(q, "seq"), &seq), 0);
+		if (mpk_str_eq(&ty->via.array.ptr[0], "claim"))
+			*claim_seq = seq;
+		else
+			*lab_seq = seq;
+	}
+	msgpack_unpacked_destroy(&reply);
+	return n;
+}
+
+/* Read person's log as c; counts of entries shown, withheld, and shown
+ * entries naming tok; fails unless the chain leads to the signed head. */
+static void
+log_as_delegate(struct client *c, const struct keypair *person,
+    const uint8_t tok[TOKID_BYTES], uint32_t *shown, uint32_t *withheld,
+    uint32_t *naming)
+{
+	struct uselog_verifier v;
+	struct cerr err = {0};
+	msgpack_unpacked reply;
+	const msgpack_object *es;
+	uint8_t hash[HASH_BYTES];
+	uint32_t i;
+
+	*shown = *withheld = *naming = 0;
+	assert_int_equal(call_for_rc(c, "LOG", person, NULL, NULL, 0, 0, &reply,
+	    &err), 0);
+	es = mpk_get(&reply.data, "entries");
+	uselog_verify_init(&v);
+	for (i = 0; i < es->via.array.size; i++) {
+		const msgpack_object *o = &es->via.array.ptr[i];
+		struct uselog_entry e;
+		uint64_t seq;
+
+		if (o->type == MSGPACK_OBJECT_BIN) {
+			assert_int_equal(uselog_verify_next(&v, o->via.bin.ptr,
+			    o->via.bin.size, &err), 0);
+			assert_int_equal(uselog_decode(o->via.bin.ptr,
+			    o->via.bin.size, &e, &err), 0);
+			(*shown)++;
+			if (e.has_token && memcmp(e.token, tok, TOKID_BYTES) == 0)
+				(*naming)++;
+			continue;
+		}
+		assert_int_equal(mpk_u64(mpk_get(o, "withheld"), &seq), 0);
+		assert_int_equal(mpk_bin_n(mpk_get(o, "hash"), hash,
+		    HASH_BYTES), 0);
+		assert_int_equal(uselog_verify_withheld(&v, seq, hash, &err), 0);
+		(*withheld)++;
+	}
+	assert_int_equal(mpk_bin_n(mpk_get(mpk_get(&reply.data, "head"),
+	    "hash"), hash, HASH_BYTES), 0);
+	assert_memory_equal(v.prev, hash, HASH_BYTES);
+	msgpack_unpacked_destroy(&reply);
+}
+
+static void
+test_a_delegate_stays_within_the_types_given(void **state)
+{
+	struct token tc, tl;
+	struct revocation rv = {0};
+	struct client *c;
+	struct cerr err = {0};
+	msgpack_unpacked reply;
+	uint64_t claim_seq, lab_seq;
+	uint32_t shown, withheld, naming;
+	uint8_t *blob;
+	size_t len;
+
+	(void)state;
+	grant_claims(&alice, &budget, &tc);
+	make_token(&tl, &alice, &budget, "lab_result", FIELDS_ALL, NULL);
+	assert_int_equal(grant_signed(&alice, &tl, alice.sk, &err), 0);
+	request_types(&budget, &alice, "claim");
+	request_types(&budget, &alice, "lab_result");
+	delegate_to(&alice, &bob, DELEG_MANAGE, "claim");
+	c = connect_as(&bob);
+
+	/* within the types: pause and resume her claim consent */
+	assert_int_equal(call_for_rc(c, "PAUSE", &alice, "token", tc.id,
+	    TOKID_BYTES, 0, &reply, &err), 0);
+	msgpack_unpacked_destroy(&reply);
+	assert_int_equal(call_for_rc(c, "RESUME", &alice, "token", tc.id,
+	    TOKID_BYTES, 0, &reply, &err), 0);
+	msgpack_unpacked_destroy(&reply);
+	assert_int_equal(call_for_rc(c, "RECEIPT", &alice, "token", tc.id,
+	    TOKID_BYTES, 0, &reply, &err), 0);
+	msgpack_unpacked_destroy(&reply);
+
+	/* beyond them: her lab_result consent, in every way */
+	assert_int_equal(call_for_rc(c, "PAUSE", &alice, "token", tl.id,
+	    TOKID_BYTES, 0, &reply, &err), CARNET_E_BEYOND_DELEGATION);
+	assert_int_equal(call_for_rc(c, "RESUME", &alice, "token", tl.id,
+	    TOKID_BYTES, 0, &reply, &err), CARNET_E_BEYOND_DELEGATION);
+	assert_int_equal(call_for_rc(c, "RECEIPT", &alice, "token", tl.id,
+	    TOKID_BYTES, 0, &reply, &err), CARNET_E_BEYOND_DELEGATION);
+	memcpy(rv.token, tl.id, TOKID_BYTES);
+	memcpy(rv.user, alice.pk, ID_BYTES);
+	rv.time = (int64_t)time(NULL);
+	rv.has_by = true;
+	memcpy(rv.by, bob.pk, ID_BYTES);
+	assert_int_equal(revocation_sign(&rv, bob.sk, &blob, &len, &err), 0);
+	assert_int_equal(call_for_rc(c, "REVOKE", &alice, "revocation", blob,
+	    len, 0, &reply, &err), CARNET_E_BEYOND_DELEGATION);
+	free(blob);
+
+	/* requests: bob sees and answers only the one for claims */
+	assert_int_equal(requests_seen(c, &alice, &claim_seq, &lab_seq), 1);
+	assert_true(claim_seq != 0 && lab_seq == 0);
+	{
+		struct client *a = connect_as(&alice);
+		uint64_t lab_seen;
+
+		assert_int_equal(requests_seen(a, NULL, &claim_seq, &lab_seen),
+		    2);
+		lab_seq = lab_seen;
+		client_destroy(&a);
+	}
+	assert_int_equal(call_for_rc(c, "DECLINE", &alice, "request", NULL, 0,
+	    lab_seq, &reply, &err), CARNET_E_BEYOND_DELEGATION);
+	assert_int_equal(call_for_rc(c, "DECLINE", &alice, "request", NULL, 0,
+	    claim_seq, &reply, &err), 0);
+	msgpack_unpacked_destroy(&reply);
+
+	/* the consents list and the log: the lab_result consent is not his */
+	assert_int_equal(call_for_rc(c, "TOKENS", &alice, NULL, NULL, 0, 0,
+	    &reply, &err), 0);
+	assert_int_equal(mpk_get(&reply.data, "tokens")->via.array.size, 1);
+	msgpack_unpacked_destroy(&reply);
+	log_as_delegate(c, &alice, tl.id, &shown, &withheld, &naming);
+	assert_true(shown >= 4); /* claim grant, pause, resume, his views */
+	assert_true(withheld >= 3); /* lab grant, lab request, delegation */
+	assert_int_equal(naming, 0);
+	log_as_delegate(c, &alice, tc.id, &shown, &withheld, &naming);
+	assert_true(naming >= 3); /* grant, pause, resume */
+	client_destroy(&c);
+
+	/* an emergency card listing lab results is not his to read */
+	c = connect_as(&alice);
+	{
+		msgpack_packer *pk = client_begin(c, 2);
+
+		mpk_pack_cstr(pk, "types");
+		msgpack_pack_array(pk, 1);
+		mpk_pack_cstr(pk, "lab_result");
+		mpk_pack_cstr(pk, "apps");
+		msgpack_pack_array(pk, 1);
+		mpk_pack_binn(pk, budget.pk, ID_BYTES);
+		assert_int_equal(client_call(c, "EMERGENCY_SET", &reply, &err),
+		    0);
+		msgpack_unpacked_destroy(&reply);
+	}
+	client_destroy(&c);
+	c = connect_as(&bob);
+	assert_int_equal(call_for_rc(c, "EMERGENCY_SHOW", &alice, NULL, NULL,
+	    0, 0, &reply, &err), CARNET_E_BEYOND_DELEGATION);
+	client_destroy(&c);
+
+	/* nothing of hers changed: the consent is active, the request waits */
+	c = connect_as(&alice);
+	assert_int_equal(requests_seen(c, NULL, &claim_seq, &lab_seq), 1);
+	assert_true(lab_seq != 0);
+	(void)client_begin(c, 0);
+	assert_int_equal(client_call(c, "TOKENS", &reply, &err), 0);
+	assert_int_equal(mpk_get(&reply.data, "tokens")->via.array.size, 2);
+	msgpack_unpacked_destroy(&reply);
+	client_destroy(&c);
+}
+
 int
 main(void)
 {
@@ -719,6 +995,7 @@ main(void)
 		T(test_a_flood_of_acks_does_not_hold_a_revocation),
 		T(test_escape_sequences_never_reach_a_person),
 		T(test_every_reading_by_a_delegate_is_logged),
+		T(test_a_delegate_stays_within_the_types_given),
 #undef T
 	};
 

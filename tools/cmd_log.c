@@ -30,6 +30,10 @@ static const char log_help[] =
 "        before, and the broker signs the last one.  The head seen last\n"
 "        time is kept in KEYFILE.head: a log that shrank or was rewritten\n"
 "        since is reported.  Exits 1 naming the first bad entry.\n"
+"\n"
+"A delegate limited to some types (carnet delegate add --types) sees the\n"
+"entries about those types and their own acts; the others are withheld\n"
+"(counted, their hashes sent so the chain still checks).\n"
 "\n" CLI_CONN_HELP CLI_FOR_HELP;
 
 static int
@@ -85,14 +89,29 @@ struct verify_ctx {
 	bool saved_seen;
 };
 
+/* One entry of a LOG page: its bytes, or (to a delegate limited to some
+ * types) {withheld: seq, hash}. */
 static void
-verify_one(void *arg, const void *entry, size_t len)
+verify_one(struct verify_ctx *vc, const msgpack_object *o, bool delegate)
 {
-	struct verify_ctx *vc = arg;
+	uint8_t hash[HASH_BYTES];
+	uint64_t seq;
+	int rc;
 
 	if (vc->broken)
 		return;
-	if (uselog_verify_next(&vc->v, entry, len, &vc->lg->why) != 0) {
+	if (o->type == MSGPACK_OBJECT_BIN)
+		rc = uselog_verify_next(&vc->v, o->via.bin.ptr, o->via.bin.size,
+		    &vc->lg->why);
+	else if (delegate && mpk_u64(mpk_get(o, "withheld"), &seq) == 0 &&
+	    mpk_bin_n(mpk_get(o, "hash"), hash, HASH_BYTES) == 0) {
+		rc = uselog_verify_withheld(&vc->v, seq, hash, &vc->lg->why);
+		vc->lg->withheld++;
+	} else
+		rc = cerr_set(&vc->lg->why, CARNET_E_LOG_BROKEN,
+		    "entry %llu: withheld from you, or unreadable",
+		    (unsigned long long)vc->v.next_seq);
+	if (rc != 0) {
 		vc->broken = true;
 		return;
 	}
@@ -166,6 +185,8 @@ cli_log_fetch(struct cli_conn *cc, struct cli_log *lg)
 	uint64_t from = 1, head = 0;
 	const msgpack_object *h;
 	bool more = true;
+	size_t p;
+	uint32_t i;
 
 	memset(lg, 0, sizeof(*lg));
 	lg->names = json_object();
@@ -201,7 +222,12 @@ cli_log_fetch(struct cli_conn *cc, struct cli_log *lg)
 	vc.lg = lg;
 	uselog_verify_init(&vc.v);
 	head_load(cc, &vc);
-	cli_log_foreach(lg, verify_one, &vc);
+	for (p = 0; p < lg->npages; p++) {
+		const msgpack_object *es = mpk_get(&lg->pages[p].data, "entries");
+
+		for (i = 0; i < es->via.array.size; i++)
+			verify_one(&vc, &es->via.array.ptr[i], cc->has_for);
+	}
 	if (vc.broken)
 		return lg->why.code;
 	if (lg->count != head || sodium_memcmp(vc.v.prev, hash, HASH_BYTES) != 0)
@@ -417,9 +443,10 @@ log_show(struct cli_conn *cc, bool json, const char *app)
 	cli_log_foreach(&lg, show_one, &sc);
 	id_encode(cc->who, id);
 	if (json) {
-		json_t *out = json_pack("{s:s, s:{s:I, s:b}, s:o, s:o}", "user",
-		    id, "head", "seq", (json_int_t)lg.count, "verified", lg.ok,
-		    "emergencies", sc.emergencies, "entries", sc.entries);
+		json_t *out = json_pack("{s:s, s:{s:I, s:b, s:I}, s:o, s:o}",
+		    "user", id, "head", "seq", (json_int_t)lg.count, "verified",
+		    lg.ok, "withheld", (json_int_t)lg.withheld, "emergencies",
+		    sc.emergencies, "entries", sc.entries);
 
 		cli_print_json(out);
 		json_decref(out);
@@ -429,6 +456,10 @@ log_show(struct cli_conn *cc, bool json, const char *app)
 		printf("%llu of %llu entries shown; %s\n",
 		    (unsigned long long)sc.shown, (unsigned long long)lg.count,
 		    lg.ok ? "the log verifies" : "THE LOG DOES NOT VERIFY");
+		if (lg.withheld > 0)
+			printf("%llu entries withheld: they concern types not "
+			    "delegated to you\n",
+			    (unsigned long long)lg.withheld);
 	}
 	if (rc != 0)
 		cli_fail("log", &lg.why);
@@ -476,8 +507,10 @@ cmd_log(int argc, char **argv)
 		if ((rc = cli_log_fetch(&cc, &lg)) != 0)
 			cli_fail("log verify", &lg.why);
 		else
-			printf("log verified: %llu entries, chained and signed "
-			    "by the broker\n", (unsigned long long)lg.count);
+			printf("log verified: %llu entries%s, chained and "
+			    "signed by the broker\n",
+			    (unsigned long long)lg.count, lg.withheld ?
+			    " (some withheld: not delegated to you)" : "");
 		cli_log_release(&lg);
 		rc = rc ? 1 : 0;
 	} else {

@@ -15,6 +15,7 @@ struct cli_log {
 	size_t npages;
 	json_t *names;      /* id -> name of apps and holders */
 	uint64_t count;
+	uint64_t withheld;  /* to a delegate: entries outside their types */
 	bool ok;            /* the chain and head verified */
 	struct cerr why;    /* otherwise, what is wrong */
 };
