@@ -209,8 +209,10 @@ cli_query(int argc, char **argv, const char *help, const char *what,
 	if (optind != argc)
 		return cli_usage(help);
 	cli_connect(cc, what);
-	cli_begin(cc, 0);
-	cli_call(cc, cmd, what, reply);
+	if (cmd != NULL) {
+		cli_begin(cc, 0);
+		cli_call(cc, cmd, what, reply);
+	}
 	return -1;
 }
 

@@ -90,8 +90,9 @@ void cli_call(struct cli_conn *cc, const char *cmd, const char *what,
 
 /*
  * The shape of the read-only commands: [--json] and the connection
- * options, then one call of cmd with an empty body.  Returns -1 with
- * *reply set (the caller destroys it and calls cli_disconnect), or an exit
+ * options, then one call of cmd with an empty body (none when cmd is
+ * NULL: the caller calls).  Returns -1 with *reply set (the caller
+ * destroys it and calls cli_disconnect), or an exit
  * status for the caller to return (help shown, bad usage); exits with the
  * reason when the broker refuses.
  */

@@ -196,6 +196,9 @@ void zap_handle(struct broker *b);
 
 /* conn.c */
 void conn_seed_ids(void);
+/* Spend one of party's REQUESTs (REQUESTS_BURST, then REQUESTS_PER_S):
+ * false when it asks too fast. */
+bool conn_may_request(struct broker *b, const uint8_t party[ID_BYTES]);
 int conn_monitor_start(struct broker *b, struct cerr *err);
 /* Read every monitor event: connections whose socket closed end. */
 void conn_monitor_drain(struct broker *b);

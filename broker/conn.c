@@ -74,6 +74,8 @@ struct party_conns {
 	unsigned live;           /* admitted, not ended */
 	double tokens;           /* handshake bucket */
 	int64_t refill_ms;
+	double req_tokens;       /* REQUEST bucket (apps) */
+	int64_t req_refill_ms;
 	int64_t warned_ms;
 	UT_hash_handle hh;
 };
@@ -217,7 +219,8 @@ party_conns_get(struct broker *b, const uint8_t id[ID_BYTES], bool create)
 	if (p == NULL && create && (p = calloc(1, sizeof(*p))) != NULL) {
 		memcpy(p->id, id, ID_BYTES);
 		p->tokens = BROKER_HANDSHAKE_BURST;
-		p->refill_ms = now_ms();
+		p->refill_ms = p->req_refill_ms = now_ms();
+		p->req_tokens = REQUESTS_BURST;
 		HASH_ADD(hh, b->party_conns, id, ID_BYTES, p);
 	}
 	return p;
@@ -291,6 +294,25 @@ conn_monitor_drain(struct broker *b)
 }
 
 /* ---- admission (the ZAP handler) --------------------------------------- */
+
+bool
+conn_may_request(struct broker *b, const uint8_t party[ID_BYTES])
+{
+	struct party_conns *p = party_conns_get(b, party, true);
+	int64_t now = now_ms();
+
+	if (p == NULL)
+		return false;
+	p->req_tokens += (double)(now - p->req_refill_ms) * REQUESTS_PER_S /
+	    1000.0;
+	if (p->req_tokens > REQUESTS_BURST)
+		p->req_tokens = REQUESTS_BURST;
+	p->req_refill_ms = now;
+	if (p->req_tokens < 1.0)
+		return false;
+	p->req_tokens -= 1.0;
+	return true;
+}
 
 int
 conn_admit(struct broker *b, const uint8_t party[ID_BYTES], uint64_t *serial,
@@ -472,6 +494,8 @@ conn_sweep(struct broker *b, int64_t now)
 	HASH_ITER(hh, b->party_conns, p, ptmp)
 		if (p->live == 0 && now - p->refill_ms >
 		    1000 * BROKER_HANDSHAKE_BURST / BROKER_HANDSHAKES_PER_S &&
+		    now - p->req_refill_ms >
+		    1000 * REQUESTS_BURST / REQUESTS_PER_S &&
 		    now - p->warned_ms > 60000) {
 			HASH_DEL(b->party_conns, p);
 			free(p);

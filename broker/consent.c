@@ -397,15 +397,28 @@ handle_tokens(struct req *r, struct cerr *err)
 	return items_reply(&tl, "tokens", false, 0, rc, err);
 }
 
+struct req_page {
+	struct items it; /* first: the requests */
+	uint64_t limit, seen, last;
+	bool more;
+};
+
 static int
 req_list_one(void *arg, uint64_t seq, const MDB_val *v)
 {
-	struct items *rl = arg;
+	struct req_page *rp = arg;
+	struct items *rl = &rp->it;
 	const struct party *app;
 	msgpack_unpacked tree;
 	uint8_t app_id[ID_BYTES];
 	int rc;
 
+	if (rp->seen == rp->limit) {
+		rp->more = true;
+		return 1; /* a page read: stop */
+	}
+	rp->seen++;
+	rp->last = seq;
 	if ((rc = mpk_unpack(v->mv_data, v->mv_size, 2, &tree)) != 0)
 		return rc;
 	if (mpk_bin_n(mpk_get(&tree.data, "app"), app_id, ID_BYTES) != 0 ||
@@ -431,14 +444,35 @@ req_list_one(void *arg, uint64_t seq, const MDB_val *v)
 int
 handle_requests(struct req *r, struct cerr *err)
 {
-	struct items rl;
+	uint64_t from = 0, limit = REQUESTS_PAGE;
+	const msgpack_object *o;
+	struct req_page rp;
 	int rc;
 
-	if ((rc = body_keys(r, err, NULL)) != 0 ||
-	    (rc = log_view(r, "requests", err)) != 0)
+	if ((rc = body_keys(r, err, "from", "limit", NULL)) != 0)
 		return rc;
-	items_init(&rl, r);
-	rc = store_requests_foreach(r->b->store, r->txn, r->who->id,
-	    req_list_one, &rl);
-	return items_reply(&rl, "requests", false, 0, rc, err);
+	if (((o = mpk_get(r->body, "from")) != NULL && mpk_u64(o, &from) != 0) ||
+	    ((o = mpk_get(r->body, "limit")) != NULL &&
+	    mpk_u64(o, &limit) != 0))
+		return cerr_set(err, CARNET_E_BAD_VALUE,
+		    "REQUESTS: from and limit are counts");
+	if (limit == 0 || limit > REQUESTS_PAGE)
+		limit = REQUESTS_PAGE;
+	if ((rc = log_view(r, "requests", err)) != 0)
+		return rc;
+	memset(&rp, 0, sizeof(rp));
+	items_init(&rp.it, r);
+	rp.limit = limit;
+	rc = store_requests_foreach(r->b->store, r->txn, r->who->id, from,
+	    (size_t)limit + 1, req_list_one, &rp);
+	if ((rc = items_reply(&rp.it, "requests", false, 2, rc, err)) == 0) {
+		mpk_pack_cstr(&r->pk, "more");
+		if (rp.more)
+			msgpack_pack_true(&r->pk);
+		else
+			msgpack_pack_false(&r->pk);
+		mpk_pack_cstr(&r->pk, "next");
+		msgpack_pack_uint64(&r->pk, rp.last + 1);
+	}
+	return rc;
 }

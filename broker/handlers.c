@@ -484,6 +484,57 @@ handle_ack(struct req *r, struct cerr *err)
 	return 0;
 }
 
+struct req_count {
+	const uint8_t *app;
+	unsigned all, mine;
+};
+
+static int
+req_count_one(void *arg, uint64_t seq, const MDB_val *v)
+{
+	struct req_count *rc = arg;
+	msgpack_unpacked tree;
+	uint8_t app[ID_BYTES];
+
+	(void)seq;
+	rc->all++;
+	if (mpk_unpack(v->mv_data, v->mv_size, 2, &tree) != 0)
+		return 0;
+	if (mpk_bin_n(mpk_get(&tree.data, "app"), app, ID_BYTES) == 0 &&
+	    memcmp(app, rc->app, ID_BYTES) == 0)
+		rc->mine++;
+	msgpack_unpacked_destroy(&tree);
+	return 0;
+}
+
+/*
+ * Room for one more request from the sender to user: a few waiting per
+ * app and person, a bound per person, a rate per app.  Refused without a
+ * word in the person's log, so that a flood cannot fill it.
+ */
+static int
+request_room(struct req *r, const struct party *user, struct cerr *err)
+{
+	struct req_count n = {r->from->id, 0, 0};
+	int rc;
+
+	if ((rc = store_requests_foreach(r->b->store, r->txn, user->id, 0,
+	    REQUESTS_PER_PERSON, req_count_one, &n)) != 0)
+		return cerr_set(err, rc, "REQUEST: %s", carnet_strerror(rc));
+	if (n.mine >= REQUESTS_PER_APP_PERSON)
+		return cerr_set(err, CARNET_E_RATE, "REQUEST: %u of your "
+		    "requests wait for %s's answer: ask again once they have "
+		    "answered", n.mine, user->name);
+	if (n.all >= REQUESTS_PER_PERSON)
+		return cerr_set(err, CARNET_E_RATE, "REQUEST: %u requests wait "
+		    "for %s's answer: ask again later", n.all, user->name);
+	if (!conn_may_request(r->b, r->from->id))
+		return cerr_set(err, CARNET_E_RATE, "REQUEST: more than %d "
+		    "requests, at more than %d a second: slow down",
+		    REQUESTS_BURST, REQUESTS_PER_S);
+	return 0;
+}
+
 static int
 handle_request_cmd(struct req *r, struct cerr *err)
 {
@@ -535,6 +586,8 @@ handle_request_cmd(struct req *r, struct cerr *err)
 		return cerr_set(err, CARNET_E_CONTROL_CHARS, "REQUEST: the note "
 		    "holds control or escape characters: they could change "
 		    "what the person is shown");
+	if ((rc = request_room(r, user, err)) != 0)
+		return rc;
 	msgpack_sbuffer_init(&sb);
 	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
 	msgpack_pack_map(&pk, 5);

@@ -1278,26 +1278,20 @@ store_request_add(struct store *s, MDB_txn *txn, const uint8_t user[ID_BYTES],
 	    len, 0, err, "request");
 }
 
-static int
-req_scan_one(void *arg, const MDB_val *k, const MDB_val *v)
-{
-	struct log_scan *ls = arg;
-
-	if (k->mv_size != ID_BYTES + 8)
-		return CARNET_E_STORE;
-	return ls->fn(ls->arg, be64_get((const uint8_t *)k->mv_data + ID_BYTES),
-	    v);
-}
-
 int
 store_requests_foreach(struct store *s, MDB_txn *txn,
-    const uint8_t user[ID_BYTES],
+    const uint8_t user[ID_BYTES], uint64_t from, size_t max,
     int (*fn)(void *arg, uint64_t seq, const MDB_val *req), void *arg)
 {
-	struct log_scan ls = {fn, arg, 0};
+	uint8_t key[ID_BYTES + 8];
+	struct log_scan ls = {fn, arg, max};
+	int rc;
 
-	return scan_prefix(txn, s->dbi[DB_REQUESTS], user, ID_BYTES, ID_BYTES,
-	    req_scan_one, &ls);
+	memcpy(key, user, ID_BYTES);
+	be64_put(key + ID_BYTES, from);
+	rc = scan_prefix(txn, s->dbi[DB_REQUESTS], key, sizeof(key), ID_BYTES,
+	    log_scan_one, &ls);
+	return rc == 1 ? 0 : rc;
 }
 
 int

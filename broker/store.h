@@ -260,8 +260,9 @@ int store_log_verify(struct store *s, MDB_txn *txn,
 int store_request_add(struct store *s, MDB_txn *txn,
     const uint8_t user[ID_BYTES], const void *req, size_t len,
     struct cerr *err) __attribute__((warn_unused_result));
+/* At most max of user's requests, from seq from on, in order. */
 int store_requests_foreach(struct store *s, MDB_txn *txn,
-    const uint8_t user[ID_BYTES],
+    const uint8_t user[ID_BYTES], uint64_t from, size_t max,
     int (*fn)(void *arg, uint64_t seq, const MDB_val *req), void *arg);
 /* Remove user's request seq once answered (granted or declined), copying
  * its bytes into *req (valid until the transaction changes the table

@@ -69,6 +69,16 @@
 #define CREDIT_MAX 1000000           /* records an app may be owed */
 #define SUB_MAX_USERS 1000           /* people named in one SUB */
 
+/* Consent requests: an app may have this many waiting for one person, a
+ * person this many in all (an app past them gets `rate` until the person
+ * answers); an app may ask this many people at once, then so many per
+ * second; REQUESTS lists them by pages. */
+#define REQUESTS_PER_APP_PERSON 4
+#define REQUESTS_PER_PERSON 256
+#define REQUESTS_BURST 1000
+#define REQUESTS_PER_S 100
+#define REQUESTS_PAGE 64
+
 /* Client library. */
 #define CLIENT_FRAME_MAX_BYTES (64 * 1024 * 1024)
 #define CLIENT_CALL_TIMEOUT_MS 10000

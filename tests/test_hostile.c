@@ -167,8 +167,10 @@ raw_subscribe(struct raw *r, uint64_t credit)
 }
 
 /* Deliveries to app in the person's log, as the person reads it. */
+/* Entries of kind about app in person's log. */
 static int
-log_deliveries(const struct keypair *person, const struct keypair *app)
+log_count(const struct keypair *person, const struct keypair *app,
+    enum uselog_kind kind)
 {
 	struct client *c = connect_as(person);
 	struct cerr err = {0};
@@ -192,7 +194,7 @@ log_deliveries(const struct keypair *person, const struct keypair *app)
 			assert_int_equal(uselog_decode(
 			    ents->via.array.ptr[i].via.bin.ptr,
 			    ents->via.array.ptr[i].via.bin.size, &e, NULL), 0);
-			if (e.kind == USE_DELIVER && e.has_app &&
+			if (e.kind == kind && e.has_app &&
 			    memcmp(e.app, app->pk, ID_BYTES) == 0)
 				n++;
 			from = e.seq + 1;
@@ -204,6 +206,12 @@ log_deliveries(const struct keypair *person, const struct keypair *app)
 	}
 	client_destroy(&c);
 	return n;
+}
+
+static int
+log_deliveries(const struct keypair *person, const struct keypair *app)
+{
+	return log_count(person, app, USE_DELIVER);
 }
 
 static void
@@ -983,6 +991,151 @@ test_a_delegate_stays_within_the_types_given(void **state)
 	client_destroy(&c);
 }
 
+/* ---- 8. request spam -------------------------------------------------- */
+
+static void
+raw_request(struct raw *r, const uint8_t user[ID_BYTES])
+{
+	struct tu_buf b;
+
+	tu_buf_init(&b);
+	msgpack_pack_map(&b.pk, 3);
+	mpk_pack_cstr(&b.pk, "user");
+	mpk_pack_binn(&b.pk, user, ID_BYTES);
+	mpk_pack_cstr(&b.pk, "types");
+	msgpack_pack_array(&b.pk, 1);
+	mpk_pack_cstr(&b.pk, "claim");
+	mpk_pack_cstr(&b.pk, "purpose");
+	mpk_pack_cstr(&b.pk, "budget");
+	raw_send(r, "REQUEST", &b);
+	tu_buf_release(&b);
+}
+
+/* Read n replies: how many OK, how many ERR rate (any other fails). */
+static void
+raw_replies(struct raw *r, int n, int *ok, int *rate)
+{
+	msgpack_unpacked m;
+	char cmd[16];
+
+	*ok = *rate = 0;
+	while (n-- > 0) {
+		assert_int_equal(raw_recv(r, 20000, cmd, &m), 0);
+		if (strcmp(cmd, "OK") == 0)
+			(*ok)++;
+		else if (mpk_str_eq(mpk_get(&m.data, "code"), "rate"))
+			(*rate)++;
+		else
+			fail_msg("%s %.*s", cmd, 200, r->last);
+		msgpack_unpacked_destroy(&m);
+	}
+}
+
+/* n people registered in one transaction; their ids in ids. */
+static void
+add_people(uint8_t (*ids)[ID_BYTES], int n)
+{
+	struct party p;
+	struct store *s;
+	struct cerr err;
+	MDB_txn *txn;
+	int i;
+
+	assert_int_equal(store_open(br.dir, 64UL << 20, &s, &err), 0);
+	assert_int_equal(store_txn_begin(s, NULL, true, &txn, &err), 0);
+	for (i = 0; i < n; i++) {
+		memset(&p, 0, sizeof(p));
+		uint8_t sk[crypto_sign_SECRETKEYBYTES];
+
+		crypto_sign_keypair(ids[i], sk);
+		memcpy(p.id, ids[i], ID_BYTES);
+		p.role = ROLE_USER;
+		snprintf(p.name, sizeof(p.name), "p%d", i);
+		assert_int_equal(store_party_add(s, txn, &p, &err), 0);
+	}
+	assert_int_equal(store_txn_commit(&txn, &err), 0);
+	store_close(&s);
+}
+
+static void
+test_request_spam_stays_bounded(void **state)
+{
+	enum { SPAM = 300, PEOPLE = 1500 };
+	static uint8_t ids[PEOPLE][ID_BYTES];
+	uint64_t claim_seq, lab_seq, from = 0, next;
+	struct client *c;
+	struct cerr err = {0};
+	msgpack_unpacked reply;
+	msgpack_packer *pk;
+	struct raw app;
+	struct timespec t0, t1;
+	double secs;
+	int i, ok, rate, seen = 0, pages = 0;
+	bool more = true;
+
+	(void)state;
+	/* good path: an app asks, the person sees it */
+	request_types(&other, &alice, "claim");
+	c = connect_as(&alice);
+	assert_int_equal(requests_seen(c, NULL, &claim_seq, &lab_seq), 1);
+	client_destroy(&c);
+
+	/* one app floods one person: a few wait, the rest are refused */
+	raw_open(&app, &budget, NULL, 0);
+	for (i = 0; i < SPAM; i++)
+		raw_request(&app, alice.pk);
+	raw_replies(&app, SPAM, &ok, &rate);
+	assert_int_equal(ok, REQUESTS_PER_APP_PERSON);
+	assert_int_equal(rate, SPAM - REQUESTS_PER_APP_PERSON);
+	assert_int_equal(log_count(&alice, &budget, USE_REQUEST),
+	    REQUESTS_PER_APP_PERSON);
+	/* another app still reaches her */
+	request_types(&other, &alice, "lab_result");
+
+	/* her requests, two by two: all of them, and only once */
+	c = connect_as(&alice);
+	while (more) {
+		const msgpack_object *l, *m;
+
+		pk = client_begin(c, 2);
+		mpk_pack_cstr(pk, "from");
+		msgpack_pack_uint64(pk, from);
+		mpk_pack_cstr(pk, "limit");
+		msgpack_pack_uint64(pk, 2);
+		assert_int_equal(client_call(c, "REQUESTS", &reply, &err), 0);
+		l = mpk_get(&reply.data, "requests");
+		assert_true(l->via.array.size <= 2);
+		seen += (int)l->via.array.size;
+		m = mpk_get(&reply.data, "more");
+		more = m->type == MSGPACK_OBJECT_BOOLEAN && m->via.boolean;
+		assert_int_equal(mpk_u64(mpk_get(&reply.data, "next"), &next),
+		    0);
+		assert_true(next > from);
+		from = next;
+		pages++;
+		msgpack_unpacked_destroy(&reply);
+	}
+	client_destroy(&c);
+	assert_int_equal(seen, REQUESTS_PER_APP_PERSON + 2);
+	assert_int_equal(pages, 3);
+
+	/* one app asks many people at once: a burst, then a rate */
+	add_people(ids, PEOPLE);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (i = 0; i < PEOPLE; i++)
+		raw_request(&app, ids[i]);
+	raw_replies(&app, PEOPLE, &ok, &rate);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	raw_close(&app);
+	secs = (double)(t1.tv_sec - t0.tv_sec) +
+	    (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+	print_message("requests to %d people in %.2f s: %d taken, %d refused "
+	    "(rate)\n", PEOPLE, secs, ok, rate);
+	assert_int_equal(ok + rate, PEOPLE);
+	assert_true(ok >= REQUESTS_BURST - 5); /* the burst left after alice */
+	assert_true((double)ok <= REQUESTS_BURST + REQUESTS_PER_S * secs + 1);
+}
+
 int
 main(void)
 {
@@ -996,6 +1149,7 @@ main(void)
 		T(test_escape_sequences_never_reach_a_person),
 		T(test_every_reading_by_a_delegate_is_logged),
 		T(test_a_delegate_stays_within_the_types_given),
+		T(test_request_spam_stays_bounded),
 #undef T
 	};
 

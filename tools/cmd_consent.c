@@ -809,17 +809,17 @@ static int
 consent_requests(int argc, char **argv)
 {
 	struct cli_conn cc = {0};
-	msgpack_unpacked reply;
+	struct cerr err = {0};
 	json_t *all, *o;
 	bool json;
 	size_t k;
 	int rc;
 
 	if ((rc = cli_query(argc, argv, consent_help, "consent requests",
-	    "REQUESTS", &cc, &json, &reply)) >= 0)
+	    NULL, &cc, &json, NULL)) >= 0)
 		return rc;
-	all = person_requests_json(&reply.data);
-	msgpack_unpacked_destroy(&reply);
+	if (person_requests(&cc, 0, SIZE_MAX, &all, &err) != 0)
+		exit(cli_fail("consent requests", &err));
 	cli_disconnect(&cc);
 	json_array_foreach(all, k, o) {
 		char *ts;

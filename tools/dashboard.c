@@ -124,6 +124,21 @@ listing(struct dash *d, const char *cmd, const char *key,
 	msgpack_unpacked_destroy(&reply);
 }
 
+/* The pending requests, page by page: as many as a person may have. */
+static void
+api_requests(struct dash *d, struct dash_out *out)
+{
+	struct cerr err = {0};
+	json_t *all;
+
+	if (connected(d, &err) != 0)
+		return fail(out, &err);
+	if (settle(d, person_requests(&d->cc, 0, REQUESTS_PER_PERSON, &all,
+	    &err)) != 0)
+		return fail(out, &err);
+	out->json = json_pack("{s:o}", "requests", all);
+}
+
 static void
 api_status(struct dash *d, struct dash_out *out)
 {
@@ -365,7 +380,7 @@ dash_api(struct dash *d, const char *method, const char *path,
 	else if (get && strcmp(path, "consents") == 0)
 		listing(d, "TOKENS", "consents", person_consents_json, out);
 	else if (get && strcmp(path, "requests") == 0)
-		listing(d, "REQUESTS", "requests", person_requests_json, out);
+		api_requests(d, out);
 	else if (get && strcmp(path, "log") == 0)
 		api_log(d, out);
 	else if (get && strcmp(path, "data") == 0)

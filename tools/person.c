@@ -116,8 +116,8 @@ person_consents_json(const msgpack_object *reply)
 	return arr;
 }
 
-json_t *
-person_requests_json(const msgpack_object *reply)
+static json_t *
+requests_json(const msgpack_object *reply)
 {
 	const msgpack_object *reqs = mpk_get(reply, "requests");
 	json_t *arr = json_array();
@@ -158,6 +158,42 @@ person_requests_json(const msgpack_object *reply)
 }
 
 int
+person_requests(struct cli_conn *cc, uint64_t from, size_t max, json_t **out,
+    struct cerr *err)
+{
+	msgpack_unpacked reply;
+	msgpack_packer *pk;
+	const msgpack_object *m;
+	json_t *page;
+	bool more = true;
+	int rc = 0;
+
+	*out = json_array();
+	while (more && json_array_size(*out) < max) {
+		pk = cli_begin(cc, 1);
+		mpk_pack_cstr(pk, "from");
+		msgpack_pack_uint64(pk, from);
+		if ((rc = cli_try(cc, "REQUESTS", &reply, err)) != 0)
+			break;
+		page = requests_json(&reply.data);
+		m = mpk_get(&reply.data, "more");
+		more = m != NULL && m->type == MSGPACK_OBJECT_BOOLEAN &&
+		    m->via.boolean && mpk_u64(mpk_get(&reply.data, "next"),
+		    &from) == 0;
+		msgpack_unpacked_destroy(&reply);
+		json_array_extend(*out, page);
+		json_decref(page);
+	}
+	while (json_array_size(*out) > max)
+		json_array_remove(*out, json_array_size(*out) - 1);
+	if (rc != 0) {
+		json_decref(*out);
+		*out = NULL;
+	}
+	return rc;
+}
+
+int
 person_grant(struct cli_conn *cc, struct token *t, const uint64_t *request,
     struct cerr *err)
 {
@@ -190,17 +226,13 @@ int
 person_request_token(struct cli_conn *cc, uint64_t seq, int64_t expires,
     struct token *t, json_t **req, struct cerr *err)
 {
-	msgpack_unpacked reply;
 	json_t *all, *r = NULL, *ty;
 	size_t i;
 	int rc;
 
 	*req = NULL;
-	cli_begin(cc, 0);
-	if ((rc = cli_try(cc, "REQUESTS", &reply, err)) != 0)
+	if ((rc = person_requests(cc, seq, 1, &all, err)) != 0)
 		return rc;
-	all = person_requests_json(&reply.data);
-	msgpack_unpacked_destroy(&reply);
 	json_array_foreach(all, i, r)
 		if (json_integer_value(json_object_get(r, "seq")) ==
 		    (json_int_t)seq)

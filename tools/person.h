@@ -18,9 +18,11 @@
  * signature verifies are listed.
  */
 json_t *person_consents_json(const msgpack_object *reply);
-/* A REQUESTS reply as a JSON array of {seq, app, app_name, owner,
- * business_model, purpose, note, types: [name], time}. */
-json_t *person_requests_json(const msgpack_object *reply);
+/* The pending requests from seq from on, at most max, as a JSON array
+ * of {seq, app, app_name, owner, business_model, purpose, note, types:
+ * [name], time} in *out (caller decrefs); REQUESTS page by page. */
+int person_requests(struct cli_conn *cc, uint64_t from, size_t max,
+    json_t **out, struct cerr *err) __attribute__((warn_unused_result));
 
 /* Sign t (as cc->who, or as their delegate) and send GRANT; request, when
  * not NULL, is the pending request this answers. */
@@ -30,7 +32,7 @@ int person_grant(struct cli_conn *cc, struct token *t, const uint64_t *request,
  * Build, unsigned, the token that gives pending request seq exactly what it
  * asked: its app, types (every field), purpose, from any holder, from now
  * until expires (0: until revoked).  *req gets the request as
- * person_requests_json lists it (caller decrefs).
+ * person_requests lists it (caller decrefs).
  */
 int person_request_token(struct cli_conn *cc, uint64_t seq, int64_t expires,
     struct token *t, json_t **req, struct cerr *err)

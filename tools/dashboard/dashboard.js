@@ -505,19 +505,27 @@
     try {
       state.status = await api("status");
       if (!state.schemas) state.schemas = (await api("schemas")).schemas;
-      const [c, r, l] = [await api("consents"), await api("requests"), await api("log")];
-      const [dg, card] = [await api("delegations"), await api("card")];
-      state.consents = c.consents;
-      state.requests = r.requests;
-      state.log = l;
-      state.names = Object.assign(state.names, l.names || {});
-      state.delegations = dg.delegations;
-      state.card = card.emergency;
-      alerts(emergencyAlerts().concat(consentAlerts()));
+      /* Each part on its own, consents first: a part that fails (a flood
+       * of requests, a log too long to fetch) never hides the consents,
+       * so Revoke stays at hand; the failure is said. */
+      const failed = [];
+      const part = async (name, use) => {
+        try { use(await api(name)); } catch (e) { failed.push({ text: errorText(e) }); }
+      };
+      await part("consents", c => { state.consents = c.consents; });
+      await part("requests", r => { state.requests = r.requests; });
+      await part("log", l => {
+        state.log = l;
+        state.names = Object.assign(state.names, l.names || {});
+      });
+      await part("delegations", dg => { state.delegations = dg.delegations; });
+      await part("card", card => { state.card = card.emergency; });
+      alerts(failed.concat(emergencyAlerts(), consentAlerts()));
       renderAll();
       $("updated").textContent = t("updated", { time: new Date().toLocaleTimeString(state.lang) });
-      document.body.dataset.loaded = "yes";
-      $("main").removeAttribute("data-stale");
+      document.body.dataset.loaded = failed.length ? "partial" : "yes";
+      if (failed.length) $("main").dataset.stale = "yes";
+      else $("main").removeAttribute("data-stale");
     } catch (e) {
       alerts([{ text: errorText(e) }]);
       say("");
