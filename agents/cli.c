@@ -9,6 +9,7 @@
 
 #include "../common/limits.h"
 #include "../common/mpk.h"
+#include "../common/plainfile.h"
 #include "cli.h"
 
 bool
@@ -81,7 +82,7 @@ cli_conn_broker_id(struct cli_conn *cc, uint8_t id[ID_BYTES],
 	if (s == NULL || cc->data != NULL) {
 		snprintf(path, sizeof(path), "%s/broker.pub",
 		    cc->data ? cc->data : DEFAULT_DATA);
-		if ((f = fopen(path, "r")) == NULL)
+		if ((f = plainfile_open(path)) == NULL)
 			return cerr_set(err, CARNET_E_BAD_ARG,
 			    "no broker id: give --broker-id, CARNET_BROKER_ID "
 			    "or --data DIR (cannot read %s)", path);

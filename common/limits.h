@@ -79,6 +79,11 @@
 #define REQUESTS_PER_S 100
 #define REQUESTS_PAGE 64
 
+/* carnet dashboard: connections at once, and seconds a silent one is
+ * kept open. */
+#define DASH_MAX_CONNS 512
+#define DASH_IDLE_S 5
+
 /* Client library. */
 #define CLIENT_FRAME_MAX_BYTES (64 * 1024 * 1024)
 #define CLIENT_CALL_TIMEOUT_MS 10000

@@ -98,7 +98,9 @@ key_read(const char *path, struct keypair *kp, struct cerr *err)
 
 	if (sodium_init() < 0)
 		return cerr_set(err, CARNET_E_NOMEM, "libsodium failed to start");
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+	/* O_NONBLOCK: a FIFO (or a device) named as the key file must not
+	 * block the open; fstat then refuses anything but a plain file */
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)) < 0)
 		return cerr_set(err, errno == ENOENT ? CARNET_E_NOT_FOUND :
 		    CARNET_E_IO, "cannot open key file %s: %s", path,
 		    strerror(errno));

@@ -36,7 +36,28 @@ cp "$T/alice.key" "$T/loose.key"; chmod 644 "$T/loose.key"
 CARNET_KEY=$T/loose.key "$B/carnet" whoami --broker "$EP" --data "$DATA" 2>"$T/e" && fail "a 0644 key was used"
 grep -q "key_perms" "$T/e" || fail "loose key message: $(cat "$T/e")"
 C alice whoami | grep -q "^user alice" || fail "whoami"
-ok "key files: no overwrite, loose permissions refused"
+# a FIFO where a key, a kept log head or broker.pub is read: refused at
+# once, never waited on (timeout's 124 would mean it blocked)
+mkfifo -m 600 "$T/fifo.key"
+CARNET_KEY=$T/fifo.key timeout 5 "$B/carnet" whoami --broker "$EP" --data "$DATA" 2>"$T/e"; rc=$?
+[ $rc -ne 0 ] && [ $rc -ne 124 ] || fail "a FIFO key file: exit $rc"
+grep -q "not a file" "$T/e" || fail "FIFO key message: $(cat "$T/e")"
+mkdir "$T/fifodata"; mkfifo -m 600 "$T/fifodata/broker.key"
+timeout 5 "$B/carnetd" --data "$T/fifodata" --listen "tcp://127.0.0.1:1" >/dev/null 2>"$T/e"; rc=$?
+[ $rc -ne 0 ] && [ $rc -ne 124 ] || fail "carnetd on a FIFO key file: exit $rc"
+grep -q "not a file" "$T/e" || fail "carnetd FIFO key message: $(cat "$T/e")"
+mkfifo -m 600 "$T/bob.key.head"
+timeout 10 env CARNET_KEY="$T/bob.key" "$B/carnet" log verify --broker "$EP" --data "$DATA" >/dev/null 2>"$T/e" || fail "log verify beside a FIFO head: $(cat "$T/e")"
+rm -f "$T/bob.key.head"
+mkfifo -m 600 "$T/fifodata/broker.pub"
+CARNET_KEY=$T/bob.key timeout 5 "$B/carnet" whoami --broker "$EP" --data "$T/fifodata" 2>"$T/e"; rc=$?
+[ $rc -ne 0 ] && [ $rc -ne 124 ] || fail "a FIFO broker.pub: exit $rc"
+# the kept head is written through a fresh file, never through a link
+ln -s "$T/victim" "$T/bob.key.head.tmp"
+C bob log verify >/dev/null || fail "log verify beside a planted link"
+[ -e "$T/victim" ] && fail "the head was written through a planted symlink"
+grep -Eq '^[0-9]+ [0-9a-f]{64}$' "$T/bob.key.head" || fail "no head kept: $(cat "$T/bob.key.head")"
+ok "key files: no overwrite, loose permissions refused, FIFOs refused at once, no write through links"
 
 
 # put: a bad line is named, records before it are kept, a rerun stores each once

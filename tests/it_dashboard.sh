@@ -78,6 +78,16 @@ head -c 20000 /dev/zero | tr '\0' a | curl -s -o "$T/body" -w '%{http_code}' -H 
 jq -e --arg id "$(id alice)" '.person == $id and .name == "alice"' "$T/body" >/dev/null || fail "status: $(cat "$T/body")"
 ok "HTTP guards: secret, Host, JSON bodies, size limit, CSP; errors carry stable codes"
 
+# a local program holding 200 idle connections does not lock the person
+# out (the old limit was 64 connections, each kept 60 s)
+IDLE=()
+for _ in $(seq 200); do exec {fd}<>"/dev/tcp/127.0.0.1/$PORT" || break; IDLE+=("$fd"); done
+[ "${#IDLE[@]}" -eq 200 ] || fail "opened ${#IDLE[@]} idle connections, want 200"
+[ "$(code --max-time 5 -H "X-Carnet-Secret: $SECRET" "$BASE/api/consents")" = 200 ] || fail "the dashboard did not answer beside 200 idle connections"
+jq -e '.consents | length == 2' "$T/body" >/dev/null || fail "consents beside idle connections: $(cat "$T/body")"
+for fd in "${IDLE[@]}"; do exec {fd}>&-; done
+ok "200 idle local connections: the dashboard still answers"
+
 # the page, in the browser
 mkdir -p tests/screenshots/run
 CARNET_BIN=$B T=$T EP=$EP DATA=$DATA URL=$URL STRANGER_URL=$STRANGER_URL \

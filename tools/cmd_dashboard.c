@@ -330,12 +330,16 @@ cmd_dashboard(int argc, char **argv)
 	sigaddset(&stop, SIGHUP);
 	pthread_sigmask(SIG_BLOCK, &stop, NULL);
 	signal(SIGPIPE, SIG_IGN);
-	daemon = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD |
+	/* epoll (MHD_USE_AUTO): no select() ceiling on descriptors, so idle
+	 * connections some local program opens do not crowd the person out;
+	 * a connection silent for a few seconds is closed (a browser opens
+	 * another when it needs one). */
+	daemon = MHD_start_daemon(MHD_USE_AUTO_INTERNAL_THREAD |
 	    MHD_USE_ERROR_LOG, (uint16_t)port, NULL, NULL, handle, &s,
 	    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sin,
 	    MHD_OPTION_NOTIFY_COMPLETED, completed, NULL,
-	    MHD_OPTION_CONNECTION_LIMIT, (unsigned)64,
-	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)60,
+	    MHD_OPTION_CONNECTION_LIMIT, (unsigned)DASH_MAX_CONNS,
+	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)DASH_IDLE_S,
 	    MHD_OPTION_END);
 	if (daemon == NULL)
 		return cli_failx("dashboard", "cannot listen on 127.0.0.1:%ld "

@@ -10,6 +10,7 @@
 #include <sodium.h>
 
 #include "../common/mpk.h"
+#include "../common/text.h"
 #include "../policy/token.h"
 #include "../schemas/recjson.h"
 #include "cmds.h"
@@ -136,7 +137,7 @@ print_delegs(json_t *list, bool json)
 		ts = json_array_size(jt) ? json_dumps(jt, JSON_COMPACT) : NULL;
 		printf("%-8s %-12s %-6s %-7s %s types=%s until=%s\n",
 		    json_string_value(json_object_get(o, "direction")),
-		    json_string_value(json_object_get(o, "name")),
+		    text_term(json_string_value(json_object_get(o, "name"))),
 		    json_string_value(json_object_get(o, "scope")),
 		    json_string_value(json_object_get(o, "state")),
 		    json_string_value(json_object_get(o, "id")),

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "../common/mpk.h"
+#include "../common/text.h"
 #include "cmds.h"
 
 static const char keygen_help[] =
@@ -87,7 +88,7 @@ cmd_whoami(int argc, char **argv)
 		char id[ID_STR_LEN + 1];
 
 		id_encode(client_id(cc.c), id);
-		printf("%s %s %s\n", role, name, id);
+		printf("%s %s %s\n", text_term(role), text_term(name), id);
 	}
 	msgpack_unpacked_destroy(&reply);
 	cli_disconnect(&cc);

@@ -5,10 +5,12 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <sodium.h>
 
 #include "../common/mpk.h"
+#include "../common/plainfile.h"
 #include "../common/text.h"
 #include "../policy/uselog.h"
 #include "../schemas/recjson.h"
@@ -152,7 +154,7 @@ head_load(struct cli_conn *cc, struct verify_ctx *vc)
 	FILE *f;
 
 	head_path(cc, path, sizeof(path));
-	if ((f = fopen(path, "r")) == NULL)
+	if ((f = plainfile_open(path)) == NULL)
 		return;
 	if (fscanf(f, "%llu %64s", &seq, hex) == 2 &&
 	    sodium_hex2bin(vc->saved_hash, HASH_BYTES, hex, strlen(hex), NULL,
@@ -166,15 +168,25 @@ head_save(struct cli_conn *cc, uint64_t seq, const uint8_t hash[HASH_BYTES])
 {
 	char path[4096], tmp[4200], hex[2 * HASH_BYTES + 1];
 	FILE *f;
+	bool ok;
+	int fd;
 
 	head_path(cc, path, sizeof(path));
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	/* a temporary of our own (mkstemp: O_EXCL, never through a link
+	 * someone left there), then renamed over the head */
+	snprintf(tmp, sizeof(tmp), "%s.XXXXXX", path);
 	sodium_bin2hex(hex, sizeof(hex), hash, HASH_BYTES);
-	if ((f = fopen(tmp, "w")) == NULL)
+	if ((fd = mkstemp(tmp)) < 0)
 		return;
+	if ((f = fdopen(fd, "w")) == NULL) {
+		close(fd);
+		unlink(tmp);
+		return;
+	}
 	fprintf(f, "%llu %s\n", (unsigned long long)seq, hex);
-	if (fclose(f) == 0)
-		rename(tmp, path);
+	ok = fflush(f) == 0 && fsync(fileno(f)) == 0;
+	if (fclose(f) != 0 || !ok || rename(tmp, path) != 0)
+		unlink(tmp);
 }
 
 int

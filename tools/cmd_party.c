@@ -10,6 +10,8 @@
 #include <time.h>
 
 #include "../broker/store.h"
+#include "../common/plainfile.h"
+#include "../common/text.h"
 #include "cmds.h"
 
 static const char party_help[] =
@@ -40,7 +42,7 @@ open_store(const char *dir, struct store **s, struct cerr *err)
 
 	/* Refuse a typo: the directory must be a broker's. */
 	snprintf(path, sizeof(path), "%s/broker.pub", dir);
-	if ((f = fopen(path, "r")) == NULL)
+	if ((f = plainfile_open(path)) == NULL)
 		return cerr_set(err, CARNET_E_NOT_FOUND, "%s is not a broker "
 		    "directory (no broker.pub; start carnetd --data %s once)",
 		    dir, dir);
@@ -192,15 +194,18 @@ list_one(void *arg, const struct party *p)
 		json_decref(o);
 		return 0;
 	}
-	printf("%-8s %-16s %s", party_role_name(p->role), p->name, id);
+	printf("%-8s %-16s %s", party_role_name(p->role), text_term(p->name),
+	    id);
 	for (i = 0; i < p->ntypes; i++)
 		printf("%s%s", i ? "," : " types=", p->types[i]->name);
 	for (i = 0; i < p->npurposes; i++)
-		printf("%s%s", i ? "," : " purposes=", p->purposes[i]);
+		printf("%s%s", i ? "," : " purposes=",
+		    text_term(p->purposes[i]));
 	if (p->owner[0])
-		printf(" owner=\"%s\"", p->owner);
+		printf(" owner=\"%s\"", text_term(p->owner));
 	if (p->business_model[0])
-		printf(" business-model=\"%s\"", p->business_model);
+		printf(" business-model=\"%s\"",
+		    text_term(p->business_model));
 	putchar('\n');
 	return 0;
 }

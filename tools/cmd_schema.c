@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "../common/mpk.h"
+#include "../common/text.h"
 #include "../schemas/schema.h"
 #include "cmds.h"
 
@@ -114,7 +115,8 @@ cmd_stats(int argc, char **argv)
 		if (json)
 			json_object_set_new(o, key, json_integer((json_int_t)n));
 		else
-			printf("%-40s %llu\n", key, (unsigned long long)n);
+			printf("%-40s %llu\n", text_term(key),
+			    (unsigned long long)n);
 	}
 	if (json)
 		cli_print_json(o);
