@@ -146,6 +146,7 @@ struct broker {
 	 * build (make bench compiles with CARNET_BENCH); always false otherwise.
 	 */
 	bool bench_plain, bench_nolog;
+	int64_t log_broken_warned; /* last "records held back" line, s */
 	/*
 	 * Where a benchmark build's turns go (CARNET_BENCH_TURNS names the
 	 * file written at exit): time handling the turn, time in its commit.

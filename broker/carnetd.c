@@ -569,6 +569,7 @@ main(int argc, char **argv)
 		{NULL, 0, NULL, 0},
 	};
 	struct broker b;
+	uint64_t sealed;
 	struct sigaction sa;
 	struct cerr err = {0};
 	const char *dir = DEFAULT_DATA, *listen = DEFAULT_LISTEN;
@@ -627,6 +628,12 @@ main(int argc, char **argv)
 	bench_switches(&b);
 	if (store_open(dir, map_bytes, &b.store, &err) != 0)
 		fatalx("%s", cerr_msg(&err));
+	if (store_seal_key(b.store, b.key.sk, &sealed, &err) != 0)
+		fatalx("sealing log heads: %s", cerr_msg(&err));
+	if (sealed > 0)
+		log_info("sealed the heads of %llu use logs written before "
+		    "sealed heads, as the files hold them now",
+		    (unsigned long long)sealed);
 	if ((b.ctx = zmq_ctx_new()) == NULL)
 		fatalx("cannot start ZeroMQ");
 	if (zap_start(&b, &err) != 0)

@@ -165,7 +165,7 @@ deliver_token(struct broker *b, MDB_txn *txn, struct session *s,
 	};
 	struct token_state st;
 	struct recmeta m;
-	uint64_t last, fields;
+	uint64_t last, fields, before;
 	int rc, verdict;
 
 	if ((rc = user_last_get(b, txn, t->tok.user, &last)) != 0)
@@ -199,11 +199,24 @@ deliver_token(struct broker *b, MDB_txn *txn, struct session *s,
 		}
 		if ((rc = undo_note(b, &t->scan)) != 0)
 			return cerr_set(err, rc, "out of memory");
+		before = t->scan;
 		t->scan = m.seq;
 		if (verdict != 0)
 			continue; /* not covered: skipped, never sent */
 		if ((rc = deliver_one(b, txn, s, t, &m, fields, now, bt,
-		    err)) != 0)
+		    err)) == CARNET_E_LOG_BROKEN) {
+			/* Nothing goes out unlogged: this person's records wait
+			 * until the operator repairs their log; the others'
+			 * go on. */
+			t->scan = before;
+			if (now - b->log_broken_warned >= 60) {
+				b->log_broken_warned = now;
+				log_warnx("records held back: %s",
+				    cerr_msg(err));
+			}
+			return 0;
+		}
+		if (rc != 0)
 			return rc;
 		if ((rc = undo_note(b, &s->credit)) != 0)
 			return cerr_set(err, rc, "out of memory");

@@ -764,8 +764,8 @@ handle_log(struct req *r, struct cerr *err)
 	if (rc != 0)
 		return rc;
 	if ((rc = store_log_head(r->b->store, r->txn, r->who->id, &head,
-	    hash)) != 0)
-		return cerr_set(err, rc, "LOG: %s", carnet_strerror(rc));
+	    hash, err)) != 0)
+		return rc;
 	uselog_head_sign(r->who->id, head, hash, r->b->key.sk, sig);
 	memset(&lp, 0, sizeof(lp));
 	items_init(&lp.it, r);

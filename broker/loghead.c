@@ -26,9 +26,9 @@ broker_log_append(struct broker *b, MDB_txn *txn,
 			return cerr_set(err, CARNET_E_NOMEM, "out of memory");
 		memcpy(h->user, user, ID_BYTES);
 		if ((rc = store_log_head(b->store, txn, user, &h->seq,
-		    h->hash)) != 0) {
+		    h->hash, err)) != 0) {
 			free(h);
-			return cerr_set(err, rc, "use log: cannot read its head");
+			return rc;
 		}
 		HASH_ADD(hh, b->heads, user, ID_BYTES, h);
 	}

@@ -13,6 +13,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include <sodium.h>
+
 #include "../common/mpk.h"
 #include "../policy/key.h"
 #include "store.h"
@@ -21,7 +23,7 @@ enum {
 	DB_META, DB_PARTIES, DB_CURVE, DB_TOKENS, DB_GRANTS, DB_UTOKENS,
 	DB_ROUTES, DB_RECORDS, DB_URECS, DB_DEDUP, DB_CURSORS, DB_USELOG,
 	DB_REQUESTS, DB_STATS, DB_TIMERS, DB_DELEGS, DB_DELEGS_TO, DB_CARDS,
-	DB_OPENINGS, DB__N
+	DB_OPENINGS, DB_HEADS, DB__N
 };
 
 static const struct {
@@ -47,6 +49,7 @@ static const struct {
 	[DB_DELEGS_TO] = {"delegs_to", 0},
 	[DB_CARDS] = {"cards", 0},
 	[DB_OPENINGS] = {"openings", 0},
+	[DB_HEADS] = {"heads", 0},
 };
 
 struct store {
@@ -55,6 +58,9 @@ struct store {
 	/* where records and log entries are packed before their put: kept
 	 * between calls (a store is used by one thread) */
 	msgpack_sbuffer scratch;
+	/* the broker's key for sealing log heads (store_seal_key) */
+	uint8_t seal_key[HASH_BYTES];
+	bool sealing;
 };
 
 /* The scratch buffer, emptied, and a packer on it. */
@@ -1128,22 +1134,171 @@ log_last(struct store *s, MDB_txn *txn, const uint8_t user[ID_BYTES],
 	return rc;
 }
 
+/* ---- sealed log heads ---------------------------------------------------
+ *
+ * heads: user(32) -> seq(8) hash(32) seal(32), written with every append;
+ * the seal is BLAKE2b keyed with a key derived from the broker's secret
+ * key, over user, seq and hash.  A writer of the files without that key
+ * cannot cut, drop or change entries and make a head that matches; what
+ * it can do is put back an older head with its entries (a rollback),
+ * which only a client that kept a newer head can see.
+ */
+#define HEAD_VAL_BYTES (8 + HASH_BYTES + HASH_BYTES)
+#define HEADS_SEALED "heads_sealed"
+
+static void
+head_seal(const struct store *s, const uint8_t user[ID_BYTES], uint64_t seq,
+    const uint8_t hash[HASH_BYTES], uint8_t seal[HASH_BYTES])
+{
+	uint8_t m[ID_BYTES + 8 + HASH_BYTES];
+
+	memcpy(m, user, ID_BYTES);
+	be64_put(m + ID_BYTES, seq);
+	memcpy(m + ID_BYTES + 8, hash, HASH_BYTES);
+	crypto_generichash(seal, HASH_BYTES, m, sizeof(m), s->seal_key,
+	    sizeof(s->seal_key));
+}
+
+static int
+head_put(struct store *s, MDB_txn *txn, const uint8_t user[ID_BYTES],
+    uint64_t seq, const uint8_t hash[HASH_BYTES], struct cerr *err)
+{
+	uint8_t buf[HEAD_VAL_BYTES];
+	MDB_val k = mval(user, ID_BYTES), v = mval(buf, sizeof(buf));
+	int rc;
+
+	if (!s->sealing)
+		return cerr_set(err, CARNET_E_STORE, "use log: no key to seal "
+		    "its head (only carnetd appends)");
+	be64_put(buf, seq);
+	memcpy(buf + 8, hash, HASH_BYTES);
+	head_seal(s, user, seq, hash, buf + 8 + HASH_BYTES);
+	if ((rc = mdb_put(txn, s->dbi[DB_HEADS], &k, &v, 0)) != 0)
+		return mdb_fail(rc, err, "log head");
+	return 0;
+}
+
+int
+store_seal_key(struct store *s, const uint8_t secret[64], uint64_t *sealed,
+    struct cerr *err)
+{
+	static const char ctx[] = "carnet-log-head-seal-v1";
+	uint8_t key[ID_BYTES + 8], hash[HASH_BYTES];
+	MDB_val k = mval(HEADS_SEALED, strlen(HEADS_SEALED)), v, lk, lv;
+	MDB_cursor *c = NULL;
+	MDB_txn *txn;
+	int rc;
+
+	/* a subkey: the signing key itself never keys anything else */
+	crypto_generichash(s->seal_key, sizeof(s->seal_key),
+	    (const uint8_t *)ctx, sizeof(ctx) - 1, secret, 32);
+	s->sealing = true;
+	*sealed = 0;
+	if ((rc = store_txn_begin(s, NULL, true, &txn, err)) != 0)
+		return rc;
+	rc = mdb_get(txn, s->dbi[DB_META], &k, &v);
+	if (rc != MDB_NOTFOUND) {
+		store_txn_abort(&txn);
+		return rc == 0 ? 0 : mdb_fail(rc, err, "log heads");
+	}
+	/* A store from before sealed heads: seal each log's last entry once,
+	 * trusting the files as they are now (said in the broker's log). */
+	if ((rc = mdb_cursor_open(txn, s->dbi[DB_USELOG], &c)) != 0) {
+		rc = mdb_fail(rc, err, "log heads");
+		goto out;
+	}
+	rc = mdb_cursor_get(c, &lk, &lv, MDB_FIRST);
+	while (rc == 0) {
+		if (lk.mv_size != ID_BYTES + 8) {
+			rc = MDB_CORRUPTED;
+			break;
+		}
+		memcpy(key, lk.mv_data, ID_BYTES);
+		memset(key + ID_BYTES, 0xff, 8);
+		lk = mval(key, sizeof(key));
+		rc = mdb_cursor_get(c, &lk, &lv, MDB_SET_RANGE);
+		rc = rc == 0 ? mdb_cursor_get(c, &lk, &lv, MDB_PREV) :
+		    rc == MDB_NOTFOUND ? mdb_cursor_get(c, &lk, &lv, MDB_LAST) :
+		    rc;
+		if (rc != 0)
+			break;
+		uselog_hash(lv.mv_data, lv.mv_size, hash);
+		if ((rc = head_put(s, txn, key, be64_get((const uint8_t *)
+		    lk.mv_data + ID_BYTES), hash, err)) != 0)
+			goto out;
+		(*sealed)++;
+		rc = mdb_cursor_get(c, &lk, &lv, MDB_NEXT);
+	}
+	if (rc != MDB_NOTFOUND) {
+		rc = mdb_fail(rc, err, "log heads");
+		goto out;
+	}
+	v = mval("1", 1);
+	if ((rc = mdb_put(txn, s->dbi[DB_META], &k, &v, 0)) != 0) {
+		rc = mdb_fail(rc, err, "log heads");
+		goto out;
+	}
+	mdb_cursor_close(c);
+	return store_txn_commit(&txn, err);
+out:
+	if (c != NULL)
+		mdb_cursor_close(c);
+	store_txn_abort(&txn);
+	return rc;
+}
+
 int
 store_log_head(struct store *s, MDB_txn *txn, const uint8_t user[ID_BYTES],
-    uint64_t *seq, uint8_t hash[HASH_BYTES])
+    uint64_t *seq, uint8_t hash[HASH_BYTES], struct cerr *err)
 {
-	MDB_val k, v;
-	int rc = log_last(s, txn, user, &k, &v);
+	uint8_t seal[HASH_BYTES], last_hash[HASH_BYTES];
+	MDB_val hk = mval(user, ID_BYTES), hv, k, v;
+	const uint8_t *h;
+	uint64_t last_seq = 0;
+	int rc, hrc;
 
-	if (rc == MDB_NOTFOUND) {
-		*seq = 0;
-		memset(hash, 0, HASH_BYTES);
-		return 0;
+	rc = log_last(s, txn, user, &k, &v);
+	if (rc != 0 && rc != MDB_NOTFOUND)
+		return mdb_fail(rc, err, "log head");
+	if (rc == 0) {
+		last_seq = be64_get((const uint8_t *)k.mv_data + ID_BYTES);
+		uselog_hash(v.mv_data, v.mv_size, last_hash);
+	} else {
+		memset(last_hash, 0, HASH_BYTES);
 	}
-	if (rc != 0)
-		return mdb_fail(rc, NULL, "log head");
-	*seq = be64_get((const uint8_t *)k.mv_data + ID_BYTES);
-	uselog_hash(v.mv_data, v.mv_size, hash);
+	hrc = mdb_get(txn, s->dbi[DB_HEADS], &hk, &hv);
+	if (hrc != 0 && hrc != MDB_NOTFOUND)
+		return mdb_fail(hrc, err, "log head");
+	if (hrc == MDB_NOTFOUND) {
+		if (last_seq != 0)
+			return cerr_set(err, CARNET_E_LOG_BROKEN, "use log: %llu "
+			    "entries but no sealed head: its head was removed "
+			    "from the store", (unsigned long long)last_seq);
+	} else {
+		h = hv.mv_data;
+		if (hv.mv_size != HEAD_VAL_BYTES)
+			return cerr_set(err, CARNET_E_LOG_BROKEN,
+			    "use log: its sealed head is damaged");
+		if (s->sealing) {
+			head_seal(s, user, be64_get(h), h + 8, seal);
+			if (sodium_memcmp(seal, h + 8 + HASH_BYTES,
+			    HASH_BYTES) != 0)
+				return cerr_set(err, CARNET_E_LOG_BROKEN,
+				    "use log: its head was changed without "
+				    "the broker's key");
+		}
+		if (be64_get(h) != last_seq ||
+		    sodium_memcmp(h + 8, last_hash, HASH_BYTES) != 0)
+			return cerr_set(err, CARNET_E_LOG_BROKEN,
+			    "use log: the sealed head is entry %llu, the "
+			    "store ends at entry %llu%s: entries were cut, "
+			    "added or changed without the broker's key",
+			    (unsigned long long)be64_get(h),
+			    (unsigned long long)last_seq,
+			    be64_get(h) == last_seq ? " (changed)" : "");
+	}
+	*seq = last_seq;
+	memcpy(hash, last_hash, HASH_BYTES);
 	return 0;
 }
 
@@ -1153,10 +1308,11 @@ store_log_append_after(struct store *s, MDB_txn *txn,
     const uint8_t prev[HASH_BYTES], uint8_t hash[HASH_BYTES],
     struct cerr *err)
 {
-	uint8_t key[ID_BYTES + 8];
+	uint8_t key[ID_BYTES + 8], h[HASH_BYTES];
 	msgpack_sbuffer *sb;
 	msgpack_packer pk;
 	MDB_val k;
+	int rc;
 
 	e->seq = last + 1;
 	memcpy(e->prev, prev, HASH_BYTES);
@@ -1164,12 +1320,15 @@ store_log_append_after(struct store *s, MDB_txn *txn,
 	be64_put(key + ID_BYTES, e->seq);
 	sb = scratch_packer(s, &pk);
 	uselog_pack(&pk, e);
+	uselog_hash(sb->data, sb->size, h);
 	if (hash != NULL)
-		uselog_hash(sb->data, sb->size, hash);
+		memcpy(hash, h, HASH_BYTES);
 	k = mval(key, sizeof(key));
 	/* NOOVERWRITE: a head read from a stale cache fails, never forks */
-	return put_packed(txn, s->dbi[DB_USELOG], &k, sb, MDB_NOOVERWRITE, err,
-	    "use log");
+	if ((rc = put_packed(txn, s->dbi[DB_USELOG], &k, sb, MDB_NOOVERWRITE,
+	    err, "use log")) != 0)
+		return rc;
+	return head_put(s, txn, user, e->seq, h, err);
 }
 
 int
@@ -1180,8 +1339,8 @@ store_log_append(struct store *s, MDB_txn *txn, const uint8_t user[ID_BYTES],
 	uint64_t last;
 	int rc;
 
-	if ((rc = store_log_head(s, txn, user, &last, prev)) != 0)
-		return cerr_set(err, rc, "use log: cannot read its head");
+	if ((rc = store_log_head(s, txn, user, &last, prev, err)) != 0)
+		return rc;
 	return store_log_append_after(s, txn, user, e, last, prev, NULL, err);
 }
 
@@ -1254,12 +1413,18 @@ store_log_verify(struct store *s, MDB_txn *txn, const uint8_t user[ID_BYTES],
 	struct log_check lc = {.err = err};
 	int rc;
 
+	uint8_t hash[HASH_BYTES];
+	uint64_t head;
+
 	uselog_verify_init(&lc.v);
 	rc = store_log_foreach(s, txn, user, 0, SIZE_MAX, log_check_one, &lc);
 	*count = lc.count;
 	if (rc != 0 && rc != CARNET_E_LOG_BROKEN)
 		return cerr_set(err, rc, "use log: %s", carnet_strerror(rc));
-	return rc;
+	if (rc != 0)
+		return rc;
+	/* and the chain ends where its sealed head says */
+	return store_log_head(s, txn, user, &head, hash, err);
 }
 
 int

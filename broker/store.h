@@ -23,6 +23,7 @@
  *   delegs_to  to(32) user(32) -> ""             whom a delegate acts for
  *   cards      user(32) -> emergency card (types, apps; opaque msgpack)
  *   openings   user(32) app(32) -> until(8)      emergency access windows
+ *   heads      user(32) -> seq(8) hash(32) seal(32)   each log's sealed head
  *
  * Every function takes the transaction to work in (store_txn_begin); none
  * commits on its own, so the broker decides what one commit holds.  Errors
@@ -243,10 +244,23 @@ int store_log_append_after(struct store *s, MDB_txn *txn,
     const uint8_t user[ID_BYTES], struct uselog_entry *e, uint64_t last,
     const uint8_t prev[HASH_BYTES], uint8_t hash[HASH_BYTES],
     struct cerr *err) __attribute__((warn_unused_result));
-/* Head of user's log: last seq (0 when empty) and its hash (zeros). */
+/*
+ * Head of user's log: last seq (0 when empty) and its hash (zeros), once
+ * checked against the head sealed at the last append: CARNET_E_LOG_BROKEN
+ * when entries were cut, added or changed, or the head altered, by
+ * someone without the broker's key.
+ */
 int store_log_head(struct store *s, MDB_txn *txn, const uint8_t user[ID_BYTES],
-    uint64_t *seq, uint8_t hash[HASH_BYTES])
+    uint64_t *seq, uint8_t hash[HASH_BYTES], struct cerr *err)
     __attribute__((warn_unused_result));
+/*
+ * The broker's secret key (64 bytes, Ed25519): heads are sealed with a key
+ * derived from it on every append, and checked on every read.  Needed
+ * before any append.  A store from before sealed heads gets each log's
+ * head sealed now, once (*sealed: how many).
+ */
+int store_seal_key(struct store *s, const uint8_t secret[64],
+    uint64_t *sealed, struct cerr *err) __attribute__((warn_unused_result));
 /* Raw entries of user's log with seq >= from, in order, at most max. */
 int store_log_foreach(struct store *s, MDB_txn *txn,
     const uint8_t user[ID_BYTES], uint64_t from, size_t max,

@@ -1122,9 +1122,18 @@ test_request_spam_stays_bounded(void **state)
 	/* one app asks many people at once: a burst, then a rate */
 	add_people(ids, PEOPLE);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	for (i = 0; i < PEOPLE; i++)
-		raw_request(&app, ids[i]);
-	raw_replies(&app, PEOPLE, &ok, &rate);
+	ok = rate = 0;
+	for (i = 0; i < PEOPLE; i += 500) {
+		/* 500 at a time: the broker keeps at most BROKER_SNDHWM_MSGS
+		 * unread replies per connection */
+		int j, o, r;
+
+		for (j = i; j < i + 500 && j < PEOPLE; j++)
+			raw_request(&app, ids[j]);
+		raw_replies(&app, j - i, &o, &r);
+		ok += o;
+		rate += r;
+	}
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	raw_close(&app);
 	secs = (double)(t1.tv_sec - t0.tv_sec) +

@@ -16,13 +16,27 @@ struct fx {
 	struct store *s;
 };
 
-static struct keypair user, user2, app, holder;
+static struct keypair user, user2, app, holder, sealer, other_broker;
+
+/* (Re)open the store as carnetd does: with the broker key that seals the
+ * log heads. */
+static uint64_t
+reopen(struct fx *fx, const struct keypair *broker)
+{
+	struct cerr err = {0};
+	uint64_t sealed;
+
+	store_close(&fx->s);
+	assert_int_equal(store_open(fx->dir, 64UL << 20, &fx->s, &err), 0);
+	if (store_seal_key(fx->s, broker->sk, &sealed, &err) != 0)
+		fail_msg("seal key: %s", cerr_msg(&err));
+	return sealed;
+}
 
 static int
 setup(void **state)
 {
 	struct fx *fx = calloc(1, sizeof(*fx));
-	struct cerr err;
 
 	assert_non_null(fx);
 	if (user.pk[0] == 0 && user.pk[1] == 0) {
@@ -30,9 +44,11 @@ setup(void **state)
 		assert_int_equal(key_generate(&user2), 0);
 		assert_int_equal(key_generate(&app), 0);
 		assert_int_equal(key_generate(&holder), 0);
+		assert_int_equal(key_generate(&sealer), 0);
+		assert_int_equal(key_generate(&other_broker), 0);
 	}
 	fx->dir = tu_tmpdir();
-	assert_int_equal(store_open(fx->dir, 64UL << 20, &fx->s, &err), 0);
+	reopen(fx, &sealer);
 	*state = fx;
 	return 0;
 }
@@ -119,7 +135,7 @@ test_records_survive_reopen_and_resend_is_stored_once(void **state)
 	put_claims(fx->s, user.pk, "c", 100, &stored); /* resend */
 	assert_int_equal(stored, 0);
 	store_close(&fx->s);
-	assert_int_equal(store_open(fx->dir, 64UL << 20, &fx->s, &err), 0);
+	reopen(fx, &sealer);
 
 	assert_int_equal(store_txn_begin(fx->s, NULL, false, &txn, &err), 0);
 	while (store_user_next(fx->s, txn, user.pk, after, &m) == 0) {
@@ -222,7 +238,7 @@ test_tokens_routes_and_revocation(void **state)
 	assert_int_equal(store_token_end(fx->s, txn, &t, TOKEN_REVOKED, 1234, &err), 0);
 	assert_int_equal(store_txn_commit(&txn, &err), 0);
 	store_close(&fx->s);
-	assert_int_equal(store_open(fx->dir, 64UL << 20, &fx->s, &err), 0);
+	reopen(fx, &sealer);
 	assert_int_equal(store_txn_begin(fx->s, NULL, false, &txn, &err), 0);
 	assert_int_equal(store_token_get(fx->s, txn, t.id, &st), 0);
 	assert_int_equal(st.state, TOKEN_REVOKED);
@@ -353,7 +369,7 @@ test_log_chain_verifies_and_detects_changes(void **state)
 	store_close(&fx->s);
 
 	tamper(fx->dir, user.pk, 7, false);
-	assert_int_equal(store_open(fx->dir, 64UL << 20, &fx->s, &err), 0);
+	reopen(fx, &sealer);
 	memset(&err, 0, sizeof(err));
 	assert_int_equal(verify(fx->s, user.pk, &count, &err),
 	    CARNET_E_LOG_BROKEN);
@@ -365,10 +381,173 @@ test_log_chain_verifies_and_detects_changes(void **state)
 	store_close(&fx->s);
 
 	tamper(fx->dir, user2.pk, 3, true);
-	assert_int_equal(store_open(fx->dir, 64UL << 20, &fx->s, &err), 0);
+	reopen(fx, &sealer);
 	assert_int_equal(verify(fx->s, user2.pk, &count, &err),
 	    CARNET_E_LOG_BROKEN);
 	assert_non_null(strstr(err.msg, "entry 3"));
+}
+
+/* As a writer of the files without the broker's key: one put or delete
+ * in db (key, and the value when put). */
+static void
+tamper_db(const char *dir, const char *db, const void *key, size_t klen,
+    const void *val, size_t vlen)
+{
+	char path[512];
+	MDB_env *env;
+	MDB_txn *txn;
+	MDB_dbi dbi;
+	MDB_val k = {klen, (void *)key}, v = {vlen, (void *)val};
+
+	snprintf(path, sizeof(path), "%s/store", dir);
+	assert_int_equal(mdb_env_create(&env), 0);
+	assert_int_equal(mdb_env_set_maxdbs(env, 32), 0);
+	assert_int_equal(mdb_env_set_mapsize(env, 64UL << 20), 0);
+	assert_int_equal(mdb_env_open(env, path, 0, 0600), 0);
+	assert_int_equal(mdb_txn_begin(env, NULL, 0, &txn), 0);
+	assert_int_equal(mdb_dbi_open(txn, db, 0, &dbi), 0);
+	if (val != NULL)
+		assert_int_equal(mdb_put(txn, dbi, &k, &v, 0), 0);
+	else
+		assert_int_equal(mdb_del(txn, dbi, &k, NULL), 0);
+	assert_int_equal(mdb_txn_commit(txn), 0);
+	mdb_env_close(env);
+}
+
+/* user's sealed head value as stored (72 bytes) */
+static void
+head_value(struct fx *fx, const uint8_t *u, uint8_t out[72])
+{
+	char path[512];
+	MDB_env *env;
+	MDB_txn *txn;
+	MDB_dbi dbi;
+	MDB_val k = {ID_BYTES, (void *)u}, v;
+
+	store_close(&fx->s);
+	snprintf(path, sizeof(path), "%s/store", fx->dir);
+	assert_int_equal(mdb_env_create(&env), 0);
+	assert_int_equal(mdb_env_set_maxdbs(env, 32), 0);
+	assert_int_equal(mdb_env_open(env, path, MDB_RDONLY, 0600), 0);
+	assert_int_equal(mdb_txn_begin(env, NULL, MDB_RDONLY, &txn), 0);
+	assert_int_equal(mdb_dbi_open(txn, "heads", 0, &dbi), 0);
+	assert_int_equal(mdb_get(txn, dbi, &k, &v), 0);
+	assert_int_equal(v.mv_size, 72);
+	memcpy(out, v.mv_data, 72);
+	mdb_txn_abort(txn);
+	mdb_env_close(env);
+}
+
+static void
+log_key(uint8_t key[ID_BYTES + 8], const uint8_t *u, uint64_t seq)
+{
+	int i;
+
+	memcpy(key, u, ID_BYTES);
+	for (i = 7; i >= 0; i--, seq >>= 8)
+		key[ID_BYTES + i] = (uint8_t)seq;
+}
+
+static int
+head_of(struct fx *fx, const uint8_t *u, uint64_t *seq, struct cerr *err)
+{
+	uint8_t hash[HASH_BYTES];
+	MDB_txn *txn;
+	int rc;
+
+	assert_int_equal(store_txn_begin(fx->s, NULL, false, &txn, err), 0);
+	rc = store_log_head(fx->s, txn, u, seq, hash, err);
+	store_txn_abort(&txn);
+	return rc;
+}
+
+static void
+test_log_heads_are_sealed_at_append(void **state)
+{
+	struct fx *fx = *state;
+	struct cerr err = {0};
+	uint8_t key[ID_BYTES + 8], head[72], old_head[72];
+	uint64_t seq, count;
+
+	/* good path: the head follows every append */
+	append_entries(fx->s, user.pk, 6);
+	assert_int_equal(head_of(fx, user.pk, &seq, &err), 0);
+	assert_int_equal(seq, 6);
+	head_value(fx, user.pk, old_head);
+	reopen(fx, &sealer);
+	append_entries(fx->s, user.pk, 4);
+	append_entries(fx->s, user2.pk, 3);
+	assert_int_equal(verify(fx->s, user.pk, &count, &err), 0);
+	assert_int_equal(count, 10);
+
+	/* the last entry dropped: the chain alone still verifies, the
+	 * sealed head does not match */
+	store_close(&fx->s);
+	log_key(key, user.pk, 10);
+	tamper_db(fx->dir, "uselog", key, sizeof(key), NULL, 0);
+	reopen(fx, &sealer);
+	assert_int_equal(head_of(fx, user.pk, &seq, &err), CARNET_E_LOG_BROKEN);
+	assert_non_null(strstr(err.msg, "sealed head is entry 10"));
+	assert_int_equal(verify(fx->s, user.pk, &count, &err),
+	    CARNET_E_LOG_BROKEN);
+	/* a head made without the key: the seal is refused */
+	head_value(fx, user.pk, head);
+	head[7] = 9; /* seq 9, the hash of entry 9 unknown: any bytes */
+	tamper_db(fx->dir, "heads", user.pk, ID_BYTES, head, sizeof(head));
+	reopen(fx, &sealer);
+	memset(&err, 0, sizeof(err));
+	assert_int_equal(head_of(fx, user.pk, &seq, &err), CARNET_E_LOG_BROKEN);
+	assert_non_null(strstr(err.msg, "without the broker's key"));
+	/* the head removed */
+	store_close(&fx->s);
+	tamper_db(fx->dir, "heads", user.pk, ID_BYTES, NULL, 0);
+	reopen(fx, &sealer);
+	assert_int_equal(head_of(fx, user.pk, &seq, &err), CARNET_E_LOG_BROKEN);
+	assert_non_null(strstr(err.msg, "no sealed head"));
+	/* another broker's key does not check out either */
+	reopen(fx, &other_broker);
+	assert_int_equal(head_of(fx, user2.pk, &seq, &err), CARNET_E_LOG_BROKEN);
+	/* what is left (and said in the docs): an older head put back
+	 * with the entries it sealed verifies here; the person's kept head
+	 * is what catches that */
+	reopen(fx, &sealer);
+	store_close(&fx->s);
+	tamper_db(fx->dir, "heads", user.pk, ID_BYTES, old_head,
+	    sizeof(old_head));
+	for (seq = 7; seq <= 9; seq++) {
+		log_key(key, user.pk, seq);
+		tamper_db(fx->dir, "uselog", key, sizeof(key), NULL, 0);
+	}
+	reopen(fx, &sealer);
+	assert_int_equal(head_of(fx, user.pk, &seq, &err), 0);
+	assert_int_equal(seq, 6);
+}
+
+static void
+test_logs_from_before_sealed_heads_are_sealed_once(void **state)
+{
+	struct fx *fx = *state;
+	struct cerr err = {0};
+	uint64_t seq;
+
+	append_entries(fx->s, user.pk, 5);
+	append_entries(fx->s, user2.pk, 2);
+	store_close(&fx->s);
+	/* as a store written before sealed heads */
+	tamper_db(fx->dir, "heads", user.pk, ID_BYTES, NULL, 0);
+	tamper_db(fx->dir, "heads", user2.pk, ID_BYTES, NULL, 0);
+	tamper_db(fx->dir, "meta", "heads_sealed", 12, NULL, 0);
+	assert_int_equal(reopen(fx, &sealer), 2);
+	assert_int_equal(head_of(fx, user.pk, &seq, &err), 0);
+	assert_int_equal(seq, 5);
+	assert_int_equal(head_of(fx, user2.pk, &seq, &err), 0);
+	assert_int_equal(seq, 2);
+	/* once: a head removed later is not sealed again */
+	store_close(&fx->s);
+	tamper_db(fx->dir, "heads", user2.pk, ID_BYTES, NULL, 0);
+	assert_int_equal(reopen(fx, &sealer), 0);
+	assert_int_equal(head_of(fx, user2.pk, &seq, &err),
+	    CARNET_E_LOG_BROKEN);
 }
 
 static void
@@ -528,7 +707,7 @@ test_timers_and_token_lifecycle(void **state)
 	    &err), 0);
 	assert_int_equal(store_txn_commit(&txn, &err), 0);
 	store_close(&fx->s);
-	assert_int_equal(store_open(fx->dir, 64UL << 20, &fx->s, &err), 0);
+	reopen(fx, &sealer);
 
 	assert_int_equal(store_txn_begin(fx->s, NULL, true, &txn, &err), 0);
 	assert_int_equal(store_timer_first(fx->s, txn, &at, &kind, tok), 0);
@@ -585,6 +764,11 @@ main(void)
 		    test_log_chain_verifies_and_detects_changes, setup,
 		    teardown),
 		cmocka_unit_test(test_log_head_signature),
+		cmocka_unit_test_setup_teardown(
+		    test_log_heads_are_sealed_at_append, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_logs_from_before_sealed_heads_are_sealed_once, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(test_erase_keeps_the_log_whole,
 		    setup, teardown),
 		cmocka_unit_test(test_full_map_is_an_error_not_a_crash),
