@@ -11,6 +11,7 @@
 #include "../common/mpk.h"
 #include "../common/plainfile.h"
 #include "cli.h"
+#include "kept.h"
 
 bool
 cli_conn_opt(struct cli_conn *cc, int c, const char *arg)
@@ -165,10 +166,14 @@ int
 cli_try(struct cli_conn *cc, const char *cmd, msgpack_unpacked *reply,
     struct cerr *err)
 {
+	int rc;
+
 	if (cc->c == NULL)
 		return cerr_set(err, CARNET_E_TRANSPORT, "not connected to the "
 		    "broker");
-	return client_call(cc->c, cmd, reply, err);
+	if ((rc = client_call(cc->c, cmd, reply, err)) == 0)
+		(void)kept_check(cc, &reply->data);
+	return rc;
 }
 
 void

@@ -1,12 +1,17 @@
 /*
  * feed.c: holder batches and app feeds over one client connection.
  */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "../common/limits.h"
 #include "../common/mpk.h"
+#include "../common/plainfile.h"
 #include "../schemas/recjson.h"
 #include "feed.h"
 
@@ -141,7 +146,92 @@ struct app_feed {
 	uint32_t next;          /* its next record */
 	uint8_t (*users)[ID_BYTES]; /* only these people's feeds, if any */
 	unsigned nusers;
+	/* consents the broker said had ended (final): records under them
+	 * are refused, whatever a broker put back to an older state sends */
+	uint8_t (*ended)[TOKID_BYTES];
+	size_t nended, capended;
+	uint64_t refused;
+	char *ended_path;       /* where they are kept, if anywhere */
 };
+
+static bool
+token_ended(const struct app_feed *f, const uint8_t tok[TOKID_BYTES])
+{
+	size_t i;
+
+	for (i = 0; i < f->nended; i++)
+		if (memcmp(f->ended[i], tok, TOKID_BYTES) == 0)
+			return true;
+	return false;
+}
+
+static int
+ended_add(struct app_feed *f, const uint8_t tok[TOKID_BYTES])
+{
+	if (token_ended(f, tok))
+		return 0;
+	if (f->nended == f->capended) {
+		size_t cap = f->capended ? 2 * f->capended : 16;
+		uint8_t (*n)[TOKID_BYTES] = realloc(f->ended, cap * TOKID_BYTES);
+
+		if (n == NULL)
+			return CARNET_E_NOMEM;
+		f->ended = n;
+		f->capended = cap;
+	}
+	memcpy(f->ended[f->nended++], tok, TOKID_BYTES);
+	return 0;
+}
+
+int
+app_feed_keep_ended(struct app_feed *f, const char *path, struct cerr *err)
+{
+	char line[128];
+	uint8_t tok[TOKID_BYTES];
+	FILE *in;
+
+	free(f->ended_path);
+	if ((f->ended_path = strdup(path)) == NULL)
+		return cerr_set(err, CARNET_E_NOMEM, "out of memory");
+	if ((in = plainfile_open(path)) == NULL)
+		return errno == ENOENT ? 0 : cerr_set(err, CARNET_E_IO,
+		    "%s: %s", path, strerror(errno));
+	while (fgets(line, sizeof(line), in) != NULL) {
+		line[strcspn(line, "\n")] = '\0';
+		if (tokid_decode(line, tok) == 0 && ended_add(f, tok) != 0) {
+			fclose(in);
+			return cerr_set(err, CARNET_E_NOMEM, "out of memory");
+		}
+	}
+	fclose(in);
+	return 0;
+}
+
+uint64_t
+app_feed_refused(const struct app_feed *f)
+{
+	return f->refused;
+}
+
+/* A consent ended: remember it, on disk too when asked. */
+static void
+ended_note(struct app_feed *f, const uint8_t tok[TOKID_BYTES])
+{
+	char id[TOKID_STR_LEN + 1];
+	int fd;
+
+	if (token_ended(f, tok) || ended_add(f, tok) != 0 ||
+	    f->ended_path == NULL)
+		return;
+	tokid_encode(tok, id);
+	fd = open(f->ended_path, O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW |
+	    O_CLOEXEC | O_NONBLOCK, 0600);
+	if (fd < 0 || dprintf(fd, "%s\n", id) < 0 || fsync(fd) != 0)
+		fprintf(stderr, "carnet: could not keep ended consent %s in "
+		    "%s: %s\n", id, f->ended_path, strerror(errno));
+	if (fd >= 0)
+		close(fd);
+}
 
 static int
 send_credit(struct app_feed *f, uint64_t n, struct cerr *err)
@@ -334,6 +424,14 @@ next_in_msg(struct app_feed *f, struct feed_event *ev, struct cerr *err)
 			    "a record without seq or token");
 			continue;
 		}
+		if (token_ended(f, ev->token)) {
+			/* told ended: never handed to the app, never acked */
+			f->refused++;
+			cerr_set(err, CARNET_E_REVOKED, "a record under a consent "
+			    "the broker said had ended: refused (was the "
+			    "broker's store put back to an older copy?)");
+			continue;
+		}
 		if (record_from_object_partial(mpk_get(e, "rec"), &ev->rec,
 		    err) != 0)
 			continue; /* not acked: the broker will send it again */
@@ -410,6 +508,7 @@ app_feed_next(struct app_feed *f, int timeout_ms, struct feed_event *ev,
 				strcpy(ev->reason, "ended");
 			erase_info(mpk_get(&f->msg->data, "erase"), ev);
 			drop_msg(f);
+			ended_note(f, ev->token);
 			return 0;
 		}
 		if (strcmp(cmd, "ERR") == 0) {
@@ -442,6 +541,8 @@ app_feed_close(struct app_feed **fp)
 	}
 	drop_msg(f);
 	free(f->users);
+	free(f->ended);
+	free(f->ended_path);
 	free(f);
 	*fp = NULL;
 }

@@ -105,6 +105,18 @@ int app_feed_next(struct app_feed *f, int timeout_ms, struct feed_event *ev,
 /* The app has handled ev: ack it (sent in batches) and renew credit. */
 int app_feed_ack(struct app_feed *f, const struct feed_event *ev,
     struct cerr *err) __attribute__((warn_unused_result));
+/*
+ * Keep the consents the broker says have ended (revoked or expired) in
+ * path (one id a line, appended), and read those kept there before:
+ * records under any of them are refused (never returned, never acked;
+ * app_feed_next reports CARNET_E_REVOKED in err), even if a broker put
+ * back to an older state sends them.  Without it, the same holds for
+ * this feed's life.
+ */
+int app_feed_keep_ended(struct app_feed *f, const char *path,
+    struct cerr *err) __attribute__((warn_unused_result));
+/* Records refused that way so far. */
+uint64_t app_feed_refused(const struct app_feed *f);
 /* Records delivered so far. */
 uint64_t app_feed_count(const struct app_feed *f);
 /* Send pending acks, then free. */

@@ -932,6 +932,63 @@ static const handler_fn handlers[CMD__LAST] = {
 	[CMD_EMERGENCY_READ] = handle_emergency_read,
 };
 
+/*
+ * Add "head": {seq, hash, sig} to the reply: the person's log head as the
+ * transaction leaves it, signed.  The person's client keeps the newest it
+ * saw, so a store put back to an older state shows at the next command.
+ */
+static int
+reply_add_head(struct req *r, struct cerr *err)
+{
+	uint8_t hash[HASH_BYTES], sig[HEAD_SIG_BYTES];
+	const uint8_t *p;
+	msgpack_sbuffer nb;
+	msgpack_packer pk;
+	uint32_t n;
+	size_t hl;
+	uint64_t seq;
+	int rc;
+
+	if ((rc = store_log_head(r->b->store, r->txn, r->who->id, &seq, hash,
+	    err)) != 0)
+		return rc;
+	uselog_head_sign(r->who->id, seq, hash, r->b->key.sk, sig);
+	if (r->reply->size == 0)
+		reply_begin(r, 0);
+	/* the reply is one map: its header again, with one key more */
+	p = (const uint8_t *)r->reply->data;
+	if ((p[0] & 0xf0) == 0x80) {
+		n = p[0] & 0x0f;
+		hl = 1;
+	} else if (p[0] == 0xde && r->reply->size >= 3) {
+		n = (uint32_t)p[1] << 8 | p[2];
+		hl = 3;
+	} else if (p[0] == 0xdf && r->reply->size >= 5) {
+		n = (uint32_t)p[1] << 24 | (uint32_t)p[2] << 16 |
+		    (uint32_t)p[3] << 8 | p[4];
+		hl = 5;
+	} else {
+		return cerr_set(err, CARNET_E_MALFORMED, "%s: reply is not a "
+		    "map", proto_cmd_name(r->cmd));
+	}
+	msgpack_sbuffer_init(&nb);
+	msgpack_packer_init(&pk, &nb, msgpack_sbuffer_write);
+	msgpack_pack_map(&pk, n + 1);
+	msgpack_sbuffer_write(&nb, r->reply->data + hl, r->reply->size - hl);
+	mpk_pack_cstr(&pk, "head");
+	msgpack_pack_map(&pk, 3);
+	mpk_pack_cstr(&pk, "seq");
+	msgpack_pack_uint64(&pk, seq);
+	mpk_pack_cstr(&pk, "hash");
+	mpk_pack_binn(&pk, hash, HASH_BYTES);
+	mpk_pack_cstr(&pk, "sig");
+	mpk_pack_binn(&pk, sig, HEAD_SIG_BYTES);
+	msgpack_sbuffer_destroy(r->reply);
+	*r->reply = nb;
+	msgpack_packer_init(&r->pk, r->reply, msgpack_sbuffer_write);
+	return 0;
+}
+
 void
 handle_request(struct req *r, struct cerr *err, int *rc)
 {
@@ -949,4 +1006,8 @@ handle_request(struct req *r, struct cerr *err, int *rc)
 	    (*rc = deleg_resolve(r, &d, err)) != 0)
 		return;
 	*rc = handlers[r->cmd](r, err);
+	/* to a person (or their delegate): the head their command leaves */
+	if (*rc == 0 && !r->no_reply && r->from->role == ROLE_USER &&
+	    r->who->role == ROLE_USER && r->cmd != CMD_LOG)
+		*rc = reply_add_head(r, err);
 }

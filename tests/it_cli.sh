@@ -165,4 +165,33 @@ C alice log verify >"$T/o" 2>"$T/e"; rc=$?
 grep -q "entry 4" "$T/e" || fail "log verify does not name the first bad entry: $(cat "$T/e")"
 ok "log verify fails on an altered entry and names the one after it"
 stop_broker
+
+# a store put back to an older copy (after bob revoked): his client sees
+# it at his next command and revokes again; the app refuses what comes
+# under the consent it was told had ended
+start_broker
+TB=$(C bob consent grant --app "$(id budget)" --types claim --purpose budget --yes 2>/dev/null) || fail "bob grants budget"
+claims bob rb 3 | C mgen put --type claim >/dev/null || fail "put bob's claims"
+C budget subscribe --idle-exit 2 >"$T/rb0" 2>/dev/null || fail "budget subscribe"
+[ "$(grep -c "$(id bob)" "$T/rb0")" -eq 3 ] || fail "budget got $(grep -c "$(id bob)" "$T/rb0") of bob's records, want 3"
+stop_broker
+cp -a "$DATA/store" "$T/store.old"
+start_broker
+C bob consent revoke "$TB" >/dev/null || fail "bob revokes"
+C budget subscribe --idle-exit 2 >/dev/null 2>"$T/rb1.err" || fail "budget is told: $(cat "$T/rb1.err")"
+grep -q "$TB" "$T/budget.key.ended" || fail "budget did not keep the ended consent"
+stop_broker
+rm -rf "$DATA/store"; cp -a "$T/store.old" "$DATA/store"
+start_broker
+claims bob rb2 3 | C mgen put --type claim >/dev/null || fail "put after the rollback"
+C budget subscribe --idle-exit 2 >"$T/rb2" 2>"$T/rb2.err" || fail "budget subscribe after the rollback: $(cat "$T/rb2.err")"
+[ "$(grep -c "$(id bob)" "$T/rb2")" -eq 0 ] || fail "records under the ended consent reached the app: $(cat "$T/rb2")"
+grep -q "refused 3 records" "$T/rb2.err" || fail "the app did not say it refused them: $(cat "$T/rb2.err")"
+C bob consent list --json >/dev/null 2>"$T/rb.err" || fail "bob's next command"
+grep -q "WARNING: the broker's copy of your log" "$T/rb.err" || fail "bob was not warned: $(cat "$T/rb.err")"
+grep -q "1 revocation sent again" "$T/rb.err" || fail "the revocation was not sent again: $(cat "$T/rb.err")"
+C bob consent list --json 2>/dev/null | has ".id==\"$TB\" and .state==\"revoked\"" || fail "the consent is not revoked again"
+C bob log verify >/dev/null 2>&1 && fail "log verify passed on a log put back"
+ok "a store put back: the person's client warns and revokes again, the app refuses records under the ended consent"
+stop_broker
 echo "$pass passed, 0 failed"

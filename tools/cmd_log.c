@@ -9,8 +9,8 @@
 
 #include <sodium.h>
 
+#include "../agents/kept.h"
 #include "../common/mpk.h"
-#include "../common/plainfile.h"
 #include "../common/text.h"
 #include "../policy/uselog.h"
 #include "../schemas/recjson.h"
@@ -131,64 +131,6 @@ verify_one(struct verify_ctx *vc, const msgpack_object *o, bool delegate)
 	}
 }
 
-static void
-head_path(struct cli_conn *cc, char *path, size_t size)
-{
-	const char *key = cc->key ? cc->key : getenv("CARNET_KEY");
-	char who[ID_STR_LEN + 1];
-
-	if (!cc->has_for) {
-		snprintf(path, size, "%s.head", key ? key : "carnet");
-		return;
-	}
-	/* a delegate keeps the head of each log they read */
-	id_encode(cc->who, who);
-	snprintf(path, size, "%s.%s.head", key ? key : "carnet", who);
-}
-
-static void
-head_load(struct cli_conn *cc, struct verify_ctx *vc)
-{
-	char path[4096], hex[2 * HASH_BYTES + 1];
-	unsigned long long seq;
-	FILE *f;
-
-	head_path(cc, path, sizeof(path));
-	if ((f = plainfile_open(path)) == NULL)
-		return;
-	if (fscanf(f, "%llu %64s", &seq, hex) == 2 &&
-	    sodium_hex2bin(vc->saved_hash, HASH_BYTES, hex, strlen(hex), NULL,
-	    NULL, NULL) == 0)
-		vc->saved_seq = seq;
-	fclose(f);
-}
-
-static void
-head_save(struct cli_conn *cc, uint64_t seq, const uint8_t hash[HASH_BYTES])
-{
-	char path[4096], tmp[4200], hex[2 * HASH_BYTES + 1];
-	FILE *f;
-	bool ok;
-	int fd;
-
-	head_path(cc, path, sizeof(path));
-	/* a temporary of our own (mkstemp: O_EXCL, never through a link
-	 * someone left there), then renamed over the head */
-	snprintf(tmp, sizeof(tmp), "%s.XXXXXX", path);
-	sodium_bin2hex(hex, sizeof(hex), hash, HASH_BYTES);
-	if ((fd = mkstemp(tmp)) < 0)
-		return;
-	if ((f = fdopen(fd, "w")) == NULL) {
-		close(fd);
-		unlink(tmp);
-		return;
-	}
-	fprintf(f, "%llu %s\n", (unsigned long long)seq, hex);
-	ok = fflush(f) == 0 && fsync(fileno(f)) == 0;
-	if (fclose(f) != 0 || !ok || rename(tmp, path) != 0)
-		unlink(tmp);
-}
-
 int
 cli_log_fetch(struct cli_conn *cc, struct cli_log *lg)
 {
@@ -202,6 +144,10 @@ cli_log_fetch(struct cli_conn *cc, struct cli_log *lg)
 
 	memset(lg, 0, sizeof(*lg));
 	lg->names = json_object();
+	/* the head kept before this reading (each reply may replace it) */
+	memset(&vc, 0, sizeof(vc));
+	if (!kept_head_load(cc, &vc.saved_seq, vc.saved_hash))
+		vc.saved_seq = 0;
 	while (more) {
 		msgpack_packer *pk = cli_begin(cc, 1);
 		msgpack_unpacked *page;
@@ -230,10 +176,8 @@ cli_log_fetch(struct cli_conn *cc, struct cli_log *lg)
 		    m->via.boolean && es->via.array.size > 0;
 	}
 	/* Verify here: the chain, then the broker's word on its head. */
-	memset(&vc, 0, sizeof(vc));
 	vc.lg = lg;
 	uselog_verify_init(&vc.v);
-	head_load(cc, &vc);
 	for (p = 0; p < lg->npages; p++) {
 		const msgpack_object *es = mpk_get(&lg->pages[p].data, "entries");
 
@@ -260,7 +204,7 @@ cli_log_fetch(struct cli_conn *cc, struct cli_log *lg)
 		return cerr_set(&lg->why, CARNET_E_LOG_BROKEN,
 		    "the entry seen last (%llu) is missing",
 		    (unsigned long long)vc.saved_seq);
-	head_save(cc, head, hash);
+	kept_head_save(cc, head, hash);
 	lg->ok = true;
 	return 0;
 }

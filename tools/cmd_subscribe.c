@@ -7,9 +7,10 @@
 #include <string.h>
 #include <time.h>
 
+#include "../agents/feed.h"
+#include "../agents/kept.h"
 #include "../common/limits.h"
 #include "../common/mpk.h"
-#include "../agents/feed.h"
 #include "../schemas/recjson.h"
 #include "cmds.h"
 
@@ -27,7 +28,10 @@ static const char subscribe_help[] =
 "acknowledged after it is printed; what was not acknowledged is sent again\n"
 "at the next subscribe.  When a consent ends (revoked or expired) a line\n"
 "saying so, and what to erase, goes to standard error; the broker says it\n"
-"again at each subscribe until the app confirms the erasure.\n"
+"again at each subscribe until the app confirms the erasure.  Ended\n"
+"consents are kept in KEYFILE.ended: records under them are refused from\n"
+"then on, even from a broker put back to an older copy of its store (the\n"
+"count is said on standard error).\n"
 "\n"
 "  --users ID1,ID2      ask only for these people's records; each one who\n"
 "                       has given this app no live consent is a refused\n"
@@ -100,7 +104,8 @@ cmd_subscribe(int argc, char **argv)
 	bool confirm = false;
 	struct feed_event ev;
 	struct sigaction sa;
-	uint64_t max = 0, got;
+	uint64_t max = 0, got, refused;
+	char path[4096];
 	long idle_s = 0;
 	time_t last_msg;
 	char *end;
@@ -161,7 +166,13 @@ cmd_subscribe(int argc, char **argv)
 	rc = app_feed_open_users(cc.c, max, (const uint8_t (*)[ID_BYTES])users,
 	    (unsigned)nusers, &f, &err);
 	free(users);
+	if (rc == 0) {
+		/* consents told ended stay ended, across runs */
+		kept_file(&cc, "ended", path, sizeof(path));
+		rc = app_feed_keep_ended(f, path, &err);
+	}
 	if (rc != 0) {
+		app_feed_close(&f);
 		cli_disconnect(&cc);
 		return cli_fail("subscribe", &err);
 	}
@@ -190,8 +201,14 @@ cmd_subscribe(int argc, char **argv)
 			break;
 	}
 	got = app_feed_count(f);
+	refused = app_feed_refused(f);
 	app_feed_close(&f);
 	cli_disconnect(&cc);
+	if (refused > 0)
+		fprintf(stderr, "carnet subscribe: WARNING: refused %llu records "
+		    "under consents the broker had said were ended (its store "
+		    "may have been put back to an older copy)\n",
+		    (unsigned long long)refused);
 	if (rc != 0)
 		return cli_fail("subscribe", &err);
 	fprintf(stderr, "carnet subscribe: %llu records received\n",

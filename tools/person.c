@@ -5,6 +5,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "../agents/kept.h"
 #include "../common/mpk.h"
 #include "../schemas/recjson.h"
 #include "person.h"
@@ -318,9 +319,13 @@ person_revoke(struct cli_conn *cc, const uint8_t id[TOKID_BYTES],
 	pk = cli_begin(cc, 1);
 	mpk_pack_cstr(pk, "revocation");
 	mpk_pack_binn(pk, blob, len);
-	free(blob);
-	if ((rc = cli_try(cc, "REVOKE", &reply, err)) != 0)
+	if ((rc = cli_try(cc, "REVOKE", &reply, err)) != 0) {
+		free(blob);
 		return rc;
+	}
+	/* kept, to be sent again if the broker ever forgets it */
+	kept_revocation_add(cc, blob, len);
+	free(blob);
 	mpk_i64(mpk_get(&reply.data, "already"), &was);
 	msgpack_unpacked_destroy(&reply);
 	*already = was != 0;
