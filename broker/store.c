@@ -1366,10 +1366,11 @@ log_scan_one(void *arg, const MDB_val *k, const MDB_val *v)
 	return rc;
 }
 
-int
-store_log_foreach(struct store *s, MDB_txn *txn, const uint8_t user[ID_BYTES],
+/* At most max of user's entries keyed user(32) seq(8) in dbi, seq >= from. */
+static int
+scan_user_seqs(MDB_txn *txn, MDB_dbi dbi, const uint8_t user[ID_BYTES],
     uint64_t from, size_t max,
-    int (*fn)(void *arg, uint64_t seq, const MDB_val *entry), void *arg)
+    int (*fn)(void *arg, uint64_t seq, const MDB_val *v), void *arg)
 {
 	uint8_t key[ID_BYTES + 8];
 	struct log_scan ls = {fn, arg, max};
@@ -1377,9 +1378,17 @@ store_log_foreach(struct store *s, MDB_txn *txn, const uint8_t user[ID_BYTES],
 
 	memcpy(key, user, ID_BYTES);
 	be64_put(key + ID_BYTES, from);
-	rc = scan_prefix(txn, s->dbi[DB_USELOG], key, sizeof(key), ID_BYTES,
-	    log_scan_one, &ls);
+	rc = scan_prefix(txn, dbi, key, sizeof(key), ID_BYTES, log_scan_one,
+	    &ls);
 	return rc == 1 ? 0 : rc;
+}
+
+int
+store_log_foreach(struct store *s, MDB_txn *txn, const uint8_t user[ID_BYTES],
+    uint64_t from, size_t max,
+    int (*fn)(void *arg, uint64_t seq, const MDB_val *entry), void *arg)
+{
+	return scan_user_seqs(txn, s->dbi[DB_USELOG], user, from, max, fn, arg);
 }
 
 struct log_check {
@@ -1448,15 +1457,8 @@ store_requests_foreach(struct store *s, MDB_txn *txn,
     const uint8_t user[ID_BYTES], uint64_t from, size_t max,
     int (*fn)(void *arg, uint64_t seq, const MDB_val *req), void *arg)
 {
-	uint8_t key[ID_BYTES + 8];
-	struct log_scan ls = {fn, arg, max};
-	int rc;
-
-	memcpy(key, user, ID_BYTES);
-	be64_put(key + ID_BYTES, from);
-	rc = scan_prefix(txn, s->dbi[DB_REQUESTS], key, sizeof(key), ID_BYTES,
-	    log_scan_one, &ls);
-	return rc == 1 ? 0 : rc;
+	return scan_user_seqs(txn, s->dbi[DB_REQUESTS], user, from, max, fn,
+	    arg);
 }
 
 int

@@ -2,10 +2,8 @@
  * cmd_log.c: carnet log, carnet log verify: the person's dashboard of
  * uses (charter art. 8), checked on their own machine.
  */
-#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include <sodium.h>
 
