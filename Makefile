@@ -40,8 +40,10 @@ LDFLAGS += $(SANFLAGS)
 LDLIBS := $(PKG_LIBS) -lcsv -lm
 
 LIB_SRCS := $(wildcard common/*.c schemas/*.c policy/*.c) broker/store.c \
+	broker/reckeys.c \
 	agents/client.c agents/feed.c agents/cli.c agents/kept.c agents/csvmap.c
-BROKER_SRCS := $(filter-out broker/store.c,$(wildcard broker/*.c))
+BROKER_SRCS := $(filter-out broker/store.c broker/reckeys.c,\
+	$(wildcard broker/*.c))
 CLI_SRCS := tools/carnet.c tools/fhir.c tools/fhir_import.c tools/person.c \
 	tools/dashboard.c tools/dash_assets.c $(wildcard tools/cmd_*.c)
 MHD_LIBS := -lmicrohttpd

@@ -70,6 +70,9 @@ usage(FILE *f)
 "  --data DIR         state directory (default %s); created on first start\n"
 "                     with the broker's key (DIR/broker.key, mode 0600), its\n"
 "                     public id (DIR/broker.pub) and the LMDB store (DIR/store)\n"
+"                     with the people's record keys beside it (DIR/store/keys:\n"
+"                     back it up with the store and the broker key; records\n"
+"                     open only with all three)\n"
 "  --listen ENDPOINT  ZeroMQ endpoint to bind (default %s)\n"
 "  --map-size MIB     largest size the store may grow to (default %lu)\n"
 "  --notice-before D  write a notice to a person's log this long before one\n"
@@ -569,7 +572,7 @@ main(int argc, char **argv)
 		{NULL, 0, NULL, 0},
 	};
 	struct broker b;
-	uint64_t sealed;
+	struct store_upgrade up;
 	struct sigaction sa;
 	struct cerr err = {0};
 	const char *dir = DEFAULT_DATA, *listen = DEFAULT_LISTEN;
@@ -628,12 +631,17 @@ main(int argc, char **argv)
 	bench_switches(&b);
 	if (store_open(dir, map_bytes, &b.store, &err) != 0)
 		fatalx("%s", cerr_msg(&err));
-	if (store_seal_key(b.store, b.key.sk, &sealed, &err) != 0)
-		fatalx("sealing log heads: %s", cerr_msg(&err));
-	if (sealed > 0)
+	if (store_set_key(b.store, b.key.sk, &up, &err) != 0)
+		fatalx("%s", cerr_msg(&err));
+	if (up.heads_sealed > 0)
 		log_info("sealed the heads of %llu use logs written before "
 		    "sealed heads, as the files hold them now",
-		    (unsigned long long)sealed);
+		    (unsigned long long)up.heads_sealed);
+	if (up.records_sealed > 0)
+		log_info("sealed %llu records stored before records were "
+		    "sealed at rest; their plain copies stay in the map's free "
+		    "pages until reused (mdb_copy -c compacts them away)",
+		    (unsigned long long)up.records_sealed);
 	if ((b.ctx = zmq_ctx_new()) == NULL)
 		fatalx("cannot start ZeroMQ");
 	if (zap_start(&b, &err) != 0)

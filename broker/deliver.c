@@ -116,9 +116,9 @@ deliver_one(struct broker *b, MDB_txn *txn, struct session *s,
 	MDB_val v;
 	int rc;
 
-	if ((rc = store_record_get(b->store, txn, m->seq, &v)) != 0)
-		return rc == CARNET_E_NOT_FOUND ? 0 : cerr_set(err, rc,
-		    "reading record %llu", (unsigned long long)m->seq);
+	if ((rc = store_record_get(b->store, txn, t->tok.user, m->seq, &v,
+	    err)) != 0)
+		return rc == CARNET_E_NOT_FOUND ? 0 : rc;
 	if (bt->room == 0 && (rc = batch_start(bt)) != 0)
 		return cerr_set(err, rc, "out of memory");
 	mark = bt->sb.size;

@@ -820,7 +820,8 @@ handle_export(struct req *r, struct cerr *err)
 			more = true;
 			break;
 		}
-		if ((rc = store_record_get(r->b->store, r->txn, m.seq, &v)) != 0)
+		if ((rc = store_record_get(r->b->store, r->txn, r->from->id,
+		    m.seq, &v, err)) != 0)
 			break;
 		mpk_pack_binn(&recs.pk, v.mv_data, v.mv_size);
 		names_note(&holders, m.holder);

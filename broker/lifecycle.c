@@ -964,9 +964,9 @@ emergency_send(struct req *r, const struct party *user,
 	MDB_val v;
 	int rc;
 
-	if ((rc = store_record_get(r->b->store, r->txn, m->seq, &v)) != 0)
-		return rc == CARNET_E_NOT_FOUND ? 0 : cerr_set(err, rc,
-		    "reading record %llu", (unsigned long long)m->seq);
+	if ((rc = store_record_get(r->b->store, r->txn, user->id, m->seq, &v,
+	    err)) != 0)
+		return rc == CARNET_E_NOT_FOUND ? 0 : rc;
 	mpk_pack_binn(pk, v.mv_data, v.mv_size);
 	log_entry_init(&e, r, USE_DELIVER);
 	e.has_app = e.has_holder = true;

@@ -17,13 +17,14 @@
 
 #include "../common/mpk.h"
 #include "../policy/key.h"
+#include "reckeys.h"
 #include "store.h"
 
 enum {
 	DB_META, DB_PARTIES, DB_CURVE, DB_TOKENS, DB_GRANTS, DB_UTOKENS,
 	DB_ROUTES, DB_RECORDS, DB_URECS, DB_DEDUP, DB_CURSORS, DB_USELOG,
 	DB_REQUESTS, DB_STATS, DB_TIMERS, DB_DELEGS, DB_DELEGS_TO, DB_CARDS,
-	DB_OPENINGS, DB_HEADS, DB__N
+	DB_OPENINGS, DB_HEADS, DB_UKEYS, DB_KFREE, DB_KWIPE, DB__N
 };
 
 static const struct {
@@ -50,6 +51,9 @@ static const struct {
 	[DB_CARDS] = {"cards", 0},
 	[DB_OPENINGS] = {"openings", 0},
 	[DB_HEADS] = {"heads", 0},
+	[DB_UKEYS] = {"ukeys", 0},
+	[DB_KFREE] = {"kfree", 0},
+	[DB_KWIPE] = {"kwipe", 0},
 };
 
 struct store {
@@ -61,6 +65,14 @@ struct store {
 	/* the broker's key for sealing log heads (store_seal_key) */
 	uint8_t seal_key[HASH_BYTES];
 	bool sealing;
+	char path[PATH_MAX];       /* DIR/store */
+	/* the per-person record keys (reckeys.h), open once the broker key
+	 * is known (store_set_key) */
+	struct reckeys *keys;
+	MDB_txn *top;              /* the top-level write txn, if one is open */
+	bool wipe_due;             /* an erasure committed: wipe its key */
+	uint8_t *plain;            /* where store_record_get opens a record */
+	size_t plain_cap;
 };
 
 /* The scratch buffer, emptied, and a packer on it. */
@@ -149,11 +161,12 @@ store_open(const char *dir, size_t map_bytes, struct store **out,
 		    strerror(errno));
 	if ((s = calloc(1, sizeof(*s))) == NULL)
 		return cerr_set(err, CARNET_E_NOMEM, "out of memory");
+	strcpy(s->path, path);
 	if ((rc = mdb_env_create(&s->env)) != 0 ||
 	    (rc = mdb_env_set_maxdbs(s->env, DB__N)) != 0 ||
 	    (rc = mdb_env_set_mapsize(s->env, map_bytes)) != 0 ||
 	    (rc = mdb_env_open(s->env, path, MDB_NOTLS | bench_flags(),
-	    0600)) != 0) {
+	    0600)) != 0 || (rc = mdb_env_set_userctx(s->env, s)) != 0) {
 		rc = mdb_fail(rc, err, "opening the store");
 		goto fail;
 	}
@@ -188,7 +201,11 @@ store_close(struct store **s)
 	if (*s == NULL)
 		return;
 	mdb_env_close((*s)->env);
+	reckeys_close(&(*s)->keys);
 	msgpack_sbuffer_destroy(&(*s)->scratch);
+	if ((*s)->plain != NULL)
+		sodium_memzero((*s)->plain, (*s)->plain_cap);
+	free((*s)->plain);
 	free(*s);
 	*s = NULL;
 }
@@ -211,23 +228,58 @@ store_txn_begin(struct store *s, MDB_txn *parent, bool write, MDB_txn **txn,
 {
 	int rc = mdb_txn_begin(s->env, parent, write ? 0 : MDB_RDONLY, txn);
 
-	return rc == 0 ? 0 : mdb_fail(rc, err, "starting a transaction");
+	if (rc != 0)
+		return mdb_fail(rc, err, "starting a transaction");
+	if (parent == NULL && write)
+		s->top = *txn;
+	return 0;
 }
 
+static int keys_wipe_due(struct store *s, struct cerr *err);
+
+/*
+ * A top-level write commit makes the record keys it filled durable first
+ * (the slots a commit names must hold their keys after a crash), and wipes
+ * the keys of the people it erased after (see keys_wipe_due).
+ */
 int
 store_txn_commit(MDB_txn **txn, struct cerr *err)
 {
-	int rc = mdb_txn_commit(*txn);
+	struct store *s = mdb_env_get_userctx(mdb_txn_env(*txn));
+	bool top = s != NULL && *txn == s->top;
+	struct cerr werr = {0};
+	int rc;
 
+	if (top) {
+		s->top = NULL;
+		if (s->keys != NULL && (rc = reckeys_sync(s->keys, err)) != 0) {
+			store_txn_abort(txn);
+			return rc;
+		}
+	}
+	rc = mdb_txn_commit(*txn);
 	*txn = NULL;
-	return rc == 0 ? 0 : mdb_fail(rc, err, "commit");
+	if (rc != 0)
+		return mdb_fail(rc, err, "commit");
+	/* The erasure is committed whatever happens to the wipe; a wipe
+	 * that fails is tried again at the next commit and at start. */
+	if (top && s->wipe_due && keys_wipe_due(s, &werr) != 0)
+		fprintf(stderr, "carnet: wiping erased record keys: %s (tried "
+		    "again at the next commit)\n", cerr_msg(&werr));
+	return 0;
 }
 
 void
 store_txn_abort(MDB_txn **txn)
 {
-	if (*txn != NULL)
-		mdb_txn_abort(*txn);
+	struct store *s;
+
+	if (*txn == NULL)
+		return;
+	s = mdb_env_get_userctx(mdb_txn_env(*txn));
+	if (s != NULL && *txn == s->top)
+		s->top = NULL;
+	mdb_txn_abort(*txn);
 	*txn = NULL;
 }
 
@@ -355,44 +407,122 @@ store_party_foreach(struct store *s, MDB_txn *txn,
 	    &ps);
 }
 
-/* The seq the next record gets (not taken yet). */
+/* The next number of counter name (1 at first; not taken yet). */
 static int
-meta_peek_seq(struct store *s, MDB_txn *txn, uint64_t *seq, struct cerr *err)
+meta_peek(struct store *s, MDB_txn *txn, const char *name, uint64_t *n,
+    struct cerr *err)
 {
-	MDB_val k = mval("next_seq", 8), v;
+	MDB_val k = mval(name, strlen(name)), v;
 	int rc;
 
 	rc = mdb_get(txn, s->dbi[DB_META], &k, &v);
 	if (rc == MDB_NOTFOUND)
-		*seq = 1;
+		*n = 1;
 	else if (rc != 0 || v.mv_size != 8)
-		return mdb_fail(rc ? rc : MDB_CORRUPTED, err, "next seq");
+		return mdb_fail(rc ? rc : MDB_CORRUPTED, err, name);
 	else
-		*seq = be64_get(v.mv_data);
+		*n = be64_get(v.mv_data);
 	return 0;
 }
 
-/* Seq (just peeked) is taken: the next one is seq + 1. */
+/* n (just peeked) is taken: the next one is n + 1. */
 static int
-meta_take_seq(struct store *s, MDB_txn *txn, uint64_t seq, struct cerr *err)
+meta_take(struct store *s, MDB_txn *txn, const char *name, uint64_t n,
+    struct cerr *err)
 {
-	MDB_val k = mval("next_seq", 8), v;
+	MDB_val k = mval(name, strlen(name)), v;
 	uint8_t buf[8];
 	int rc;
 
-	be64_put(buf, seq + 1);
+	be64_put(buf, n + 1);
 	v = mval(buf, 8);
 	if ((rc = mdb_put(txn, s->dbi[DB_META], &k, &v, 0)) != 0)
-		return mdb_fail(rc, err, "next seq");
+		return mdb_fail(rc, err, name);
 	return 0;
 }
 
 static int
-meta_next_seq(struct store *s, MDB_txn *txn, uint64_t *seq, struct cerr *err)
+meta_next(struct store *s, MDB_txn *txn, const char *name, uint64_t *n,
+    struct cerr *err)
 {
-	int rc = meta_peek_seq(s, txn, seq, err);
+	int rc = meta_peek(s, txn, name, n, err);
 
-	return rc != 0 ? rc : meta_take_seq(s, txn, *seq, err);
+	return rc != 0 ? rc : meta_take(s, txn, name, *n, err);
+}
+
+#define META_SEQ "next_seq"
+#define META_KEYSLOT "next_keyslot"
+
+/*
+ * The slot of user's record key.  With create, a person without one gets a
+ * fresh key, in a wiped slot if there is one, else a new slot; the key is
+ * written now and made durable before the commit (store_txn_commit).
+ */
+static int
+ukey_slot(struct store *s, MDB_txn *txn, const uint8_t user[ID_BYTES],
+    bool create, uint64_t *slot, struct cerr *err)
+{
+	MDB_val k = mval(user, ID_BYTES), v, fk, fv;
+	MDB_cursor *c;
+	uint8_t buf[8];
+	int rc;
+
+	if (s->keys == NULL)
+		return cerr_set(err, CARNET_E_STORE, "records: no key to open "
+		    "them (only carnetd reads and writes records)");
+	rc = mdb_get(txn, s->dbi[DB_UKEYS], &k, &v);
+	if (rc == 0 && v.mv_size == 8) {
+		*slot = be64_get(v.mv_data);
+		return 0;
+	}
+	if (rc == MDB_NOTFOUND && !create)
+		return cerr_set(err, CARNET_E_STORE, "records of a person "
+		    "without a record key (erased, or the store is damaged)");
+	if (rc != MDB_NOTFOUND)
+		return mdb_fail(rc == 0 ? MDB_CORRUPTED : rc, err,
+		    "record key");
+	if ((rc = mdb_cursor_open(txn, s->dbi[DB_KFREE], &c)) != 0)
+		return mdb_fail(rc, err, "record key");
+	rc = mdb_cursor_get(c, &fk, &fv, MDB_FIRST);
+	if (rc == 0 && fk.mv_size == 8) {
+		*slot = be64_get(fk.mv_data);
+		rc = mdb_cursor_del(c, 0);
+	}
+	mdb_cursor_close(c);
+	if (rc == MDB_NOTFOUND)
+		rc = meta_next(s, txn, META_KEYSLOT, slot, err);
+	else if (rc != 0 || fk.mv_size != 8)
+		return mdb_fail(rc ? rc : MDB_CORRUPTED, err, "record key");
+	if (rc != 0)
+		return rc;
+	if ((rc = reckeys_fill(s->keys, *slot, user, err)) != 0)
+		return rc;
+	be64_put(buf, *slot);
+	v = mval(buf, 8);
+	if ((rc = mdb_put(txn, s->dbi[DB_UKEYS], &k, &v, 0)) != 0)
+		return mdb_fail(rc, err, "record key");
+	return 0;
+}
+
+/* Seal plain (user's record at seq) straight into the map at key k. */
+static int
+record_seal_put(struct store *s, MDB_txn *txn, const uint8_t user[ID_BYTES],
+    uint64_t seq, const void *plain, size_t len, unsigned flags,
+    struct cerr *err)
+{
+	uint8_t key[8];
+	MDB_val k = mval(key, 8), v = mval(NULL, len + RECKEYS_OVERHEAD);
+	uint64_t slot;
+	int rc;
+
+	be64_put(key, seq);
+	if ((rc = ukey_slot(s, txn, user, true, &slot, err)) != 0)
+		return rc;
+	if ((rc = mdb_put(txn, s->dbi[DB_RECORDS], &k, &v,
+	    flags | MDB_RESERVE)) != 0)
+		return mdb_fail(rc, err, "record");
+	return reckeys_seal(s->keys, slot, user, seq, plain, len, v.mv_data,
+	    err);
 }
 
 int
@@ -411,7 +541,7 @@ store_record_put(struct store *s, MDB_txn *txn, const struct record *r,
 	memcpy(dkey, r->holder, ID_BYTES);
 	memcpy(dkey + ID_BYTES, r->ref, reflen);
 	k = mval(dkey, ID_BYTES + reflen);
-	if ((rc = meta_peek_seq(s, txn, seq, err)) != 0)
+	if ((rc = meta_peek(s, txn, META_SEQ, seq, err)) != 0)
 		return rc;
 	/* one lookup: a ref already stored answers with its seq */
 	be64_put(skey, *seq);
@@ -426,14 +556,13 @@ store_record_put(struct store *s, MDB_txn *txn, const struct record *r,
 	}
 	if (rc != 0)
 		return mdb_fail(rc, err, "dedup index");
-	if ((rc = meta_take_seq(s, txn, *seq, err)) != 0)
+	if ((rc = meta_take(s, txn, META_SEQ, *seq, err)) != 0)
 		return rc;
 
 	sb = scratch_packer(s, &pk);
 	record_pack(&pk, r, FIELDS_ALL);
-	k = mval(skey, 8);
-	if ((rc = put_packed(txn, s->dbi[DB_RECORDS], &k, sb, MDB_APPEND, err,
-	    "record")) != 0)
+	if ((rc = record_seal_put(s, txn, r->user, *seq, sb->data, sb->size,
+	    MDB_APPEND, err)) != 0)
 		return rc;
 
 	memcpy(ukey, r->user, ID_BYTES);
@@ -449,15 +578,38 @@ store_record_put(struct store *s, MDB_txn *txn, const struct record *r,
 }
 
 int
-store_record_get(struct store *s, MDB_txn *txn, uint64_t seq, MDB_val *val)
+store_record_get(struct store *s, MDB_txn *txn, const uint8_t user[ID_BYTES],
+    uint64_t seq, MDB_val *val, struct cerr *err)
 {
 	uint8_t key[8];
-	MDB_val k = mval(key, 8);
+	MDB_val k = mval(key, 8), v;
+	uint64_t slot;
+	size_t n;
+	void *p;
 	int rc;
 
 	be64_put(key, seq);
-	if ((rc = mdb_get(txn, s->dbi[DB_RECORDS], &k, val)) != 0)
-		return mdb_fail(rc, NULL, "record");
+	if ((rc = mdb_get(txn, s->dbi[DB_RECORDS], &k, &v)) != 0)
+		return mdb_fail(rc, err, "record");
+	if (!reckeys_is_sealed(v.mv_data, v.mv_size))
+		return cerr_set(err, CARNET_E_STORE, "record %llu is not sealed",
+		    (unsigned long long)seq);
+	if ((rc = ukey_slot(s, txn, user, false, &slot, err)) != 0)
+		return rc;
+	n = v.mv_size - RECKEYS_OVERHEAD;
+	if (n > s->plain_cap) {
+		if ((p = malloc(n)) == NULL)
+			return cerr_set(err, CARNET_E_NOMEM, "out of memory");
+		if (s->plain != NULL)
+			sodium_memzero(s->plain, s->plain_cap);
+		free(s->plain);
+		s->plain = p;
+		s->plain_cap = n;
+	}
+	if ((rc = reckeys_unseal(s->keys, slot, user, seq, v.mv_data,
+	    v.mv_size, s->plain, err)) != 0)
+		return rc;
+	*val = mval(s->plain, n);
 	return 0;
 }
 
@@ -521,6 +673,91 @@ store_user_last(struct store *s, MDB_txn *txn, const uint8_t user[ID_BYTES],
 	return 0;
 }
 
+/*
+ * Take user's record key out of use: the slot waits in kwipe until this
+ * transaction is committed, then is overwritten (keys_wipe_due).  Whatever
+ * the map's free pages still hold of the records no longer opens.
+ */
+static int
+ukey_shred(struct store *s, MDB_txn *txn, const uint8_t user[ID_BYTES],
+    struct cerr *err)
+{
+	MDB_val k = mval(user, ID_BYTES), v, e = mval("", 0);
+	uint8_t slot[8];
+	int rc;
+
+	rc = mdb_get(txn, s->dbi[DB_UKEYS], &k, &v);
+	if (rc == MDB_NOTFOUND)
+		return 0;
+	if (rc != 0 || v.mv_size != 8)
+		return mdb_fail(rc ? rc : MDB_CORRUPTED, err, "record key");
+	memcpy(slot, v.mv_data, 8);
+	if ((rc = mdb_del(txn, s->dbi[DB_UKEYS], &k, NULL)) != 0)
+		return mdb_fail(rc, err, "record key");
+	k = mval(slot, 8);
+	if ((rc = mdb_put(txn, s->dbi[DB_KWIPE], &k, &e, 0)) != 0)
+		return mdb_fail(rc, err, "record key");
+	s->wipe_due = true;
+	return 0;
+}
+
+/*
+ * Overwrite the slots of committed erasures, make that durable, then
+ * free them for reuse.  Run after every commit that may have erased, and
+ * at start (a crash between the commit and the wipe).  The slots are in
+ * kwipe only if their erasure was committed: an erasure in an aborted
+ * (nested) transaction never wipes a live key.
+ */
+static int
+keys_wipe_due(struct store *s, struct cerr *err)
+{
+	MDB_val k, v, e = mval("", 0);
+	MDB_cursor *c = NULL;
+	MDB_txn *txn;
+	int rc;
+
+	if (s->keys == NULL)
+		return 0;
+	if ((rc = mdb_txn_begin(s->env, NULL, 0, &txn)) != 0)
+		return mdb_fail(rc, err, "wiping record keys");
+	if ((rc = mdb_cursor_open(txn, s->dbi[DB_KWIPE], &c)) != 0)
+		goto lmdb;
+	for (rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0;
+	    rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+		if (k.mv_size != 8) {
+			rc = MDB_CORRUPTED;
+			break;
+		}
+		if ((rc = reckeys_wipe(s->keys, be64_get(k.mv_data),
+		    err)) != 0)
+			goto out;
+		if ((rc = mdb_put(txn, s->dbi[DB_KFREE], &k, &e, 0)) != 0 ||
+		    (rc = mdb_cursor_del(c, 0)) != 0)
+			goto lmdb;
+	}
+	if (rc != MDB_NOTFOUND)
+		goto lmdb;
+	mdb_cursor_close(c);
+	c = NULL;
+	/* the zeros on disk before the slots may be handed out again */
+	if ((rc = reckeys_sync(s->keys, err)) != 0)
+		goto out;
+	if ((rc = mdb_txn_commit(txn)) != 0) {
+		txn = NULL;
+		goto lmdb;
+	}
+	s->wipe_due = false;
+	return 0;
+lmdb:
+	rc = mdb_fail(rc, err, "wiping record keys");
+out:
+	if (c != NULL)
+		mdb_cursor_close(c);
+	if (txn != NULL)
+		mdb_txn_abort(txn);
+	return rc;
+}
+
 int
 store_user_erase(struct store *s, MDB_txn *txn, const uint8_t user[ID_BYTES],
     uint64_t *count, struct cerr *err)
@@ -553,7 +790,7 @@ store_user_erase(struct store *s, MDB_txn *txn, const uint8_t user[ID_BYTES],
 	mdb_cursor_close(c);
 	if (rc != 0 && rc != MDB_NOTFOUND)
 		return mdb_fail(rc, err, "erase");
-	return 0;
+	return ukey_shred(s, txn, user, err);
 }
 
 static int
@@ -1178,21 +1415,16 @@ head_put(struct store *s, MDB_txn *txn, const uint8_t user[ID_BYTES],
 	return 0;
 }
 
-int
-store_seal_key(struct store *s, const uint8_t secret[64], uint64_t *sealed,
-    struct cerr *err)
+/* A store from before sealed heads: seal each log's last entry once. */
+static int
+heads_seal_once(struct store *s, uint64_t *sealed, struct cerr *err)
 {
-	static const char ctx[] = "carnet-log-head-seal-v1";
 	uint8_t key[ID_BYTES + 8], hash[HASH_BYTES];
 	MDB_val k = mval(HEADS_SEALED, strlen(HEADS_SEALED)), v, lk, lv;
 	MDB_cursor *c = NULL;
 	MDB_txn *txn;
 	int rc;
 
-	/* a subkey: the signing key itself never keys anything else */
-	crypto_generichash(s->seal_key, sizeof(s->seal_key),
-	    (const uint8_t *)ctx, sizeof(ctx) - 1, secret, 32);
-	s->sealing = true;
 	*sealed = 0;
 	if ((rc = store_txn_begin(s, NULL, true, &txn, err)) != 0)
 		return rc;
@@ -1245,6 +1477,127 @@ out:
 		mdb_cursor_close(c);
 	store_txn_abort(&txn);
 	return rc;
+}
+
+#define RECORDS_SEALED "records_sealed"
+#define SEAL_BATCH 4096
+
+/*
+ * A store from before sealed records: seal every record under its
+ * person's key, SEAL_BATCH per transaction.  The plain copies stay in the
+ * map's free pages until LMDB reuses them (said in the broker's log).
+ */
+static int
+records_seal_once(struct store *s, uint64_t *count, struct cerr *err)
+{
+	MDB_val mk = mval(RECORDS_SEALED, strlen(RECORDS_SEALED)), k, v;
+	uint8_t from[ID_BYTES + 8], key[8];
+	MDB_cursor *c = NULL;
+	MDB_txn *txn = NULL;
+	uint8_t *plain = NULL;
+	size_t n, cap = 0;
+	uint64_t seq;
+	unsigned done;
+	int rc;
+
+	*count = 0;
+	memset(from, 0, sizeof(from));
+	for (;;) {
+		if ((rc = store_txn_begin(s, NULL, true, &txn, err)) != 0)
+			goto out;
+		rc = mdb_get(txn, s->dbi[DB_META], &mk, &v);
+		if (rc != MDB_NOTFOUND) {
+			rc = rc == 0 ? 0 : mdb_fail(rc, err, "sealing records");
+			goto out;
+		}
+		if ((rc = mdb_cursor_open(txn, s->dbi[DB_URECS], &c)) != 0)
+			goto lmdb;
+		k = mval(from, sizeof(from));
+		rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
+		for (done = 0; rc == 0 && done < SEAL_BATCH; done++) {
+			if (k.mv_size != sizeof(from)) {
+				rc = MDB_CORRUPTED;
+				break;
+			}
+			memcpy(from, k.mv_data, sizeof(from));
+			seq = be64_get(from + ID_BYTES);
+			be64_put(key, seq);
+			k = mval(key, 8);
+			if ((rc = mdb_get(txn, s->dbi[DB_RECORDS], &k,
+			    &v)) != 0 && rc != MDB_NOTFOUND)
+				break;
+			if (rc == 0 && !reckeys_is_sealed(v.mv_data,
+			    v.mv_size)) {
+				if ((n = v.mv_size) > cap) {
+					free(plain);
+					if ((plain = malloc(cap = n)) == NULL) {
+						rc = ENOMEM;
+						break;
+					}
+				}
+				memcpy(plain, v.mv_data, n);
+				if ((rc = record_seal_put(s, txn, from, seq,
+				    plain, n, 0, err)) != 0)
+					goto out;
+				(*count)++;
+			}
+			rc = mdb_cursor_get(c, &k, &v, MDB_NEXT);
+		}
+		mdb_cursor_close(c);
+		c = NULL;
+		if (rc == MDB_NOTFOUND) {
+			v = mval("1", 1);
+			if ((rc = mdb_put(txn, s->dbi[DB_META], &mk, &v,
+			    0)) != 0)
+				goto lmdb;
+			if ((rc = store_txn_commit(&txn, err)) != 0)
+				goto out;
+			break;
+		}
+		if (rc != 0)
+			goto lmdb;
+		if ((rc = store_txn_commit(&txn, err)) != 0)
+			goto out;
+		/* go on after the last one sealed */
+		seq = be64_get(from + ID_BYTES);
+		be64_put(from + ID_BYTES, seq + 1);
+	}
+	goto out;
+lmdb:
+	rc = rc == ENOMEM ? cerr_set(err, CARNET_E_NOMEM, "out of memory") :
+	    mdb_fail(rc, err, "sealing records");
+out:
+	if (c != NULL)
+		mdb_cursor_close(c);
+	store_txn_abort(&txn);
+	if (plain != NULL)
+		sodium_memzero(plain, cap);
+	free(plain);
+	return rc;
+}
+
+int
+store_set_key(struct store *s, const uint8_t secret[64],
+    struct store_upgrade *up, struct cerr *err)
+{
+	static const char ctx[] = "carnet-log-head-seal-v1";
+	char path[PATH_MAX + 8];
+	int rc;
+
+	memset(up, 0, sizeof(*up));
+	/* a subkey: the signing key itself never keys anything else */
+	crypto_generichash(s->seal_key, sizeof(s->seal_key),
+	    (const uint8_t *)ctx, sizeof(ctx) - 1, secret, 32);
+	s->sealing = true;
+	snprintf(path, sizeof(path), "%s/keys", s->path);
+	reckeys_close(&s->keys);
+	if ((rc = reckeys_open(path, secret, &s->keys, err)) != 0)
+		return rc;
+	/* erasures committed just before a crash: their keys go now */
+	if ((rc = keys_wipe_due(s, err)) != 0 ||
+	    (rc = heads_seal_once(s, &up->heads_sealed, err)) != 0)
+		return rc;
+	return records_seal_once(s, &up->records_sealed, err);
 }
 
 int
@@ -1444,7 +1797,7 @@ store_request_add(struct store *s, MDB_txn *txn, const uint8_t user[ID_BYTES],
 	uint64_t seq;
 	int rc;
 
-	if ((rc = meta_next_seq(s, txn, &seq, err)) != 0)
+	if ((rc = meta_next(s, txn, META_SEQ, &seq, err)) != 0)
 		return rc;
 	memcpy(key, user, ID_BYTES);
 	be64_put(key + ID_BYTES, seq);

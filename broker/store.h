@@ -12,7 +12,8 @@
  *   utokens    user(32) token(16) -> app(32)          tokens per user
  *   routes     user(32) holder(32) type(1) -> app(32) token(16)   (dupsort)
  *              holder all zeros stands for "any holder"
- *   records    seq(8) -> encoded record (appended: seqs only grow)
+ *   records    seq(8) -> sealed encoded record (reckeys.h; appended:
+ *              seqs only grow)
  *   urecs      user(32) seq(8) -> holder(32) type(1) time(8)   one user's stream
  *   dedup      holder(32) ref -> seq(8)
  *   cursors    token(16) -> seq(8)     highest seq the app acked under the token
@@ -24,6 +25,10 @@
  *   cards      user(32) -> emergency card (types, apps; opaque msgpack)
  *   openings   user(32) app(32) -> until(8)      emergency access windows
  *   heads      user(32) -> seq(8) hash(32) seal(32)   each log's sealed head
+ *   ukeys      user(32) -> slot(8)   where the person's record key is in
+ *              DIR/store/keys (reckeys.h); gone when they erase
+ *   kwipe      slot(8) -> ""   slots of committed erasures, to overwrite
+ *   kfree      slot(8) -> ""   overwritten slots, free for reuse
  *
  * Every function takes the transaction to work in (store_txn_begin); none
  * commits on its own, so the broker decides what one commit holds.  Errors
@@ -106,16 +111,21 @@ int store_party_foreach(struct store *s, MDB_txn *txn,
     int (*fn)(void *arg, const struct party *p), void *arg);
 
 /*
- * Store a validated record r (with r->has_holder set).  If (holder, ref)
- * is already stored, *dup is set and *seq is the stored one; nothing is
- * written.
+ * Store a validated record r (with r->has_holder set), sealed under its
+ * person's key (made at their first record).  If (holder, ref) is already
+ * stored, *dup is set and *seq is the stored one; nothing is written.
  */
 int store_record_put(struct store *s, MDB_txn *txn, const struct record *r,
     uint64_t *seq, bool *dup, struct cerr *err)
     __attribute__((warn_unused_result));
-/* The encoded record at seq (CARNET_E_NOT_FOUND once erased). */
-int store_record_get(struct store *s, MDB_txn *txn, uint64_t seq,
-    MDB_val *val) __attribute__((warn_unused_result));
+/*
+ * The encoded record at seq of user's stream, opened with user's key into
+ * a buffer of the store's, valid until the next store_record_get
+ * (CARNET_E_NOT_FOUND once erased; CARNET_E_STORE if it does not open).
+ */
+int store_record_get(struct store *s, MDB_txn *txn,
+    const uint8_t user[ID_BYTES], uint64_t seq, MDB_val *val,
+    struct cerr *err) __attribute__((warn_unused_result));
 /* The first record of user's stream with seq > after, or CARNET_E_NOT_FOUND. */
 int store_user_next(struct store *s, MDB_txn *txn, const uint8_t user[ID_BYTES],
     uint64_t after, struct recmeta *m) __attribute__((warn_unused_result));
@@ -123,8 +133,13 @@ int store_user_next(struct store *s, MDB_txn *txn, const uint8_t user[ID_BYTES],
 int store_user_last(struct store *s, MDB_txn *txn,
     const uint8_t user[ID_BYTES], uint64_t *seq)
     __attribute__((warn_unused_result));
-/* Remove every record of user (dedup entries stay, so a holder's resend
- * does not bring erased data back); *count is how many. */
+/*
+ * Remove every record of user and take their record key out of use: once
+ * the transaction commits, its slot in DIR/store/keys is overwritten, so
+ * what the map's free pages still hold of the records no longer opens.
+ * The dedup entries (holder, ref) stay, so a holder's resend does not
+ * bring erased data back; *count is how many records went.
+ */
 int store_user_erase(struct store *s, MDB_txn *txn,
     const uint8_t user[ID_BYTES], uint64_t *count, struct cerr *err)
     __attribute__((warn_unused_result));
@@ -253,14 +268,24 @@ int store_log_append_after(struct store *s, MDB_txn *txn,
 int store_log_head(struct store *s, MDB_txn *txn, const uint8_t user[ID_BYTES],
     uint64_t *seq, uint8_t hash[HASH_BYTES], struct cerr *err)
     __attribute__((warn_unused_result));
+/* What store_set_key did to a store written by an earlier carnet. */
+struct store_upgrade {
+	uint64_t heads_sealed;   /* logs whose head was sealed now */
+	uint64_t records_sealed; /* records sealed under their person's key */
+};
+
 /*
- * The broker's secret key (64 bytes, Ed25519): heads are sealed with a key
- * derived from it on every append, and checked on every read.  Needed
- * before any append.  A store from before sealed heads gets each log's
- * head sealed now, once (*sealed: how many).
+ * The broker's secret key (64 bytes, Ed25519), needed before any log
+ * append and any record read or write.  Log heads are sealed with a key
+ * derived from it on every append and checked on every read; records are
+ * sealed under per-person keys (reckeys.h) opened through another.  Opens
+ * DIR/store/keys (refused if made under another broker key), wipes the
+ * keys of erasures a crash left pending, and upgrades a store from before
+ * sealed heads or records, once (*up says what it did).
  */
-int store_seal_key(struct store *s, const uint8_t secret[64],
-    uint64_t *sealed, struct cerr *err) __attribute__((warn_unused_result));
+int store_set_key(struct store *s, const uint8_t secret[64],
+    struct store_upgrade *up, struct cerr *err)
+    __attribute__((warn_unused_result));
 /* Raw entries of user's log with seq >= from, in order, at most max. */
 int store_log_foreach(struct store *s, MDB_txn *txn,
     const uint8_t user[ID_BYTES], uint64_t from, size_t max,

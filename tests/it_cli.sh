@@ -116,14 +116,20 @@ jq '.records[]' "$T/x.json" | has '.type=="claim" and .label=="Consultation"' ||
 jq -e '.log_head.verified == true' "$T/x.json" >/dev/null || fail "export log not verified"
 C alice export --out "$T/x.fhir" --format fhir 2>/dev/null || fail "export fhir"
 jq -e '.resourceType=="Bundle" and (.entry|length)==7 and ([.entry[].resource.resourceType]|unique)==["ExplanationOfBenefit","Observation"]' "$T/x.fhir" >/dev/null || fail "fhir bundle: $(jq -c '[.entry[].resource.resourceType]' "$T/x.fhir")"
+# records are sealed at rest: the files never hold them in the clear
+grep -c Consultation "$DATA/store/data.mdb" >/dev/null && fail "a record's text is readable in data.mdb"
+keyslots() { od -An -v -tx1 -w64 "$DATA/store/keys" | grep -vc '^\( 00\)*$'; }
+slots=$(keyslots)
 C alice erase >/dev/null 2>&1 && fail "erase without --yes"
 C alice erase --yes | grep -q "^7 records erased" || fail "erase"
+# her record key is overwritten: what the free pages keep no longer opens
+[ "$(keyslots)" -eq $((slots - 1)) ] || fail "erase left her record key: $slots key slots in use, then $(keyslots)"
 C alice export --out "$T/y.json" 2>/dev/null || fail "export after erase"
 [ "$(jq '.records | length' "$T/y.json")" -eq 0 ] || fail "records left after erase"
 claims alice a 3 | C mgen put --type claim | grep -q "0 stored" || fail "a resend brought erased data back"
 C alice log verify >/dev/null || fail "log verify after erase"
 C alice log --json | jq -e '[.entries[].kind] | index("erase") != null and index("export") != null' >/dev/null || fail "erase/export not logged"
-ok "export json + FHIR; erase removes records, keeps the log, resists resend"
+ok "export json + FHIR; records sealed at rest; erase removes records and their key, keeps the log, resists resend"
 
 # the operator's indicators
 C op stats --json | jq -e '."grant/care" == 1 and ."deliver/care/lab_result" == 4 and ."put/mgen/claim" == 3 and .erase == 1' >/dev/null || fail "stats: $(C op stats --json)"

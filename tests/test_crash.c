@@ -88,6 +88,9 @@ check_store(bool final)
 	MDB_txn *txn;
 	struct recmeta m;
 	struct logscan ls = {0};
+	struct store_upgrade up;
+	struct keypair broker;
+	char path[600];
 	bool *stored = calloc(nrec, sizeof(bool));
 	uint64_t after = 0, n, cur;
 	size_t i;
@@ -96,6 +99,12 @@ check_store(bool final)
 	ls.delivered = calloc(4 * nrec + 16, sizeof(bool));
 	assert_non_null(ls.delivered);
 	assert_int_equal(store_open(br.dir, BROKER_MAP_BYTES, &s, &err), 0);
+	/* records open only with the broker's key, as carnetd opens them */
+	snprintf(path, sizeof(path), "%s/broker.key", br.dir);
+	assert_int_equal(key_read(path, &broker, &err), 0);
+	if (store_set_key(s, broker.sk, &up, &err) != 0)
+		fail_msg("store key: %s", cerr_msg(&err));
+	key_wipe(&broker);
 	assert_int_equal(store_txn_begin(s, NULL, false, &txn, &err), 0);
 	/* every ACKed record stored, none twice */
 	while (store_user_next(s, txn, user.pk, after, &m) == 0) {
@@ -104,7 +113,9 @@ check_store(bool final)
 		struct record r;
 		long idx;
 
-		assert_int_equal(store_record_get(s, txn, m.seq, &v), 0);
+		if (store_record_get(s, txn, user.pk, m.seq, &v, &err) != 0)
+			fail_msg("record %llu: %s", (unsigned long long)m.seq,
+			    cerr_msg(&err));
 		assert_int_equal(record_decode(v.mv_data, v.mv_size, &tree, &r,
 		    &err), 0);
 		idx = ref_index(&r);

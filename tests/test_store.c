@@ -18,19 +18,27 @@ struct fx {
 
 static struct keypair user, user2, app, holder, sealer, other_broker;
 
-/* (Re)open the store as carnetd does: with the broker key that seals the
- * log heads. */
+/* (Re)open the store as carnetd does, with the broker key that seals the
+ * log heads and opens the record keys; rc of store_set_key. */
+static int
+reopen_with(struct fx *fx, const struct keypair *broker,
+    struct store_upgrade *up, struct cerr *err)
+{
+	store_close(&fx->s);
+	assert_int_equal(store_open(fx->dir, 64UL << 20, &fx->s, err), 0);
+	return store_set_key(fx->s, broker->sk, up, err);
+}
+
+/* reopen_with that must work; how many heads it sealed */
 static uint64_t
 reopen(struct fx *fx, const struct keypair *broker)
 {
 	struct cerr err = {0};
-	uint64_t sealed;
+	struct store_upgrade up;
 
-	store_close(&fx->s);
-	assert_int_equal(store_open(fx->dir, 64UL << 20, &fx->s, &err), 0);
-	if (store_seal_key(fx->s, broker->sk, &sealed, &err) != 0)
-		fail_msg("seal key: %s", cerr_msg(&err));
-	return sealed;
+	if (reopen_with(fx, broker, &up, &err) != 0)
+		fail_msg("store key: %s", cerr_msg(&err));
+	return up.heads_sealed;
 }
 
 static int
@@ -65,6 +73,9 @@ teardown(void **state)
 	return 0;
 }
 
+/* The label of the claims make_claim builds. */
+static const char *claim_label = "Consultation";
+
 /* Build a claim record for u with ref, into sb/tree/r. */
 static void
 make_claim(const uint8_t *u, const char *ref, int64_t when,
@@ -75,9 +86,9 @@ make_claim(const uint8_t *u, const char *ref, int64_t when,
 
 	id_encode(u, uid);
 	snprintf(line, sizeof(line), "{\"user\":\"%s\",\"ref\":\"%s\","
-	    "\"time\":%lld,\"act_code\":\"C\",\"label\":\"Consultation\","
+	    "\"time\":%lld,\"act_code\":\"C\",\"label\":\"%s\","
 	    "\"amount_eur\":25,\"reimbursed_eur\":16.5,\"practitioner\":\"gp\"}",
-	    uid, ref, (long long)when);
+	    uid, ref, (long long)when, claim_label);
 	msgpack_sbuffer_clear(sb);
 	assert_int_equal(recjson_encode_line(line, strlen(line),
 	    schema_by_name("claim", 5), sb, &err), 0);
@@ -142,7 +153,8 @@ test_records_survive_reopen_and_resend_is_stored_once(void **state)
 		assert_true(m.seq > after);
 		assert_memory_equal(m.holder, holder.pk, ID_BYTES);
 		assert_ptr_equal(m.type, schema_by_name("claim", 5));
-		assert_int_equal(store_record_get(fx->s, txn, m.seq, &v), 0);
+		assert_int_equal(store_record_get(fx->s, txn, user.pk, m.seq,
+		    &v, &err), 0);
 		assert_int_equal(record_decode(v.mv_data, v.mv_size, &tree, &r,
 		    &err), 0);
 		assert_memory_equal(r.user, user.pk, ID_BYTES);
@@ -467,6 +479,8 @@ test_log_heads_are_sealed_at_append(void **state)
 	struct fx *fx = *state;
 	struct cerr err = {0};
 	uint8_t key[ID_BYTES + 8], head[72], old_head[72];
+	struct store_upgrade up;
+	char path[600], aside[620];
 	uint64_t seq, count;
 
 	/* good path: the head follows every append */
@@ -504,9 +518,19 @@ test_log_heads_are_sealed_at_append(void **state)
 	reopen(fx, &sealer);
 	assert_int_equal(head_of(fx, user.pk, &seq, &err), CARNET_E_LOG_BROKEN);
 	assert_non_null(strstr(err.msg, "no sealed head"));
-	/* another broker's key does not check out either */
+	/* another broker's key: refused at the start, since the record keys
+	 * were made under this one... */
+	assert_int_equal(reopen_with(fx, &other_broker, &up, &err),
+	    CARNET_E_STORE);
+	assert_non_null(strstr(err.msg, "another broker key"));
+	/* ...and the heads do not check out under it either */
+	snprintf(path, sizeof(path), "%s/store/keys", fx->dir);
+	snprintf(aside, sizeof(aside), "%s/store/keys.aside", fx->dir);
+	assert_int_equal(rename(path, aside), 0);
 	reopen(fx, &other_broker);
 	assert_int_equal(head_of(fx, user2.pk, &seq, &err), CARNET_E_LOG_BROKEN);
+	store_close(&fx->s);
+	assert_int_equal(rename(aside, path), 0);
 	/* what is left (and said in the docs): an older head put back
 	 * with the entries it sealed verifies here; the person's kept head
 	 * is what catches that */
@@ -596,6 +620,270 @@ test_erase_keeps_the_log_whole(void **state)
 	assert_int_equal(stored, 0);
 }
 
+/* How many times needle (n bytes) occurs in the files of DIR/store. */
+static int
+occurrences(const char *dir, const void *needle, size_t n)
+{
+	static const char *const files[] = {"data.mdb", "lock.mdb", "keys"};
+	char path[600];
+	unsigned char *buf;
+	size_t len, i, f;
+	int hits = 0;
+	FILE *fp;
+
+	buf = malloc(64UL << 20);
+	assert_non_null(buf);
+	for (f = 0; f < sizeof(files) / sizeof(files[0]); f++) {
+		snprintf(path, sizeof(path), "%s/store/%s", dir, files[f]);
+		if ((fp = fopen(path, "rb")) == NULL)
+			continue;
+		len = fread(buf, 1, 64UL << 20, fp);
+		fclose(fp);
+		for (i = 0; i + n <= len; i++)
+			hits += memcmp(buf + i, needle, n) == 0;
+	}
+	free(buf);
+	return hits;
+}
+
+/* The record key of u as the key file holds it (false: no slot names u). */
+static bool
+slot_key_of(const char *dir, const uint8_t *u, uint8_t key[32])
+{
+	uint8_t slot[64];
+	char path[600];
+	bool found = false;
+	FILE *fp;
+
+	snprintf(path, sizeof(path), "%s/store/keys", dir);
+	assert_non_null(fp = fopen(path, "rb"));
+	while (fread(slot, 1, sizeof(slot), fp) == sizeof(slot))
+		if (memcmp(slot, u, ID_BYTES) == 0) {
+			assert_false(found); /* one slot per person */
+			memcpy(key, slot + ID_BYTES, 32);
+			found = true;
+		}
+	fclose(fp);
+	return found;
+}
+
+/* The label of u's first record, read through the store. */
+static int
+first_label(struct store *s, const uint8_t *u, char *out, size_t n,
+    struct cerr *err)
+{
+	msgpack_unpacked tree;
+	const msgpack_object *o;
+	struct record r;
+	struct recmeta m;
+	MDB_txn *txn;
+	MDB_val v;
+	int rc;
+
+	assert_int_equal(store_txn_begin(s, NULL, false, &txn, err), 0);
+	if ((rc = store_user_next(s, txn, u, 0, &m)) == 0 &&
+	    (rc = store_record_get(s, txn, u, m.seq, &v, err)) == 0) {
+		assert_int_equal(record_decode(v.mv_data, v.mv_size, &tree,
+		    &r, err), 0);
+		assert_non_null(o = mpk_get(r.body, "label"));
+		snprintf(out, n, "%.*s", (int)o->via.str.size,
+		    o->via.str.ptr);
+		msgpack_unpacked_destroy(&tree);
+	}
+	store_txn_abort(&txn);
+	return rc;
+}
+
+static void
+test_erased_records_leave_nothing_readable(void **state)
+{
+	static const char secret[] = "Psychiatrie-ERASEME";
+	struct fx *fx = *state;
+	struct cerr err = {0};
+	uint8_t key[32], key2[32];
+	char label[64];
+	MDB_txn *txn, *nested;
+	uint64_t n;
+	int stored;
+
+	claim_label = secret;
+	put_claims(fx->s, user.pk, "psy", 50, &stored);
+	claim_label = "Kine-KEEPME";
+	put_claims(fx->s, user2.pk, "kine", 50, &stored);
+	claim_label = "Consultation";
+	/* good path: the records read back through the store... */
+	assert_int_equal(first_label(fx->s, user.pk, label, sizeof(label),
+	    &err), 0);
+	assert_string_equal(label, secret);
+	/* ...and are sealed at rest: no plain copy in the files */
+	assert_int_equal(occurrences(fx->dir, secret, strlen(secret)), 0);
+	assert_int_equal(occurrences(fx->dir, "KEEPME", 6), 0);
+	/* each person's key is in the key file, once */
+	assert_true(slot_key_of(fx->dir, user.pk, key));
+	assert_true(slot_key_of(fx->dir, user2.pk, key2));
+	assert_int_equal(occurrences(fx->dir, key, 32), 1);
+
+	/* an erasure in a nested transaction that is aborted wipes nothing,
+	 * though its parent commits */
+	assert_int_equal(store_txn_begin(fx->s, NULL, true, &txn, &err), 0);
+	assert_int_equal(store_txn_begin(fx->s, txn, true, &nested, &err), 0);
+	assert_int_equal(store_user_erase(fx->s, nested, user.pk, &n, &err),
+	    0);
+	assert_int_equal(n, 50);
+	store_txn_abort(&nested);
+	assert_int_equal(store_txn_commit(&txn, &err), 0);
+	assert_int_equal(first_label(fx->s, user.pk, label, sizeof(label),
+	    &err), 0);
+	assert_int_equal(occurrences(fx->dir, key, 32), 1);
+
+	/* the erasure: the key is overwritten on commit, found nowhere */
+	assert_int_equal(store_txn_begin(fx->s, NULL, true, &txn, &err), 0);
+	assert_int_equal(store_user_erase(fx->s, txn, user.pk, &n, &err), 0);
+	assert_int_equal(n, 50);
+	assert_int_equal(store_txn_commit(&txn, &err), 0);
+	assert_int_equal(occurrences(fx->dir, key, 32), 0);
+	assert_false(slot_key_of(fx->dir, user.pk, key));
+	assert_int_equal(first_label(fx->s, user.pk, label, sizeof(label),
+	    &err), CARNET_E_NOT_FOUND);
+	/* the other person's records are untouched */
+	assert_int_equal(first_label(fx->s, user2.pk, label, sizeof(label),
+	    &err), 0);
+	assert_string_equal(label, "Kine-KEEPME");
+	assert_int_equal(occurrences(fx->dir, key2, 32), 1);
+	reopen(fx, &sealer);
+	assert_int_equal(first_label(fx->s, user2.pk, label, sizeof(label),
+	    &err), 0);
+
+	/* a new record later gets a new key (in the wiped slot) */
+	put_claims(fx->s, user.pk, "new", 1, &stored);
+	assert_int_equal(stored, 1);
+	assert_true(slot_key_of(fx->dir, user.pk, key2));
+	assert_memory_not_equal(key, key2, 32);
+	assert_int_equal(first_label(fx->s, user.pk, label, sizeof(label),
+	    &err), 0);
+}
+
+static void
+be64_fill(uint8_t *p, uint64_t v)
+{
+	int i;
+
+	for (i = 7; i >= 0; i--, v >>= 8)
+		p[i] = (uint8_t)v;
+}
+
+/* The raw value of key in db (closes fx's store). */
+static size_t
+raw_value(struct fx *fx, const char *db, const void *key, size_t klen,
+    uint8_t *out, size_t cap)
+{
+	char path[512];
+	MDB_env *env;
+	MDB_txn *txn;
+	MDB_dbi dbi;
+	MDB_val k = {klen, (void *)key}, v;
+
+	store_close(&fx->s);
+	snprintf(path, sizeof(path), "%s/store", fx->dir);
+	assert_int_equal(mdb_env_create(&env), 0);
+	assert_int_equal(mdb_env_set_maxdbs(env, 32), 0);
+	assert_int_equal(mdb_env_open(env, path, MDB_RDONLY, 0600), 0);
+	assert_int_equal(mdb_txn_begin(env, NULL, MDB_RDONLY, &txn), 0);
+	assert_int_equal(mdb_dbi_open(txn, db, 0, &dbi), 0);
+	assert_int_equal(mdb_get(txn, dbi, &k, &v), 0);
+	assert_true(v.mv_size <= cap);
+	memcpy(out, v.mv_data, v.mv_size);
+	mdb_txn_abort(txn);
+	mdb_env_close(env);
+	return v.mv_size;
+}
+
+static void
+test_records_are_sealed_to_their_place(void **state)
+{
+	struct fx *fx = *state;
+	struct cerr err = {0};
+	struct store_upgrade up;
+	uint8_t k1[8], k2[8], plain[1024], sealed[1024], slot[8], ukey[40];
+	size_t plen, slen;
+	struct recmeta m;
+	char label[64];
+	MDB_txn *txn;
+	MDB_val v;
+	int stored;
+
+	put_claims(fx->s, user.pk, "c", 3, &stored);
+	put_claims(fx->s, user2.pk, "d", 1, &stored);
+	assert_int_equal(store_txn_begin(fx->s, NULL, false, &txn, &err), 0);
+	assert_int_equal(store_user_next(fx->s, txn, user.pk, 0, &m), 0);
+	assert_int_equal(store_record_get(fx->s, txn, user.pk, m.seq, &v,
+	    &err), 0);
+	memcpy(plain, v.mv_data, plen = v.mv_size);
+	store_txn_abort(&txn);
+	be64_fill(k1, m.seq);
+	be64_fill(k2, m.seq + 1);
+
+	/* a sealed record moved to another seq does not open */
+	slen = raw_value(fx, "records", k2, 8, sealed, sizeof(sealed));
+	tamper_db(fx->dir, "records", k1, 8, sealed, slen);
+	reopen(fx, &sealer);
+	assert_int_equal(first_label(fx->s, user.pk, label, sizeof(label),
+	    &err), CARNET_E_STORE);
+	assert_non_null(strstr(err.msg, "does not open"));
+	/* nor under another person's key (their slot put in hers) */
+	store_close(&fx->s);
+	tamper_db(fx->dir, "records", k1, 8, sealed, slen);
+	raw_value(fx, "ukeys", user2.pk, ID_BYTES, slot, sizeof(slot));
+	raw_value(fx, "ukeys", user.pk, ID_BYTES, ukey, sizeof(ukey));
+	tamper_db(fx->dir, "ukeys", user.pk, ID_BYTES, slot, 8);
+	reopen(fx, &sealer);
+	assert_int_equal(first_label(fx->s, user.pk, label, sizeof(label),
+	    &err), CARNET_E_STORE);
+	assert_non_null(strstr(err.msg, "does not hold this person's key"));
+	store_close(&fx->s);
+	tamper_db(fx->dir, "ukeys", user.pk, ID_BYTES, ukey, 8);
+
+	/* a plain record written into the files is not served... */
+	tamper_db(fx->dir, "records", k1, 8, plain, plen);
+	reopen(fx, &sealer);
+	assert_int_equal(first_label(fx->s, user.pk, label, sizeof(label),
+	    &err), CARNET_E_STORE);
+	assert_non_null(strstr(err.msg, "not sealed"));
+	/* ...but a store from before sealed records is sealed once */
+	store_close(&fx->s);
+	tamper_db(fx->dir, "meta", "records_sealed", 14, NULL, 0);
+	assert_int_equal(reopen_with(fx, &sealer, &up, &err), 0);
+	assert_int_equal(up.records_sealed, 1);
+	assert_int_equal(first_label(fx->s, user.pk, label, sizeof(label),
+	    &err), 0);
+	assert_string_equal(label, "Consultation");
+	assert_int_equal(reopen_with(fx, &sealer, &up, &err), 0);
+	assert_int_equal(up.records_sealed, 0);
+}
+
+static void
+test_an_erasure_cut_short_is_wiped_at_start(void **state)
+{
+	struct fx *fx = *state;
+	struct cerr err = {0};
+	uint8_t key[32], slot[8];
+	char label[64];
+	int stored;
+
+	put_claims(fx->s, user.pk, "c", 5, &stored);
+	assert_true(slot_key_of(fx->dir, user.pk, key));
+	/* as a crash leaves an erasure: committed, its slot not yet
+	 * overwritten */
+	raw_value(fx, "ukeys", user.pk, ID_BYTES, slot, sizeof(slot));
+	tamper_db(fx->dir, "ukeys", user.pk, ID_BYTES, NULL, 0);
+	tamper_db(fx->dir, "kwipe", slot, 8, "", 0);
+	assert_int_equal(occurrences(fx->dir, key, 32), 1);
+	reopen(fx, &sealer);
+	assert_int_equal(occurrences(fx->dir, key, 32), 0);
+	assert_int_equal(first_label(fx->s, user.pk, label, sizeof(label),
+	    &err), CARNET_E_STORE);
+}
+
 static void
 test_full_map_is_an_error_not_a_crash(void **state)
 {
@@ -608,11 +896,13 @@ test_full_map_is_an_error_not_a_crash(void **state)
 	MDB_txn *txn;
 	uint64_t seq;
 	bool dup;
+	struct store_upgrade up;
 	int i, rc = 0, committed = 0;
 	char ref[32];
 
 	(void)state;
 	assert_int_equal(store_open(dir, 256 * 1024, &s, &err), 0);
+	assert_int_equal(store_set_key(s, sealer.sk, &up, &err), 0);
 	msgpack_sbuffer_init(&sb);
 	for (i = 0; i < 100000 && rc == 0; i++) {
 		assert_int_equal(store_txn_begin(s, NULL, true, &txn, &err), 0);
@@ -771,6 +1061,13 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_erase_keeps_the_log_whole,
 		    setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_erased_records_leave_nothing_readable, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_records_are_sealed_to_their_place, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_an_erasure_cut_short_is_wiped_at_start, setup,
+		    teardown),
 		cmocka_unit_test(test_full_map_is_an_error_not_a_crash),
 		cmocka_unit_test_setup_teardown(test_parties, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_timers_and_token_lifecycle,
