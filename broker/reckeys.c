@@ -18,6 +18,22 @@
 
 static const char magic[32] = "carnet record keys v1";
 
+/*
+ * Derived keys of recently used slots, direct-mapped by slot number: a
+ * delivery then costs no read of the file and no hash.  It follows the
+ * file, not the store's transactions: every fill or wipe of a slot
+ * replaces or drops its entry, and nothing else changes a slot, so an
+ * entry is right whatever transaction commits or aborts.  Bounded:
+ * CACHE_SLOTS entries (72 bytes each), whatever the number of people.
+ */
+#define CACHE_SLOTS 16384
+
+struct cached {
+	uint64_t slot;              /* 0: empty */
+	uint8_t user[ID_BYTES];
+	uint8_t key[KEY_BYTES];     /* the derived AEAD key */
+};
+
 struct reckeys {
 	int fd;
 	char path[512];
@@ -28,7 +44,31 @@ struct reckeys {
 	uint8_t prefix[NONCE_BYTES - 8];
 	uint64_t counter;
 	bool dirty;
+	struct cached *cache;       /* CACHE_SLOTS entries */
 };
+
+static struct cached *
+cache_entry(struct reckeys *k, uint64_t slot)
+{
+	return &k->cache[slot & (CACHE_SLOTS - 1)];
+}
+
+/* The slot now holds key (derived) for user, or nothing (user NULL). */
+static void
+cache_set(struct reckeys *k, uint64_t slot, const uint8_t *user,
+    const uint8_t *key)
+{
+	struct cached *c = cache_entry(k, slot);
+
+	if (user == NULL) {
+		if (c->slot == slot)
+			sodium_memzero(c, sizeof(*c));
+		return;
+	}
+	c->slot = slot;
+	memcpy(c->user, user, ID_BYTES);
+	memcpy(c->key, key, KEY_BYTES);
+}
 
 static void
 be64_put(uint8_t *p, uint64_t v)
@@ -118,6 +158,11 @@ reckeys_open(const char *path, const uint8_t secret[64],
 		    path);
 	}
 	strcpy(k->path, path);
+	k->fd = -1;
+	if ((k->cache = calloc(CACHE_SLOTS, sizeof(*k->cache))) == NULL) {
+		free(k);
+		return cerr_set(err, CARNET_E_NOMEM, "out of memory");
+	}
 	crypto_generichash(k->master, KEY_BYTES, (const uint8_t *)ctx,
 	    sizeof(ctx) - 1, secret, 32);
 	randombytes_buf(k->prefix, sizeof(k->prefix));
@@ -167,8 +212,19 @@ reckeys_close(struct reckeys **k)
 	if ((*k)->fd >= 0)
 		close((*k)->fd);
 	sodium_memzero((*k)->master, sizeof((*k)->master));
+	sodium_memzero((*k)->cache, CACHE_SLOTS * sizeof(*(*k)->cache));
+	free((*k)->cache);
 	free(*k);
 	*k = NULL;
+}
+
+/* The AEAD key of a slot's key. */
+static void
+derive(const struct reckeys *k, const uint8_t slot_key[KEY_BYTES],
+    uint8_t key[KEY_BYTES])
+{
+	crypto_generichash(key, KEY_BYTES, slot_key, KEY_BYTES, k->master,
+	    KEY_BYTES);
 }
 
 static int
@@ -184,16 +240,22 @@ int
 reckeys_fill(struct reckeys *k, uint64_t slot, const uint8_t user[ID_BYTES],
     struct cerr *err)
 {
-	uint8_t buf[RECKEYS_SLOT_BYTES];
+	uint8_t buf[RECKEYS_SLOT_BYTES], key[KEY_BYTES];
 	int rc;
 
 	if ((rc = slot_check(k, slot, err)) != 0)
 		return rc;
 	memcpy(buf, user, ID_BYTES);
 	randombytes_buf(buf + ID_BYTES, KEY_BYTES);
+	cache_set(k, slot, NULL, NULL);
 	rc = write_at(k, buf, sizeof(buf), (off_t)(slot * RECKEYS_SLOT_BYTES),
 	    err, "writing");
+	if (rc == 0) {
+		derive(k, buf + ID_BYTES, key);
+		cache_set(k, slot, user, key);
+	}
 	sodium_memzero(buf, sizeof(buf));
+	sodium_memzero(key, sizeof(key));
 	return rc;
 }
 
@@ -205,6 +267,7 @@ reckeys_wipe(struct reckeys *k, uint64_t slot, struct cerr *err)
 
 	if ((rc = slot_check(k, slot, err)) != 0)
 		return rc;
+	cache_set(k, slot, NULL, NULL);
 	return write_at(k, zeros, sizeof(zeros),
 	    (off_t)(slot * RECKEYS_SLOT_BYTES), err, "wiping");
 }
@@ -232,9 +295,14 @@ static int
 record_key(struct reckeys *k, uint64_t slot, const uint8_t user[ID_BYTES],
     uint8_t key[KEY_BYTES], struct cerr *err)
 {
+	struct cached *c = cache_entry(k, slot);
 	uint8_t buf[RECKEYS_SLOT_BYTES];
 	int rc;
 
+	if (c->slot == slot && sodium_memcmp(c->user, user, ID_BYTES) == 0) {
+		memcpy(key, c->key, KEY_BYTES);
+		return 0;
+	}
 	if ((rc = slot_check(k, slot, err)) != 0)
 		return rc;
 	rc = read_at(k, buf, sizeof(buf), (off_t)(slot * RECKEYS_SLOT_BYTES),
@@ -244,9 +312,10 @@ record_key(struct reckeys *k, uint64_t slot, const uint8_t user[ID_BYTES],
 		rc = cerr_set(err, CARNET_E_STORE, "%s: slot %llu does not "
 		    "hold this person's key", k->path,
 		    (unsigned long long)slot);
-	if (rc == 0)
-		crypto_generichash(key, KEY_BYTES, buf + ID_BYTES, KEY_BYTES,
-		    k->master, KEY_BYTES);
+	if (rc == 0) {
+		derive(k, buf + ID_BYTES, key);
+		cache_set(k, slot, user, key);
+	}
 	sodium_memzero(buf, sizeof(buf));
 	return rc;
 }
