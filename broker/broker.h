@@ -270,6 +270,10 @@ void handle_request(struct req *r, struct cerr *err, int *rc);
 void reply_begin(struct req *r, uint32_t nkeys);
 /* Refuse keys other than the NULL-terminated list (and "req", "for"). */
 int body_keys(struct req *r, struct cerr *err, ...);
+/* A paged listing's body {from?, limit?}: *from keeps its default when
+ * absent; *limit is page when absent, 0 or over it. */
+int body_page(struct req *r, uint64_t *from, uint64_t *limit, uint64_t page,
+    struct cerr *err) __attribute__((warn_unused_result));
 /* A log entry of this kind at r->now, naming the delegate if one acts. */
 void log_entry_init(struct uselog_entry *e, struct req *r,
     enum uselog_kind kind);

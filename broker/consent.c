@@ -445,19 +445,11 @@ int
 handle_requests(struct req *r, struct cerr *err)
 {
 	uint64_t from = 0, limit = REQUESTS_PAGE;
-	const msgpack_object *o;
 	struct req_page rp;
 	int rc;
 
-	if ((rc = body_keys(r, err, "from", "limit", NULL)) != 0)
+	if ((rc = body_page(r, &from, &limit, REQUESTS_PAGE, err)) != 0)
 		return rc;
-	if (((o = mpk_get(r->body, "from")) != NULL && mpk_u64(o, &from) != 0) ||
-	    ((o = mpk_get(r->body, "limit")) != NULL &&
-	    mpk_u64(o, &limit) != 0))
-		return cerr_set(err, CARNET_E_BAD_VALUE,
-		    "REQUESTS: from and limit are counts");
-	if (limit == 0 || limit > REQUESTS_PAGE)
-		limit = REQUESTS_PAGE;
 	if ((rc = log_view(r, "requests", err)) != 0)
 		return rc;
 	memset(&rp, 0, sizeof(rp));

@@ -83,6 +83,26 @@ body_keys(struct req *r, struct cerr *err, ...)
 	return 0;
 }
 
+int
+body_page(struct req *r, uint64_t *from, uint64_t *limit, uint64_t page,
+    struct cerr *err)
+{
+	const msgpack_object *o;
+	int rc;
+
+	*limit = page;
+	if ((rc = body_keys(r, err, "from", "limit", NULL)) != 0)
+		return rc;
+	if (((o = mpk_get(r->body, "from")) != NULL && mpk_u64(o, from) != 0) ||
+	    ((o = mpk_get(r->body, "limit")) != NULL &&
+	    mpk_u64(o, limit) != 0))
+		return cerr_set(err, CARNET_E_BAD_VALUE,
+		    "%s: from and limit are counts", proto_cmd_name(r->cmd));
+	if (*limit == 0 || *limit > page)
+		*limit = page;
+	return 0;
+}
+
 void
 log_entry_init(struct uselog_entry *e, struct req *r, enum uselog_kind kind)
 {
@@ -740,18 +760,11 @@ handle_log(struct req *r, struct cerr *err)
 	struct log_page lp;
 	uint8_t hash[HASH_BYTES], sig[HEAD_SIG_BYTES];
 	uint64_t from = 1, limit = BROKER_LOG_PAGE_ENTRIES, head;
-	const msgpack_object *o;
 	int rc;
 
-	if ((rc = body_keys(r, err, "from", "limit", NULL)) != 0)
+	if ((rc = body_page(r, &from, &limit, BROKER_LOG_PAGE_ENTRIES,
+	    err)) != 0)
 		return rc;
-	if (((o = mpk_get(r->body, "from")) != NULL && mpk_u64(o, &from) != 0) ||
-	    ((o = mpk_get(r->body, "limit")) != NULL &&
-	    mpk_u64(o, &limit) != 0))
-		return cerr_set(err, CARNET_E_BAD_VALUE,
-		    "LOG: from and limit are counts");
-	if (limit == 0 || limit > BROKER_LOG_PAGE_ENTRIES)
-		limit = BROKER_LOG_PAGE_ENTRIES;
 	/* every page a delegate reads is a reading, logged */
 	if (from <= 1)
 		rc = log_view(r, "log", err);
@@ -794,7 +807,6 @@ static int
 handle_export(struct req *r, struct cerr *err)
 {
 	uint64_t from = 0, limit = BROKER_EXPORT_PAGE_RECORDS, after;
-	const msgpack_object *o;
 	struct uselog_entry e;
 	struct recmeta m;
 	struct items recs;
@@ -803,15 +815,9 @@ handle_export(struct req *r, struct cerr *err)
 	MDB_val v;
 	int rc = 0;
 
-	if ((rc = body_keys(r, err, "from", "limit", NULL)) != 0)
+	if ((rc = body_page(r, &from, &limit, BROKER_EXPORT_PAGE_RECORDS,
+	    err)) != 0)
 		return rc;
-	if (((o = mpk_get(r->body, "from")) != NULL && mpk_u64(o, &from) != 0) ||
-	    ((o = mpk_get(r->body, "limit")) != NULL &&
-	    mpk_u64(o, &limit) != 0))
-		return cerr_set(err, CARNET_E_BAD_VALUE,
-		    "EXPORT: from and limit are counts");
-	if (limit == 0 || limit > BROKER_EXPORT_PAGE_RECORDS)
-		limit = BROKER_EXPORT_PAGE_RECORDS;
 	items_init(&recs, r);
 	after = from;
 	while ((rc = store_user_next(r->b->store, r->txn, r->from->id, after,

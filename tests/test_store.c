@@ -426,15 +426,16 @@ tamper_db(const char *dir, const char *db, const void *key, size_t klen,
 	mdb_env_close(env);
 }
 
-/* user's sealed head value as stored (72 bytes) */
-static void
-head_value(struct fx *fx, const uint8_t *u, uint8_t out[72])
+/* The raw value of key in db (closes fx's store). */
+static size_t
+raw_value(struct fx *fx, const char *db, const void *key, size_t klen,
+    uint8_t *out, size_t cap)
 {
 	char path[512];
 	MDB_env *env;
 	MDB_txn *txn;
 	MDB_dbi dbi;
-	MDB_val k = {ID_BYTES, (void *)u}, v;
+	MDB_val k = {klen, (void *)key}, v;
 
 	store_close(&fx->s);
 	snprintf(path, sizeof(path), "%s/store", fx->dir);
@@ -442,12 +443,20 @@ head_value(struct fx *fx, const uint8_t *u, uint8_t out[72])
 	assert_int_equal(mdb_env_set_maxdbs(env, 32), 0);
 	assert_int_equal(mdb_env_open(env, path, MDB_RDONLY, 0600), 0);
 	assert_int_equal(mdb_txn_begin(env, NULL, MDB_RDONLY, &txn), 0);
-	assert_int_equal(mdb_dbi_open(txn, "heads", 0, &dbi), 0);
+	assert_int_equal(mdb_dbi_open(txn, db, 0, &dbi), 0);
 	assert_int_equal(mdb_get(txn, dbi, &k, &v), 0);
-	assert_int_equal(v.mv_size, 72);
-	memcpy(out, v.mv_data, 72);
+	assert_true(v.mv_size <= cap);
+	memcpy(out, v.mv_data, v.mv_size);
 	mdb_txn_abort(txn);
 	mdb_env_close(env);
+	return v.mv_size;
+}
+
+/* user's sealed head value as stored (72 bytes) */
+static void
+head_value(struct fx *fx, const uint8_t *u, uint8_t out[72])
+{
+	assert_int_equal(raw_value(fx, "heads", u, ID_BYTES, out, 72), 72);
 }
 
 static void
@@ -770,32 +779,6 @@ be64_fill(uint8_t *p, uint64_t v)
 
 	for (i = 7; i >= 0; i--, v >>= 8)
 		p[i] = (uint8_t)v;
-}
-
-/* The raw value of key in db (closes fx's store). */
-static size_t
-raw_value(struct fx *fx, const char *db, const void *key, size_t klen,
-    uint8_t *out, size_t cap)
-{
-	char path[512];
-	MDB_env *env;
-	MDB_txn *txn;
-	MDB_dbi dbi;
-	MDB_val k = {klen, (void *)key}, v;
-
-	store_close(&fx->s);
-	snprintf(path, sizeof(path), "%s/store", fx->dir);
-	assert_int_equal(mdb_env_create(&env), 0);
-	assert_int_equal(mdb_env_set_maxdbs(env, 32), 0);
-	assert_int_equal(mdb_env_open(env, path, MDB_RDONLY, 0600), 0);
-	assert_int_equal(mdb_txn_begin(env, NULL, MDB_RDONLY, &txn), 0);
-	assert_int_equal(mdb_dbi_open(txn, db, 0, &dbi), 0);
-	assert_int_equal(mdb_get(txn, dbi, &k, &v), 0);
-	assert_true(v.mv_size <= cap);
-	memcpy(out, v.mv_data, v.mv_size);
-	mdb_txn_abort(txn);
-	mdb_env_close(env);
-	return v.mv_size;
 }
 
 static void
