@@ -39,13 +39,19 @@ CFLAGS += -std=c11 -Wall -Wextra -Werror -D_POSIX_C_SOURCE=200809L -MMD -MP \
 LDFLAGS += $(SANFLAGS)
 LDLIBS := $(PKG_LIBS) -lcsv -lm
 
-LIB_SRCS := $(wildcard common/*.c schemas/*.c policy/*.c) broker/store.c \
-	broker/reckeys.c \
-	agents/client.c agents/feed.c agents/cli.c agents/kept.c agents/csvmap.c
-BROKER_SRCS := $(filter-out broker/store.c broker/reckeys.c,\
-	$(wildcard broker/*.c))
-CLI_SRCS := tools/carnet.c tools/fhir.c tools/fhir_import.c tools/person.c \
-	tools/dashboard.c tools/dash_assets.c $(wildcard tools/cmd_*.c)
+# The layers, each an archive linked only by what is above it, listed from
+# the top down (the link order: an archive may use only those after it, so
+# a call that points up fails to link).
+LAYERS := client fhir store policy schemas common
+layer_libs = $(foreach l,$(1),$(O)/lib$(l).a)
+# what each program links: its own objects, then these layers
+BROKER_LAYERS := store policy schemas common
+CLI_LAYERS := dashboard client fhir store policy schemas common
+AGENT_LAYERS := client fhir policy schemas common
+ALL_LAYERS := dashboard $(LAYERS)
+
+BROKER_SRCS := $(wildcard broker/*.c)
+CLI_SRCS := $(wildcard cli/*.c)
 MHD_LIBS := -lmicrohttpd
 AGENTS := insurer pharmacy lab device
 APPS := budget emergency carepath chronic
@@ -53,61 +59,65 @@ AGENT_PROGS := $(foreach a,$(AGENTS),$(if $(wildcard agents/$(a).c),$(BIN)/carne
 APP_PROGS := $(foreach a,$(APPS),$(if $(wildcard agents/apps/$(a).c),$(BIN)/carnet-app-$(a)))
 TEST_SRCS := $(wildcard tests/test_*.c)
 TESTS := $(TEST_SRCS:tests/%.c=$(O)/tests/%)
-HELPERS := $(patsubst tests/%.c,$(BIN)/%,$(wildcard tests/helper_*.c))
 
-LIB := $(O)/libcarnet.a
-PROGS := $(if $(BROKER_SRCS),$(BIN)/carnetd) $(if $(CLI_SRCS),$(BIN)/carnet) \
-	$(AGENT_PROGS) $(APP_PROGS) $(BIN)/carnet-synth
+PROGS := $(BIN)/carnetd $(BIN)/carnet $(AGENT_PROGS) $(APP_PROGS) \
+	$(BIN)/carnet-synth
 
 # keep the test objects make would see as intermediate
 .SECONDARY: $(TEST_SRCS:tests/%.c=$(O)/tests/%.o) \
-	$(patsubst %.c,$(O)/%.o,$(wildcard agents/*.c agents/apps/*.c tools/synth.c))
-.PHONY: all build test check demo deps web-deps bench-compile clean unit integration e2e _test \
+	$(patsubst %.c,$(O)/%.o,$(wildcard agents/*.c agents/apps/*.c demo/synth.c))
+.PHONY: layers all build test check demo deps web-deps bench-compile clean unit integration e2e _test \
 	fuzz fuzz-build fuzz-smoke torture bench bench-deps bench-build
 
 all: deps
 	@$(MAKE) --no-print-directory build
 
-build: $(PROGS) $(HELPERS)
+build: $(PROGS)
 
 $(O)/%.o: %.c
 	@mkdir -p $(dir $@)
 	@echo "  CC  $<"
 	@$(CC) $(CFLAGS) -c -o $@ $<
 
-$(LIB): $(LIB_SRCS:%.c=$(O)/%.o)
-	@rm -f $@
-	$(AR) rcs $@ $^
+# one archive per layer directory
+define layer_rule
+$(O)/lib$(1).a: $(patsubst %.c,$(O)/%.o,$(wildcard $(1)/*.c))
+	@rm -f $$@
+	$(AR) rcs $$@ $$^
+endef
+$(foreach l,$(ALL_LAYERS),$(eval $(call layer_rule,$(l))))
 
-$(BIN)/carnetd: $(BROKER_SRCS:%.c=$(O)/%.o) $(LIB)
+$(BIN)/carnetd: $(BROKER_SRCS:%.c=$(O)/%.o) $(call layer_libs,$(BROKER_LAYERS))
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-$(BIN)/carnet: $(CLI_SRCS:%.c=$(O)/%.o) $(LIB)
+$(BIN)/carnet: $(CLI_SRCS:%.c=$(O)/%.o) $(call layer_libs,$(CLI_LAYERS))
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(MHD_LIBS)
 
 # the page's files are assembled into carnet (.incbin): rebuild on change
-$(O)/tools/dash_assets.o: $(wildcard tools/dashboard/*.* tools/dashboard/vendor/*)
+$(O)/dashboard/assets.o: $(wildcard dashboard/web/*.* dashboard/web/vendor/*)
 
-$(BIN)/carnet-synth: $(O)/tools/synth.o $(LIB)
+$(BIN)/carnet-synth: $(O)/demo/synth.o $(call layer_libs,$(AGENT_LAYERS))
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-$(BIN)/carnet-app-%: $(O)/agents/apps/%.o $(O)/agents/apps/appkit.o $(LIB)
+$(BIN)/carnet-app-%: $(O)/agents/apps/%.o $(O)/agents/apps/appkit.o $(call layer_libs,$(AGENT_LAYERS))
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-$(BIN)/carnet-%: $(O)/agents/%.o $(O)/agents/holder_agent.o $(LIB)
+$(BIN)/carnet-%: $(O)/agents/%.o $(O)/agents/holder_agent.o $(call layer_libs,$(AGENT_LAYERS))
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-$(BIN)/helper_%: $(O)/tests/helper_%.o $(LIB)
-	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+# Each layer links with the layers below it alone (part of make test).
+layers: $(call layer_libs,$(ALL_LAYERS))
+	@LDFLAGS_LAYERS="$(LDFLAGS)" bash tests/layers.sh "$(CC)" $(O) \
+		"$(LDLIBS) $(MHD_LIBS) -lnats" $(ALL_LAYERS)
 
-$(O)/tests/test_%: $(O)/tests/test_%.o $(LIB)
-	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
+# tests may reach into any layer
+$(O)/tests/test_%: $(O)/tests/test_%.o $(call layer_libs,$(ALL_LAYERS))
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(MHD_LIBS) -lcmocka
 
 # The suite: unit tests (cmocka), integration tests (real processes), the
 # shared end-to-end check of the CLI contract.
@@ -125,6 +135,7 @@ e2e: build
 
 # Build in parallel, then run the phases one after the other (-j2 safe).
 _test: build $(TESTS)
+	@$(MAKE) --no-print-directory layers
 	@$(MAKE) --no-print-directory unit
 	@$(MAKE) --no-print-directory integration
 	@$(MAKE) --no-print-directory e2e
@@ -143,14 +154,14 @@ check-inner:
 
 demo: deps
 	@$(MAKE) --no-print-directory build
-	@CARNET_BIN=$(abspath $(BIN)) bash tools/experiment $(DEMO_FLAGS)
+	@CARNET_BIN=$(abspath $(BIN)) bash demo/experiment $(DEMO_FLAGS)
 
 # The long reliability run: 50 kills over 1 M records, 5 min per fuzzer.
 torture: deps
 	@$(MAKE) --no-print-directory build $(O)/tests/test_crash
-	@bash tools/torture.sh
+	@bash tests/torture.sh
 
-# libFuzzer harnesses (tools/fuzz/), built with clang under ASan + UBSan.
+# libFuzzer harnesses (tests/fuzz/), built with clang under ASan + UBSan.
 FUZZERS := record json token frame fhir csv
 FUZZ_SECONDS ?= 60
 FUZZ_SAN := -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer
@@ -158,16 +169,16 @@ FUZZ_LINK := -fsanitize=fuzzer,address,undefined
 
 fuzz: deps
 	@$(MAKE) --no-print-directory CC=clang O=build/fuzz SANFLAGS="$(FUZZ_SAN)" fuzz-build
-	@bash tools/fuzz/run.sh build/fuzz $(FUZZ_SECONDS) $(FUZZERS)
+	@bash tests/fuzz/run.sh build/fuzz $(FUZZ_SECONDS) $(FUZZERS)
 
 # A few seconds each: part of make test.
 fuzz-smoke:
 	@$(MAKE) --no-print-directory CC=clang O=build/fuzz SANFLAGS="$(FUZZ_SAN)" fuzz-build
-	@bash tools/fuzz/run.sh build/fuzz 4 $(FUZZERS)
+	@bash tests/fuzz/run.sh build/fuzz 4 $(FUZZERS)
 
 fuzz-build: $(FUZZERS:%=$(O)/fuzz/fuzz_%)
 
-$(O)/fuzz/fuzz_%: $(O)/tools/fuzz/fuzz_%.o $(O)/tools/fhir_import.o $(LIB)
+$(O)/fuzz/fuzz_%: $(O)/tests/fuzz/fuzz_%.o $(call layer_libs,$(AGENT_LAYERS))
 	@mkdir -p $(dir $@)
 	$(CC) $(FUZZ_LINK) -o $@ $^ $(LDLIBS)
 
@@ -205,7 +216,7 @@ bench-deps:
 	benchmark runs its own)"; systemctl disable --now nats-server \
 	    >/dev/null 2>&1 || true; fi
 
-# Benchmarks (tools/bench): a build of its own with the switches that turn
+# Benchmarks (bench/): a build of its own with the switches that turn
 # guarantees off one at a time (CARNET_BENCH), never in bin/.
 bench: deps
 	@$(MAKE) --no-print-directory bench-deps
@@ -220,11 +231,12 @@ bench-build: $(BIN)/carnetd $(BIN)/carnet-bench
 # in bin/), so that it keeps building; running it is make bench's job
 bench-compile: $(O)/bench-check/carnet-bench
 
-$(O)/bench-check/carnet-bench: $(patsubst %.c,$(O)/%.o,$(wildcard tools/bench/*.c)) $(LIB)
+BENCH_LIBS := $(call layer_libs,client store policy schemas common)
+$(O)/bench-check/carnet-bench: $(patsubst %.c,$(O)/%.o,$(wildcard bench/*.c)) $(BENCH_LIBS)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lnats
 
-$(BIN)/carnet-bench: $(patsubst %.c,$(O)/%.o,$(wildcard tools/bench/*.c)) $(LIB)
+$(BIN)/carnet-bench: $(patsubst %.c,$(O)/%.o,$(wildcard bench/*.c)) $(BENCH_LIBS)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lnats
 

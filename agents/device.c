@@ -14,11 +14,11 @@
 
 #include <jansson.h>
 
-#include "cli.h"
-#include "csvmap.h"
-#include "feed.h"
-#include "holder_agent.h"
+#include "../client/cli.h"
+#include "../client/csvmap.h"
+#include "../client/feed.h"
 #include "../schemas/recjson.h"
+#include "holder_agent.h"
 
 #define PI 3.14159265358979323846
 

@@ -4,9 +4,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli.h"
-#include "csvmap.h"
-#include "feed.h"
+#include "../client/cli.h"
+#include "../client/csvmap.h"
+#include "../client/feed.h"
 #include "holder_agent.h"
 
 struct run {

@@ -26,7 +26,7 @@
 #include "../policy/key.h"
 #include "../policy/party.h"
 #include "../policy/token.h"
-#include "store.h"
+#include "../store/store.h"
 
 #define ROUTING_ID_MAX 256
 #define ZAP_DOMAIN "carnet"

@@ -276,3 +276,17 @@ recjson_from_record(const struct record *r)
 	}
 	return obj;
 }
+
+json_t *
+recjson_schema(const struct schema *s)
+{
+	json_t *fields = json_array();
+	unsigned i;
+
+	for (i = 0; i < s->nfields; i++)
+		json_array_append_new(fields, json_pack("{s:s, s:s, s:b, s:s}", "name",
+		    s->fields[i].name, "kind", field_kind_name(s->fields[i].kind),
+		    "required", s->fields[i].required, "doc", s->fields[i].doc));
+	return json_pack("{s:s, s:i, s:s, s:o}", "type", s->name, "version", s->version,
+	    "doc", s->doc, "fields", fields);
+}

@@ -37,4 +37,8 @@ json_t *recjson_from_record(const struct record *r);
 /* A msgpack scalar or list of scalars as JSON; NULL if o is another kind. */
 json_t *recjson_value(const msgpack_object *o);
 
+/* A record type and its documented fields, as carnet schema --json:
+ * {type, version, doc, fields: [{name, kind, required, doc}]}. */
+json_t *recjson_schema(const struct schema *s);
+
 #endif

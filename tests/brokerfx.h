@@ -15,8 +15,8 @@
 
 #include <sodium.h>
 
-#include "../broker/store.h"
 #include "../policy/key.h"
+#include "../store/store.h"
 
 struct broker {
 	const char *map_mib; /* --map-size, when set */

@@ -11,7 +11,7 @@
 
 #include <time.h>
 
-#include "../agents/client.h"
+#include "../client/client.h"
 #include "../common/mpk.h"
 #include "../schemas/recjson.h"
 

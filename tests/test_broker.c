@@ -14,12 +14,12 @@
 #include <sodium.h>
 #include <zmq.h>
 
-#include "../agents/client.h"
-#include "../agents/feed.h"
-#include "../broker/store.h"
+#include "../client/client.h"
+#include "../client/feed.h"
 #include "../common/mpk.h"
 #include "../common/proto.h"
 #include "../schemas/recjson.h"
+#include "../store/store.h"
 
 struct received {
 	int n, revoked;

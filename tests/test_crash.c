@@ -14,7 +14,7 @@
 
 #include <time.h>
 
-#include "../agents/feed.h"
+#include "../client/feed.h"
 #include "../common/mpk.h"
 #include "../schemas/recjson.h"
 

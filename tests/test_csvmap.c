@@ -6,7 +6,7 @@
 
 #include <sodium.h>
 
-#include "../agents/csvmap.h"
+#include "../client/csvmap.h"
 #include "../common/mpk.h"
 #include "../schemas/recjson.h"
 

@@ -6,10 +6,10 @@
 #include <lmdb.h>
 #include <sodium.h>
 
-#include "../broker/store.h"
 #include "../common/mpk.h"
 #include "../policy/key.h"
 #include "../schemas/recjson.h"
+#include "../store/store.h"
 
 struct fx {
 	char *dir;

@@ -8,9 +8,9 @@
 
 #include <uthash.h>
 
+#include "../../client/cli.h"
 #include "../../common/mpk.h"
 #include "../../schemas/recjson.h"
-#include "../cli.h"
 #include "appkit.h"
 
 #define FAMILIES_MAX 8

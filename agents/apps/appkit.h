@@ -14,7 +14,7 @@
 
 #include <jansson.h>
 
-#include "../feed.h"
+#include "../../client/feed.h"
 
 struct app_def {
 	const char *prog;     /* carnet-app-budget */

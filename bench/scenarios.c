@@ -1,0 +1,993 @@
+/*
+ * scenarios.c: the sections of make bench, in the order they depend on
+ * each other: throughput first (its maxima set the latency load and the
+ * baselines of the other sections), then latency, revocation, memory and
+ * scale.  Every carnet run starts from a fresh deployment (setup.c).
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <nats/nats.h>
+#include <sodium.h>
+
+#include "../policy/uselog.h"
+#include "../store/store.h"
+#include "report.h"
+#include "run.h"
+#include "scenarios.h"
+#include "setup.h"
+
+#define PRODUCERS 2 /* holders */
+#define CONSUMERS 2 /* apps */
+#define USERS 100
+#define LAT_BATCH 500 /* records per batch, as in every other run */
+
+static const struct bench_opts *O;
+
+static struct {
+	uint64_t thru_per_prod;
+	double lat_seconds;
+	uint64_t race_total, mem_total, scale_total, prefill;
+	unsigned revocations, repeat;
+} Z;
+
+/* Figures later sections compare with. */
+static struct {
+	double raw, carnet, carnet_ingest;
+} base = {NAN, NAN, NAN};
+
+static bool
+wanted(const char *section)
+{
+	const char *p;
+	size_t n = strlen(section);
+
+	if (O->only == NULL)
+		return true;
+	for (p = O->only; (p = strstr(p, section)) != NULL; p += n)
+		if ((p == O->only || p[-1] == ',') && (p[n] == '\0' ||
+		    p[n] == ','))
+			return true;
+	return false;
+}
+
+static double
+ratio(double a, double b)
+{
+	return isnan(a) || isnan(b) || b == 0 ? NAN : a / b;
+}
+
+static unsigned
+random_port(void)
+{
+	return 20000 + randombytes_uniform(30000);
+}
+
+static void
+sleep_ms(long ms)
+{
+	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000};
+
+	nanosleep(&ts, NULL);
+}
+
+/* ---- raw ZeroMQ --------------------------------------------------- */
+
+static char raw_ep[64];
+
+static void
+raw_args(const struct layout *l, bool prod, unsigned i, char w[][RUN_WORD],
+    int *n)
+{
+	(void)l;
+	(void)i;
+	snprintf(w[(*n)++], RUN_WORD, prod ? "raw-prod" : "raw-cons");
+	snprintf(w[(*n)++], RUN_WORD, "ep=%s", raw_ep);
+}
+
+static int
+raw_run(struct layout *l, struct outcome *o)
+{
+	struct child fwd;
+	struct result r = {0};
+	const char *argv[] = {"raw-fwd", raw_ep, NULL};
+	char epw[80];
+	int tries, rc;
+
+	for (tries = 0; tries < 10; tries++) {
+		snprintf(raw_ep, sizeof(raw_ep), "tcp://127.0.0.1:%u",
+		    random_port());
+		snprintf(epw, sizeof(epw), "ep=%s", raw_ep);
+		argv[1] = epw;
+		if (child_start(&fwd, "raw forwarder", NULL, argv) == 0 &&
+		    child_wait_ready(&fwd) == 0)
+			break;
+		child_kill(&fwd);
+	}
+	if (tries == 10)
+		return -1;
+	l->name = "raw";
+	l->args = raw_args;
+	rc = run_layout(l, o);
+	child_go(&fwd); /* any line stops it */
+	child_result(&fwd, &r);
+	return rc;
+}
+
+/* ---- carnet ------------------------------------------------------- */
+
+static struct deploy *cur_deploy;
+static bool cur_stall;
+
+static void
+carnet_args(const struct layout *l, bool prod, unsigned i, char w[][RUN_WORD],
+    int *n)
+{
+	struct deploy *d = cur_deploy;
+
+	(void)l;
+	snprintf(w[(*n)++], RUN_WORD, prod ? "c-holder" : "c-app");
+	snprintf(w[(*n)++], RUN_WORD, "ep=%s", d->endpoint);
+	snprintf(w[(*n)++], RUN_WORD, "broker=%s", d->broker_id);
+	snprintf(w[(*n)++], RUN_WORD, "key=%s/%s%u.key", d->dir, prod ?
+	    "holder" : "app", i);
+	if (prod)
+		snprintf(w[(*n)++], RUN_WORD, "users=%s/users.bin", d->dir);
+	else if (cur_stall)
+		snprintf(w[(*n)++], RUN_WORD, "stall=1");
+}
+
+static const char *env_full[] = {NULL};
+static const char *env_plain[] = {"CARNET_BENCH_PLAIN=1", NULL};
+static const char *env_plain_nosync[] = {"CARNET_BENCH_PLAIN=1",
+	"CARNET_BENCH_NOSYNC=1", NULL};
+static const char *env_plain_nosync_nolog[] = {"CARNET_BENCH_PLAIN=1",
+	"CARNET_BENCH_NOSYNC=1", "CARNET_BENCH_NOLOG=1", NULL};
+
+/* A fresh deployment, its broker restarted with env. */
+static void
+carnet_deploy(struct deploy *d, unsigned users, unsigned apps,
+    unsigned bystanders, unsigned map_mib)
+{
+	memset(d, 0, sizeof(*d));
+	d->carnetd = O->carnetd;
+	d->nholders = PRODUCERS;
+	d->napps = apps;
+	d->nusers = users;
+	d->nbystanders = bystanders;
+	d->map_mib = map_mib;
+	deploy_new(d);
+}
+
+static int
+carnet_run(struct deploy *d, const char *const *env, struct layout *l,
+    struct outcome *o)
+{
+	int rc;
+
+	deploy_stop_broker(d);
+	deploy_start_broker(d, env);
+	cur_deploy = d;
+	l->name = "carnet";
+	l->args = carnet_args;
+	l->env = env;
+	rc = run_layout(l, o);
+	deploy_stop_turns(d, &o->turns);
+	return rc;
+}
+
+/* Fill the store with records of people who consented to nothing. */
+static void
+carnet_prefill(struct deploy *d, uint64_t n)
+{
+	char users[600], key[600], ep[96], bid[96], num[32];
+	const char *argv[] = {"c-holder", ep, bid, key, users, num, "batch=1000",
+		NULL};
+	struct child c;
+	struct result r = {0};
+
+	snprintf(users, sizeof(users), "users=%s/bystanders.bin", d->dir);
+	snprintf(key, sizeof(key), "key=%s/holder0.key", d->dir);
+	snprintf(ep, sizeof(ep), "ep=%s", d->endpoint);
+	snprintf(bid, sizeof(bid), "broker=%s", d->broker_id);
+	snprintf(num, sizeof(num), "n=%llu", (unsigned long long)n);
+	printf("  (pre-filling %llu records...)\n", (unsigned long long)n);
+	fflush(stdout);
+	if (child_start(&c, "prefill", NULL, argv) != 0 ||
+	    child_wait_ready(&c) != 0) {
+		child_kill(&c);
+		return;
+	}
+	child_go(&c);
+	child_result(&c, &r);
+}
+
+static void
+layout_max(struct layout *l, unsigned ncons, uint64_t per_prod)
+{
+	memset(l, 0, sizeof(*l));
+	l->nprod = PRODUCERS;
+	l->ncons = ncons;
+	l->n_per_prod = per_prod;
+	l->want_per_cons = per_prod * PRODUCERS;
+	l->batch = 500;
+}
+
+/* ---- NATS ----------------------------------------------------------- */
+
+static char nats_url[64], nats_mode[16];
+static pid_t nats_pid;
+static char nats_dir[64];
+
+static void
+nats_args(const struct layout *l, bool prod, unsigned i, char w[][RUN_WORD],
+    int *n)
+{
+	(void)l;
+	(void)i;
+	snprintf(w[(*n)++], RUN_WORD, prod ? "nats-pub" : "nats-sub");
+	snprintf(w[(*n)++], RUN_WORD, "url=%s", nats_url);
+	snprintf(w[(*n)++], RUN_WORD, "mode=%s", nats_mode);
+}
+
+static bool
+have_nats_server(void)
+{
+	return system("command -v nats-server >/dev/null 2>&1") == 0;
+}
+
+static void
+nats_down(natsConnection *nc)
+{
+	char cmd[128];
+
+	natsConnection_Destroy(nc);
+	stop_prog(nats_pid);
+	nats_pid = 0;
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", nats_dir);
+	if (system(cmd) != 0)
+		fprintf(stderr, "bench: could not remove %s\n", nats_dir);
+}
+
+static natsConnection *
+nats_up(void)
+{
+	char port[16];
+	const char *argv[] = {"nats-server", "-a", "127.0.0.1", "-p", port,
+		"-js", "-sd", nats_dir, NULL};
+	natsConnection *nc = NULL;
+	int tries, i;
+
+	snprintf(nats_dir, sizeof(nats_dir), "/tmp/carnet-bench-nats-XXXXXX");
+	if (mkdtemp(nats_dir) == NULL)
+		return NULL;
+	/* a port taken by someone else makes the server exit: another one */
+	for (tries = 0; tries < 5; tries++) {
+		snprintf(port, sizeof(port), "%u", random_port());
+		snprintf(nats_url, sizeof(nats_url), "nats://127.0.0.1:%s",
+		    port);
+		nats_pid = spawn_prog(argv, NULL, NULL);
+		for (i = 0; i < 50; i++) {
+			sleep_ms(100);
+			if (natsConnection_ConnectTo(&nc, nats_url) == NATS_OK)
+				return nc;
+			if (waitpid(nats_pid, NULL, WNOHANG) == nats_pid) {
+				nats_pid = 0; /* it exited */
+				break;
+			}
+		}
+		stop_prog(nats_pid);
+		nats_pid = 0;
+	}
+	fprintf(stderr, "bench: nats-server did not start (5 ports tried)\n");
+	nats_down(NULL);
+	return NULL;
+}
+
+static int
+nats_run(const char *mode, struct layout *l, struct outcome *o)
+{
+	natsConnection *nc;
+	jsCtx *js = NULL;
+	jsStreamConfig cfg;
+	jsStreamInfo *si = NULL;
+	jsErrCode jerr = 0;
+	const char *subjects[] = {"bench.claims"};
+	int rc = -1;
+
+	memset(o, 0, sizeof(*o));
+	if (!have_nats_server() || (nc = nats_up()) == NULL)
+		return -1;
+	snprintf(nats_mode, sizeof(nats_mode), "%s", mode);
+	if (strcmp(mode, "js") == 0) {
+		jsStreamConfig_Init(&cfg);
+		cfg.Name = "BENCH";
+		cfg.Subjects = subjects;
+		cfg.SubjectsLen = 1;
+		cfg.Storage = js_FileStorage;
+		if (natsConnection_JetStream(&js, nc, NULL) != NATS_OK ||
+		    js_AddStream(&si, js, &cfg, NULL, &jerr) != NATS_OK) {
+			fprintf(stderr, "bench: JetStream stream: error %d\n",
+			    (int)jerr);
+			goto out;
+		}
+		jsStreamInfo_Destroy(si);
+	}
+	l->name = strcmp(mode, "js") == 0 ? "jetstream" : "nats";
+	l->args = nats_args;
+	rc = run_layout(l, o);
+out:
+	jsCtx_Destroy(js);
+	nats_down(nc);
+	return rc;
+}
+
+/* ---- throughput ----------------------------------------------------- */
+
+static double
+rate_or_nan(int rc, const struct outcome *o)
+{
+	if (rc != 0 || !o->complete) {
+		fprintf(stderr, "bench: incomplete run: %llu of %llu "
+		    "deliveries\n", (unsigned long long)o->delivered,
+		    (unsigned long long)o->expected);
+		return NAN;
+	}
+	return o->deliver_rate;
+}
+
+/*
+ * What each system sustains end to end, in records/s entering it: the
+ * lower of its ingest and of what each consumer received (raw, carnet,
+ * nats, js).  Half of it is the latency section's load.
+ */
+static struct {
+	double ingest;
+} peak[4];
+
+static double
+sustained(const struct outcome *o, unsigned ncons)
+{
+	double per_cons = o->deliver_rate / ncons;
+
+	return o->ingest_rate < per_cons ? o->ingest_rate : per_cons;
+}
+
+/*
+ * How carnetd's loop turns spent their time in run o: handling what the
+ * turn read (storing, checking, delivering, logging) and then waiting for
+ * the turn's commit (its fsync).
+ */
+static void
+turn_figs(const char *key, const char *run, const struct outcome *o)
+{
+	const struct turn_stats *t = &o->turns;
+	double n = t->turns > 0 ? t->turns : NAN;
+	char k[64];
+
+	snprintf(k, sizeof(k), "%s_turn_work_us", key);
+	report_fig(k, "broker turn: work", t->work_us / n, "us", "%s; %.0f "
+	    "turns, each storing %.0f records and sending %.0f", run,
+	    t->turns, t->stored / n, t->sent / n);
+	snprintf(k, sizeof(k), "%s_turn_commit_us", key);
+	report_fig(k, "broker turn: commit", t->commit_us / n, "us", "waiting "
+	    "for its fsync; longest %.0f us", t->max_commit_us);
+	snprintf(k, sizeof(k), "%s_commit_share", key);
+	report_fig(k, "broker turn: share in the commit", t->turns > 0 ?
+	    t->commit_us / (t->work_us + t->commit_us) : NAN, "",
+	    "commit / (work + commit)");
+}
+
+/* One throughput run of row `row` (0: raw, 1..4: carnet variants). */
+static int
+throughput_once(unsigned row, const char *const *env, struct outcome *o)
+{
+	struct layout l;
+	struct deploy d;
+	int rc;
+
+	layout_max(&l, CONSUMERS, Z.thru_per_prod);
+	if (row == 0)
+		return raw_run(&l, o);
+	carnet_deploy(&d, USERS, CONSUMERS, 0, 0);
+	rc = carnet_run(&d, env, &l, o);
+	deploy_free(&d);
+	return rc;
+}
+
+/* The run with the median delivery rate of Z.repeat (incomplete: 0). */
+static double
+throughput_median(unsigned row, const char *const *env, struct outcome *o)
+{
+	struct outcome runs[5];
+	double rate[5];
+	unsigned i, j, n = Z.repeat;
+
+	for (i = 0; i < n; i++) {
+		int rc = throughput_once(row, env, &runs[i]);
+
+		rate[i] = rc == 0 && runs[i].complete ? runs[i].deliver_rate : 0;
+	}
+	/* sort the few runs by rate */
+	for (i = 1; i < n; i++)
+		for (j = i; j > 0 && rate[j] < rate[j - 1]; j--) {
+			double t = rate[j];
+			struct outcome to = runs[j];
+
+			rate[j] = rate[j - 1];
+			rate[j - 1] = t;
+			runs[j] = runs[j - 1];
+			runs[j - 1] = to;
+		}
+	*o = runs[n / 2];
+	return rate[n / 2] > 0 ? rate[n / 2] : NAN;
+}
+
+static void
+section_throughput(void)
+{
+	static const struct {
+		const char *key, *label;
+		const char *const *env;
+	} variants[] = {
+		{"carnet", "carnet, everything on", env_full},
+		{"carnet_nocurve", "carnet, CURVE off", env_plain},
+		{"carnet_nocurve_nosync", "carnet, CURVE and fsync off",
+			env_plain_nosync},
+		{"carnet_nocurve_nosync_nolog", "carnet, CURVE, fsync and use "
+			"log off", env_plain_nosync_nolog},
+	};
+	struct layout l;
+	struct outcome o;
+	struct outcome full;
+	double rate[4], js_pub = NAN;
+	size_t i;
+	int rc;
+
+	report_section("throughput", "Throughput", "Deliveries per second "
+	    "(records received by all apps over the run), 2 producers and 2 "
+	    "consumers in separate processes over tcp loopback, 300-byte "
+	    "records in batches of 500, each consumer receiving every record. "
+	    "carnet: 100 people, each consenting to both apps; CURVE, fsync'd "
+	    "commits, consent check, minimisation (one field withheld) and a "
+	    "use-log entry per delivery. The rows below it turn one guarantee "
+	    "off at a time, in a benchmark build only. Full runs: the median of "
+	    "3 runs per row (one run each with QUICK=1); each carnet run on a "
+	    "fresh store. The broker-turn rows: how carnetd's loop spent "
+	    "the everything-on run, timed by the benchmark build: each turn "
+	    "handles what it read (store, check, deliver, log) in one "
+	    "transaction, then waits for that transaction's fsync'd commit "
+	    "before it sends the ACKs and records.");
+	base.raw = throughput_median(0, NULL, &o);
+	peak[0].ingest = sustained(&o, CONSUMERS);
+	report_fig("raw_zmq", "raw ZeroMQ 3-hop (baseline)", base.raw,
+	    "deliv/s", "1.00 x raw");
+	for (i = 0; i < 4; i++) {
+		rate[i] = throughput_median((unsigned)i + 1, variants[i].env, &o);
+		if (i == 0) {
+			base.carnet = rate[0];
+			base.carnet_ingest = o.ingest_rate;
+			peak[1].ingest = sustained(&o, CONSUMERS);
+			full = o;
+		}
+		report_fig(variants[i].key, variants[i].label, rate[i],
+		    "deliv/s", "%.2f x raw; ingest %.0f rec/s", ratio(rate[i],
+		    base.raw), o.ingest_rate);
+	}
+	report_fig("cost_curve", "share of time spent on CURVE",
+	    1 - ratio(rate[0], rate[1]), "", "1 - (all on / CURVE off)");
+	report_fig("cost_fsync", "share of the rest spent on fsync",
+	    1 - ratio(rate[1], rate[2]), "", "1 - (CURVE off / + fsync off)");
+	report_fig("cost_log", "share of the rest spent on the use log",
+	    1 - ratio(rate[2], rate[3]), "", "1 - (+ fsync off / + log off)");
+	turn_figs("carnet", "carnet, everything on", &full);
+	layout_max(&l, CONSUMERS, Z.thru_per_prod);
+	rc = nats_run("core", &l, &o);
+	report_fig("nats_core", "NATS core pub/sub", rc == 0 ?
+	    rate_or_nan(rc, &o) : NAN, "deliv/s", "%.2f x raw; %llu dropped",
+	    ratio(o.deliver_rate, base.raw), (unsigned long long)o.dropped);
+	peak[2].ingest = sustained(&o, CONSUMERS);
+	layout_max(&l, CONSUMERS, Z.thru_per_prod);
+	rc = nats_run("js", &l, &o);
+	report_fig("nats_jetstream", "NATS JetStream, file storage",
+	    rc == 0 ? rate_or_nan(rc, &o) : NAN, "deliv/s", "%.2f x raw",
+	    ratio(o.deliver_rate, base.raw));
+	js_pub = rc == 0 ? o.ingest_rate : NAN;
+	peak[3].ingest = sustained(&o, CONSUMERS);
+	report_fig("nats_jetstream_acked_pub", "JetStream acked publishes",
+	    js_pub, "rec/s", "carnet's durable ingest: %.2f x this",
+	    ratio(base.carnet_ingest, js_pub));
+	report_goal("ratio_vs_raw_zmq >= 0.5 with durability, checks and "
+	    "audit on", ratio(base.carnet, base.raw) >= 0.5, "%.3f",
+	    ratio(base.carnet, base.raw));
+	report_goal("carnet's ACKed ingest above JetStream's acked publish "
+	    "rate", base.carnet_ingest > js_pub, "%.0f vs %.0f rec/s",
+	    base.carnet_ingest, js_pub);
+}
+
+/* ---- latency ----------------------------------------------------------- */
+
+static void
+latency_layout(struct layout *l, double peak_ingest)
+{
+	double per_prod = 0.5 * peak_ingest / PRODUCERS;
+
+	memset(l, 0, sizeof(*l));
+	l->nprod = PRODUCERS;
+	l->ncons = CONSUMERS;
+	l->rate_per_prod = (long long)per_prod;
+	/* the same batches as everywhere, paced */
+	l->batch = LAT_BATCH;
+	l->n_per_prod = (uint64_t)(per_prod * Z.lat_seconds);
+	l->n_per_prod -= l->n_per_prod % l->batch;
+	l->want_per_cons = l->n_per_prod * PRODUCERS;
+	l->lat = true;
+}
+
+static void
+lat_figs(const char *key, const char *label, int rc, struct outcome *o,
+    double peak_ingest)
+{
+	char k[64], lab[96];
+	double us[3];
+	const double pct[3] = {50, 99, 99.9};
+	const char *names[3] = {"p50", "p99", "p999"};
+	int i;
+
+	for (i = 0; i < 3; i++) {
+		us[i] = rc == 0 && o->lat.n > 0 ? (double)hist_pct(&o->lat,
+		    pct[i]) / 1000.0 : NAN;
+		snprintf(k, sizeof(k), "%s_%s_us", key, names[i]);
+		snprintf(lab, sizeof(lab), "%s %s", label, names[i]);
+		if (i == 0)
+			report_fig(k, lab, us[i], "us", "at %.0f rec/s (half of "
+			    "its sustained rate), %llu samples", 0.5 * peak_ingest,
+			    (unsigned long long)o->lat.n);
+		else
+			report_fig(k, lab, us[i], "us", NULL);
+	}
+}
+
+static void
+section_latency(void)
+{
+	struct layout l;
+	struct outcome o;
+	struct deploy d;
+	int rc;
+
+	report_section("latency", "Latency, holder to app", "Producers paced "
+	    "at half of what the same system sustained end to end above (the "
+	    "lower of its ingest and of each consumer's intake), in the same "
+	    "batches of 500 as the throughput runs, sent at a steady pace; each record carries the time "
+	    "its batch was due (not when it left, so a late producer counts "
+	    "late); latency is read by the consumer. Log-linear histogram, 3 % "
+	    "buckets, upper bounds. The broker-turn rows time carnetd's loop "
+	    "in the carnet run, as in the throughput section.");
+	/* without the throughput section, its two runs that set the load */
+	if (isnan(peak[0].ingest) || peak[0].ingest == 0) {
+		throughput_once(0, NULL, &o);
+		peak[0].ingest = sustained(&o, CONSUMERS);
+	}
+	if (isnan(peak[1].ingest) || peak[1].ingest == 0) {
+		throughput_once(1, env_full, &o);
+		peak[1].ingest = sustained(&o, CONSUMERS);
+	}
+	latency_layout(&l, peak[0].ingest);
+	rc = raw_run(&l, &o);
+	lat_figs("raw", "raw ZeroMQ", rc, &o, peak[0].ingest);
+	carnet_deploy(&d, USERS, CONSUMERS, 0, 0);
+	latency_layout(&l, peak[1].ingest);
+	rc = carnet_run(&d, env_full, &l, &o);
+	lat_figs("carnet", "carnet", rc, &o, peak[1].ingest);
+	turn_figs("carnet_lat", "carnet at half load", &o);
+	deploy_free(&d);
+	report_goal("carnet p99 < 2 ms at half load", rc == 0 &&
+	    hist_pct(&o.lat, 99) < 2000000, "p99 %.0f us",
+	    (double)hist_pct(&o.lat, 99) / 1000.0);
+	if (peak[2].ingest > 0) {
+		latency_layout(&l, peak[2].ingest);
+		rc = nats_run("core", &l, &o);
+		lat_figs("nats", "NATS core", rc, &o, peak[2].ingest);
+	}
+	if (peak[3].ingest > 0) {
+		latency_layout(&l, peak[3].ingest);
+		rc = nats_run("js", &l, &o);
+		lat_figs("jetstream", "JetStream", rc, &o, peak[3].ingest);
+	}
+}
+
+/* ---- revocation ------------------------------------------------------ */
+
+static struct {
+	struct client **users;
+	struct hist took;
+	unsigned done;
+	double at_share;
+} rv;
+
+static void
+revoke_during(const struct layout *l, struct child *kids, unsigned np,
+    int64_t go)
+{
+	struct deploy *d = cur_deploy;
+	double est = (double)(l->n_per_prod * np) / (isnan(base.carnet_ingest)
+	    ? 20000.0 : base.carnet_ingest);
+	unsigned i;
+
+	(void)kids;
+	/* a random moment in the middle of the stream */
+	rv.at_share = 0.2 + 0.3 * randombytes_uniform(1000) / 1000.0;
+	sleep_until_ns(go + (int64_t)(rv.at_share * est * 1e9));
+	for (i = 0; i < Z.revocations; i++) {
+		int64_t took;
+
+		if (deploy_revoke(rv.users[i], &d->users[i], d->tokens +
+		    (size_t)i * d->napps * TOKID_BYTES, &took) == 0) {
+			hist_add(&rv.took, (uint64_t)took);
+			rv.done++;
+		}
+		sleep_ms(20);
+	}
+}
+
+struct late_scan {
+	const uint8_t *tok;
+	bool revoked;
+	uint64_t late, before;
+};
+
+static int
+late_one(void *arg, uint64_t seq, const MDB_val *v)
+{
+	struct late_scan *ls = arg;
+	struct uselog_entry e;
+
+	(void)seq;
+	if (uselog_decode(v->mv_data, v->mv_size, &e, NULL) != 0)
+		return CARNET_E_LOG_BROKEN;
+	if (!e.has_token || memcmp(e.token, ls->tok, TOKID_BYTES) != 0)
+		return 0;
+	if (e.kind == USE_REVOKE)
+		ls->revoked = true;
+	else if (e.kind == USE_DELIVER)
+		(ls->revoked ? &ls->late : &ls->before)[0]++;
+	return 0;
+}
+
+/* From the people's own logs: deliveries after each revocation entry. */
+static int
+late_in_logs(struct deploy *d, uint64_t *late, uint64_t *before)
+{
+	struct store *s;
+	struct cerr err = {0};
+	MDB_txn *txn;
+	unsigned i;
+
+	*late = *before = 0;
+	if (store_open(d->dir, (size_t)d->map_mib << 20, &s, &err) != 0 ||
+	    store_txn_begin(s, NULL, false, &txn, &err) != 0) {
+		fprintf(stderr, "bench: %s\n", cerr_msg(&err));
+		return -1;
+	}
+	for (i = 0; i < rv.done; i++) {
+		struct late_scan ls = {.tok = d->tokens + (size_t)i * d->napps *
+		    TOKID_BYTES};
+
+		store_log_foreach(s, txn, d->users[i].pk, 0, SIZE_MAX,
+		    late_one, &ls);
+		if (!ls.revoked)
+			fprintf(stderr, "bench: no REVOKE entry in user %u's "
+			    "log\n", i);
+		*late += ls.late;
+		*before += ls.before;
+	}
+	store_txn_abort(&txn);
+	store_close(&s);
+	return 0;
+}
+
+static void
+section_revocation(void)
+{
+	struct layout l;
+	struct outcome o;
+	struct deploy d;
+	uint64_t late_log = 0, before = 0;
+	unsigned i;
+	int rc;
+
+	report_section("revocation", "Revocation", "REVOKE sent by the person "
+	    "while records stream (2 holders, 1 app, 100 people), at a random "
+	    "moment between 20 % and 50 % of the stream; then more people "
+	    "revoke, 20 ms apart. Round trip: from sending REVOKE to its OK, "
+	    "which the broker sends after the revocation is committed. Late "
+	    "records: any record under a token after its REVOKED notice at "
+	    "the app (one ordered connection), and any delivery entry after "
+	    "the revocation entry in the person's own log.");
+	carnet_deploy(&d, USERS, 1, 0, 0);
+	memset(&rv, 0, sizeof(rv));
+	rv.users = calloc(Z.revocations, sizeof(*rv.users));
+	/* the people connect before the stream starts */
+	deploy_stop_broker(&d);
+	deploy_start_broker(&d, env_full);
+	for (i = 0; i < Z.revocations; i++)
+		rv.users[i] = deploy_connect(&d, &d.users[i]);
+	cur_deploy = &d;
+	memset(&l, 0, sizeof(l));
+	l.nprod = PRODUCERS;
+	l.ncons = 1;
+	l.n_per_prod = Z.race_total / PRODUCERS;
+	l.want_per_cons = Z.race_total; /* stops on silence: some are cut */
+	l.idle_ms = 3000;
+	l.batch = 500;
+	l.name = "carnet";
+	l.args = carnet_args;
+	l.env = env_full;
+	l.during = revoke_during;
+	rc = run_layout(&l, &o);
+	for (i = 0; i < Z.revocations; i++)
+		client_destroy(&rv.users[i]);
+	free(rv.users);
+	deploy_stop_broker(&d);
+	late_in_logs(&d, &late_log, &before);
+	report_fig("revoke_rtt_p50_us", "REVOKE round trip p50",
+	    (double)hist_pct(&rv.took, 50) / 1000.0, "us", "%u revocations "
+	    "under load", rv.done);
+	report_fig("revoke_rtt_max_us", "REVOKE round trip max",
+	    (double)hist_pct(&rv.took, 100) / 1000.0, "us", NULL);
+	report_fig("race_records", "records streamed", (double)o.produced,
+	    "records", "first revocation at %.0f %% of the stream",
+	    100 * rv.at_share);
+	report_fig("race_delivered_before", "delivered under the revoked "
+	    "tokens before", (double)before, "records", "from the logs");
+	report_fig("race_late_app", "records after REVOKED, at the app",
+	    (double)o.late, "records", "must be 0");
+	report_fig("race_late_log", "deliveries after the revocation entry, "
+	    "logs", (double)late_log, "records", "must be 0");
+	report_goal("0 records delivered after revocation", rc == 0 &&
+	    o.late == 0 && late_log == 0 && rv.done == Z.revocations,
+	    "%llu at the apps, %llu in the logs, %u/%u revocations",
+	    (unsigned long long)o.late, (unsigned long long)late_log, rv.done,
+	    Z.revocations);
+	deploy_free(&d);
+}
+
+/* ---- memory ----------------------------------------------------------- */
+
+#define MEM_SAMPLES 4096
+
+static struct {
+	long anon0, anon_max, anon_end, file_end;
+	long sample[MEM_SAMPLES];
+	unsigned n;
+} mem;
+
+static void
+memory_during(const struct layout *l, struct child *kids, unsigned np,
+    int64_t go)
+{
+	long anon, file;
+	unsigned i;
+
+	(void)go;
+	while (children_running(kids, np)) {
+		sleep_ms(200);
+		if (proc_rss(cur_deploy->broker, &anon, &file) != 0)
+			continue;
+		if (anon > mem.anon_max)
+			mem.anon_max = anon;
+		if (mem.n < MEM_SAMPLES)
+			mem.sample[mem.n++] = anon;
+	}
+	sleep_ms(500);
+	proc_rss(cur_deploy->broker, &mem.anon_end, &mem.file_end);
+	if (mem.anon_end > mem.anon_max)
+		mem.anon_max = mem.anon_end;
+	for (i = 0; i < l->ncons; i++)
+		child_go(&kids[np + i]); /* the stalled app may stop */
+}
+
+static int
+cmp_long(const void *a, const void *b)
+{
+	long x = *(const long *)a, y = *(const long *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/*
+ * The median RssAnon of the samples between fractions lo and hi of the run:
+ * a level, where a single sample may catch a few batches in flight.
+ */
+static long
+mem_level(double lo, double hi)
+{
+	long v[MEM_SAMPLES];
+	unsigned a = (unsigned)(lo * mem.n), b = (unsigned)(hi * mem.n), k;
+
+	if (b > mem.n)
+		b = mem.n;
+	if (a >= b)
+		return mem.n > 0 ? mem.sample[mem.n - 1] : mem.anon0;
+	for (k = a; k < b; k++)
+		v[k - a] = mem.sample[k];
+	qsort(v, b - a, sizeof(v[0]), cmp_long);
+	return v[(b - a) / 2];
+}
+
+static void
+section_memory(void)
+{
+	struct layout l;
+	struct outcome o;
+	struct deploy d;
+	long file0, early, late;
+	int rc;
+
+	report_section("memory", "Memory with a stalled app", "One app "
+	    "subscribes and never gives credit while 2 holders store records "
+	    "for it (100 people consenting): everything queues. Broker RSS "
+	    "from /proc: RssAnon is the heap (must stay flat: the backlog is "
+	    "in LMDB), RssFile the store pages the kernel maps in (reclaimable "
+	    "cache). Sampled every 200 ms; flat means the median of the last "
+	    "tenth of the run within 1.25 x the median from 5 to 15 % (the "
+	    "max is one sample and may catch a few batches in flight).");
+	carnet_deploy(&d, USERS, 1, 0, 32768);
+	deploy_stop_broker(&d);
+	deploy_start_broker(&d, env_full);
+	sleep_ms(300);
+	memset(&mem, 0, sizeof(mem));
+	proc_rss(d.broker, &mem.anon0, &file0);
+	mem.anon_max = mem.anon0;
+	cur_deploy = &d;
+	cur_stall = true;
+	memset(&l, 0, sizeof(l));
+	l.nprod = PRODUCERS;
+	l.ncons = 1;
+	l.n_per_prod = Z.mem_total / PRODUCERS;
+	l.want_per_cons = 0;
+	l.batch = 500;
+	l.name = "carnet";
+	l.args = carnet_args;
+	l.env = env_full;
+	l.during = memory_during;
+	rc = run_layout(&l, &o);
+	cur_stall = false;
+	report_fig("mem_queued", "records queued for the stalled app",
+	    (double)o.produced, "records", "ingest %.0f rec/s", o.ingest_rate);
+	/* the heap once everyone is connected and streaming (5-15 % of the
+	 * run), against the heap at the end (the last tenth) */
+	early = mem_level(0.05, 0.15);
+	late = mem_level(0.9, 1.0);
+	report_fig("mem_anon_idle_kib", "RssAnon, idle broker", (double)mem.anon0,
+	    "KiB", "before any connection");
+	report_fig("mem_anon_early_kib", "RssAnon early", (double)early,
+	    "KiB", "median from 5 to 15 %% of the run, connected and streaming");
+	report_fig("mem_anon_late_kib", "RssAnon late", (double)late, "KiB",
+	    "median of the last tenth of the run: %.2f x early",
+	    ratio(late, early));
+	report_fig("mem_anon_max_kib", "RssAnon max while queueing",
+	    (double)mem.anon_max, "KiB", "%.2f x early (one sample, %u "
+	    "taken)", ratio(mem.anon_max, early), mem.n);
+	report_fig("mem_anon_end_kib", "RssAnon after the last record",
+	    (double)mem.anon_end, "KiB", "%.2f x early", ratio(mem.anon_end,
+	    early));
+	report_fig("mem_file_end_kib", "RssFile after", (double)mem.file_end,
+	    "KiB", "store pages mapped");
+	report_fig("mem_store_kib", "store on disk",
+	    (double)deploy_store_kib(&d), "KiB", NULL);
+	report_goal("broker heap flat with records queued for a stalled app",
+	    rc == 0 && late <= early + early / 4, "RssAnon %ld KiB early, %ld "
+	    "KiB late (medians), %ld KiB at most, over %llu records", early,
+	    late, mem.anon_max, (unsigned long long)o.produced);
+	deploy_free(&d);
+}
+
+/* ---- scale ----------------------------------------------------------- */
+
+static void
+section_scale(void)
+{
+	static const unsigned users_full[] = {1, 10, 100, 1000};
+	static const unsigned users_quick[] = {1, 100};
+	static const unsigned apps_full[] = {1, 4, 16};
+	static const unsigned apps_quick[] = {1, 4};
+	const unsigned *users = O->quick ? users_quick : users_full;
+	const unsigned *apps = O->quick ? apps_quick : apps_full;
+	unsigned nu = O->quick ? 2 : 4, na = O->quick ? 2 : 3, u, a;
+	struct layout l;
+	struct outcome o;
+	struct deploy d;
+	char key[64], label[96];
+	double r;
+	int rc;
+
+	report_section("scale", "Scale", "carnet with everything on, 2 holders; "
+	    "each app is its own process and every person consents to every "
+	    "app, so deliveries = records x apps. Then the 100-people, 2-app "
+	    "run again with records of other people already stored.");
+	if (isnan(base.raw)) {
+		throughput_once(0, NULL, &o);
+		base.raw = o.deliver_rate;
+	}
+	for (u = 0; u < nu; u++)
+		for (a = 0; a < na; a++) {
+			carnet_deploy(&d, users[u], apps[a], 0, 0);
+			layout_max(&l, apps[a], Z.scale_total / PRODUCERS);
+			rc = carnet_run(&d, env_full, &l, &o);
+			r = rate_or_nan(rc, &o);
+			snprintf(key, sizeof(key), "scale_u%u_a%u", users[u],
+			    apps[a]);
+			snprintf(label, sizeof(label), "%u people, %u apps",
+			    users[u], apps[a]);
+			report_fig(key, label, r, "deliv/s", "ingest %.0f rec/s; "
+			    "%.2f x raw (2 apps)", o.ingest_rate, ratio(r,
+			    base.raw));
+			deploy_free(&d);
+		}
+	if (isnan(base.carnet)) {
+		throughput_once(1, env_full, &o);
+		base.carnet = o.deliver_rate;
+	}
+	carnet_deploy(&d, USERS, CONSUMERS, 100, 16384);
+	carnet_prefill(&d, Z.prefill);
+	layout_max(&l, CONSUMERS, Z.thru_per_prod);
+	rc = carnet_run(&d, env_full, &l, &o);
+	r = rate_or_nan(rc, &o);
+	snprintf(label, sizeof(label), "100 people, 2 apps, %llu records "
+	    "stored before", (unsigned long long)Z.prefill);
+	report_fig("scale_prefilled", label, r, "deliv/s", "%.2f x the same "
+	    "on an empty store", ratio(r, base.carnet));
+	deploy_free(&d);
+}
+
+int
+bench_all(const struct bench_opts *o)
+{
+	char commands[256];
+	double rvr;
+
+	O = o;
+	if (o->quick) {
+		Z.thru_per_prod = 10000;
+		Z.lat_seconds = 1.5;
+		Z.race_total = 20000;
+		Z.mem_total = 60000;
+		Z.scale_total = 10000;
+		Z.prefill = 50000;
+		Z.revocations = 5;
+		Z.repeat = 1;
+	} else {
+		Z.thru_per_prod = 100000;
+		Z.lat_seconds = 5;
+		Z.race_total = 1000000;
+		Z.mem_total = 10000000;
+		Z.scale_total = 100000;
+		Z.prefill = 1000000;
+		Z.revocations = 20;
+		Z.repeat = 3;
+	}
+	if (wanted("throughput"))
+		section_throughput();
+	if (wanted("latency"))
+		section_latency();
+	if (wanted("revocation"))
+		section_revocation();
+	if (wanted("memory"))
+		section_memory();
+	if (wanted("scale"))
+		section_scale();
+	rvr = ratio(base.carnet, base.raw);
+	snprintf(commands, sizeof(commands), "make bench%s%s%s",
+	    o->quick ? " QUICK=1" : "", o->only ? " ONLY=" : "",
+	    o->only ? o->only : "");
+	if (report_write(o->out, o->quick, commands, rvr) != 0)
+		return 1;
+	printf("\nwrote %s/RESULTS.md and %s/results.json\n", o->out, o->out);
+	printf("ratio_vs_raw_zmq: %.3f\n", rvr);
+	return 0;
+}

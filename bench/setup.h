@@ -1,0 +1,43 @@
+/*
+ * setup.h: one carnet deployment for a benchmark run (setup.c).
+ */
+#ifndef CARNET_BENCH_SETUP_H
+#define CARNET_BENCH_SETUP_H
+
+#include <sys/wait.h>
+
+#include "../client/client.h"
+#include "../policy/key.h"
+#include "bench.h"
+#include "run.h"
+
+struct deploy {
+	/* asked for */
+	const char *carnetd;
+	unsigned nholders, napps, nusers;
+	unsigned nbystanders; /* registered, no consent: for pre-filled records */
+	unsigned map_mib;     /* 0: 4096 */
+	/* made */
+	char dir[512];
+	char endpoint[64];
+	char broker_id[ID_STR_LEN + 1];
+	pid_t broker;
+	struct keypair *holders, *apps, *users; /* users, then bystanders */
+	uint8_t *tokens; /* [user][app] token ids */
+};
+
+/* Make the directory, keys, parties and grants (broker left running). */
+int deploy_new(struct deploy *d);
+void deploy_start_broker(struct deploy *d, const char *const *env);
+void deploy_stop_broker(struct deploy *d);
+/* Stop the broker and read how its turns spent their time (0s if unknown). */
+void deploy_stop_turns(struct deploy *d, struct turn_stats *ts);
+struct client *deploy_connect(struct deploy *d, const struct keypair *kp);
+int deploy_revoke(struct client *c, const struct keypair *user,
+    const uint8_t tok[TOKID_BYTES], int64_t *took_ns);
+/* Disk used by the store, in KiB. */
+long long deploy_store_kib(const struct deploy *d);
+/* Stop the broker and remove the directory. */
+void deploy_free(struct deploy *d);
+
+#endif

@@ -1,0 +1,264 @@
+/*
+ * cmd_party.c: carnet party add | list, the operator's registry.
+ *
+ * These open the broker's LMDB store directly (LMDB allows several
+ * processes), so they run on the broker's host, with its --data DIR; the
+ * running broker sees a new party at its next handshake.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "../common/plainfile.h"
+#include "../common/text.h"
+#include "../store/store.h"
+#include "cmds.h"
+
+static const char party_help[] =
+"usage: carnet party add --data DIR --role holder|app|user|operator\n"
+"                        --name NAME --id PUBID [--type T]... [--purpose P]...\n"
+"                        [--owner TEXT] [--business-model TEXT]\n"
+"       carnet party list --data DIR [--json]\n"
+"\n"
+"Register a party with the broker whose state is in DIR (default\n"
+DEFAULT_DATA "), or list them.  Only registered keys may connect.\n"
+"\n"
+"  --role R            user (a person), holder (pushes records), app\n"
+"                      (receives them with consent) or operator\n"
+"  --name NAME         a short name shown to people, e.g. mgen, budget\n"
+"  --id PUBID          the party's public id, from carnet keygen\n"
+"  --type T            holder: a record type it may push (repeat; see\n"
+"                      carnet schema)\n"
+"  --purpose P         app: a purpose it declares, e.g. budget (repeat)\n"
+"  --owner TEXT        app: who runs it, shown before people consent\n"
+"  --business-model TEXT  app: how it makes money, shown likewise\n"
+"  --json              list: one JSON object per party\n";
+
+static int
+open_store(const char *dir, struct store **s, struct cerr *err)
+{
+	char path[4096];
+	FILE *f;
+
+	/* Refuse a typo: the directory must be a broker's. */
+	snprintf(path, sizeof(path), "%s/broker.pub", dir);
+	if ((f = plainfile_open(path)) == NULL)
+		return cerr_set(err, CARNET_E_NOT_FOUND, "%s is not a broker "
+		    "directory (no broker.pub; start carnetd --data %s once)",
+		    dir, dir);
+	fclose(f);
+	return store_open(dir, BROKER_MAP_BYTES, s, err);
+}
+
+static int
+copy_text(char *dst, size_t sz, const char *src, const char *what)
+{
+	if (strlen(src) >= sz || !utf8_valid(src, strlen(src)))
+		return cli_failx("party add", "%s: at most %zu bytes of UTF-8 text",
+		    what, sz - 1);
+	/* shown to people before they consent: nothing that could change
+	 * what their terminal or page shows */
+	if (!text_printable(src, strlen(src)))
+		return cli_failx("party add", "%s: holds control or escape "
+		    "characters [control_chars]", what);
+	strcpy(dst, src);
+	return 0;
+}
+
+static int
+party_add(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"data", required_argument, NULL, 'd'},
+		{"role", required_argument, NULL, 'r'},
+		{"name", required_argument, NULL, 'n'},
+		{"id", required_argument, NULL, 'i'},
+		{"type", required_argument, NULL, 't'},
+		{"purpose", required_argument, NULL, 'p'},
+		{"owner", required_argument, NULL, 'o'},
+		{"business-model", required_argument, NULL, 'b'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	const char *dir = DEFAULT_DATA, *role = NULL, *name = NULL, *id = NULL;
+	struct party p;
+	struct store *s = NULL;
+	struct cerr err = {0};
+	MDB_txn *txn;
+	int c, rc;
+
+	memset(&p, 0, sizeof(p));
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'd': dir = optarg; break;
+		case 'r': role = optarg; break;
+		case 'n': name = optarg; break;
+		case 'i': id = optarg; break;
+		case 't':
+			if (p.ntypes == PARTY_MAX_TYPES)
+				return cli_failx("party add", "at most %d types",
+				    PARTY_MAX_TYPES);
+			if ((p.types[p.ntypes] = schema_by_name(optarg,
+			    strlen(optarg))) == NULL)
+				return cli_failx("party add", "unknown record "
+				    "type '%s' (see carnet schema)", optarg);
+			p.ntypes++;
+			break;
+		case 'p':
+			if (p.npurposes == PARTY_MAX_PURPOSES)
+				return cli_failx("party add",
+				    "at most %d purposes", PARTY_MAX_PURPOSES);
+			if (copy_text(p.purposes[p.npurposes],
+			    sizeof(p.purposes[0]), optarg, "--purpose") != 0)
+				return 1;
+			p.npurposes++;
+			break;
+		case 'o':
+			if (copy_text(p.owner, sizeof(p.owner), optarg,
+			    "--owner") != 0)
+				return 1;
+			break;
+		case 'b':
+			if (copy_text(p.business_model, sizeof(p.business_model),
+			    optarg, "--business-model") != 0)
+				return 1;
+			break;
+		case 'h':
+			return fputs(party_help, stdout), 0;
+		default:
+			return cli_usage(party_help);
+		}
+	}
+	if (role == NULL || name == NULL || id == NULL || optind != argc)
+		return cli_usage(party_help);
+	if (party_role_parse(role, &p.role) != 0)
+		return cli_failx("party add", "--role: want user, holder, app "
+		    "or operator");
+	if (id_decode(id, p.id) != 0)
+		return cli_failx("party add", "--id: '%.60s' is not a carnet id "
+		    "(from carnet keygen)", id);
+	if (copy_text(p.name, sizeof(p.name), name, "--name") != 0)
+		return 1;
+	if (p.role == ROLE_HOLDER && p.ntypes == 0)
+		return cli_failx("party add", "a holder needs at least one "
+		    "--type it may push");
+	if (p.role == ROLE_APP && p.npurposes == 0)
+		return cli_failx("party add", "an app needs at least one "
+		    "--purpose");
+	p.added_at = (int64_t)time(NULL);
+	if ((rc = open_store(dir, &s, &err)) == 0 &&
+	    (rc = store_txn_begin(s, NULL, true, &txn, &err)) == 0) {
+		if ((rc = store_party_add(s, txn, &p, &err)) == 0)
+			rc = store_txn_commit(&txn, &err);
+		else
+			store_txn_abort(&txn);
+	}
+	store_close(&s);
+	if (rc != 0)
+		return cli_fail("party add", &err);
+	printf("added %s %s %s\n", role, p.name, id);
+	return 0;
+}
+
+struct list_ctx {
+	bool json;
+};
+
+static int
+list_one(void *arg, const struct party *p)
+{
+	struct list_ctx *lc = arg;
+	char id[ID_STR_LEN + 1], when[TIME_STR_LEN + 1];
+	unsigned i;
+
+	id_encode(p->id, id);
+	time_format(p->added_at, when);
+	if (lc->json) {
+		json_t *o = json_object(), *types = json_array(),
+		    *purposes = json_array();
+
+		for (i = 0; i < p->ntypes; i++)
+			json_array_append_new(types, json_string(p->types[i]->name));
+		for (i = 0; i < p->npurposes; i++)
+			json_array_append_new(purposes, json_string(p->purposes[i]));
+		json_object_set_new(o, "id", json_string(id));
+		json_object_set_new(o, "role", json_string(party_role_name(p->role)));
+		json_object_set_new(o, "name", json_string(p->name));
+		json_object_set_new(o, "types", types);
+		json_object_set_new(o, "purposes", purposes);
+		json_object_set_new(o, "owner", json_string(p->owner));
+		json_object_set_new(o, "business_model",
+		    json_string(p->business_model));
+		json_object_set_new(o, "added_at", json_string(when));
+		cli_print_json(o);
+		json_decref(o);
+		return 0;
+	}
+	printf("%-8s %-16s %s", party_role_name(p->role), text_term(p->name),
+	    id);
+	for (i = 0; i < p->ntypes; i++)
+		printf("%s%s", i ? "," : " types=", p->types[i]->name);
+	for (i = 0; i < p->npurposes; i++)
+		printf("%s%s", i ? "," : " purposes=",
+		    text_term(p->purposes[i]));
+	if (p->owner[0])
+		printf(" owner=\"%s\"", text_term(p->owner));
+	if (p->business_model[0])
+		printf(" business-model=\"%s\"",
+		    text_term(p->business_model));
+	putchar('\n');
+	return 0;
+}
+
+static int
+party_list(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"data", required_argument, NULL, 'd'},
+		{"json", no_argument, NULL, 'j'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	const char *dir = DEFAULT_DATA;
+	struct list_ctx lc = {false};
+	struct store *s = NULL;
+	struct cerr err = {0};
+	MDB_txn *txn;
+	int c, rc;
+
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		if (c == 'd')
+			dir = optarg;
+		else if (c == 'j')
+			lc.json = true;
+		else if (c == 'h')
+			return fputs(party_help, stdout), 0;
+		else
+			return cli_usage(party_help);
+	}
+	if (optind != argc)
+		return cli_usage(party_help);
+	if ((rc = open_store(dir, &s, &err)) == 0 &&
+	    (rc = store_txn_begin(s, NULL, false, &txn, &err)) == 0) {
+		rc = store_party_foreach(s, txn, list_one, &lc);
+		store_txn_abort(&txn);
+		if (rc != 0)
+			cerr_set(&err, rc, "reading the registry: %s",
+			    carnet_strerror(rc));
+	}
+	store_close(&s);
+	return rc ? cli_fail("party list", &err) : 0;
+}
+
+int
+cmd_party(int argc, char **argv)
+{
+	if (argc >= 2 && strcmp(argv[1], "add") == 0)
+		return party_add(argc - 1, argv + 1);
+	if (argc >= 2 && strcmp(argv[1], "list") == 0)
+		return party_list(argc - 1, argv + 1);
+	if (argc >= 2 && (strcmp(argv[1], "--help") == 0 ||
+	    strcmp(argv[1], "-h") == 0))
+		return fputs(party_help, stdout), 0;
+	return cli_usage(party_help);
+}
