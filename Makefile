@@ -1,6 +1,7 @@
 # carnet: one plain Makefile.
 #
-#   make            build bin/carnetd and bin/carnet (after `make deps`)
+#   make            build bin/carnetd and bin/carnet (no root: says to run
+#                   `make deps` if a package is missing)
 #   make test       install missing packages, build, run every test, then run
 #                   them all again under AddressSanitizer + UBSan (make check)
 #   make check      the sanitizer run alone
@@ -66,11 +67,20 @@ PROGS := $(BIN)/carnetd $(BIN)/carnet $(AGENT_PROGS) $(APP_PROGS) \
 # keep the test objects make would see as intermediate
 .SECONDARY: $(TEST_SRCS:tests/%.c=$(O)/tests/%.o) \
 	$(patsubst %.c,$(O)/%.o,$(wildcard agents/*.c agents/apps/*.c demo/synth.c))
-.PHONY: layers all build test check demo deps web-deps bench-compile clean unit integration e2e _test \
+.PHONY: have-deps layers all build test check demo deps web-deps bench-compile clean unit integration e2e _test \
 	fuzz fuzz-build fuzz-smoke torture bench bench-deps bench-build
 
-all: deps
+# A plain make builds, never installs (no root needed): if a package is
+# missing it says which target installs it.
+all: have-deps
 	@$(MAKE) --no-print-directory build
+
+have-deps:
+	@pkg-config --exists $(PKGS) libmicrohttpd 2>/dev/null && \
+	    [ -e /usr/include/csv.h ] && [ -e /usr/include/nats/nats.h ] || { \
+	    echo "carnet: build packages are missing: run 'make deps' as root" \
+	        "(apt-get install), or 'make demo' / 'make test', which" \
+	        "install what they need" >&2; exit 1; }
 
 build: $(PROGS)
 
