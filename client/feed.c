@@ -121,20 +121,6 @@ holder_batch_add(struct holder_batch *hb, const void *rec, size_t len,
 	return 0;
 }
 
-int
-holder_batch_add_json(struct holder_batch *hb, const char *line, size_t len,
-    const struct schema *type, struct cerr *err)
-{
-	msgpack_sbuffer one;
-	int rc;
-
-	msgpack_sbuffer_init(&one);
-	if ((rc = recjson_encode_line(line, len, type, &one, err)) == 0)
-		rc = holder_batch_add(hb, one.data, one.size, err);
-	msgpack_sbuffer_destroy(&one);
-	return rc;
-}
-
 struct app_feed {
 	struct client *c;
 	uint64_t max, got, seen, window, credited, unacked;

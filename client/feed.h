@@ -9,7 +9,7 @@
  * comes again).
  *
  *     holder_batch_new(c, &hb);
- *     while (...) holder_batch_add_json(hb, line, len, type, &err);
+ *     while (...) holder_batch_add(hb, rec, len, &err);  // encoded: recjson.h
  *     holder_batch_flush(hb, &err);        // hb->stored, hb->dup
  *     holder_batch_destroy(&hb);
  *
@@ -48,10 +48,6 @@ int holder_batch_new(struct client *c, struct holder_batch **out);
  * unless CLIENT_PUT_WINDOW batches await their ACK). */
 int holder_batch_add(struct holder_batch *hb, const void *rec, size_t len,
     struct cerr *err) __attribute__((warn_unused_result));
-/* Check and add one JSON line (schemas/recjson.h) of type. */
-int holder_batch_add_json(struct holder_batch *hb, const char *line,
-    size_t len, const struct schema *type, struct cerr *err)
-    __attribute__((warn_unused_result));
 /* Send what is gathered as one PUT now, waiting only when the window is
  * full (for holders that send as records come, one by one). */
 int holder_batch_send(struct holder_batch *hb, struct cerr *err)

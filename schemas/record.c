@@ -150,13 +150,6 @@ body_validate(const struct schema *s, const msgpack_object *body,
 	return 0;
 }
 
-int
-record_body_validate(const struct schema *s, const msgpack_object *body,
-    uint64_t *present, struct cerr *err)
-{
-	return body_validate(s, body, schema_required(s), present, err);
-}
-
 /* Envelope keys, in encoding order. */
 enum { K_HOLDER, K_REF, K_USER, K_TYPE, K_V, K_TIME, K_BODY, K__N };
 static const char *const env_keys[K__N] = {

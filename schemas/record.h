@@ -66,10 +66,6 @@ int record_from_object_partial(const msgpack_object *o, struct record *r,
 int record_decode(const void *buf, size_t len, msgpack_unpacked *tree,
     struct record *r, struct cerr *err) __attribute__((warn_unused_result));
 
-/* Validate a body map against a schema; sets *present. */
-int record_body_validate(const struct schema *s, const msgpack_object *body,
-    uint64_t *present, struct cerr *err) __attribute__((warn_unused_result));
-
 /*
  * Encode r, keeping only the body fields in the mask `fields`
  * (FIELDS_ALL keeps everything; this is where minimisation happens).

@@ -1684,19 +1684,6 @@ store_log_append_after(struct store *s, MDB_txn *txn,
 	return head_put(s, txn, user, e->seq, h, err);
 }
 
-int
-store_log_append(struct store *s, MDB_txn *txn, const uint8_t user[ID_BYTES],
-    struct uselog_entry *e, struct cerr *err)
-{
-	uint8_t prev[HASH_BYTES];
-	uint64_t last;
-	int rc;
-
-	if ((rc = store_log_head(s, txn, user, &last, prev, err)) != 0)
-		return rc;
-	return store_log_append_after(s, txn, user, e, last, prev, NULL, err);
-}
-
 struct log_scan {
 	int (*fn)(void *, uint64_t, const MDB_val *);
 	void *arg;

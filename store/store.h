@@ -244,13 +244,6 @@ int store_cursor_advance(struct store *s, MDB_txn *txn,
     __attribute__((warn_unused_result));
 
 /*
- * Append e to user's log: e->seq and e->prev are set here from the head.
- * The entry is durable when txn commits.
- */
-int store_log_append(struct store *s, MDB_txn *txn,
-    const uint8_t user[ID_BYTES], struct uselog_entry *e, struct cerr *err)
-    __attribute__((warn_unused_result));
-/*
  * Append e after a head the caller already knows (seq last, entry hash
  * prev), and give the new entry's hash: for a caller that caches heads.
  * A stale head fails (the key exists) rather than forking the chain.
