@@ -13,8 +13,6 @@
 #include "../schemas/recjson.h"
 #include "cmds.h"
 
-#define SUBSCRIBE_MAX_USERS 256
-
 static const char subscribe_help[] =
 "usage: carnet subscribe [--users ID1,ID2] [--confirm-erase] [--max N]\n"
 "                        [--idle-exit SECONDS] [connection options]\n"
@@ -32,7 +30,8 @@ static const char subscribe_help[] =
 "then on, even from a broker put back to an older copy of its store (the\n"
 "count is said on standard error).\n"
 "\n"
-"  --users ID1,ID2      ask only for these people's records; each one who\n"
+"  --users ID1,ID2      ask only for these people's records (1000 at most,\n"
+"                       as the broker takes in one SUB); each one who\n"
 "                       has given this app no live consent is a refused\n"
 "                       attempt, written to their log (refused with\n"
 "                       no_consent when none has)\n"
@@ -98,7 +97,7 @@ cmd_subscribe(int argc, char **argv)
 	struct cerr err = {0};
 	struct app_feed *f = NULL;
 	uint8_t (*users)[ID_BYTES] = NULL;
-	char *items[SUBSCRIBE_MAX_USERS];
+	char *items[SUB_MAX_USERS];
 	int nusers = 0, k;
 	bool confirm = false;
 	struct feed_event ev;
@@ -128,9 +127,9 @@ cmd_subscribe(int argc, char **argv)
 			break;
 		case 'u':
 			if ((nusers = cli_split(optarg, items,
-			    SUBSCRIBE_MAX_USERS)) <= 0)
+			    SUB_MAX_USERS)) <= 0)
 				return cli_failx("subscribe", "--users: 1 to %d "
-				    "ids", SUBSCRIBE_MAX_USERS);
+				    "ids", SUB_MAX_USERS);
 			free(users);
 			if ((users = calloc((size_t)nusers, ID_BYTES)) == NULL)
 				return cli_failx("subscribe", "out of memory");
