@@ -30,7 +30,6 @@
 
 #define ROUTING_ID_MAX 256
 #define ZAP_DOMAIN "carnet"
-#define SESSION_IDLE_MS 60000 /* a subscriber silent this long is dropped */
 
 struct session;
 struct conn_acct;

@@ -17,7 +17,6 @@
 #include "../policy/consent.h"
 #include "broker.h"
 
-#define REQUEST_NOTE_MAX_BYTES 280
 
 void
 reply_begin(struct req *r, uint32_t nkeys)
@@ -653,11 +652,10 @@ log_view(struct req *r, const char *what, struct cerr *err)
 	return broker_log_append(r->b, r->txn, r->who->id, &e, err);
 }
 
-#define NAMES_MAX 64
 
 /* The parties a page of a reply names, to send their names with it. */
 struct names {
-	uint8_t ids[NAMES_MAX][ID_BYTES];
+	uint8_t ids[REPLY_NAMES_MAX][ID_BYTES];
 	unsigned nids;
 };
 
@@ -669,7 +667,7 @@ names_note(struct names *n, const uint8_t *id)
 	for (i = 0; i < n->nids; i++)
 		if (memcmp(n->ids[i], id, ID_BYTES) == 0)
 			return;
-	if (n->nids < NAMES_MAX)
+	if (n->nids < REPLY_NAMES_MAX)
 		memcpy(n->ids[n->nids++], id, ID_BYTES);
 }
 
@@ -677,7 +675,7 @@ names_note(struct names *n, const uint8_t *id)
 static void
 names_pack(struct req *r, const struct names *n)
 {
-	const struct party *p[NAMES_MAX];
+	const struct party *p[REPLY_NAMES_MAX];
 	unsigned i, named = 0;
 
 	for (i = 0; i < n->nids; i++)

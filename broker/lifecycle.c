@@ -21,10 +21,6 @@
 #include "../policy/consent.h"
 #include "broker.h"
 
-#define TIMERS_PER_TURN 256
-#define NOTICE_SLACK_S 60
-#define CARD_MAX_DEPTH 3
-#define EMERGENCY_SCAN_FACTOR 20 /* records looked at per record sent */
 
 /* ---- timers ------------------------------------------------------------ */
 
@@ -131,7 +127,7 @@ timers_pass(struct broker *b, MDB_txn *txn, int64_t now, struct cerr *err)
 
 	if (b->next_timer != 0 && now < b->next_timer)
 		return 0;
-	for (i = 0; i < TIMERS_PER_TURN; i++) {
+	for (i = 0; i < BROKER_TIMERS_PER_TURN; i++) {
 		rc = store_timer_first(b->store, txn, &at, &kind, tok);
 		if (rc == CARNET_E_NOT_FOUND) {
 			b->next_timer = INT64_MAX;

@@ -43,7 +43,6 @@ struct sub_load {
 	int rc;
 };
 
-#define SUB_MAX_REMINDERS 1000
 
 static bool
 user_listed(const msgpack_object *users, const uint8_t user[ID_BYTES])

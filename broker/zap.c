@@ -18,8 +18,6 @@
 #include "broker.h"
 
 #define ZAP_ENDPOINT "inproc://zeromq.zap.01"
-#define ZAP_MAX_FRAMES 8
-#define ZAP_FRAME_MAX 256
 
 int
 zap_start(struct broker *b, struct cerr *err)

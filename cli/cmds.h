@@ -7,6 +7,7 @@
 #include "../client/cli.h"
 #include "../client/export.h"
 #include "../client/personlog.h"
+#include "../dashboard/dashboard.h"
 #include "../schemas/record.h"
 
 /* Subcommands. */
@@ -25,6 +26,5 @@ int cmd_stats(int argc, char **argv);
 int cmd_whoami(int argc, char **argv);
 int cmd_delegate(int argc, char **argv);
 int cmd_emergency(int argc, char **argv);
-int cmd_dashboard(int argc, char **argv);
 
 #endif

@@ -19,7 +19,6 @@
 #include "client.h"
 
 #define CLIENT_MAX_DEPTH 8
-#define STASH_MAX 4096
 /*
  * Only the events we act on.  libzmq's I/O thread blocks when the monitor
  * pipe is full, so a client that sits idle through a broker's restarts must
@@ -228,7 +227,6 @@ auth_error(struct client *c, struct cerr *err)
 }
 
 /* ZAP 500: the broker throttles this key; ask again a little later. */
-#define CLIENT_BUSY_RETRY_MS 250
 
 int
 client_wait_ready(struct client *c, int timeout_ms, struct cerr *err)
@@ -376,7 +374,7 @@ stash_push(struct client *c, const char *cmd, zmq_msg_t *body)
 {
 	if (c->stash_head > 0 && c->stash_head == c->nstash)
 		c->stash_head = c->nstash = 0;
-	if (c->nstash == c->capstash && c->nstash - c->stash_head < STASH_MAX) {
+	if (c->nstash == c->capstash && c->nstash - c->stash_head < CLIENT_STASH_MAX) {
 		size_t cap = c->capstash ? 2 * c->capstash : 16;
 		struct stashed *n = realloc(c->stash, cap * sizeof(*n));
 

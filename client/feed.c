@@ -15,10 +15,6 @@
 #include "../schemas/recjson.h"
 #include "feed.h"
 
-#define BATCH_MAX_BYTES (512 * 1024)
-#define ACKS_MAX 256
-#define ACK_EVERY 64     /* records between two ACK messages */
-#define KEEPALIVE_S 20   /* under the broker's idle limit */
 
 int
 holder_batch_new(struct client *c, struct holder_batch **out)
@@ -114,7 +110,7 @@ holder_batch_add(struct holder_batch *hb, const void *rec, size_t len,
 	int rc;
 
 	if ((hb->n == CLIENT_PUT_BATCH || hb->recs.size + len >
-	    BATCH_MAX_BYTES) && (rc = holder_batch_send(hb, err)) != 0)
+	    CLIENT_PUT_MAX_BYTES) && (rc = holder_batch_send(hb, err)) != 0)
 		return rc;
 	msgpack_sbuffer_write(&hb->recs, rec, len);
 	hb->n++;
@@ -125,8 +121,8 @@ struct app_feed {
 	struct client *c;
 	uint64_t max, got, seen, window, credited, unacked;
 	time_t last_sent;
-	uint8_t ack_tok[ACKS_MAX][TOKID_BYTES];
-	uint64_t ack_seq[ACKS_MAX];
+	uint8_t ack_tok[CLIENT_ACK_MAX_ENTRIES][TOKID_BYTES];
+	uint64_t ack_seq[CLIENT_ACK_MAX_ENTRIES];
 	unsigned nacks;
 	msgpack_unpacked *msg; /* the REC being read */
 	uint32_t next;          /* its next record */
@@ -355,7 +351,7 @@ app_feed_ack(struct app_feed *f, const struct feed_event *ev,
 		if (memcmp(f->ack_tok[i], ev->token, TOKID_BYTES) == 0)
 			break;
 	if (i == f->nacks) {
-		if (f->nacks == ACKS_MAX) {
+		if (f->nacks == CLIENT_ACK_MAX_ENTRIES) {
 			int rc = flush_acks(f, err);
 
 			if (rc != 0)
@@ -368,7 +364,7 @@ app_feed_ack(struct app_feed *f, const struct feed_event *ev,
 	}
 	if (ev->seq > f->ack_seq[i])
 		f->ack_seq[i] = ev->seq;
-	if (++f->unacked >= ACK_EVERY) {
+	if (++f->unacked >= CLIENT_ACK_EVERY) {
 		f->unacked = 0;
 		return flush_acks(f, err);
 	}
@@ -464,7 +460,7 @@ app_feed_next(struct app_feed *f, int timeout_ms, struct feed_event *ev,
 			return 0;
 		if (client_reconnected(f->c) && (rc = subscribe(f, err)) != 0)
 			return rc;
-		if (time(NULL) - f->last_sent >= KEEPALIVE_S &&
+		if (time(NULL) - f->last_sent >= CLIENT_KEEPALIVE_S &&
 		    (rc = send_credit(f, 0, err)) != 0)
 			return rc;
 		if ((f->msg = malloc(sizeof(*f->msg))) == NULL)

@@ -68,6 +68,20 @@
 #define ACK_MAX_ENTRIES 1000         /* [token, seq] pairs in one ACK */
 #define CREDIT_MAX 1000000           /* records an app may be owed */
 #define SUB_MAX_USERS 1000           /* people named in one SUB */
+#define SUB_MAX_REMINDERS 1000       /* ended consents told again at one SUB */
+#define SESSION_IDLE_MS 60000        /* a subscriber silent this long is dropped */
+#define REQUEST_NOTE_MAX_BYTES 280   /* an app's note in REQUEST, a decline's */
+#define REPLY_NAMES_MAX 64           /* parties named beside one listing page */
+#define REVOCATION_MAX_BYTES 256     /* a signed revocation */
+#define CARD_MAX_DEPTH 3             /* msgpack nesting in an emergency card */
+/* ZAP requests (libzmq to the broker's handler): frames, bytes per frame. */
+#define ZAP_MAX_FRAMES 8
+#define ZAP_FRAME_MAX 256
+
+/* Broker timers and emergency reads. */
+#define BROKER_TIMERS_PER_TURN 256   /* expiries, notices, reviews per turn */
+#define NOTICE_SLACK_S 60            /* a notice due this soon is sent now */
+#define EMERGENCY_SCAN_FACTOR 20     /* records looked at per record sent */
 
 /* Consent requests: an app may have this many waiting for one person, a
  * person this many in all (an app past them gets `rate` until the person
@@ -79,10 +93,19 @@
 #define REQUESTS_PER_S 100
 #define REQUESTS_PAGE 64
 
-/* carnet dashboard: connections at once, and seconds a silent one is
- * kept open. */
+/* carnet dashboard: connections at once, seconds a silent one is kept
+ * open, bytes of one API request's body. */
 #define DASH_MAX_CONNS 512
 #define DASH_IDLE_S 5
+#define DASH_BODY_MAX_BYTES 16384
+
+/* The store: derived record keys cached (a power of two; 72 bytes each),
+ * records sealed per transaction when an old store is upgraded. */
+#define RECKEYS_CACHE_SLOTS 16384
+#define RECKEYS_SEAL_BATCH 4096
+
+/* Key files: bytes read at most. */
+#define KEYFILE_MAX_BYTES 512
 
 /* Client library. */
 #define CLIENT_FRAME_MAX_BYTES (64 * 1024 * 1024)
@@ -91,5 +114,23 @@
 #define CLIENT_PUT_BATCH 500         /* records per PUT sent by the CLI */
 #define CLIENT_PUT_WINDOW 8          /* PUT batches in flight before waiting */
 #define CLIENT_CREDIT_WINDOW 1000    /* records an app lets the broker send ahead */
+#define CLIENT_PUT_MAX_BYTES (512 * 1024) /* bytes of one PUT batch */
+#define CLIENT_ACK_MAX_ENTRIES 256   /* [token, seq] pairs in one ACK sent */
+#define CLIENT_ACK_EVERY 64          /* records between two ACK messages */
+#define CLIENT_KEEPALIVE_S 20        /* an idle feed says it is there */
+#define CLIENT_BUSY_RETRY_MS 250     /* after ERR busy, wait this long */
+#define CLIENT_STASH_MAX 4096        /* pushes kept while waiting for a reply */
+
+/* What the client sends, the broker must take. */
+_Static_assert(CLIENT_PUT_MAX_BYTES < CARNET_FRAME_MAX_BYTES,
+    "a PUT batch must fit a frame");
+_Static_assert(CLIENT_PUT_BATCH <= PUT_MAX_RECORDS,
+    "the CLI's PUT batches must be within the broker's");
+_Static_assert(CLIENT_ACK_MAX_ENTRIES <= ACK_MAX_ENTRIES,
+    "an ACK must be within the broker's");
+_Static_assert(CLIENT_KEEPALIVE_S * 1000 < SESSION_IDLE_MS,
+    "a feed's keepalive must come before the broker drops it");
+_Static_assert(CLIENT_CREDIT_WINDOW <= CREDIT_MAX,
+    "the credit an app gives must be within the broker's");
 
 #endif

@@ -22,7 +22,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "../cli/cmds.h"
+#include "../client/export.h"
+#include "../client/personlog.h"
 #include "../client/person.h"
 #include "../common/mpk.h"
 #include "../schemas/recjson.h"

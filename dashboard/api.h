@@ -1,7 +1,7 @@
 /*
  * api.h: what carnet dashboard's page asks for, answered as JSON.
  *
- * The web server (cmd_dashboard.c) checks who may call; this part talks to
+ * The web server (server.c) checks who may call; this part talks to
  * the broker as the person, with the key held by this process, and turns
  * each answer or refusal into a status and a JSON body.  One thread only:
  * the connection to the broker is not thread-safe.

@@ -25,11 +25,11 @@
 #include <netinet/in.h>
 #include <sodium.h>
 
-#include "../cli/cmds.h"
+#include "../client/cli.h"
 #include "api.h"
+#include "dashboard.h"
 
 #define DEFAULT_PORT 7460
-#define BODY_MAX 16384
 #define SECRET_BYTES 24
 
 static const char dashboard_help[] =
@@ -219,7 +219,7 @@ handle(void *cls, struct MHD_Connection *con, const char *url,
 		return MHD_YES;
 	}
 	if (*upload_size != 0) { /* a piece of the body */
-		if (p->too_big || p->len + *upload_size > BODY_MAX) {
+		if (p->too_big || p->len + *upload_size > DASH_BODY_MAX_BYTES) {
 			p->too_big = true;
 		} else {
 			char *n = realloc(p->body, p->len + *upload_size);

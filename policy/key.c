@@ -12,9 +12,9 @@
 
 #include <sodium.h>
 
+#include "../common/limits.h"
 #include "key.h"
 
-#define KEYFILE_MAX_BYTES 512
 
 int
 key_generate(struct keypair *kp)

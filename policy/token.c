@@ -10,11 +10,11 @@
 
 #include <sodium.h>
 
+#include "../common/limits.h"
 #include "../common/mpk.h"
 #include "token.h"
 
 #define TOKEN_MAX_DEPTH 4
-#define REVOCATION_MAX_BYTES 256
 
 void
 token_new_id(struct token *t)

@@ -10,6 +10,7 @@
 
 #include <sodium.h>
 
+#include "../common/limits.h"
 #include "reckeys.h"
 
 #define KEY_BYTES 32
@@ -24,9 +25,8 @@ static const char magic[32] = "carnet record keys v1";
  * file, not the store's transactions: every fill or wipe of a slot
  * replaces or drops its entry, and nothing else changes a slot, so an
  * entry is right whatever transaction commits or aborts.  Bounded:
- * CACHE_SLOTS entries (72 bytes each), whatever the number of people.
+ * RECKEYS_CACHE_SLOTS entries (72 bytes each), whatever the number of people.
  */
-#define CACHE_SLOTS 16384
 
 struct cached {
 	uint64_t slot;              /* 0: empty */
@@ -44,13 +44,13 @@ struct reckeys {
 	uint8_t prefix[NONCE_BYTES - 8];
 	uint64_t counter;
 	bool dirty;
-	struct cached *cache;       /* CACHE_SLOTS entries */
+	struct cached *cache;       /* RECKEYS_CACHE_SLOTS entries */
 };
 
 static struct cached *
 cache_entry(struct reckeys *k, uint64_t slot)
 {
-	return &k->cache[slot & (CACHE_SLOTS - 1)];
+	return &k->cache[slot & (RECKEYS_CACHE_SLOTS - 1)];
 }
 
 /* The slot now holds key (derived) for user, or nothing (user NULL). */
@@ -159,7 +159,7 @@ reckeys_open(const char *path, const uint8_t secret[64],
 	}
 	strcpy(k->path, path);
 	k->fd = -1;
-	if ((k->cache = calloc(CACHE_SLOTS, sizeof(*k->cache))) == NULL) {
+	if ((k->cache = calloc(RECKEYS_CACHE_SLOTS, sizeof(*k->cache))) == NULL) {
 		free(k);
 		return cerr_set(err, CARNET_E_NOMEM, "out of memory");
 	}
@@ -212,7 +212,7 @@ reckeys_close(struct reckeys **k)
 	if ((*k)->fd >= 0)
 		close((*k)->fd);
 	sodium_memzero((*k)->master, sizeof((*k)->master));
-	sodium_memzero((*k)->cache, CACHE_SLOTS * sizeof(*(*k)->cache));
+	sodium_memzero((*k)->cache, RECKEYS_CACHE_SLOTS * sizeof(*(*k)->cache));
 	free((*k)->cache);
 	free(*k);
 	*k = NULL;

@@ -1480,11 +1480,10 @@ out:
 }
 
 #define RECORDS_SEALED "records_sealed"
-#define SEAL_BATCH 4096
 
 /*
  * A store from before sealed records: seal every record under its
- * person's key, SEAL_BATCH per transaction.  The plain copies stay in the
+ * person's key, RECKEYS_SEAL_BATCH per transaction.  The plain copies stay in the
  * map's free pages until LMDB reuses them (said in the broker's log).
  */
 static int
@@ -1514,7 +1513,7 @@ records_seal_once(struct store *s, uint64_t *count, struct cerr *err)
 			goto lmdb;
 		k = mval(from, sizeof(from));
 		rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
-		for (done = 0; rc == 0 && done < SEAL_BATCH; done++) {
+		for (done = 0; rc == 0 && done < RECKEYS_SEAL_BATCH; done++) {
 			if (k.mv_size != sizeof(from)) {
 				rc = MDB_CORRUPTED;
 				break;

@@ -21,5 +21,16 @@ for ((i = 0; i < ${#layers[@]}; i++)); do
     bad=1
   fi
 done
-[ $bad -eq 0 ] && echo "layers: ${layers[*]}: each links with what is below it alone"
+# and no header of a layer above (or of a program) is included either
+for ((i = 0; i < ${#layers[@]}; i++)); do
+  ok="${layers[i]}"
+  for ((j = i + 1; j < ${#layers[@]}; j++)); do ok="$ok|${layers[j]}"; done
+  up=$(grep -Hn '#include "\.\./' "${layers[i]}"/*.[ch] | grep -Ev "#include \"\.\./($ok)/")
+  if [ -n "$up" ]; then
+    echo "layers: ${layers[i]} includes from above it:" >&2
+    echo "$up" | sed 's/^/  /' >&2
+    bad=1
+  fi
+done
+[ $bad -eq 0 ] && echo "layers: ${layers[*]}: each links with what is below it alone, and includes nothing from above"
 exit $bad
