@@ -266,6 +266,9 @@ void log_heads_forget(struct broker *b);
 
 /* handlers.c */
 void handle_request(struct req *r, struct cerr *err, int *rc);
+/* The first command of the table without a handler, or NULL: carnetd
+ * refuses to start on one (a NULL call any peer could trigger). */
+const char *handlers_missing(void);
 void reply_begin(struct req *r, uint32_t nkeys);
 /* Refuse keys other than the NULL-terminated list (and "req", "for"). */
 int body_keys(struct req *r, struct cerr *err, ...);

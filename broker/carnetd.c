@@ -81,6 +81,8 @@ usage(FILE *f)
 "  --review-every D   ask the person to review an open-ended consent this\n"
 "                     often (default 1y)\n"
 "  --emergency-window D  how long an emergency opening lasts (default 15m)\n"
+"  --commands         print the protocol's commands (name, roles, what a\n"
+"                     delegate needs: view, manage or -) and exit\n"
 "  -h, --help         this help\n"
 "\n"
 "Runs in the foreground, logs to stderr, stops cleanly on SIGINT or SIGTERM.\n"
@@ -558,6 +560,35 @@ bench_turns_write(const struct broker *b)
 #endif
 }
 
+/* The command table, one line each: NAME ROLE[,ROLE] DELEGATE. */
+static void
+commands_print(void)
+{
+	static const char *const scope[] = {"-", "view", "manage"};
+	unsigned roles, r, d;
+	const char *sep;
+	int c;
+
+	for (c = CMD__NONE + 1; c < CMD__LAST; c++) {
+		roles = proto_cmd_roles((enum carnet_cmd)c);
+		d = proto_cmd_deleg((enum carnet_cmd)c);
+		printf("%s ", proto_cmd_name((enum carnet_cmd)c));
+		if (roles == R_ANY)
+			printf("any");
+		else
+			for (r = 0, sep = ""; r < 32; r++)
+				if (roles & (1u << r)) {
+					printf("%s%s", sep, party_role_name(
+					    (enum party_role)r));
+					sep = ",";
+				}
+		printf(" %s\n", d < 3 ? scope[d] : "?");
+	}
+	if (handlers_missing() != NULL)
+		fprintf(stderr, "carnetd: command %s has no handler\n",
+		    handlers_missing());
+}
+
 int
 main(int argc, char **argv)
 {
@@ -568,6 +599,7 @@ main(int argc, char **argv)
 		{"notice-before", required_argument, NULL, 'N'},
 		{"review-every", required_argument, NULL, 'R'},
 		{"emergency-window", required_argument, NULL, 'E'},
+		{"commands", no_argument, NULL, 'C'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -608,6 +640,9 @@ main(int argc, char **argv)
 				    c == 'R' ? "review-every" :
 				    "emergency-window");
 			break;
+		case 'C':
+			commands_print();
+			return handlers_missing() == NULL ? 0 : 1;
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -620,6 +655,9 @@ main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
+	if (handlers_missing() != NULL)
+		fatalx("command %s has no handler: refusing to start",
+		    handlers_missing());
 	if (snprintf(b.endpoint, sizeof(b.endpoint), "%s", listen) >=
 	    (int)sizeof(b.endpoint))
 		fatalx("--listen: endpoint too long");

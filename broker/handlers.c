@@ -994,6 +994,17 @@ reply_add_head(struct req *r, struct cerr *err)
 	return 0;
 }
 
+const char *
+handlers_missing(void)
+{
+	int c;
+
+	for (c = CMD__NONE + 1; c < CMD__LAST; c++)
+		if (handlers[c] == NULL)
+			return proto_cmd_name((enum carnet_cmd)c);
+	return NULL;
+}
+
 void
 handle_request(struct req *r, struct cerr *err, int *rc)
 {

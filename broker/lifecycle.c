@@ -369,29 +369,9 @@ handle_receipt(struct req *r, struct cerr *err)
 
 /* ---- delegation ------------------------------------------------------- */
 
-/* Commands a delegate may send for the person, and the scope each needs. */
-static enum deleg_scope
-deleg_needs(enum carnet_cmd c)
-{
-	switch (c) {
-	case CMD_APPINFO:
-	case CMD_TOKENS:
-	case CMD_LOG:
-	case CMD_REQUESTS:
-	case CMD_RECEIPT:
-	case CMD_EMERGENCY_SHOW:
-		return DELEG_VIEW;
-	case CMD_GRANT:
-	case CMD_DECLINE:
-	case CMD_REVOKE:
-	case CMD_PAUSE:
-	case CMD_RESUME:
-	case CMD_RENEW:
-		return DELEG_MANAGE;
-	default:
-		return 0;
-	}
-}
+/* The table's delegation values are the policy's scopes. */
+_Static_assert(D_VIEW == DELEG_VIEW && D_MANAGE == DELEG_MANAGE,
+    "common/proto.h D_* and policy/token.h deleg_scope must agree");
 
 int
 deleg_log_refused(struct req *r, MDB_txn *parent, const struct cerr *why)
@@ -430,7 +410,7 @@ deleg_log_refused(struct req *r, MDB_txn *parent, const struct cerr *why)
 int
 deleg_resolve(struct req *r, struct delegation *d, struct cerr *err)
 {
-	enum deleg_scope need = deleg_needs(r->cmd);
+	enum deleg_scope need = (enum deleg_scope)proto_cmd_deleg(r->cmd);
 	uint8_t user[ID_BYTES];
 	char when[TIME_STR_LEN + 1];
 	struct deleg_state ds;

@@ -1,5 +1,6 @@
 /*
- * proto.c: command names and roles, derived from CARNET_COMMANDS.
+ * proto.c: command names, roles and delegation, derived from
+ * CARNET_COMMANDS.
  */
 #include <string.h>
 
@@ -7,10 +8,10 @@
 
 static const struct {
 	const char *name;
-	unsigned roles;
+	unsigned roles, deleg;
 } cmds[] = {
-	[CMD__NONE] = {"", 0},
-#define X(n, r) [CMD_##n] = {#n, r},
+	[CMD__NONE] = {"", 0, D_NONE},
+#define X(n, r, d) [CMD_##n] = {#n, r, d},
 	CARNET_COMMANDS(X)
 #undef X
 };
@@ -37,4 +38,10 @@ unsigned
 proto_cmd_roles(enum carnet_cmd c)
 {
 	return c > CMD__NONE && c < CMD__LAST ? cmds[c].roles : 0;
+}
+
+unsigned
+proto_cmd_deleg(enum carnet_cmd c)
+{
+	return c > CMD__NONE && c < CMD__LAST ? cmds[c].deleg : D_NONE;
 }

@@ -1,60 +1,18 @@
 /*
- * proto.h: the carnet wire protocol, written once.
+ * proto.h: the carnet wire protocol's one command table.
  *
  * Every message is two frames, [command][msgpack map body] (ROUTER adds the
  * routing id in front on the broker side).  A request body may hold
- * "req": uint, echoed in its reply so a client can match replies.
+ * "req": uint, echoed in its reply so a client can match replies.  Every
+ * refusal is ERR {code: stable name, message: text, req}.
  *
- * Requests, by role (the broker refuses a command outside its sender's role
- * with ERR forbidden):
- *   any     HELLO {}                       -> OK {id, role, name}
- *   holder  PUT {recs: [record...]}        -> ACK {stored, dup, seqs: [..]}
- *                                             (after the durable commit)
- *   app     SUB {}                         -> OK {tokens}; then REC pushes
- *           CREDIT {n}                     (no reply) may send n more records
- *           ACK {acks: [[token, seq]...]}  (no reply) advances cursors
- *           UNSUB {}                       (no reply) leaving: nothing more
- *                                          is sent to this connection
- *           REQUEST {user, types, purpose, note} -> OK
- *   user    APPINFO {app}                  -> OK {name, owner, purposes, business_model}
- *           GRANT {token: signed bytes, request: seq}
- *                                          -> OK {token: id}; request, when
- *                                             given, answers that request
- *           DECLINE {request: seq, note}   -> OK   the request is answered no
- *           REVOKE {revocation: signed}    -> OK {token: id}
- *           PAUSE {token: id}              -> OK   nothing sent until RESUME
- *           RESUME {token: id, skip: bool} -> OK   skip: what came during
- *                                                  the pause is never sent
- *           TOKENS {}                      -> OK {tokens: [{token, state, ended_at,
- *                                             erased_at, granted_at, app_name...}]}
- *           LOG {from, limit}              -> OK {entries: [bin], head: {seq, hash, sig}, names, more}
- *           REQUESTS {}                    -> OK {requests: [...]}
- *           EXPORT {from, limit}           -> OK {records: [bin], next, more}
- *           ERASE {}                       -> OK {erased}
- *           RENEW {token: signed bytes}    -> OK  same id and scope, new end
- *           RECEIPT {token: id}            -> OK {receipt: JSON text, sig, broker}
- *                                             sig: the broker's Ed25519 over it
- *           DELEGATE {delegation: signed}  -> OK
- *           UNDELEGATE {to: id}            -> OK
- *           DELEGATES {}                   -> OK {given: [...], received: [...]}
- *           EMERGENCY_SET {types, apps}    -> OK   (empty types: no card)
- *           EMERGENCY_SHOW {}              -> OK {card: {types, apps, time}|nil}
- *   app     ERASED {token}                 -> OK   erased what it got under
- *                                             an ended token
- *           EMERGENCY_OPEN {user, reason}  -> OK {until, types}
- *           EMERGENCY_READ {user, from}    -> OK {records, next, more, until}
- *   A person's delegate sends the person's commands with "for": person id
- *   (view: TOKENS, LOG, REQUESTS, RECEIPT, APPINFO, DELEGATES,
- *   EMERGENCY_SHOW; manage: also GRANT, DECLINE, REVOKE, PAUSE, RESUME, RENEW, with
- *   tokens and revocations signed by the delegate: "by").
- *   operator STATS {}                      -> OK {stats: {name: n}}
- * Pushes from the broker to apps:
- *   REC {recs: [{seq, token, rec}]}        records, minimised to the token
- *   REVOKED {token, user, reason, erase: {types, holders, through}}
- *                                          a token the app used has ended:
- *                                          erase, then confirm with ERASED
- *                                          (sent again on each SUB until then)
- * Every refusal is ERR {code: stable name, message: text, req}.
+ * CARNET_COMMANDS below is the list: each command's name, the roles that
+ * may send it, and whether a person's delegate may send it for them (view
+ * or manage).  The broker's dispatch, its role and delegation checks and
+ * `carnetd --commands` are derived from it; carnetd refuses to start if a
+ * command has no handler.  What each command carries and answers is
+ * documented once, in README.md ("The protocol"), and a test checks that
+ * table against `carnetd --commands`.
  */
 #ifndef CARNET_PROTO_H
 #define CARNET_PROTO_H
@@ -68,41 +26,47 @@
 #define R_OPERATOR (1u << 4)
 #define R_ANY (R_USER | R_HOLDER | R_APP | R_OPERATOR)
 
-/* X(NAME, roles that may send it) */
+/* What a person's delegate needs to send a command for them (the values
+ * of policy/token.h's enum deleg_scope); D_NONE: a delegate may not. */
+#define D_NONE 0
+#define D_VIEW 1
+#define D_MANAGE 2
+
+/* X(NAME, roles that may send it, delegation it needs) */
 #define CARNET_COMMANDS(X)                                                    \
-	X(HELLO, R_ANY)                                                       \
-	X(PUT, R_HOLDER)                                                      \
-	X(SUB, R_APP)                                                         \
-	X(CREDIT, R_APP)                                                      \
-	X(ACK, R_APP)                                                         \
-	X(UNSUB, R_APP)                                                       \
-	X(REQUEST, R_APP)                                                     \
-	X(APPINFO, R_USER)                                                    \
-	X(GRANT, R_USER)                                                      \
-	X(REVOKE, R_USER)                                                     \
-	X(PAUSE, R_USER)                                                      \
-	X(RESUME, R_USER)                                                     \
-	X(TOKENS, R_USER)                                                     \
-	X(LOG, R_USER)                                                        \
-	X(REQUESTS, R_USER)                                                   \
-	X(EXPORT, R_USER)                                                     \
-	X(ERASE, R_USER)                                                      \
-	X(STATS, R_OPERATOR)                                                  \
-	X(ERASED, R_APP)                                                      \
-	X(RENEW, R_USER)                                                      \
-	X(RECEIPT, R_USER)                                                    \
-	X(DELEGATE, R_USER)                                                   \
-	X(UNDELEGATE, R_USER)                                                 \
-	X(DELEGATES, R_USER)                                                  \
-	X(EMERGENCY_SET, R_USER)                                              \
-	X(EMERGENCY_SHOW, R_USER)                                             \
-	X(EMERGENCY_OPEN, R_APP)                                              \
-	X(EMERGENCY_READ, R_APP)                                              \
-	X(DECLINE, R_USER)
+	X(HELLO, R_ANY, D_NONE)                                                \
+	X(PUT, R_HOLDER, D_NONE)                                               \
+	X(SUB, R_APP, D_NONE)                                                  \
+	X(CREDIT, R_APP, D_NONE)                                               \
+	X(ACK, R_APP, D_NONE)                                                  \
+	X(UNSUB, R_APP, D_NONE)                                                \
+	X(REQUEST, R_APP, D_NONE)                                              \
+	X(APPINFO, R_USER, D_VIEW)                                             \
+	X(GRANT, R_USER, D_MANAGE)                                             \
+	X(REVOKE, R_USER, D_MANAGE)                                            \
+	X(PAUSE, R_USER, D_MANAGE)                                             \
+	X(RESUME, R_USER, D_MANAGE)                                            \
+	X(TOKENS, R_USER, D_VIEW)                                              \
+	X(LOG, R_USER, D_VIEW)                                                 \
+	X(REQUESTS, R_USER, D_VIEW)                                            \
+	X(EXPORT, R_USER, D_NONE)                                              \
+	X(ERASE, R_USER, D_NONE)                                               \
+	X(STATS, R_OPERATOR, D_NONE)                                           \
+	X(ERASED, R_APP, D_NONE)                                               \
+	X(RENEW, R_USER, D_MANAGE)                                             \
+	X(RECEIPT, R_USER, D_VIEW)                                             \
+	X(DELEGATE, R_USER, D_NONE)                                            \
+	X(UNDELEGATE, R_USER, D_NONE)                                          \
+	X(DELEGATES, R_USER, D_NONE)                                           \
+	X(EMERGENCY_SET, R_USER, D_NONE)                                       \
+	X(EMERGENCY_SHOW, R_USER, D_VIEW)                                      \
+	X(EMERGENCY_OPEN, R_APP, D_NONE)                                       \
+	X(EMERGENCY_READ, R_APP, D_NONE)                                       \
+	X(DECLINE, R_USER, D_MANAGE)
 
 enum carnet_cmd {
 	CMD__NONE = 0,
-#define X(n, r) CMD_##n,
+#define X(n, r, d) CMD_##n,
 	CARNET_COMMANDS(X)
 #undef X
 	CMD__LAST
@@ -120,5 +84,7 @@ enum carnet_cmd proto_cmd_parse(const void *frame, size_t len);
 const char *proto_cmd_name(enum carnet_cmd c);
 /* Mask of roles (1u << role) allowed to send c. */
 unsigned proto_cmd_roles(enum carnet_cmd c);
+/* The delegation a delegate needs to send c for a person (D_*). */
+unsigned proto_cmd_deleg(enum carnet_cmd c);
 
 #endif

@@ -13,14 +13,30 @@ add --role app --name budget --id "$(id budget)" --purpose budget --owner "Budge
 add --role app --name care --id "$(id care)" --purpose care-path --owner "Parcours SAS" --business-model "paid by a mutual"
 add --role operator --name op --id "$(id op)"
 
-# --help everywhere, and usage errors exit 2
-for c in keygen party schema whoami put subscribe request consent log export erase stats dashboard; do
+# --help everywhere (every command carnet --help lists), and usage errors exit 2
+cmds=$("$B/carnet" --help | awk '/^Commands:/ {on = 1; next} on && NF == 0 {exit} on {print $1}')
+[ "$(echo "$cmds" | wc -l)" -ge 16 ] || fail "carnet --help lists $(echo "$cmds" | wc -l) commands"
+for c in $cmds; do
   "$B/carnet" $c --help >/dev/null 2>&1 || fail "carnet $c --help"
 done
 "$B/carnet" --help | grep -q "Commands:" || fail "carnet --help"
 "$B/carnet" frobnicate >/dev/null 2>&1; [ $? -eq 2 ] || fail "unknown command should exit 2"
 "$B/carnetd" --help | grep -q "usage: carnetd" || fail "carnetd --help"
 ok "--help for every command; usage errors exit 2"
+
+# the protocol is documented once: README's table is the broker's table
+# (command, who sends it, what a delegate needs)
+"$B/carnetd" --commands >"$T/cmds" || fail "carnetd --commands: a command without a handler?"
+awk -F'|' '/^\| from \| command \| delegate \| reply \|/ {on = 1; next}
+  on && !/^\|/ {exit}
+  on && $2 !~ /---/ {
+    role = $2; gsub(/ /, "", role); d = $4; gsub(/ /, "", d)
+    if (match($3, /`[A-Z_]+/)) print substr($3, RSTART + 1, RLENGTH - 1), role, d
+  }' "$(dirname "$0")/../README.md" | sort >"$T/readme_cmds"
+sort "$T/cmds" >"$T/broker_cmds"
+[ "$(wc -l <"$T/broker_cmds")" -ge 29 ] || fail "carnetd --commands lists $(wc -l <"$T/broker_cmds") commands"
+diff "$T/broker_cmds" "$T/readme_cmds" >"$T/e" || fail "README's protocol table and the broker's differ (< broker, > README): $(cat "$T/e")"
+ok "README's protocol table is the broker's command table"
 
 # the registry refuses what it cannot use
 "$B/carnet" party add --data "$DATA" --role holder --name x --id "$(id bob)" 2>"$T/e" && fail "a holder without types was added"
