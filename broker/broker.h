@@ -53,6 +53,8 @@ struct conn {
 	struct conn_acct *acct;  /* bytes handed to libzmq, not yet released */
 	uint64_t pending_bytes;  /* bytes queued this turn, not yet handed */
 	struct session *session; /* its feed, if it subscribed */
+	bool send_failed;        /* a send to it failed (out_flush) */
+	int send_errno;          /* and why */
 	UT_hash_handle hh;
 };
 
@@ -130,6 +132,9 @@ struct broker {
 	uint64_t evseq;            /* monitor events seen */
 	uint64_t conn_serial;      /* the last serial given */
 	struct session *sessions;
+	/* Called by conn_end before a connection goes: the layer above
+	 * (session.c) ends what lives on it.  conn.c knows no sessions. */
+	void (*conn_ending)(struct broker *b, struct conn *c);
 	struct party_entry *parties;
 	struct user_last *ulast;
 	struct log_head *heads;
@@ -183,7 +188,23 @@ struct req {
 
 extern volatile sig_atomic_t broker_stop;
 
-/* log.c */
+/* A reply's "names": {id: name} of the parties a listing mentions. */
+struct names {
+	uint8_t ids[REPLY_NAMES_MAX][ID_BYTES];
+	unsigned nids;
+};
+
+/*
+ * The files, and who calls whom (no cycles): carnetd.c runs the loop and
+ * calls dispatch, timers, deliver, out, conn, zap; dispatch.c calls the
+ * handler files (holder, app, person, person_data, delegation, emergency,
+ * operator); those call req.c (the toolkit), timers, session and cache;
+ * deliver.c calls session, out and cache; session.c calls out and cache;
+ * out.c calls conn; req.c calls cache and out's error packing; cache,
+ * conn and log call nothing of the broker's.
+ */
+
+/* log.c: carnetd's own diagnostics on stderr (not a person's use log). */
 void log_init(const char *progname);
 void log_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_warnx(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -227,6 +248,39 @@ uint64_t conn_queued_total(void);
 /* Below its own and the broker's bounds on queued bytes. */
 bool conn_may_queue(const struct conn *c);
 
+/* cache.c */
+int party_cached(struct broker *b, MDB_txn *txn, const uint8_t id[ID_BYTES],
+    const struct party **p);
+int user_last_get(struct broker *b, MDB_txn *txn, const uint8_t user[ID_BYTES],
+    uint64_t *seq);
+void user_last_set(struct broker *b, const uint8_t user[ID_BYTES], uint64_t seq);
+/* Append e to the person's use log, after the head kept in memory.  Every
+ * use-log entry the broker writes goes through here. */
+int ulog_append(struct broker *b, MDB_txn *txn,
+    const uint8_t user[ID_BYTES], struct uselog_entry *e, struct cerr *err)
+    __attribute__((warn_unused_result));
+/* After any abort: forget what may not have committed (heads, last seqs). */
+void cache_rollback(struct broker *b);
+/* At exit: everything. */
+void cache_free(struct broker *b);
+
+/* out.c: replies and pushes queued during a turn, sent after its commit
+ * to connections by serial.  It knows connections, not sessions: a send
+ * that fails marks the connection (c->send_failed) for the loop. */
+struct outmsg *out_push(struct broker *b, struct conn *c, const char *cmd,
+    bool is_reply);
+void out_pop(struct broker *b);
+/* The body is complete: count it against the connection until it leaves
+ * (conn_may_queue sees it before it is handed to libzmq). */
+void out_count(struct outmsg *m, struct conn *c);
+/* Send everything queued; the number of connections a send failed to. */
+size_t out_flush(struct broker *b);
+void out_fail_replies(struct broker *b, const struct cerr *err);
+void out_error(struct broker *b, struct conn *c, bool has_req, uint64_t req,
+    const struct cerr *err);
+void out_pack_error(msgpack_sbuffer *sb, bool has_req, uint64_t req,
+    const struct cerr *err);
+
 /* session.c */
 /* users: only these people's tokens (NULL: every person's); ended tokens
  * whose erasure the app has not confirmed get their REVOKED again. */
@@ -234,8 +288,13 @@ int session_subscribe(struct broker *b, MDB_txn *txn, struct conn *c,
     const struct party *app, const msgpack_object *users,
     int64_t now_ms, struct session **out, struct cerr *err);
 void session_drop(struct broker *b, struct session *s);
+/* b->conn_ending: the connection's feed, if any, ends with it. */
+void session_conn_ending(struct broker *b, struct conn *c);
 void session_drop_all(struct broker *b);
 void session_expire_idle(struct broker *b, int64_t now_ms);
+/* Drop the feeds of connections a send failed to (out_flush): they start
+ * again from the durable cursors when the app subscribes again. */
+void session_drop_failed(struct broker *b);
 /* A new token for app: add it to the app's live sessions. */
 void session_token_granted(struct broker *b, const struct token *t);
 /* Resumed with skip: nothing up to seq is sent under tok. */
@@ -247,40 +306,17 @@ void session_token_ended(struct broker *b, MDB_txn *txn, const struct token *t,
     const char *reason);
 /* Renewed: the sessions holding it use the new end date. */
 void session_token_renewed(struct broker *b, const struct token *t);
-int party_cached(struct broker *b, MDB_txn *txn, const uint8_t id[ID_BYTES],
-    const struct party **p);
-int user_last_get(struct broker *b, MDB_txn *txn, const uint8_t user[ID_BYTES],
-    uint64_t *seq);
-void user_last_set(struct broker *b, const uint8_t user[ID_BYTES], uint64_t seq);
-void user_last_forget(struct broker *b);
 
-/*
- * loghead.c: every use-log entry the broker writes goes through here, so
- * the head of each person's log is known without reading it back.  The
- * cache is only right for what commits: after any abort, forget it.
- */
-int broker_log_append(struct broker *b, MDB_txn *txn,
-    const uint8_t user[ID_BYTES], struct uselog_entry *e, struct cerr *err)
-    __attribute__((warn_unused_result));
-void log_heads_forget(struct broker *b);
-
-/* handlers.c */
-void handle_request(struct req *r, struct cerr *err, int *rc);
-/* The first command of the table without a handler, or NULL: carnetd
- * refuses to start on one (a NULL call any peer could trigger). */
-const char *handlers_missing(void);
+/* req.c: the request toolkit. */
 void reply_begin(struct req *r, uint32_t nkeys);
+/* Reply ERR with why, while what the handler wrote commits. */
+void reply_error(struct req *r, const struct cerr *why);
 /* Refuse keys other than the NULL-terminated list (and "req", "for"). */
 int body_keys(struct req *r, struct cerr *err, ...);
 /* A paged listing's body {from?, limit?}: *from keeps its default when
  * absent; *limit is page when absent, 0 or over it. */
 int body_page(struct req *r, uint64_t *from, uint64_t *limit, uint64_t page,
     struct cerr *err) __attribute__((warn_unused_result));
-/* A log entry of this kind at r->now, naming the delegate if one acts. */
-void log_entry_init(struct uselog_entry *e, struct req *r,
-    enum uselog_kind kind);
-/* The entry is about token t: its app, id and purpose. */
-void log_entry_about(struct uselog_entry *e, const struct token *t);
 /* The signed bytes the body holds under key, or ERR malformed saying
  * "CMD: want KEY, WHAT". */
 int signed_arg(struct req *r, const char *key, const char *what,
@@ -299,25 +335,19 @@ void items_init(struct items *it, struct req *r);
  * free them; returns rc, with err set when it is not 0. */
 int items_reply(struct items *it, const char *key, bool map, uint32_t nextra,
     int rc, struct cerr *err);
+void names_note(struct names *n, const uint8_t *id);
+void names_pack(struct req *r, const struct names *n);
+/* A use-log entry of this kind at r->now, naming the delegate if one acts. */
+void ulog_entry_init(struct uselog_entry *e, struct req *r,
+    enum uselog_kind kind);
+/* The entry is about token t: its app, id and purpose. */
+void ulog_entry_about(struct uselog_entry *e, const struct token *t);
 /* A delegate read the person's dashboard (what): that is an act, logged;
  * nothing when the person reads their own. */
-int log_view(struct req *r, const char *what, struct cerr *err);
-
-/* consent.c: the person's consent commands. */
-int handle_appinfo(struct req *r, struct cerr *err);
-int handle_grant(struct req *r, struct cerr *err);
-int handle_decline(struct req *r, struct cerr *err);
-int handle_revoke(struct req *r, struct cerr *err);
-int handle_pause(struct req *r, struct cerr *err);
-int handle_resume(struct req *r, struct cerr *err);
-int handle_tokens(struct req *r, struct cerr *err);
-int handle_requests(struct req *r, struct cerr *err);
-
-/* r->who's own consent with this id: its stored state and payload. */
-int own_token(struct req *r, const uint8_t id[TOKID_BYTES],
-    struct token_state *st, struct token *t, struct cerr *err);
-int party_of_role(struct req *r, const uint8_t id[ID_BYTES],
-    enum party_role role, const struct party **p);
+int ulog_view(struct req *r, const char *what, struct cerr *err);
+/* A refused attempt by the sending app, in the person's log. */
+int ulog_refused(struct req *r, const uint8_t user[ID_BYTES],
+    const struct cerr *why, struct cerr *err);
 /*
  * Refuse an app's attempt on a person's data and write it to that
  * person's log: the reply is ERR (code, message) but the entry commits.
@@ -325,6 +355,11 @@ int party_of_role(struct req *r, const uint8_t id[ID_BYTES],
  */
 int refuse_logged(struct req *r, const uint8_t user[ID_BYTES], int code,
     const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+int party_of_role(struct req *r, const uint8_t id[ID_BYTES],
+    enum party_role role, const struct party **p);
+/* r->who's own consent with this id: its stored state and payload. */
+int own_token(struct req *r, const uint8_t id[TOKID_BYTES],
+    struct token_state *st, struct token *t, struct cerr *err);
 /* A delegate's signed token or revocation: its signer must be the sender,
  * and a token must stay within the delegation. */
 int deleg_check_signer(struct req *r, bool has_by, const uint8_t by[ID_BYTES],
@@ -339,15 +374,38 @@ bool deleg_covers_names(const struct req *r, const msgpack_object *types);
 /* Refuse (beyond_delegation) a consent outside the delegate's types. */
 int deleg_check_scope(struct req *r, const struct token *t, struct cerr *err);
 
-/* lifecycle.c: expiry, notices and reviews, renewal, erase confirmation,
- * receipts, delegation, emergency access. */
-int token_schedule(struct broker *b, MDB_txn *txn, const struct token *t,
-    int64_t now, struct cerr *err) __attribute__((warn_unused_result));
-int token_unschedule(struct broker *b, MDB_txn *txn, const struct token *t,
-    struct cerr *err) __attribute__((warn_unused_result));
-/* Fire the timers due at now (in the turn's transaction). */
-int timers_pass(struct broker *b, MDB_txn *txn, int64_t now,
-    struct cerr *err) __attribute__((warn_unused_result));
+/* The handlers, by family: one per command of common/proto.h. */
+/* operator.c */
+int handle_hello(struct req *r, struct cerr *err);
+int handle_stats(struct req *r, struct cerr *err);
+/* holder.c */
+int handle_put(struct req *r, struct cerr *err);
+/* app.c */
+int handle_sub(struct req *r, struct cerr *err);
+int handle_credit(struct req *r, struct cerr *err);
+int handle_ack(struct req *r, struct cerr *err);
+int handle_unsub(struct req *r, struct cerr *err);
+int handle_request_cmd(struct req *r, struct cerr *err);
+int handle_erased(struct req *r, struct cerr *err);
+/* person.c */
+int handle_appinfo(struct req *r, struct cerr *err);
+int handle_grant(struct req *r, struct cerr *err);
+int handle_decline(struct req *r, struct cerr *err);
+int handle_revoke(struct req *r, struct cerr *err);
+int handle_pause(struct req *r, struct cerr *err);
+int handle_resume(struct req *r, struct cerr *err);
+int handle_renew(struct req *r, struct cerr *err);
+int handle_tokens(struct req *r, struct cerr *err);
+int handle_requests(struct req *r, struct cerr *err);
+int handle_receipt(struct req *r, struct cerr *err);
+/* person_data.c */
+int handle_log(struct req *r, struct cerr *err);
+int handle_export(struct req *r, struct cerr *err);
+int handle_erase(struct req *r, struct cerr *err);
+/* delegation.c */
+int handle_delegate(struct req *r, struct cerr *err);
+int handle_undelegate(struct req *r, struct cerr *err);
+int handle_delegates(struct req *r, struct cerr *err);
 /* Check "for": a live delegation from that person to the sender, wide
  * enough for r->cmd; sets r->who and r->deleg. */
 int deleg_resolve(struct req *r, struct delegation *d, struct cerr *err);
@@ -356,38 +414,31 @@ int deleg_resolve(struct req *r, struct delegation *d, struct cerr *err);
  * that person's log (refused, by the sender, the reason as note) in a
  * transaction of its own under parent.  Any other refusal: nothing. */
 int deleg_log_refused(struct req *r, MDB_txn *parent, const struct cerr *why);
-int handle_erased(struct req *r, struct cerr *err);
-int handle_renew(struct req *r, struct cerr *err);
-int handle_receipt(struct req *r, struct cerr *err);
-int handle_delegate(struct req *r, struct cerr *err);
-int handle_undelegate(struct req *r, struct cerr *err);
-int handle_delegates(struct req *r, struct cerr *err);
+/* emergency.c */
 int handle_emergency_set(struct req *r, struct cerr *err);
 int handle_emergency_show(struct req *r, struct cerr *err);
 int handle_emergency_open(struct req *r, struct cerr *err);
 int handle_emergency_read(struct req *r, struct cerr *err);
+
+/* dispatch.c */
+void handle_request(struct req *r, struct cerr *err, int *rc);
+/* The first command of the table without a handler, or NULL: carnetd
+ * refuses to start on one (a NULL call any peer could trigger). */
+const char *handlers_missing(void);
+
+/* timers.c: a consent's end, notices before it, reviews. */
+int token_schedule(struct broker *b, MDB_txn *txn, const struct token *t,
+    int64_t now, struct cerr *err) __attribute__((warn_unused_result));
+int token_unschedule(struct broker *b, MDB_txn *txn, const struct token *t,
+    struct cerr *err) __attribute__((warn_unused_result));
+/* Fire the timers due at now (in the turn's transaction). */
+int timers_pass(struct broker *b, MDB_txn *txn, int64_t now,
+    struct cerr *err) __attribute__((warn_unused_result));
 
 /* deliver.c */
 int deliver_pass(struct broker *b, MDB_txn *txn, int64_t now,
     struct cerr *err);
 void undo_apply(struct broker *b);
 void undo_clear(struct broker *b);
-
-/* out.c */
-struct outmsg *out_push(struct broker *b, struct conn *c, const char *cmd,
-    bool is_reply);
-void out_pop(struct broker *b);
-/* The body is complete: count it against the connection until it leaves
- * (conn_may_queue sees it before it is handed to libzmq). */
-void out_count(struct outmsg *m, struct conn *c);
-void out_flush(struct broker *b);
-void out_fail_replies(struct broker *b, const struct cerr *err);
-void out_error(struct broker *b, struct conn *c, bool has_req, uint64_t req,
-    const struct cerr *err);
-void out_pack_error(msgpack_sbuffer *sb, bool has_req, uint64_t req,
-    const struct cerr *err);
-
-/* carnetd.c */
-int64_t now_ms(void);
 
 #endif

@@ -40,15 +40,6 @@ struct inmsg {
 	size_t bytes;
 };
 
-int64_t
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static void
 on_signal(int sig)
 {
@@ -332,7 +323,7 @@ turn_one(struct broker *b, MDB_txn *parent, struct inmsg *in, int64_t now)
 		else
 			store_txn_abort(&r.txn);
 		if (rc != 0) {
-			log_heads_forget(b);
+			cache_rollback(b);
 			/* a delegate who overstepped: the person sees it */
 			(void)deleg_log_refused(&r, parent, &err);
 		}
@@ -399,7 +390,7 @@ turn(struct broker *b, struct inmsg *in, size_t n)
 {
 	struct cerr err = {0};
 	MDB_txn *txn, *dtxn;
-	int64_t now = now_ms() / 1000, start = bench_clock_us(), work_end;
+	int64_t now = time_now_ms() / 1000, start = bench_clock_us(), work_end;
 	size_t i, mark;
 	int rc;
 
@@ -407,7 +398,8 @@ turn(struct broker *b, struct inmsg *in, size_t n)
 	if (store_txn_begin(b->store, NULL, true, &txn, &err) != 0) {
 		for (i = 0; i < n; i++)
 			refuse(b, &in[i], false, 0, &err);
-		out_flush(b);
+		if (out_flush(b) > 0)
+			session_drop_failed(b);
 		return;
 	}
 	for (i = 0; i < n; i++)
@@ -422,7 +414,7 @@ turn(struct broker *b, struct inmsg *in, size_t n)
 			/* kept */
 		} else {
 			store_txn_abort(&dtxn);
-			log_heads_forget(b);
+			cache_rollback(b);
 			b->next_timer = 0;
 			while (b->nout > mark)
 				out_pop(b);
@@ -437,7 +429,7 @@ turn(struct broker *b, struct inmsg *in, size_t n)
 		} else {
 			store_txn_abort(&dtxn);
 			undo_apply(b);
-			log_heads_forget(b);
+			cache_rollback(b);
 			while (b->nout > mark)
 				out_pop(b);
 			log_warnx("delivery held back: %s", cerr_msg(&err));
@@ -450,12 +442,12 @@ turn(struct broker *b, struct inmsg *in, size_t n)
 		log_warnx("commit failed: %s", cerr_msg(&err));
 		b->next_timer = 0;
 		undo_apply(b);
-		user_last_forget(b);
-		log_heads_forget(b);
+		cache_rollback(b);
 		out_fail_replies(b, &err);
 	}
 	undo_clear(b);
-	out_flush(b);
+	if (out_flush(b) > 0)
+		session_drop_failed(b);
 }
 
 static void
@@ -467,7 +459,7 @@ loop(struct broker *b)
 		{b->router, 0, ZMQ_POLLIN, 0},
 		{b->mon, 0, ZMQ_POLLIN, 0},
 	};
-	int64_t last_tick = now_ms(), last_report = last_tick;
+	int64_t last_tick = time_now_ms(), last_report = last_tick;
 	uint64_t stored = 0, sent = 0;
 	size_t n, i, bytes;
 	int rc;
@@ -491,9 +483,9 @@ loop(struct broker *b)
 		for (n = 0, bytes = 0; n < BROKER_TURN_MAX_MSGS &&
 		    bytes < BROKER_TURN_MAX_BYTES && read_one(b, &in[n]); n++)
 			bytes += in[n].bytes;
-		if (now_ms() - last_tick >= TICK_MS) {
+		if (time_now_ms() - last_tick >= TICK_MS) {
 			/* Time moves tokens in and out of validity. */
-			last_tick = now_ms();
+			last_tick = time_now_ms();
 			b->work = b->work || HASH_COUNT(b->sessions) > 0 ||
 			    b->next_timer == 0 ||
 			    last_tick / 1000 >= b->next_timer;
@@ -504,14 +496,14 @@ loop(struct broker *b)
 			turn(b, in, n);
 		for (i = 0; i < n; i++)
 			inmsg_close(&in[i]);
-		if (now_ms() - last_report >= 10000 &&
+		if (time_now_ms() - last_report >= 10000 &&
 		    (b->n_stored != stored || b->n_sent != sent)) {
 			log_info("%llu records stored, %llu sent to apps",
 			    (unsigned long long)b->n_stored,
 			    (unsigned long long)b->n_sent);
 			stored = b->n_stored;
 			sent = b->n_sent;
-			last_report = now_ms();
+			last_report = time_now_ms();
 		}
 	}
 }
@@ -617,6 +609,7 @@ main(int argc, char **argv)
 	b.notice_secs = 14 * 86400;
 	b.review_secs = 365 * 86400;
 	b.emergency_secs = 15 * 60;
+	b.conn_ending = session_conn_ending;
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'd':
@@ -708,8 +701,7 @@ main(int argc, char **argv)
 	bench_turns_write(&b);
 	session_drop_all(&b);
 	conn_end_all(&b);
-	user_last_forget(&b);
-	log_heads_forget(&b);
+	cache_free(&b);
 	free(b.out);
 	free(b.undo);
 	zmq_socket_monitor(b.router, NULL, 0);

@@ -219,7 +219,7 @@ party_conns_get(struct broker *b, const uint8_t id[ID_BYTES], bool create)
 	if (p == NULL && create && (p = calloc(1, sizeof(*p))) != NULL) {
 		memcpy(p->id, id, ID_BYTES);
 		p->tokens = BROKER_HANDSHAKE_BURST;
-		p->refill_ms = p->req_refill_ms = now_ms();
+		p->refill_ms = p->req_refill_ms = time_now_ms();
 		p->req_tokens = REQUESTS_BURST;
 		HASH_ADD(hh, b->party_conns, id, ID_BYTES, p);
 	}
@@ -231,8 +231,9 @@ conn_end(struct broker *b, struct conn *c)
 {
 	struct party_conns *p;
 
-	if (c->session != NULL)
-		session_drop(b, c->session);
+	/* what lives on the connection (its feed) goes first */
+	if (b->conn_ending != NULL)
+		b->conn_ending(b, c);
 	if (c->registered && c->fd >= 0 && (size_t)c->fd < b->nfds &&
 	    b->fds[c->fd].live == c)
 		b->fds[c->fd].live = NULL;
@@ -257,7 +258,7 @@ fd_event(struct broker *b, uint16_t event, uint32_t fd)
 	if (event == ZMQ_EVENT_ACCEPTED) {
 		f->acc++;
 		f->acc_evseq = b->evseq;
-		f->acc_ms = now_ms();
+		f->acc_ms = time_now_ms();
 		return;
 	}
 	f->dis++;
@@ -299,7 +300,7 @@ bool
 conn_may_request(struct broker *b, const uint8_t party[ID_BYTES])
 {
 	struct party_conns *p = party_conns_get(b, party, true);
-	int64_t now = now_ms();
+	int64_t now = time_now_ms();
 
 	if (p == NULL)
 		return false;
@@ -320,7 +321,7 @@ conn_admit(struct broker *b, const uint8_t party[ID_BYTES], uint64_t *serial,
 {
 	struct party_conns *p;
 	struct conn *c;
-	int64_t now = now_ms();
+	int64_t now = time_now_ms();
 
 	conn_monitor_drain(b);
 	if ((p = party_conns_get(b, party, true)) == NULL) {
@@ -366,7 +367,7 @@ bool
 conn_refusal_logged(struct broker *b, const uint8_t party[ID_BYTES])
 {
 	struct party_conns *p = party_conns_get(b, party, false);
-	int64_t now = now_ms();
+	int64_t now = time_now_ms();
 
 	/* one line a minute per party, not one per attempt */
 	if (p != NULL && now - p->warned_ms < 60000)

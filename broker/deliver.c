@@ -144,7 +144,7 @@ deliver_one(struct broker *b, MDB_txn *txn, struct session *s,
 	e.type = m->type;
 	e.rseq = m->seq;
 	strcpy(e.purpose, t->tok.purpose);
-	if (!b->bench_nolog && (rc = broker_log_append(b, txn, t->tok.user, &e,
+	if (!b->bench_nolog && (rc = ulog_append(b, txn, t->tok.user, &e,
 	    err)) != 0) {
 		bt->sb.size = mark;
 		return rc;

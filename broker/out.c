@@ -107,7 +107,8 @@ send_body(struct broker *b, struct conn *c, struct outmsg *m)
 	return 0;
 }
 
-static void
+/* 1 when this is the first send that failed to its connection. */
+static int
 out_send(struct broker *b, struct outmsg *m)
 {
 	struct conn *c = conn_find(b, m->conn);
@@ -116,37 +117,38 @@ out_send(struct broker *b, struct outmsg *m)
 	/* Ended, or never registered: whoever holds its routing id now is
 	 * someone else. */
 	if (c == NULL || !c->registered)
-		return;
+		return 0;
 	/* Never block the loop on one slow peer. */
 	if (zmq_send(b->router, c->rid, c->rid_len,
 	    ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0 ||
 	    zmq_send(b->router, m->cmd, strlen(m->cmd),
 	    ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0 ||
 	    send_body(b, c, m) < 0) {
-		int e = zmq_errno();
-
-		/* The peer is gone or full: its feed starts again from the
-		 * durable cursors when it subscribes again. */
-		if (c->session != NULL) {
-			log_info("app %s: %s, feed dropped", c->session->app.name,
-			    e == EHOSTUNREACH ? "gone" : "not reading");
-			session_drop(b, c->session);
-		}
+		/* The peer is gone or full: the loop drops its feed
+		 * (session_drop_failed), which starts again from the durable
+		 * cursors when it subscribes again. */
+		if (c->send_failed)
+			return 0;
+		c->send_failed = true;
+		c->send_errno = zmq_errno();
+		return 1;
 	}
+	return 0;
 }
 
-void
+size_t
 out_flush(struct broker *b)
 {
-	size_t i;
+	size_t i, failed = 0;
 
 	/* Learn of every connection that ended before sending anything. */
 	conn_monitor_drain(b);
 	for (i = 0; i < b->nout; i++) {
-		out_send(b, &b->out[i]);
+		failed += (size_t)out_send(b, &b->out[i]);
 		msgpack_sbuffer_destroy(&b->out[i].body);
 	}
 	b->nout = 0;
+	return failed;
 }
 
 void

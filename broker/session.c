@@ -1,16 +1,17 @@
 /*
- * session.c: subscribed app connections, and the small caches the loop
- * keeps in memory (parties by id, last record seq per user).
+ * session.c: subscribed app connections.
  *
  * A session exists only for a connection that sent SUB (one per
  * connection, owned by it: it ends with it); other requests are
- * stateless.  The caches are rebuilt from LMDB on demand, so dropping them
- * (after a failed commit) is always safe.
+ * stateless.
  */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "../common/mpk.h"
+#include "../common/text.h"
+#include "../policy/consent.h"
 #include "broker.h"
 
 static int
@@ -42,7 +43,6 @@ struct sub_load {
 	unsigned reminders;
 	int rc;
 };
-
 
 static bool
 user_listed(const msgpack_object *users, const uint8_t user[ID_BYTES])
@@ -167,6 +167,7 @@ session_subscribe(struct broker *b, MDB_txn *txn, struct conn *c,
 	/* the reminders go to this connection: it must exist first */
 	HASH_ADD(hh, b->sessions, conn, sizeof(s->conn), s);
 	c->session = s;
+	c->send_failed = false; /* what failed before this feed is not its */
 	rc = store_tokens_of_app(b->store, txn, app->id, sub_load_one, &sl);
 	if (rc != 0) {
 		session_drop(b, s);
@@ -266,74 +267,25 @@ session_token_renewed(struct broker *b, const struct token *t)
 	b->work = true;
 }
 
-int
-party_cached(struct broker *b, MDB_txn *txn, const uint8_t id[ID_BYTES],
-    const struct party **p)
+void
+session_drop_failed(struct broker *b)
 {
-	struct party_entry *e = NULL;
-	int rc;
+	struct session *s, *tmp;
 
-	HASH_FIND(hh, b->parties, id, ID_BYTES, e);
-	if (e == NULL) {
-		if ((e = calloc(1, sizeof(*e))) == NULL)
-			return CARNET_E_NOMEM;
-		if ((rc = store_party_get(b->store, txn, id, &e->p)) != 0) {
-			free(e);
-			return rc;
-		}
-		memcpy(e->id, id, ID_BYTES);
-		HASH_ADD(hh, b->parties, id, ID_BYTES, e);
+	HASH_ITER(hh, b->sessions, s, tmp) {
+		if (!s->conn->send_failed)
+			continue;
+		log_info("app %s: %s, feed dropped", s->app.name,
+		    s->conn->send_errno == EHOSTUNREACH ? "gone" :
+		    "not reading");
+		s->conn->send_failed = false;
+		session_drop(b, s);
 	}
-	*p = &e->p;
-	return 0;
-}
-
-int
-user_last_get(struct broker *b, MDB_txn *txn, const uint8_t user[ID_BYTES],
-    uint64_t *seq)
-{
-	struct user_last *u = NULL;
-	int rc;
-
-	HASH_FIND(hh, b->ulast, user, ID_BYTES, u);
-	if (u != NULL) {
-		*seq = u->seq;
-		return 0;
-	}
-	if ((rc = store_user_last(b->store, txn, user, seq)) != 0)
-		return rc;
-	user_last_set(b, user, *seq);
-	return 0;
 }
 
 void
-user_last_set(struct broker *b, const uint8_t user[ID_BYTES], uint64_t seq)
+session_conn_ending(struct broker *b, struct conn *c)
 {
-	struct user_last *u = NULL;
-
-	HASH_FIND(hh, b->ulast, user, ID_BYTES, u);
-	if (u == NULL) {
-		if ((u = calloc(1, sizeof(*u))) == NULL)
-			return; /* a cache miss later reads the store */
-		memcpy(u->user, user, ID_BYTES);
-		HASH_ADD(hh, b->ulast, user, ID_BYTES, u);
-	}
-	if (seq > u->seq)
-		u->seq = seq;
-}
-
-void
-user_last_forget(struct broker *b)
-{
-	struct user_last *u, *tmp;
-	struct party_entry *p, *ptmp;
-
-	HASH_ITER(hh, b->ulast, u, tmp) {
-		HASH_DEL(b->ulast, u);
-		free(u);
-	}
-	HASH_ITER(hh, b->parties, p, ptmp) {
-		HASH_DEL(b->parties, p);
-		free(p);
-	}
+	if (c->session != NULL)
+		session_drop(b, c->session);
 }

@@ -55,7 +55,7 @@ zap_log_refusal(const char *addr, const char *why)
 {
 	static int64_t period_start;
 	static unsigned long suppressed;
-	int64_t now = now_ms();
+	int64_t now = time_now_ms();
 
 	if (now - period_start < 10000) {
 		suppressed++;

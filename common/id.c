@@ -221,6 +221,15 @@ end_parse(const char *s, int64_t now, int64_t *end)
 }
 
 int64_t
+time_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int64_t
 time_mono_ms(void)
 {
 	struct timespec ts;

@@ -43,5 +43,7 @@ int end_parse(const char *s, int64_t now, int64_t *end)
 
 /* A monotonic clock in milliseconds, for timeouts (not a date). */
 int64_t time_mono_ms(void);
+/* The date now, in milliseconds since the epoch (UTC). */
+int64_t time_now_ms(void);
 
 #endif

@@ -1,14 +1,16 @@
 /*
- * consent.c: the person's consent commands.  APPINFO (who an app is, before
+ * person.c: the person's consent commands.  APPINFO (who an app is, before
  * consenting), GRANT (a token signed by the person or their delegate; may
- * answer a request), DECLINE, REVOKE, PAUSE and RESUME, TOKENS and
- * REQUESTS.  Each runs in the request's nested transaction: an error
- * aborts it whole (handlers.c).  The lifecycle beyond (expiry, renewal,
- * receipts, delegation, emergency access) is in lifecycle.c.
+ * answer a request), DECLINE, REVOKE, PAUSE and RESUME, RENEW, TOKENS and
+ * REQUESTS, and RECEIPT (the broker's signed account of a consent).  Each
+ * runs in the request's nested transaction: an error aborts it whole.
  */
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
+
+#include <jansson.h>
+#include <sodium.h>
 
 #include "../common/mpk.h"
 #include "../common/text.h"
@@ -156,9 +158,9 @@ handle_grant(struct req *r, struct cerr *err)
 		    rc;
 	if ((rc = token_schedule(r->b, r->txn, &t, r->now, err)) != 0)
 		return rc;
-	log_entry_init(&e, r, USE_GRANT);
-	log_entry_about(&e, &t);
-	if ((rc = broker_log_append(r->b, r->txn, t.user, &e, err)) != 0 ||
+	ulog_entry_init(&e, r, USE_GRANT);
+	ulog_entry_about(&e, &t);
+	if ((rc = ulog_append(r->b, r->txn, t.user, &e, err)) != 0 ||
 	    (rc = stat_add(r, err, 1, "grant/%s", app->name)) != 0)
 		return rc;
 	session_token_granted(r->b, &t);
@@ -184,7 +186,7 @@ handle_decline(struct req *r, struct cerr *err)
 	if (mpk_get(r->body, "request") == NULL)
 		return cerr_set(err, CARNET_E_MALFORMED, "DECLINE: want request, "
 		    "the number of a pending request (REQUESTS seq)");
-	log_entry_init(&e, r, USE_DECLINE);
+	ulog_entry_init(&e, r, USE_DECLINE);
 	if (note != NULL && mpk_cstr(note, e.note, sizeof(e.note)) != 0)
 		return cerr_set(err, CARNET_E_BAD_VALUE, "DECLINE: note must be "
 		    "text of at most %d bytes", USELOG_NOTE_MAX_BYTES);
@@ -194,24 +196,10 @@ handle_decline(struct req *r, struct cerr *err)
 	if ((rc = request_answer(r, &answered, e.app, e.purpose, err)) != 0)
 		return rc;
 	e.has_app = true;
-	if ((rc = broker_log_append(r->b, r->txn, r->who->id, &e, err)) != 0)
+	if ((rc = ulog_append(r->b, r->txn, r->who->id, &e, err)) != 0)
 		return rc;
 	reply_begin(r, 0);
 	return 0;
-}
-
-int
-own_token(struct req *r, const uint8_t id[TOKID_BYTES], struct token_state *st,
-    struct token *t, struct cerr *err)
-{
-	if (store_token_get(r->b->store, r->txn, id, st) != 0 ||
-	    token_peek(st->blob, st->blob_len, t, NULL) != 0 ||
-	    memcmp(t->user, r->who->id, ID_BYTES) != 0)
-		return cerr_set(err, CARNET_E_UNKNOWN_TOKEN,
-		    "%s: you have no consent with this id",
-		    proto_cmd_name(r->cmd));
-	/* a delegate limited to some types: only consents within them */
-	return deleg_check_scope(r, t, err);
 }
 
 int
@@ -250,9 +238,9 @@ handle_revoke(struct req *r, struct cerr *err)
 	    r->now, err)) != 0 ||
 	    (rc = token_unschedule(r->b, r->txn, &t, err)) != 0)
 		return rc;
-	log_entry_init(&e, r, USE_REVOKE);
-	log_entry_about(&e, &t);
-	if ((rc = broker_log_append(r->b, r->txn, t.user, &e, err)) != 0)
+	ulog_entry_init(&e, r, USE_REVOKE);
+	ulog_entry_about(&e, &t);
+	if ((rc = ulog_append(r->b, r->txn, t.user, &e, err)) != 0)
 		return rc;
 	if (party_cached(r->b, r->txn, t.app, &app) == 0 &&
 	    (rc = stat_add(r, err, 1, "revoke/%s", app->name)) != 0)
@@ -297,10 +285,10 @@ pause_or_resume(struct req *r, bool pause, struct cerr *err)
 		    err)) != 0)
 			return rc;
 	}
-	log_entry_init(&e, r, pause ? USE_PAUSE : USE_RESUME);
-	log_entry_about(&e, &t);
+	ulog_entry_init(&e, r, pause ? USE_PAUSE : USE_RESUME);
+	ulog_entry_about(&e, &t);
 	e.rseq = last;
-	if ((rc = broker_log_append(r->b, r->txn, t.user, &e, err)) != 0)
+	if ((rc = ulog_append(r->b, r->txn, t.user, &e, err)) != 0)
 		return rc;
 	if (party_cached(r->b, r->txn, t.app, &app) == 0 &&
 	    (rc = stat_add(r, err, 1, "%s/%s", pause ? "pause" : "resume",
@@ -328,6 +316,57 @@ int
 handle_resume(struct req *r, struct cerr *err)
 {
 	return pause_or_resume(r, false, err);
+}
+
+
+int
+handle_renew(struct req *r, struct cerr *err)
+{
+	const uint8_t *blob;
+	size_t len;
+	struct token_state st;
+	struct uselog_entry e;
+	struct token t, old;
+	int rc;
+
+	if ((rc = body_keys(r, err, "token", NULL)) != 0 ||
+	    (rc = signed_arg(r, "token", "the re-signed consent", &blob, &len,
+	    err)) != 0 ||
+	    (rc = token_open(blob, len, &t, err)) != 0)
+		return rc;
+	if ((rc = deleg_check_signer(r, t.has_by, t.by, err)) != 0 ||
+	    (rc = deleg_check_token(r, &t, err)) != 0 ||
+	    (rc = own_token(r, t.id, &st, &old, err)) != 0)
+		return rc;
+	if (st.state == TOKEN_REVOKED || st.state == TOKEN_EXPIRED ||
+	    consent_live(&old, r->now) == CARNET_E_EXPIRED)
+		return cerr_set(err, st.state == TOKEN_REVOKED ?
+		    CARNET_E_REVOKED : CARNET_E_EXPIRED,
+		    "RENEW: this consent has ended: grant a new one");
+	if (!token_same_scope(&old, &t))
+		return cerr_set(err, CARNET_E_BAD_VALUE,
+		    "RENEW: a renewal may change only the end date (and the "
+		    "signing time); grant a new consent for anything else");
+	if (t.expires != 0 && t.expires <= r->now)
+		return cerr_set(err, CARNET_E_EXPIRED,
+		    "RENEW: the new end date is already past");
+	if ((rc = token_unschedule(r->b, r->txn, &old, err)) != 0 ||
+	    (rc = store_token_replace(r->b->store, r->txn, &t, blob, len,
+	    err)) != 0 ||
+	    (rc = token_schedule(r->b, r->txn, &t, r->now, err)) != 0)
+		return rc;
+	ulog_entry_init(&e, r, USE_RENEW);
+	ulog_entry_about(&e, &t);
+	e.rseq = (uint64_t)t.expires;
+	if ((rc = ulog_append(r->b, r->txn, t.user, &e, err)) != 0)
+		return rc;
+	session_token_renewed(r->b, &t);
+	reply_begin(r, 2);
+	mpk_pack_cstr(&r->pk, "token");
+	mpk_pack_binn(&r->pk, t.id, TOKID_BYTES);
+	mpk_pack_cstr(&r->pk, "expires");
+	msgpack_pack_int64(&r->pk, t.expires);
+	return 0;
 }
 
 static int
@@ -389,7 +428,7 @@ handle_tokens(struct req *r, struct cerr *err)
 	int rc;
 
 	if ((rc = body_keys(r, err, NULL)) != 0 ||
-	    (rc = log_view(r, "consents", err)) != 0)
+	    (rc = ulog_view(r, "consents", err)) != 0)
 		return rc;
 	items_init(&tl, r);
 	rc = store_tokens_of_user(r->b->store, r->txn, r->who->id,
@@ -450,7 +489,7 @@ handle_requests(struct req *r, struct cerr *err)
 
 	if ((rc = body_page(r, &from, &limit, REQUESTS_PAGE, err)) != 0)
 		return rc;
-	if ((rc = log_view(r, "requests", err)) != 0)
+	if ((rc = ulog_view(r, "requests", err)) != 0)
 		return rc;
 	memset(&rp, 0, sizeof(rp));
 	items_init(&rp.it, r);
@@ -467,4 +506,129 @@ handle_requests(struct req *r, struct cerr *err)
 		msgpack_pack_uint64(&r->pk, rp.last + 1);
 	}
 	return rc;
+}
+
+static json_t *
+json_time(int64_t t)
+{
+	char when[TIME_STR_LEN + 1];
+
+	time_format(t, when);
+	return json_string(when);
+}
+
+static json_t *
+json_id(const uint8_t id[ID_BYTES])
+{
+	char s[ID_STR_LEN + 1];
+
+	id_encode(id, s);
+	return json_string(s);
+}
+
+/* The receipt: what was consented to, in the spirit of the Kantara
+ * Consent Receipt and ISO/IEC 27560, from the stored signed token. */
+static json_t *
+receipt_json(struct req *r, const struct token *t,
+    const struct token_state *st, const struct party *app)
+{
+	char tid[TOKID_STR_LEN + 1], hex[2 * HASH_BYTES + 1], how[160];
+	uint8_t hash[HASH_BYTES];
+	json_t *o = json_object(), *data = json_array(), *holders;
+	unsigned k, i;
+
+	tokid_encode(t->id, tid);
+	uselog_hash(st->blob, st->blob_len, hash);
+	sodium_bin2hex(hex, sizeof(hex), hash, sizeof(hash));
+	json_object_set_new(o, "receipt_version",
+	    json_string("carnet-receipt-1"));
+	json_object_set_new(o, "consent_id", json_string(tid));
+	json_object_set_new(o, "jurisdiction", json_string("FR"));
+	json_object_set_new(o, "principal", json_id(t->user));
+	json_object_set_new(o, "signed_by",
+	    json_id(t->has_by ? t->by : t->user));
+	json_object_set_new(o, "collection_method", json_string(
+	    "explicit consent, signed by the person (Ed25519) after being "
+	    "shown the app, its owner, business model, purpose and data"));
+	json_object_set_new(o, "consent_time", json_time(st->granted_at));
+	json_object_set_new(o, "controller", json_pack("{s:o, s:s, s:s, s:s}",
+	    "app", json_id(app->id), "name", app->name, "owner", app->owner,
+	    "business_model", app->business_model));
+	json_object_set_new(o, "purpose", json_string(t->purpose));
+	for (k = 0; k < t->ntypes; k++) {
+		const struct schema *s = t->types[k].type;
+		json_t *fl;
+
+		if (t->types[k].fields_listed) {
+			fl = json_array();
+			for (i = 0; i < s->nfields; i++)
+				if (t->types[k].fields & (UINT64_C(1) << i))
+					json_array_append_new(fl,
+					    json_string(s->fields[i].name));
+		} else {
+			fl = json_string("all");
+		}
+		json_array_append_new(data, json_pack("{s:s, s:s, s:o}",
+		    "type", s->name, "description", s->doc, "fields", fl));
+	}
+	json_object_set_new(o, "data", data);
+	if (t->any_holder) {
+		holders = json_string("any");
+	} else {
+		holders = json_array();
+		for (i = 0; i < t->nholders; i++)
+			json_array_append_new(holders, json_id(t->holders[i]));
+	}
+	json_object_set_new(o, "holders", holders);
+	json_object_set_new(o, "records_since", t->since > 0 ?
+	    json_time(t->since) : json_string("all history"));
+	json_object_set_new(o, "valid_from", json_time(t->not_before));
+	json_object_set_new(o, "valid_until", t->expires > 0 ?
+	    json_time(t->expires) : json_string("until withdrawn"));
+	snprintf(how, sizeof(how), "carnet consent revoke %s: at once; the "
+	    "app must then erase what it received and confirm it", tid);
+	json_object_set_new(o, "how_to_withdraw", json_string(how));
+	json_object_set_new(o, "token_blake2b", json_string(hex));
+	json_object_set_new(o, "broker", json_id(r->b->key.pk));
+	return o;
+}
+
+int
+handle_receipt(struct req *r, struct cerr *err)
+{
+	uint8_t id[TOKID_BYTES], sig[crypto_sign_BYTES];
+	const struct party *app;
+	struct token_state st;
+	struct token t;
+	json_t *o;
+	char *text;
+	int rc;
+
+	if ((rc = body_keys(r, err, "token", NULL)) != 0)
+		return rc;
+	if (mpk_bin_n(mpk_get(r->body, "token"), id, TOKID_BYTES) != 0)
+		return cerr_set(err, CARNET_E_MALFORMED,
+		    "RECEIPT: want token, a consent id");
+	if ((rc = own_token(r, id, &st, &t, err)) != 0 ||
+	    (rc = ulog_view(r, "consent receipt", err)) != 0)
+		return rc;
+	if (party_cached(r->b, r->txn, t.app, &app) != 0)
+		return cerr_set(err, CARNET_E_UNKNOWN_PARTY,
+		    "RECEIPT: the app is no longer registered");
+	o = receipt_json(r, &t, &st, app);
+	text = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
+	json_decref(o);
+	if (text == NULL)
+		return cerr_set(err, CARNET_E_NOMEM, "out of memory");
+	crypto_sign_detached(sig, NULL, (const uint8_t *)text, strlen(text),
+	    r->b->key.sk);
+	reply_begin(r, 3);
+	mpk_pack_cstr(&r->pk, "receipt");
+	mpk_pack_cstr(&r->pk, text);
+	mpk_pack_cstr(&r->pk, "sig");
+	mpk_pack_binn(&r->pk, sig, sizeof(sig));
+	mpk_pack_cstr(&r->pk, "broker");
+	mpk_pack_binn(&r->pk, r->b->key.pk, ID_BYTES);
+	free(text);
+	return 0;
 }

@@ -1,0 +1,146 @@
+/*
+ * cache.c: what the loop keeps in memory instead of reading LMDB again:
+ * parties by id, the last record seq per person, and the head of each
+ * person's use log (appending an entry needs the previous entry's seq and
+ * hash; the broker writes every entry itself, through ulog_append, so it
+ * keeps each head as it appends).
+ *
+ * Only what commits is true: after any abort, nested or not, the loop
+ * calls cache_rollback, and the caches are read again from LMDB on
+ * demand.  A stale head could still not fork a chain: the append refuses
+ * an existing key.  Parties are never written by the broker, so a
+ * rollback keeps them.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "../common/mpk.h"
+#include "../common/text.h"
+#include "../policy/consent.h"
+#include "broker.h"
+
+int
+party_cached(struct broker *b, MDB_txn *txn, const uint8_t id[ID_BYTES],
+    const struct party **p)
+{
+	struct party_entry *e = NULL;
+	int rc;
+
+	HASH_FIND(hh, b->parties, id, ID_BYTES, e);
+	if (e == NULL) {
+		if ((e = calloc(1, sizeof(*e))) == NULL)
+			return CARNET_E_NOMEM;
+		if ((rc = store_party_get(b->store, txn, id, &e->p)) != 0) {
+			free(e);
+			return rc;
+		}
+		memcpy(e->id, id, ID_BYTES);
+		HASH_ADD(hh, b->parties, id, ID_BYTES, e);
+	}
+	*p = &e->p;
+	return 0;
+}
+
+int
+user_last_get(struct broker *b, MDB_txn *txn, const uint8_t user[ID_BYTES],
+    uint64_t *seq)
+{
+	struct user_last *u = NULL;
+	int rc;
+
+	HASH_FIND(hh, b->ulast, user, ID_BYTES, u);
+	if (u != NULL) {
+		*seq = u->seq;
+		return 0;
+	}
+	if ((rc = store_user_last(b->store, txn, user, seq)) != 0)
+		return rc;
+	user_last_set(b, user, *seq);
+	return 0;
+}
+
+void
+user_last_set(struct broker *b, const uint8_t user[ID_BYTES], uint64_t seq)
+{
+	struct user_last *u = NULL;
+
+	HASH_FIND(hh, b->ulast, user, ID_BYTES, u);
+	if (u == NULL) {
+		if ((u = calloc(1, sizeof(*u))) == NULL)
+			return; /* a cache miss later reads the store */
+		memcpy(u->user, user, ID_BYTES);
+		HASH_ADD(hh, b->ulast, user, ID_BYTES, u);
+	}
+	if (seq > u->seq)
+		u->seq = seq;
+}
+
+
+int
+ulog_append(struct broker *b, MDB_txn *txn,
+    const uint8_t user[ID_BYTES], struct uselog_entry *e, struct cerr *err)
+{
+	struct log_head *h = NULL;
+	int rc;
+
+	HASH_FIND(hh, b->heads, user, ID_BYTES, h);
+	if (h == NULL) {
+		if ((h = calloc(1, sizeof(*h))) == NULL)
+			return cerr_set(err, CARNET_E_NOMEM, "out of memory");
+		memcpy(h->user, user, ID_BYTES);
+		if ((rc = store_log_head(b->store, txn, user, &h->seq,
+		    h->hash, err)) != 0) {
+			free(h);
+			return rc;
+		}
+		HASH_ADD(hh, b->heads, user, ID_BYTES, h);
+	}
+	if ((rc = store_log_append_after(b->store, txn, user, e, h->seq,
+	    h->hash, h->hash, err)) != 0) {
+		cache_rollback(b);
+		return rc;
+	}
+	h->seq = e->seq;
+	return 0;
+}
+
+static void
+heads_forget(struct broker *b)
+{
+	struct log_head *h, *tmp;
+
+	HASH_ITER(hh, b->heads, h, tmp) {
+		HASH_DEL(b->heads, h);
+		free(h);
+	}
+}
+
+static void
+ulast_forget(struct broker *b)
+{
+	struct user_last *u, *tmp;
+
+	HASH_ITER(hh, b->ulast, u, tmp) {
+		HASH_DEL(b->ulast, u);
+		free(u);
+	}
+}
+
+void
+cache_rollback(struct broker *b)
+{
+	heads_forget(b);
+	ulast_forget(b);
+}
+
+void
+cache_free(struct broker *b)
+{
+	struct party_entry *p, *tmp;
+
+	cache_rollback(b);
+	HASH_ITER(hh, b->parties, p, tmp) {
+		HASH_DEL(b->parties, p);
+		free(p);
+	}
+}

@@ -1,0 +1,98 @@
+/*
+ * holder.c: PUT, a holder's records: checked one by one, stored at once.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "../common/mpk.h"
+#include "../common/text.h"
+#include "../policy/consent.h"
+#include "broker.h"
+
+int
+handle_put(struct req *r, struct cerr *err)
+{
+	const msgpack_object *recs = mpk_get(r->body, "recs");
+	uint64_t seqs[PUT_MAX_RECORDS], per_type[256] = {0};
+	unsigned stored = 0, dup = 0, i;
+	char uid[ID_STR_LEN + 1];
+	int rc;
+
+	if ((rc = body_keys(r, err, "recs", NULL)) != 0)
+		return rc;
+	if (recs == NULL || recs->type != MSGPACK_OBJECT_ARRAY ||
+	    recs->via.array.size == 0)
+		return cerr_set(err, CARNET_E_MALFORMED,
+		    "PUT: want recs, a non-empty list of records");
+	if (recs->via.array.size > PUT_MAX_RECORDS)
+		return cerr_set(err, CARNET_E_TOO_BIG,
+		    "PUT: %u records, at most %d per batch",
+		    recs->via.array.size, PUT_MAX_RECORDS);
+	{
+		uint64_t used, size;
+
+		store_usage(r->b->store, &used, &size);
+		if (used * 100 >= size * BROKER_PUT_MAX_FILL_PCT)
+			return cerr_set(err, CARNET_E_STORE_FULL,
+			    "PUT: the store is %llu%% full: new records wait "
+			    "until the operator makes room (carnetd --map-size); "
+			    "nothing of this batch was stored",
+			    (unsigned long long)(used * 100 / size));
+	}
+	for (i = 0; i < recs->via.array.size; i++) {
+		const struct party *user;
+		struct record rec;
+		struct cerr rerr = {0};
+		bool is_dup;
+
+		if ((rc = record_from_object(&recs->via.array.ptr[i], &rec,
+		    &rerr)) != 0)
+			return cerr_set(err, rc, "record %u: %s", i + 1,
+			    cerr_msg(&rerr));
+		if (rec.has_holder &&
+		    memcmp(rec.holder, r->from->id, ID_BYTES) != 0)
+			return cerr_set(err, CARNET_E_FORBIDDEN,
+			    "record %u: names another holder than you", i + 1);
+		rec.has_holder = true;
+		memcpy(rec.holder, r->from->id, ID_BYTES);
+		if (!party_has_type(r->from, rec.type))
+			return cerr_set(err, CARNET_E_UNREGISTERED_TYPE,
+			    "record %u: holder %s is not registered for type "
+			    "%s", i + 1, r->from->name, rec.type->name);
+		if ((rc = party_of_role(r, rec.user, ROLE_USER, &user)) != 0) {
+			id_encode(rec.user, uid);
+			return cerr_set(err, rc, "record %u: user %s is not "
+			    "registered", i + 1, uid);
+		}
+		if ((rc = store_record_put(r->b->store, r->txn, &rec, &seqs[i],
+		    &is_dup, &rerr)) != 0)
+			return cerr_set(err, rc, "record %u: %s", i + 1,
+			    cerr_msg(&rerr));
+		if (is_dup) {
+			dup++;
+			continue;
+		}
+		stored++;
+		per_type[rec.type->index]++;
+		user_last_set(r->b, rec.user, seqs[i]);
+	}
+	for (i = 0; i < schema_count(); i++)
+		if (per_type[i] != 0 && (rc = stat_add(r, err, per_type[i],
+		    "put/%s/%s", r->from->name, schema_by_index(i)->name)) != 0)
+			return rc;
+	r->b->n_stored += stored;
+	if (stored > 0)
+		r->b->work = true;
+	r->reply_cmd = MSG_ACK;
+	reply_begin(r, 3);
+	mpk_pack_cstr(&r->pk, "stored");
+	msgpack_pack_uint32(&r->pk, stored);
+	mpk_pack_cstr(&r->pk, "dup");
+	msgpack_pack_uint32(&r->pk, dup);
+	mpk_pack_cstr(&r->pk, "seqs");
+	msgpack_pack_array(&r->pk, recs->via.array.size);
+	for (i = 0; i < recs->via.array.size; i++)
+		msgpack_pack_uint64(&r->pk, seqs[i]);
+	return 0;
+}
