@@ -120,12 +120,13 @@ $(BIN)/carnet-%: $(O)/agents/%.o $(O)/agents/holder_agent.o $(call layer_libs,$(
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-# Each layer links with the layers below it alone, and the broker's files
-# call one another without loops (part of make test).
+# Each layer links with the layers below it alone, and the broker's and the
+# store's files call one another without loops (part of make test).
 layers: $(call layer_libs,$(ALL_LAYERS)) $(BIN)/carnetd
 	@LDFLAGS_LAYERS="$(LDFLAGS)" bash tests/layers.sh "$(CC)" $(O) \
 		"$(LDLIBS) $(MHD_LIBS) -lnats" $(ALL_LAYERS)
 	@bash tests/nocycles.sh $(BROKER_SRCS:%.c=$(O)/%.o)
+	@bash tests/nocycles.sh $(patsubst %.c,$(O)/%.o,$(wildcard store/*.c))
 
 # tests may reach into any layer
 $(O)/tests/test_%: $(O)/tests/test_%.o $(call layer_libs,$(ALL_LAYERS))

@@ -10,8 +10,6 @@
  *              granted_at(8) signed token (the latest, after a renewal)
  *   grants     app(32) user(32) token(16) -> ""       tokens per app
  *   utokens    user(32) token(16) -> app(32)          tokens per user
- *   routes     user(32) holder(32) type(1) -> app(32) token(16)   (dupsort)
- *              holder all zeros stands for "any holder"
  *   records    seq(8) -> sealed encoded record (reckeys.h; appended:
  *              seqs only grow)
  *   urecs      user(32) seq(8) -> holder(32) type(1) time(8)   one user's stream
@@ -151,8 +149,7 @@ int store_token_put(struct store *s, MDB_txn *txn, const struct token *t,
 int store_token_get(struct store *s, MDB_txn *txn,
     const uint8_t id[TOKID_BYTES], struct token_state *st)
     __attribute__((warn_unused_result));
-/* End a token (how: TOKEN_REVOKED or TOKEN_EXPIRED) at time `at` and drop
- * its routes. */
+/* End a token (how: TOKEN_REVOKED or TOKEN_EXPIRED) at time `at`. */
 int store_token_end(struct store *s, MDB_txn *txn, const struct token *t,
     enum token_state_kind how, int64_t at, struct cerr *err)
     __attribute__((warn_unused_result));
@@ -228,11 +225,6 @@ int store_tokens_of_app(struct store *s, MDB_txn *txn,
 int store_tokens_of_user(struct store *s, MDB_txn *txn,
     const uint8_t user[ID_BYTES],
     int (*fn)(void *arg, const uint8_t tok[TOKID_BYTES]), void *arg);
-/* Apps with an active token routing (user, holder, type) records. */
-int store_routes(struct store *s, MDB_txn *txn, const uint8_t user[ID_BYTES],
-    const uint8_t holder[ID_BYTES], const struct schema *type,
-    int (*fn)(void *arg, const uint8_t app[ID_BYTES],
-    const uint8_t tok[TOKID_BYTES]), void *arg);
 
 /* Delivery cursors: highest acked seq per token (0 if none). */
 int store_cursor_get(struct store *s, MDB_txn *txn,

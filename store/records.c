@@ -1,0 +1,357 @@
+/*
+ * records.c: records, sealed at rest under their person's key (reckeys.h);
+ * each person's stream; dedup; erasure, which takes the key out of use.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "../common/limits.h"
+#include "../common/mpk.h"
+#include "../policy/key.h"
+#include "store_int.h"
+
+/*
+ * The slot of user's record key.  With create, a person without one gets a
+ * fresh key, in a wiped slot if there is one, else a new slot; the key is
+ * written now and made durable before the commit (store_txn_commit).
+ */
+static int
+ukey_slot(struct store *s, MDB_txn *txn, const uint8_t user[ID_BYTES],
+    bool create, uint64_t *slot, struct cerr *err)
+{
+	MDB_val k = mval(user, ID_BYTES), v, fk, fv;
+	MDB_cursor *c;
+	uint8_t buf[8];
+	int rc;
+
+	if (s->keys == NULL)
+		return cerr_set(err, CARNET_E_STORE, "records: no key to open "
+		    "them (only carnetd reads and writes records)");
+	rc = mdb_get(txn, s->dbi[DB_UKEYS], &k, &v);
+	if (rc == 0 && v.mv_size == 8) {
+		*slot = be64_get(v.mv_data);
+		return 0;
+	}
+	if (rc == MDB_NOTFOUND && !create)
+		return cerr_set(err, CARNET_E_STORE, "records of a person "
+		    "without a record key (erased, or the store is damaged)");
+	if (rc != MDB_NOTFOUND)
+		return st_fail(rc == 0 ? MDB_CORRUPTED : rc, err,
+		    "record key");
+	if ((rc = mdb_cursor_open(txn, s->dbi[DB_KFREE], &c)) != 0)
+		return st_fail(rc, err, "record key");
+	rc = mdb_cursor_get(c, &fk, &fv, MDB_FIRST);
+	if (rc == 0 && fk.mv_size == 8) {
+		*slot = be64_get(fk.mv_data);
+		rc = mdb_cursor_del(c, 0);
+	}
+	mdb_cursor_close(c);
+	if (rc == MDB_NOTFOUND)
+		rc = st_meta_next(s, txn, META_KEYSLOT, slot, err);
+	else if (rc != 0 || fk.mv_size != 8)
+		return st_fail(rc ? rc : MDB_CORRUPTED, err, "record key");
+	if (rc != 0)
+		return rc;
+	if ((rc = reckeys_fill(s->keys, *slot, user, err)) != 0)
+		return rc;
+	be64_put(buf, *slot);
+	v = mval(buf, 8);
+	if ((rc = mdb_put(txn, s->dbi[DB_UKEYS], &k, &v, 0)) != 0)
+		return st_fail(rc, err, "record key");
+	return 0;
+}
+
+/* Seal plain (user's record at seq) straight into the map at key k. */
+int
+st_record_seal_put(struct store *s, MDB_txn *txn, const uint8_t user[ID_BYTES],
+    uint64_t seq, const void *plain, size_t len, unsigned flags,
+    struct cerr *err)
+{
+	uint8_t key[8];
+	MDB_val k = mval(key, 8), v = mval(NULL, len + RECKEYS_OVERHEAD);
+	uint64_t slot;
+	int rc;
+
+	be64_put(key, seq);
+	if ((rc = ukey_slot(s, txn, user, true, &slot, err)) != 0)
+		return rc;
+	if ((rc = mdb_put(txn, s->dbi[DB_RECORDS], &k, &v,
+	    flags | MDB_RESERVE)) != 0)
+		return st_fail(rc, err, "record");
+	return reckeys_seal(s->keys, slot, user, seq, plain, len, v.mv_data,
+	    err);
+}
+
+int
+store_record_put(struct store *s, MDB_txn *txn, const struct record *r,
+    uint64_t *seq, bool *dup, struct cerr *err)
+{
+	uint8_t dkey[ID_BYTES + RECORD_REF_MAX_BYTES], skey[8];
+	uint8_t ukey[ID_BYTES + 8], uval[URECS_VAL_BYTES];
+	size_t reflen = strlen(r->ref);
+	msgpack_sbuffer *sb;
+	msgpack_packer pk;
+	MDB_val k, v;
+	int rc;
+
+	*dup = false;
+	memcpy(dkey, r->holder, ID_BYTES);
+	memcpy(dkey + ID_BYTES, r->ref, reflen);
+	k = mval(dkey, ID_BYTES + reflen);
+	if ((rc = st_meta_peek(s, txn, META_SEQ, seq, err)) != 0)
+		return rc;
+	/* one lookup: a ref already stored answers with its seq */
+	be64_put(skey, *seq);
+	v = mval(skey, 8);
+	rc = mdb_put(txn, s->dbi[DB_DEDUP], &k, &v, MDB_NOOVERWRITE);
+	if (rc == MDB_KEYEXIST) {
+		if (v.mv_size != 8)
+			return st_fail(MDB_CORRUPTED, err, "dedup index");
+		*seq = be64_get(v.mv_data);
+		*dup = true;
+		return 0;
+	}
+	if (rc != 0)
+		return st_fail(rc, err, "dedup index");
+	if ((rc = st_meta_take(s, txn, META_SEQ, *seq, err)) != 0)
+		return rc;
+
+	sb = st_scratch(s, &pk);
+	record_pack(&pk, r, FIELDS_ALL);
+	if ((rc = st_record_seal_put(s, txn, r->user, *seq, sb->data, sb->size,
+	    MDB_APPEND, err)) != 0)
+		return rc;
+
+	memcpy(ukey, r->user, ID_BYTES);
+	be64_put(ukey + ID_BYTES, *seq);
+	memcpy(uval, r->holder, ID_BYTES);
+	uval[ID_BYTES] = (uint8_t)r->type->index;
+	be64_put(uval + ID_BYTES + 1, (uint64_t)r->time);
+	k = mval(ukey, sizeof(ukey));
+	v = mval(uval, sizeof(uval));
+	if ((rc = mdb_put(txn, s->dbi[DB_URECS], &k, &v, 0)) != 0)
+		return st_fail(rc, err, "user stream");
+	return 0;
+}
+
+int
+store_record_get(struct store *s, MDB_txn *txn, const uint8_t user[ID_BYTES],
+    uint64_t seq, MDB_val *val, struct cerr *err)
+{
+	uint8_t key[8];
+	MDB_val k = mval(key, 8), v;
+	uint64_t slot;
+	size_t n;
+	void *p;
+	int rc;
+
+	be64_put(key, seq);
+	if ((rc = mdb_get(txn, s->dbi[DB_RECORDS], &k, &v)) != 0)
+		return st_fail(rc, err, "record");
+	if (!reckeys_is_sealed(v.mv_data, v.mv_size))
+		return cerr_set(err, CARNET_E_STORE, "record %llu is not sealed",
+		    (unsigned long long)seq);
+	if ((rc = ukey_slot(s, txn, user, false, &slot, err)) != 0)
+		return rc;
+	n = v.mv_size - RECKEYS_OVERHEAD;
+	if (n > s->plain_cap) {
+		if ((p = malloc(n)) == NULL)
+			return cerr_set(err, CARNET_E_NOMEM, "out of memory");
+		if (s->plain != NULL)
+			sodium_memzero(s->plain, s->plain_cap);
+		free(s->plain);
+		s->plain = p;
+		s->plain_cap = n;
+	}
+	if ((rc = reckeys_unseal(s->keys, slot, user, seq, v.mv_data,
+	    v.mv_size, s->plain, err)) != 0)
+		return rc;
+	*val = mval(s->plain, n);
+	return 0;
+}
+
+int
+store_user_next(struct store *s, MDB_txn *txn, const uint8_t user[ID_BYTES],
+    uint64_t after, struct recmeta *m)
+{
+	uint8_t key[ID_BYTES + 8];
+	MDB_cursor *c;
+	MDB_val k = mval(key, sizeof(key)), v;
+	int rc;
+
+	if (after == UINT64_MAX)
+		return CARNET_E_NOT_FOUND;
+	memcpy(key, user, ID_BYTES);
+	be64_put(key + ID_BYTES, after + 1);
+	if ((rc = mdb_cursor_open(txn, s->dbi[DB_URECS], &c)) != 0)
+		return st_fail(rc, NULL, "cursor");
+	rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
+	mdb_cursor_close(c);
+	if (rc == MDB_NOTFOUND || (rc == 0 && (k.mv_size != sizeof(key) ||
+	    memcmp(k.mv_data, user, ID_BYTES) != 0)))
+		return CARNET_E_NOT_FOUND;
+	if (rc != 0)
+		return st_fail(rc, NULL, "user stream");
+	if (v.mv_size != URECS_VAL_BYTES)
+		return CARNET_E_STORE;
+	m->seq = be64_get((const uint8_t *)k.mv_data + ID_BYTES);
+	memcpy(m->holder, v.mv_data, ID_BYTES);
+	m->type = schema_by_index(((const uint8_t *)v.mv_data)[ID_BYTES]);
+	m->time = (int64_t)be64_get((const uint8_t *)v.mv_data + ID_BYTES + 1);
+	return m->type != NULL ? 0 : CARNET_E_STORE;
+}
+
+int
+store_user_last(struct store *s, MDB_txn *txn, const uint8_t user[ID_BYTES],
+    uint64_t *seq)
+{
+	uint8_t key[ID_BYTES + 8];
+	MDB_cursor *c;
+	MDB_val k = mval(key, sizeof(key)), v;
+	int rc;
+
+	memcpy(key, user, ID_BYTES);
+	memset(key + ID_BYTES, 0xff, 8);
+	*seq = 0;
+	if ((rc = mdb_cursor_open(txn, s->dbi[DB_URECS], &c)) != 0)
+		return st_fail(rc, NULL, "cursor");
+	rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
+	if (rc == 0)
+		rc = mdb_cursor_get(c, &k, &v, MDB_PREV);
+	else if (rc == MDB_NOTFOUND)
+		rc = mdb_cursor_get(c, &k, &v, MDB_LAST);
+	mdb_cursor_close(c);
+	if (rc == MDB_NOTFOUND)
+		return 0;
+	if (rc != 0)
+		return st_fail(rc, NULL, "user stream");
+	if (k.mv_size == sizeof(key) && memcmp(k.mv_data, user, ID_BYTES) == 0)
+		*seq = be64_get((const uint8_t *)k.mv_data + ID_BYTES);
+	return 0;
+}
+
+/*
+ * Take user's record key out of use: the slot waits in kwipe until this
+ * transaction is committed, then is overwritten (st_keys_wipe_due).  Whatever
+ * the map's free pages still hold of the records no longer opens.
+ */
+static int
+ukey_shred(struct store *s, MDB_txn *txn, const uint8_t user[ID_BYTES],
+    struct cerr *err)
+{
+	MDB_val k = mval(user, ID_BYTES), v, e = mval("", 0);
+	uint8_t slot[8];
+	int rc;
+
+	rc = mdb_get(txn, s->dbi[DB_UKEYS], &k, &v);
+	if (rc == MDB_NOTFOUND)
+		return 0;
+	if (rc != 0 || v.mv_size != 8)
+		return st_fail(rc ? rc : MDB_CORRUPTED, err, "record key");
+	memcpy(slot, v.mv_data, 8);
+	if ((rc = mdb_del(txn, s->dbi[DB_UKEYS], &k, NULL)) != 0)
+		return st_fail(rc, err, "record key");
+	k = mval(slot, 8);
+	if ((rc = mdb_put(txn, s->dbi[DB_KWIPE], &k, &e, 0)) != 0)
+		return st_fail(rc, err, "record key");
+	s->wipe_due = true;
+	return 0;
+}
+
+/*
+ * Overwrite the slots of committed erasures, make that durable, then
+ * free them for reuse.  Run after every commit that may have erased, and
+ * at start (a crash between the commit and the wipe).  The slots are in
+ * kwipe only if their erasure was committed: an erasure in an aborted
+ * (nested) transaction never wipes a live key.
+ */
+int
+st_keys_wipe_due(struct store *s, struct cerr *err)
+{
+	MDB_val k, v, e = mval("", 0);
+	MDB_cursor *c = NULL;
+	MDB_txn *txn;
+	int rc;
+
+	if (s->keys == NULL)
+		return 0;
+	if ((rc = mdb_txn_begin(s->env, NULL, 0, &txn)) != 0)
+		return st_fail(rc, err, "wiping record keys");
+	if ((rc = mdb_cursor_open(txn, s->dbi[DB_KWIPE], &c)) != 0)
+		goto lmdb;
+	for (rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0;
+	    rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+		if (k.mv_size != 8) {
+			rc = MDB_CORRUPTED;
+			break;
+		}
+		if ((rc = reckeys_wipe(s->keys, be64_get(k.mv_data),
+		    err)) != 0)
+			goto out;
+		if ((rc = mdb_put(txn, s->dbi[DB_KFREE], &k, &e, 0)) != 0 ||
+		    (rc = mdb_cursor_del(c, 0)) != 0)
+			goto lmdb;
+	}
+	if (rc != MDB_NOTFOUND)
+		goto lmdb;
+	mdb_cursor_close(c);
+	c = NULL;
+	/* the zeros on disk before the slots may be handed out again */
+	if ((rc = reckeys_sync(s->keys, err)) != 0)
+		goto out;
+	if ((rc = mdb_txn_commit(txn)) != 0) {
+		txn = NULL;
+		goto lmdb;
+	}
+	s->wipe_due = false;
+	return 0;
+lmdb:
+	rc = st_fail(rc, err, "wiping record keys");
+out:
+	if (c != NULL)
+		mdb_cursor_close(c);
+	if (txn != NULL)
+		mdb_txn_abort(txn);
+	return rc;
+}
+
+int
+store_user_erase(struct store *s, MDB_txn *txn, const uint8_t user[ID_BYTES],
+    uint64_t *count, struct cerr *err)
+{
+	uint8_t key[ID_BYTES + 8], skey[8];
+	MDB_cursor *c;
+	MDB_val k, v, rk;
+	int rc;
+
+	*count = 0;
+	memcpy(key, user, ID_BYTES);
+	memset(key + ID_BYTES, 0, 8);
+	if ((rc = mdb_cursor_open(txn, s->dbi[DB_URECS], &c)) != 0)
+		return st_fail(rc, err, "erase");
+	k = mval(key, sizeof(key));
+	rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
+	while (rc == 0 && k.mv_size == sizeof(key) &&
+	    memcmp(k.mv_data, user, ID_BYTES) == 0) {
+		memcpy(skey, (const uint8_t *)k.mv_data + ID_BYTES, 8);
+		rk = mval(skey, 8);
+		rc = mdb_del(txn, s->dbi[DB_RECORDS], &rk, NULL);
+		if (rc != 0 && rc != MDB_NOTFOUND)
+			break;
+		if ((rc = mdb_cursor_del(c, 0)) != 0)
+			break;
+		(*count)++;
+		/* After a delete, NEXT yields the item that followed it. */
+		rc = mdb_cursor_get(c, &k, &v, MDB_NEXT);
+	}
+	mdb_cursor_close(c);
+	if (rc != 0 && rc != MDB_NOTFOUND)
+		return st_fail(rc, err, "erase");
+	return ukey_shred(s, txn, user, err);
+}

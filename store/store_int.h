@@ -1,0 +1,117 @@
+/*
+ * store_int.h: what the store's files share, and nothing outside the store
+ * sees: the databases, the store itself, byte-order and LMDB helpers.
+ * The layout of each database is in store.h.
+ */
+#ifndef CARNET_STORE_INT_H
+#define CARNET_STORE_INT_H
+
+#include <limits.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <lmdb.h>
+#include <msgpack.h>
+
+#include "../common/error.h"
+#include "reckeys.h"
+#include "store.h"
+
+enum {
+	DB_META, DB_PARTIES, DB_CURVE, DB_TOKENS, DB_GRANTS, DB_UTOKENS,
+	DB_RECORDS, DB_URECS, DB_DEDUP, DB_CURSORS, DB_USELOG,
+	DB_REQUESTS, DB_STATS, DB_TIMERS, DB_DELEGS, DB_DELEGS_TO, DB_CARDS,
+	DB_OPENINGS, DB_HEADS, DB_UKEYS, DB_KFREE, DB_KWIPE, DB__N
+};
+
+struct store {
+	MDB_env *env;
+	MDB_dbi dbi[DB__N];
+	/* where records and log entries are packed before their put: kept
+	 * between calls (a store is used by one thread) */
+	msgpack_sbuffer scratch;
+	/* the broker's key for sealing log heads (store_seal_key) */
+	uint8_t seal_key[HASH_BYTES];
+	bool sealing;
+	char path[PATH_MAX];       /* DIR/store */
+	/* the per-person record keys (reckeys.h), open once the broker key
+	 * is known (store_set_key) */
+	struct reckeys *keys;
+	MDB_txn *top;              /* the top-level write txn, if one is open */
+	bool wipe_due;             /* an erasure committed: wipe its key */
+	uint8_t *plain;            /* where store_record_get opens a record */
+	size_t plain_cap;
+};
+
+#define URECS_VAL_BYTES (ID_BYTES + 1 + 8)
+
+#define TOKSTATE_HDR_BYTES 25
+
+#define TIMER_KEY_BYTES (8 + 1 + TOKID_BYTES)
+
+#define META_SEQ "next_seq"
+
+#define META_KEYSLOT "next_keyslot"
+
+static inline void
+be64_put(uint8_t *p, uint64_t v)
+{
+	int i;
+
+	for (i = 7; i >= 0; i--, v >>= 8)
+		p[i] = (uint8_t)v;
+}
+
+static inline uint64_t
+be64_get(const uint8_t *p)
+{
+	uint64_t v = 0;
+	int i;
+
+	for (i = 0; i < 8; i++)
+		v = (v << 8) | p[i];
+	return v;
+}
+
+static inline MDB_val
+mval(const void *p, size_t n)
+{
+	MDB_val v = {n, (void *)p};
+
+	return v;
+}
+
+/* The scratch buffer, emptied, and a packer on it. */
+msgpack_sbuffer *st_scratch(struct store *s, msgpack_packer *pk);
+/* Map an LMDB return code to ours, with a message saying what failed. */
+int st_fail(int rc, struct cerr *err, const char *what);
+/* Put with a packer: pack into a buffer, then mdb_put. */
+int st_put_packed(MDB_txn *txn, MDB_dbi dbi, MDB_val *k, msgpack_sbuffer *sb,
+    unsigned flags, struct cerr *err, const char *what);
+int st_key_put(MDB_txn *txn, MDB_dbi dbi, const void *k, size_t klen,
+    const void *v, size_t vlen, unsigned flags, struct cerr *err,
+    const char *what);
+/* Call fn for every key of dbi from start (slen bytes; 0: the first)
+ * whose first plen bytes are start's; fn returns non-zero to stop, and
+ * that value is returned. */
+int st_scan_prefix(MDB_txn *txn, MDB_dbi dbi, const void *start, size_t slen,
+    size_t plen, int (*fn)(void *arg, const MDB_val *k, const MDB_val *v),
+    void *arg);
+/* Counters in meta: the next number (1 at first), taken or not. */
+int st_meta_peek(struct store *s, MDB_txn *txn, const char *name, uint64_t *n,
+    struct cerr *err);
+int st_meta_take(struct store *s, MDB_txn *txn, const char *name, uint64_t n,
+    struct cerr *err);
+int st_meta_next(struct store *s, MDB_txn *txn, const char *name, uint64_t *n,
+    struct cerr *err);
+/* records.c: erased people's record keys overwritten (after a commit, at
+ * start); a record sealed under user's key and put at seq. */
+int st_keys_wipe_due(struct store *s, struct cerr *err);
+int st_record_seal_put(struct store *s, MDB_txn *txn,
+    const uint8_t user[ID_BYTES], uint64_t seq, const void *plain,
+    size_t len, unsigned flags, struct cerr *err);
+/* uselogs.c: user's log head set to (seq, hash), sealed. */
+int st_head_put(struct store *s, MDB_txn *txn, const uint8_t user[ID_BYTES],
+    uint64_t seq, const uint8_t hash[HASH_BYTES], struct cerr *err);
+
+#endif

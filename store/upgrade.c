@@ -1,0 +1,204 @@
+/*
+ * upgrade.c: the broker key given to the store (store_set_key), and what
+ * that does to a store written by an earlier carnet, once: log heads
+ * sealed, records sealed at rest; and erasures a crash left unwiped.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "../common/limits.h"
+#include "../common/mpk.h"
+#include "../policy/key.h"
+#include "store_int.h"
+
+#define HEADS_SEALED "heads_sealed"
+
+/* A store from before sealed heads: seal each log's last entry once. */
+static int
+heads_seal_once(struct store *s, uint64_t *sealed, struct cerr *err)
+{
+	uint8_t key[ID_BYTES + 8], hash[HASH_BYTES];
+	MDB_val k = mval(HEADS_SEALED, strlen(HEADS_SEALED)), v, lk, lv;
+	MDB_cursor *c = NULL;
+	MDB_txn *txn;
+	int rc;
+
+	*sealed = 0;
+	if ((rc = store_txn_begin(s, NULL, true, &txn, err)) != 0)
+		return rc;
+	rc = mdb_get(txn, s->dbi[DB_META], &k, &v);
+	if (rc != MDB_NOTFOUND) {
+		store_txn_abort(&txn);
+		return rc == 0 ? 0 : st_fail(rc, err, "log heads");
+	}
+	/* A store from before sealed heads: seal each log's last entry once,
+	 * trusting the files as they are now (said in the broker's log). */
+	if ((rc = mdb_cursor_open(txn, s->dbi[DB_USELOG], &c)) != 0) {
+		rc = st_fail(rc, err, "log heads");
+		goto out;
+	}
+	rc = mdb_cursor_get(c, &lk, &lv, MDB_FIRST);
+	while (rc == 0) {
+		if (lk.mv_size != ID_BYTES + 8) {
+			rc = MDB_CORRUPTED;
+			break;
+		}
+		memcpy(key, lk.mv_data, ID_BYTES);
+		memset(key + ID_BYTES, 0xff, 8);
+		lk = mval(key, sizeof(key));
+		rc = mdb_cursor_get(c, &lk, &lv, MDB_SET_RANGE);
+		rc = rc == 0 ? mdb_cursor_get(c, &lk, &lv, MDB_PREV) :
+		    rc == MDB_NOTFOUND ? mdb_cursor_get(c, &lk, &lv, MDB_LAST) :
+		    rc;
+		if (rc != 0)
+			break;
+		uselog_hash(lv.mv_data, lv.mv_size, hash);
+		if ((rc = st_head_put(s, txn, key, be64_get((const uint8_t *)
+		    lk.mv_data + ID_BYTES), hash, err)) != 0)
+			goto out;
+		(*sealed)++;
+		rc = mdb_cursor_get(c, &lk, &lv, MDB_NEXT);
+	}
+	if (rc != MDB_NOTFOUND) {
+		rc = st_fail(rc, err, "log heads");
+		goto out;
+	}
+	v = mval("1", 1);
+	if ((rc = mdb_put(txn, s->dbi[DB_META], &k, &v, 0)) != 0) {
+		rc = st_fail(rc, err, "log heads");
+		goto out;
+	}
+	mdb_cursor_close(c);
+	return store_txn_commit(&txn, err);
+out:
+	if (c != NULL)
+		mdb_cursor_close(c);
+	store_txn_abort(&txn);
+	return rc;
+}
+
+#define RECORDS_SEALED "records_sealed"
+
+/*
+ * A store from before sealed records: seal every record under its
+ * person's key, RECKEYS_SEAL_BATCH per transaction.  The plain copies stay in the
+ * map's free pages until LMDB reuses them (said in the broker's log).
+ */
+static int
+records_seal_once(struct store *s, uint64_t *count, struct cerr *err)
+{
+	MDB_val mk = mval(RECORDS_SEALED, strlen(RECORDS_SEALED)), k, v;
+	uint8_t from[ID_BYTES + 8], key[8];
+	MDB_cursor *c = NULL;
+	MDB_txn *txn = NULL;
+	uint8_t *plain = NULL;
+	size_t n, cap = 0;
+	uint64_t seq;
+	unsigned done;
+	int rc;
+
+	*count = 0;
+	memset(from, 0, sizeof(from));
+	for (;;) {
+		if ((rc = store_txn_begin(s, NULL, true, &txn, err)) != 0)
+			goto out;
+		rc = mdb_get(txn, s->dbi[DB_META], &mk, &v);
+		if (rc != MDB_NOTFOUND) {
+			rc = rc == 0 ? 0 : st_fail(rc, err, "sealing records");
+			goto out;
+		}
+		if ((rc = mdb_cursor_open(txn, s->dbi[DB_URECS], &c)) != 0)
+			goto lmdb;
+		k = mval(from, sizeof(from));
+		rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
+		for (done = 0; rc == 0 && done < RECKEYS_SEAL_BATCH; done++) {
+			if (k.mv_size != sizeof(from)) {
+				rc = MDB_CORRUPTED;
+				break;
+			}
+			memcpy(from, k.mv_data, sizeof(from));
+			seq = be64_get(from + ID_BYTES);
+			be64_put(key, seq);
+			k = mval(key, 8);
+			if ((rc = mdb_get(txn, s->dbi[DB_RECORDS], &k,
+			    &v)) != 0 && rc != MDB_NOTFOUND)
+				break;
+			if (rc == 0 && !reckeys_is_sealed(v.mv_data,
+			    v.mv_size)) {
+				if ((n = v.mv_size) > cap) {
+					free(plain);
+					if ((plain = malloc(cap = n)) == NULL) {
+						rc = ENOMEM;
+						break;
+					}
+				}
+				memcpy(plain, v.mv_data, n);
+				if ((rc = st_record_seal_put(s, txn, from, seq,
+				    plain, n, 0, err)) != 0)
+					goto out;
+				(*count)++;
+			}
+			rc = mdb_cursor_get(c, &k, &v, MDB_NEXT);
+		}
+		mdb_cursor_close(c);
+		c = NULL;
+		if (rc == MDB_NOTFOUND) {
+			v = mval("1", 1);
+			if ((rc = mdb_put(txn, s->dbi[DB_META], &mk, &v,
+			    0)) != 0)
+				goto lmdb;
+			if ((rc = store_txn_commit(&txn, err)) != 0)
+				goto out;
+			break;
+		}
+		if (rc != 0)
+			goto lmdb;
+		if ((rc = store_txn_commit(&txn, err)) != 0)
+			goto out;
+		/* go on after the last one sealed */
+		seq = be64_get(from + ID_BYTES);
+		be64_put(from + ID_BYTES, seq + 1);
+	}
+	goto out;
+lmdb:
+	rc = rc == ENOMEM ? cerr_set(err, CARNET_E_NOMEM, "out of memory") :
+	    st_fail(rc, err, "sealing records");
+out:
+	if (c != NULL)
+		mdb_cursor_close(c);
+	store_txn_abort(&txn);
+	if (plain != NULL)
+		sodium_memzero(plain, cap);
+	free(plain);
+	return rc;
+}
+
+int
+store_set_key(struct store *s, const uint8_t secret[64],
+    struct store_upgrade *up, struct cerr *err)
+{
+	static const char ctx[] = "carnet-log-head-seal-v1";
+	char path[PATH_MAX + 8];
+	int rc;
+
+	memset(up, 0, sizeof(*up));
+	/* a subkey: the signing key itself never keys anything else */
+	crypto_generichash(s->seal_key, sizeof(s->seal_key),
+	    (const uint8_t *)ctx, sizeof(ctx) - 1, secret, 32);
+	s->sealing = true;
+	snprintf(path, sizeof(path), "%s/keys", s->path);
+	reckeys_close(&s->keys);
+	if ((rc = reckeys_open(path, secret, &s->keys, err)) != 0)
+		return rc;
+	/* erasures committed just before a crash: their keys go now */
+	if ((rc = st_keys_wipe_due(s, err)) != 0 ||
+	    (rc = heads_seal_once(s, &up->heads_sealed, err)) != 0)
+		return rc;
+	return records_seal_once(s, &up->records_sealed, err);
+}
