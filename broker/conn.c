@@ -49,6 +49,7 @@
 #include <zmq.h>
 
 #include "../common/id.h"
+#include "../common/zmon.h"
 #include "broker.h"
 
 #define MONITOR_EP "inproc://carnetd-router-monitor"
@@ -269,29 +270,13 @@ fd_event(struct broker *b, uint16_t event, uint32_t fd)
 void
 conn_monitor_drain(struct broker *b)
 {
-	zmq_msg_t ev, addr;
 	uint16_t event;
 	uint32_t value;
 
-	for (;;) {
-		zmq_msg_init(&ev);
-		if (zmq_msg_recv(&ev, b->mon, ZMQ_DONTWAIT) < 0) {
-			zmq_msg_close(&ev);
-			return;
-		}
-		zmq_msg_init(&addr);
-		if (zmq_msg_more(&ev))
-			zmq_msg_recv(&addr, b->mon, 0);
-		if (zmq_msg_size(&ev) >= 6) {
-			memcpy(&event, zmq_msg_data(&ev), 2);
-			memcpy(&value, (uint8_t *)zmq_msg_data(&ev) + 2, 4);
-			if (event == ZMQ_EVENT_ACCEPTED ||
-			    event == ZMQ_EVENT_DISCONNECTED)
-				fd_event(b, event, value);
-		}
-		zmq_msg_close(&addr);
-		zmq_msg_close(&ev);
-	}
+	while (zmon_next(b->mon, &event, &value))
+		if (event == ZMQ_EVENT_ACCEPTED ||
+		    event == ZMQ_EVENT_DISCONNECTED)
+			fd_event(b, event, value);
 }
 
 /* ---- admission (the ZAP handler) --------------------------------------- */

@@ -16,6 +16,7 @@
 
 #include "../common/limits.h"
 #include "../common/mpk.h"
+#include "../common/zmon.h"
 #include "client.h"
 
 #define CLIENT_MAX_DEPTH 8
@@ -170,45 +171,30 @@ client_reconnected(struct client *c)
 static void
 monitor_drain(struct client *c)
 {
-	zmq_msg_t ev, addr;
 	uint16_t event;
 	uint32_t value;
 
-	for (;;) {
-		zmq_msg_init(&ev);
-		if (zmq_msg_recv(&ev, c->mon, ZMQ_DONTWAIT) < 0) {
-			zmq_msg_close(&ev);
-			return;
+	while (zmon_next(c->mon, &event, &value)) {
+		switch (event) {
+		case ZMQ_EVENT_HANDSHAKE_SUCCEEDED:
+			if (c->ever_ready && c->disconnected)
+				c->reconnected = true;
+			c->ready = c->ever_ready = true;
+			c->disconnected = false;
+			c->auth_failed = false;
+			break;
+		case ZMQ_EVENT_HANDSHAKE_FAILED_AUTH:
+			c->auth_failed = true;
+			c->auth_status = (int)value;
+			c->ready = false;
+			break;
+		case ZMQ_EVENT_DISCONNECTED:
+			c->ready = false;
+			c->disconnected = true;
+			break;
+		default:
+			break;
 		}
-		zmq_msg_init(&addr);
-		if (zmq_msg_more(&ev))
-			zmq_msg_recv(&addr, c->mon, 0);
-		if (zmq_msg_size(&ev) >= 6) {
-			memcpy(&event, zmq_msg_data(&ev), 2);
-			memcpy(&value, (uint8_t *)zmq_msg_data(&ev) + 2, 4);
-			switch (event) {
-			case ZMQ_EVENT_HANDSHAKE_SUCCEEDED:
-				if (c->ever_ready && c->disconnected)
-					c->reconnected = true;
-				c->ready = c->ever_ready = true;
-				c->disconnected = false;
-				c->auth_failed = false;
-				break;
-			case ZMQ_EVENT_HANDSHAKE_FAILED_AUTH:
-				c->auth_failed = true;
-				c->auth_status = (int)value;
-				c->ready = false;
-				break;
-			case ZMQ_EVENT_DISCONNECTED:
-				c->ready = false;
-				c->disconnected = true;
-				break;
-			default:
-				break;
-			}
-		}
-		zmq_msg_close(&addr);
-		zmq_msg_close(&ev);
 	}
 }
 
