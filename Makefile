@@ -97,7 +97,12 @@ $(O)/lib$(1).a: $(patsubst %.c,$(O)/%.o,$(wildcard $(1)/*.c))
 endef
 $(foreach l,$(ALL_LAYERS),$(eval $(call layer_rule,$(l))))
 
-$(BIN)/carnetd: $(BROKER_SRCS:%.c=$(O)/%.o) $(call layer_libs,$(BROKER_LAYERS))
+# the broker's files but its main, as an archive the unit tests link too
+$(O)/libbroker.a: $(patsubst %.c,$(O)/%.o,$(filter-out broker/carnetd.c,$(BROKER_SRCS)))
+	@rm -f $@
+	$(AR) rcs $@ $^
+
+$(BIN)/carnetd: $(O)/broker/carnetd.o $(O)/libbroker.a $(call layer_libs,$(BROKER_LAYERS))
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
@@ -125,11 +130,13 @@ $(BIN)/carnet-%: $(O)/agents/%.o $(O)/agents/holder_agent.o $(call layer_libs,$(
 layers: $(call layer_libs,$(ALL_LAYERS)) $(BIN)/carnetd
 	@LDFLAGS_LAYERS="$(LDFLAGS)" bash tests/layers.sh "$(CC)" $(O) \
 		"$(LDLIBS) $(MHD_LIBS) -lnats" $(ALL_LAYERS)
+	@LDFLAGS_LAYERS="$(LDFLAGS)" bash tests/layers.sh "$(CC)" $(O) \
+		"$(LDLIBS)" broker $(BROKER_LAYERS)
 	@bash tests/nocycles.sh $(BROKER_SRCS:%.c=$(O)/%.o)
 	@bash tests/nocycles.sh $(patsubst %.c,$(O)/%.o,$(wildcard store/*.c))
 
-# tests may reach into any layer
-$(O)/tests/test_%: $(O)/tests/test_%.o $(call layer_libs,$(ALL_LAYERS))
+# tests may reach into any layer, and the broker's own files
+$(O)/tests/test_%: $(O)/tests/test_%.o $(O)/libbroker.a $(call layer_libs,$(ALL_LAYERS))
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(MHD_LIBS) -lcmocka
 
 # The suite: unit tests (cmocka), integration tests (real processes), the
