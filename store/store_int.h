@@ -30,7 +30,7 @@ struct store {
 	/* where records and log entries are packed before their put: kept
 	 * between calls (a store is used by one thread) */
 	msgpack_sbuffer scratch;
-	/* the broker's key for sealing log heads (store_seal_key) */
+	/* the broker's key for sealing log heads (store_set_key) */
 	uint8_t seal_key[HASH_BYTES];
 	bool sealing;
 	char path[PATH_MAX];       /* DIR/store */
