@@ -255,7 +255,7 @@ request_room(struct req *r, const struct party *user, struct cerr *err)
 }
 
 int
-handle_request_cmd(struct req *r, struct cerr *err)
+handle_request(struct req *r, struct cerr *err)
 {
 	const msgpack_object *types = mpk_get(r->body, "types");
 	const msgpack_object *note = mpk_get(r->body, "note");

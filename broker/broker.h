@@ -374,38 +374,17 @@ bool deleg_covers_names(const struct req *r, const msgpack_object *types);
 /* Refuse (beyond_delegation) a consent outside the delegate's types. */
 int deleg_check_scope(struct req *r, const struct token *t, struct cerr *err);
 
-/* The handlers, by family: one per command of common/proto.h. */
-/* operator.c */
-int handle_hello(struct req *r, struct cerr *err);
-int handle_stats(struct req *r, struct cerr *err);
-/* holder.c */
-int handle_put(struct req *r, struct cerr *err);
-/* app.c */
-int handle_sub(struct req *r, struct cerr *err);
-int handle_credit(struct req *r, struct cerr *err);
-int handle_ack(struct req *r, struct cerr *err);
-int handle_unsub(struct req *r, struct cerr *err);
-int handle_request_cmd(struct req *r, struct cerr *err);
-int handle_erased(struct req *r, struct cerr *err);
-/* person.c */
-int handle_appinfo(struct req *r, struct cerr *err);
-int handle_grant(struct req *r, struct cerr *err);
-int handle_decline(struct req *r, struct cerr *err);
-int handle_revoke(struct req *r, struct cerr *err);
-int handle_pause(struct req *r, struct cerr *err);
-int handle_resume(struct req *r, struct cerr *err);
-int handle_renew(struct req *r, struct cerr *err);
-int handle_tokens(struct req *r, struct cerr *err);
-int handle_requests(struct req *r, struct cerr *err);
-int handle_receipt(struct req *r, struct cerr *err);
-/* person_data.c */
-int handle_log(struct req *r, struct cerr *err);
-int handle_export(struct req *r, struct cerr *err);
-int handle_erase(struct req *r, struct cerr *err);
+/* The handlers, one per command of common/proto.h, by family: operator.c
+ * (HELLO, STATS), holder.c (PUT), app.c (SUB, CREDIT, ACK, UNSUB, REQUEST,
+ * ERASED), person.c (APPINFO, GRANT, DECLINE, REVOKE, PAUSE, RESUME, RENEW,
+ * TOKENS, REQUESTS, RECEIPT), person_data.c (LOG, EXPORT, ERASE),
+ * delegation.c (DELEGATE, UNDELEGATE, DELEGATES), emergency.c
+ * (EMERGENCY_*). */
+#define X(n, roles, deleg, h) int handle_##h(struct req *, struct cerr *);
+CARNET_COMMANDS(X)
+#undef X
+
 /* delegation.c */
-int handle_delegate(struct req *r, struct cerr *err);
-int handle_undelegate(struct req *r, struct cerr *err);
-int handle_delegates(struct req *r, struct cerr *err);
 /* Check "for": a live delegation from that person to the sender, wide
  * enough for r->cmd; sets r->who and r->deleg. */
 int deleg_resolve(struct req *r, struct delegation *d, struct cerr *err);
@@ -414,14 +393,9 @@ int deleg_resolve(struct req *r, struct delegation *d, struct cerr *err);
  * that person's log (refused, by the sender, the reason as note) in a
  * transaction of its own under parent.  Any other refusal: nothing. */
 int deleg_log_refused(struct req *r, MDB_txn *parent, const struct cerr *why);
-/* emergency.c */
-int handle_emergency_set(struct req *r, struct cerr *err);
-int handle_emergency_show(struct req *r, struct cerr *err);
-int handle_emergency_open(struct req *r, struct cerr *err);
-int handle_emergency_read(struct req *r, struct cerr *err);
 
 /* dispatch.c */
-void handle_request(struct req *r, struct cerr *err, int *rc);
+void dispatch_request(struct req *r, struct cerr *err, int *rc);
 /* The first command of the table without a handler, or NULL: carnetd
  * refuses to start on one (a NULL call any peer could trigger). */
 const char *handlers_missing(void);

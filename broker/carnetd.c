@@ -317,7 +317,7 @@ turn_one(struct broker *b, MDB_txn *parent, struct inmsg *in, int64_t now)
 	r.reply = &reply;
 	mark = b->nout;
 	if ((rc = store_txn_begin(b->store, parent, true, &r.txn, &err)) == 0) {
-		handle_request(&r, &err, &rc);
+		dispatch_request(&r, &err, &rc);
 		if (rc == 0)
 			rc = store_txn_commit(&r.txn, &err);
 		else

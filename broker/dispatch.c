@@ -20,35 +20,9 @@
 typedef int (*handler_fn)(struct req *, struct cerr *);
 
 static const handler_fn handlers[CMD__LAST] = {
-	[CMD_HELLO] = handle_hello,
-	[CMD_PUT] = handle_put,
-	[CMD_SUB] = handle_sub,
-	[CMD_CREDIT] = handle_credit,
-	[CMD_ACK] = handle_ack,
-	[CMD_UNSUB] = handle_unsub,
-	[CMD_REQUEST] = handle_request_cmd,
-	[CMD_APPINFO] = handle_appinfo,
-	[CMD_GRANT] = handle_grant,
-	[CMD_DECLINE] = handle_decline,
-	[CMD_REVOKE] = handle_revoke,
-	[CMD_PAUSE] = handle_pause,
-	[CMD_RESUME] = handle_resume,
-	[CMD_TOKENS] = handle_tokens,
-	[CMD_LOG] = handle_log,
-	[CMD_REQUESTS] = handle_requests,
-	[CMD_EXPORT] = handle_export,
-	[CMD_ERASE] = handle_erase,
-	[CMD_STATS] = handle_stats,
-	[CMD_ERASED] = handle_erased,
-	[CMD_RENEW] = handle_renew,
-	[CMD_RECEIPT] = handle_receipt,
-	[CMD_DELEGATE] = handle_delegate,
-	[CMD_UNDELEGATE] = handle_undelegate,
-	[CMD_DELEGATES] = handle_delegates,
-	[CMD_EMERGENCY_SET] = handle_emergency_set,
-	[CMD_EMERGENCY_SHOW] = handle_emergency_show,
-	[CMD_EMERGENCY_OPEN] = handle_emergency_open,
-	[CMD_EMERGENCY_READ] = handle_emergency_read,
+#define X(n, r, dg, h) [CMD_##n] = handle_##h,
+	CARNET_COMMANDS(X)
+#undef X
 };
 
 /*
@@ -120,7 +94,7 @@ handlers_missing(void)
 }
 
 void
-handle_request(struct req *r, struct cerr *err, int *rc)
+dispatch_request(struct req *r, struct cerr *err, int *rc)
 {
 	struct delegation d;
 

@@ -11,7 +11,7 @@ static const struct {
 	unsigned roles, deleg;
 } cmds[] = {
 	[CMD__NONE] = {"", 0, D_NONE},
-#define X(n, r, d) [CMD_##n] = {#n, r, d},
+#define X(n, r, d, h) [CMD_##n] = {#n, r, d},
 	CARNET_COMMANDS(X)
 #undef X
 };

@@ -8,9 +8,10 @@
  *
  * CARNET_COMMANDS below is the list: each command's name, the roles that
  * may send it, and whether a person's delegate may send it for them (view
- * or manage).  The broker's dispatch, its role and delegation checks and
- * `carnetd --commands` are derived from it; carnetd refuses to start if a
- * command has no handler.  What each command carries and answers is
+ * or manage), and its handler in the broker.  The broker's dispatch table
+ * and handler declarations, its role and delegation checks and `carnetd
+ * --commands` are derived from it: a command without a handler does not
+ * link (and carnetd would refuse to start).  What each command carries and answers is
  * documented once, in README.md ("The protocol"), and a test checks that
  * table against `carnetd --commands`.
  */
@@ -32,41 +33,42 @@
 #define D_VIEW 1
 #define D_MANAGE 2
 
-/* X(NAME, roles that may send it, delegation it needs) */
+/* X(NAME, roles that may send it, delegation it needs, handler: the
+ * broker's handle_HANDLER, so a command without one does not link) */
 #define CARNET_COMMANDS(X)                                                    \
-	X(HELLO, R_ANY, D_NONE)                                                \
-	X(PUT, R_HOLDER, D_NONE)                                               \
-	X(SUB, R_APP, D_NONE)                                                  \
-	X(CREDIT, R_APP, D_NONE)                                               \
-	X(ACK, R_APP, D_NONE)                                                  \
-	X(UNSUB, R_APP, D_NONE)                                                \
-	X(REQUEST, R_APP, D_NONE)                                              \
-	X(APPINFO, R_USER, D_VIEW)                                             \
-	X(GRANT, R_USER, D_MANAGE)                                             \
-	X(REVOKE, R_USER, D_MANAGE)                                            \
-	X(PAUSE, R_USER, D_MANAGE)                                             \
-	X(RESUME, R_USER, D_MANAGE)                                            \
-	X(TOKENS, R_USER, D_VIEW)                                              \
-	X(LOG, R_USER, D_VIEW)                                                 \
-	X(REQUESTS, R_USER, D_VIEW)                                            \
-	X(EXPORT, R_USER, D_NONE)                                              \
-	X(ERASE, R_USER, D_NONE)                                               \
-	X(STATS, R_OPERATOR, D_NONE)                                           \
-	X(ERASED, R_APP, D_NONE)                                               \
-	X(RENEW, R_USER, D_MANAGE)                                             \
-	X(RECEIPT, R_USER, D_VIEW)                                             \
-	X(DELEGATE, R_USER, D_NONE)                                            \
-	X(UNDELEGATE, R_USER, D_NONE)                                          \
-	X(DELEGATES, R_USER, D_NONE)                                           \
-	X(EMERGENCY_SET, R_USER, D_NONE)                                       \
-	X(EMERGENCY_SHOW, R_USER, D_VIEW)                                      \
-	X(EMERGENCY_OPEN, R_APP, D_NONE)                                       \
-	X(EMERGENCY_READ, R_APP, D_NONE)                                       \
-	X(DECLINE, R_USER, D_MANAGE)
+	X(HELLO, R_ANY, D_NONE, hello)                                         \
+	X(PUT, R_HOLDER, D_NONE, put)                                          \
+	X(SUB, R_APP, D_NONE, sub)                                             \
+	X(CREDIT, R_APP, D_NONE, credit)                                       \
+	X(ACK, R_APP, D_NONE, ack)                                             \
+	X(UNSUB, R_APP, D_NONE, unsub)                                         \
+	X(REQUEST, R_APP, D_NONE, request)                                     \
+	X(APPINFO, R_USER, D_VIEW, appinfo)                                    \
+	X(GRANT, R_USER, D_MANAGE, grant)                                      \
+	X(REVOKE, R_USER, D_MANAGE, revoke)                                    \
+	X(PAUSE, R_USER, D_MANAGE, pause)                                      \
+	X(RESUME, R_USER, D_MANAGE, resume)                                    \
+	X(TOKENS, R_USER, D_VIEW, tokens)                                      \
+	X(LOG, R_USER, D_VIEW, log)                                            \
+	X(REQUESTS, R_USER, D_VIEW, requests)                                  \
+	X(EXPORT, R_USER, D_NONE, export)                                      \
+	X(ERASE, R_USER, D_NONE, erase)                                        \
+	X(STATS, R_OPERATOR, D_NONE, stats)                                    \
+	X(ERASED, R_APP, D_NONE, erased)                                       \
+	X(RENEW, R_USER, D_MANAGE, renew)                                      \
+	X(RECEIPT, R_USER, D_VIEW, receipt)                                    \
+	X(DELEGATE, R_USER, D_NONE, delegate)                                  \
+	X(UNDELEGATE, R_USER, D_NONE, undelegate)                              \
+	X(DELEGATES, R_USER, D_NONE, delegates)                                \
+	X(EMERGENCY_SET, R_USER, D_NONE, emergency_set)                        \
+	X(EMERGENCY_SHOW, R_USER, D_VIEW, emergency_show)                      \
+	X(EMERGENCY_OPEN, R_APP, D_NONE, emergency_open)                       \
+	X(EMERGENCY_READ, R_APP, D_NONE, emergency_read)                       \
+	X(DECLINE, R_USER, D_MANAGE, decline)
 
 enum carnet_cmd {
 	CMD__NONE = 0,
-#define X(n, r, d) CMD_##n,
+#define X(n, r, d, h) CMD_##n,
 	CARNET_COMMANDS(X)
 #undef X
 	CMD__LAST
