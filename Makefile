@@ -35,7 +35,8 @@ SANFLAGS := $(if $(SAN),$(SANITIZE))
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 CFLAGS ?= -O2 -g
-CFLAGS += -std=c11 -Wall -Wextra -Werror -D_POSIX_C_SOURCE=200809L -MMD -MP \
+CFLAGS += -std=c11 -Wall -Wextra -Wshadow -Wmissing-prototypes -Wstrict-prototypes \
+	-Werror -D_POSIX_C_SOURCE=200809L -MMD -MP \
 	$(SANFLAGS) $(PKG_CFLAGS) $(DEFS)
 LDFLAGS += $(SANFLAGS)
 LDLIBS := $(PKG_LIBS) -lcsv -lm

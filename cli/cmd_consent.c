@@ -292,12 +292,12 @@ consent_grant(int argc, char **argv)
 		return cli_failx("consent grant", "--since: want a date, e.g. "
 		    "2017-01-01");
 	if (expires != NULL) {
-		int rc = end_parse(expires, t.issued, &t.expires);
+		int erc = end_parse(expires, t.issued, &t.expires);
 
-		if (rc == CARNET_E_BAD_VALUE)
+		if (erc == CARNET_E_BAD_VALUE)
 			return cli_failx("consent grant", "--expires: want a "
 			    "duration (90d, 12h, 1y) or a date");
-		if (rc != 0)
+		if (erc != 0)
 			return cli_failx("consent grant", "--expires is in the "
 			    "past");
 	}

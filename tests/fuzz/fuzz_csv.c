@@ -10,6 +10,7 @@
 
 #include "../../client/csvmap.h"
 #include "../../common/id.h"
+#include "fuzz.h"
 
 struct st {
 	struct csvmap map;

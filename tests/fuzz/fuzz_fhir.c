@@ -12,6 +12,7 @@
 #include "../../client/csvmap.h"
 #include "../../common/id.h"
 #include "../../fhir/import.h"
+#include "fuzz.h"
 
 static struct enrollment *enr;
 

@@ -13,6 +13,7 @@
 #include "../../policy/party.h"
 #include "../../policy/uselog.h"
 #include "../../schemas/record.h"
+#include "fuzz.h"
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

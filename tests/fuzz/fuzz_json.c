@@ -5,6 +5,7 @@
 #include <stdlib.h>
 
 #include "../../schemas/recjson.h"
+#include "fuzz.h"
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -9,6 +9,7 @@
 #include "../../common/mpk.h"
 
 #include "../../schemas/recjson.h"
+#include "fuzz.h"
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

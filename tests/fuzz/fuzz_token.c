@@ -11,6 +11,7 @@
 
 #include "../../policy/consent.h"
 #include "../../policy/token.h"
+#include "fuzz.h"
 
 static uint8_t pk[32], sk[64];
 
