@@ -10,6 +10,8 @@
 #include "testutil.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <sys/wait.h>
 
@@ -35,69 +37,89 @@ bindir(void)
 	return b ? b : "bin";
 }
 
+/*
+ * Run carnetd on b->endpoint and wait for the line saying it listens (it
+ * prints it once bound): 0 and b->id set, or -1 when it exits first (the
+ * port is taken).  Its stdout is read up to that line, then closed.
+ */
+static inline int
+broker_spawn(struct broker *b)
+{
+	char exe[512], out[512] = "", *p;
+	int fds[2], listening = 0, status;
+	struct pollfd pfd;
+	size_t len = 0;
+	ssize_t n;
+
+	snprintf(exe, sizeof(exe), "%s/carnetd", bindir());
+	assert_int_equal(pipe(fds), 0);
+	if ((b->pid = fork()) == 0) {
+		int null = open("/dev/null", O_WRONLY);
+
+		close(fds[0]);
+		dup2(fds[1], 1);
+		if (getenv("CARNET_TEST_VERBOSE") == NULL)
+			dup2(null, 2);
+		execl(exe, "carnetd", "--data", b->dir, "--listen",
+		    b->endpoint, "--map-size", b->map_mib ? b->map_mib :
+		    "8192", (char *)NULL);
+		_exit(127);
+	}
+	assert_true(b->pid > 0);
+	close(fds[1]);
+	pfd.fd = fds[0];
+	pfd.events = POLLIN;
+	/* 30 s: a loaded machine, a first start making its key and store */
+	while (strstr(out, "carnetd: listening on ") == NULL &&
+	    len < sizeof(out) - 1 && poll(&pfd, 1, 30000) > 0 &&
+	    (n = read(fds[0], out + len, sizeof(out) - 1 - len)) > 0) {
+		len += (size_t)n;
+		out[len] = '\0';
+	}
+	close(fds[0]);
+	if ((p = strstr(out, "carnetd: broker id ")) != NULL) {
+		p += 19;
+		p[strcspn(p, "\n")] = '\0';
+		assert_int_equal(id_decode(p, b->id), 0);
+		listening = strstr(p + strlen(p) + 1,
+		    "carnetd: listening on ") != NULL;
+	}
+	if (listening)
+		return 0;
+	/* it ended (port taken) or hung: make sure it is gone */
+	if (waitpid(b->pid, &status, WNOHANG) == 0) {
+		kill(b->pid, SIGKILL);
+		waitpid(b->pid, &status, 0);
+	}
+	b->pid = 0;
+	return -1;
+}
+
 static inline void
 broker_start(struct broker *b)
 {
-	char exe[512], pub[512], line[128];
 	int tries;
 
-	snprintf(exe, sizeof(exe), "%s/carnetd", bindir());
-	snprintf(pub, sizeof(pub), "%s/broker.pub", b->dir);
 	for (tries = 0; tries < 20; tries++) {
-		int status;
-		FILE *f;
-
 		snprintf(b->endpoint, sizeof(b->endpoint), "tcp://127.0.0.1:%u",
 		    20000 + randombytes_uniform(30000));
-		unlink(pub);
-		if ((b->pid = fork()) == 0) {
-			int null = open("/dev/null", O_WRONLY);
-
-			dup2(null, 1);
-			if (getenv("CARNET_TEST_VERBOSE") == NULL)
-				dup2(null, 2);
-			execl(exe, "carnetd", "--data", b->dir, "--listen",
-			    b->endpoint, "--map-size", b->map_mib ? b->map_mib :
-			    "8192", (char *)NULL);
-			_exit(127);
-		}
-		assert_true(b->pid > 0);
-		/* broker.pub is written before the bind: wait for both */
-		tu_sleep_ms(300);
-		if (waitpid(b->pid, &status, WNOHANG) == b->pid)
-			continue; /* port taken: try another */
-		assert_non_null(f = fopen(pub, "r"));
-		assert_non_null(fgets(line, sizeof(line), f));
-		fclose(f);
-		line[strcspn(line, "\n")] = '\0';
-		assert_int_equal(id_decode(line, b->id), 0);
-		return;
+		if (broker_spawn(b) == 0)
+			return;
 	}
-	fail_msg("carnetd did not start (%s)", exe);
+	fail_msg("carnetd did not start (%s/carnetd)", bindir());
 }
 
-/* Start again on the same endpoint, as after a crash or an upgrade. */
+/* Start again on the same endpoint, as after a crash or an upgrade (the
+ * old process's port may take a moment to be free). */
 static inline void
 broker_restart_same(struct broker *b)
 {
-	char exe[512];
-	int tries, status;
+	int tries;
 
-	snprintf(exe, sizeof(exe), "%s/carnetd", bindir());
 	for (tries = 0; tries < 50; tries++) {
-		if ((b->pid = fork()) == 0) {
-			int null = open("/dev/null", O_WRONLY);
-
-			dup2(null, 1);
-			dup2(null, 2);
-			execl(exe, "carnetd", "--data", b->dir, "--listen",
-			    b->endpoint, "--map-size", b->map_mib ? b->map_mib :
-			    "8192", (char *)NULL);
-			_exit(127);
-		}
-		tu_sleep_ms(200);
-		if (waitpid(b->pid, &status, WNOHANG) == 0)
+		if (broker_spawn(b) == 0)
 			return;
+		tu_sleep_ms(100);
 	}
 	fail_msg("carnetd did not restart on %s", b->endpoint);
 }
