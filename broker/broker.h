@@ -335,6 +335,9 @@ void items_init(struct items *it, struct req *r);
  * free them; returns rc, with err set when it is not 0. */
 int items_reply(struct items *it, const char *key, bool map, uint32_t nextra,
     int rc, struct cerr *err);
+/* The end of a page of a listing: "more" and, when given, "next" (where
+ * the next page starts): two keys, or one. */
+void reply_page_end(struct req *r, bool more, const uint64_t *next);
 void names_note(struct names *n, const uint8_t *id);
 void names_pack(struct req *r, const struct names *n);
 /* A use-log entry of this kind at r->now, naming the delegate if one acts. */

@@ -324,13 +324,7 @@ handle_emergency_read(struct req *r, struct cerr *err)
 		mpk_pack_cstr(&r->pk, "records");
 		msgpack_pack_array(&r->pk, (uint32_t)n);
 		msgpack_sbuffer_write(r->reply, sb.data, sb.size);
-		mpk_pack_cstr(&r->pk, "next");
-		msgpack_pack_uint64(&r->pk, after);
-		mpk_pack_cstr(&r->pk, "more");
-		if (more)
-			msgpack_pack_true(&r->pk);
-		else
-			msgpack_pack_false(&r->pk);
+		reply_page_end(r, more, &after);
 		mpk_pack_cstr(&r->pk, "until");
 		msgpack_pack_int64(&r->pk, until);
 	} else if (err->msg[0] == '\0') {

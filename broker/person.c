@@ -497,13 +497,9 @@ handle_requests(struct req *r, struct cerr *err)
 	rc = store_requests_foreach(r->b->store, r->txn, r->who->id, from,
 	    (size_t)limit + 1, req_list_one, &rp);
 	if ((rc = items_reply(&rp.it, "requests", false, 2, rc, err)) == 0) {
-		mpk_pack_cstr(&r->pk, "more");
-		if (rp.more)
-			msgpack_pack_true(&r->pk);
-		else
-			msgpack_pack_false(&r->pk);
-		mpk_pack_cstr(&r->pk, "next");
-		msgpack_pack_uint64(&r->pk, rp.last + 1);
+		uint64_t next = rp.last + 1;
+
+		reply_page_end(r, rp.more, &next);
 	}
 	return rc;
 }

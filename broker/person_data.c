@@ -115,11 +115,7 @@ handle_log(struct req *r, struct cerr *err)
 		mpk_pack_cstr(&r->pk, "sig");
 		mpk_pack_binn(&r->pk, sig, HEAD_SIG_BYTES);
 		names_pack(r, &lp.names);
-		mpk_pack_cstr(&r->pk, "more");
-		if (lp.it.n > 0 && lp.last < head)
-			msgpack_pack_true(&r->pk);
-		else
-			msgpack_pack_false(&r->pk);
+		reply_page_end(r, lp.it.n > 0 && lp.last < head, NULL);
 	}
 	return rc;
 }
@@ -166,13 +162,7 @@ handle_export(struct req *r, struct cerr *err)
 	}
 	if ((rc = items_reply(&recs, "records", false, 3, rc, err)) == 0) {
 		names_pack(r, &holders);
-		mpk_pack_cstr(&r->pk, "next");
-		msgpack_pack_uint64(&r->pk, after);
-		mpk_pack_cstr(&r->pk, "more");
-		if (more)
-			msgpack_pack_true(&r->pk);
-		else
-			msgpack_pack_false(&r->pk);
+		reply_page_end(r, more, &after);
 	}
 	return rc;
 }

@@ -347,3 +347,17 @@ deleg_check_token(struct req *r, const struct token *t, struct cerr *err)
 	}
 	return 0;
 }
+
+void
+reply_page_end(struct req *r, bool more, const uint64_t *next)
+{
+	mpk_pack_cstr(&r->pk, "more");
+	if (more)
+		msgpack_pack_true(&r->pk);
+	else
+		msgpack_pack_false(&r->pk);
+	if (next != NULL) {
+		mpk_pack_cstr(&r->pk, "next");
+		msgpack_pack_uint64(&r->pk, *next);
+	}
+}
