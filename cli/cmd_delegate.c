@@ -10,6 +10,7 @@
 
 #include "../client/person.h"
 #include "../common/mpk.h"
+#include "../common/proto.h"
 #include "../common/text.h"
 #include "../policy/token.h"
 #include "../schemas/recjson.h"
@@ -25,9 +26,10 @@ static const char delegate_help[] =
 "grant   let another registered person (a relative, a caregiver) act on\n"
 "        your dashboard, signed with your key:\n"
 "  --to PUBID          their id\n"
-"  --scope view        read your consents, requests and log\n"
-"  --scope manage      also grant, revoke, pause, resume and renew consents\n"
-"                      for you, signed with their own key\n"
+"  --scope view        read your consents, requests, log, receipts and\n"
+"                      emergency card\n"
+"  --scope manage      also grant, decline, revoke, pause, resume and renew\n"
+"                      consents for you, signed with their own key\n"
 "  --types T1,T2       only consents about these record types (default:\n"
 "                      every type)\n"
 "  --expires D         end of the delegation (default: until you revoke it);\n"
@@ -36,7 +38,38 @@ static const char delegate_help[] =
 "        use the person commands with --for YOUR_ID.\n"
 "list    the people you gave access to, and those who gave you access\n"
 "revoke  end a delegate's access at once\n"
-"\n" CLI_CONN_HELP;
+"\n";
+
+/* The help, with what each scope lets a delegate send, from the broker's
+ * command table (common/proto.h), then the connection options. */
+static const char *
+delegate_help_text(void)
+{
+	static char text[4096];
+	size_t n;
+	unsigned d;
+	int c;
+
+	if (text[0] != '\0')
+		return text;
+	n = (size_t)snprintf(text, sizeof(text), "%sThe broker's commands a "
+	    "delegate may send for you:\n", delegate_help);
+	for (d = D_VIEW; d <= D_MANAGE && n < sizeof(text); d++) {
+		n += (size_t)snprintf(text + n, sizeof(text) - n, "  %-8s%s",
+		    d == D_VIEW ? "view" : "manage", d == D_VIEW ? "" :
+		    " the above, and");
+		for (c = CMD__NONE + 1; c < CMD__LAST && n < sizeof(text); c++)
+			if (proto_cmd_deleg((enum carnet_cmd)c) == d)
+				n += (size_t)snprintf(text + n, sizeof(text) -
+				    n, " %s", proto_cmd_name((enum carnet_cmd)c));
+		if (n < sizeof(text))
+			n += (size_t)snprintf(text + n, sizeof(text) - n,
+			    "\n");
+	}
+	if (n < sizeof(text))
+		snprintf(text + n, sizeof(text) - n, "\n%s", CLI_CONN_HELP);
+	return text;
+}
 
 static int
 delegate_grant(int argc, char **argv)
@@ -70,12 +103,12 @@ delegate_grant(int argc, char **argv)
 		case 's': scope = optarg; break;
 		case 'T': types = optarg; break;
 		case 'e': expires = optarg; break;
-		case 'h': return fputs(delegate_help, stdout), 0;
-		default: return cli_usage(delegate_help);
+		case 'h': return fputs(delegate_help_text(), stdout), 0;
+		default: return cli_usage(delegate_help_text());
 		}
 	}
 	if (to == NULL || scope == NULL || optind != argc)
-		return cli_usage(delegate_help);
+		return cli_usage(delegate_help_text());
 	if (id_decode(to, d.to) != 0)
 		return cli_failx("delegate grant", "--to: not a carnet id");
 	if (strcmp(scope, "view") == 0)
@@ -156,7 +189,7 @@ delegate_list(int argc, char **argv)
 	bool json;
 	int rc;
 
-	if ((rc = cli_query(argc, argv, delegate_help, "delegate list",
+	if ((rc = cli_query(argc, argv, delegate_help_text(), "delegate list",
 	    "DELEGATES", &cc, &json, &reply)) >= 0)
 		return rc;
 	list = person_delegations_json(&reply.data);
@@ -191,7 +224,7 @@ delegate_revoke(int argc, char **argv)
 	uint8_t to[ID_BYTES];
 	int rc;
 
-	if ((rc = one_id_cmd(argc, argv, delegate_help, "delegate revoke", &cc,
+	if ((rc = one_id_cmd(argc, argv, delegate_help_text(), "delegate revoke", &cc,
 	    to)) >= 0)
 		return rc;
 	cli_connect(&cc, "delegate revoke");
@@ -214,6 +247,6 @@ cmd_delegate(int argc, char **argv)
 		return delegate_revoke(argc - 1, argv + 1);
 	if (argc >= 2 && (strcmp(argv[1], "--help") == 0 ||
 	    strcmp(argv[1], "-h") == 0))
-		return fputs(delegate_help, stdout), 0;
-	return cli_usage(delegate_help);
+		return fputs(delegate_help_text(), stdout), 0;
+	return cli_usage(delegate_help_text());
 }

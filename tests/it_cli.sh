@@ -36,7 +36,13 @@ awk -F'|' '/^\| from \| command \| delegate \| reply \|/ {on = 1; next}
 sort "$T/cmds" >"$T/broker_cmds"
 [ "$(wc -l <"$T/broker_cmds")" -ge 29 ] || fail "carnetd --commands lists $(wc -l <"$T/broker_cmds") commands"
 diff "$T/broker_cmds" "$T/readme_cmds" >"$T/e" || fail "README's protocol table and the broker's differ (< broker, > README): $(cat "$T/e")"
-ok "README's protocol table is the broker's command table"
+# and carnet delegate --help names what each scope lets a delegate send
+for scope in view manage; do
+  want=$(awk -v s=$scope '$3 == s {print $1}' "$T/cmds" | sort | tr '\n' ' ')
+  have=$("$B/carnet" delegate --help | awk -v s=$scope '$1 == s {for (i = 2; i <= NF; i++) if ($i ~ /^[A-Z_]+$/) print $i}' | sort | tr '\n' ' ')
+  [ -n "$want" ] && [ "$want" = "$have" ] || fail "delegate --help, $scope: [$have], the broker: [$want]"
+done
+ok "README's protocol table is the broker's command table, and so is carnet delegate --help"
 
 # the registry refuses what it cannot use
 "$B/carnet" party add --data "$DATA" --role holder --name x --id "$(id bob)" 2>"$T/e" && fail "a holder without types was added"
