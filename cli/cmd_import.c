@@ -2,6 +2,7 @@
  * cmd_import.c: carnet import fhir, a holder importing FHIR R4 documents.
  */
 #include <string.h>
+#include <sys/stat.h>
 
 #include "../client/csvmap.h"
 #include "../client/feed.h"
@@ -24,6 +25,8 @@ static const char import_help[] =
 "malformed one is refused, naming the entry, and nothing of it is stored.\n"
 "Resources about patients not in the enrollment file are skipped, as are\n"
 "kinds carnet does not hold.  Running it again stores nothing twice.\n"
+"An OperationOutcome (a FHIR server's error report) is refused, saying\n"
+"what it reports; a document over 32 MiB is refused before it is read.\n"
 "\n"
 "  --enrollment FILE  customer,carnet_id rows; the customer is the FHIR\n"
 "                     Patient id\n"
@@ -114,11 +117,22 @@ import_fhir(int argc, char **argv)
 		cli_connect(&cc, "import fhir");
 	for (i = optind; i < argc; i++) {
 		struct fhir_import im;
+		struct stat st;
 		json_error_t je;
 		json_t *doc;
 		unsigned long long stored = 0, dup = 0;
 		unsigned t;
 
+		if (stat(argv[i], &st) == 0 && S_ISREG(st.st_mode) &&
+		    st.st_size > FHIR_DOC_MAX_BYTES) {
+			cerr_set(&err, CARNET_E_TOO_BIG, "%s: %lld bytes, over "
+			    "the %d a document may have: split it (a Bundle "
+			    "into smaller ones); nothing of it was stored",
+			    argv[i], (long long)st.st_size, FHIR_DOC_MAX_BYTES);
+			cli_fail("import fhir", &err);
+			failed++;
+			continue;
+		}
 		doc = json_load_file(argv[i], JSON_REJECT_DUPLICATES, &je);
 		if (doc == NULL) {
 			cerr_set(&err, CARNET_E_MALFORMED, "%s: not JSON: %s "

@@ -104,6 +104,10 @@
 #define RECKEYS_CACHE_SLOTS 16384
 #define RECKEYS_SEAL_BATCH 4096
 
+/* carnet import fhir: bytes of one document read at most (a larger one is
+ * refused before it is read, naming this bound). */
+#define FHIR_DOC_MAX_BYTES (32 * 1024 * 1024)
+
 /* Key files: bytes read at most. */
 #define KEYFILE_MAX_BYTES 512
 

@@ -246,7 +246,7 @@ map_patient(struct ctx *c, json_t *r)
 {
 	const char *id = str_at(r, "id"), *user, *birth, *sex, *given, *family;
 	const char *contact;
-	char name[160];
+	char name[160], ref[64];
 	json_t *obj;
 	int rc;
 
@@ -263,8 +263,11 @@ map_patient(struct ctx *c, json_t *r)
 	    given && family ? " " : "", family ? family : "");
 	contact = first_str(r, (const char *const[]){"contact.0.name.text",
 	    "contact.0.telecom.0.value", NULL});
+	/* one profile per Patient: its id is its ref (every Patient of a
+	 * holder used to share "fhir:patient", so only the first was kept) */
+	snprintf(ref, sizeof(ref), "fhir:patient/%.50s", id);
 	obj = json_pack("{s:s, s:s, s:s, s:i, s:s, s:s, s:[], s:[], s:[], s:s}",
-	    "user", user, "ref", "fhir:patient", "time", birth, "birth_year",
+	    "user", user, "ref", ref, "time", birth, "birth_year",
 	    atoi(birth), "sex", sex ? sex : "unknown", "blood_group", "unknown",
 	    "allergies", "conditions", "treatments", "emergency_contact",
 	    contact ? contact : "unknown");
@@ -382,6 +385,17 @@ map_observation(struct ctx *c, json_t *r)
 	return emit(c, "observation", obj);
 }
 
+/* What an OperationOutcome says went wrong. */
+static const char *
+outcome_text(json_t *r)
+{
+	const char *t = first_str(r, (const char *const[]){
+	    "issue.0.diagnostics", "issue.0.details.text", "issue.0.code",
+	    NULL});
+
+	return t != NULL ? t : "no diagnostics";
+}
+
 static int
 map_resource(struct ctx *c, json_t *r, int depth)
 {
@@ -413,6 +427,13 @@ map_resource(struct ctx *c, json_t *r, int depth)
 	if (depth == 0)
 		snprintf(c->where, sizeof(c->where), "%.20s %.60s", kind,
 		    str_at(r, "id") ? str_at(r, "id") : "?");
+	/* a server's error report where data was expected: say so, store
+	 * nothing (in a Bundle it may be a search's warning: skipped) */
+	if (strcmp(kind, "OperationOutcome") == 0 && depth == 0)
+		return cerr_set(c->err, CARNET_E_BAD_VALUE, "an "
+		    "OperationOutcome, the FHIR server's report of an error, "
+		    "not data: %.20s: %.160s", str_at(r, "issue.0.severity") ?
+		    str_at(r, "issue.0.severity") : "?", outcome_text(r));
 	if (strcmp(kind, "ExplanationOfBenefit") == 0)
 		return map_eob(c, r);
 	if (strcmp(kind, "Patient") == 0)

@@ -85,4 +85,29 @@ I "$T/cut.json" >/dev/null 2>"$T/e" && fail "a truncated document was accepted"
 grep -q "not JSON" "$T/e" || fail "truncated: $(cat "$T/e")"
 [ "$(count '.records | length')" -eq "$before" ] || fail "a truncated document stored records"
 ok "malformed documents (no patient, bad amount, no value, no type, no date, truncated) refused whole, with the entry named"
+
+# a server's error report is not data; a document over the size bound is
+# refused before it is read
+cat >"$T/oo.json" <<'J'
+{"resourceType": "OperationOutcome", "issue": [{"severity": "error", "code": "forbidden", "diagnostics": "token expired"}]}
+J
+I "$T/oo.json" >/dev/null 2>"$T/e" && fail "an OperationOutcome was imported"
+grep -q "OperationOutcome.*error: token expired" "$T/e" || fail "OperationOutcome message: $(cat "$T/e")"
+{ head -c 1000 "$BB/eob_search_v2.json"; } >"$T/huge.json"; truncate -s 33M "$T/huge.json"
+I "$T/huge.json" >/dev/null 2>"$T/e" && fail "a 33 MB document was accepted"
+grep -q "over the 33554432 a document may have.*\[too_big\]" "$T/e" || fail "too big: $(cat "$T/e")"
+[ "$(count '.records | length')" -eq "$before" ] || fail "a refused document stored records"
+ok "an OperationOutcome and a 33 MB document refused, saying why, nothing stored"
+
+# each Patient is its own profile (they all had the ref fhir:patient)
+printf 'customer,carnet_id\n-20140000008325,%s\nsecond-patient,%s\n' "$(cat "$T/jane.id")" "$(cat "$T/jane.id")" >"$T/enr2.csv"
+cat >"$T/two.json" <<'J'
+{"resourceType": "Bundle", "type": "collection", "entry": [
+ {"resource": {"resourceType": "Patient", "id": "-20140000008325", "gender": "female", "birthDate": "2014-01-01", "name": [{"family": "Doe", "given": ["Jane"]}]}},
+ {"resource": {"resourceType": "Patient", "id": "second-patient", "gender": "female", "birthDate": "1950-06-01", "name": [{"family": "Doe", "given": ["Janet"]}]}}
+]}
+J
+CARNET_KEY="$T/bb.key" timeout 30 "$B/carnet" import fhir --enrollment "$T/enr2.csv" --broker "$EP" --data "$DATA" "$T/two.json" >"$T/o" 2>"$T/e" || fail "two patients: $(cat "$T/e")"
+[ "$(count '[.records[] | select(.type == "profile")] | map(.ref) | sort | join(",")')" = '"fhir:patient/-20140000008325,fhir:patient/second-patient"' ] || fail "profiles: $(count '[.records[] | select(.type == "profile")] | map(.ref)')"
+ok "two Patients, two profiles (a ref per Patient id)"
 echo "$pass passed, 0 failed"
