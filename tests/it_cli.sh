@@ -26,7 +26,7 @@ ok "--help for every command; usage errors exit 2"
 
 # the protocol is documented once: README's table is the broker's table
 # (command, who sends it, what a delegate needs)
-"$B/carnetd" --commands >"$T/cmds" || fail "carnetd --commands: a command without a handler?"
+"$B/carnetd" --commands >"$T/cmds" || fail "carnetd --commands failed"
 awk -F'|' '/^\| from \| command \| delegate \| reply \|/ {on = 1; next}
   on && !/^\|/ {exit}
   on && $2 !~ /---/ {
@@ -74,6 +74,17 @@ rm -f "$T/bob.key.head"
 mkfifo -m 600 "$T/fifodata/broker.pub"
 CARNET_KEY=$T/bob.key timeout 5 "$B/carnet" whoami --broker "$EP" --data "$T/fifodata" 2>"$T/e"; rc=$?
 [ $rc -ne 0 ] && [ $rc -ne 124 ] || fail "a FIFO broker.pub: exit $rc"
+# the record key file: a FIFO or a link planted in its place is refused at
+# start, and nothing is written through the link
+mkdir -p "$T/kfifo/store" "$T/klink/store"; mkfifo -m 600 "$T/kfifo/store/keys"
+timeout 5 "$B/carnetd" --data "$T/kfifo" --listen "tcp://127.0.0.1:1" >/dev/null 2>"$T/e"; rc=$?
+[ $rc -ne 0 ] && [ $rc -ne 124 ] || fail "carnetd on a FIFO record key file: exit $rc"
+grep -q "not a regular file" "$T/e" || fail "FIFO record keys message: $(cat "$T/e")"
+ln -s "$T/kvictim" "$T/klink/store/keys"
+timeout 5 "$B/carnetd" --data "$T/klink" --listen "tcp://127.0.0.1:1" >/dev/null 2>"$T/e"; rc=$?
+[ $rc -ne 0 ] && [ $rc -ne 124 ] || fail "carnetd on a linked record key file: exit $rc"
+[ -e "$T/kvictim" ] && fail "the record keys were written through a planted symlink"
+grep -q "cannot open .*store/keys" "$T/e" || fail "linked record keys message: $(cat "$T/e")"
 # the kept head is written through a fresh file, never through a link
 ln -s "$T/victim" "$T/bob.key.head.tmp"
 C bob log verify >/dev/null || fail "log verify beside a planted link"
