@@ -399,9 +399,6 @@ int deleg_log_refused(struct req *r, MDB_txn *parent, const struct cerr *why);
 
 /* dispatch.c */
 void dispatch_request(struct req *r, struct cerr *err, int *rc);
-/* The first command of the table without a handler, or NULL: carnetd
- * refuses to start on one (a NULL call any peer could trigger). */
-const char *handlers_missing(void);
 
 /* timers.c: a consent's end, notices before it, reviews. */
 int token_schedule(struct broker *b, MDB_txn *txn, const struct token *t,

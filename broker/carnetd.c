@@ -576,9 +576,6 @@ commands_print(void)
 				}
 		printf(" %s\n", d < 3 ? scope[d] : "?");
 	}
-	if (handlers_missing() != NULL)
-		fprintf(stderr, "carnetd: command %s has no handler\n",
-		    handlers_missing());
 }
 
 int
@@ -635,7 +632,7 @@ main(int argc, char **argv)
 			break;
 		case 'C':
 			commands_print();
-			return handlers_missing() == NULL ? 0 : 1;
+			return 0;
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -648,9 +645,6 @@ main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
-	if (handlers_missing() != NULL)
-		fatalx("command %s has no handler: refusing to start",
-		    handlers_missing());
 	if (snprintf(b.endpoint, sizeof(b.endpoint), "%s", listen) >=
 	    (int)sizeof(b.endpoint))
 		fatalx("--listen: endpoint too long");

@@ -2,7 +2,8 @@
  * dispatch.c: from a command to its handler, through the one command table
  * (common/proto.h): the sender's role, then "for" (a delegate acting for
  * a person), then the handler, then the person's signed log head added to
- * the reply.  carnetd refuses to start if a command has no handler.
+ * the reply.  The table of handlers is generated from the command table:
+ * a command without a handler does not link.
  *
  * Each handler runs inside its own nested write transaction (r->txn): on
  * error the caller aborts it and sends ERR, so a bad request leaves no
@@ -80,17 +81,6 @@ reply_add_head(struct req *r, struct cerr *err)
 	*r->reply = nb;
 	msgpack_packer_init(&r->pk, r->reply, msgpack_sbuffer_write);
 	return 0;
-}
-
-const char *
-handlers_missing(void)
-{
-	int c;
-
-	for (c = CMD__NONE + 1; c < CMD__LAST; c++)
-		if (handlers[c] == NULL)
-			return proto_cmd_name((enum carnet_cmd)c);
-	return NULL;
 }
 
 void

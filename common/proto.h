@@ -11,7 +11,8 @@
  * or manage), and its handler in the broker.  The broker's dispatch table
  * and handler declarations, its role and delegation checks and `carnetd
  * --commands` are derived from it: a command without a handler does not
- * link (and carnetd would refuse to start).  What each command carries and answers is
+ * link (carnetd, and test_proto, which links the dispatcher).  What each
+ * command carries and answers is
  * documented once, in README.md ("The protocol"), and a test checks that
  * table against `carnetd --commands`.
  */
