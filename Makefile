@@ -68,7 +68,7 @@ PROGS := $(BIN)/carnetd $(BIN)/carnet $(AGENT_PROGS) $(APP_PROGS) \
 # keep the test objects make would see as intermediate
 .SECONDARY: $(TEST_SRCS:tests/%.c=$(O)/tests/%.o) \
 	$(patsubst %.c,$(O)/%.o,$(wildcard agents/*.c agents/apps/*.c demo/synth.c))
-.PHONY: have-deps layers all build test check demo deps web-deps bench-compile clean unit integration e2e _test \
+.PHONY: no-root have-deps layers all build test check demo deps web-deps bench-compile clean unit integration e2e _test \
 	fuzz fuzz-build fuzz-smoke torture bench bench-deps bench-build
 
 # A plain make builds, never installs (no root needed): if a package is
@@ -136,6 +136,15 @@ layers: $(call layer_libs,$(ALL_LAYERS)) $(BIN)/carnetd
 	@bash tests/nocycles.sh $(BROKER_SRCS:%.c=$(O)/%.o)
 	@bash tests/nocycles.sh $(patsubst %.c,$(O)/%.o,$(wildcard store/*.c))
 
+# A plain make installs nothing: its dry run holds no apt-get, where make
+# deps's does (part of make test).
+no-root:
+	@$(MAKE) --no-print-directory -n deps | grep -q 'apt-get update' || \
+	    { echo "no-root: cannot see make deps's apt-get" >&2; exit 1; }
+	@! $(MAKE) --no-print-directory -n all | grep -q 'apt-get update' || \
+	    { echo "no-root: a plain make would run apt-get" >&2; exit 1; }
+	@echo "no-root: a plain make installs nothing"
+
 # tests may reach into any layer, and the broker's own files
 $(O)/tests/test_%: $(O)/tests/test_%.o $(O)/libbroker.a $(call layer_libs,$(ALL_LAYERS))
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(MHD_LIBS) -lcmocka
@@ -156,7 +165,7 @@ e2e: build
 
 # Build in parallel, then run the phases one after the other (-j2 safe).
 _test: build $(TESTS)
-	@$(MAKE) --no-print-directory layers
+	@$(MAKE) --no-print-directory layers no-root
 	@$(MAKE) --no-print-directory unit
 	@$(MAKE) --no-print-directory integration
 	@$(MAKE) --no-print-directory e2e
