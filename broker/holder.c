@@ -14,13 +14,17 @@ int
 handle_put(struct req *r, struct cerr *err)
 {
 	const msgpack_object *recs = mpk_get(r->body, "recs");
+	const msgpack_object *check = mpk_get(r->body, "check");
 	uint64_t seqs[PUT_MAX_RECORDS], per_type[256] = {0};
 	unsigned stored = 0, dup = 0, i;
 	char uid[ID_STR_LEN + 1];
 	int rc;
 
-	if ((rc = body_keys(r, err, "recs", NULL)) != 0)
+	if ((rc = body_keys(r, err, "recs", "check", NULL)) != 0)
 		return rc;
+	if (check != NULL && check->type != MSGPACK_OBJECT_BOOLEAN)
+		return cerr_set(err, CARNET_E_FIELD_TYPE,
+		    "PUT: check is true or false");
 	if (recs == NULL || recs->type != MSGPACK_OBJECT_ARRAY ||
 	    recs->via.array.size == 0)
 		return cerr_set(err, CARNET_E_MALFORMED,
@@ -65,6 +69,8 @@ handle_put(struct req *r, struct cerr *err)
 			return cerr_set(err, rc, "record %u: user %s is not "
 			    "registered", i + 1, uid);
 		}
+		if (check != NULL && check->via.boolean)
+			continue; /* every check made, nothing stored */
 		if ((rc = store_record_put(r->b->store, r->txn, &rec, &seqs[i],
 		    &is_dup, &rerr)) != 0)
 			return cerr_set(err, rc, "record %u: %s", i + 1,
@@ -85,6 +91,12 @@ handle_put(struct req *r, struct cerr *err)
 	if (stored > 0)
 		r->b->work = true;
 	r->reply_cmd = MSG_ACK;
+	if (check != NULL && check->via.boolean) {
+		reply_begin(r, 1);
+		mpk_pack_cstr(&r->pk, "checked");
+		msgpack_pack_uint32(&r->pk, recs->via.array.size);
+		return 0;
+	}
 	reply_begin(r, 3);
 	mpk_pack_cstr(&r->pk, "stored");
 	msgpack_pack_uint32(&r->pk, stored);

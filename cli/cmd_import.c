@@ -14,29 +14,71 @@ static const char import_help[] =
 "usage: carnet import fhir --enrollment FILE [--currency CODE] [--dry-run]\n"
 "                          [connection options] FILE...\n"
 "\n"
-"As a holder, import FHIR R4 documents (a Bundle or one resource, e.g. the\n"
-"US Blue Button 2.0 API's responses) as carnet records:\n"
-"  ExplanationOfBenefit  pharmacy claims: a dispense per item; carrier,\n"
-"                        inpatient, outpatient and other claims: a claim\n"
-"                        per item (codes, dates, amounts, provider)\n"
-"  Patient               profile;   Coverage  coverage\n"
-"  Observation           lab_result (laboratory) or observation (vitals)\n"
-"Each document is mapped whole and checked before anything is sent: a\n"
-"malformed one is refused, naming the entry, and nothing of it is stored.\n"
-"Resources about patients not in the enrollment file are skipped, as are\n"
-"kinds carnet does not hold.  Running it again stores nothing twice.\n"
-"An OperationOutcome (a FHIR server's error report) is refused, saying\n"
-"what it reports; a document over 32 MiB is refused before it is read.\n"
+"As a holder, import FHIR documents as carnet records: R4 (a Bundle of any\n"
+"type, or one resource), the STU3 shape of Blue Button 2.0's v1 API,\n"
+"Synthea's bundles, the French ANS guides' resources.\n"
+"  ExplanationOfBenefit  pharmacy: a dispense per item; other claims (carrier,\n"
+"                        inpatient, outpatient, DME, HHA, hospice, SNF): a\n"
+"                        claim per item, with the code and its system, the\n"
+"                        line's charge, what the plan paid, the claim's\n"
+"                        totals, diagnoses, the provider by role\n"
+"  Patient  profile         Coverage  coverage\n"
+"  Observation           lab_result (laboratory) or observation (vital signs,\n"
+"                        devices; units converted exactly where UCUM says\n"
+"                        how, else refused; components kept whole)\n"
+"  Condition  condition     AllergyIntolerance  allergy\n"
+"  Immunization  immunization\n"
+"References of every form are resolved (Patient/ID, absolute URLs,\n"
+"urn:uuid fullUrls, contained #id, identifiers).  An amount the document\n"
+"does not give is absent, never 0; partial dates keep their precision.\n"
+"\n"
+"Each document is all or nothing: mapped and checked whole, every batch\n"
+"checked by the broker, then stored; a refusal names the entry and the\n"
+"element.  An OperationOutcome (a FHIR server's error report) is refused\n"
+"saying what it reports; a document over 32 MiB is refused before it is\n"
+"read.  Running it again stores nothing twice; a changed resource is\n"
+"stored as a new version (ref fhir:TYPE/ID[#ITEM]@VERSION).  The report\n"
+"gives, per resource kind, resources -> records or skipped and why.\n"
 "\n"
 "  --enrollment FILE  customer,carnet_id rows; the customer is the FHIR\n"
-"                     Patient id\n"
+"                     Patient id, or an identifier as system|value\n"
 "  --currency CODE    currency of amounts that do not say (default USD)\n"
-"  --dry-run          map and check only; print the records as JSON lines\n"
+"  --dry-run          map and check only: the records as JSON lines on\n"
+"                     stdout, the report on stderr; nothing is sent\n"
 "\n" CLI_CONN_HELP;
 
-/* Send the records of one mapped document. */
+/* "record N: why" from the broker about a batch as the entry of the
+ * document the record came from. */
+static void
+name_entry(const struct fhir_import *im, json_t *doc,
+    unsigned long long first, struct cerr *err)
+{
+	unsigned k;
+	int at = 0;
+	unsigned long long i;
+	json_t *res;
+	char msg[sizeof(err->msg)];
+
+	if (sscanf(cerr_msg(err), "record %u: %n", &k, &at) != 1 || at == 0 ||
+	    k == 0 || (i = first + k - 1) >= im->n)
+		return;
+	res = im->entry_of[i] ? json_object_get(json_array_get(json_object_get(
+	    doc, "entry"), im->entry_of[i] - 1), "resource") : doc;
+	snprintf(msg, sizeof(msg), "%s", cerr_msg(err) + at);
+	if (im->entry_of[i])
+		cerr_set(err, err->code, "entry %u (%.24s %.64s): %s",
+		    im->entry_of[i], json_string_value(json_object_get(res,
+		    "resourceType")), json_string_value(json_object_get(res,
+		    "id")), msg);
+	else
+		cerr_set(err, err->code, "%.24s %.64s: %s",
+		    json_string_value(json_object_get(res, "resourceType")),
+		    json_string_value(json_object_get(res, "id")), msg);
+}
+
+/* PUT every record of a mapped document, checking only when check. */
 static int
-send_records(struct cli_conn *cc, struct fhir_import *im,
+put_all(struct cli_conn *cc, struct fhir_import *im, json_t *doc, bool check,
     unsigned long long *stored, unsigned long long *dup, struct cerr *err)
 {
 	struct holder_batch *hb;
@@ -46,6 +88,7 @@ send_records(struct cli_conn *cc, struct fhir_import *im,
 
 	if (holder_batch_new(cc->c, &hb) != 0)
 		return cerr_set(err, CARNET_E_NOMEM, "out of memory");
+	hb->check = check;
 	msgpack_unpacked_init(&u);
 	while (rc == 0 && msgpack_unpack_next(&u, im->recs.data, im->recs.size,
 	    &off) == MSGPACK_UNPACK_SUCCESS) {
@@ -55,10 +98,64 @@ send_records(struct cli_conn *cc, struct fhir_import *im,
 	msgpack_unpacked_destroy(&u);
 	if (rc == 0)
 		rc = holder_batch_flush(hb, err);
+	if (rc != 0)
+		name_entry(im, doc, hb->failed_first, err);
 	*stored = hb->stored;
 	*dup = hb->dup;
 	holder_batch_destroy(&hb);
 	return rc;
+}
+
+/*
+ * Send the records of one mapped document: first every batch as a check
+ * (the broker refuses then what it would refuse when storing: a type the
+ * holder is not registered for, a person not registered, a full store),
+ * so that a document is stored whole or not at all; then for real.
+ */
+static int
+send_records(struct cli_conn *cc, struct fhir_import *im, json_t *doc,
+    unsigned long long *stored, unsigned long long *dup, struct cerr *err)
+{
+	int rc;
+
+	if (im->n == 0)
+		return 0;
+	if ((rc = put_all(cc, im, doc, true, stored, dup, err)) != 0)
+		return cerr_set(err, rc, "%s (checked before storing: nothing "
+		    "of it was stored)", cerr_msg(err));
+	if ((rc = put_all(cc, im, doc, false, stored, dup, err)) != 0)
+		return cerr_set(err, rc, "%s; %llu of its %u records were "
+		    "stored before this: run the import again to store the "
+		    "rest (nothing is stored twice)", cerr_msg(err),
+		    *stored + *dup, im->n);
+	return 0;
+}
+
+/* Per resource kind: seen -> records, or skipped and why; then the notes. */
+static void
+print_report(FILE *f, const struct fhir_import *im)
+{
+	unsigned i;
+
+	for (i = 0; i < im->nkinds; i++) {
+		const struct fhir_kind_count *k = &im->kinds[i];
+
+		if (strcmp(k->kind, "Bundle") == 0)
+			continue;
+		fprintf(f, "  %-22s %5u -> %u records", k->kind, k->seen,
+		    k->records);
+		if (!fhir_kind_held(k->kind))
+			fprintf(f, ", skipped: carnet has no record type for "
+			    "them");
+		else if (k->mapped < k->seen)
+			fprintf(f, ", %u skipped (see the notes)",
+			    k->seen - k->mapped);
+		fputc('\n', f);
+	}
+	for (i = 0; i < FHIR_NOTE_COUNT; i++)
+		if (im->notes[i] != 0)
+			fprintf(f, "  note: %u %s\n", im->notes[i],
+			    fhir_note_text((enum fhir_note)i));
 }
 
 static void
@@ -149,7 +246,9 @@ import_fhir(int argc, char **argv)
 			failed++;
 		} else if (dry) {
 			print_dry(&im);
-		} else if (send_records(&cc, &im, &stored, &dup, &err) != 0) {
+			fprintf(stderr, "%s: %u records\n", argv[i], im.n);
+			print_report(stderr, &im);
+		} else if (send_records(&cc, &im, doc, &stored, &dup, &err) != 0) {
 			cerr_set(&err, err.code, "%s: %s", argv[i],
 			    cerr_msg(&err));
 			cli_fail("import fhir", &err);
@@ -164,10 +263,9 @@ import_fhir(int argc, char **argv)
 					    schema_by_index(t)->name, im.by_type[t]);
 					sep = ", ";
 				}
-			printf("): %llu stored, %llu already stored; %u "
-			    "resources of patients not enrolled, %u of other "
-			    "kinds skipped\n", stored, dup, im.not_enrolled,
-			    im.other_kinds);
+			printf("): %llu stored, %llu already stored\n", stored,
+			    dup);
+			print_report(stdout, &im);
 		}
 		fhir_import_release(&im);
 		json_decref(doc);

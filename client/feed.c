@@ -49,10 +49,21 @@ wait_oldest(struct holder_batch *hb, struct cerr *err)
 	int rc;
 
 	rc = client_reply(hb->c, hb->fly[0].req, &reply, err);
+	hb->failed_first = hb->fly[0].first;
 	hb->nfly--;
 	memmove(hb->fly, hb->fly + 1, hb->nfly * sizeof(hb->fly[0]));
 	if (rc != 0) {
 		hb->nfly = 0; /* the holder sends again from its last ACK */
+		return rc;
+	}
+	if (hb->check) {
+		if (mpk_u64(mpk_get(&reply.data, "checked"), &stored) != 0 ||
+		    stored != n)
+			rc = cerr_set(err, CARNET_E_MALFORMED, "the broker's "
+			    "ACK does not account for the batch checked");
+		else
+			hb->checked += stored;
+		msgpack_unpacked_destroy(&reply);
 		return rc;
 	}
 	if (mpk_u64(mpk_get(&reply.data, "stored"), &stored) != 0 ||
@@ -76,12 +87,17 @@ holder_batch_send(struct holder_batch *hb, struct cerr *err)
 		return 0;
 	if (hb->nfly == CLIENT_PUT_WINDOW && (rc = wait_oldest(hb, err)) != 0)
 		return rc;
-	pk = client_begin(hb->c, 1);
+	pk = client_begin(hb->c, hb->check ? 2 : 1);
+	if (hb->check) {
+		mpk_pack_cstr(pk, "check");
+		msgpack_pack_true(pk);
+	}
 	mpk_pack_cstr(pk, "recs");
 	msgpack_pack_array(pk, hb->n);
 	msgpack_sbuffer_write(pk->data, hb->recs.data, hb->recs.size);
 	hb->fly[hb->nfly].req = client_last_req(hb->c);
 	hb->fly[hb->nfly].n = hb->n;
+	hb->fly[hb->nfly].first = hb->added - hb->n;
 	if ((rc = client_send(hb->c, "PUT", err)) != 0)
 		return rc;
 	hb->nfly++;
@@ -114,6 +130,7 @@ holder_batch_add(struct holder_batch *hb, const void *rec, size_t len,
 		return rc;
 	msgpack_sbuffer_write(&hb->recs, rec, len);
 	hb->n++;
+	hb->added++;
 	return 0;
 }
 

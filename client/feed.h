@@ -35,12 +35,22 @@ struct holder_batch {
 	msgpack_sbuffer recs;
 	unsigned n;
 	unsigned long long stored, dup; /* totals of the ACKs received */
+	/* check only: the broker makes every check of a PUT (types, people
+	 * registered, room) and stores nothing; checked counts them */
+	bool check;
+	unsigned long long checked;
 	/* PUTs sent and not yet ACKed, oldest first: request id, records */
 	unsigned nfly;
 	struct {
 		uint64_t req;
 		unsigned n;
+		unsigned long long first; /* index of its first record */
 	} fly[CLIENT_PUT_WINDOW];
+	unsigned long long added;   /* records added so far */
+	/* after a refused PUT: the index (from 0, in the order added) of
+	 * the first record of the batch refused; the broker's message names
+	 * the record in the batch ("record N: ...") */
+	unsigned long long failed_first;
 };
 
 int holder_batch_new(struct client *c, struct holder_batch **out);

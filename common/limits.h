@@ -14,7 +14,7 @@
 
 /* Records. */
 #define RECORD_MAX_BYTES 8192        /* one encoded record */
-#define RECORD_REF_MAX_BYTES 64      /* the holder's own reference */
+#define RECORD_REF_MAX_BYTES 128     /* the holder's own reference (FHIR: type, id of 64, item, version) */
 #define FIELD_NAME_MAX_BYTES 32      /* a field name */
 #define FIELD_STR_MAX_BYTES 256      /* a string field, unless its schema says less */
 #define FIELD_LIST_MAX_ITEMS 32      /* items in a list field */
@@ -23,12 +23,12 @@
 /* Parties and consent. */
 #define PARTY_NAME_MAX_BYTES 64
 #define PARTY_TEXT_MAX_BYTES 200     /* owner, business model */
-#define PARTY_MAX_TYPES 8            /* types a holder may be registered for */
+#define PARTY_MAX_TYPES 16           /* types a holder may be registered for */
 #define PARTY_MAX_PURPOSES 8
 #define PURPOSE_MAX_BYTES 64
 #define TOKEN_MAX_BYTES 4096         /* a signed token, signature included */
 #define TOKEN_MAX_HOLDERS 16
-#define TOKEN_MAX_TYPES 8
+#define TOKEN_MAX_TYPES 16
 
 /* Broker loop. */
 #define BROKER_TURN_MAX_MSGS 512     /* messages read in one loop turn (one commit) */

@@ -1,449 +1,1297 @@
 /*
- * import.c: the mapping of FHIR R4 resources to carnet records.
+ * import.c: the mapping of FHIR resources to carnet records (import.h).
+ *
+ * Each mapper reads its resource through walk.h (typed, located reads:
+ * the first wrong element stops the document), builds the record as JSON
+ * and hands it to recjson_encode, so an imported record meets the same
+ * checks as one from the network.
  */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include <sodium.h>
+
 #include "../schemas/recjson.h"
 #include "import.h"
+#include "terms.h"
+#include "walk.h"
 
-/* The value at a dotted path ("item.0.productOrService.coding.0.code"). */
-static json_t *
-at(json_t *v, const char *path)
+#define NDC_SYSTEM "http://hl7.org/fhir/sid/ndc"
+#define HCPCS_MARK "hcpcs"
+#define REVENUE_MARK "rev_cntr"
+#define ABSENT_SYSTEM "http://terminology.hl7.org/CodeSystem/data-absent-reason"
+
+static const char *const note_texts[] = {
+#define X(n, text) text,
+	FHIR_NOTES(X)
+#undef X
+};
+
+const char *
+fhir_note_text(enum fhir_note n)
 {
-	char buf[160], *part, *save = NULL, *end;
-
-	snprintf(buf, sizeof(buf), "%s", path);
-	for (part = strtok_r(buf, ".", &save); part && v;
-	    part = strtok_r(NULL, ".", &save)) {
-		long i = strtol(part, &end, 10);
-
-		v = *end == '\0' ? json_array_get(v, (size_t)i) :
-		    json_object_get(v, part);
-	}
-	return v;
-}
-
-static const char *
-str_at(json_t *v, const char *path)
-{
-	json_t *s = at(v, path);
-
-	return json_is_string(s) ? json_string_value(s) : NULL;
-}
-
-static const char *
-first_str(json_t *v, const char *const *paths)
-{
-	const char *s = NULL;
-
-	for (; *paths && s == NULL; paths++)
-		s = str_at(v, *paths);
-	return s;
-}
-
-/* "Patient/123" -> "123" */
-static const char *
-ref_id(const char *ref)
-{
-	const char *slash = ref ? strrchr(ref, '/') : NULL;
-
-	return slash ? slash + 1 : ref;
-}
-
-/* True if a coding of codeable concept cc has code (or ends with /code). */
-static bool
-has_code(json_t *cc, const char *code)
-{
-	json_t *c;
-	size_t i, n = strlen(code);
-
-	json_array_foreach(json_object_get(cc, "coding"), i, c) {
-		const char *s = str_at(c, "code");
-		size_t l = s ? strlen(s) : 0;
-
-		if (s && (strcmp(s, code) == 0 || (l > n && s[l - n - 1] == '/' &&
-		    strcmp(s + l - n, code) == 0)))
-			return true;
-	}
-	return false;
-}
-
-/*
- * The amount of the adjudication whose category is code, or NULL; sets
- * *invalid when it is there but not a number.
- */
-static json_t *
-adjudication(json_t *item, const char *code, const char **currency,
-    bool *invalid)
-{
-	json_t *a;
-	size_t i;
-
-	json_array_foreach(json_object_get(item, "adjudication"), i, a)
-		if (has_code(json_object_get(a, "category"), code)) {
-			json_t *v = at(a, "amount.value");
-
-			if (str_at(a, "amount.currency"))
-				*currency = str_at(a, "amount.currency");
-			if (v != NULL && !json_is_number(v))
-				*invalid = true;
-			return json_is_number(v) ? v : NULL;
-		}
-	return NULL;
+	return (unsigned)n < FHIR_NOTE_COUNT ? note_texts[n] : "?";
 }
 
 struct ctx {
+	struct fhir_walk w;
 	struct fhir_import *im;
-	struct cerr *err;
-	char where[120];
+	bool stu3;              /* Blue Button v1: STU3 shapes and refs */
+	struct fhir_kind_count *kind;
+	unsigned entry;         /* the Bundle entry being mapped, from 1 */
 };
+
+static void
+note(struct ctx *c, enum fhir_note n)
+{
+	c->im->notes[n]++;
+}
+
+static struct fhir_kind_count *
+kind_count(struct fhir_import *im, const char *kind)
+{
+	unsigned i;
+
+	for (i = 0; i < im->nkinds; i++)
+		if (strcmp(im->kinds[i].kind, kind) == 0)
+			return &im->kinds[i];
+	if (im->nkinds == FHIR_KINDS_MAX)
+		return &im->kinds[FHIR_KINDS_MAX - 1];
+	snprintf(im->kinds[im->nkinds].kind, sizeof(im->kinds[0].kind), "%s",
+	    im->nkinds == FHIR_KINDS_MAX - 1 ? "(other kinds)" : kind);
+	return &im->kinds[im->nkinds++];
+}
 
 static int
 emit(struct ctx *c, const char *type, json_t *obj)
 {
 	const struct schema *s = schema_by_name(type, strlen(type));
 	struct cerr e = {0};
-	int rc = recjson_encode(obj, s, &c->im->recs, &e);
+	int rc;
 
+	if (c->w.rc != 0) {
+		json_decref(obj);
+		return c->w.rc;
+	}
+	if (c->im->n == c->im->entry_cap) {
+		unsigned cap = c->im->entry_cap ? c->im->entry_cap * 2 : 256;
+		unsigned *p = realloc(c->im->entry_of, cap * sizeof(*p));
+
+		if (p == NULL) {
+			json_decref(obj);
+			return walk_fail(&c->w, CARNET_E_NOMEM, "out of memory");
+		}
+		c->im->entry_of = p;
+		c->im->entry_cap = cap;
+	}
+	c->im->entry_of[c->im->n] = c->entry;
+	rc = recjson_encode(obj, s, &c->im->recs, &e);
 	json_decref(obj);
 	if (rc != 0)
-		return cerr_set(c->err, rc, "%s: %s", c->where, cerr_msg(&e));
+		return walk_fail(&c->w, rc, "as a %s record: %s", type,
+		    cerr_msg(&e));
 	c->im->n++;
 	c->im->by_type[s->index]++;
+	c->kind->records++;
 	return 0;
 }
 
-static int
-bad(struct ctx *c, const char *what)
+/* Set key to s when s is there; a text over max bytes is refused (the
+ * schema's bound), so only labels, which may be shortened, use put_label. */
+static void
+put_str(json_t *obj, const char *key, const char *s)
 {
-	return cerr_set(c->err, CARNET_E_MALFORMED, "%s: %s", c->where, what);
+	if (s != NULL && s[0] != '\0')
+		json_object_set_new(obj, key, json_string(s));
 }
 
-/* The carnet id for a reference to a patient; NULL when not enrolled. */
-static int
-who(struct ctx *c, const char *ref, const char **id)
+static void
+put_num(json_t *obj, const char *key, json_t *n)
 {
+	if (n != NULL)
+		json_object_set_new(obj, key, json_real(json_number_value(n)));
+}
+
+/* A label cut to max bytes at a character boundary. */
+static void
+put_label(json_t *obj, const char *key, const char *s, size_t max)
+{
+	size_t n = strlen(s);
+
+	if (n > max) {
+		n = max;
+		while (n > 0 && ((unsigned char)s[n] & 0xc0) == 0x80)
+			n--;
+	}
+	json_object_set_new(obj, key, json_stringn(s, n));
+}
+
+static void
+put_time(json_t *obj, int64_t t, const char *precision)
+{
+	json_object_set_new(obj, "time", json_integer(t));
+	put_str(obj, "time_precision", precision);
+}
+
+/*
+ * The ref of a resource's record: fhir:[stu3:]TYPE/ID[#ITEM]@VERSION
+ * (import.h).  The version hash covers the resource without its meta,
+ * which servers rewrite on every read.
+ */
+static int
+make_ref(struct ctx *c, json_t *r, size_t item, char *buf, size_t size)
+{
+	const char *type = walk_str(&c->w, r, "resourceType");
+	const char *id = walk_str(&c->w, r, "id");
+	const char *ver = walk_str(&c->w, r, "meta.versionId");
+	char vbuf[2 + 2 * 8 + 1], ib[24] = "";
+	int n;
+
+	if (c->w.rc != 0)
+		return c->w.rc;
+	if (id == NULL || id[0] == '\0')
+		return walk_fail(&c->w, CARNET_E_MALFORMED, "id: a %s needs one "
+		    "(it is the record's ref)", type);
+	if (ver == NULL) {
+		json_t *copy = json_copy(r);
+		char *text;
+		uint8_t h[8];
+
+		json_object_del(copy, "meta");
+		text = json_dumps(copy, JSON_SORT_KEYS | JSON_COMPACT);
+		json_decref(copy);
+		if (text == NULL)
+			return walk_fail(&c->w, CARNET_E_NOMEM, "out of memory");
+		crypto_generichash(h, sizeof(h), (const uint8_t *)text,
+		    strlen(text), NULL, 0);
+		free(text);
+		vbuf[0] = 'h';
+		sodium_bin2hex(vbuf + 1, sizeof(vbuf) - 1, h, sizeof(h));
+		ver = vbuf;
+	}
+	if (item > 0)
+		snprintf(ib, sizeof(ib), "#%zu", item);
+	n = snprintf(buf, size, "fhir:%s%s/%s%s@%s", c->stu3 ? "stu3:" : "",
+	    type, id, ib, ver);
+	if (n < 0 || (size_t)n >= size)
+		return walk_fail(&c->w, CARNET_E_TOO_BIG, "id: \"%.70s\" and "
+		    "version \"%.20s\" make a ref over %zu bytes", id, ver,
+		    size - 1);
+	return 0;
+}
+
+/* The carnet id of a Patient resource: by its id, then by each
+ * identifier as system|value; NULL when not enrolled. */
+static const char *
+enrolled_patient(struct ctx *c, json_t *p)
+{
+	const char *pid = walk_str(&c->w, p, "id"), *id = NULL;
+	json_t *ident;
+	char key[300];
+	size_t i;
+
+	if (pid != NULL)
+		id = c->im->enrolled(c->im->enrolled_arg, pid);
+	json_array_foreach(walk_arr(&c->w, p, "identifier"), i, ident) {
+		const char *sys = walk_str(&c->w, ident, "system");
+		const char *val = walk_str(&c->w, ident, "value");
+
+		if (id != NULL || val == NULL)
+			continue;
+		snprintf(key, sizeof(key), "%s|%s", sys ? sys : "", val);
+		id = c->im->enrolled(c->im->enrolled_arg, key);
+	}
+	if (id == NULL && c->w.rc == 0)
+		note(c, FHIR_NOTE_NOT_ENROLLED);
+	return id;
+}
+
+/*
+ * The carnet id of the person a reference names: the Patient it resolves
+ * to; a reference to a Patient not in the document by the id in it; a
+ * logical reference by its identifier.  *id NULL when not enrolled.
+ */
+static int
+who(struct ctx *c, json_t *r, const char *path, const char **id)
+{
+	json_t *ref = walk_obj(&c->w, r, path), *p, *ident;
+	const char *s, *slash;
+
+	*id = NULL;
+	if (c->w.rc != 0)
+		return c->w.rc;
 	if (ref == NULL)
-		return bad(c, "names no patient");
-	*id = c->im->enrolled(c->im->enrolled_arg, ref_id(ref));
-	if (*id == NULL)
-		c->im->not_enrolled++;
-	return 0;
+		return walk_fail(&c->w, CARNET_E_MALFORMED, "%s: names no "
+		    "patient", path);
+	s = walk_str(&c->w, ref, "reference");
+	if ((p = walk_resolve(&c->w, s)) != NULL) {
+		*id = enrolled_patient(c, p);
+	} else if (s == NULL && (ident = walk_obj(&c->w, ref, "identifier")) !=
+	    NULL) {
+		p = json_pack("{s:[O]}", "identifier", ident);
+		*id = enrolled_patient(c, p);
+		json_decref(p);
+	} else if (s == NULL || strncmp(s, "urn:", 4) == 0 || (slash =
+	    strrchr(s, '/')) == NULL) {
+		return walk_fail(&c->w, CARNET_E_MALFORMED, "%s: \"%.80s\" "
+		    "names no Patient of the document", path,
+		    s ? s : "(no reference)");
+	} else if ((*id = c->im->enrolled(c->im->enrolled_arg, slash + 1)) ==
+	    NULL) {
+		note(c, FHIR_NOTE_NOT_ENROLLED);
+	}
+	return c->w.rc;
 }
 
+/* A CodeableConcept's coding of system (or its first with a code). */
 static json_t *
-num(json_t *v, double dflt)
+pick_coding(struct ctx *c, json_t *cc, const char *system)
 {
-	return json_is_number(v) ? json_real(json_number_value(v)) :
-	    json_real(dflt);
+	json_t *cd, *first = NULL;
+	size_t i;
+
+	json_array_foreach(walk_arr(&c->w, cc, "coding"), i, cd) {
+		const char *sys = walk_str(&c->w, cd, "system");
+
+		if (walk_str(&c->w, cd, "code") == NULL ||
+		    (sys && strcmp(sys, ABSENT_SYSTEM) == 0))
+			continue;
+		if (system && sys && strcmp(sys, system) == 0)
+			return cd;
+		if (first == NULL)
+			first = cd;
+	}
+	return first;
+}
+
+/* The words of a CodeableConcept: its text, else the coding's display. */
+static const char *
+cc_text(struct ctx *c, json_t *cc, json_t *coding)
+{
+	const char *t = walk_str(&c->w, cc, "text");
+
+	if (t == NULL && coding != NULL)
+		t = walk_str(&c->w, coding, "display");
+	return t;
+}
+
+/* A code of a status element: a code (R4 CodeableConcept, STU3 string). */
+static const char *
+status_code(struct ctx *c, json_t *r, const char *path)
+{
+	json_t *v = walk_at(r, path);
+
+	if (json_is_string(v))
+		return json_string_value(v);
+	return v ? walk_str(&c->w, v, "coding.0.code") : NULL;
+}
+
+/* A name as one line: text, else given family. */
+static const char *
+human_name(struct ctx *c, json_t *names, char *buf, size_t size)
+{
+	json_t *n, *best = NULL;
+	const char *t, *given, *family;
+	size_t i;
+
+	json_array_foreach(names, i, n) {
+		const char *use = walk_str(&c->w, n, "use");
+
+		if (best == NULL || (use && strcmp(use, "official") == 0))
+			best = n;
+	}
+	if (best == NULL)
+		return NULL;
+	if ((t = walk_str(&c->w, best, "text")) != NULL)
+		return t;
+	given = walk_str(&c->w, best, "given.0");
+	family = walk_str(&c->w, best, "family");
+	if (json_is_array(json_object_get(best, "family")))
+		family = walk_str(&c->w, best, "family.0"); /* DSTU2 shape */
+	if (given == NULL && family == NULL)
+		return NULL;
+	snprintf(buf, size, "%s%s%s", given ? given : "", given && family ?
+	    " " : "", family ? family : "");
+	return buf;
+}
+
+/* Who a reference names, in words: the resource's name, the display,
+ * or the identifier (a provider number). */
+static const char *
+party_name(struct ctx *c, json_t *ref, char *buf, size_t size)
+{
+	const char *s;
+	json_t *p;
+
+	if (ref == NULL)
+		return NULL;
+	if ((s = walk_str(&c->w, ref, "display")) != NULL)
+		return s;
+	if ((p = walk_resolve(&c->w, walk_str(&c->w, ref, "reference"))) !=
+	    NULL) {
+		json_t *n = json_object_get(p, "name");
+
+		if (json_is_string(n)) /* Organization */
+			return json_string_value(n);
+		if ((s = human_name(c, walk_arr(&c->w, p, "name"), buf, size)) !=
+		    NULL) /* Practitioner */
+			return s;
+	}
+	return walk_str(&c->w, ref, "identifier.value");
+}
+
+/* ------------------------------------------------------------------ */
+/* ExplanationOfBenefit */
+
+struct amounts {
+	double v[AMOUNT_UNKNOWN + 1];
+	unsigned n[AMOUNT_UNKNOWN + 1];
+	bool ambiguous[AMOUNT_UNKNOWN + 1];
+	const char *currency;
+};
+
+static void
+amounts_add(struct ctx *c, struct amounts *a, json_t *adj)
+{
+	enum amount_role role = terms_amount_role(walk_obj(&c->w, adj,
+	    "category"));
+	json_t *v = walk_num(&c->w, adj, "amount.value");
+	const char *cur = walk_str(&c->w, adj, "amount.currency");
+
+	if (v == NULL)
+		return;
+	if (cur != NULL) {
+		if (a->currency && strcmp(a->currency, cur) != 0)
+			walk_fail(&c->w, CARNET_E_BAD_VALUE, "amount.currency: "
+			    "%s beside %s in one claim", cur, a->currency);
+		a->currency = cur;
+	}
+	if (role == AMOUNT_PAID_PART) {
+		a->v[role] += json_number_value(v);
+	} else if (a->n[role] > 0 && a->v[role] != json_number_value(v)) {
+		a->ambiguous[role] = true;
+	} else {
+		a->v[role] = json_number_value(v);
+	}
+	a->n[role]++;
+}
+
+/* Put the amount of role in key; true when there was one. */
+static bool
+amounts_put(struct ctx *c, struct amounts *a, json_t *obj, const char *key,
+    enum amount_role role)
+{
+	if (role == AMOUNT_PAID && (a->n[role] == 0 || a->ambiguous[role]) &&
+	    a->n[AMOUNT_PAID_PART] > 0)
+		role = AMOUNT_PAID_PART;
+	if (a->ambiguous[role]) {
+		note(c, FHIR_NOTE_AMBIGUOUS);
+		return false;
+	}
+	if (a->n[role] == 0)
+		return false;
+	json_object_set_new(obj, key, json_real(a->v[role]));
+	return true;
+}
+
+/* The claim's kind: BB's eob-type (carrier, pde, inpatient...), else the
+ * HL7 claim type (institutional, professional, pharmacy...). */
+static const char *
+claim_kind(struct ctx *c, json_t *type, char *buf, size_t size, bool *rx)
+{
+	json_t *cd;
+	const char *kind = NULL;
+	size_t i;
+
+	*rx = false;
+	json_array_foreach(walk_arr(&c->w, type, "coding"), i, cd) {
+		const char *sys = walk_str(&c->w, cd, "system");
+		const char *code = walk_str(&c->w, cd, "code");
+
+		if (code == NULL || sys == NULL)
+			continue;
+		if (strcmp(code, "PDE") == 0 || strcmp(code, "pharmacy") == 0)
+			*rx = true;
+		if (strstr(sys, "eob-type") != NULL)
+			kind = code;
+		else if (kind == NULL && strstr(sys, "claim-type") != NULL)
+			kind = code;
+		else if (kind == NULL && strstr(sys, "claimtype") != NULL)
+			kind = code;
+	}
+	if (kind == NULL)
+		return "claim";
+	for (i = 0; kind[i] && i + 1 < size; i++)
+		buf[i] = (char)(kind[i] >= 'A' && kind[i] <= 'Z' ? kind[i] + 32 :
+		    kind[i]);
+	buf[i] = '\0';
+	return buf;
+}
+
+static bool
+is_care_role(const char *role)
+{
+	static const char *const roles[] = {"performing", "rendering",
+		"attending", "operating", "primary", "supervisor", "assist",
+		NULL};
+	const char *const *r;
+
+	for (r = roles; role && *r; r++)
+		if (strcmp(role, *r) == 0)
+			return true;
+	return false;
+}
+
+/*
+ * The provider of an item: its care team member with a care role (not
+ * the referring or prescribing doctor), else the claim's first such
+ * member, else the billing provider.
+ */
+static const char *
+provider_of(struct ctx *c, json_t *r, json_t *item, const char **role,
+    char *buf, size_t size)
+{
+	json_t *seqs = walk_arr(&c->w, item, c->stu3 ? "careTeamLinkId" :
+	    "careTeamSequence"), *m, *s;
+	size_t i, k;
+	int pass;
+
+	for (pass = 0; pass < 2; pass++)
+		json_array_foreach(walk_arr(&c->w, r, "careTeam"), i, m) {
+			const char *rl = walk_str(&c->w, m, "role.coding.0.code");
+			json_t *seq = walk_num(&c->w, m, "sequence");
+			bool mine = false;
+
+			json_array_foreach(seqs, k, s)
+				mine = mine || (seq && json_equal(s, seq));
+			if ((pass == 0 && !mine) || !is_care_role(rl))
+				continue;
+			*role = rl;
+			return party_name(c, walk_obj(&c->w, m, "provider"), buf,
+			    size);
+		}
+	*role = "billing";
+	return party_name(c, walk_obj(&c->w, r, "provider"), buf, size);
+}
+
+/* The diagnoses of a claim as system|code, at most 32. */
+static json_t *
+diagnoses(struct ctx *c, json_t *r)
+{
+	json_t *list = json_array(), *d, *cd;
+	char code[140];
+	size_t i;
+
+	json_array_foreach(walk_arr(&c->w, r, "diagnosis"), i, d) {
+		json_t *cc = walk_obj(&c->w, d, "diagnosisCodeableConcept");
+
+		if (cc == NULL) {
+			json_t *cond = walk_resolve(&c->w, walk_str(&c->w, d,
+			    "diagnosisReference.reference"));
+
+			cc = cond ? walk_obj(&c->w, cond, "code") : NULL;
+		}
+		if ((cd = pick_coding(c, cc, NULL)) == NULL ||
+		    !walk_coding(&c->w, cd, code, sizeof(code)))
+			continue;
+		if (json_array_size(list) == 32) {
+			note(c, FHIR_NOTE_DIAGNOSES_CUT);
+			break;
+		}
+		json_array_append_new(list, json_string(code));
+	}
+	return list;
+}
+
+/* The code of an item: productOrService (STU3: service) unless absent,
+ * else an HCPCS modifier, else the revenue centre. */
+static json_t *
+item_code(struct ctx *c, json_t *item)
+{
+	json_t *cd = pick_coding(c, walk_obj(&c->w, item, c->stu3 ? "service" :
+	    "productOrService"), NULL), *m, *x;
+	size_t i, k;
+
+	if (cd != NULL)
+		return cd;
+	json_array_foreach(walk_arr(&c->w, item, "modifier"), i, m)
+		json_array_foreach(walk_arr(&c->w, m, "coding"), k, x) {
+			const char *sys = walk_str(&c->w, x, "system");
+
+			if (sys && strstr(sys, HCPCS_MARK) && walk_str(&c->w, x,
+			    "code"))
+				return x;
+		}
+	return pick_coding(c, walk_obj(&c->w, item, "revenue"), NULL);
+}
+
+static int
+map_eob_item(struct ctx *c, json_t *r, json_t *item, size_t i,
+    const char *user, json_t *base)
+{
+	json_t *obj = json_deep_copy(base), *cd, *adj;
+	struct amounts a = {0};
+	const char *prec = json_string_value(json_object_get(base,
+	    "time_precision")), *code, *sys, *label, *role = NULL, *who_s;
+	char ref[RECORD_REF_MAX_BYTES + 1], pbuf[160];
+	int64_t t = json_integer_value(json_object_get(base, "time"));
+	bool rx = json_is_true(json_object_get(base, "_rx"));
+	size_t k;
+
+	json_object_del(obj, "_rx");
+	snprintf(c->w.elem, sizeof(c->w.elem), "item[%zu]", i);
+	if (make_ref(c, r, i + 1, ref, sizeof(ref)) != 0)
+		goto out;
+	json_object_set_new(obj, "user", json_string(user));
+	json_object_set_new(obj, "ref", json_string(ref));
+	if (walk_date(&c->w, item, "servicedDate", &t, &prec) ||
+	    walk_date(&c->w, item, "servicedPeriod.start", &t, &prec))
+		put_time(obj, t, prec);
+	if (json_object_get(obj, "time") == NULL && c->w.rc == 0) {
+		walk_fail(&c->w, CARNET_E_MALFORMED, "servicedDate: no date "
+		    "for the item nor the claim (billablePeriod, created)");
+		goto out;
+	}
+	json_array_foreach(walk_arr(&c->w, item, "adjudication"), k, adj) {
+		snprintf(c->w.elem, sizeof(c->w.elem), "item[%zu].adjudication"
+		    "[%zu]", i, k);
+		amounts_add(c, &a, adj);
+	}
+	snprintf(c->w.elem, sizeof(c->w.elem), "item[%zu]", i);
+	if (!amounts_put(c, &a, obj, "amount_eur", AMOUNT_CHARGE))
+		note(c, FHIR_NOTE_NO_CHARGE);
+	if (!amounts_put(c, &a, obj, "reimbursed_eur", AMOUNT_PAID))
+		note(c, FHIR_NOTE_NO_PAID);
+	amounts_put(c, &a, obj, "patient_paid", AMOUNT_PATIENT);
+	if (a.currency)
+		json_object_set_new(obj, "currency", json_string(a.currency));
+	cd = item_code(c, item);
+	code = cd ? walk_str(&c->w, cd, "code") : NULL;
+	sys = cd ? walk_str(&c->w, cd, "system") : NULL;
+	label = cd ? walk_str(&c->w, cd, "display") : NULL;
+	if (label == NULL)
+		label = walk_str(&c->w, item, c->stu3 ? "service.text" :
+		    "productOrService.text");
+	if (code == NULL) {
+		walk_fail(&c->w, CARNET_E_MALFORMED, "productOrService: no "
+		    "code (nor an HCPCS modifier or a revenue centre)");
+		goto out;
+	}
+	put_num(obj, "quantity", walk_num(&c->w, item, "quantity.value"));
+	who_s = provider_of(c, r, item, &role, pbuf, sizeof(pbuf));
+	if (rx) {
+		if (sys && strstr(sys, "cip") && strlen(code) == 13)
+			put_str(obj, "cip13", code);
+		else {
+			put_label(obj, "drug_code", code, 32);
+			put_str(obj, "drug_system", sys);
+		}
+		put_label(obj, "drug", label ? label : code, 160);
+		if (json_object_get(obj, "quantity") == NULL)
+			json_object_set_new(obj, "quantity", json_real(1));
+		if (who_s && strcmp(role, "billing") != 0)
+			put_label(obj, "prescriber", who_s, 160);
+		return emit(c, "dispense", obj);
+	}
+	put_label(obj, "act_code", code, 32);
+	put_str(obj, "act_system", sys);
+	put_label(obj, "label", label ? label : code, 160);
+	put_str(obj, "revenue_code", walk_str(&c->w, item,
+	    "revenue.coding.0.code"));
+	if (who_s != NULL) {
+		put_label(obj, "provider", who_s, 160);
+		put_str(obj, "provider_role", role);
+	}
+	return emit(c, "claim", obj);
+out:
+	json_decref(obj);
+	return c->w.rc;
 }
 
 static int
 map_eob(struct ctx *c, json_t *r)
 {
-	static const char *const date_paths[] = {"billablePeriod.start",
-		"item.0.servicedDate", "item.0.servicedPeriod.start", "created",
-		NULL};
-	static const char *const provider_paths[] = {"provider.display",
-		"provider.identifier.value", "careTeam.0.provider.display",
-		"careTeam.0.provider.identifier.value", NULL};
-	json_t *items = json_object_get(r, "item"), *item, *type;
-	const char *id = str_at(r, "id"), *user, *date, *provider;
-	const char *eob_type = NULL;
-	bool pharmacy;
+	json_t *items = walk_arr(&c->w, r, "item"), *base, *tot, *item, *dx;
+	struct amounts a = {0};
+	const char *user, *kind, *prec = NULL;
+	char kbuf[32];
+	int64_t t;
+	bool rx;
 	size_t i;
-	int rc;
 
-	if ((rc = who(c, str_at(r, "patient.reference"), &user)) != 0 ||
-	    user == NULL)
-		return rc;
-	if (id == NULL)
-		return bad(c, "no id");
-	if (!json_is_array(items) || json_array_size(items) == 0)
-		return bad(c, "no item");
-	type = json_object_get(r, "type");
-	pharmacy = has_code(type, "pharmacy") || has_code(type, "PDE");
-	{
-		json_t *cd;
-		size_t k;
-
-		json_array_foreach(json_object_get(type, "coding"), k, cd)
-			if (str_at(cd, "system") && strstr(str_at(cd, "system"),
-			    "eob-type"))
-				eob_type = str_at(cd, "code");
+	if (who(c, r, "patient", &user) != 0 || user == NULL)
+		return c->w.rc;
+	if (items == NULL || json_array_size(items) == 0)
+		return walk_fail(&c->w, CARNET_E_MALFORMED, "item: none (a "
+		    "claim's acts are its items)");
+	kind = claim_kind(c, walk_obj(&c->w, r, "type"), kbuf, sizeof(kbuf),
+	    &rx);
+	base = json_object();
+	json_object_set_new(base, "_rx", json_boolean(rx));
+	if (walk_date(&c->w, r, "billablePeriod.start", &t, &prec) ||
+	    walk_date(&c->w, r, "created", &t, &prec))
+		put_time(base, t, prec);
+	json_array_foreach(walk_arr(&c->w, r, "total"), i, tot) {
+		snprintf(c->w.elem, sizeof(c->w.elem), "total[%zu]", i);
+		if (terms_amount_role(walk_obj(&c->w, tot, "category")) ==
+		    AMOUNT_UNKNOWN && walk_num(&c->w, tot, "amount.value"))
+			note(c, FHIR_NOTE_TOTAL_NO_CATEGORY);
+		amounts_add(c, &a, tot);
 	}
-	date = first_str(r, date_paths);
-	provider = first_str(r, provider_paths);
-	json_array_foreach(items, i, item) {
-		const char *code = str_at(item, "productOrService.coding.0.code");
-		const char *display = first_str(item, (const char *const[]){
-		    "productOrService.coding.0.display", "productOrService.text",
-		    NULL});
-		const char *cur = NULL, *idate;
-		char ref[96], label[160];
-		json_t *obj, *paid, *back;
-		bool invalid = false;
-
-		idate = first_str(item, (const char *const[]){"servicedDate",
-		    "servicedPeriod.start", NULL});
-		if (idate == NULL && (idate = date) == NULL)
-			return bad(c, "no date (billablePeriod, servicedDate, "
-			    "created)");
-		snprintf(ref, sizeof(ref), "fhir:eob/%.60s#%zu", id, i + 1);
-		if (pharmacy) {
-			if (code == NULL)
-				return bad(c, "a pharmacy item without an NDC code");
-			paid = adjudication(item, "tot_rx_cst_amt", &cur, &invalid);
-			if (paid == NULL)
-				paid = adjudication(item, "submitted", &cur, &invalid);
-			back = adjudication(item, "cvrd_d_plan_pd_amt", &cur, &invalid);
-			if (back == NULL)
-				back = adjudication(item, "benefit", &cur, &invalid);
-			if (invalid)
-				return bad(c, "an amount is not a number");
-			obj = json_pack("{s:s, s:s, s:s, s:s, s:s, s:o, s:o, s:o}",
-			    "user", user, "ref", ref, "time", idate, "cip13", code,
-			    "drug", display ? display : code, "quantity",
-			    num(at(item, "quantity.value"), 1), "amount_eur",
-			    num(paid, 0), "reimbursed_eur", num(back, 0));
-			json_object_set_new(obj, "currency",
-			    json_string(cur ? cur : c->im->currency));
-			if ((rc = emit(c, "dispense", obj)) != 0)
-				return rc;
-			continue;
-		}
-		paid = adjudication(item, "submitted", &cur, &invalid);
-		back = adjudication(item, "benefit", &cur, &invalid);
-		if (back == NULL)
-			back = adjudication(item, "paidtoprovider", &cur, &invalid);
-		if (invalid)
-			return bad(c, "an amount is not a number");
-		snprintf(label, sizeof(label), "%s%s%s", display ? display :
-		    (eob_type ? eob_type : "claim"), display ? "" : " ",
-		    display ? "" : (code ? code : "item"));
-		obj = json_pack("{s:s, s:s, s:s, s:s, s:s, s:o, s:o, s:s, s:s}",
-		    "user", user, "ref", ref, "time", idate, "act_code",
-		    code ? code : (eob_type ? eob_type : "UNKNOWN"), "label",
-		    label, "amount_eur", num(paid, 0), "reimbursed_eur",
-		    num(back, 0), "practitioner", eob_type ? eob_type :
-		    "unknown", "currency", cur ? cur : c->im->currency);
-		if (provider != NULL)
-			json_object_set_new(obj, "provider", json_string(provider));
-		if (eob_type && (strcmp(eob_type, "INPATIENT") == 0 ||
-		    strcmp(eob_type, "OUTPATIENT") == 0 ||
-		    strcmp(eob_type, "SNF") == 0))
-			json_object_set_new(obj, "care_kind",
-			    json_string("hospital"));
-		if ((rc = emit(c, "claim", obj)) != 0)
-			return rc;
+	c->w.elem[0] = '\0';
+	if (walk_num(&c->w, r, "payment.amount.value") != NULL) {
+		a.v[AMOUNT_PAID] = json_number_value(walk_num(&c->w, r,
+		    "payment.amount.value"));
+		a.n[AMOUNT_PAID] = 1;
+		a.ambiguous[AMOUNT_PAID] = false;
 	}
-	return 0;
+	amounts_put(c, &a, base, "claim_charged", AMOUNT_CHARGE);
+	amounts_put(c, &a, base, "claim_paid", AMOUNT_PAID);
+	put_str(base, "currency", a.currency ? a.currency : c->im->currency);
+	put_str(base, "claim_id", walk_str(&c->w, r, "id"));
+	if (!rx) {
+		json_object_set_new(base, "practitioner", json_string(kind));
+		if (strcmp(kind, "inpatient") == 0 || strcmp(kind,
+		    "outpatient") == 0 || strcmp(kind, "snf") == 0 ||
+		    strcmp(kind, "institutional") == 0)
+			put_str(base, "care_kind", "hospital");
+		dx = diagnoses(c, r);
+		if (json_array_size(dx) > 0)
+			json_object_set(base, "diagnoses", dx);
+		json_decref(dx);
+	}
+	json_array_foreach(items, i, item)
+		if (map_eob_item(c, r, item, i, user, base) != 0)
+			break;
+	c->w.elem[0] = '\0';
+	json_decref(base);
+	return c->w.rc;
+}
+
+/* ------------------------------------------------------------------ */
+/* Patient, Coverage */
+
+/* When a resource without a date of its own was last known true. */
+static int64_t
+updated(struct ctx *c, json_t *r)
+{
+	const char *prec;
+	int64_t t;
+
+	return walk_date(&c->w, r, "meta.lastUpdated", &t, &prec) ? t :
+	    c->im->now;
 }
 
 static int
 map_patient(struct ctx *c, json_t *r)
 {
-	const char *id = str_at(r, "id"), *user, *birth, *sex, *given, *family;
-	const char *contact;
-	char name[160], ref[64];
+	const char *user, *birth, *contact;
+	char name[160], ref[RECORD_REF_MAX_BYTES + 1];
 	json_t *obj;
-	int rc;
+	int64_t t;
 
-	if (id == NULL)
-		return bad(c, "no id");
-	if ((rc = who(c, id, &user)) != 0 || user == NULL)
-		return rc;
-	if ((birth = str_at(r, "birthDate")) == NULL || strlen(birth) < 4)
-		return bad(c, "no birthDate");
-	sex = str_at(r, "gender");
-	given = str_at(r, "name.0.given.0");
-	family = str_at(r, "name.0.family");
-	snprintf(name, sizeof(name), "%s%s%s", given ? given : "",
-	    given && family ? " " : "", family ? family : "");
-	contact = first_str(r, (const char *const[]){"contact.0.name.text",
-	    "contact.0.telecom.0.value", NULL});
-	/* one profile per Patient: its id is its ref (every Patient of a
-	 * holder used to share "fhir:patient", so only the first was kept) */
-	snprintf(ref, sizeof(ref), "fhir:patient/%.50s", id);
-	obj = json_pack("{s:s, s:s, s:s, s:i, s:s, s:s, s:[], s:[], s:[], s:s}",
-	    "user", user, "ref", ref, "time", birth, "birth_year",
-	    atoi(birth), "sex", sex ? sex : "unknown", "blood_group", "unknown",
+	user = enrolled_patient(c, r);
+	if (c->w.rc != 0 || user == NULL)
+		return c->w.rc;
+	if ((birth = walk_str(&c->w, r, "birthDate")) == NULL) {
+		note(c, FHIR_NOTE_NO_BIRTH);
+		return c->w.rc;
+	}
+	if (walk_date(&c->w, r, "birthDate", &t, &(const char *){NULL}) == 0)
+		return c->w.rc;
+	if (make_ref(c, r, 0, ref, sizeof(ref)) != 0)
+		return c->w.rc;
+	contact = walk_first_str(&c->w, r, (const char *const[]){
+	    "contact.0.name.text", "contact.0.telecom.0.value", NULL});
+	/* dated when last known true, not at birth: a consent "since 2016"
+	 * must still deliver it */
+	obj = json_pack("{s:s, s:s, s:I, s:i, s:s, s:s, s:[], s:[], s:[], s:s}",
+	    "user", user, "ref", ref, "time", (json_int_t)updated(c, r),
+	    "birth_year", atoi(birth), "sex", walk_str(&c->w, r, "gender") ?
+	    walk_str(&c->w, r, "gender") : "unknown", "blood_group", "unknown",
 	    "allergies", "conditions", "treatments", "emergency_contact",
 	    contact ? contact : "unknown");
-	if (name[0] != '\0')
-		json_object_set_new(obj, "name", json_string(name));
+	if (human_name(c, walk_arr(&c->w, r, "name"), name, sizeof(name)))
+		put_label(obj, "name", human_name(c, walk_arr(&c->w, r, "name"),
+		    name, sizeof(name)), 160);
 	return emit(c, "profile", obj);
 }
 
 static int
 map_coverage(struct ctx *c, json_t *r)
 {
-	const char *id = str_at(r, "id"), *user, *plan = NULL, *group = NULL;
-	const char *start = str_at(r, "period.start"), *end;
-	char ref[96];
+	const char *user, *plan = NULL, *group = NULL, *start, *end, *prec;
+	char ref[RECORD_REF_MAX_BYTES + 1], pbuf[160];
 	json_t *obj, *cl;
+	int64_t t;
 	size_t i;
-	int rc;
 
-	if (id == NULL)
-		return bad(c, "no id");
-	if ((rc = who(c, str_at(r, "beneficiary.reference"), &user)) != 0 ||
-	    user == NULL)
-		return rc;
-	json_array_foreach(json_object_get(r, "class"), i, cl) {
-		const char *t = str_at(cl, "type.coding.0.code");
+	if (who(c, r, "beneficiary", &user) != 0 || user == NULL)
+		return c->w.rc;
+	json_array_foreach(walk_arr(&c->w, r, "class"), i, cl) {
+		const char *ty = walk_str(&c->w, cl, "type.coding.0.code");
 
-		if (t && strcmp(t, "subplan") == 0)
-			plan = str_at(cl, "value");
-		else if (t && strcmp(t, "plan") == 0 && plan == NULL)
-			plan = str_at(cl, "value");
-		else if (t && strcmp(t, "subgroup") == 0)
-			group = str_at(cl, "value");
+		if (ty && strcmp(ty, "subplan") == 0)
+			plan = walk_str(&c->w, cl, "value");
+		else if (ty && strcmp(ty, "plan") == 0 && plan == NULL)
+			plan = walk_str(&c->w, cl, "value");
+		else if (ty && strcmp(ty, "subgroup") == 0)
+			group = walk_str(&c->w, cl, "value");
 	}
 	if (plan == NULL)
-		plan = first_str(r, (const char *const[]){"type.text",
-		    "type.coding.0.code", NULL});
-	if (plan == NULL || str_at(r, "status") == NULL)
-		return bad(c, "no plan or status");
-	snprintf(ref, sizeof(ref), "fhir:coverage/%.60s", id);
-	obj = json_pack("{s:s, s:s, s:s, s:s, s:s}", "user", user, "ref", ref,
-	    "time", start ? start : "1970-01-01", "plan", plan, "status",
-	    str_at(r, "status"));
-	if (first_str(r, (const char *const[]){"payor.0.display",
-	    "payor.0.identifier.value", NULL}))
-		json_object_set_new(obj, "payer", json_string(first_str(r,
-		    (const char *const[]){"payor.0.display",
-		    "payor.0.identifier.value", NULL})));
-	if (group)
-		json_object_set_new(obj, "group", json_string(group));
-	if (start && strlen(start) >= 10)
-		json_object_set_new(obj, "period_start", json_stringn(start, 10));
-	if ((end = str_at(r, "period.end")) != NULL && strlen(end) >= 10)
-		json_object_set_new(obj, "period_end", json_stringn(end, 10));
+		plan = walk_first_str(&c->w, r, (const char *const[]){
+		    "type.text", "type.coding.0.display", "type.coding.0.code",
+		    NULL});
+	if (c->w.rc == 0 && (plan == NULL || walk_str(&c->w, r, "status") ==
+	    NULL))
+		return walk_fail(&c->w, CARNET_E_MALFORMED, "class, type, "
+		    "status: a Coverage needs a plan and a status");
+	if (make_ref(c, r, 0, ref, sizeof(ref)) != 0)
+		return c->w.rc;
+	/* a Coverage without a period is dated when it was last known, not
+	 * 1970 */
+	if (!walk_date(&c->w, r, "period.start", &t, &prec)) {
+		t = updated(c, r);
+		prec = NULL;
+	}
+	obj = json_pack("{s:s, s:s, s:s, s:s}", "user", user, "ref", ref,
+	    "plan", plan, "status", walk_str(&c->w, r, "status"));
+	put_label(obj, "plan", plan, 80);
+	json_object_set_new(obj, "time", json_integer(t));
+	put_str(obj, "payer", party_name(c, walk_at(r, "payor.0"), pbuf,
+	    sizeof(pbuf)));
+	put_str(obj, "group", group);
+	if ((start = walk_str(&c->w, r, "period.start")) != NULL)
+		json_object_set_new(obj, "period_start", json_stringn(start,
+		    strlen(start) < 10 ? strlen(start) : 10));
+	if ((end = walk_str(&c->w, r, "period.end")) != NULL)
+		json_object_set_new(obj, "period_end", json_stringn(end,
+		    strlen(end) < 10 ? strlen(end) : 10));
 	return emit(c, "coverage", obj);
+}
+
+/* ------------------------------------------------------------------ */
+/* Observation */
+
+static double
+round_sig(double v)
+{
+	char b[40];
+
+	snprintf(b, sizeof(b), "%.12g", v);
+	return strtod(b, NULL);
+}
+
+/* A Quantity in a kind's unit: the number, converted where UCUM defines
+ * it; an error naming the unit otherwise. */
+static bool
+vital_value(struct ctx *c, json_t *q, const struct vital *k, double *out)
+{
+	json_t *v = walk_num(&c->w, q, "value");
+	const char *sys = walk_str(&c->w, q, "system");
+	const char *code = walk_str(&c->w, q, "code");
+	const char *unit = walk_str(&c->w, q, "unit"), *accepted = "";
+
+	if (v == NULL)
+		return false;
+	/* a unit in words only counts when it is spelt as a UCUM code */
+	if (code == NULL && sys == NULL)
+		code = unit;
+	if (code == NULL || (sys != NULL && strcmp(sys, UCUM_SYSTEM) != 0)) {
+		walk_fail(&c->w, CARNET_E_BAD_VALUE, "code: unit \"%.30s\" is "
+		    "not a UCUM code: a %s reading is refused rather than "
+		    "guessed", code ? code : unit ? unit : "(none)", k->kind);
+		return false;
+	}
+	if (!terms_convert(k, code, json_number_value(v), out, &accepted)) {
+		walk_fail(&c->w, CARNET_E_BAD_VALUE, "code: %.30s is a unit %s "
+		    "cannot take: carnet converts exactly only %s; refused",
+		    code, k->kind, accepted);
+		return false;
+	}
+	if (strcmp(code, k->unit) != 0)
+		note(c, FHIR_NOTE_CONVERTED);
+	*out = round_sig(*out);
+	return true;
+}
+
+/* The value of an Observation or component into obj: a Quantity (value,
+ * unit), a code, a text; false when it has none. */
+static bool
+obs_value(struct ctx *c, json_t *o, json_t *obj, const struct vital *k)
+{
+	json_t *q = walk_obj(&c->w, o, "valueQuantity"), *cd;
+	const char *s;
+	char code[140], elem[sizeof(c->w.elem)];
+
+	if (q != NULL && walk_num(&c->w, o, "valueQuantity.value") != NULL) {
+		double v;
+		bool ok = true;
+
+		/* errors inside name the element: component[1].valueQuantity */
+		memcpy(elem, c->w.elem, sizeof(elem));
+		snprintf(c->w.elem, sizeof(c->w.elem), "%.48s%svalueQuantity", elem,
+		    elem[0] ? "." : "");
+		if (k != NULL && k->unit != NULL) {
+			if ((ok = vital_value(c, q, k, &v)))
+				json_object_set_new(obj, "value", json_real(v));
+		} else {
+			put_num(obj, "value", walk_num(&c->w, q, "value"));
+			put_str(obj, "unit", walk_first_str(&c->w, q,
+			    (const char *const[]){"code", "unit", NULL}));
+		}
+		if (c->w.rc == 0)
+			memcpy(c->w.elem, elem, sizeof(elem));
+		return ok && c->w.rc == 0;
+	}
+	if ((cd = pick_coding(c, walk_obj(&c->w, o, "valueCodeableConcept"),
+	    NULL)) != NULL && walk_coding(&c->w, cd, code, sizeof(code))) {
+		put_label(obj, "value_code", code, 140);
+		if ((s = cc_text(c, walk_obj(&c->w, o, "valueCodeableConcept"),
+		    cd)) != NULL)
+			put_label(obj, "value_text", s, 160);
+		return true;
+	}
+	if ((s = walk_str(&c->w, o, "valueString")) != NULL) {
+		put_label(obj, "value_text", s, 160);
+		return true;
+	}
+	if (json_is_boolean(walk_at(o, "valueBoolean"))) {
+		put_str(obj, "value_text", json_is_true(walk_at(o,
+		    "valueBoolean")) ? "true" : "false");
+		return true;
+	}
+	if (walk_num(&c->w, o, "valueInteger") != NULL) {
+		put_num(obj, "value", walk_num(&c->w, o, "valueInteger"));
+		return true;
+	}
+	return false;
+}
+
+/* Components as kind|value|unit, in the kind's unit when it has one. */
+static bool
+obs_components(struct ctx *c, json_t *r, json_t *obj)
+{
+	json_t *list = json_array(), *cp;
+	size_t i;
+
+	json_array_foreach(walk_arr(&c->w, r, "component"), i, cp) {
+		json_t *cd = pick_coding(c, walk_obj(&c->w, cp, "code"),
+		    LOINC_SYSTEM);
+		const char *code = cd ? walk_str(&c->w, cd, "code") : NULL;
+		const struct vital *k = terms_vital(code);
+		json_t *v = json_object();
+		char item[96], kname[48];
+
+		snprintf(c->w.elem, sizeof(c->w.elem), "component[%zu]", i);
+		if (code == NULL || !obs_value(c, cp, v, k) ||
+		    !json_is_number(json_object_get(v, "value"))) {
+			json_decref(v);
+			if (c->w.rc == 0)
+				walk_fail(&c->w, CARNET_E_MALFORMED, "a component "
+				    "needs a code and a numeric valueQuantity");
+			break;
+		}
+		if (k != NULL && k->unit != NULL)
+			snprintf(kname, sizeof(kname), "%s", k->kind);
+		else
+			snprintf(kname, sizeof(kname), "loinc:%.30s", code);
+		snprintf(item, sizeof(item), "%s|%.12g|%s", kname,
+		    json_number_value(json_object_get(v, "value")),
+		    k && k->unit ? k->unit : json_string_value(json_object_get(v,
+		    "unit")) ? json_string_value(json_object_get(v, "unit")) : "");
+		json_array_append_new(list, json_string(item));
+		json_decref(v);
+	}
+	c->w.elem[0] = '\0';
+	if (c->w.rc != 0 || json_array_size(list) == 0) {
+		json_decref(list);
+		return false;
+	}
+	json_object_set_new(obj, "components", list);
+	return true;
 }
 
 static int
 map_observation(struct ctx *c, json_t *r)
 {
-	static const struct {
-		const char *loinc, *kind;
-	} vitals[] = {
-		{"29463-7", "weight_kg"}, {"8867-4", "heart_rate_bpm"},
-		{"55423-8", "steps"}, {"93832-4", "sleep_min"},
-		{"8480-6", "systolic_mmhg"}, {"8462-4", "diastolic_mmhg"},
-	};
-	const char *id = str_at(r, "id"), *user, *code, *when, *unit;
-	json_t *v = at(r, "valueQuantity.value"), *obj, *cat;
-	char ref[96], kind[40];
-	bool lab = false;
+	json_t *cd, *cat, *obj, *range;
+	const char *user, *code, *sys, *label, *prec = NULL, *status, *s;
+	const struct vital *k;
+	char ref[RECORD_REF_MAX_BYTES + 1], kind[48];
+	bool lab = false, has;
+	int64_t t;
 	size_t i;
-	int rc;
 
-	if (id == NULL)
-		return bad(c, "no id");
-	if ((rc = who(c, str_at(r, "subject.reference"), &user)) != 0 ||
-	    user == NULL)
-		return rc;
-	if ((code = str_at(r, "code.coding.0.code")) == NULL)
-		return bad(c, "no code");
-	if (!json_is_number(v))
-		return bad(c, "no numeric valueQuantity");
-	when = first_str(r, (const char *const[]){"effectiveDateTime",
-	    "effectivePeriod.start", "issued", NULL});
-	if (when == NULL)
-		return bad(c, "no effective date");
-	json_array_foreach(json_object_get(r, "category"), i, cat)
-		lab = lab || has_code(cat, "laboratory");
-	unit = first_str(r, (const char *const[]){"valueQuantity.unit",
-	    "valueQuantity.code", NULL});
-	snprintf(ref, sizeof(ref), "fhir:observation/%.60s", id);
+	if (who(c, r, "subject", &user) != 0 || user == NULL)
+		return c->w.rc;
+	if ((status = walk_str(&c->w, r, "status")) != NULL &&
+	    strcmp(status, "entered-in-error") == 0) {
+		note(c, FHIR_NOTE_ERROR_ENTERED);
+		return 0;
+	}
+	cd = pick_coding(c, walk_obj(&c->w, r, "code"), LOINC_SYSTEM);
+	if (c->w.rc == 0 && cd == NULL)
+		return walk_fail(&c->w, CARNET_E_MALFORMED, "code: no coding "
+		    "with a code");
+	code = walk_str(&c->w, cd, "code");
+	sys = walk_str(&c->w, cd, "system");
+	label = cc_text(c, walk_obj(&c->w, r, "code"), cd);
+	if (!walk_date(&c->w, r, "effectiveDateTime", &t, &prec) &&
+	    !walk_date(&c->w, r, "effectivePeriod.start", &t, &prec) &&
+	    !walk_date(&c->w, r, "effectiveInstant", &t, &prec) &&
+	    !walk_date(&c->w, r, "issued", &t, &prec) && c->w.rc == 0)
+		return walk_fail(&c->w, CARNET_E_MALFORMED, "effective[x]: no "
+		    "date (effectiveDateTime, effectivePeriod, issued)");
+	if (make_ref(c, r, 0, ref, sizeof(ref)) != 0)
+		return c->w.rc;
+	json_array_foreach(walk_arr(&c->w, r, "category"), i, cat) {
+		json_t *x;
+		size_t j;
+
+		json_array_foreach(walk_arr(&c->w, cat, "coding"), j, x)
+			lab = lab || ((s = walk_str(&c->w, x, "code")) != NULL &&
+			    strcmp(s, "laboratory") == 0);
+	}
+	obj = json_pack("{s:s, s:s}", "user", user, "ref", ref);
+	put_time(obj, t, prec);
 	if (lab) {
-		obj = json_pack("{s:s, s:s, s:s, s:s, s:s, s:O, s:s}", "user",
-		    user, "ref", ref, "time", when, "loinc", code, "label",
-		    first_str(r, (const char *const[]){"code.text",
-		    "code.coding.0.display", "code.coding.0.code", NULL}),
-		    "value", v, "unit", unit ? unit : "");
-		if (json_is_number(at(r, "referenceRange.0.low.value")))
-			json_object_set(obj, "ref_low",
-			    at(r, "referenceRange.0.low.value"));
-		if (json_is_number(at(r, "referenceRange.0.high.value")))
-			json_object_set(obj, "ref_high",
-			    at(r, "referenceRange.0.high.value"));
+		if (sys == NULL || strcmp(sys, LOINC_SYSTEM) != 0) {
+			json_decref(obj);
+			note(c, FHIR_NOTE_LAB_NO_LOINC);
+			return c->w.rc;
+		}
+		put_label(obj, "loinc", code, 16);
+		put_label(obj, "label", label ? label : code, 160);
+		has = obs_value(c, r, obj, NULL);
+		range = walk_obj(&c->w, r, "referenceRange.0");
+		put_num(obj, "ref_low", walk_num(&c->w, range, "low.value"));
+		put_num(obj, "ref_high", walk_num(&c->w, range, "high.value"));
+		put_str(obj, "interpretation", walk_str(&c->w, r,
+		    "interpretation.0.coding.0.code"));
+		{
+			char pb[160];
+			json_t *perf = walk_at(r, "performer.0");
+
+			if (perf != NULL)
+				put_str(obj, "lab", party_name(c, perf, pb,
+				    sizeof(pb)));
+		}
+		if (!has) {
+			json_decref(obj);
+			note(c, FHIR_NOTE_NO_VALUE);
+			return c->w.rc;
+		}
 		return emit(c, "lab_result", obj);
 	}
-	snprintf(kind, sizeof(kind), "loinc:%.30s", code);
-	for (i = 0; i < sizeof(vitals) / sizeof(vitals[0]); i++)
-		if (strcmp(code, vitals[i].loinc) == 0)
-			snprintf(kind, sizeof(kind), "%s", vitals[i].kind);
-	obj = json_pack("{s:s, s:s, s:s, s:s, s:O, s:s}", "user", user, "ref",
-	    ref, "time", when, "kind", kind, "value", v, "device",
-	    first_str(r, (const char *const[]){"device.display", NULL}) ?
-	    first_str(r, (const char *const[]){"device.display", NULL}) :
-	    "unknown");
+	k = sys && strcmp(sys, LOINC_SYSTEM) == 0 ? terms_vital(code) : NULL;
+	if (k != NULL)
+		snprintf(kind, sizeof(kind), "%s", k->kind);
+	else
+		snprintf(kind, sizeof(kind), "%s:%.30s", sys && strcmp(sys,
+		    LOINC_SYSTEM) == 0 ? "loinc" : "code", code ? code : "");
+	json_object_set_new(obj, "kind", json_string(kind));
+	if (label)
+		put_label(obj, "label", label, 160);
+	put_str(obj, "device", walk_str(&c->w, r, "device.display"));
+	has = obs_value(c, r, obj, k);
+	if (!has && c->w.rc == 0 && walk_arr(&c->w, r, "component") != NULL)
+		has = obs_components(c, r, obj);
+	if (!has) {
+		json_decref(obj);
+		if (c->w.rc == 0)
+			note(c, FHIR_NOTE_NO_VALUE);
+		return c->w.rc;
+	}
 	return emit(c, "observation", obj);
 }
 
+/* ------------------------------------------------------------------ */
+/* Condition, AllergyIntolerance, Immunization */
+
+/* The time of a clinical fact: the first of paths that holds a date,
+ * else when it was last updated. */
+static void
+clinical_time(struct ctx *c, json_t *r, json_t *obj,
+    const char *const *paths)
+{
+	const char *prec = NULL;
+	int64_t t;
+
+	for (; *paths; paths++)
+		if (walk_date(&c->w, r, *paths, &t, &prec)) {
+			put_time(obj, t, prec);
+			return;
+		}
+	put_time(obj, updated(c, r), NULL);
+}
+
+/* The coded part shared by the clinical kinds: code, system, label. */
+static json_t *
+clinical_base(struct ctx *c, json_t *r, const char *subject,
+    const char *code_path, const char *code_key, bool code_required)
+{
+	json_t *cc = walk_obj(&c->w, r, code_path), *cd, *obj;
+	const char *user, *label;
+	char ref[RECORD_REF_MAX_BYTES + 1];
+
+	if (who(c, r, subject, &user) != 0 || user == NULL)
+		return NULL;
+	if (status_code(c, r, "verificationStatus") && strcmp(status_code(c,
+	    r, "verificationStatus"), "entered-in-error") == 0) {
+		note(c, FHIR_NOTE_ERROR_ENTERED);
+		return NULL;
+	}
+	cd = pick_coding(c, cc, NULL);
+	label = cc_text(c, cc, cd);
+	if (c->w.rc == 0 && ((cd == NULL && code_required) || (cd == NULL &&
+	    label == NULL))) {
+		walk_fail(&c->w, CARNET_E_MALFORMED, "%s: no code", code_path);
+		return NULL;
+	}
+	if (make_ref(c, r, 0, ref, sizeof(ref)) != 0)
+		return NULL;
+	obj = json_pack("{s:s, s:s}", "user", user, "ref", ref);
+	if (cd != NULL) {
+		put_label(obj, code_key, walk_str(&c->w, cd, "code"), 32);
+		put_str(obj, "system", walk_str(&c->w, cd, "system") ?
+		    walk_str(&c->w, cd, "system") : "unknown");
+	}
+	put_label(obj, "label", label ? label : walk_str(&c->w, cd, "code"),
+	    160);
+	put_str(obj, "clinical_status", status_code(c, r, "clinicalStatus"));
+	put_str(obj, "verification", status_code(c, r, "verificationStatus"));
+	return obj;
+}
+
+static int
+map_condition(struct ctx *c, json_t *r)
+{
+	json_t *obj = clinical_base(c, r, "subject", "code", "code", true);
+
+	if (obj == NULL)
+		return c->w.rc;
+	put_str(obj, "category", walk_str(&c->w, r,
+	    "category.0.coding.0.code"));
+	put_str(obj, "onset", walk_first_str(&c->w, r, (const char *const[]){
+	    "onsetDateTime", "onsetPeriod.start", "onsetString", NULL}));
+	put_str(obj, "abatement", walk_first_str(&c->w, r, (const char *const[])
+	    {"abatementDateTime", "abatementPeriod.start", "abatementString",
+	    NULL}));
+	clinical_time(c, r, obj, (const char *const[]){"onsetDateTime",
+	    "onsetPeriod.start", "recordedDate", "assertedDate", NULL});
+	return emit(c, "condition", obj);
+}
+
+static int
+map_allergy(struct ctx *c, json_t *r)
+{
+	json_t *obj = clinical_base(c, r, "patient", "code", "code", false);
+	json_t *re, *m, *list;
+	size_t i, k;
+
+	if (obj == NULL)
+		return c->w.rc;
+	put_str(obj, "category", walk_str(&c->w, r, "category.0"));
+	put_str(obj, "criticality", walk_str(&c->w, r, "criticality"));
+	list = json_array();
+	json_array_foreach(walk_arr(&c->w, r, "reaction"), i, re)
+		json_array_foreach(walk_arr(&c->w, re, "manifestation"), k, m) {
+			const char *t = cc_text(c, m, pick_coding(c, m, NULL));
+
+			if (t != NULL && json_array_size(list) < 32)
+				json_array_append_new(list, json_stringn(t,
+				    strlen(t) < 80 ? strlen(t) : 80));
+		}
+	if (json_array_size(list) > 0)
+		json_object_set(obj, "reactions", list);
+	json_decref(list);
+	clinical_time(c, r, obj, (const char *const[]){"onsetDateTime",
+	    "onsetPeriod.start", "recordedDate", "assertedDate", NULL});
+	return emit(c, "allergy", obj);
+}
+
+static int
+map_immunization(struct ctx *c, json_t *r)
+{
+	json_t *obj = clinical_base(c, r, "patient", "vaccineCode",
+	    "vaccine_code", true), *dose;
+	char pb[160];
+
+	if (obj == NULL)
+		return c->w.rc;
+	put_str(obj, "status", walk_str(&c->w, r, "status"));
+	put_str(obj, "lot", walk_str(&c->w, r, "lotNumber"));
+	if ((dose = walk_at(r, "protocolApplied.0.doseNumberPositiveInt")) !=
+	    NULL && json_is_integer(dose)) {
+		char d[16];
+
+		snprintf(d, sizeof(d), "%lld", (long long)json_integer_value(dose));
+		put_str(obj, "dose", d);
+	} else {
+		put_str(obj, "dose", walk_str(&c->w, r,
+		    "protocolApplied.0.doseNumberString"));
+	}
+	put_str(obj, "performer", party_name(c, walk_obj(&c->w, r,
+	    "performer.0.actor"), pb, sizeof(pb)));
+	if (json_object_get(obj, "status") == NULL && c->w.rc == 0) {
+		json_decref(obj);
+		return walk_fail(&c->w, CARNET_E_MALFORMED, "status: an "
+		    "Immunization needs one");
+	}
+	clinical_time(c, r, obj, (const char *const[]){"occurrenceDateTime",
+	    "date", "recorded", NULL});
+	if (strcmp(json_string_value(json_object_get(obj, "status")),
+	    "entered-in-error") == 0) {
+		json_decref(obj);
+		note(c, FHIR_NOTE_ERROR_ENTERED);
+		return 0;
+	}
+	return emit(c, "immunization", obj);
+}
+
+/* ------------------------------------------------------------------ */
+/* Documents */
+
 /* What an OperationOutcome says went wrong. */
 static const char *
-outcome_text(json_t *r)
+outcome_text(struct ctx *c, json_t *r)
 {
-	const char *t = first_str(r, (const char *const[]){
+	const char *t = walk_first_str(&c->w, r, (const char *const[]){
 	    "issue.0.diagnostics", "issue.0.details.text", "issue.0.code",
 	    NULL});
 
 	return t != NULL ? t : "no diagnostics";
 }
 
-static int
-map_resource(struct ctx *c, json_t *r, int depth)
+/* The STU3 shape of Blue Button v1: items name a service, care team
+ * links, the pre-R4 claim-type system. */
+static bool
+looks_stu3(json_t *r)
 {
-	const char *kind = str_at(r, "resourceType");
-	json_t *e;
+	json_t *item = walk_at(r, "item.0");
+	json_t *sys = walk_at(r, "type.coding");
+	json_t *cd;
 	size_t i;
-	int rc;
 
-	if (!json_is_object(r) || kind == NULL)
-		return bad(c, "not a FHIR resource (no resourceType)");
-	if (strcmp(kind, "Bundle") == 0) {
-		if (depth > 0)
-			return bad(c, "a Bundle inside a Bundle");
-		if (!json_is_array(json_object_get(r, "entry")) &&
-		    json_object_get(r, "entry") != NULL)
-			return bad(c, "entry is not a list");
-		json_array_foreach(json_object_get(r, "entry"), i, e) {
-			json_t *res = json_object_get(e, "resource");
+	if (json_object_get(item, "service") || json_object_get(item,
+	    "careTeamLinkId") || json_object_get(item, "diagnosisLinkId"))
+		return true;
+	json_array_foreach(sys, i, cd)
+		if (json_is_string(json_object_get(cd, "system")) &&
+		    strcmp(json_string_value(json_object_get(cd, "system")),
+		    "http://hl7.org/fhir/ex-claimtype") == 0)
+			return true;
+	return false;
+}
 
-			snprintf(c->where, sizeof(c->where), "entry %zu (%.20s "
-			    "%.60s)", i + 1, str_at(res, "resourceType") ?
-			    str_at(res, "resourceType") : "?", str_at(res, "id") ?
-			    str_at(res, "id") : "?");
-			if ((rc = map_resource(c, res, depth + 1)) != 0)
-				return rc;
-		}
-		return 0;
-	}
-	if (depth == 0)
-		snprintf(c->where, sizeof(c->where), "%.20s %.60s", kind,
-		    str_at(r, "id") ? str_at(r, "id") : "?");
+static const struct {
+	const char *kind;
+	int (*map)(struct ctx *, json_t *);
+} mappers[] = {
+	{"ExplanationOfBenefit", map_eob},
+	{"Patient", map_patient},
+	{"Coverage", map_coverage},
+	{"Observation", map_observation},
+	{"Condition", map_condition},
+	{"AllergyIntolerance", map_allergy},
+	{"Immunization", map_immunization},
+};
+
+bool
+fhir_kind_held(const char *kind)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(mappers) / sizeof(mappers[0]); i++)
+		if (strcmp(kind, mappers[i].kind) == 0)
+			return true;
+	return false;
+}
+
+static int
+map_resource(struct ctx *c, json_t *r, bool top)
+{
+	const char *kind = json_is_object(r) ? walk_str(&c->w, r,
+	    "resourceType") : NULL;
+	unsigned before;
+	size_t i;
+
+	if (c->w.rc != 0)
+		return c->w.rc;
+	if (kind == NULL)
+		return walk_fail(&c->w, CARNET_E_MALFORMED, "not a FHIR "
+		    "resource (no resourceType)");
+	c->w.res = r;
+	c->w.elem[0] = '\0';
+	c->kind = kind_count(c->im, kind);
+	c->kind->seen++;
 	/* a server's error report where data was expected: say so, store
 	 * nothing (in a Bundle it may be a search's warning: skipped) */
-	if (strcmp(kind, "OperationOutcome") == 0 && depth == 0)
-		return cerr_set(c->err, CARNET_E_BAD_VALUE, "an "
+	if (strcmp(kind, "OperationOutcome") == 0 && top)
+		return walk_fail(&c->w, CARNET_E_BAD_VALUE, "an "
 		    "OperationOutcome, the FHIR server's report of an error, "
-		    "not data: %.20s: %.160s", str_at(r, "issue.0.severity") ?
-		    str_at(r, "issue.0.severity") : "?", outcome_text(r));
-	if (strcmp(kind, "ExplanationOfBenefit") == 0)
-		return map_eob(c, r);
-	if (strcmp(kind, "Patient") == 0)
-		return map_patient(c, r);
-	if (strcmp(kind, "Coverage") == 0)
-		return map_coverage(c, r);
-	if (strcmp(kind, "Observation") == 0)
-		return map_observation(c, r);
-	c->im->other_kinds++;
+		    "not data: %.20s: %.160s", walk_str(&c->w, r,
+		    "issue.0.severity") ? walk_str(&c->w, r, "issue.0.severity") :
+		    "?", outcome_text(c, r));
+	for (i = 0; i < sizeof(mappers) / sizeof(mappers[0]); i++)
+		if (strcmp(kind, mappers[i].kind) == 0) {
+			bool was = c->stu3;
+
+			before = c->im->n;
+			c->stu3 = was || looks_stu3(r);
+			mappers[i].map(c, r);
+			c->stu3 = was;
+			if (c->w.rc == 0 && c->im->n > before)
+				c->kind->mapped++;
+			return c->w.rc;
+		}
+	note(c, FHIR_NOTE_NOT_HELD);
 	return 0;
+}
+
+/* Index a Bundle's entries by fullUrl and Type/id, then map each. */
+static int
+map_bundle(struct ctx *c, json_t *b)
+{
+	json_t *entries = walk_arr(&c->w, b, "entry"), *e, *res;
+	const char *url, *kind, *id;
+	char key[200];
+	size_t i;
+
+	json_array_foreach(entries, i, e) {
+		res = json_object_get(e, "resource");
+		url = json_string_value(json_object_get(e, "fullUrl"));
+		kind = json_string_value(json_object_get(res, "resourceType"));
+		id = json_string_value(json_object_get(res, "id"));
+		if (url != NULL)
+			walk_index(&c->w, url, res);
+		if (kind != NULL && id != NULL) {
+			snprintf(key, sizeof(key), "%s/%s", kind, id);
+			walk_index(&c->w, key, res);
+		}
+	}
+	json_array_foreach(entries, i, e) {
+		res = json_object_get(e, "resource");
+		c->entry = (unsigned)i + 1;
+		snprintf(c->w.where, sizeof(c->w.where), "entry %zu (%.24s "
+		    "%.64s)", i + 1, json_string_value(json_object_get(res,
+		    "resourceType")) ? json_string_value(json_object_get(res,
+		    "resourceType")) : "?", json_string_value(json_object_get(res,
+		    "id")) ? json_string_value(json_object_get(res, "id")) : "?");
+		if (!json_is_object(e) || res == NULL)
+			return walk_fail(&c->w, CARNET_E_MALFORMED, "an entry "
+			    "without a resource");
+		if (json_is_string(json_object_get(res, "resourceType")) &&
+		    strcmp(json_string_value(json_object_get(res,
+		    "resourceType")), "Bundle") == 0)
+			return walk_fail(&c->w, CARNET_E_MALFORMED, "a Bundle "
+			    "inside a Bundle");
+		if (map_resource(c, res, false) != 0)
+			return c->w.rc;
+	}
+	return c->w.rc;
 }
 
 void
@@ -454,6 +1302,7 @@ fhir_import_init(struct fhir_import *im, fhir_enrolled_fn *enrolled,
 	im->enrolled = enrolled;
 	im->enrolled_arg = arg;
 	im->currency = currency;
+	im->now = time_now_ms() / 1000;
 	msgpack_sbuffer_init(&im->recs);
 }
 
@@ -461,21 +1310,43 @@ void
 fhir_import_release(struct fhir_import *im)
 {
 	msgpack_sbuffer_destroy(&im->recs);
+	free(im->entry_of);
+	im->entry_of = NULL;
 }
 
 int
 fhir_import_doc(struct fhir_import *im, json_t *doc, struct cerr *err)
 {
 	struct fhir_import saved = *im;
-	struct ctx c = {im, err, "document"};
-	int rc = map_resource(&c, doc, 0);
+	struct ctx c;
+	const char *kind;
+	int rc;
 
+	memset(&c, 0, sizeof(c));
+	c.im = im;
+	c.w.err = err;
+	c.w.index = json_object();
+	kind = json_string_value(json_object_get(doc, "resourceType"));
+	snprintf(c.w.where, sizeof(c.w.where), "%.24s %.64s", kind ? kind :
+	    "document", json_string_value(json_object_get(doc, "id")) ?
+	    json_string_value(json_object_get(doc, "id")) : "");
+	if (kind != NULL && strcmp(kind, "Bundle") == 0) {
+		c.stu3 = false;
+		c.kind = kind_count(im, "Bundle");
+		c.kind->seen++;
+		rc = map_bundle(&c, doc);
+	} else {
+		rc = map_resource(&c, doc, true);
+	}
+	json_decref(c.w.index);
 	if (rc != 0) {
 		/* Nothing of a bad document is kept. */
 		size_t size = saved.recs.size;
 
 		saved.recs = im->recs;
 		saved.recs.size = size;
+		saved.entry_of = im->entry_of;
+		saved.entry_cap = im->entry_cap;
 		*im = saved;
 	}
 	return rc;

@@ -146,6 +146,14 @@ body_validate(const struct schema *s, const msgpack_object *body,
 		return cerr_set(err, CARNET_E_MISSING_FIELD,
 		    "%s: field %s is required", s->name,
 		    s->fields[__builtin_ctzll(missing)].name);
+	if (required != 0 && schema_one_of(s) != 0 &&
+	    (seen & schema_one_of(s)) == 0) {
+		char names[200];
+
+		return cerr_set(err, CARNET_E_MISSING_FIELD,
+		    "%s: one of %s is required", s->name,
+		    schema_one_of_names(s, names, sizeof(names)));
+	}
 	*present = seen;
 	return 0;
 }

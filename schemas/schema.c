@@ -1,12 +1,14 @@
 /*
  * schema.c: the type registry, built from types/types.def at compile time.
  */
+#include <stdio.h>
 #include <string.h>
 
 #include "schema.h"
 
-#define REQ true
-#define OPT false
+#define OPT 0
+#define REQ 1
+#define ONE 2 /* optional, but one of the type's ONE fields is needed */
 
 /* Pass 1: an index per type. */
 #define SCHEMA_BEGIN(n, v, d) SCHEMA_IDX_##n,
@@ -21,7 +23,8 @@ enum {
 
 /* Pass 2: the field table of each type. */
 #define SCHEMA_BEGIN(n, v, d) static const struct field_def n##_fields[] = {
-#define FIELD(n, k, r, m, d) {#n, sizeof(#n) - 1, FIELD_##k, r, m, d},
+#define FIELD(n, k, r, m, d)                                                  \
+	{#n, sizeof(#n) - 1, FIELD_##k, r == REQ, m, d, r == ONE},
 #define SCHEMA_END(n)                                                         \
 	};                                                                    \
 	_Static_assert(sizeof(n##_fields) / sizeof(n##_fields[0]) <=          \
@@ -105,6 +108,35 @@ schema_required(const struct schema *s)
 		if (s->fields[i].required)
 			m |= UINT64_C(1) << i;
 	return m;
+}
+
+uint64_t
+schema_one_of(const struct schema *s)
+{
+	uint64_t m = 0;
+	unsigned i;
+
+	for (i = 0; i < s->nfields; i++)
+		if (s->fields[i].one_of)
+			m |= UINT64_C(1) << i;
+	return m;
+}
+
+const char *
+schema_one_of_names(const struct schema *s, char *buf, size_t size)
+{
+	uint64_t m = schema_one_of(s);
+	size_t o = 0;
+	unsigned i;
+
+	buf[0] = '\0';
+	for (i = 0; i < s->nfields && o < size; i++)
+		if (m & (UINT64_C(1) << i)) {
+			m &= ~(UINT64_C(1) << i);
+			o += (size_t)snprintf(buf + o, size - o, "%s%s", o == 0 ?
+			    "" : m == 0 ? " or " : ", ", s->fields[i].name);
+		}
+	return buf;
 }
 
 const char *

@@ -26,6 +26,7 @@ struct field_def {
 	bool required;
 	unsigned max_bytes;
 	const char *doc;
+	bool one_of;     /* one of the type's one_of fields must be there */
 };
 
 /* At most 64 fields per type: a set of fields is a uint64_t mask. */
@@ -58,6 +59,12 @@ int schema_field_from(const struct schema *s, const char *name, size_t len,
     unsigned from);
 /* Mask of the required fields. */
 uint64_t schema_required(const struct schema *s);
+/* Mask of the fields of which a full record holds at least one (0: none
+ * such), e.g. a lab result's value, value_code or value_text. */
+uint64_t schema_one_of(const struct schema *s);
+/* Their names, "value, value_code or value_text", for messages. */
+const char *schema_one_of_names(const struct schema *s, char *buf,
+    size_t size);
 const char *field_kind_name(enum field_kind k);
 
 #endif

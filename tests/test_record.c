@@ -37,9 +37,22 @@ static const char *const samples[] = {
 	"{\"user\":\"%s\",\"ref\":\"x-1\",\"time\":\"2017-03-05T12:00:00Z\","
 	"\"kind\":\"pm25\",\"value\":31,\"area\":\"Paris 11\","
 	"\"source\":\"Airparif\"}",
+	"{\"user\":\"%s\",\"ref\":\"v-1\",\"time\":\"2016-01-01T00:00:00Z\","
+	"\"plan\":\"Part A\",\"status\":\"active\",\"period_start\":\"2016\"}",
+	"{\"user\":\"%s\",\"ref\":\"c-2\",\"time\":\"2020-03-01T00:00:00Z\","
+	"\"code\":\"E11.9\",\"system\":\"http://hl7.org/fhir/sid/icd-10\","
+	"\"label\":\"Diabete de type 2\",\"clinical_status\":\"active\","
+	"\"onset\":\"2020-03\",\"time_precision\":\"month\"}",
+	"{\"user\":\"%s\",\"ref\":\"a-1\",\"time\":\"2019-01-01T00:00:00Z\","
+	"\"label\":\"Penicilline\",\"category\":\"medication\","
+	"\"criticality\":\"high\",\"reactions\":[\"urticaire\"]}",
+	"{\"user\":\"%s\",\"ref\":\"i-1\",\"time\":\"2021-05-01T10:00:00Z\","
+	"\"vaccine_code\":\"140\",\"system\":\"http://hl7.org/fhir/sid/cvx\","
+	"\"label\":\"Influenza\",\"status\":\"completed\",\"dose\":\"2\"}",
 };
 static const char *const sample_types[] = {"claim", "dispense", "lab_result",
-	"observation", "profile", "context"};
+	"observation", "profile", "context", "coverage", "condition", "allergy",
+	"immunization"};
 
 static int
 setup(void **state)
@@ -90,9 +103,10 @@ test_every_type_round_trips_through_json(void **state)
 	unsigned i;
 
 	(void)state;
-	assert_int_equal(schema_count(), 7);
+	assert_int_equal(schema_count(), 10);
+	assert_int_equal(sizeof(sample_types) / sizeof(sample_types[0]), 10);
 	msgpack_sbuffer_init(&sb);
-	for (i = 0; i < 6; i++) {
+	for (i = 0; i < 10; i++) {
 		json_t *in = sample_json(i), *out;
 
 		assert_non_null(in);
@@ -313,6 +327,11 @@ test_bad_json_records_name_the_field(void **state)
 	    CARNET_E_BAD_VALUE, "user");
 	expect_json_error(0, "claim", NULL, "ref", CARNET_E_MISSING_FIELD,
 	    "ref");
+	/* a lab result with no result at all, a drug with no code */
+	expect_json_error(2, "lab_result", NULL, "value", CARNET_E_MISSING_FIELD,
+	    "one of value, value_code or value_text is required");
+	expect_json_error(1, "dispense", NULL, "cip13", CARNET_E_MISSING_FIELD,
+	    "one of cip13 or drug_code is required");
 	expect_json_error(0, "claim", "{\"ref\":\"\"}", NULL,
 	    CARNET_E_BAD_VALUE, "ref");
 	expect_json_error(0, "dispense", NULL, NULL, CARNET_E_UNKNOWN_FIELD,

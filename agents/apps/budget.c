@@ -18,6 +18,7 @@ struct budget {
 	double month_paid[12], month_back[12];
 	double kind_paid[NKINDS];
 	unsigned n;
+	unsigned unpriced; /* acts whose amount the holder did not give */
 };
 
 static int
@@ -46,7 +47,9 @@ on_record(void *st, const struct record *r)
 
 	gmtime_r(&t, &tm);
 	m = tm.tm_mon;
-	rec_num(r, "amount_eur", &amount);
+	/* an act without an amount is counted apart, never as 0 paid */
+	if (!rec_num(r, "amount_eur", &amount))
+		b->unpriced++;
 	rec_num(r, "reimbursed_eur", &back);
 	rec_num(r, "mutual_eur", &mutual);
 	b->paid += amount;
@@ -71,9 +74,10 @@ report_user(const void *st)
 	for (i = 0; i < NKINDS; i++)
 		if (b->kind_paid[i] > 0)
 			json_object_set_new(k, kinds[i], json_real(b->kind_paid[i]));
-	return json_pack("{s:f, s:f, s:f, s:f, s:o, s:o}", "paid", b->paid,
+	return json_pack("{s:f, s:f, s:f, s:f, s:o, s:o, s:i}", "paid", b->paid,
 	    "insurer", b->insurer, "mutual", b->mutual, "left_to_pay",
-	    b->paid - b->insurer - b->mutual, "by_kind", k, "by_month", months);
+	    b->paid - b->insurer - b->mutual, "by_kind", k, "by_month", months,
+	    "acts_without_amount", (int)b->unpriced);
 }
 
 static void
@@ -85,6 +89,9 @@ print_user(const void *st, const char *id, FILE *out)
 	fprintf(out, "  %.12s  %3u acts  paid %8.2f  insurer %8.2f  mutual "
 	    "%7.2f  left %7.2f EUR\n", id, b->n, b->paid, b->insurer, b->mutual,
 	    b->paid - b->insurer - b->mutual);
+	if (b->unpriced > 0)
+		fprintf(out, "      %u acts without an amount (not counted)\n",
+		    b->unpriced);
 	fprintf(out, "      by kind:");
 	for (i = 0; i < NKINDS; i++)
 		if (b->kind_paid[i] > 0)

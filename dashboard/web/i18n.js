@@ -150,15 +150,25 @@ window.CARNET_I18N = {
       claim: {
         doc: "Soin remboursé : un acte payé par la personne et remboursé par l'Assurance maladie ou une mutuelle",
         fields: {
-          act_code: "Code de l'acte dans la nomenclature (NGAP ou CCAM ; HCPCS pour les remboursements américains), p. ex. C pour une consultation de généraliste",
+          act_code: "Code de l'acte dans la nomenclature que nomme act_system (NGAP ou CCAM en France ; HCPCS, CPT, code de centre de revenu ou SNOMED CT pour les remboursements américains), p. ex. C pour une consultation de généraliste",
           label: "Nom de l'acte en clair, p. ex. Consultation généraliste",
-          amount_eur: "Montant facturé pour l'acte, en euros",
-          reimbursed_eur: "Montant remboursé par l'Assurance maladie, en euros",
-          practitioner: "Type de praticien qui a réalisé l'acte, p. ex. généraliste, dentiste, kinésithérapeute",
+          amount_eur: "Montant facturé pour l'acte (la ligne), en euros ou dans la devise ci-dessous ; absent quand les données du détenteur ne le donnent pas",
+          reimbursed_eur: "Montant remboursé par l'Assurance maladie (payé par le régime), en euros ou dans la devise ci-dessous ; absent s'il n'est pas donné",
+          practitioner: "Type de praticien qui a réalisé l'acte, p. ex. généraliste, dentiste ; pour un remboursement importé, le type de demande, p. ex. carrier, inpatient, outpatient",
           mutual_eur: "Montant remboursé par la mutuelle complémentaire, en euros",
           provider: "Nom ou numéro d'enregistrement du soignant (médecin, hôpital)",
           care_kind: "Type de soin : consultation, pharmacie, hôpital, dentaire, optique, laboratoire, autre",
-          currency: "Devise ISO 4217 des montants quand ce ne sont pas des euros, p. ex. USD pour des remboursements américains importés"
+          currency: "Devise ISO 4217 des montants quand ce ne sont pas des euros, p. ex. USD pour des remboursements américains importés",
+          act_system: "Le système de codes de act_code tel que le détenteur le nomme (une URI pour les codes importés, p. ex. http://www.ama-assn.org/go/cpt) ; absent pour la nomenclature nationale",
+          provider_role: "Rôle du soignant nommé : performing (exécutant), attending, operating, primary, billing (facturant)…",
+          revenue_code: "Code de centre de revenu d'une ligne d'hôpital (UB-04 américain), p. ex. 0301",
+          diagnoses: "Diagnostics de la demande, chacun système|code, p. ex. http://hl7.org/fhir/sid/icd-10-cm|E11.9",
+          claim_id: "La demande de remboursement dont l'acte est une ligne (identifiant du détenteur) : les lignes d'une même demande le partagent",
+          claim_charged: "Total facturé pour toute la demande, le même sur chacune de ses lignes : à compter une fois par claim_id",
+          claim_paid: "Total payé par l'assureur pour toute la demande, le même sur chacune de ses lignes : à compter une fois par claim_id",
+          patient_paid: "Montant payé par la personne pour l'acte (sa part), quand le détenteur le donne",
+          quantity: "Nombre d'unités de l'acte sur la ligne (jours, services), quand le détenteur le donne",
+          time_precision: "year, month ou day (année, mois, jour) quand la date donnée par le détenteur est moins précise que l'heure de l'enregistrement"
         }
       },
       context: {
@@ -184,14 +194,19 @@ window.CARNET_I18N = {
       dispense: {
         doc: "Délivrance en pharmacie : un médicament remis par une pharmacie",
         fields: {
-          cip13: "Code CIP13 de la boîte (13 chiffres ; un code NDC pour des remboursements américains importés)",
+          cip13: "Code CIP13 de la boîte (13 chiffres) ; absent quand le médicament est codé dans un autre système (drug_code)",
           drug: "Nom du médicament, p. ex. Doliprane 1000 mg comprimé",
-          quantity: "Nombre de boîtes délivrées",
-          amount_eur: "Prix payé pour les boîtes, en euros",
-          reimbursed_eur: "Montant remboursé par l'Assurance maladie, en euros",
+          quantity: "Nombre de boîtes (ou d'unités, pour les remboursements importés) délivrées",
+          amount_eur: "Prix payé pour les boîtes, en euros ou dans la devise ci-dessous ; absent s'il n'est pas donné",
+          reimbursed_eur: "Montant remboursé par l'Assurance maladie (payé par le régime) ; absent s'il n'est pas donné",
           prescriber: "Type ou nom du prescripteur",
           atc: "Classe ATC du médicament, p. ex. N02BE01",
-          currency: "Devise ISO 4217 des montants quand ce ne sont pas des euros"
+          currency: "Devise ISO 4217 des montants quand ce ne sont pas des euros",
+          drug_code: "Code du médicament dans drug_system quand ce n'est pas un CIP13, p. ex. un NDC (États-Unis) ou un code UCD",
+          drug_system: "Système de drug_code, p. ex. http://hl7.org/fhir/sid/ndc",
+          patient_paid: "Montant payé par la personne, quand le détenteur le donne",
+          claim_id: "La demande de remboursement dont cette délivrance est une ligne (identifiant du détenteur)",
+          time_precision: "year, month ou day quand la date donnée par le détenteur est moins précise"
         }
       },
       lab_result: {
@@ -199,20 +214,30 @@ window.CARNET_I18N = {
         fields: {
           loinc: "Code LOINC de l'analyse, p. ex. 4548-4 pour l'HbA1c",
           label: "Nom de l'analyse en clair, p. ex. Hémoglobine glyquée",
-          value: "Valeur mesurée, dans l'unité ci-dessous",
+          value: "Valeur mesurée, dans l'unité ci-dessous ; absente pour un résultat codé (value_code)",
           unit: "Unité UCUM de la valeur, p. ex. %, mmol/L, g/L",
           ref_low: "Bas de l'intervalle de référence du laboratoire",
           ref_high: "Haut de l'intervalle de référence du laboratoire",
-          lab: "Nom du laboratoire"
+          lab: "Nom du laboratoire",
+          value_code: "Un résultat codé, système|code, p. ex. http://snomed.info/sct|260385009",
+          value_text: "Le résultat codé ou textuel en clair, p. ex. Négatif",
+          interpretation: "L'indicateur du laboratoire : N normal, L bas, H haut, A anormal…",
+          time_precision: "year, month ou day quand la date donnée par le détenteur est moins précise"
         }
       },
       observation: {
-        doc: "Mesure d'un objet connecté : une lecture d'un appareil",
+        doc: "Mesure : une lecture d'un signe vital ou d'une activité, par un appareil ou lors d'un soin",
         fields: {
-          kind: "Ce qui a été mesuré : steps (pas), weight_kg, heart_rate_bpm, sleep_min, systolic_mmhg, diastolic_mmhg, glucose_mmol_l",
-          value: "La lecture, dans l'unité que son type indique",
+          kind: "Ce qui a été mesuré, l'unité dans le nom : steps (pas), weight_kg, height_cm, heart_rate_bpm, respiratory_rate_min, sleep_min, systolic_mmhg, diastolic_mmhg, blood_pressure (composantes), glucose_mmol_l, temperature_c, spo2_pct, bmi_kg_m2 ; loinc:CODE pour les autres (valeur avec unité)",
+          value: "La lecture, dans l'unité que son type indique (ou l'unité ci-dessous) ; absente quand elle a des composantes ou une valeur codée",
           device: "Modèle de l'appareil qui a fait la mesure",
-          period_min: "Minutes couvertes par la lecture, pour des cumuls comme les pas"
+          period_min: "Minutes couvertes par la lecture, pour des cumuls comme les pas",
+          unit: "Unité UCUM de la valeur pour les types loinc:, telle que donnée",
+          components: "Parties d'une lecture à plusieurs valeurs, chacune type|valeur|unité, p. ex. systolic_mmhg|120|mm[Hg]",
+          label: "Nom de la mesure tel que le détenteur le donne",
+          value_code: "Une lecture codée, système|code, p. ex. http://snomed.info/sct|8517006 (ancien fumeur)",
+          value_text: "La lecture codée ou textuelle en clair",
+          time_precision: "year, month ou day quand la date donnée par le détenteur est moins précise"
         }
       },
       profile: {
@@ -226,6 +251,47 @@ window.CARNET_I18N = {
           treatments: "Traitements en cours, p. ex. metformine 1000 mg",
           emergency_contact: "Qui appeler, avec un numéro de téléphone",
           name: "Nom tel que le détenteur l'enregistre"
+        }
+      },
+      condition: {
+        doc: "Pathologie : un diagnostic ou un problème de santé noté par un soignant",
+        fields: {
+          code: "Code de la pathologie, p. ex. E11.9 ou 44054006",
+          system: "Système de codes : http://hl7.org/fhir/sid/icd-10 (CIM-10), http://hl7.org/fhir/sid/icd-10-cm, http://snomed.info/sct…",
+          label: "Nom en clair, p. ex. Diabète de type 2",
+          clinical_status: "active, recurrence, relapse, inactive, remission ou resolved (active, récidive, rechute, inactive, rémission, guérie)",
+          verification: "unconfirmed, provisional, differential, confirmed, refuted ou entered-in-error (non confirmée, provisoire, différentielle, confirmée, réfutée, saisie par erreur)",
+          category: "problem-list-item (liste des problèmes) ou encounter-diagnosis (diagnostic de consultation)",
+          onset: "Début, aussi précis que le détenteur l'a donné (AAAA, AAAA-MM, AAAA-MM-JJ ou une heure)",
+          abatement: "Fin ou rémission, aussi précise que donnée",
+          time_precision: "year, month ou day quand la date donnée par le détenteur est moins précise"
+        }
+      },
+      allergy: {
+        doc: "Allergie : une allergie ou une intolérance notée par un soignant",
+        fields: {
+          label: "Ce à quoi la personne réagit, p. ex. Pénicilline",
+          code: "Code de la substance ou de l'allergie",
+          system: "Système de code, p. ex. http://snomed.info/sct",
+          category: "food, medication, environment ou biologic (aliment, médicament, environnement, biologique)",
+          criticality: "low, high ou unable-to-assess (faible, élevée, impossible à évaluer)",
+          clinical_status: "active, inactive ou resolved (active, inactive, résolue)",
+          verification: "unconfirmed, confirmed, refuted ou entered-in-error (non confirmée, confirmée, réfutée, saisie par erreur)",
+          reactions: "Ce qui se passe, p. ex. urticaire",
+          time_precision: "year, month ou day quand la date donnée par le détenteur est moins précise"
+        }
+      },
+      immunization: {
+        doc: "Vaccination : un vaccin administré à la personne",
+        fields: {
+          vaccine_code: "Code du vaccin, p. ex. 140 (CVX) ou un CIP13",
+          system: "Système de vaccine_code, p. ex. http://hl7.org/fhir/sid/cvx",
+          label: "Nom du vaccin, p. ex. Grippe saisonnière",
+          status: "completed, entered-in-error ou not-done (fait, saisi par erreur, non fait)",
+          lot: "Numéro de lot du vaccin",
+          dose: "Rang de la dose dans le schéma, p. ex. 2",
+          performer: "Qui l'a administré",
+          time_precision: "year, month ou day quand la date donnée par le détenteur est moins précise"
         }
       }
     },

@@ -28,7 +28,11 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	id_encode(pk, id);
 	if ((fd = mkstemp(path)) < 0 || (f = fdopen(fd, "w")) == NULL)
 		abort();
-	fprintf(f, "customer,carnet_id\n-20140000008325,%s\n", id);
+	/* the people of the corpus: Blue Button's, Synthea's, the ANS
+	 * examples', one by identifier */
+	fprintf(f, "customer,carnet_id\n-20140000008325,%s\n"
+	    "475d72ca-91c7-7211-97e3-f000af33fc04,%s\nExamplefrPatient001,%s\n"
+	    "urn:oid:1.2.250.1.213.1.4.8|2800175123456,%s\n", id, id, id, id);
 	fclose(f);
 	if (enroll_load(path, &enr, NULL) != 0)
 		abort();

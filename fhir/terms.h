@@ -1,0 +1,53 @@
+/*
+ * terms.h: what FHIR codes mean to carnet: the adjudication categories
+ * of claims (HL7, CARIN Blue Button, Blue Button 2.0 variables), the
+ * vital signs and device readings that have a record kind with a fixed
+ * unit, and the UCUM conversions to those units.
+ */
+#ifndef CARNET_FHIR_TERMS_H
+#define CARNET_FHIR_TERMS_H
+
+#include <stdbool.h>
+
+#include <jansson.h>
+
+#define UCUM_SYSTEM "http://unitsofmeasure.org"
+#define LOINC_SYSTEM "http://loinc.org"
+
+/* What an amount of a claim is. */
+enum amount_role {
+	AMOUNT_OTHER,      /* known, not carried (deductible, allowed...) */
+	AMOUNT_CHARGE,     /* what was charged for the line or claim */
+	AMOUNT_PAID,       /* what the plan paid, whole */
+	AMOUNT_PAID_PART,  /* a part of what the plan paid (to provider, to patient) */
+	AMOUNT_PATIENT,    /* what the person paid */
+	AMOUNT_UNKNOWN,    /* no category carnet knows */
+};
+
+/*
+ * The role of an adjudication or total by its category: a Blue Button
+ * variable code decides when there is one (it is the more precise: BB
+ * tags a per-unit rate "submitted" too), else the HL7 / CARIN code.
+ */
+enum amount_role terms_amount_role(json_t *category);
+
+/* A reading with a record kind of its own (observation.def). */
+struct vital {
+	const char *loinc;
+	const char *kind;      /* weight_kg... or NULL for blood_pressure */
+	const char *unit;      /* the kind's UCUM unit */
+};
+
+/* The vital for a LOINC code, or NULL. */
+const struct vital *terms_vital(const char *loinc);
+
+/*
+ * Convert v in UCUM unit `ucum` to the kind's unit, exactly as UCUM
+ * defines it (annotations such as {beats} are units of one).  false when
+ * carnet knows no exact conversion: the caller refuses the reading.
+ * The units a kind accepts, for messages, in *accepted.
+ */
+bool terms_convert(const struct vital *k, const char *ucum, double v,
+    double *out, const char **accepted);
+
+#endif
