@@ -10,7 +10,13 @@
  *                not coded terms)
  *   context      Observation, category environment (no subject)
  *   coverage     Coverage (plan, group, payer, period)
+ *   condition    Condition (code with its system, statuses, onset)
+ *   allergy      AllergyIntolerance
+ *   immunization Immunization
+ * A date given less precisely than a day (time_precision) is written at
+ * its precision: "2020-03", not the first second of March.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "../common/mpk.h"
@@ -126,6 +132,42 @@ observation(const struct record *r, const char *when, const char *category,
 	    "display", label[0] ? label : code, "text", label[0] ? label : code,
 	    "effectiveDateTime", when, "valueQuantity", "value",
 	    v ? v : json_null(), "unit", unit);
+	if (v == NULL) {
+		/* a coded or text value, or components: no Quantity */
+		json_t *comps = field(r, "components"), *it;
+		char vc[150], vt[170], *bar;
+		size_t i;
+
+		json_object_del(o, "valueQuantity");
+		if (*str_field(r, "value_code", vc, sizeof(vc)) &&
+		    (bar = strchr(vc, '|')) != NULL) {
+			*bar = '\0';
+			json_object_set_new(o, "valueCodeableConcept", json_pack(
+			    "{s:[{s:s, s:s}], s:s}", "coding", "system", vc, "code",
+			    bar + 1, "text", str_field(r, "value_text", vt,
+			    sizeof(vt))));
+		} else if (*str_field(r, "value_text", vt, sizeof(vt))) {
+			json_object_set_new(o, "valueString", json_string(vt));
+		}
+		json_array_foreach(comps, i, it) {
+			char part[100], *u, *val;
+
+			snprintf(part, sizeof(part), "%s", json_string_value(it));
+			if ((val = strchr(part, '|')) == NULL ||
+			    (u = strchr(val + 1, '|')) == NULL)
+				continue;
+			*val++ = '\0';
+			*u++ = '\0';
+			if (json_object_get(o, "component") == NULL)
+				json_object_set_new(o, "component", json_array());
+			json_array_append_new(json_object_get(o, "component"),
+			    json_pack("{s:{s:[{s:s, s:s}]}, s:{s:f, s:s, s:s, s:s}}",
+			    "code", "coding", "system", system, "code", part,
+			    "valueQuantity", "value", strtod(val, NULL), "unit", u,
+			    "system", "http://unitsofmeasure.org", "code", u));
+		}
+		json_decref(comps);
+	}
 	if (strcmp(category, "environment") != 0)
 		json_object_set_new(o, "subject", patient_ref(r));
 	if (strcmp(category, "laboratory") == 0) {
@@ -224,6 +266,147 @@ coverage(const struct record *r)
 	return c;
 }
 
+/* A CodeableConcept from the record's code field, system and label. */
+static json_t *
+concept(const struct record *r, const char *code_field)
+{
+	char code[40], sys[110], label[170];
+	json_t *cc;
+
+	str_field(r, code_field, code, sizeof(code));
+	str_field(r, "system", sys, sizeof(sys));
+	str_field(r, "label", label, sizeof(label));
+	cc = json_pack("{s:s}", "text", label);
+	if (code[0] != '\0') {
+		json_t *cd = json_pack("{s:s, s:s}", "code", code, "display",
+		    label);
+
+		if (sys[0] != '\0' && strcmp(sys, "unknown") != 0)
+			json_object_set_new(cd, "system", json_string(sys));
+		json_object_set_new(cc, "coding", json_pack("[o]", cd));
+	}
+	return cc;
+}
+
+/* A status code of system as a CodeableConcept, when the field is set. */
+static void
+status_concept(json_t *res, const struct record *r, const char *field,
+    const char *key, const char *system)
+{
+	char v[24];
+
+	if (*str_field(r, field, v, sizeof(v)))
+		json_object_set_new(res, key, json_pack("{s:[{s:s, s:s}]}",
+		    "coding", "system", system, "code", v));
+}
+
+/* A date text ("2020-03", a dateTime) as a FHIR choice: key + DateTime
+ * when it reads as one, key + String otherwise. */
+static void
+date_or_text(json_t *res, const struct record *r, const char *field,
+    const char *key)
+{
+	char v[40], k[48];
+	int64_t t;
+	bool date = false;
+
+	if (!*str_field(r, field, v, sizeof(v)))
+		return;
+	if (time_parse(v, &t) == 0)
+		date = true;
+	else if (strlen(v) == 4 || (strlen(v) == 7 && v[4] == '-'))
+		date = strspn(v, "0123456789-") == strlen(v);
+	snprintf(k, sizeof(k), "%s%s", key, date ? "DateTime" : "String");
+	json_object_set_new(res, k, json_string(v));
+}
+
+static json_t *
+condition(const struct record *r, const char *when)
+{
+	json_t *c = json_pack("{s:s, s:o, s:o, s:s}", "resourceType",
+	    "Condition", "code", concept(r, "code"), "subject", patient_ref(r),
+	    "recordedDate", when);
+	char cat[40];
+
+	status_concept(c, r, "clinical_status", "clinicalStatus",
+	    "http://terminology.hl7.org/CodeSystem/condition-clinical");
+	status_concept(c, r, "verification", "verificationStatus",
+	    "http://terminology.hl7.org/CodeSystem/condition-ver-status");
+	if (*str_field(r, "category", cat, sizeof(cat)))
+		json_object_set_new(c, "category", json_pack("[{s:[{s:s, s:s}]}]",
+		    "coding", "system",
+		    "http://terminology.hl7.org/CodeSystem/condition-category",
+		    "code", cat));
+	date_or_text(c, r, "onset", "onset");
+	date_or_text(c, r, "abatement", "abatement");
+	return c;
+}
+
+static json_t *
+allergy(const struct record *r, const char *when)
+{
+	json_t *a = json_pack("{s:s, s:o, s:o, s:s}", "resourceType",
+	    "AllergyIntolerance", "code", concept(r, "code"), "patient",
+	    patient_ref(r), "recordedDate", when);
+	json_t *re = field(r, "reactions"), *it, *m = json_array();
+	char v[24];
+	size_t i;
+
+	status_concept(a, r, "clinical_status", "clinicalStatus",
+	    "http://terminology.hl7.org/CodeSystem/allergyintolerance-clinical");
+	status_concept(a, r, "verification", "verificationStatus",
+	    "http://terminology.hl7.org/CodeSystem/allergyintolerance-verification");
+	if (*str_field(r, "category", v, sizeof(v)))
+		json_object_set_new(a, "category", json_pack("[s]", v));
+	if (*str_field(r, "criticality", v, sizeof(v)))
+		json_object_set_new(a, "criticality", json_string(v));
+	json_array_foreach(re, i, it)
+		json_array_append_new(m, json_pack("{s:O}", "text", it));
+	if (json_array_size(m) > 0)
+		json_object_set_new(a, "reaction", json_pack("[{s:o}]",
+		    "manifestation", m));
+	else
+		json_decref(m);
+	json_decref(re);
+	return a;
+}
+
+static json_t *
+immunization(const struct record *r, const char *when)
+{
+	char v[170];
+	json_t *im = json_pack("{s:s, s:s, s:o, s:o, s:s}", "resourceType",
+	    "Immunization", "status", str_field(r, "status", v, sizeof(v)),
+	    "vaccineCode", concept(r, "vaccine_code"), "patient",
+	    patient_ref(r), "occurrenceDateTime", when);
+
+	if (*str_field(r, "lot", v, sizeof(v)))
+		json_object_set_new(im, "lotNumber", json_string(v));
+	if (*str_field(r, "dose", v, sizeof(v)))
+		json_object_set_new(im, "protocolApplied", json_pack(
+		    "[{s:s}]", "doseNumberString", v));
+	if (*str_field(r, "performer", v, sizeof(v)))
+		json_object_set_new(im, "performer", json_pack(
+		    "[{s:{s:s}}]", "actor", "display", v));
+	return im;
+}
+
+/* The record's time at the precision the holder gave it. */
+static void
+time_text(const struct record *r, char when[TIME_STR_LEN + 1])
+{
+	char prec[10];
+
+	time_format(r->time, when);
+	str_field(r, "time_precision", prec, sizeof(prec));
+	if (strcmp(prec, "year") == 0)
+		when[4] = '\0';
+	else if (strcmp(prec, "month") == 0)
+		when[7] = '\0';
+	else if (strcmp(prec, "day") == 0)
+		when[10] = '\0';
+}
+
 json_t *
 fhir_resource(const struct record *r, unsigned long long seq)
 {
@@ -231,7 +414,7 @@ fhir_resource(const struct record *r, unsigned long long seq)
 	const char *t = r->type->name;
 	json_t *res;
 
-	time_format(r->time, when);
+	time_text(r, when);
 	if (strcmp(t, "claim") == 0)
 		res = claim_eob(r, when);
 	else if (strcmp(t, "dispense") == 0)
@@ -246,6 +429,12 @@ fhir_resource(const struct record *r, unsigned long long seq)
 		return profile(r);
 	else if (strcmp(t, "coverage") == 0)
 		res = coverage(r);
+	else if (strcmp(t, "condition") == 0)
+		res = condition(r, when);
+	else if (strcmp(t, "allergy") == 0)
+		res = allergy(r, when);
+	else if (strcmp(t, "immunization") == 0)
+		res = immunization(r, when);
 	else
 		res = observation(r, when, "environment",
 		    "urn:carnet:context-kind", "kind", "area", "kind");

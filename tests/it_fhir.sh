@@ -237,4 +237,14 @@ CARNET_KEY="$T/lab2.key" timeout 60 "$B/carnet" import fhir --enrollment "$T/enr
 grep -q "entry 1201 (Condition late): .*not registered for type condition.*nothing of it was stored" "$T/e" || fail "big document message: $(cat "$T/e")"
 [ "$(count '.records | length')" -eq "$before" ] || fail "part of a refused 1201-entry document was stored"
 ok "a 1201-entry document refused in its second batch: nothing stored, the entry named"
+
+# the export carries the new kinds as their own resources, codes with their
+# systems, partial dates at their precision, no empty values
+CARNET_KEY="$T/jane.key" timeout 30 "$B/carnet" export --format fhir --out "$T/fx.json" --broker "$EP" --data "$DATA" 2>"$T/e" || fail "fhir export: $(cat "$T/e")"
+jq -e '[.entry[].resource | select(.resourceType == "Condition" and .code.coding[0].code == "E11")][0] | .code.coding[0].system == "http://hl7.org/fhir/sid/icd-10" and .onsetDateTime == "2020-03" and .recordedDate == "2020-03"' "$T/fx.json" >/dev/null || fail "exported Condition"
+jq -e '[.entry[].resource | select(.resourceType == "Immunization")] | length == 18 and (.[0].vaccineCode.coding[0].system == "http://hl7.org/fhir/sid/cvx")' "$T/fx.json" >/dev/null || fail "exported Immunizations"
+jq -e '[.entry[].resource | select(.resourceType == "AllergyIntolerance")][0] | .code.text == "Penicilline" and .criticality == "high"' "$T/fx.json" >/dev/null || fail "exported AllergyIntolerance"
+jq -e '[.. | objects | select(has("valueQuantity")) | .valueQuantity | select(.value == null)] | length == 0' "$T/fx.json" >/dev/null || fail "an exported value is null"
+jq -e '[.entry[].resource | select(.resourceType == "Observation" and (.component | length) == 2)] | length >= 2' "$T/fx.json" >/dev/null || fail "exported blood pressure components"
+ok "FHIR export: Condition, AllergyIntolerance, Immunization with coded systems, partial dates at their precision, components, no null values"
 echo "$pass passed, 0 failed"
