@@ -113,18 +113,27 @@ put_num(json_t *obj, const char *key, json_t *n)
 		json_object_set_new(obj, key, json_real(json_number_value(n)));
 }
 
-/* A label cut to max bytes at a character boundary. */
-static void
-put_label(json_t *obj, const char *key, const char *s, size_t max)
+/* The length of s cut to max bytes at a character boundary (noted). */
+static size_t
+cut_len(struct ctx *c, const char *s, size_t max)
 {
 	size_t n = strlen(s);
 
-	if (n > max) {
-		n = max;
-		while (n > 0 && ((unsigned char)s[n] & 0xc0) == 0x80)
-			n--;
-	}
-	json_object_set_new(obj, key, json_stringn(s, n));
+	if (n <= max)
+		return n;
+	note(c, FHIR_NOTE_TEXT_CUT);
+	n = max;
+	while (n > 0 && ((unsigned char)s[n] & 0xc0) == 0x80)
+		n--;
+	return n;
+}
+
+/* A label cut to max bytes at a character boundary, said in the report. */
+static void
+put_label(struct ctx *c, json_t *obj, const char *key, const char *s,
+    size_t max)
+{
+	json_object_set_new(obj, key, json_stringn(s, cut_len(c, s, max)));
 }
 
 static void
@@ -584,23 +593,23 @@ map_eob_item(struct ctx *c, json_t *r, json_t *item, size_t i,
 		if (sys && strstr(sys, "cip") && strlen(code) == 13)
 			put_str(obj, "cip13", code);
 		else {
-			put_label(obj, "drug_code", code, 32);
+			put_label(c, obj, "drug_code", code, 32);
 			put_str(obj, "drug_system", sys);
 		}
-		put_label(obj, "drug", label ? label : code, 160);
+		put_label(c, obj, "drug", label ? label : code, 160);
 		if (json_object_get(obj, "quantity") == NULL)
 			json_object_set_new(obj, "quantity", json_real(1));
 		if (who_s && strcmp(role, "billing") != 0)
-			put_label(obj, "prescriber", who_s, 160);
+			put_label(c, obj, "prescriber", who_s, 160);
 		return emit(c, "dispense", obj);
 	}
-	put_label(obj, "act_code", code, 32);
+	put_label(c, obj, "act_code", code, 32);
 	put_str(obj, "act_system", sys);
-	put_label(obj, "label", label ? label : code, 160);
+	put_label(c, obj, "label", label ? label : code, 160);
 	put_str(obj, "revenue_code", walk_str(&c->w, item,
 	    "revenue.coding.0.code"));
 	if (who_s != NULL) {
-		put_label(obj, "provider", who_s, 160);
+		put_label(c, obj, "provider", who_s, 160);
 		put_str(obj, "provider_role", role);
 	}
 	return emit(c, "claim", obj);
@@ -713,7 +722,7 @@ map_patient(struct ctx *c, json_t *r)
 	    "allergies", "conditions", "treatments", "emergency_contact",
 	    contact ? contact : "unknown");
 	if (human_name(c, walk_arr(&c->w, r, "name"), name, sizeof(name)))
-		put_label(obj, "name", human_name(c, walk_arr(&c->w, r, "name"),
+		put_label(c, obj, "name", human_name(c, walk_arr(&c->w, r, "name"),
 		    name, sizeof(name)), 160);
 	return emit(c, "profile", obj);
 }
@@ -757,7 +766,7 @@ map_coverage(struct ctx *c, json_t *r)
 	}
 	obj = json_pack("{s:s, s:s, s:s, s:s}", "user", user, "ref", ref,
 	    "plan", plan, "status", walk_str(&c->w, r, "status"));
-	put_label(obj, "plan", plan, 80);
+	put_label(c, obj, "plan", plan, 80);
 	json_object_set_new(obj, "time", json_integer(t));
 	put_str(obj, "payer", party_name(c, walk_at(r, "payor.0"), pbuf,
 	    sizeof(pbuf)));
@@ -847,14 +856,14 @@ obs_value(struct ctx *c, json_t *o, json_t *obj, const struct vital *k)
 	}
 	if ((cd = pick_coding(c, walk_obj(&c->w, o, "valueCodeableConcept"),
 	    NULL)) != NULL && walk_coding(&c->w, cd, code, sizeof(code))) {
-		put_label(obj, "value_code", code, 140);
+		put_label(c, obj, "value_code", code, 140);
 		if ((s = cc_text(c, walk_obj(&c->w, o, "valueCodeableConcept"),
 		    cd)) != NULL)
-			put_label(obj, "value_text", s, 160);
+			put_label(c, obj, "value_text", s, 160);
 		return true;
 	}
 	if ((s = walk_str(&c->w, o, "valueString")) != NULL) {
-		put_label(obj, "value_text", s, 160);
+		put_label(c, obj, "value_text", s, 160);
 		return true;
 	}
 	if (json_is_boolean(walk_at(o, "valueBoolean"))) {
@@ -962,8 +971,8 @@ map_observation(struct ctx *c, json_t *r)
 			note(c, FHIR_NOTE_LAB_NO_LOINC);
 			return c->w.rc;
 		}
-		put_label(obj, "loinc", code, 16);
-		put_label(obj, "label", label ? label : code, 160);
+		put_label(c, obj, "loinc", code, 16);
+		put_label(c, obj, "label", label ? label : code, 160);
 		has = obs_value(c, r, obj, NULL);
 		range = walk_obj(&c->w, r, "referenceRange.0");
 		put_num(obj, "ref_low", walk_num(&c->w, range, "low.value"));
@@ -993,7 +1002,7 @@ map_observation(struct ctx *c, json_t *r)
 		    LOINC_SYSTEM) == 0 ? "loinc" : "code", code ? code : "");
 	json_object_set_new(obj, "kind", json_string(kind));
 	if (label)
-		put_label(obj, "label", label, 160);
+		put_label(c, obj, "label", label, 160);
 	put_str(obj, "device", walk_str(&c->w, r, "device.display"));
 	has = obs_value(c, r, obj, k);
 	if (!has && c->w.rc == 0 && walk_arr(&c->w, r, "component") != NULL)
@@ -1054,11 +1063,11 @@ clinical_base(struct ctx *c, json_t *r, const char *subject,
 		return NULL;
 	obj = json_pack("{s:s, s:s}", "user", user, "ref", ref);
 	if (cd != NULL) {
-		put_label(obj, code_key, walk_str(&c->w, cd, "code"), 32);
+		put_label(c, obj, code_key, walk_str(&c->w, cd, "code"), 32);
 		put_str(obj, "system", walk_str(&c->w, cd, "system") ?
 		    walk_str(&c->w, cd, "system") : "unknown");
 	}
-	put_label(obj, "label", label ? label : walk_str(&c->w, cd, "code"),
+	put_label(c, obj, "label", label ? label : walk_str(&c->w, cd, "code"),
 	    160);
 	put_str(obj, "clinical_status", status_code(c, r, "clinicalStatus"));
 	put_str(obj, "verification", status_code(c, r, "verificationStatus"));
@@ -1102,7 +1111,7 @@ map_allergy(struct ctx *c, json_t *r)
 
 			if (t != NULL && json_array_size(list) < 32)
 				json_array_append_new(list, json_stringn(t,
-				    strlen(t) < 80 ? strlen(t) : 80));
+				    cut_len(c, t, 80)));
 		}
 	if (json_array_size(list) > 0)
 		json_object_set(obj, "reactions", list);

@@ -64,7 +64,9 @@ typedef const char *fhir_enrolled_fn(const void *arg, const char *customer);
 	X(ERROR_ENTERED, "resources marked entered-in-error: skipped")       \
 	X(NO_BIRTH, "Patients without a birthDate (a profile needs the "     \
 	    "year): skipped")                                                \
-	X(CONVERTED, "readings converted to their kind's unit (UCUM)")
+	X(CONVERTED, "readings converted to their kind's unit (UCUM)")       \
+	X(TEXT_CUT, "names or labels longer than their field holds, "        \
+	    "shortened")
 
 enum fhir_note {
 #define X(n, text) FHIR_NOTE_##n,
