@@ -15,6 +15,8 @@ handle_put(struct req *r, struct cerr *err)
 {
 	const msgpack_object *recs = mpk_get(r->body, "recs");
 	const msgpack_object *check = mpk_get(r->body, "check");
+	bool check_only = check != NULL &&
+	    check->type == MSGPACK_OBJECT_BOOLEAN && check->via.boolean;
 	uint64_t seqs[PUT_MAX_RECORDS], per_type[256] = {0};
 	unsigned stored = 0, dup = 0, i;
 	char uid[ID_STR_LEN + 1];
@@ -69,7 +71,7 @@ handle_put(struct req *r, struct cerr *err)
 			return cerr_set(err, rc, "record %u: user %s is not "
 			    "registered", i + 1, uid);
 		}
-		if (check != NULL && check->via.boolean)
+		if (check_only)
 			continue; /* every check made, nothing stored */
 		if ((rc = store_record_put(r->b->store, r->txn, &rec, &seqs[i],
 		    &is_dup, &rerr)) != 0)
@@ -91,7 +93,7 @@ handle_put(struct req *r, struct cerr *err)
 	if (stored > 0)
 		r->b->work = true;
 	r->reply_cmd = MSG_ACK;
-	if (check != NULL && check->via.boolean) {
+	if (check_only) {
 		reply_begin(r, 1);
 		mpk_pack_cstr(&r->pk, "checked");
 		msgpack_pack_uint32(&r->pk, recs->via.array.size);

@@ -143,6 +143,15 @@ put_time(json_t *obj, int64_t t, const char *precision)
 	put_str(obj, "time_precision", precision);
 }
 
+static bool
+fhir_id(const char *s)
+{
+	size_t n = strlen(s);
+
+	return n > 0 && n <= 64 && strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	    "abcdefghijklmnopqrstuvwxyz0123456789-.") == n;
+}
+
 /*
  * The ref of a resource's record: fhir:[stu3:]TYPE/ID[#ITEM]@VERSION
  * (import.h).  The version hash covers the resource without its meta,
@@ -162,6 +171,12 @@ make_ref(struct ctx *c, json_t *r, size_t item, char *buf, size_t size)
 	if (id == NULL || id[0] == '\0')
 		return walk_fail(&c->w, CARNET_E_MALFORMED, "id: a %s needs one "
 		    "(it is the record's ref)", type);
+	/* FHIR ids and versions are [A-Za-z0-9.-]{1,64}: one with "@" or
+	 * "#" would pass for another resource's version or item */
+	if (!fhir_id(id) || (ver != NULL && !fhir_id(ver)))
+		return walk_fail(&c->w, CARNET_E_BAD_VALUE, "%s: \"%.70s\" is "
+		    "not a FHIR id (letters, digits, - and ., at most 64)",
+		    fhir_id(id) ? "meta.versionId" : "id", fhir_id(id) ? ver : id);
 	if (ver == NULL) {
 		json_t *copy = json_copy(r);
 		char *text;
@@ -235,6 +250,14 @@ who(struct ctx *c, json_t *r, const char *path, const char **id)
 		    "patient", path);
 	s = walk_str(&c->w, ref, "reference");
 	if ((p = walk_resolve(&c->w, s)) != NULL) {
+		const char *kind = walk_str(&c->w, p, "resourceType");
+
+		/* a Group or Organization sharing an enrolled Patient's id
+		 * must not pass for that person */
+		if (kind == NULL || strcmp(kind, "Patient") != 0)
+			return walk_fail(&c->w, CARNET_E_BAD_VALUE, "%s: \"%.80s\" "
+			    "names a %.24s, not a Patient", path, s,
+			    kind ? kind : "resource without a type");
 		*id = enrolled_patient(c, p);
 	} else if (s == NULL && (ident = walk_obj(&c->w, ref, "identifier")) !=
 	    NULL) {
@@ -246,6 +269,10 @@ who(struct ctx *c, json_t *r, const char *path, const char **id)
 		return walk_fail(&c->w, CARNET_E_MALFORMED, "%s: \"%.80s\" "
 		    "names no Patient of the document", path,
 		    s ? s : "(no reference)");
+	} else if (slash - s < 7 || strncmp(slash - 7, "Patient", 7) != 0 ||
+	    (slash - s > 7 && slash[-8] != '/')) {
+		return walk_fail(&c->w, CARNET_E_BAD_VALUE, "%s: \"%.80s\" "
+		    "names no Patient", path, s);
 	} else if ((*id = c->im->enrolled(c->im->enrolled_arg, slash + 1)) ==
 	    NULL) {
 		note(c, FHIR_NOTE_NOT_ENROLLED);
@@ -535,20 +562,19 @@ item_code(struct ctx *c, json_t *item)
 	return pick_coding(c, walk_obj(&c->w, item, "revenue"), NULL);
 }
 
+/* One item of a claim: base holds what every item shares (the claim's
+ * date, totals, kind, diagnoses), rx says a pharmacy claim. */
 static int
 map_eob_item(struct ctx *c, json_t *r, json_t *item, size_t i,
-    const char *user, json_t *base)
+    const char *user, json_t *base, bool rx)
 {
 	json_t *obj = json_deep_copy(base), *cd, *adj;
 	struct amounts a = {0};
-	const char *prec = json_string_value(json_object_get(base,
-	    "time_precision")), *code, *sys, *label, *role = NULL, *who_s;
+	const char *prec, *code, *sys, *label, *role = NULL, *who_s;
 	char ref[RECORD_REF_MAX_BYTES + 1], pbuf[160];
-	int64_t t = json_integer_value(json_object_get(base, "time"));
-	bool rx = json_is_true(json_object_get(base, "_rx"));
+	int64_t t;
 	size_t k;
 
-	json_object_del(obj, "_rx");
 	snprintf(c->w.elem, sizeof(c->w.elem), "item[%zu]", i);
 	if (make_ref(c, r, i + 1, ref, sizeof(ref)) != 0)
 		goto out;
@@ -637,7 +663,6 @@ map_eob(struct ctx *c, json_t *r)
 	kind = claim_kind(c, walk_obj(&c->w, r, "type"), kbuf, sizeof(kbuf),
 	    &rx);
 	base = json_object();
-	json_object_set_new(base, "_rx", json_boolean(rx));
 	if (walk_date(&c->w, r, "billablePeriod.start", &t, &prec) ||
 	    walk_date(&c->w, r, "created", &t, &prec))
 		put_time(base, t, prec);
@@ -671,7 +696,7 @@ map_eob(struct ctx *c, json_t *r)
 		json_decref(dx);
 	}
 	json_array_foreach(items, i, item)
-		if (map_eob_item(c, r, item, i, user, base) != 0)
+		if (map_eob_item(c, r, item, i, user, base, rx) != 0)
 			break;
 	c->w.elem[0] = '\0';
 	json_decref(base);
@@ -695,7 +720,7 @@ updated(struct ctx *c, json_t *r)
 static int
 map_patient(struct ctx *c, json_t *r)
 {
-	const char *user, *birth, *contact;
+	const char *user, *birth, *contact, *given;
 	char name[160], ref[RECORD_REF_MAX_BYTES + 1];
 	json_t *obj;
 	int64_t t;
@@ -721,9 +746,9 @@ map_patient(struct ctx *c, json_t *r)
 	    walk_str(&c->w, r, "gender") : "unknown", "blood_group", "unknown",
 	    "allergies", "conditions", "treatments", "emergency_contact",
 	    contact ? contact : "unknown");
-	if (human_name(c, walk_arr(&c->w, r, "name"), name, sizeof(name)))
-		put_label(c, obj, "name", human_name(c, walk_arr(&c->w, r, "name"),
-		    name, sizeof(name)), 160);
+	if ((given = human_name(c, walk_arr(&c->w, r, "name"), name,
+	    sizeof(name))) != NULL)
+		put_label(c, obj, "name", given, 160);
 	return emit(c, "profile", obj);
 }
 
@@ -764,8 +789,8 @@ map_coverage(struct ctx *c, json_t *r)
 		t = updated(c, r);
 		prec = NULL;
 	}
-	obj = json_pack("{s:s, s:s, s:s, s:s}", "user", user, "ref", ref,
-	    "plan", plan, "status", walk_str(&c->w, r, "status"));
+	obj = json_pack("{s:s, s:s, s:s}", "user", user, "ref", ref,
+	    "status", walk_str(&c->w, r, "status"));
 	put_label(c, obj, "plan", plan, 80);
 	json_object_set_new(obj, "time", json_integer(t));
 	put_str(obj, "payer", party_name(c, walk_at(r, "payor.0"), pbuf,
@@ -1042,13 +1067,13 @@ clinical_base(struct ctx *c, json_t *r, const char *subject,
     const char *code_path, const char *code_key, bool code_required)
 {
 	json_t *cc = walk_obj(&c->w, r, code_path), *cd, *obj;
-	const char *user, *label;
+	const char *user, *label, *verif = status_code(c, r,
+	    "verificationStatus");
 	char ref[RECORD_REF_MAX_BYTES + 1];
 
 	if (who(c, r, subject, &user) != 0 || user == NULL)
 		return NULL;
-	if (status_code(c, r, "verificationStatus") && strcmp(status_code(c,
-	    r, "verificationStatus"), "entered-in-error") == 0) {
+	if (verif && strcmp(verif, "entered-in-error") == 0) {
 		note(c, FHIR_NOTE_ERROR_ENTERED);
 		return NULL;
 	}
@@ -1070,7 +1095,7 @@ clinical_base(struct ctx *c, json_t *r, const char *subject,
 	put_label(c, obj, "label", label ? label : walk_str(&c->w, cd, "code"),
 	    160);
 	put_str(obj, "clinical_status", status_code(c, r, "clinicalStatus"));
-	put_str(obj, "verification", status_code(c, r, "verificationStatus"));
+	put_str(obj, "verification", verif);
 	return obj;
 }
 

@@ -13,10 +13,12 @@
 
 #define BB_VARIABLES "bluebutton.cms.gov/resources/variables/"
 
-static const struct {
+struct amount_code {
 	const char *code;
 	enum amount_role role;
-} bb_amounts[] = {
+};
+
+static const struct amount_code bb_amounts[] = {
 	/* line charges: carrier/DME, institutional revenue centres, PDE */
 	{"line_sbmtd_chrg_amt", AMOUNT_CHARGE},
 	{"rev_cntr_tot_chrg_amt", AMOUNT_CHARGE},
@@ -38,10 +40,7 @@ static const struct {
 };
 
 /* HL7 adjudication (terminology.hl7.org) and CARIN C4BBAdjudication */
-static const struct {
-	const char *code;
-	enum amount_role role;
-} std_amounts[] = {
+static const struct amount_code std_amounts[] = {
 	{"submitted", AMOUNT_CHARGE},
 	{"drugcost", AMOUNT_CHARGE},
 	{"benefit", AMOUNT_PAID},
@@ -57,12 +56,27 @@ static const struct {
 	{"adjustmentreason", AMOUNT_OTHER},
 };
 
+/* The role of code in table, or AMOUNT_UNKNOWN. */
+static enum amount_role
+amount_lookup(const struct amount_code *table, size_t n, const char *code)
+{
+	size_t k;
+
+	for (k = 0; k < n; k++)
+		if (strcmp(code, table[k].code) == 0)
+			return table[k].role;
+	return AMOUNT_UNKNOWN;
+}
+
+#define LOOKUP(table, code) \
+	amount_lookup(table, sizeof(table) / sizeof(table[0]), code)
+
 enum amount_role
 terms_amount_role(json_t *category)
 {
 	enum amount_role std = AMOUNT_UNKNOWN;
 	json_t *c;
-	size_t i, k;
+	size_t i;
 
 	json_array_foreach(json_object_get(category, "coding"), i, c) {
 		json_t *jc = json_object_get(c, "code");
@@ -72,16 +86,14 @@ terms_amount_role(json_t *category)
 		if (code == NULL)
 			continue;
 		if ((v = strstr(code, BB_VARIABLES)) != NULL) {
-			v += strlen(BB_VARIABLES);
-			for (k = 0; k < sizeof(bb_amounts) / sizeof(bb_amounts[0]);
-			    k++)
-				if (strcmp(v, bb_amounts[k].code) == 0)
-					return bb_amounts[k].role;
-			return AMOUNT_OTHER; /* a BB variable carnet does not carry */
+			enum amount_role bb = LOOKUP(bb_amounts, v +
+			    strlen(BB_VARIABLES));
+
+			/* a BB variable carnet does not carry: not a guess */
+			return bb == AMOUNT_UNKNOWN ? AMOUNT_OTHER : bb;
 		}
-		for (k = 0; k < sizeof(std_amounts) / sizeof(std_amounts[0]); k++)
-			if (strcmp(code, std_amounts[k].code) == 0)
-				std = std_amounts[k].role;
+		if (LOOKUP(std_amounts, code) != AMOUNT_UNKNOWN)
+			std = LOOKUP(std_amounts, code);
 	}
 	return std;
 }

@@ -1,7 +1,6 @@
 /*
  * walk.c: typed, located reads of a FHIR document (see walk.h).
  */
-#include <ctype.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -131,52 +130,35 @@ walk_first_str(struct fhir_walk *w, json_t *v, const char *const *paths)
 	return s;
 }
 
-static int
-digits(const char **p, int n, int *out)
-{
-	int v = 0;
-
-	while (n-- > 0) {
-		if (!isdigit((unsigned char)**p))
-			return -1;
-		v = v * 10 + (*(*p)++ - '0');
-	}
-	*out = v;
-	return 0;
-}
-
 int
 walk_date(struct fhir_walk *w, json_t *v, const char *path, int64_t *t,
     const char **precision)
 {
-	const char *s = walk_str(w, v, path), *p;
-	char full[40], pt[160];
-	int y, m = 1;
+	const char *s = walk_str(w, v, path), *given = s;
+	char full[16], pt[160];
+	size_t n;
 
 	if (s == NULL)
 		return 0;
-	p = s;
-	*precision = NULL;
-	if (digits(&p, 4, &y) != 0)
-		goto bad;
-	if (*p == '\0') {
-		*precision = "year";
-	} else if (*p++ != '-' || digits(&p, 2, &m) != 0 || m < 1 || m > 12) {
-		goto bad;
-	} else if (*p == '\0') {
-		*precision = "month";
-	} else if (strlen(s) == 10) {
-		*precision = "day";
+	/* FHIR's partial dates, YYYY and YYYY-MM, as their first day; the
+	 * rest (a day, a time with its zone) is common time_parse's */
+	n = strlen(s);
+	*precision = n == 4 ? "year" : n == 7 ? "month" : n == 10 ? "day" :
+	    NULL;
+	if (n == 4 || n == 7) {
+		if (strspn(s, "0123456789") != 4 || (n == 7 && (s[4] != '-' ||
+		    strspn(s + 5, "0123456789") != 2)))
+			goto bad;
+		snprintf(full, sizeof(full), "%.7s%s", s, n == 4 ? "-01-01" :
+		    "-01");
+		s = full;
 	}
-	snprintf(full, sizeof(full), "%.4s-%02d-01", s, m);
-	if (time_parse(*precision && strcmp(*precision, "day") != 0 ? full : s,
-	    t) != 0)
-		goto bad;
-	return 1;
+	if (time_parse(s, t) == 0)
+		return 1;
 bad:
 	walk_fail(w, CARNET_E_BAD_VALUE, "%s: \"%.40s\" is not a FHIR date "
 	    "(YYYY, YYYY-MM, YYYY-MM-DD or a dateTime with seconds and zone)",
-	    path_text(path, pt, sizeof(pt)), s);
+	    path_text(path, pt, sizeof(pt)), given);
 	return 0;
 }
 
