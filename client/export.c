@@ -61,6 +61,7 @@ cli_records_fetch(struct cli_conn *cc, const char *cmd, const uint8_t *user,
 struct export_ctx {
 	json_t *records;
 	bool fhir;
+	json_t *names;
 };
 
 static void
@@ -68,7 +69,7 @@ export_one(void *arg, const struct record *r)
 {
 	struct export_ctx *ex = arg;
 	json_t *j = ex->fhir ? fhir_resource(r,
-	    json_array_size(ex->records) + 1) : recjson_from_record(r);
+	    json_array_size(ex->records) + 1, ex->names) : recjson_from_record(r);
 
 	if (j != NULL)
 		json_array_append_new(ex->records, j);
@@ -78,11 +79,9 @@ json_t *
 cli_export_doc(struct cli_conn *cc, bool fhir, bool *log_ok, struct cerr *err)
 {
 	char id[ID_STR_LEN + 1], when[TIME_STR_LEN + 1];
-	json_t *records = json_array(), *doc;
-	struct export_ctx ex = {records, fhir};
+	json_t *records = json_array(), *doc, *names = json_object();
+	struct export_ctx ex = {records, fhir, names};
 	struct cli_log lg;
-
-	json_t *names = json_object();
 
 	if (cli_records_fetch(cc, "EXPORT", NULL, export_one, &ex, names,
 	    err) != 0) {

@@ -1,20 +1,29 @@
 /*
- * export.c: the mapping of each record type to a FHIR R4 resource.
+ * export.c: each record type as a FHIR R4 resource (export.h).
  *
- *   claim        ExplanationOfBenefit (item, adjudication submitted/benefit)
- *   dispense     MedicationDispense
+ *   claim        ExplanationOfBenefit with one item (the act), its
+ *                adjudications submitted, benefit, paidbypatient and
+ *                carnet's mutual; the claim's diagnoses
+ *   dispense     ExplanationOfBenefit of type pharmacy: the drug as the
+ *                item, with its amounts (a MedicationDispense has no
+ *                place for what was paid)
  *   lab_result   Observation, category laboratory, LOINC code
- *   observation  Observation, category vital-signs or activity
- *   profile      Patient, with allergies, conditions and treatments as
- *                extensions-free notes (kept as text: carnet holds labels,
- *                not coded terms)
- *   context      Observation, category environment (no subject)
- *   coverage     Coverage (plan, group, payer, period)
- *   condition    Condition (code with its system, statuses, onset)
- *   allergy      AllergyIntolerance
- *   immunization Immunization
- * A date given less precisely than a day (time_precision) is written at
- * its precision: "2020-03", not the first second of March.
+ *   observation  Observation, category vital-signs: the kind's LOINC code
+ *                where it has one (terms.c), carnet's kind system else
+ *   context      Observation, code in carnet's context system
+ *   profile      Patient
+ *   coverage     Coverage
+ *   condition, allergy, immunization: Condition, AllergyIntolerance,
+ *                Immunization
+ *
+ * Every resource carries its record's ref as an identifier (system
+ * urn:carnet:holder-ref), so that carnet import fhir stores it under the
+ * same ref; a record field that has no FHIR element travels as an
+ * extension urn:carnet:field:NAME.  A date given less precisely than a
+ * day (time_precision) is written at its precision: "2020-03", not the
+ * first second of March.  An element R4 requires that carnet does not
+ * hold (EOB.insurance.coverage, a payer) says so with a data-absent-reason
+ * extension instead of a made-up value.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +31,16 @@
 #include "../common/mpk.h"
 #include "../schemas/recjson.h"
 #include "export.h"
+#include "terms.h"
+
+#define ABSENT_EXT "http://hl7.org/fhir/StructureDefinition/data-absent-reason"
+#define CLAIM_TYPE "http://terminology.hl7.org/CodeSystem/claim-type"
+#define CARE_ROLE "http://terminology.hl7.org/CodeSystem/claimcareteamrole"
+#define C4BB_ROLE "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBClaimCareTeamRole"
+#define C4BB_ADJ "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBAdjudication"
+#define OBS_CATEGORY "http://terminology.hl7.org/CodeSystem/observation-category"
+#define INTERPRETATION "http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation"
+#define COVERAGE_CLASS "http://terminology.hl7.org/CodeSystem/coverage-class"
 
 /* A body field as JSON (new reference), or NULL when absent. */
 static json_t *
@@ -32,6 +51,7 @@ field(const struct record *r, const char *name)
 	return v ? recjson_value(v) : NULL;
 }
 
+/* A text field into buf, "" when absent. */
 static const char *
 str_field(const struct record *r, const char *name, char *buf, size_t sz)
 {
@@ -39,6 +59,156 @@ str_field(const struct record *r, const char *name, char *buf, size_t sz)
 		buf[0] = '\0';
 	return buf;
 }
+
+static void
+set(json_t *o, const char *key, json_t *v)
+{
+	if (v != NULL)
+		json_object_set_new(o, key, v);
+}
+
+/* Set key to the text s unless it is empty. */
+static void
+set_str(json_t *o, const char *key, const char *s)
+{
+	if (s != NULL && s[0] != '\0')
+		json_object_set_new(o, key, json_string(s));
+}
+
+/* Append v to the array o[key], made on first use. */
+static void
+push(json_t *o, const char *key, json_t *v)
+{
+	json_t *a = json_object_get(o, key);
+
+	if (a == NULL) {
+		a = json_array();
+		json_object_set_new(o, key, a);
+	}
+	json_array_append_new(a, v);
+}
+
+/* An element R4 requires that carnet does not know. */
+static json_t *
+absent(void)
+{
+	return json_pack("{s:[{s:s, s:s}]}", "extension", "url", ABSENT_EXT,
+	    "valueCode", "unknown");
+}
+
+/* A Coding of system (none when empty), code and display (optional). */
+static json_t *
+coding(const char *system, const char *code, const char *display)
+{
+	json_t *c = json_object();
+
+	set_str(c, "system", system);
+	set_str(c, "code", code);
+	set_str(c, "display", display);
+	return c;
+}
+
+/* A CodeableConcept of one coding and a text (optional). */
+static json_t *
+concept1(const char *system, const char *code, const char *text)
+{
+	json_t *cc = json_pack("{s:[o]}", "coding", coding(system, code, NULL));
+
+	set_str(cc, "text", text);
+	return cc;
+}
+
+/* A coded value "system|code" as a Coding. */
+static json_t *
+split_coding(const char *pair)
+{
+	const char *bar = strchr(pair, '|');
+	char sys[128];
+
+	if (bar == NULL)
+		return coding(NULL, pair, NULL);
+	snprintf(sys, sizeof(sys), "%.*s", (int)(bar - pair), pair);
+	return coding(sys, bar + 1, NULL);
+}
+
+/* Each of names that has no FHIR element, as extensions. */
+static void
+carnet_fields(json_t *res, const struct record *r, const char *const *names)
+{
+	for (; *names; names++) {
+		int f = schema_field(r->type, *names, strlen(*names));
+		json_t *v, *it;
+		char url[64];
+		size_t i;
+
+		if (f < 0 || (v = field(r, *names)) == NULL)
+			continue;
+		snprintf(url, sizeof(url), "%s%s", CARNET_FIELD_EXT, *names);
+		switch (r->type->fields[f].kind) {
+		case FIELD_STRLIST:
+			json_array_foreach(v, i, it)
+				push(res, "extension", json_pack("{s:s, s:O}", "url",
+				    url, "valueString", it));
+			json_decref(v);
+			break;
+		case FIELD_STR:
+			push(res, "extension", json_pack("{s:s, s:o}", "url", url,
+			    "valueString", v));
+			break;
+		case FIELD_INT:
+			push(res, "extension", json_pack("{s:s, s:o}", "url", url,
+			    "valueInteger", v));
+			break;
+		default:
+			push(res, "extension", json_pack("{s:s, s:o}", "url", url,
+			    "valueDecimal", v));
+			break;
+		}
+	}
+}
+
+static json_t *
+patient_ref(const struct record *r)
+{
+	char id[ID_STR_LEN + 1], ref[ID_STR_LEN + 16];
+
+	id_encode(r->user, id);
+	snprintf(ref, sizeof(ref), "Patient/%s", id);
+	return json_pack("{s:s}", "reference", ref);
+}
+
+/* The holder who sent r, by its carnet id and name. */
+static json_t *
+holder_ref(const struct record *r, json_t *names)
+{
+	char id[ID_STR_LEN + 1];
+	json_t *h;
+
+	if (!r->has_holder)
+		return absent();
+	id_encode(r->holder, id);
+	h = json_pack("{s:{s:s, s:s}}", "identifier", "system", CARNET_PARTY,
+	    "value", id);
+	set_str(h, "display", json_string_value(json_object_get(names, id)));
+	return h;
+}
+
+/* A Quantity of v in UCUM unit (none when empty). */
+static json_t *
+quantity(json_t *v, const char *unit)
+{
+	json_t *q = json_pack("{s:o}", "value", v);
+
+	if (unit != NULL && unit[0] != '\0') {
+		json_object_set_new(q, "unit", json_string(unit));
+		json_object_set_new(q, "system", json_string(UCUM_SYSTEM));
+		json_object_set_new(q, "code", json_string(unit));
+	}
+	return q;
+}
+
+/* ------------------------------------------------------------------ */
+/* claim and dispense: ExplanationOfBenefit */
 
 static json_t *
 money(const struct record *r, const char *name)
@@ -52,157 +222,271 @@ money(const struct record *r, const char *name)
 	return json_pack("{s:o, s:s}", "value", v, "currency", cur[0] ? cur : "EUR");
 }
 
-static json_t *
-patient_ref(const struct record *r)
+/* The adjudication of field under a category, when the field is there. */
+static void
+adjudicate(json_t *item, const struct record *r, const char *name,
+    const char *system, const char *code)
 {
-	char id[ID_STR_LEN + 1], ref[ID_STR_LEN + 16];
+	json_t *m = money(r, name);
 
-	id_encode(r->user, id);
-	snprintf(ref, sizeof(ref), "Patient/%s", id);
-	return json_pack("{s:s}", "reference", ref);
+	if (m != NULL)
+		push(item, "adjudication", json_pack("{s:{s:[o]}, s:o}",
+		    "category", "coding", coding(system, code, NULL), "amount", m));
+}
+
+/* The HL7 claim type of a claim record by its kind of care. */
+static const char *
+claim_type(const struct record *r)
+{
+	char k[40];
+
+	str_field(r, "care_kind", k, sizeof(k));
+	return strcmp(k, "hospital") == 0 ? "institutional" :
+	    strcmp(k, "dental") == 0 ? "oral" : strcmp(k, "optical") == 0 ?
+	    "vision" : "professional";
+}
+
+/* A care team of one member, named on the item. */
+static void
+care_team(json_t *eob, json_t *item, const char *who, const char *role)
+{
+	json_t *m = json_pack("{s:i, s:{s:s}}", "sequence", 1, "provider",
+	    "display", who);
+	static const char *const hl7[] = {"primary", "assist", "supervisor",
+		"other", NULL};
+	const char *const *h;
+	const char *sys = C4BB_ROLE;
+
+	for (h = hl7; *h; h++)
+		if (strcmp(role, *h) == 0)
+			sys = CARE_ROLE;
+	if (role[0] != '\0')
+		json_object_set_new(m, "role", json_pack("{s:[o]}", "coding",
+		    coding(sys, role, NULL)));
+	json_object_set_new(eob, "careTeam", json_pack("[o]", m));
+	json_object_set_new(item, "careTeamSequence", json_pack("[i]", 1));
 }
 
 static json_t *
-adjudication(const char *code, json_t *amount)
+eob(const struct record *r, const char *when, const char *full, json_t *names,
+    bool rx)
 {
-	return json_pack("{s:{s:[{s:s, s:s}]}, s:o}", "category", "coding", "system",
-	    "http://terminology.hl7.org/CodeSystem/adjudication", "code", code,
-	    "amount", amount);
-}
+	char code[40], sys[110], label[170], who[170], role[40], s[40];
+	json_t *e, *item, *prod, *dx, *it;
+	size_t i;
 
-static json_t *
-claim_eob(const struct record *r, const char *when)
-{
-	char code[40], label[170], who[170];
-	json_t *adj = json_array(), *m;
-	json_t *eob = json_pack("{s:s, s:s, s:{s:[{s:s, s:s}]}, s:s, s:s, s:o}",
-	    "resourceType", "ExplanationOfBenefit", "status", "active",
-	    "type", "coding", "system",
-	    "http://terminology.hl7.org/CodeSystem/claim-type", "code",
-	    "professional", "use", "claim", "created", when,
-	    "patient", patient_ref(r));
-
-	if ((m = money(r, "amount_eur")) != NULL)
-		json_array_append_new(adj, adjudication("submitted", m));
-	if ((m = money(r, "reimbursed_eur")) != NULL)
-		json_array_append_new(adj, adjudication("benefit", m));
-	json_object_set_new(eob, "item", json_pack("[{s:i, s:{s:[{s:s, s:s}], s:s}, s:o}]",
-	    "sequence", 1, "productOrService", "coding", "code",
-	    str_field(r, "act_code", code, sizeof(code)), "display",
-	    str_field(r, "label", label, sizeof(label)), "text", label,
-	    "adjudication", adj));
-	json_object_set_new(eob, "provider", json_pack("{ss}", "display",
-	    str_field(r, "provider", who, sizeof(who))[0] ? who :
-	    str_field(r, "practitioner", who, sizeof(who))));
-	return eob;
-}
-
-static json_t *
-dispense(const struct record *r, const char *when)
-{
-	char code[16], drug[170];
-	json_t *q = field(r, "quantity");
-
-	return json_pack("{s:s, s:s, s:{s:[{s:s, s:s, s:s}], s:s}, s:o, s:{s:o}, s:s}",
-	    "resourceType", "MedicationDispense", "status", "completed",
-	    "medicationCodeableConcept", "coding", "system",
-	    "urn:oid:1.2.250.1.213.2.3.1", "code",
-	    str_field(r, "cip13", code, sizeof(code)), "display",
-	    str_field(r, "drug", drug, sizeof(drug)), "text", drug,
-	    "subject", patient_ref(r), "quantity", "value",
-	    q ? q : json_null(), "whenHandedOver", when);
-}
-
-static json_t *
-observation(const struct record *r, const char *when, const char *category,
-    const char *system, const char *code_field, const char *label_field,
-    const char *unit_field)
-{
-	char code[40], label[170], unit[40];
-	json_t *v = field(r, "value"), *o;
-
-	str_field(r, code_field, code, sizeof(code));
-	str_field(r, label_field, label, sizeof(label));
-	str_field(r, unit_field, unit, sizeof(unit));
-	o = json_pack("{s:s, s:s, s:[{s:[{s:s, s:s}]}], s:{s:[{s:s, s:s, s:s}], s:s}, s:s, s:{s:o, s:s}}",
-	    "resourceType", "Observation", "status", "final",
-	    "category", "coding", "system",
-	    "http://terminology.hl7.org/CodeSystem/observation-category",
-	    "code", category, "code", "coding", "system", system, "code", code,
-	    "display", label[0] ? label : code, "text", label[0] ? label : code,
-	    "effectiveDateTime", when, "valueQuantity", "value",
-	    v ? v : json_null(), "unit", unit);
-	if (v == NULL) {
-		/* a coded or text value, or components: no Quantity */
-		json_t *comps = field(r, "components"), *it;
-		char vc[150], vt[170], *bar;
-		size_t i;
-
-		json_object_del(o, "valueQuantity");
-		if (*str_field(r, "value_code", vc, sizeof(vc)) &&
-		    (bar = strchr(vc, '|')) != NULL) {
-			*bar = '\0';
-			json_object_set_new(o, "valueCodeableConcept", json_pack(
-			    "{s:[{s:s, s:s}], s:s}", "coding", "system", vc, "code",
-			    bar + 1, "text", str_field(r, "value_text", vt,
-			    sizeof(vt))));
-		} else if (*str_field(r, "value_text", vt, sizeof(vt))) {
-			json_object_set_new(o, "valueString", json_string(vt));
-		}
-		json_array_foreach(comps, i, it) {
-			char part[100], *u, *val;
-
-			snprintf(part, sizeof(part), "%s", json_string_value(it));
-			if ((val = strchr(part, '|')) == NULL ||
-			    (u = strchr(val + 1, '|')) == NULL)
-				continue;
-			*val++ = '\0';
-			*u++ = '\0';
-			if (json_object_get(o, "component") == NULL)
-				json_object_set_new(o, "component", json_array());
-			json_array_append_new(json_object_get(o, "component"),
-			    json_pack("{s:{s:[{s:s, s:s}]}, s:{s:f, s:s, s:s, s:s}}",
-			    "code", "coding", "system", system, "code", part,
-			    "valueQuantity", "value", strtod(val, NULL), "unit", u,
-			    "system", "http://unitsofmeasure.org", "code", u));
-		}
-		json_decref(comps);
+	e = json_pack("{s:s, s:s, s:{s:[o]}, s:s, s:o, s:s, s:o, s:o, s:s, "
+	    "s:[{s:b, s:o}]}", "resourceType", "ExplanationOfBenefit",
+	    "status", "active", "type", "coding", coding(CLAIM_TYPE, rx ?
+	    "pharmacy" : claim_type(r), NULL), "use", "claim", "patient",
+	    patient_ref(r), "created", full, "insurer", holder_ref(r, names),
+	    "provider", absent(), "outcome", "complete", "insurance", "focal",
+	    1, "coverage", absent());
+	item = json_pack("{s:i}", "sequence", 1);
+	prod = json_object();
+	if (rx) {
+		str_field(r, "drug", label, sizeof(label));
+		if (*str_field(r, "cip13", code, sizeof(code)))
+			push(prod, "coding", coding(CIP_SYSTEM, code, label));
+		else
+			push(prod, "coding", coding(str_field(r, "drug_system",
+			    sys, sizeof(sys)), str_field(r, "drug_code", code,
+			    sizeof(code)), label));
+		if (*str_field(r, "atc", s, sizeof(s)))
+			push(prod, "coding", coding(ATC_SYSTEM, s, NULL));
+		if (*str_field(r, "prescriber", who, sizeof(who)))
+			care_team(e, item, who, "prescribing");
+	} else {
+		str_field(r, "label", label, sizeof(label));
+		push(prod, "coding", coding(str_field(r, "act_system", sys,
+		    sizeof(sys)), str_field(r, "act_code", code, sizeof(code)),
+		    label));
+		/* the billing provider is the EOB's, another the item's */
+		str_field(r, "provider_role", role, sizeof(role));
+		if (*str_field(r, "provider", who, sizeof(who)) &&
+		    strcmp(role, "billing") == 0)
+			json_object_set_new(e, "provider", json_pack("{s:s}",
+			    "display", who));
+		else if (who[0] != '\0')
+			care_team(e, item, who, role);
+		if (*str_field(r, "revenue_code", s, sizeof(s)))
+			json_object_set_new(item, "revenue", json_pack("{s:[o]}",
+			    "coding", coding(NULL, s, NULL)));
+		dx = field(r, "diagnoses");
+		json_array_foreach(dx, i, it)
+			push(e, "diagnosis", json_pack("{s:i, s:{s:[o]}}",
+			    "sequence", (int)i + 1, "diagnosisCodeableConcept",
+			    "coding", split_coding(json_string_value(it))));
+		json_decref(dx);
 	}
-	if (strcmp(category, "environment") != 0)
-		json_object_set_new(o, "subject", patient_ref(r));
-	if (strcmp(category, "laboratory") == 0) {
-		json_t *lo = field(r, "ref_low"), *hi = field(r, "ref_high");
+	set_str(prod, "text", label);
+	json_object_set_new(item, "productOrService", prod);
+	/* a date the holder gave to the day or less is a servicedDate; a
+	 * time, a period of that instant */
+	if (*str_field(r, "time_precision", s, sizeof(s)))
+		json_object_set_new(item, "servicedDate", json_string(when));
+	else
+		json_object_set_new(item, "servicedPeriod", json_pack(
+		    "{s:s, s:s}", "start", full, "end", full));
+	if ((it = field(r, "quantity")) != NULL)
+		json_object_set_new(item, "quantity", json_pack("{s:o}", "value",
+		    it));
+	adjudicate(item, r, "amount_eur", ADJUDICATION_SYSTEM, "submitted");
+	adjudicate(item, r, "reimbursed_eur", ADJUDICATION_SYSTEM, "benefit");
+	adjudicate(item, r, "patient_paid", C4BB_ADJ, "paidbypatient");
+	adjudicate(item, r, "mutual_eur", CARNET_ADJUDICATION, "mutual");
+	json_object_set_new(e, "item", json_pack("[o]", item));
+	/* a line's claim totals are not this EOB's totals: fields (and
+	 * their currency, which a line without amounts of its own has no
+	 * other place for) */
+	carnet_fields(e, r, (const char *const[]){"practitioner", "care_kind",
+	    "claim_id", "claim_charged", "claim_paid", "currency", NULL});
+	return e;
+}
 
-		if (lo != NULL || hi != NULL) {
-			json_t *rr = json_object();
+/* ------------------------------------------------------------------ */
+/* Observations */
 
-			if (lo != NULL)
-				json_object_set_new(rr, "low", json_pack(
-				    "{s:o, s:s}", "value", lo, "unit", unit));
-			if (hi != NULL)
-				json_object_set_new(rr, "high", json_pack(
-				    "{s:o, s:s}", "value", hi, "unit", unit));
-			json_object_set_new(o, "referenceRange",
-			    json_pack("[o]", rr));
-		}
+static json_t *
+observation(const struct record *r, const char *when, const char *cat_system,
+    const char *category, json_t *code)
+{
+	return json_pack("{s:s, s:s, s:[{s:[o]}], s:o, s:o, s:s}",
+	    "resourceType", "Observation", "status", "final", "category",
+	    "coding", coding(cat_system, category, NULL), "code", code,
+	    "subject", patient_ref(r), "effectiveDateTime", when);
+}
+
+/* The code of an observation kind: its LOINC code when it has one. */
+static json_t *
+kind_code(const char *kind, const char *label)
+{
+	const struct vital *v = terms_vital_of_kind(kind);
+
+	if (v != NULL)
+		return concept1(LOINC_SYSTEM, v->loinc, label);
+	if (strncmp(kind, "loinc:", 6) == 0)
+		return concept1(LOINC_SYSTEM, kind + 6, label);
+	return concept1(CARNET_KIND, kind, label);
+}
+
+/* value, value_code or value_text as the Observation's value[x]. */
+static void
+obs_value(json_t *o, const struct record *r, const char *unit)
+{
+	json_t *v = field(r, "value");
+	char vc[150], vt[170];
+
+	str_field(r, "value_text", vt, sizeof(vt));
+	if (v != NULL) {
+		json_object_set_new(o, "valueQuantity", quantity(v, unit));
+	} else if (*str_field(r, "value_code", vc, sizeof(vc))) {
+		json_t *cc = json_pack("{s:[o]}", "coding", split_coding(vc));
+
+		set_str(cc, "text", vt);
+		json_object_set_new(o, "valueCodeableConcept", cc);
+	} else {
+		set_str(o, "valueString", vt);
 	}
+}
+
+static json_t *
+lab_result(const struct record *r, const char *when)
+{
+	char code[20], label[170], unit[40], s[170];
+	json_t *o, *lo = field(r, "ref_low"), *hi = field(r, "ref_high");
+
+	str_field(r, "unit", unit, sizeof(unit));
+	o = observation(r, when, OBS_CATEGORY, "laboratory", concept1(
+	    LOINC_SYSTEM, str_field(r, "loinc", code, sizeof(code)),
+	    str_field(r, "label", label, sizeof(label))));
+	obs_value(o, r, unit);
+	if (lo != NULL || hi != NULL) {
+		json_t *rr = json_object();
+
+		set(rr, "low", lo ? quantity(lo, unit) : NULL);
+		set(rr, "high", hi ? quantity(hi, unit) : NULL);
+		json_object_set_new(o, "referenceRange", json_pack("[o]", rr));
+	}
+	if (*str_field(r, "interpretation", s, sizeof(s)))
+		json_object_set_new(o, "interpretation", json_pack("[{s:[o]}]",
+		    "coding", coding(INTERPRETATION, s, NULL)));
+	if (*str_field(r, "lab", s, sizeof(s)))
+		json_object_set_new(o, "performer", json_pack("[{s:s}]",
+		    "display", s));
 	return o;
 }
 
 static json_t *
-profile(const struct record *r)
+reading(const struct record *r, const char *when)
 {
-	char id[ID_STR_LEN + 1], sex[20], contact[170];
-	json_t *p, *notes = json_array(), *by = field(r, "birth_year");
-	const char *lists[] = {"allergies", "conditions", "treatments"};
-	size_t i, j;
+	char kind[40], label[170], unit[40], s[70];
+	const struct vital *v;
+	json_t *o, *comps, *it;
+	size_t i;
+
+	str_field(r, "kind", kind, sizeof(kind));
+	v = terms_vital_of_kind(kind);
+	o = observation(r, when, OBS_CATEGORY, "vital-signs", kind_code(kind,
+	    str_field(r, "label", label, sizeof(label))));
+	obs_value(o, r, v && v->unit ? v->unit : str_field(r, "unit", unit,
+	    sizeof(unit)));
+	comps = field(r, "components");
+	json_array_foreach(comps, i, it) {
+		char part[100], *u, *val;
+
+		snprintf(part, sizeof(part), "%s", json_string_value(it));
+		if ((val = strchr(part, '|')) == NULL ||
+		    (u = strchr(val + 1, '|')) == NULL)
+			continue;
+		*val++ = '\0';
+		*u++ = '\0';
+		push(o, "component", json_pack("{s:o, s:o}", "code",
+		    kind_code(part, NULL), "valueQuantity", quantity(
+		    json_real(strtod(val, NULL)), u)));
+	}
+	json_decref(comps);
+	if (*str_field(r, "device", s, sizeof(s)))
+		json_object_set_new(o, "device", json_pack("{s:s}", "display",
+		    s));
+	carnet_fields(o, r, (const char *const[]){"period_min", NULL});
+	return o;
+}
+
+static json_t *
+context(const struct record *r, const char *when)
+{
+	char kind[40], s[70];
+	json_t *o = observation(r, when, CARNET_CONTEXT, "environment",
+	    concept1(CARNET_CONTEXT, str_field(r, "kind", kind, sizeof(kind)),
+	    NULL));
+
+	json_object_set_new(o, "valueQuantity", quantity(field(r, "value"),
+	    NULL));
+	if (*str_field(r, "source", s, sizeof(s)))
+		json_object_set_new(o, "performer", json_pack("[{s:s}]",
+		    "display", s));
+	carnet_fields(o, r, (const char *const[]){"area", NULL});
+	return o;
+}
+
+/* ------------------------------------------------------------------ */
+/* profile, coverage */
+
+static json_t *
+profile(const struct record *r, const char *full)
+{
+	char id[ID_STR_LEN + 1], sex[20], s[170];
+	json_t *p, *by = field(r, "birth_year");
+	bool known;
 
 	id_encode(r->user, id);
 	str_field(r, "sex", sex, sizeof(sex));
-	p = json_pack("{s:s, s:s, s:s}", "resourceType", "Patient", "id", id,
-	    "gender", strcmp(sex, "female") == 0 ? "female" :
-	    strcmp(sex, "male") == 0 ? "male" : strcmp(sex, "other") == 0 ?
-	    "other" : "unknown");
+	known = strcmp(sex, "female") == 0 || strcmp(sex, "male") == 0 ||
+	    strcmp(sex, "other") == 0 || strcmp(sex, "unknown") == 0;
+	p = json_pack("{s:s, s:{s:s}, s:[{s:s, s:s}], s:s}", "resourceType",
+	    "Patient", "meta", "lastUpdated", full, "identifier", "system",
+	    CARNET_PERSON, "value", id, "gender", known ? sex : "unknown");
 	if (json_is_integer(by)) {
 		char y[8];
 
@@ -210,112 +494,96 @@ profile(const struct record *r)
 		json_object_set_new(p, "birthDate", json_string(y));
 	}
 	json_decref(by);
-	json_object_set_new(p, "contact", json_pack("[{s:{s:s}}]", "name", "text",
-	    str_field(r, "emergency_contact", contact, sizeof(contact))));
-	for (i = 0; i < 3; i++) {
-		json_t *l = field(r, lists[i]), *it;
-		char line[200];
-
-		json_array_foreach(l, j, it) {
-			snprintf(line, sizeof(line), "%s: %s", lists[i],
-			    json_string_value(it));
-			json_array_append_new(notes, json_string(line));
-		}
-		json_decref(l);
-	}
-	{
-		json_t *bg = field(r, "blood_group");
-
-		if (json_is_string(bg)) {
-			char line[64];
-
-			snprintf(line, sizeof(line), "blood group: %s",
-			    json_string_value(bg));
-			json_array_append_new(notes, json_string(line));
-		}
-		json_decref(bg);
-	}
-	json_object_set_new(p, "text", json_pack("{s:s, s:o}", "status",
-	    "additional", "notes", notes));
+	if (*str_field(r, "name", s, sizeof(s)))
+		json_object_set_new(p, "name", json_pack("[{s:s}]", "text", s));
+	json_object_set_new(p, "contact", json_pack("[{s:{s:s}}]", "name",
+	    "text", str_field(r, "emergency_contact", s, sizeof(s))));
+	carnet_fields(p, r, (const char *const[]){"blood_group", "allergies",
+	    "conditions", "treatments", known ? NULL : "sex", NULL});
 	return p;
 }
 
 static json_t *
-coverage(const struct record *r)
+coverage(const struct record *r, const char *full)
 {
-	char plan[90], status[20], payer[170], group[90], start[12], end[12];
+	char s[170];
 	json_t *c, *period = json_object();
 
-	c = json_pack("{s:s, s:s, s:o, s:[{s:{s:[{s:s}]}, s:s}]}",
-	    "resourceType", "Coverage", "status",
-	    str_field(r, "status", status, sizeof(status)), "beneficiary",
-	    patient_ref(r), "class", "type", "coding", "code", "plan", "value",
-	    str_field(r, "plan", plan, sizeof(plan)));
-	if (*str_field(r, "payer", payer, sizeof(payer)))
-		json_object_set_new(c, "payor", json_pack("[{s:s}]", "display",
-		    payer));
-	if (*str_field(r, "group", group, sizeof(group)))
-		json_array_append_new(json_object_get(c, "class"), json_pack(
-		    "{s:{s:[{s:s}]}, s:s}", "type", "coding", "code", "group",
-		    "value", group));
-	if (*str_field(r, "period_start", start, sizeof(start)))
-		json_object_set_new(period, "start", json_string(start));
-	if (*str_field(r, "period_end", end, sizeof(end)))
-		json_object_set_new(period, "end", json_string(end));
-	json_object_set_new(c, "period", period);
+	c = json_pack("{s:s, s:{s:s}, s:s, s:o}", "resourceType", "Coverage",
+	    "meta", "lastUpdated", full, "status", str_field(r, "status", s,
+	    sizeof(s)), "beneficiary", patient_ref(r));
+	json_object_set_new(c, "payor", json_pack("[o]", *str_field(r, "payer",
+	    s, sizeof(s)) ? json_pack("{s:s}", "display", s) : absent()));
+	push(c, "class", json_pack("{s:{s:[o]}, s:s}", "type", "coding",
+	    coding(COVERAGE_CLASS, "plan", NULL), "value", str_field(r, "plan",
+	    s, sizeof(s))));
+	if (*str_field(r, "group", s, sizeof(s)))
+		push(c, "class", json_pack("{s:{s:[o]}, s:s}", "type", "coding",
+		    coding(COVERAGE_CLASS, "group", NULL), "value", s));
+	if (*str_field(r, "period_start", s, sizeof(s)))
+		json_object_set_new(period, "start", json_string(s));
+	if (*str_field(r, "period_end", s, sizeof(s)))
+		json_object_set_new(period, "end", json_string(s));
+	if (json_object_size(period) > 0)
+		json_object_set_new(c, "period", period);
+	else
+		json_decref(period);
 	return c;
 }
+
+/* ------------------------------------------------------------------ */
+/* condition, allergy, immunization */
 
 /* A CodeableConcept from the record's code field, system and label. */
 static json_t *
 concept(const struct record *r, const char *code_field)
 {
 	char code[40], sys[110], label[170];
-	json_t *cc;
 
-	str_field(r, code_field, code, sizeof(code));
 	str_field(r, "system", sys, sizeof(sys));
-	str_field(r, "label", label, sizeof(label));
-	cc = json_pack("{s:s}", "text", label);
-	if (code[0] != '\0') {
-		json_t *cd = json_pack("{s:s, s:s}", "code", code, "display",
-		    label);
-
-		if (sys[0] != '\0' && strcmp(sys, "unknown") != 0)
-			json_object_set_new(cd, "system", json_string(sys));
-		json_object_set_new(cc, "coding", json_pack("[o]", cd));
-	}
-	return cc;
+	if (!*str_field(r, code_field, code, sizeof(code)))
+		return json_pack("{s:s}", "text", str_field(r, "label", label,
+		    sizeof(label)));
+	return json_pack("{s:[o], s:s}", "coding", coding(strcmp(sys,
+	    "unknown") == 0 ? NULL : sys, code, NULL), "text", str_field(r,
+	    "label", label, sizeof(label)));
 }
 
 /* A status code of system as a CodeableConcept, when the field is set. */
 static void
-status_concept(json_t *res, const struct record *r, const char *field,
+status_concept(json_t *res, const struct record *r, const char *name,
     const char *key, const char *system)
 {
 	char v[24];
 
-	if (*str_field(r, field, v, sizeof(v)))
-		json_object_set_new(res, key, json_pack("{s:[{s:s, s:s}]}",
-		    "coding", "system", system, "code", v));
+	if (*str_field(r, name, v, sizeof(v)))
+		json_object_set_new(res, key, json_pack("{s:[o]}", "coding",
+		    coding(system, v, NULL)));
 }
 
 /* A date text ("2020-03", a dateTime) as a FHIR choice: key + DateTime
  * when it reads as one, key + String otherwise. */
 static void
-date_or_text(json_t *res, const struct record *r, const char *field,
+date_or_text(json_t *res, const struct record *r, const char *name,
     const char *key)
 {
 	char v[40], k[48];
 	int64_t t;
 	bool date = false;
 
-	if (!*str_field(r, field, v, sizeof(v)))
+	if (!*str_field(r, name, v, sizeof(v)))
 		return;
-	if (time_parse(v, &t) == 0)
+	if (time_parse(v, &t) == 0) {
 		date = true;
-	else if (strlen(v) == 4 || (strlen(v) == 7 && v[4] == '-'))
-		date = strspn(v, "0123456789-") == strlen(v);
+	} else if (strlen(v) == 4 || strlen(v) == 7 || strlen(v) == 10) {
+		size_t i;
+
+		/* YYYY, YYYY-MM, YYYY-MM-DD */
+		date = true;
+		for (i = 0; v[i]; i++)
+			date = date && (i == 4 || i == 7 ? v[i] == '-' :
+			    v[i] >= '0' && v[i] <= '9');
+	}
 	snprintf(k, sizeof(k), "%s%s", key, date ? "DateTime" : "String");
 	json_object_set_new(res, k, json_string(v));
 }
@@ -333,10 +601,9 @@ condition(const struct record *r, const char *when)
 	status_concept(c, r, "verification", "verificationStatus",
 	    "http://terminology.hl7.org/CodeSystem/condition-ver-status");
 	if (*str_field(r, "category", cat, sizeof(cat)))
-		json_object_set_new(c, "category", json_pack("[{s:[{s:s, s:s}]}]",
-		    "coding", "system",
-		    "http://terminology.hl7.org/CodeSystem/condition-category",
-		    "code", cat));
+		json_object_set_new(c, "category", json_pack("[{s:[o]}]",
+		    "coding", coding("http://terminology.hl7.org/CodeSystem/"
+		    "condition-category", cat, NULL)));
 	date_or_text(c, r, "onset", "onset");
 	date_or_text(c, r, "abatement", "abatement");
 	return c;
@@ -391,6 +658,8 @@ immunization(const struct record *r, const char *when)
 	return im;
 }
 
+/* ------------------------------------------------------------------ */
+
 /* The record's time at the precision the holder gave it. */
 static void
 time_text(const struct record *r, char when[TIME_STR_LEN + 1])
@@ -408,27 +677,24 @@ time_text(const struct record *r, char when[TIME_STR_LEN + 1])
 }
 
 json_t *
-fhir_resource(const struct record *r, unsigned long long seq)
+fhir_resource(const struct record *r, unsigned long long seq, json_t *names)
 {
-	char when[TIME_STR_LEN + 1], id[64];
+	char when[TIME_STR_LEN + 1], full[TIME_STR_LEN + 1], id[64];
 	const char *t = r->type->name;
 	json_t *res;
 
 	time_text(r, when);
-	if (strcmp(t, "claim") == 0)
-		res = claim_eob(r, when);
-	else if (strcmp(t, "dispense") == 0)
-		res = dispense(r, when);
+	time_format(r->time, full);
+	if (strcmp(t, "claim") == 0 || strcmp(t, "dispense") == 0)
+		res = eob(r, when, full, names, strcmp(t, "dispense") == 0);
 	else if (strcmp(t, "lab_result") == 0)
-		res = observation(r, when, "laboratory", "http://loinc.org",
-		    "loinc", "label", "unit");
+		res = lab_result(r, when);
 	else if (strcmp(t, "observation") == 0)
-		res = observation(r, when, "vital-signs",
-		    "urn:carnet:observation-kind", "kind", "kind", "kind");
+		res = reading(r, when);
 	else if (strcmp(t, "profile") == 0)
-		return profile(r);
+		res = profile(r, full);
 	else if (strcmp(t, "coverage") == 0)
-		res = coverage(r);
+		res = coverage(r, full);
 	else if (strcmp(t, "condition") == 0)
 		res = condition(r, when);
 	else if (strcmp(t, "allergy") == 0)
@@ -436,23 +702,48 @@ fhir_resource(const struct record *r, unsigned long long seq)
 	else if (strcmp(t, "immunization") == 0)
 		res = immunization(r, when);
 	else
-		res = observation(r, when, "environment",
-		    "urn:carnet:context-kind", "kind", "area", "kind");
+		res = context(r, full);
 	if (res == NULL)
 		return NULL;
 	snprintf(id, sizeof(id), "carnet-%llu", seq);
 	json_object_set_new(res, "id", json_string(id));
-	json_object_set_new(res, "identifier", json_pack("[{s:s, s:s}]", "system",
-	    "urn:carnet:holder-ref", "value", r->ref));
+	if (json_object_get(res, "identifier") == NULL)
+		json_object_set_new(res, "identifier", json_array());
+	json_array_insert_new(json_object_get(res, "identifier"), 0, json_pack(
+	    "{s:s, s:s}", "system", CARNET_HOLDER_REF, "value", r->ref));
 	return res;
+}
+
+static bool
+is_patient(json_t *res)
+{
+	const char *k = json_string_value(json_object_get(res, "resourceType"));
+
+	return k != NULL && strcmp(k, "Patient") == 0;
 }
 
 json_t *
 fhir_bundle(json_t *entries, const char *user_id)
 {
-	json_t *wrapped = json_array(), *res;
+	json_t *wrapped = json_array(), *res, *main = NULL;
+	char me[ID_STR_LEN + 16];
 	size_t i;
 
+	/* the person's Patient: the first profile, else their id alone */
+	snprintf(me, sizeof(me), "Patient/%s", user_id);
+	json_array_foreach(entries, i, res)
+		if (main == NULL && is_patient(res))
+			main = res;
+		else if (is_patient(res))
+			json_object_set_new(res, "link", json_pack("[{s:{s:s}, s:s}]",
+			    "other", "reference", me, "type", "seealso"));
+	if (main == NULL) {
+		main = json_pack("{s:s, s:[{s:s, s:s}]}", "resourceType",
+		    "Patient", "identifier", "system", CARNET_PERSON, "value",
+		    user_id);
+		json_array_insert_new(entries, 0, main);
+	}
+	json_object_set_new(main, "id", json_string(user_id));
 	json_array_foreach(entries, i, res) {
 		const char *type = json_string_value(json_object_get(res,
 		    "resourceType"));

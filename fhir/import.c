@@ -63,6 +63,72 @@ kind_count(struct fhir_import *im, const char *kind)
 	return &im->kinds[im->nkinds++];
 }
 
+/*
+ * The record fields carnet's export wrote as extensions (terms.h), for
+ * what FHIR has no element: they replace what the mapping inferred.  An
+ * extension naming no field of the type, or of the wrong value type, is
+ * refused.
+ */
+static void
+carnet_fields(struct ctx *c, const struct schema *s, json_t *obj)
+{
+	json_t *x, *lists = json_object();
+	size_t i, n = strlen(CARNET_FIELD_EXT);
+
+	json_array_foreach(walk_arr(&c->w, c->w.res, "extension"), i, x) {
+		const char *url = walk_str(&c->w, x, "url"), *name;
+		json_t *v = NULL;
+		int f;
+
+		if (url == NULL || strncmp(url, CARNET_FIELD_EXT, n) != 0)
+			continue;
+		name = url + n;
+		snprintf(c->w.elem, sizeof(c->w.elem), "extension[%zu]", i);
+		if ((f = schema_field(s, name, strlen(name))) < 0) {
+			walk_fail(&c->w, CARNET_E_UNKNOWN_FIELD, "%.60s: %s records "
+			    "have no field %.40s", url, s->name, name);
+			break;
+		}
+		switch (s->fields[f].kind) {
+		case FIELD_STR:
+		case FIELD_STRLIST:
+			v = json_is_string(json_object_get(x, "valueString")) ?
+			    json_object_get(x, "valueString") : NULL;
+			break;
+		case FIELD_INT:
+			v = json_is_integer(json_object_get(x, "valueInteger")) ?
+			    json_object_get(x, "valueInteger") : NULL;
+			break;
+		default:
+			v = json_object_get(x, "valueDecimal");
+			if (!json_is_number(v))
+				v = json_object_get(x, "valueInteger");
+			v = json_is_number(v) ? v : NULL;
+			break;
+		}
+		if (v == NULL) {
+			walk_fail(&c->w, CARNET_E_FIELD_TYPE, "%.60s: a %s needs a "
+			    "value%s", url, field_kind_name(s->fields[f].kind),
+			    s->fields[f].kind == FIELD_INT ? "Integer" :
+			    s->fields[f].kind == FIELD_NUM ? "Decimal" : "String");
+			break;
+		}
+		if (s->fields[f].kind != FIELD_STRLIST) {
+			json_object_set(obj, name, v);
+			continue;
+		}
+		/* the first of a list's extensions replaces what was there */
+		if (json_object_get(lists, name) == NULL) {
+			json_object_set_new(lists, name, json_true());
+			json_object_set_new(obj, name, json_array());
+		}
+		json_array_append(json_object_get(obj, name), v);
+	}
+	json_decref(lists);
+	if (c->w.rc == 0)
+		c->w.elem[0] = '\0';
+}
+
 static int
 emit(struct ctx *c, const char *type, json_t *obj)
 {
@@ -86,6 +152,11 @@ emit(struct ctx *c, const char *type, json_t *obj)
 		c->im->entry_cap = cap;
 	}
 	c->im->entry_of[c->im->n] = c->entry;
+	carnet_fields(c, s, obj);
+	if (c->w.rc != 0) {
+		json_decref(obj);
+		return c->w.rc;
+	}
 	rc = recjson_encode(obj, s, &c->im->recs, &e);
 	json_decref(obj);
 	if (rc != 0)
@@ -152,6 +223,22 @@ fhir_id(const char *s)
 	    "abcdefghijklmnopqrstuvwxyz0123456789-.") == n;
 }
 
+/* The value of a resource's identifier of system, or NULL. */
+static const char *
+identifier(struct ctx *c, json_t *r, const char *system)
+{
+	json_t *ident;
+	size_t i;
+
+	json_array_foreach(walk_arr(&c->w, r, "identifier"), i, ident) {
+		const char *sys = walk_str(&c->w, ident, "system");
+
+		if (sys != NULL && strcmp(sys, system) == 0)
+			return walk_str(&c->w, ident, "value");
+	}
+	return NULL;
+}
+
 /*
  * The ref of a resource's record: fhir:[stu3:]TYPE/ID[#ITEM]@VERSION
  * (import.h).  The version hash covers the resource without its meta,
@@ -162,12 +249,21 @@ make_ref(struct ctx *c, json_t *r, size_t item, char *buf, size_t size)
 {
 	const char *type = walk_str(&c->w, r, "resourceType");
 	const char *id = walk_str(&c->w, r, "id");
-	const char *ver = walk_str(&c->w, r, "meta.versionId");
+	const char *ver = walk_str(&c->w, r, "meta.versionId"), *held;
 	char vbuf[2 + 2 * 8 + 1], ib[24] = "";
 	int n;
 
 	if (c->w.rc != 0)
 		return c->w.rc;
+	/* carnet's own export: the ref the record had at its holder */
+	if ((held = identifier(c, r, CARNET_HOLDER_REF)) != NULL && item <= 1) {
+		if (strlen(held) >= size)
+			return walk_fail(&c->w, CARNET_E_TOO_BIG, "identifier: "
+			    "%s \"%.70s\" is over %zu bytes", CARNET_HOLDER_REF,
+			    held, size - 1);
+		memcpy(buf, held, strlen(held) + 1);
+		return 0;
+	}
 	if (id == NULL || id[0] == '\0')
 		return walk_fail(&c->w, CARNET_E_MALFORMED, "id: a %s needs one "
 		    "(it is the record's ref)", type);
@@ -223,7 +319,12 @@ enrolled_patient(struct ctx *c, json_t *p)
 
 		if (id != NULL || val == NULL)
 			continue;
-		snprintf(key, sizeof(key), "%s|%s", sys ? sys : "", val);
+		/* a carnet export names the person by their carnet id: the
+		 * holder enrolls it as the customer number */
+		if (sys != NULL && strcmp(sys, CARNET_PERSON) == 0)
+			snprintf(key, sizeof(key), "%s", val);
+		else
+			snprintf(key, sizeof(key), "%s|%s", sys ? sys : "", val);
 		id = c->im->enrolled(c->im->enrolled_arg, key);
 	}
 	if (id == NULL && c->w.rc == 0)
@@ -481,12 +582,13 @@ is_care_role(const char *role)
 
 /*
  * The provider of an item: its care team member with a care role (not
- * the referring or prescribing doctor), else the claim's first such
- * member, else the billing provider.
+ * the referring or prescribing doctor; on a pharmacy claim, the
+ * prescriber) or with no role at all, else the claim's first member with
+ * a care role, else the billing provider.
  */
 static const char *
-provider_of(struct ctx *c, json_t *r, json_t *item, const char **role,
-    char *buf, size_t size)
+provider_of(struct ctx *c, json_t *r, json_t *item, bool rx,
+    const char **role, char *buf, size_t size)
 {
 	json_t *seqs = walk_arr(&c->w, item, c->stu3 ? "careTeamLinkId" :
 	    "careTeamSequence"), *m, *s;
@@ -501,7 +603,9 @@ provider_of(struct ctx *c, json_t *r, json_t *item, const char **role,
 
 			json_array_foreach(seqs, k, s)
 				mine = mine || (seq && json_equal(s, seq));
-			if ((pass == 0 && !mine) || !is_care_role(rl))
+			if ((pass == 0 && !mine) || !(is_care_role(rl) || (rx &&
+			    rl && strcmp(rl, "prescribing") == 0) || (pass == 0 &&
+			    walk_at(m, "role") == NULL)))
 				continue;
 			*role = rl;
 			return party_name(c, walk_obj(&c->w, m, "provider"), buf,
@@ -540,6 +644,25 @@ diagnoses(struct ctx *c, json_t *r)
 	return list;
 }
 
+/* A CIP13 pack code: 13 digits from 34009, in the ANS CIP/UCD
+ * terminology (or the CIP OIDs); a UCD, also 13 digits, is not one. */
+static bool
+is_cip13(const char *sys, const char *code)
+{
+	static const char *const systems[] = {CIP_SYSTEM,
+		"urn:oid:1.2.250.1.213.2.3.1", "urn:oid:1.2.250.1.213.2.3.2",
+		"http://data.esante.gouv.fr/ansm/medicament/codeCIP13", NULL};
+	const char *const *s;
+
+	if (sys == NULL || code == NULL || strlen(code) != 13 ||
+	    strspn(code, "0123456789") != 13 || strncmp(code, "34009", 5) != 0)
+		return false;
+	for (s = systems; *s; s++)
+		if (strcmp(sys, *s) == 0)
+			return true;
+	return false;
+}
+
 /* The code of an item: productOrService (STU3: service) unless absent,
  * else an HCPCS modifier, else the revenue centre. */
 static json_t *
@@ -562,6 +685,19 @@ item_code(struct ctx *c, json_t *item)
 	return pick_coding(c, walk_obj(&c->w, item, "revenue"), NULL);
 }
 
+static bool
+has_amount(json_t *obj)
+{
+	static const char *const keys[] = {"amount_eur", "reimbursed_eur",
+		"patient_paid", "mutual_eur", "claim_charged", "claim_paid", NULL};
+	const char *const *k;
+
+	for (k = keys; *k; k++)
+		if (json_object_get(obj, *k) != NULL)
+			return true;
+	return false;
+}
+
 /* One item of a claim: base holds what every item shares (the claim's
  * date, totals, kind, diagnoses), rx says a pharmacy claim. */
 static int
@@ -570,7 +706,7 @@ map_eob_item(struct ctx *c, json_t *r, json_t *item, size_t i,
 {
 	json_t *obj = json_deep_copy(base), *cd, *adj;
 	struct amounts a = {0};
-	const char *prec, *code, *sys, *label, *role = NULL, *who_s;
+	const char *prec, *code, *sys, *label, *role = NULL, *who_s, *cur;
 	char ref[RECORD_REF_MAX_BYTES + 1], pbuf[160];
 	int64_t t;
 	size_t k;
@@ -599,6 +735,7 @@ map_eob_item(struct ctx *c, json_t *r, json_t *item, size_t i,
 	if (!amounts_put(c, &a, obj, "reimbursed_eur", AMOUNT_PAID))
 		note(c, FHIR_NOTE_NO_PAID);
 	amounts_put(c, &a, obj, "patient_paid", AMOUNT_PATIENT);
+	amounts_put(c, &a, obj, "mutual_eur", AMOUNT_MUTUAL);
 	if (a.currency)
 		json_object_set_new(obj, "currency", json_string(a.currency));
 	cd = item_code(c, item);
@@ -613,15 +750,27 @@ map_eob_item(struct ctx *c, json_t *r, json_t *item, size_t i,
 		    "code (nor an HCPCS modifier or a revenue centre)");
 		goto out;
 	}
+	/* amounts without a currency field are in euros (claim.def); a
+	 * line without amounts has no currency */
+	if (((cur = json_string_value(json_object_get(obj, "currency"))) !=
+	    NULL && strcmp(cur, "EUR") == 0) || !has_amount(obj))
+		json_object_del(obj, "currency");
 	put_num(obj, "quantity", walk_num(&c->w, item, "quantity.value"));
-	who_s = provider_of(c, r, item, &role, pbuf, sizeof(pbuf));
+	who_s = provider_of(c, r, item, rx, &role, pbuf, sizeof(pbuf));
 	if (rx) {
-		if (sys && strstr(sys, "cip") && strlen(code) == 13)
+		json_t *atc = pick_coding(c, walk_obj(&c->w, item,
+		    "productOrService"), ATC_SYSTEM);
+
+		if (is_cip13(sys, code))
 			put_str(obj, "cip13", code);
 		else {
 			put_label(c, obj, "drug_code", code, 32);
 			put_str(obj, "drug_system", sys);
 		}
+		if (atc != NULL && atc != cd && strcmp(walk_str(&c->w, atc,
+		    "system") ? walk_str(&c->w, atc, "system") : "", ATC_SYSTEM)
+		    == 0)
+			put_str(obj, "atc", walk_str(&c->w, atc, "code"));
 		put_label(c, obj, "drug", label ? label : code, 160);
 		if (json_object_get(obj, "quantity") == NULL)
 			json_object_set_new(obj, "quantity", json_real(1));
@@ -683,7 +832,9 @@ map_eob(struct ctx *c, json_t *r)
 	amounts_put(c, &a, base, "claim_charged", AMOUNT_CHARGE);
 	amounts_put(c, &a, base, "claim_paid", AMOUNT_PAID);
 	put_str(base, "currency", a.currency ? a.currency : c->im->currency);
-	put_str(base, "claim_id", walk_str(&c->w, r, "id"));
+	/* the claim's id at its holder (in carnet's export, a field) */
+	if (identifier(c, r, CARNET_HOLDER_REF) == NULL)
+		put_str(base, "claim_id", walk_str(&c->w, r, "id"));
 	if (!rx) {
 		json_object_set_new(base, "practitioner", json_string(kind));
 		if (strcmp(kind, "inpatient") == 0 || strcmp(kind,
@@ -771,6 +922,8 @@ map_coverage(struct ctx *c, json_t *r)
 		else if (ty && strcmp(ty, "plan") == 0 && plan == NULL)
 			plan = walk_str(&c->w, cl, "value");
 		else if (ty && strcmp(ty, "subgroup") == 0)
+			group = walk_str(&c->w, cl, "value");
+		else if (ty && strcmp(ty, "group") == 0 && group == NULL)
 			group = walk_str(&c->w, cl, "value");
 	}
 	if (plan == NULL)
@@ -914,7 +1067,10 @@ obs_components(struct ctx *c, json_t *r, json_t *obj)
 		json_t *cd = pick_coding(c, walk_obj(&c->w, cp, "code"),
 		    LOINC_SYSTEM);
 		const char *code = cd ? walk_str(&c->w, cd, "code") : NULL;
-		const struct vital *k = terms_vital(code);
+		const char *sys = cd ? walk_str(&c->w, cd, "system") : NULL;
+		bool own = sys != NULL && strcmp(sys, CARNET_KIND) == 0;
+		const struct vital *k = own ? terms_vital_of_kind(code) :
+		    terms_vital(code);
 		json_t *v = json_object();
 		char item[96], kname[48];
 
@@ -927,8 +1083,8 @@ obs_components(struct ctx *c, json_t *r, json_t *obj)
 				    "needs a code and a numeric valueQuantity");
 			break;
 		}
-		if (k != NULL && k->unit != NULL)
-			snprintf(kname, sizeof(kname), "%s", k->kind);
+		if ((k != NULL && k->unit != NULL) || own)
+			snprintf(kname, sizeof(kname), "%s", own ? code : k->kind);
 		else
 			snprintf(kname, sizeof(kname), "loinc:%.30s", code);
 		snprintf(item, sizeof(item), "%s|%.12g|%s", kname,
@@ -945,6 +1101,22 @@ obs_components(struct ctx *c, json_t *r, json_t *obj)
 	}
 	json_object_set_new(obj, "components", list);
 	return true;
+}
+
+/* An environment reading of carnet's export (a context record). */
+static int
+map_context(struct ctx *c, json_t *r, const char *user, const char *ref,
+    int64_t t, const char *kind)
+{
+	json_t *obj = json_pack("{s:s, s:s, s:I}", "user", user, "ref", ref,
+	    "time", (json_int_t)t);
+	char pb[160];
+
+	put_label(c, obj, "kind", kind, 32);
+	put_num(obj, "value", walk_num(&c->w, r, "valueQuantity.value"));
+	put_str(obj, "source", party_name(c, walk_at(r, "performer.0"), pb,
+	    sizeof(pb)));
+	return emit(c, "context", obj);
 }
 
 static int
@@ -980,6 +1152,8 @@ map_observation(struct ctx *c, json_t *r)
 		    "date (effectiveDateTime, effectivePeriod, issued)");
 	if (make_ref(c, r, 0, ref, sizeof(ref)) != 0)
 		return c->w.rc;
+	if (sys != NULL && strcmp(sys, CARNET_CONTEXT) == 0)
+		return map_context(c, r, user, ref, t, code);
 	json_array_foreach(walk_arr(&c->w, r, "category"), i, cat) {
 		json_t *x;
 		size_t j;
@@ -1022,6 +1196,8 @@ map_observation(struct ctx *c, json_t *r)
 	k = sys && strcmp(sys, LOINC_SYSTEM) == 0 ? terms_vital(code) : NULL;
 	if (k != NULL)
 		snprintf(kind, sizeof(kind), "%s", k->kind);
+	else if (sys && strcmp(sys, CARNET_KIND) == 0) /* carnet's export */
+		snprintf(kind, sizeof(kind), "%.40s", code);
 	else
 		snprintf(kind, sizeof(kind), "%s:%.30s", sys && strcmp(sys,
 		    LOINC_SYSTEM) == 0 ? "loinc" : "code", code ? code : "");
@@ -1113,8 +1289,8 @@ map_condition(struct ctx *c, json_t *r)
 	put_str(obj, "abatement", walk_first_str(&c->w, r, (const char *const[])
 	    {"abatementDateTime", "abatementPeriod.start", "abatementString",
 	    NULL}));
-	clinical_time(c, r, obj, (const char *const[]){"onsetDateTime",
-	    "onsetPeriod.start", "recordedDate", "assertedDate", NULL});
+	clinical_time(c, r, obj, (const char *const[]){"recordedDate",
+	    "assertedDate", "onsetDateTime", "onsetPeriod.start", NULL});
 	return emit(c, "condition", obj);
 }
 
@@ -1141,8 +1317,8 @@ map_allergy(struct ctx *c, json_t *r)
 	if (json_array_size(list) > 0)
 		json_object_set(obj, "reactions", list);
 	json_decref(list);
-	clinical_time(c, r, obj, (const char *const[]){"onsetDateTime",
-	    "onsetPeriod.start", "recordedDate", "assertedDate", NULL});
+	clinical_time(c, r, obj, (const char *const[]){"recordedDate",
+	    "assertedDate", "onsetDateTime", "onsetPeriod.start", NULL});
 	return emit(c, "allergy", obj);
 }
 

@@ -94,6 +94,10 @@ terms_amount_role(json_t *category)
 		}
 		if (LOOKUP(std_amounts, code) != AMOUNT_UNKNOWN)
 			std = LOOKUP(std_amounts, code);
+		else if (strcmp(code, "mutual") == 0 && json_is_string(
+		    json_object_get(c, "system")) && strcmp(json_string_value(
+		    json_object_get(c, "system")), CARNET_ADJUDICATION) == 0)
+			std = AMOUNT_MUTUAL;
 	}
 	return std;
 }
@@ -116,13 +120,25 @@ static const struct vital vitals[] = {
 	{"2708-6", "spo2_pct", "%"},
 	{"59408-5", "spo2_pct", "%"},
 	{"39156-5", "bmi_kg_m2", "kg/m2"},
-	{"2339-0", "glucose_mmol_l", "mmol/L"},  /* glucose, blood, mass */
+	/* the first code of a kind is the one the export writes: moles */
 	{"15074-8", "glucose_mmol_l", "mmol/L"}, /* glucose, blood, moles */
+	{"2339-0", "glucose_mmol_l", "mmol/L"},  /* glucose, blood, mass */
 	{"2345-7", "glucose_mmol_l", "mmol/L"},  /* serum or plasma */
 	{"14749-6", "glucose_mmol_l", "mmol/L"},
 	{"41653-7", "glucose_mmol_l", "mmol/L"}, /* glucometer */
 	{"14743-9", "glucose_mmol_l", "mmol/L"}, /* glucometer, moles */
 };
+
+const struct vital *
+terms_vital_of_kind(const char *kind)
+{
+	size_t i;
+
+	for (i = 0; kind && i < sizeof(vitals) / sizeof(vitals[0]); i++)
+		if (strcmp(kind, vitals[i].kind) == 0)
+			return &vitals[i];
+	return NULL;
+}
 
 const struct vital *
 terms_vital(const char *loinc)

@@ -13,6 +13,30 @@
 
 #define UCUM_SYSTEM "http://unitsofmeasure.org"
 #define LOINC_SYSTEM "http://loinc.org"
+#define ATC_SYSTEM "http://www.whocc.no/atc"
+/* CIP13 packs (and UCD units) in the ANS terminology server */
+#define CIP_SYSTEM "https://smt.esante.gouv.fr/terminologie-cip_ucd"
+#define ADJUDICATION_SYSTEM "http://terminology.hl7.org/CodeSystem/adjudication"
+
+/*
+ * carnet's own names in FHIR, written by the export and read back by the
+ * import so that an export re-imports as the same records:
+ *   HOLDER_REF  identifier: the record's ref at its holder
+ *   PERSON      identifier of a Patient: the person's carnet id
+ *   PARTY       identifier of a holder (EOB.insurer)
+ *   FIELD_EXT   extension url prefix: a record field without a FHIR
+ *               element (urn:carnet:field:care_kind), value[x] by type
+ *   KIND        Observation.code: an observation kind without a LOINC code
+ *   CONTEXT     Observation.code: a context record's kind
+ *   MUTUAL      adjudication category: paid by the complementary mutual
+ */
+#define CARNET_HOLDER_REF "urn:carnet:holder-ref"
+#define CARNET_PERSON "urn:carnet:person"
+#define CARNET_PARTY "urn:carnet:party"
+#define CARNET_FIELD_EXT "urn:carnet:field:"
+#define CARNET_KIND "urn:carnet:observation-kind"
+#define CARNET_CONTEXT "urn:carnet:context-kind"
+#define CARNET_ADJUDICATION "urn:carnet:adjudication"
 
 /* What an amount of a claim is. */
 enum amount_role {
@@ -21,6 +45,7 @@ enum amount_role {
 	AMOUNT_PAID,       /* what the plan paid, whole */
 	AMOUNT_PAID_PART,  /* a part of what the plan paid (to provider, to patient) */
 	AMOUNT_PATIENT,    /* what the person paid */
+	AMOUNT_MUTUAL,     /* what the complementary mutual paid (carnet) */
 	AMOUNT_UNKNOWN,    /* no category carnet knows */
 };
 
@@ -40,6 +65,8 @@ struct vital {
 
 /* The vital for a LOINC code, or NULL. */
 const struct vital *terms_vital(const char *loinc);
+/* The vital of a record kind (its first LOINC code), or NULL. */
+const struct vital *terms_vital_of_kind(const char *kind);
 
 /*
  * Convert v in UCUM unit `ucum` to the kind's unit, exactly as UCUM
