@@ -10,6 +10,23 @@
 #include "../policy/consent.h"
 #include "broker.h"
 
+/* The person's log: holder sent seq, a new version of record old. */
+static int
+log_correction(struct req *r, const struct record *rec, uint64_t seq,
+    uint64_t old, struct cerr *err)
+{
+	struct uselog_entry e;
+
+	ulog_entry_init(&e, r, USE_CORRECT);
+	e.has_holder = true;
+	memcpy(e.holder, rec->holder, ID_BYTES);
+	e.type = rec->type;
+	e.rseq = seq;
+	snprintf(e.note, sizeof(e.note), "record %" PRIu64 " replaces record "
+	    "%" PRIu64, seq, old);
+	return ulog_append(r->b, r->txn, rec->user, &e, err);
+}
+
 int
 handle_put(struct req *r, struct cerr *err)
 {
@@ -18,7 +35,7 @@ handle_put(struct req *r, struct cerr *err)
 	bool check_only = check != NULL &&
 	    check->type == MSGPACK_OBJECT_BOOLEAN && check->via.boolean;
 	uint64_t seqs[PUT_MAX_RECORDS], per_type[256] = {0};
-	unsigned stored = 0, dup = 0, i;
+	unsigned stored = 0, dup = 0, corrected = 0, i;
 	char uid[ID_STR_LEN + 1];
 	int rc;
 
@@ -50,6 +67,7 @@ handle_put(struct req *r, struct cerr *err)
 		const struct party *user;
 		struct record rec;
 		struct cerr rerr = {0};
+		uint64_t corrects;
 		bool is_dup;
 
 		if ((rc = record_from_object(&recs->via.array.ptr[i], &rec,
@@ -60,6 +78,10 @@ handle_put(struct req *r, struct cerr *err)
 		    memcmp(rec.holder, r->from->id, ID_BYTES) != 0)
 			return cerr_set(err, CARNET_E_FORBIDDEN,
 			    "record %u: names another holder than you", i + 1);
+		if (rec.corrects != 0)
+			return cerr_set(err, CARNET_E_FORBIDDEN,
+			    "record %u: corrects is the broker's to set (send the "
+			    "new version under a ref BASE@VERSION)", i + 1);
 		rec.has_holder = true;
 		memcpy(rec.holder, r->from->id, ID_BYTES);
 		if (!party_has_type(r->from, rec.type))
@@ -74,13 +96,18 @@ handle_put(struct req *r, struct cerr *err)
 		if (check_only)
 			continue; /* every check made, nothing stored */
 		if ((rc = store_record_put(r->b->store, r->txn, &rec, &seqs[i],
-		    &is_dup, &rerr)) != 0)
+		    &is_dup, &corrects, &rerr)) != 0)
 			return cerr_set(err, rc, "record %u: %s", i + 1,
 			    cerr_msg(&rerr));
 		if (is_dup) {
 			dup++;
 			continue;
 		}
+		/* a new version of a record: the person's log says so */
+		if (corrects != 0 && (rc = log_correction(r, &rec, seqs[i],
+		    corrects, err)) != 0)
+			return rc;
+		corrected += corrects != 0;
 		stored++;
 		per_type[rec.type->index]++;
 		user_last_set(r->b, rec.user, seqs[i]);
@@ -99,9 +126,11 @@ handle_put(struct req *r, struct cerr *err)
 		msgpack_pack_uint32(&r->pk, recs->via.array.size);
 		return 0;
 	}
-	reply_begin(r, 3);
+	reply_begin(r, 4);
 	mpk_pack_cstr(&r->pk, "stored");
 	msgpack_pack_uint32(&r->pk, stored);
+	mpk_pack_cstr(&r->pk, "corrected");
+	msgpack_pack_uint32(&r->pk, corrected);
 	mpk_pack_cstr(&r->pk, "dup");
 	msgpack_pack_uint32(&r->pk, dup);
 	mpk_pack_cstr(&r->pk, "seqs");

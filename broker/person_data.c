@@ -128,6 +128,8 @@ handle_export(struct req *r, struct cerr *err)
 	struct recmeta m;
 	struct items recs;
 	struct names holders = {0};
+	msgpack_sbuffer seqs;
+	msgpack_packer spk;
 	bool more = false;
 	MDB_val v;
 	int rc = 0;
@@ -136,6 +138,8 @@ handle_export(struct req *r, struct cerr *err)
 	    err)) != 0)
 		return rc;
 	items_init(&recs, r);
+	msgpack_sbuffer_init(&seqs);
+	msgpack_packer_init(&spk, &seqs, msgpack_sbuffer_write);
 	after = from;
 	while ((rc = store_user_next(r->b->store, r->txn, r->from->id, after,
 	    &m)) == 0) {
@@ -147,6 +151,7 @@ handle_export(struct req *r, struct cerr *err)
 		    m.seq, &v, err)) != 0)
 			break;
 		mpk_pack_binn(&recs.pk, v.mv_data, v.mv_size);
+		msgpack_pack_uint64(&spk, m.seq);
 		names_note(&holders, m.holder);
 		after = m.seq;
 		recs.n++;
@@ -160,10 +165,15 @@ handle_export(struct req *r, struct cerr *err)
 		    &e, err)) == 0)
 			rc = stat_add(r, err, 1, "export");
 	}
-	if ((rc = items_reply(&recs, "records", false, 3, rc, err)) == 0) {
+	/* records, and their seqs (what corrects and the log name) */
+	if ((rc = items_reply(&recs, "records", false, 4, rc, err)) == 0) {
+		mpk_pack_cstr(&r->pk, "seqs");
+		msgpack_pack_array(&r->pk, recs.n);
+		msgpack_sbuffer_write(r->reply, seqs.data, seqs.size);
 		names_pack(r, &holders);
 		reply_page_end(r, more, &after);
 	}
+	msgpack_sbuffer_destroy(&seqs);
 	return rc;
 }
 

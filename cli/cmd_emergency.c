@@ -141,10 +141,10 @@ emergency_show(int argc, char **argv)
 }
 
 static void
-print_record(void *arg, const struct record *r)
+print_record(void *arg, const struct record *r, uint64_t seq)
 {
 	uint64_t *n = arg;
-	json_t *j = recjson_from_record(r);
+	json_t *j = cli_record_json(r, seq);
 
 	if (j != NULL) {
 		cli_print_json(j);

@@ -77,9 +77,13 @@ name_entry(const struct fhir_import *im, json_t *doc,
 }
 
 /* PUT every record of a mapped document, checking only when check. */
+struct put_counts {
+	unsigned long long stored, dup, corrected;
+};
+
 static int
 put_all(struct cli_conn *cc, struct fhir_import *im, json_t *doc, bool check,
-    unsigned long long *stored, unsigned long long *dup, struct cerr *err)
+    struct put_counts *n, struct cerr *err)
 {
 	struct holder_batch *hb;
 	msgpack_unpacked u;
@@ -100,8 +104,9 @@ put_all(struct cli_conn *cc, struct fhir_import *im, json_t *doc, bool check,
 		rc = holder_batch_flush(hb, err);
 	if (rc != 0)
 		name_entry(im, doc, hb->failed_first, err);
-	*stored = hb->stored;
-	*dup = hb->dup;
+	n->stored = hb->stored;
+	n->dup = hb->dup;
+	n->corrected = hb->corrected;
 	holder_batch_destroy(&hb);
 	return rc;
 }
@@ -114,20 +119,20 @@ put_all(struct cli_conn *cc, struct fhir_import *im, json_t *doc, bool check,
  */
 static int
 send_records(struct cli_conn *cc, struct fhir_import *im, json_t *doc,
-    unsigned long long *stored, unsigned long long *dup, struct cerr *err)
+    struct put_counts *n, struct cerr *err)
 {
 	int rc;
 
 	if (im->n == 0)
 		return 0;
-	if ((rc = put_all(cc, im, doc, true, stored, dup, err)) != 0)
+	if ((rc = put_all(cc, im, doc, true, n, err)) != 0)
 		return cerr_set(err, rc, "%s (checked before storing: nothing "
 		    "of it was stored)", cerr_msg(err));
-	if ((rc = put_all(cc, im, doc, false, stored, dup, err)) != 0)
+	if ((rc = put_all(cc, im, doc, false, n, err)) != 0)
 		return cerr_set(err, rc, "%s; %llu of its %u records were "
 		    "stored before this: run the import again to store the "
 		    "rest (nothing is stored twice)", cerr_msg(err),
-		    *stored + *dup, im->n);
+		    n->stored + n->dup, im->n);
 	return 0;
 }
 
@@ -217,7 +222,7 @@ import_fhir(int argc, char **argv)
 		struct stat st;
 		json_error_t je;
 		json_t *doc;
-		unsigned long long stored = 0, dup = 0;
+		struct put_counts cnt = {0, 0, 0};
 		unsigned t;
 
 		if (stat(argv[i], &st) == 0 && S_ISREG(st.st_mode) &&
@@ -248,7 +253,7 @@ import_fhir(int argc, char **argv)
 			print_dry(&im);
 			fprintf(stderr, "%s: %u records\n", argv[i], im.n);
 			print_report(stderr, &im);
-		} else if (send_records(&cc, &im, doc, &stored, &dup, &err) != 0) {
+		} else if (send_records(&cc, &im, doc, &cnt, &err) != 0) {
 			cerr_set(&err, err.code, "%s: %s", argv[i],
 			    cerr_msg(&err));
 			cli_fail("import fhir", &err);
@@ -263,8 +268,12 @@ import_fhir(int argc, char **argv)
 					    schema_by_index(t)->name, im.by_type[t]);
 					sep = ", ";
 				}
-			printf("): %llu stored, %llu already stored\n", stored,
-			    dup);
+			printf("): %llu stored, %llu already stored", cnt.stored,
+			    cnt.dup);
+			if (cnt.corrected > 0)
+				printf(" (%llu of them new versions of records "
+				    "stored before: corrections)", cnt.corrected);
+			printf("\n");
 			print_report(stdout, &im);
 		}
 		fhir_import_release(&im);

@@ -13,8 +13,8 @@
 
 int
 cli_records_fetch(struct cli_conn *cc, const char *cmd, const uint8_t *user,
-    void (*fn)(void *arg, const struct record *r), void *arg, json_t *names,
-    struct cerr *err)
+    void (*fn)(void *arg, const struct record *r, uint64_t seq), void *arg,
+    json_t *names, struct cerr *err)
 {
 	uint64_t from = 0;
 	bool more = true;
@@ -23,7 +23,7 @@ cli_records_fetch(struct cli_conn *cc, const char *cmd, const uint8_t *user,
 	while (more) {
 		msgpack_packer *pk = client_begin(cc->c, user ? 2 : 1);
 		msgpack_unpacked reply;
-		const msgpack_object *recs, *m;
+		const msgpack_object *recs, *m, *seqs;
 		uint32_t i;
 
 		if (user != NULL) {
@@ -35,6 +35,7 @@ cli_records_fetch(struct cli_conn *cc, const char *cmd, const uint8_t *user,
 		if ((rc = cli_try(cc, cmd, &reply, err)) != 0)
 			return rc;
 		recs = mpk_get(&reply.data, "records");
+		seqs = mpk_get(&reply.data, "seqs");
 		if (names != NULL)
 			cli_names_merge(names, mpk_get(&reply.data, "names"));
 		for (i = 0; recs && recs->type == MSGPACK_OBJECT_ARRAY &&
@@ -42,12 +43,17 @@ cli_records_fetch(struct cli_conn *cc, const char *cmd, const uint8_t *user,
 			const msgpack_object *b = &recs->via.array.ptr[i];
 			msgpack_unpacked tree;
 			struct record r;
+			uint64_t seq = 0;
 
+			if (seqs != NULL && seqs->type == MSGPACK_OBJECT_ARRAY &&
+			    i < seqs->via.array.size &&
+			    mpk_u64(&seqs->via.array.ptr[i], &seq) != 0)
+				seq = 0;
 			if (b->type != MSGPACK_OBJECT_BIN ||
 			    record_decode(b->via.bin.ptr, b->via.bin.size, &tree,
 			    &r, NULL) != 0)
 				continue;
-			fn(arg, &r);
+			fn(arg, &r, seq);
 			msgpack_unpacked_destroy(&tree);
 		}
 		mpk_u64(mpk_get(&reply.data, "next"), &from);
@@ -58,6 +64,16 @@ cli_records_fetch(struct cli_conn *cc, const char *cmd, const uint8_t *user,
 	return 0;
 }
 
+json_t *
+cli_record_json(const struct record *r, uint64_t seq)
+{
+	json_t *j = recjson_from_record(r);
+
+	if (j != NULL && seq != 0)
+		json_object_set_new(j, "seq", json_integer((json_int_t)seq));
+	return j;
+}
+
 struct export_ctx {
 	json_t *records;
 	bool fhir;
@@ -65,11 +81,11 @@ struct export_ctx {
 };
 
 static void
-export_one(void *arg, const struct record *r)
+export_one(void *arg, const struct record *r, uint64_t seq)
 {
 	struct export_ctx *ex = arg;
 	json_t *j = ex->fhir ? fhir_resource(r,
-	    json_array_size(ex->records) + 1, ex->names) : recjson_from_record(r);
+	    json_array_size(ex->records) + 1, ex->names) : cli_record_json(r, seq);
 
 	if (j != NULL)
 		json_array_append_new(ex->records, j);

@@ -14,13 +14,17 @@
 #include "../schemas/record.h"
 #include "cli.h"
 
-/* Page through CMD {user?, from} replies ({records: [encoded], next,
- * more, names?}: EXPORT, EMERGENCY_READ), calling fn with each record that
- * decodes, and adding the holders' names to names (when not NULL); the
- * broker's refusal in err. */
+/* A record as JSON with its seq in the person's stream (none when 0). */
+json_t *cli_record_json(const struct record *r, uint64_t seq);
+
+/* Page through CMD {user?, from} replies ({records: [encoded], seqs?,
+ * next, more, names?}: EXPORT, EMERGENCY_READ), calling fn with each
+ * record that decodes and its seq (0 when the reply gives none), and
+ * adding the holders' names to names (when not NULL); the broker's
+ * refusal in err. */
 int cli_records_fetch(struct cli_conn *cc, const char *cmd, const uint8_t *user,
-    void (*fn)(void *arg, const struct record *r), void *arg, json_t *names,
-    struct cerr *err) __attribute__((warn_unused_result));
+    void (*fn)(void *arg, const struct record *r, uint64_t seq), void *arg,
+    json_t *names, struct cerr *err) __attribute__((warn_unused_result));
 
 /*
  * "Download my data": the person's records and verified log as one JSON

@@ -44,7 +44,7 @@ static int
 wait_oldest(struct holder_batch *hb, struct cerr *err)
 {
 	msgpack_unpacked reply;
-	uint64_t stored = 0, dup = 0;
+	uint64_t stored = 0, dup = 0, corrected = 0;
 	unsigned n = hb->fly[0].n;
 	int rc;
 
@@ -71,9 +71,13 @@ wait_oldest(struct holder_batch *hb, struct cerr *err)
 	    stored + dup != n)
 		rc = cerr_set(err, CARNET_E_MALFORMED,
 		    "the broker's ACK does not account for the batch");
+	/* brokers before corrections were marked do not say */
+	if (mpk_u64(mpk_get(&reply.data, "corrected"), &corrected) != 0)
+		corrected = 0;
 	msgpack_unpacked_destroy(&reply);
 	hb->stored += stored;
 	hb->dup += dup;
+	hb->corrected += corrected;
 	return rc;
 }
 

@@ -35,6 +35,8 @@ struct holder_batch {
 	msgpack_sbuffer recs;
 	unsigned n;
 	unsigned long long stored, dup; /* totals of the ACKs received */
+	unsigned long long corrected;   /* of stored: new versions of records
+	                                   stored before (ref BASE@V) */
 	/* check only: the broker makes every check of a PUT (types, people
 	 * registered, room) and stores nothing; checked counts them */
 	bool check;

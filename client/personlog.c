@@ -217,7 +217,7 @@ cli_log_entry_json(struct cli_log *lg, const void *entry, size_t len)
 	json_object_set_new(o, "holder_name", name_of(lg, holder));
 	json_object_set_new(o, "type", e.type ? json_string(e.type->name) :
 	    json_null());
-	if (e.kind == USE_DELIVER)
+	if (e.kind == USE_DELIVER || e.kind == USE_CORRECT)
 		json_object_set_new(o, "record", json_integer((json_int_t)e.rseq));
 	else if (e.kind == USE_ERASE)
 		json_object_set_new(o, "erased", json_integer((json_int_t)e.rseq));

@@ -208,9 +208,9 @@ schemas_json(void)
 }
 
 static void
-add_record(void *arg, const struct record *r)
+add_record(void *arg, const struct record *r, uint64_t seq)
 {
-	json_t *j = recjson_from_record(r);
+	json_t *j = cli_record_json(r, seq);
 
 	if (j != NULL)
 		json_array_append_new(arg, j);

@@ -46,7 +46,8 @@
 	X(VIEW, "view", "a delegate read your dashboard")                     \
 	X(EMERGENCY_SET, "emergency_set", "you set your emergency card")      \
 	X(EMERGENCY, "emergency", "an emergency app opened your card")       \
-	X(DECLINE, "decline", "you declined an app's request")
+	X(DECLINE, "decline", "you declined an app's request")               \
+	X(CORRECT, "correct", "a holder sent a new version of a record")
 
 enum uselog_kind {
 	USE__NONE = 0,

@@ -7,7 +7,7 @@
 #include "recjson.h"
 
 static const char *const envelope_keys[] = {"user", "ref", "time", "type",
-	"holder"};
+	"holder", "corrects"};
 
 static bool
 is_envelope_key(const char *k)
@@ -91,6 +91,7 @@ pack_envelope_and_body(msgpack_packer *pk, const json_t *obj,
 	const json_t *ref = json_object_get(obj, "ref");
 	const json_t *t = json_object_get(obj, "time");
 	const json_t *holder = json_object_get(obj, "holder");
+	const json_t *corrects = json_object_get(obj, "corrects");
 	const char *k;
 	json_t *v;
 	size_t nbody = 0, nenv;
@@ -101,8 +102,16 @@ pack_envelope_and_body(msgpack_packer *pk, const json_t *obj,
 		if (!is_envelope_key(k))
 			nbody++;
 	nenv = 3 + (user != NULL) + (ref != NULL) + (t != NULL) +
-	    (holder != NULL);
+	    (holder != NULL) + (corrects != NULL);
 	msgpack_pack_map(pk, nenv);
+	if (corrects != NULL) {
+		/* checked when the record is read back (record.c) */
+		if (!json_is_integer(corrects) || json_integer_value(corrects) < 1)
+			return cerr_set(err, CARNET_E_FIELD_TYPE,
+			    "envelope corrects: want the seq of a stored record");
+		mpk_pack_cstr(pk, "corrects");
+		msgpack_pack_uint64(pk, (uint64_t)json_integer_value(corrects));
+	}
 	if (holder != NULL && (rc = pack_id(pk, "holder", holder, err)) != 0)
 		return rc;
 	if (user != NULL && (rc = pack_id(pk, "user", user, err)) != 0)
@@ -258,6 +267,9 @@ recjson_from_record(const struct record *r)
 	bad |= json_object_set_new(obj, "ref", json_string(r->ref));
 	time_format(r->time, when);
 	bad |= json_object_set_new(obj, "time", json_string(when));
+	if (r->corrects)
+		bad |= json_object_set_new(obj, "corrects",
+		    json_integer((json_int_t)r->corrects));
 	for (i = 0; i < r->body->via.map.size && !bad; i++) {
 		const msgpack_object *k = &r->body->via.map.ptr[i].key;
 		char name[FIELD_NAME_MAX_BYTES + 1];

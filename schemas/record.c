@@ -159,9 +159,10 @@ body_validate(const struct schema *s, const msgpack_object *body,
 }
 
 /* Envelope keys, in encoding order. */
-enum { K_HOLDER, K_REF, K_USER, K_TYPE, K_V, K_TIME, K_BODY, K__N };
+enum { K_HOLDER, K_REF, K_USER, K_TYPE, K_V, K_TIME, K_BODY, K_CORRECTS,
+	K__N };
 static const char *const env_keys[K__N] = {
-	"holder", "ref", "user", "type", "v", "time", "body",
+	"holder", "ref", "user", "type", "v", "time", "body", "corrects",
 };
 
 static int
@@ -194,7 +195,7 @@ record_parse(const msgpack_object *o, struct record *r, bool partial,
 			    "envelope: %s given twice", env_keys[k]);
 		kv[k] = &o->via.map.ptr[i].val;
 	}
-	for (k = K_REF; k < K__N; k++)
+	for (k = K_REF; k <= K_BODY; k++)
 		if (kv[k] == NULL)
 			return cerr_set(err, CARNET_E_MISSING_FIELD,
 			    "envelope: %s is missing", env_keys[k]);
@@ -232,6 +233,10 @@ record_parse(const msgpack_object *o, struct record *r, bool partial,
 	if (mpk_i64(kv[K_TIME], &r->time) != 0)
 		return cerr_set(err, CARNET_E_FIELD_TYPE,
 		    "envelope time: want seconds since the epoch");
+	if (kv[K_CORRECTS] != NULL && (mpk_u64(kv[K_CORRECTS], &r->corrects) !=
+	    0 || r->corrects == 0))
+		return cerr_set(err, CARNET_E_FIELD_TYPE,
+		    "envelope corrects: want the seq of a stored record");
 	r->body = kv[K_BODY];
 	return body_validate(r->type, r->body, partial ? 0 :
 	    schema_required(r->type), &r->present, err);
@@ -275,7 +280,8 @@ record_pack(msgpack_packer *pk, const struct record *r, uint64_t fields)
 	uint32_t i, n = 0;
 	unsigned next = 0;
 
-	msgpack_pack_map(pk, r->has_holder ? 7 : 6);
+	msgpack_pack_map(pk, 6 + (r->has_holder ? 1 : 0) + (r->corrects ? 1 :
+	    0));
 	if (r->has_holder) {
 		mpk_pack_cstr(pk, "holder");
 		mpk_pack_binn(pk, r->holder, ID_BYTES);
@@ -290,6 +296,10 @@ record_pack(msgpack_packer *pk, const struct record *r, uint64_t fields)
 	msgpack_pack_uint32(pk, r->version);
 	mpk_pack_cstr(pk, "time");
 	msgpack_pack_int64(pk, r->time);
+	if (r->corrects) {
+		mpk_pack_cstr(pk, "corrects");
+		msgpack_pack_uint64(pk, r->corrects);
+	}
 	mpk_pack_cstr(pk, "body");
 	n = (uint32_t)__builtin_popcountll(r->present & fields);
 	msgpack_pack_map(pk, n);

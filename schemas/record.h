@@ -9,6 +9,9 @@
  *   type    str      a type of schema.h
  *   v       uint     schema version the body follows
  *   time    int      when the fact happened, seconds since the epoch, UTC
+ *   corrects uint    optional, set by the broker: the seq of the record this
+ *                    one is another version of (same holder, ref BASE@V
+ *                    after BASE@W): a correction
  *   body    map      the type's fields (schemas/types/<type>.def)
  * Nothing else is accepted: unknown keys, wrong kinds, over-long strings,
  * invalid UTF-8 and nesting the schema does not allow are all refused with
@@ -39,6 +42,7 @@ struct record {
 	const struct schema *type;
 	uint32_t version;
 	int64_t time;
+	uint64_t corrects; /* seq of the version this corrects; 0: none */
 	/* The validated body map, borrowed from the tree the record was read from. */
 	const msgpack_object *body;
 	uint64_t present; /* fields present in body */

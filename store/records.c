@@ -88,10 +88,51 @@ st_record_seal_put(struct store *s, MDB_txn *txn, const uint8_t user[ID_BYTES],
 	    err);
 }
 
+struct versions {
+	size_t plen;            /* holder, BASE and "@" */
+	uint64_t own;           /* the seq of the ref itself, skipped */
+	uint64_t latest;
+};
+
+static int
+version_seen(void *arg, const MDB_val *k, const MDB_val *v)
+{
+	struct versions *vs = arg;
+	const char *rest = (const char *)k->mv_data + vs->plen;
+
+	/* BASE@V, not BASE@V@W (whose base is BASE@V) */
+	if (v->mv_size == 8 && memchr(rest, '@', k->mv_size - vs->plen) == NULL &&
+	    be64_get(v->mv_data) != vs->own && be64_get(v->mv_data) > vs->latest)
+		vs->latest = be64_get(v->mv_data);
+	return 0;
+}
+
+/* The seq of the latest other version of r's ref (BASE@...), or 0; own
+ * is the seq of r's own dedup entry. */
+static int
+other_version(struct store *s, MDB_txn *txn, const struct record *r,
+    const uint8_t *dkey, uint64_t own, uint64_t *latest, struct cerr *err)
+{
+	const char *at = strrchr(r->ref, '@');
+	struct versions vs = {0, own, 0};
+	int rc;
+
+	*latest = 0;
+	if (at == NULL || at == r->ref)
+		return 0;
+	vs.plen = ID_BYTES + (size_t)(at - r->ref) + 1;
+	if ((rc = st_scan_prefix(txn, s->dbi[DB_DEDUP], dkey, vs.plen, vs.plen,
+	    version_seen, &vs)) != 0)
+		return cerr_set(err, rc, "dedup index: %s", carnet_strerror(rc));
+	*latest = vs.latest;
+	return 0;
+}
+
 int
 store_record_put(struct store *s, MDB_txn *txn, const struct record *r,
-    uint64_t *seq, bool *dup, struct cerr *err)
+    uint64_t *seq, bool *dup, uint64_t *corrects, struct cerr *err)
 {
+	struct record copy = *r;
 	uint8_t dkey[ID_BYTES + RECORD_REF_MAX_BYTES], skey[8];
 	uint8_t ukey[ID_BYTES + 8], uval[URECS_VAL_BYTES];
 	size_t reflen = strlen(r->ref);
@@ -101,6 +142,7 @@ store_record_put(struct store *s, MDB_txn *txn, const struct record *r,
 	int rc;
 
 	*dup = false;
+	*corrects = 0;
 	memcpy(dkey, r->holder, ID_BYTES);
 	memcpy(dkey + ID_BYTES, r->ref, reflen);
 	k = mval(dkey, ID_BYTES + reflen);
@@ -121,9 +163,13 @@ store_record_put(struct store *s, MDB_txn *txn, const struct record *r,
 		return st_fail(rc, err, "dedup index");
 	if ((rc = st_meta_take(s, txn, META_SEQ, *seq, err)) != 0)
 		return rc;
+	/* the new entry is this ref's own: only older versions count */
+	if ((rc = other_version(s, txn, r, dkey, *seq, corrects, err)) != 0)
+		return rc;
+	copy.corrects = *corrects;
 
 	sb = st_scratch(s, &pk);
-	record_pack(&pk, r, FIELDS_ALL);
+	record_pack(&pk, &copy, FIELDS_ALL);
 	if ((rc = st_record_seal_put(s, txn, r->user, *seq, sb->data, sb->size,
 	    MDB_APPEND, err)) != 0)
 		return rc;

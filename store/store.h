@@ -112,9 +112,12 @@ int store_party_foreach(struct store *s, MDB_txn *txn,
  * Store a validated record r (with r->has_holder set), sealed under its
  * person's key (made at their first record).  If (holder, ref) is already
  * stored, *dup is set and *seq is the stored one; nothing is written.
+ * A ref BASE@V when the holder stored BASE@W before is a correction: the
+ * record is stored with corrects = the seq of the latest such version,
+ * also in *corrects (0 otherwise).
  */
 int store_record_put(struct store *s, MDB_txn *txn, const struct record *r,
-    uint64_t *seq, bool *dup, struct cerr *err)
+    uint64_t *seq, bool *dup, uint64_t *corrects, struct cerr *err)
     __attribute__((warn_unused_result));
 /*
  * The encoded record at seq of user's stream, opened with user's key into

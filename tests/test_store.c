@@ -124,6 +124,7 @@ put_claims(struct store *s, const uint8_t *u, const char *prefix, int n,
 	char ref[32];
 	uint64_t seq;
 	bool dup;
+	uint64_t corr;
 	int i;
 
 	msgpack_sbuffer_init(&sb);
@@ -132,7 +133,7 @@ put_claims(struct store *s, const uint8_t *u, const char *prefix, int n,
 	for (i = 0; i < n; i++) {
 		snprintf(ref, sizeof(ref), "%s-%d", prefix, i);
 		make_claim(u, ref, 1488448800 + i, &sb, &tree, &r);
-		assert_int_equal(store_record_put(s, txn, &r, &seq, &dup, &err),
+		assert_int_equal(store_record_put(s, txn, &r, &seq, &dup, &corr, &err),
 		    0);
 		*stored += !dup;
 		msgpack_unpacked_destroy(&tree);
@@ -183,6 +184,67 @@ test_records_survive_reopen_and_resend_is_stored_once(void **state)
 	assert_int_equal(last, after);
 	assert_int_equal(store_user_last(fx->s, txn, app.pk, &last), 0);
 	assert_int_equal(last, 0);
+	store_txn_abort(&txn);
+}
+
+/* Put one claim with ref; its seq and what it corrects. */
+static void
+put_ref(struct store *s, const char *ref, uint64_t *seq, uint64_t *corr)
+{
+	msgpack_sbuffer sb;
+	msgpack_unpacked tree;
+	struct record r;
+	struct cerr err;
+	MDB_txn *txn;
+	bool dup;
+
+	msgpack_sbuffer_init(&sb);
+	make_claim(user.pk, ref, 1488448800, &sb, &tree, &r);
+	assert_int_equal(store_txn_begin(s, NULL, true, &txn, &err), 0);
+	assert_int_equal(store_record_put(s, txn, &r, seq, &dup, corr, &err), 0);
+	assert_false(dup);
+	assert_int_equal(store_txn_commit(&txn, &err), 0);
+	msgpack_unpacked_destroy(&tree);
+	msgpack_sbuffer_destroy(&sb);
+}
+
+/* A ref BASE@V after BASE@W of the same holder is stored as correcting
+ * the latest other version; other refs correct nothing. */
+static void
+test_new_version_corrects_the_latest(void **state)
+{
+	struct fx *fx = *state;
+	uint64_t v1, v2, v3, other, deeper, plain, corr;
+	msgpack_unpacked tree;
+	struct record r;
+	struct cerr err;
+	MDB_txn *txn;
+	MDB_val v;
+
+	put_ref(fx->s, "fhir:Condition/c@1", &v1, &corr);
+	assert_int_equal(corr, 0);
+	put_ref(fx->s, "fhir:Condition/c@2", &v2, &corr);
+	assert_int_equal(corr, v1);
+	put_ref(fx->s, "fhir:Condition/cc@1", &other, &corr);
+	assert_int_equal(corr, 0);                 /* another base */
+	put_ref(fx->s, "fhir:Condition/c@2@x", &deeper, &corr);
+	assert_int_equal(corr, 0);                 /* base c@2, none before */
+	put_ref(fx->s, "fhir:Condition/c@3", &v3, &corr);
+	assert_int_equal(corr, v2);                /* the latest, not c@2@x */
+	put_ref(fx->s, "no-version", &plain, &corr);
+	assert_int_equal(corr, 0);
+	/* stored in the record, read back after a reopen */
+	store_close(&fx->s);
+	reopen(fx, &sealer);
+	assert_int_equal(store_txn_begin(fx->s, NULL, false, &txn, &err), 0);
+	assert_int_equal(store_record_get(fx->s, txn, user.pk, v3, &v, &err), 0);
+	assert_int_equal(record_decode(v.mv_data, v.mv_size, &tree, &r, &err), 0);
+	assert_int_equal(r.corrects, v2);
+	msgpack_unpacked_destroy(&tree);
+	assert_int_equal(store_record_get(fx->s, txn, user.pk, v1, &v, &err), 0);
+	assert_int_equal(record_decode(v.mv_data, v.mv_size, &tree, &r, &err), 0);
+	assert_int_equal(r.corrects, 0);
+	msgpack_unpacked_destroy(&tree);
 	store_txn_abort(&txn);
 }
 
@@ -891,6 +953,7 @@ test_full_map_is_an_error_not_a_crash(void **state)
 	MDB_txn *txn;
 	uint64_t seq;
 	bool dup;
+	uint64_t corr;
 	struct store_upgrade up;
 	int i, rc = 0, committed = 0;
 	char ref[32];
@@ -903,7 +966,7 @@ test_full_map_is_an_error_not_a_crash(void **state)
 		assert_int_equal(store_txn_begin(s, NULL, true, &txn, &err), 0);
 		snprintf(ref, sizeof(ref), "r-%d", i);
 		make_claim(user.pk, ref, 1488448800, &sb, &tree, &r);
-		rc = store_record_put(s, txn, &r, &seq, &dup, &err);
+		rc = store_record_put(s, txn, &r, &seq, &dup, &corr, &err);
 		msgpack_unpacked_destroy(&tree);
 		if (rc == 0)
 			rc = store_txn_commit(&txn, &err);
@@ -1043,6 +1106,8 @@ main(void)
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_tokens_and_revocation, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_new_version_corrects_the_latest, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cursor_never_goes_back,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(

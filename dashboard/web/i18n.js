@@ -315,7 +315,8 @@ window.CARNET_I18N = {
       view: "un délégué a consulté votre tableau",
       emergency_set: "carte d'urgence modifiée",
       emergency: "ouverture d'urgence",
-      decline: "demande refusée"
+      decline: "demande refusée",
+      correct: "un détenteur a corrigé une donnée"
     }
   },
   en: {
@@ -480,7 +481,8 @@ window.CARNET_I18N = {
       view: "a delegate read your dashboard",
       emergency_set: "emergency card changed",
       emergency: "emergency opening",
-      decline: "request declined"
+      decline: "request declined",
+      correct: "a holder corrected a record"
     }
   }
 };
