@@ -261,7 +261,7 @@ bench-build: $(BIN)/carnetd $(BIN)/carnet-bench
 # in bin/), so that it keeps building; running it is make bench's job
 bench-compile: $(O)/bench-check/carnet-bench
 
-BENCH_LIBS := $(call layer_libs,client store policy schemas common)
+BENCH_LIBS := $(call layer_libs,client fhir store policy schemas common)
 $(O)/bench-check/carnet-bench: $(patsubst %.c,$(O)/%.o,$(wildcard bench/*.c)) $(BENCH_LIBS)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lnats

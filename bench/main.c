@@ -53,7 +53,7 @@ usage(FILE *f)
 "                  program; make bench builds one with the benchmark\n"
 "                  switches, CARNET_BENCH)\n"
 "  --only LIST     comma-separated sections: throughput, latency,\n"
-"                  revocation, memory, scale (default: all)\n"
+"                  revocation, memory, scale, fhir (default: all)\n"
 "  -h, --help      this help\n"
 "\n"
 "Sections:\n"
@@ -66,6 +66,8 @@ usage(FILE *f)
 "              from the person's log\n"
 "  memory      broker RSS while records queue for an app that gives no credit\n"
 "  scale       1..1000 users x 1..16 apps, and with 1 M records stored\n"
+"  fhir        carnet import fhir's mapping of a 10 000-resource Bundle,\n"
+"              records/s, beside parsing the same text\n"
 "\n"
 "Needs nats-server on PATH for the NATS rows (make bench installs it);\n"
 "without it those rows say 'not run'.\n");

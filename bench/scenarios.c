@@ -981,6 +981,8 @@ bench_all(const struct bench_opts *o)
 		section_memory();
 	if (wanted("scale"))
 		section_scale();
+	if (wanted("fhir"))
+		section_fhir(o->quick);
 	rvr = ratio(base.carnet, base.raw);
 	snprintf(commands, sizeof(commands), "make bench%s%s%s",
 	    o->quick ? " QUICK=1" : "", o->only ? " ONLY=" : "",

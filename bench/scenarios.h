@@ -13,5 +13,7 @@ struct bench_opts {
 
 /* Run every section asked for, report, write the files; exit status. */
 int bench_all(const struct bench_opts *o);
+/* fhir.c */
+void section_fhir(bool quick);
 
 #endif
