@@ -129,26 +129,28 @@ static const struct vital vitals[] = {
 	{"14743-9", "glucose_mmol_l", "mmol/L"}, /* glucometer, moles */
 };
 
-const struct vital *
-terms_vital_of_kind(const char *kind)
+/* The first vital whose LOINC code (by_kind: kind) is key, or NULL. */
+static const struct vital *
+vital_find(const char *key, bool by_kind)
 {
 	size_t i;
 
-	for (i = 0; kind && i < sizeof(vitals) / sizeof(vitals[0]); i++)
-		if (strcmp(kind, vitals[i].kind) == 0)
+	for (i = 0; key && i < sizeof(vitals) / sizeof(vitals[0]); i++)
+		if (strcmp(key, by_kind ? vitals[i].kind : vitals[i].loinc) == 0)
 			return &vitals[i];
 	return NULL;
 }
 
 const struct vital *
+terms_vital_of_kind(const char *kind)
+{
+	return vital_find(kind, true);
+}
+
+const struct vital *
 terms_vital(const char *loinc)
 {
-	size_t i;
-
-	for (i = 0; loinc && i < sizeof(vitals) / sizeof(vitals[0]); i++)
-		if (strcmp(loinc, vitals[i].loinc) == 0)
-			return &vitals[i];
-	return NULL;
+	return vital_find(loinc, false);
 }
 
 /*

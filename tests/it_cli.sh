@@ -148,7 +148,8 @@ C alice export --out "$T/x.json" 2>/dev/null || fail "export json"
 jq '.records[]' "$T/x.json" | has '.type=="claim" and .label=="Consultation"' || fail "export lost fields"
 jq -e '.log_head.verified == true' "$T/x.json" >/dev/null || fail "export log not verified"
 C alice export --out "$T/x.fhir" --format fhir 2>/dev/null || fail "export fhir"
-jq -e '.resourceType=="Bundle" and (.entry|length)==7 and ([.entry[].resource.resourceType]|unique)==["ExplanationOfBenefit","Observation"]' "$T/x.fhir" >/dev/null || fail "fhir bundle: $(jq -c '[.entry[].resource.resourceType]' "$T/x.fhir")"
+# the 7 records, and alice's Patient that they all name (she has no profile)
+jq -e --arg a "$(id alice)" '.resourceType=="Bundle" and (.entry|length)==8 and ([.entry[].resource.resourceType]|unique)==["ExplanationOfBenefit","Observation","Patient"] and .entry[0].resource.id == $a' "$T/x.fhir" >/dev/null || fail "fhir bundle: $(jq -c '[.entry[].resource.resourceType]' "$T/x.fhir")"
 # records are sealed at rest: the files never hold them in the clear
 grep -c Consultation "$DATA/store/data.mdb" >/dev/null && fail "a record's text is readable in data.mdb"
 keyslots() { od -An -v -tx1 -w64 "$DATA/store/keys" | grep -vc '^\( 00\)*$'; }
