@@ -235,7 +235,9 @@ async function main() {
         check(doc.records.length === 15 && doc.log.length > 10 && doc.log_head.verified === true,
           "JSON download: " + doc.records.length + " records, verified " + doc.log_head.verified);
       else
-        check(doc.resourceType === "Bundle" && doc.entry.length === 15, "FHIR download");
+        check(doc.resourceType === "Bundle" && doc.entry[0].resource.resourceType === "Patient" &&
+          doc.entry.filter((e) => (e.resource.identifier || []).some((i) =>
+            i.system === "urn:carnet:holder-ref")).length === 15, "FHIR download");
     }
     ok("English labels; data per holder and type with each field's documentation; JSON and FHIR downloads");
 
