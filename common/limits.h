@@ -15,6 +15,7 @@
 /* Records. */
 #define RECORD_MAX_BYTES 8192        /* one encoded record */
 #define RECORD_REF_MAX_BYTES 128     /* the holder's own reference (FHIR: type, id of 64, item, version) */
+#define RECORD_VERSIONS_MAX 256      /* refs BASE@... of one holder looked at to mark a correction */
 #define FIELD_NAME_MAX_BYTES 32      /* a field name */
 #define FIELD_STR_MAX_BYTES 256      /* a string field, unless its schema says less */
 #define FIELD_LIST_MAX_ITEMS 32      /* items in a list field */

@@ -89,9 +89,14 @@ st_record_seal_put(struct store *s, MDB_txn *txn, const uint8_t user[ID_BYTES],
 }
 
 struct versions {
+	struct store *s;
+	MDB_txn *txn;
+	const uint8_t *user;
 	size_t plen;            /* holder, BASE and "@" */
 	uint64_t own;           /* the seq of the ref itself, skipped */
 	uint64_t latest;
+	unsigned seen;
+	int rc;                 /* a store error met on the way */
 };
 
 static int
@@ -99,30 +104,55 @@ version_seen(void *arg, const MDB_val *k, const MDB_val *v)
 {
 	struct versions *vs = arg;
 	const char *rest = (const char *)k->mv_data + vs->plen;
+	uint8_t ukey[ID_BYTES + 8];
+	MDB_val uk = mval(ukey, sizeof(ukey)), uv;
+	uint64_t seq;
 
+	/* a hostile holder's millions of versions must not make each put
+	 * slower than the last */
+	if (++vs->seen > RECORD_VERSIONS_MAX)
+		return CARNET_E_TOO_BIG;
 	/* BASE@V, not BASE@V@W (whose base is BASE@V) */
-	if (v->mv_size == 8 && memchr(rest, '@', k->mv_size - vs->plen) == NULL &&
-	    be64_get(v->mv_data) != vs->own && be64_get(v->mv_data) > vs->latest)
-		vs->latest = be64_get(v->mv_data);
+	if (v->mv_size != 8 || memchr(rest, '@', k->mv_size - vs->plen) != NULL)
+		return 0;
+	seq = be64_get(v->mv_data);
+	if (seq == vs->own || seq <= vs->latest)
+		return 0;
+	/* only a version of this person's record (a holder's refs are its
+	 * own, not per person); an erased one is no longer there */
+	memcpy(ukey, vs->user, ID_BYTES);
+	be64_put(ukey + ID_BYTES, seq);
+	if ((vs->rc = mdb_get(vs->txn, vs->s->dbi[DB_URECS], &uk, &uv)) == 0)
+		vs->latest = seq;
+	else if (vs->rc != MDB_NOTFOUND)
+		return CARNET_E_STORE;
+	vs->rc = 0;
 	return 0;
 }
 
-/* The seq of the latest other version of r's ref (BASE@...), or 0; own
- * is the seq of r's own dedup entry. */
+/* The seq of the latest other version of r's ref (BASE@...) in r's
+ * person's stream, or 0; own is the seq of r's own dedup entry. */
 static int
 other_version(struct store *s, MDB_txn *txn, const struct record *r,
     const uint8_t *dkey, uint64_t own, uint64_t *latest, struct cerr *err)
 {
 	const char *at = strrchr(r->ref, '@');
-	struct versions vs = {0, own, 0};
+	struct versions vs = {s, txn, r->user, 0, own, 0, 0, 0};
 	int rc;
 
 	*latest = 0;
 	if (at == NULL || at == r->ref)
 		return 0;
 	vs.plen = ID_BYTES + (size_t)(at - r->ref) + 1;
-	if ((rc = st_scan_prefix(txn, s->dbi[DB_DEDUP], dkey, vs.plen, vs.plen,
-	    version_seen, &vs)) != 0)
+	rc = st_scan_prefix(txn, s->dbi[DB_DEDUP], dkey, vs.plen, vs.plen,
+	    version_seen, &vs);
+	if (rc == CARNET_E_TOO_BIG)
+		return cerr_set(err, rc, "ref %.*s@...: more than %d versions "
+		    "of it are stored; send a new ref for what is a new record",
+		    (int)(at - r->ref), r->ref, RECORD_VERSIONS_MAX);
+	if (rc == CARNET_E_STORE)
+		return st_fail(vs.rc, err, "user stream");
+	if (rc != 0)
 		return cerr_set(err, rc, "dedup index: %s", carnet_strerror(rc));
 	*latest = vs.latest;
 	return 0;

@@ -187,9 +187,11 @@ test_records_survive_reopen_and_resend_is_stored_once(void **state)
 	store_txn_abort(&txn);
 }
 
-/* Put one claim with ref; its seq and what it corrects. */
-static void
-put_ref(struct store *s, const char *ref, uint64_t *seq, uint64_t *corr)
+/* Put one claim of person u with ref: the store's answer, its seq and
+ * what it corrects (committed when stored). */
+static int
+put_ref_of(struct store *s, const uint8_t *u, const char *ref, uint64_t *seq,
+    uint64_t *corr)
 {
 	msgpack_sbuffer sb;
 	msgpack_unpacked tree;
@@ -197,15 +199,27 @@ put_ref(struct store *s, const char *ref, uint64_t *seq, uint64_t *corr)
 	struct cerr err;
 	MDB_txn *txn;
 	bool dup;
+	int rc;
 
 	msgpack_sbuffer_init(&sb);
-	make_claim(user.pk, ref, 1488448800, &sb, &tree, &r);
+	make_claim(u, ref, 1488448800, &sb, &tree, &r);
 	assert_int_equal(store_txn_begin(s, NULL, true, &txn, &err), 0);
-	assert_int_equal(store_record_put(s, txn, &r, seq, &dup, corr, &err), 0);
-	assert_false(dup);
-	assert_int_equal(store_txn_commit(&txn, &err), 0);
+	rc = store_record_put(s, txn, &r, seq, &dup, corr, &err);
+	if (rc == 0) {
+		assert_false(dup);
+		assert_int_equal(store_txn_commit(&txn, &err), 0);
+	} else {
+		store_txn_abort(&txn);
+	}
 	msgpack_unpacked_destroy(&tree);
 	msgpack_sbuffer_destroy(&sb);
+	return rc;
+}
+
+static void
+put_ref(struct store *s, const char *ref, uint64_t *seq, uint64_t *corr)
+{
+	assert_int_equal(put_ref_of(s, user.pk, ref, seq, corr), 0);
 }
 
 /* A ref BASE@V after BASE@W of the same holder is stored as correcting
@@ -233,6 +247,10 @@ test_new_version_corrects_the_latest(void **state)
 	assert_int_equal(corr, v2);                /* the latest, not c@2@x */
 	put_ref(fx->s, "no-version", &plain, &corr);
 	assert_int_equal(corr, 0);
+	/* the holder's same base for another person corrects nothing of hers */
+	assert_int_equal(put_ref_of(fx->s, user2.pk, "fhir:Condition/c@4",
+	    &other, &corr), 0);
+	assert_int_equal(corr, 0);
 	/* stored in the record, read back after a reopen */
 	store_close(&fx->s);
 	reopen(fx, &sealer);
@@ -245,6 +263,33 @@ test_new_version_corrects_the_latest(void **state)
 	assert_int_equal(record_decode(v.mv_data, v.mv_size, &tree, &r, &err), 0);
 	assert_int_equal(r.corrects, 0);
 	msgpack_unpacked_destroy(&tree);
+	store_txn_abort(&txn);
+}
+
+/* Past RECORD_VERSIONS_MAX versions of one base, a new one is refused
+ * (each put would look at them all), nothing of it stored. */
+static void
+test_versions_are_bounded(void **state)
+{
+	struct fx *fx = *state;
+	uint64_t seq, corr, last;
+	char ref[48];
+	MDB_txn *txn;
+	struct cerr err;
+	int i;
+
+	for (i = 1; i <= RECORD_VERSIONS_MAX; i++) {
+		snprintf(ref, sizeof(ref), "eob/1@%d", i);
+		put_ref(fx->s, ref, &seq, &corr);
+		assert_true(i == 1 ? corr == 0 : corr == seq - 1);
+	}
+	assert_int_equal(put_ref_of(fx->s, user.pk, "eob/1@next", &seq, &corr),
+	    CARNET_E_TOO_BIG);
+	put_ref(fx->s, "eob/2@1", &seq, &corr); /* another base still goes */
+	assert_int_equal(corr, 0);
+	assert_int_equal(store_txn_begin(fx->s, NULL, false, &txn, &err), 0);
+	assert_int_equal(store_user_last(fx->s, txn, user.pk, &last), 0);
+	assert_int_equal(last, seq);
 	store_txn_abort(&txn);
 }
 
@@ -1108,6 +1153,8 @@ main(void)
 		    test_tokens_and_revocation, setup, teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_new_version_corrects_the_latest, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_versions_are_bounded, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cursor_never_goes_back,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(
