@@ -76,11 +76,11 @@ name_entry(const struct fhir_import *im, json_t *doc,
 		    json_string_value(json_object_get(res, "id")), msg);
 }
 
-/* PUT every record of a mapped document, checking only when check. */
 struct put_counts {
 	unsigned long long stored, dup, corrected;
 };
 
+/* PUT every record of a mapped document, checking only when check. */
 static int
 put_all(struct cli_conn *cc, struct fhir_import *im, json_t *doc, bool check,
     struct put_counts *n, struct cerr *err)
@@ -268,12 +268,9 @@ import_fhir(int argc, char **argv)
 					    schema_by_index(t)->name, im.by_type[t]);
 					sep = ", ";
 				}
-			printf("): %llu stored, %llu already stored", cnt.stored,
-			    cnt.dup);
-			if (cnt.corrected > 0)
-				printf(" (%llu of them new versions of records "
-				    "stored before: corrections)", cnt.corrected);
-			printf("\n");
+			printf("): ");
+			holder_counts_print(stdout, cnt.stored, cnt.dup,
+			    cnt.corrected);
 			print_report(stdout, &im);
 		}
 		fhir_import_release(&im);

@@ -92,11 +92,7 @@ cmd_put(int argc, char **argv)
 	free(line);
 	msgpack_sbuffer_destroy(&one);
 	cli_disconnect(&cc);
-	printf("%llu stored, %llu already stored", hb->stored, hb->dup);
-	if (hb->corrected > 0)
-		printf(" (%llu of them new versions of records stored before: "
-		    "corrections)", hb->corrected);
-	printf("\n");
+	holder_counts_print(stdout, hb->stored, hb->dup, hb->corrected);
 	if (rc != 0) {
 		cli_fail("put", &err);
 		fprintf(stderr, "carnet put: stopped; the %llu records stored "

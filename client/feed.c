@@ -549,3 +549,14 @@ app_feed_close(struct app_feed **fp)
 	free(f);
 	*fp = NULL;
 }
+
+void
+holder_counts_print(FILE *f, unsigned long long stored,
+    unsigned long long dup, unsigned long long corrected)
+{
+	fprintf(f, "%llu stored, %llu already stored", stored, dup);
+	if (corrected > 0)
+		fprintf(f, " (%llu of them new versions of records stored "
+		    "before: corrections)", corrected);
+	fputc('\n', f);
+}

@@ -25,6 +25,7 @@
 #define CARNET_FEED_H
 
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdint.h>
 
 #include "../schemas/record.h"
@@ -129,5 +130,10 @@ uint64_t app_feed_refused(const struct app_feed *f);
 uint64_t app_feed_count(const struct app_feed *f);
 /* Send pending acks, then free. */
 void app_feed_close(struct app_feed **f);
+
+/* "N stored, M already stored" and how many of those stored were
+ * corrections, with a newline: what carnet put and import print. */
+void holder_counts_print(FILE *f, unsigned long long stored,
+    unsigned long long dup, unsigned long long corrected);
 
 #endif

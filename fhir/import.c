@@ -255,8 +255,13 @@ make_ref(struct ctx *c, json_t *r, size_t item, char *buf, size_t size)
 
 	if (c->w.rc != 0)
 		return c->w.rc;
-	/* carnet's own export: the ref the record had at its holder */
-	if ((held = identifier(c, r, CARNET_HOLDER_REF)) != NULL && item <= 1) {
+	/* carnet's own export: the ref the record had at its holder, one
+	 * record per resource */
+	if ((held = identifier(c, r, CARNET_HOLDER_REF)) != NULL) {
+		if (item > 1)
+			return walk_fail(&c->w, CARNET_E_BAD_VALUE, "identifier: "
+			    "%s names one record, and this resource makes "
+			    "several (item %zu)", CARNET_HOLDER_REF, item);
 		if (strlen(held) >= size)
 			return walk_fail(&c->w, CARNET_E_TOO_BIG, "identifier: "
 			    "%s \"%.70s\" is over %zu bytes", CARNET_HOLDER_REF,
@@ -663,13 +668,19 @@ is_cip13(const char *sys, const char *code)
 	return false;
 }
 
-/* The code of an item: productOrService (STU3: service) unless absent,
- * else an HCPCS modifier, else the revenue centre. */
+/* An item's productOrService (STU3: service). */
+static json_t *
+product(struct ctx *c, json_t *item)
+{
+	return walk_obj(&c->w, item, c->stu3 ? "service" : "productOrService");
+}
+
+/* The code of an item: its product unless absent, else an HCPCS
+ * modifier, else the revenue centre. */
 static json_t *
 item_code(struct ctx *c, json_t *item)
 {
-	json_t *cd = pick_coding(c, walk_obj(&c->w, item, c->stu3 ? "service" :
-	    "productOrService"), NULL), *m, *x;
+	json_t *cd = pick_coding(c, product(c, item), NULL), *m, *x;
 	size_t i, k;
 
 	if (cd != NULL)
@@ -736,30 +747,30 @@ map_eob_item(struct ctx *c, json_t *r, json_t *item, size_t i,
 		note(c, FHIR_NOTE_NO_PAID);
 	amounts_put(c, &a, obj, "patient_paid", AMOUNT_PATIENT);
 	amounts_put(c, &a, obj, "mutual_eur", AMOUNT_MUTUAL);
-	if (a.currency)
-		json_object_set_new(obj, "currency", json_string(a.currency));
 	cd = item_code(c, item);
 	code = cd ? walk_str(&c->w, cd, "code") : NULL;
 	sys = cd ? walk_str(&c->w, cd, "system") : NULL;
 	label = cd ? walk_str(&c->w, cd, "display") : NULL;
 	if (label == NULL)
-		label = walk_str(&c->w, item, c->stu3 ? "service.text" :
-		    "productOrService.text");
+		label = walk_str(&c->w, product(c, item), "text");
 	if (code == NULL) {
 		walk_fail(&c->w, CARNET_E_MALFORMED, "productOrService: no "
 		    "code (nor an HCPCS modifier or a revenue centre)");
 		goto out;
 	}
-	/* amounts without a currency field are in euros (claim.def); a
-	 * line without amounts has no currency */
-	if (((cur = json_string_value(json_object_get(obj, "currency"))) !=
-	    NULL && strcmp(cur, "EUR") == 0) || !has_amount(obj))
+	/* the line's currency, else the claim's; amounts without a currency
+	 * field are in euros (claim.def); a line without amounts has none */
+	cur = a.currency ? a.currency : json_string_value(json_object_get(obj,
+	    "currency"));
+	if (cur == NULL || strcmp(cur, "EUR") == 0 || !has_amount(obj))
 		json_object_del(obj, "currency");
+	else
+		json_object_set_new(obj, "currency", json_string(cur));
 	put_num(obj, "quantity", walk_num(&c->w, item, "quantity.value"));
 	who_s = provider_of(c, r, item, rx, &role, pbuf, sizeof(pbuf));
 	if (rx) {
-		json_t *atc = pick_coding(c, walk_obj(&c->w, item,
-		    "productOrService"), ATC_SYSTEM);
+		json_t *atc = pick_coding(c, product(c, item), ATC_SYSTEM);
+		const char *atc_sys = atc ? walk_str(&c->w, atc, "system") : NULL;
 
 		if (is_cip13(sys, code))
 			put_str(obj, "cip13", code);
@@ -767,9 +778,9 @@ map_eob_item(struct ctx *c, json_t *r, json_t *item, size_t i,
 			put_label(c, obj, "drug_code", code, 32);
 			put_str(obj, "drug_system", sys);
 		}
-		if (atc != NULL && atc != cd && strcmp(walk_str(&c->w, atc,
-		    "system") ? walk_str(&c->w, atc, "system") : "", ATC_SYSTEM)
-		    == 0)
+		/* an ATC class beside the drug's own code (pick_coding falls
+		 * back to the first coding: only one of ATC's system counts) */
+		if (atc != cd && atc_sys != NULL && strcmp(atc_sys, ATC_SYSTEM) == 0)
 			put_str(obj, "atc", walk_str(&c->w, atc, "code"));
 		put_label(c, obj, "drug", label ? label : code, 160);
 		if (json_object_get(obj, "quantity") == NULL)

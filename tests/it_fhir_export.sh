@@ -112,4 +112,18 @@ grep -q ": 0 stored, $n already stored" "$T/o" || fail "a re-import of the expor
 X --format fhir --out "$T/fb.json" 2>"$T/e" || fail "fhir export 2: $(cat "$T/e")"
 node "$VALIDATE" "$T/fb.json" >"$T/v" 2>&1 || fail "the second export is not valid R4: $(head -5 "$T/v")"
 ok "imported again, the export stores nothing twice; the second broker's export is valid R4 too"
+# what a forged export may not do: one holder ref for several records, a
+# field the type lacks, a field's value of the wrong type; refused whole
+IJ() { CARNET_KEY="$T/bb.key" timeout 60 "$B/carnet" import fhir --enrollment "$T/enr2.csv" --broker "$EP" --data "$DATA" "$@"; }
+eob='[.entry[] | select(.resource.resourceType == "ExplanationOfBenefit" and .resource.type.coding[0].code == "professional")][0]'
+jq "{resourceType: \"Bundle\", type: \"collection\", entry: [.entry[0], ($eob | .resource.item += [.resource.item[0] | .sequence = 2])]}" "$T/fa.json" >"$T/f1.json"
+IJ "$T/f1.json" >"$T/o" 2>"$T/e" && fail "one holder ref for two items was stored"
+grep -q "urn:carnet:holder-ref names one record" "$T/e" || fail "two items: $(cat "$T/e")"
+jq "{resourceType: \"Bundle\", type: \"collection\", entry: [.entry[0], ($eob | .resource.extension += [{url: \"urn:carnet:field:blood_group\", valueString: \"O+\"}])]}" "$T/fa.json" >"$T/f2.json"
+IJ "$T/f2.json" >"$T/o" 2>"$T/e" && fail "a field claims lack was stored"
+grep -q "claim records have no field blood_group" "$T/e" || fail "unknown field: $(cat "$T/e")"
+jq "{resourceType: \"Bundle\", type: \"collection\", entry: [.entry[0], ($eob | .resource.extension |= map(if .url == \"urn:carnet:field:practitioner\" then {url, valueDecimal: 3} else . end))]}" "$T/fa.json" >"$T/f3.json"
+IJ "$T/f3.json" >"$T/o" 2>"$T/e" && fail "a number for a text field was stored"
+grep -q "urn:carnet:field:practitioner: a string needs a valueString" "$T/e" || fail "wrong value type: $(cat "$T/e")"
+ok "a forged export is refused whole: one holder ref for two items, a field the type lacks, a value of the wrong type"
 echo "$pass passed, 0 failed"
