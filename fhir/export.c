@@ -25,6 +25,7 @@
  * hold (EOB.insurance.coverage, a payer) says so with a data-absent-reason
  * extension instead of a made-up value.
  */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -432,18 +433,30 @@ reading(const struct record *r, const char *when)
 	obs_value(o, r, v && v->unit ? v->unit : str_field(r, "unit", unit,
 	    sizeof(unit)));
 	comps = field(r, "components");
+	/* kind|value|unit; a part not in that form is written as it is
+	 * (valueString), never as a guessed number */
 	json_array_foreach(comps, i, it) {
-		char part[100], *u, *val;
+		char part[100], *u, *val, *end;
+		double x;
 
 		snprintf(part, sizeof(part), "%s", json_string_value(it));
 		if ((val = strchr(part, '|')) == NULL ||
-		    (u = strchr(val + 1, '|')) == NULL)
+		    (u = strchr(val + 1, '|')) == NULL) {
+			push(o, "component", json_pack("{s:{s:s}, s:s}", "code",
+			    "text", "component", "valueString",
+			    json_string_value(it)));
 			continue;
+		}
 		*val++ = '\0';
 		*u++ = '\0';
-		push(o, "component", json_pack("{s:o, s:o}", "code",
-		    kind_code(part, NULL), "valueQuantity", quantity(
-		    json_real(strtod(val, NULL)), u)));
+		x = strtod(val, &end);
+		if (end == val || *end != '\0' || !isfinite(x))
+			push(o, "component", json_pack("{s:o, s:s}", "code",
+			    kind_code(part, NULL), "valueString", val));
+		else
+			push(o, "component", json_pack("{s:o, s:o}", "code",
+			    kind_code(part, NULL), "valueQuantity", quantity(
+			    json_real(x), u)));
 	}
 	json_decref(comps);
 	if (*str_field(r, "device", s, sizeof(s)))

@@ -126,4 +126,17 @@ jq "{resourceType: \"Bundle\", type: \"collection\", entry: [.entry[0], ($eob | 
 IJ "$T/f3.json" >"$T/o" 2>"$T/e" && fail "a number for a text field was stored"
 grep -q "urn:carnet:field:practitioner: a string needs a valueString" "$T/e" || fail "wrong value type: $(cat "$T/e")"
 ok "a forged export is refused whole: one holder ref for two items, a field the type lacks, a value of the wrong type"
+
+# a component a holder sent malformed is exported as it is, never as a
+# made-up number; importing that export refuses it, naming the component
+keys bob
+add --role user --name bob --id "$(id bob)"
+printf '{"user":"%s","ref":"o-bad","time":"2019-06-01T07:05:00Z","kind":"blood_pressure","components":["systolic_mmhg|abc|mm[Hg]","diastolic_mmhg|82|mm[Hg]"]}\n' "$(id bob)" | C bb put --type observation >"$T/o" 2>"$T/e" || fail "put bob: $(cat "$T/e")"
+CARNET_KEY="$T/bob.key" timeout 60 "$B/carnet" export --broker "$EP" --data "$DATA" --format fhir --out "$T/fbob.json" 2>"$T/e" || fail "bob's export: $(cat "$T/e")"
+jq -e '[.entry[].resource | select(.resourceType == "Observation") | .component[]] | .[0].valueString == "abc" and (.[0] | has("valueQuantity") | not) and .[1].valueQuantity.value == 82' "$T/fbob.json" >/dev/null || fail "malformed component: $(jq -c '[.entry[].resource.component]' "$T/fbob.json")"
+node "$VALIDATE" "$T/fbob.json" >"$T/v" 2>&1 || fail "bob's export is not valid R4: $(head -5 "$T/v")"
+printf 'customer,carnet_id\n%s,%s\n' "$(id bob)" "$(id bob)" >"$T/enr3.csv"
+CARNET_KEY="$T/bb.key" timeout 60 "$B/carnet" import fhir --enrollment "$T/enr3.csv" --broker "$EP" --data "$DATA" "$T/fbob.json" >"$T/o" 2>"$T/e" && fail "a component without a number was imported"
+grep -q "component\[0\]" "$T/e" || fail "refusal: $(cat "$T/e")"
+ok "a malformed component is exported as text (valid R4), not as 0, and refused on import naming component[0]"
 echo "$pass passed, 0 failed"
