@@ -265,7 +265,6 @@ handle_request(struct req *r, struct cerr *err)
 	struct uselog_entry e;
 	msgpack_sbuffer sb;
 	msgpack_packer pk;
-	uint32_t i;
 	int rc;
 
 	if ((rc = body_keys(r, err, "user", "types", "purpose", "note",
@@ -285,15 +284,8 @@ handle_request(struct req *r, struct cerr *err)
 	    types->via.array.size > TOKEN_MAX_TYPES)
 		return cerr_set(err, CARNET_E_MALFORMED,
 		    "REQUEST: want types, a list of record types");
-	for (i = 0; i < types->via.array.size; i++) {
-		const char *p;
-		size_t len;
-
-		if (mpk_str(&types->via.array.ptr[i], &p, &len) != 0 ||
-		    schema_by_name(p, len) == NULL)
-			return cerr_set(err, CARNET_E_UNKNOWN_TYPE,
-			    "REQUEST: unknown record type");
-	}
+	if ((rc = body_types(r, types, err)) != 0)
+		return rc;
 	if (note != NULL && (note->type != MSGPACK_OBJECT_STR ||
 	    note->via.str.size > REQUEST_NOTE_MAX_BYTES ||
 	    !utf8_valid(note->via.str.ptr, note->via.str.size)))

@@ -313,6 +313,10 @@ void reply_begin(struct req *r, uint32_t nkeys);
 void reply_error(struct req *r, const struct cerr *why);
 /* Refuse keys other than the NULL-terminated list (and "req", "for"). */
 int body_keys(struct req *r, struct cerr *err, ...);
+/* Each item of the list types names a record type, or ERR unknown_type
+ * saying "CMD: types[N] is no record type". */
+int body_types(struct req *r, const msgpack_object *types, struct cerr *err)
+    __attribute__((warn_unused_result));
 /* A paged listing's body {from?, limit?}: *from keeps its default when
  * absent; *limit is page when absent, 0 or over it. */
 int body_page(struct req *r, uint64_t *from, uint64_t *limit, uint64_t page,

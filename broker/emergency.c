@@ -67,15 +67,8 @@ handle_emergency_set(struct req *r, struct cerr *err)
 		    "EMERGENCY_SET: want types (1 to %d) and apps (1 to %d), "
 		    "or both empty to remove the card", TOKEN_MAX_TYPES,
 		    TOKEN_MAX_HOLDERS);
-	for (i = 0; i < types->via.array.size; i++) {
-		const char *p;
-		size_t len;
-
-		if (mpk_str(&types->via.array.ptr[i], &p, &len) != 0 ||
-		    schema_by_name(p, len) == NULL)
-			return cerr_set(err, CARNET_E_UNKNOWN_TYPE,
-			    "EMERGENCY_SET: types[%u] is no record type", i + 1);
-	}
+	if ((rc = body_types(r, types, err)) != 0)
+		return rc;
 	for (i = 0; i < apps->via.array.size; i++) {
 		const msgpack_object *a = &apps->via.array.ptr[i];
 

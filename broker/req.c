@@ -78,6 +78,24 @@ body_keys(struct req *r, struct cerr *err, ...)
 }
 
 int
+body_types(struct req *r, const msgpack_object *types, struct cerr *err)
+{
+	uint32_t i;
+
+	for (i = 0; i < types->via.array.size; i++) {
+		const char *p;
+		size_t len;
+
+		if (mpk_str(&types->via.array.ptr[i], &p, &len) != 0 ||
+		    schema_by_name(p, len) == NULL)
+			return cerr_set(err, CARNET_E_UNKNOWN_TYPE,
+			    "%s: types[%u] is no record type",
+			    proto_cmd_name(r->cmd), i + 1);
+	}
+	return 0;
+}
+
+int
 body_page(struct req *r, uint64_t *from, uint64_t *limit, uint64_t page,
     struct cerr *err)
 {
