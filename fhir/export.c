@@ -358,9 +358,10 @@ observation(const struct record *r, const char *when, const char *cat_system,
 	    "subject", patient_ref(r), "effectiveDateTime", when);
 }
 
-/* The code of an observation kind: its LOINC code when it has one. */
+/* The code of an observation kind: its LOINC code when it has one, a
+ * code:CODE kind's in its system (when the holder gave one). */
 static json_t *
-kind_code(const char *kind, const char *label)
+kind_code(const char *kind, const char *system, const char *label)
 {
 	const struct vital *v = terms_vital_of_kind(kind);
 
@@ -368,6 +369,8 @@ kind_code(const char *kind, const char *label)
 		return concept1(LOINC_SYSTEM, v->loinc, label);
 	if (strncmp(kind, "loinc:", 6) == 0)
 		return concept1(LOINC_SYSTEM, kind + 6, label);
+	if (strncmp(kind, "code:", 5) == 0 && system && *system)
+		return concept1(system, kind + 5, label);
 	return concept1(CARNET_KIND, kind, label);
 }
 
@@ -421,7 +424,7 @@ lab_result(const struct record *r, const char *when)
 static json_t *
 reading(const struct record *r, const char *when)
 {
-	char kind[40], label[170], unit[40], s[70];
+	char kind[48], label[170], unit[40], s[70], sys[110];
 	const struct vital *v;
 	json_t *o, *comps, *it;
 	size_t i;
@@ -429,7 +432,8 @@ reading(const struct record *r, const char *when)
 	str_field(r, "kind", kind, sizeof(kind));
 	v = terms_vital_of_kind(kind);
 	o = observation(r, when, OBS_CATEGORY, "vital-signs", kind_code(kind,
-	    str_field(r, "label", label, sizeof(label))));
+	    str_field(r, "system", sys, sizeof(sys)), str_field(r, "label",
+	    label, sizeof(label))));
 	obs_value(o, r, v && v->unit ? v->unit : str_field(r, "unit", unit,
 	    sizeof(unit)));
 	comps = field(r, "components");
@@ -452,10 +456,10 @@ reading(const struct record *r, const char *when)
 		x = strtod(val, &end);
 		if (end == val || *end != '\0' || !isfinite(x))
 			push(o, "component", json_pack("{s:o, s:s}", "code",
-			    kind_code(part, NULL), "valueString", val));
+			    kind_code(part, NULL, NULL), "valueString", val));
 		else
 			push(o, "component", json_pack("{s:o, s:o}", "code",
-			    kind_code(part, NULL), "valueQuantity", quantity(
+			    kind_code(part, NULL, NULL), "valueQuantity", quantity(
 			    json_real(x), u)));
 	}
 	json_decref(comps);

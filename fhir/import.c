@@ -394,7 +394,7 @@ pick_coding(struct ctx *c, json_t *cc, const char *system)
 	size_t i;
 
 	json_array_foreach(walk_arr(&c->w, cc, "coding"), i, cd) {
-		const char *sys = walk_str(&c->w, cd, "system");
+		const char *sys = walk_system(&c->w, cd);
 
 		if (walk_str(&c->w, cd, "code") == NULL ||
 		    (sys && strcmp(sys, ABSENT_SYSTEM) == 0))
@@ -429,13 +429,13 @@ status_code(struct ctx *c, json_t *r, const char *path)
 	return v ? walk_str(&c->w, v, "coding.0.code") : NULL;
 }
 
-/* A name as one line: text, else given family. */
+/* A name as one line: text, else the given names and the family. */
 static const char *
 human_name(struct ctx *c, json_t *names, char *buf, size_t size)
 {
-	json_t *n, *best = NULL;
-	const char *t, *given, *family;
-	size_t i;
+	json_t *n, *best = NULL, *g;
+	const char *t, *family;
+	size_t i, o = 0;
 
 	json_array_foreach(names, i, n) {
 		const char *use = walk_str(&c->w, n, "use");
@@ -447,15 +447,18 @@ human_name(struct ctx *c, json_t *names, char *buf, size_t size)
 		return NULL;
 	if ((t = walk_str(&c->w, best, "text")) != NULL)
 		return t;
-	given = walk_str(&c->w, best, "given.0");
 	family = walk_str(&c->w, best, "family");
 	if (json_is_array(json_object_get(best, "family")))
 		family = walk_str(&c->w, best, "family.0"); /* DSTU2 shape */
-	if (given == NULL && family == NULL)
-		return NULL;
-	snprintf(buf, size, "%s%s%s", given ? given : "", given && family ?
-	    " " : "", family ? family : "");
-	return buf;
+	buf[0] = '\0';
+	json_array_foreach(walk_arr(&c->w, best, "given"), i, g)
+		if (json_is_string(g) && o < size)
+			o += (size_t)snprintf(buf + o, size - o, "%s%s", o ? " " :
+			    "", json_string_value(g));
+	if (family != NULL && o < size)
+		o += (size_t)snprintf(buf + o, size - o, "%s%s", o ? " " : "",
+		    family);
+	return o ? buf : NULL;
 }
 
 /* Who a reference names, in words: the resource's name, the display,
@@ -984,7 +987,8 @@ round_sig(double v)
 /* A Quantity in a kind's unit: the number, converted where UCUM defines
  * it; an error naming the unit otherwise. */
 static bool
-vital_value(struct ctx *c, json_t *q, const struct vital *k, double *out)
+vital_value(struct ctx *c, json_t *q, const struct vital *k, double *out,
+    double *period_min)
 {
 	json_t *v = walk_num(&c->w, q, "value");
 	const char *sys = walk_str(&c->w, q, "system");
@@ -1002,13 +1006,14 @@ vital_value(struct ctx *c, json_t *q, const struct vital *k, double *out)
 		    "guessed", code ? code : unit ? unit : "(none)", k->kind);
 		return false;
 	}
-	if (!terms_convert(k, code, json_number_value(v), out, &accepted)) {
+	if (!terms_convert(k, code, json_number_value(v), out, &accepted,
+	    period_min)) {
 		walk_fail(&c->w, CARNET_E_BAD_VALUE, "code: %.30s is a unit %s "
 		    "cannot take: carnet converts exactly only %s; refused",
 		    code, k->kind, accepted);
 		return false;
 	}
-	if (strcmp(code, k->unit) != 0)
+	if (strcmp(code, k->unit) != 0 && *period_min == 0)
 		note(c, FHIR_NOTE_CONVERTED);
 	*out = round_sig(*out);
 	return true;
@@ -1024,7 +1029,7 @@ obs_value(struct ctx *c, json_t *o, json_t *obj, const struct vital *k)
 	char code[140], elem[sizeof(c->w.elem)];
 
 	if (q != NULL && walk_num(&c->w, o, "valueQuantity.value") != NULL) {
-		double v;
+		double v, period = 0;
 		bool ok = true;
 
 		/* errors inside name the element: component[1].valueQuantity */
@@ -1032,8 +1037,11 @@ obs_value(struct ctx *c, json_t *o, json_t *obj, const struct vital *k)
 		snprintf(c->w.elem, sizeof(c->w.elem), "%.48s%svalueQuantity", elem,
 		    elem[0] ? "." : "");
 		if (k != NULL && k->unit != NULL) {
-			if ((ok = vital_value(c, q, k, &v)))
+			if ((ok = vital_value(c, q, k, &v, &period)))
 				json_object_set_new(obj, "value", json_real(v));
+			if (ok && period > 0)
+				json_object_set_new(obj, "period_min",
+				    json_real(period));
 		} else {
 			put_num(obj, "value", walk_num(&c->w, q, "value"));
 			put_str(obj, "unit", walk_first_str(&c->w, q,
@@ -1078,7 +1086,7 @@ obs_components(struct ctx *c, json_t *r, json_t *obj)
 		json_t *cd = pick_coding(c, walk_obj(&c->w, cp, "code"),
 		    LOINC_SYSTEM);
 		const char *code = cd ? walk_str(&c->w, cd, "code") : NULL;
-		const char *sys = cd ? walk_str(&c->w, cd, "system") : NULL;
+		const char *sys = cd ? walk_system(&c->w, cd) : NULL;
 		bool own = sys != NULL && strcmp(sys, CARNET_KIND) == 0;
 		const struct vital *k = own ? terms_vital_of_kind(code) :
 		    terms_vital(code);
@@ -1153,7 +1161,7 @@ map_observation(struct ctx *c, json_t *r)
 		return walk_fail(&c->w, CARNET_E_MALFORMED, "code: no coding "
 		    "with a code");
 	code = walk_str(&c->w, cd, "code");
-	sys = walk_str(&c->w, cd, "system");
+	sys = walk_system(&c->w, cd);
 	label = cc_text(c, walk_obj(&c->w, r, "code"), cd);
 	if (!walk_date(&c->w, r, "effectiveDateTime", &t, &prec) &&
 	    !walk_date(&c->w, r, "effectivePeriod.start", &t, &prec) &&
@@ -1213,6 +1221,8 @@ map_observation(struct ctx *c, json_t *r)
 		snprintf(kind, sizeof(kind), "%s:%.30s", sys && strcmp(sys,
 		    LOINC_SYSTEM) == 0 ? "loinc" : "code", code ? code : "");
 	json_object_set_new(obj, "kind", json_string(kind));
+	if (k == NULL && strncmp(kind, "code:", 5) == 0)
+		put_str(obj, "system", sys);
 	if (label)
 		put_label(c, obj, "label", label, 160);
 	put_str(obj, "device", walk_str(&c->w, r, "device.display"));
@@ -1276,8 +1286,8 @@ clinical_base(struct ctx *c, json_t *r, const char *subject,
 	obj = json_pack("{s:s, s:s}", "user", user, "ref", ref);
 	if (cd != NULL) {
 		put_label(c, obj, code_key, walk_str(&c->w, cd, "code"), 32);
-		put_str(obj, "system", walk_str(&c->w, cd, "system") ?
-		    walk_str(&c->w, cd, "system") : "unknown");
+		put_str(obj, "system", walk_system(&c->w, cd) ?
+		    walk_system(&c->w, cd) : "unknown");
 	}
 	put_label(c, obj, "label", label ? label : walk_str(&c->w, cd, "code"),
 	    160);

@@ -147,6 +147,24 @@ terms_vital_of_kind(const char *kind)
 	return vital_find(kind, true);
 }
 
+static const char *const loinc_aliases[] = {
+	"https://mos.esante.gouv.fr/NOS/TRE_A04-Loinc/FHIR/TRE-A04-Loinc",
+	"urn:oid:2.16.840.1.113883.6.1",
+	"http://loinc.org/",
+};
+
+const char *
+terms_system(const char *system)
+{
+	size_t i;
+
+	for (i = 0; system && i < sizeof(loinc_aliases) / sizeof(*loinc_aliases);
+	    i++)
+		if (strcmp(system, loinc_aliases[i]) == 0)
+			return LOINC_SYSTEM;
+	return system;
+}
+
 const struct vital *
 terms_vital(const char *loinc)
 {
@@ -161,24 +179,29 @@ terms_vital(const char *loinc)
  */
 static const struct {
 	const char *to, *from;
-	double factor, offset;
+	double factor, offset, period_min;
 } conversions[] = {
-	{"kg", "kg", 1, 0}, {"kg", "g", 0.001, 0},
-	{"kg", "[lb_av]", 0.45359237, 0}, {"kg", "[oz_av]", 0.028349523125, 0},
-	{"cm", "cm", 1, 0}, {"cm", "m", 100, 0}, {"cm", "mm", 0.1, 0},
-	{"cm", "[in_i]", 2.54, 0}, {"cm", "[ft_i]", 30.48, 0},
-	{"/min", "/min", 1, 0}, {"/min", "1/min", 1, 0},
-	{"/min", "/h", 1.0 / 60, 0},
-	{"1", "1", 1, 0}, {"1", "", 1, 0},
-	{"min", "min", 1, 0}, {"min", "h", 60, 0}, {"min", "s", 1.0 / 60, 0},
-	{"mm[Hg]", "mm[Hg]", 1, 0}, {"mm[Hg]", "kPa", 1000 / 133.322, 0},
-	{"Cel", "Cel", 1, 0}, {"Cel", "[degF]", 5.0 / 9, -32 * 5.0 / 9},
-	{"Cel", "K", 1, -273.15},
-	{"%", "%", 1, 0},
-	{"kg/m2", "kg/m2", 1, 0},
-	{"mmol/L", "mmol/L", 1, 0},
-	{"mmol/L", "mg/dL", 10 / 180.156, 0},
-	{"mmol/L", "g/L", 1000 / 180.156, 0},
+	{"kg", "kg", 1, 0, 0}, {"kg", "g", 0.001, 0, 0},
+	{"kg", "[lb_av]", 0.45359237, 0, 0},
+	{"kg", "[oz_av]", 0.028349523125, 0, 0},
+	{"cm", "cm", 1, 0, 0}, {"cm", "m", 100, 0, 0}, {"cm", "mm", 0.1, 0, 0},
+	{"cm", "[in_i]", 2.54, 0, 0}, {"cm", "[ft_i]", 30.48, 0, 0},
+	{"/min", "/min", 1, 0, 0}, {"/min", "1/min", 1, 0, 0},
+	{"/min", "/h", 1.0 / 60, 0, 0},
+	{"1", "1", 1, 0, 0}, {"1", "", 1, 0, 0},
+	/* a count per day (ANS steps: 1/(24.h)) is the day's count */
+	{"1", "/d", 1, 0, 1440}, {"1", "1/d", 1, 0, 1440},
+	{"1", "/(24.h)", 1, 0, 1440}, {"1", "1/(24.h)", 1, 0, 1440},
+	{"min", "min", 1, 0, 0}, {"min", "h", 60, 0, 0},
+	{"min", "s", 1.0 / 60, 0, 0},
+	{"mm[Hg]", "mm[Hg]", 1, 0, 0}, {"mm[Hg]", "kPa", 1000 / 133.322, 0, 0},
+	{"Cel", "Cel", 1, 0, 0}, {"Cel", "[degF]", 5.0 / 9, -32 * 5.0 / 9, 0},
+	{"Cel", "K", 1, -273.15, 0},
+	{"%", "%", 1, 0, 0},
+	{"kg/m2", "kg/m2", 1, 0, 0},
+	{"mmol/L", "mmol/L", 1, 0, 0},
+	{"mmol/L", "mg/dL", 10 / 180.156, 0, 0},
+	{"mmol/L", "g/L", 1000 / 180.156, 0, 0},
 };
 
 /* u without its annotations: "{beats}/min" -> "/min", "{steps}" -> "". */
@@ -201,7 +224,7 @@ strip_annotations(const char *u, char *out, size_t size)
 
 bool
 terms_convert(const struct vital *k, const char *ucum, double v,
-    double *out, const char **accepted)
+    double *out, const char **accepted, double *period_min)
 {
 	static char list[200];
 	char u[64];
@@ -214,6 +237,7 @@ terms_convert(const struct vital *k, const char *ucum, double v,
 			continue;
 		if (strcmp(conversions[i].from, u) == 0) {
 			*out = v * conversions[i].factor + conversions[i].offset;
+			*period_min = conversions[i].period_min;
 			return isfinite(*out);
 		}
 		if (conversions[i].from[0] != '\0' && o < sizeof(list))

@@ -38,6 +38,13 @@
 #define CARNET_CONTEXT "urn:carnet:context-kind"
 #define CARNET_ADJUDICATION "urn:carnet:adjudication"
 
+/*
+ * The canonical URI of a code system known under several names: LOINC
+ * is also published by the ANS (TRE_A04-Loinc, the same codes) and named
+ * by its OID.  Any other system is returned as it is (NULL for NULL).
+ */
+const char *terms_system(const char *system);
+
 /* What an amount of a claim is. */
 enum amount_role {
 	AMOUNT_OTHER,      /* known, not carried (deductible, allowed...) */
@@ -72,9 +79,11 @@ const struct vital *terms_vital_of_kind(const char *kind);
  * Convert v in UCUM unit `ucum` to the kind's unit, exactly as UCUM
  * defines it (annotations such as {beats} are units of one).  false when
  * carnet knows no exact conversion: the caller refuses the reading.
- * The units a kind accepts, for messages, in *accepted.
+ * The units a kind accepts, for messages, in *accepted.  A count per
+ * time (steps 1/(24.h), UCUM's "per day") is the count over that time:
+ * *period_min is then its minutes (1440), else 0.
  */
 bool terms_convert(const struct vital *k, const char *ucum, double v,
-    double *out, const char **accepted);
+    double *out, const char **accepted, double *period_min);
 
 #endif

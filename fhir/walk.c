@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "../common/id.h"
+#include "terms.h"
 #include "walk.h"
 
 int
@@ -162,10 +163,16 @@ bad:
 	return 0;
 }
 
+const char *
+walk_system(struct fhir_walk *w, json_t *coding)
+{
+	return terms_system(walk_str(w, coding, "system"));
+}
+
 bool
 walk_coding(struct fhir_walk *w, json_t *coding, char *buf, size_t size)
 {
-	const char *sys = walk_str(w, coding, "system");
+	const char *sys = walk_system(w, coding);
 	const char *code = walk_str(w, coding, "code");
 
 	if (code == NULL)

@@ -52,6 +52,8 @@ const char *walk_first_str(struct fhir_walk *w, json_t *v,
 int walk_date(struct fhir_walk *w, json_t *v, const char *path, int64_t *t,
     const char **precision);
 
+/* A coding's system, under its canonical name (terms_system), or NULL. */
+const char *walk_system(struct fhir_walk *w, json_t *coding);
 /* A coding's "system|code", into buf; false when it has no code. */
 bool walk_coding(struct fhir_walk *w, json_t *coding, char *buf, size_t size);
 

@@ -30,8 +30,9 @@ jq -e '.act_code == "77085" and .act_system == "https://bluebutton.cms.gov/resou
 count '.records[] | select(.type == "dispense" and .drug_code == "55111015810")' >"$T/rx"
 # a PDE: NDC (not a CIP13), tot_rx_cst_amt 10, cvrd_d_plan_pd_amt 0, 30 units
 jq -e '.drug == "Omeprazole - OMEPRAZOLE" and .drug_system == "http://hl7.org/fhir/sid/ndc" and .cip13 == null and .amount_eur == 10 and .reimbursed_eur == 0 and .quantity == 30 and .time == "2016-12-01T00:00:00Z"' "$T/rx" >/dev/null || fail "pharmacy claim: $(cat "$T/rx")"
-# dated when last updated (meta.lastUpdated), not at the birth date
-count '.records[] | select(.type == "profile")' | jq -e '.birth_year == 2014 and .sex == "female" and .name == "Jane Doe" and .time == "2020-11-09T22:50:14Z"' >/dev/null || fail "patient"
+# dated when last updated (meta.lastUpdated), not at the birth date; every
+# given name (Jane, X) kept
+count '.records[] | select(.type == "profile")' | jq -e '.birth_year == 2014 and .sex == "female" and .name == "Jane X Doe" and .time == "2020-11-09T22:50:14Z"' >/dev/null || fail "patient"
 [ "$(count '[.records[] | select(.type == "coverage")] | map(.plan) | sort | join(",")')" = '"Part A,Part B,Part C,Part D"' ] || fail "coverage"
 ok "the Blue Button samples: 10 pharmacy EOBs, a carrier EOB, the patient, 4 coverages, with codes, dates, amounts, providers"
 
@@ -185,6 +186,29 @@ if [ -d "$FR" ]; then
   count '.records[] | select(.ref | startswith("fhir:Observation/ExampleMesFrObservationBP001@"))' | jq -e '.kind == "blood_pressure" and .components == ["systolic_mmhg|107|mm[Hg]", "diastolic_mmhg|60|mm[Hg]"]' >/dev/null || fail "ANS blood pressure"
   ok "ANS Mesures de sante: body weight (UCUM kg), blood pressure components"
 fi
+
+# French FHIR beyond the samples: an FR Core patient enrolled by her INS,
+# ANS readings (LOINC under the ANS's own URI, glucose in mg/dL, steps per
+# day), codes of other systems, CCAM and NGAP acts on a claim
+FRB=$(dirname "$0")/corpus/fhir/fr_mesures.json
+keys claire
+add --role user --name claire --id "$(id claire)"
+printf 'customer,carnet_id\nurn:oid:1.2.250.1.213.1.4.8|2740631234512,%s\n' "$(id claire)" >"$T/enr-frb.csv"
+CARNET_KEY="$T/bb.key" timeout 30 "$B/carnet" import fhir --enrollment "$T/enr-frb.csv" --broker "$EP" --data "$DATA" "$FRB" >"$T/o" 2>"$T/e" || fail "FR Core / ANS bundle: $(cat "$T/e")"
+grep -q "10 records" "$T/o" || fail "FR bundle summary: $(cat "$T/o")"
+CARNET_KEY="$T/claire.key" timeout 30 "$B/carnet" export --out "$T/xb.json" --broker "$EP" --data "$DATA" 2>/dev/null || fail "claire's export"
+fr() { jq -e ".records[] | select(.ref | startswith(\"fhir:$1@\")) | $2" "$T/xb.json" >/dev/null || fail "$1: $(jq -c ".records[] | select(.ref | startswith(\"fhir:$1@\"))" "$T/xb.json")"; }
+fr Patient/fr-p1 '.name == "Claire Anne Lefèvre" and .birth_year == 1974'
+fr Observation/fr-glu1 '.kind == "glucose_mmol_l" and .value == 5.99480450276 and .time == "2023-02-14T06:30:00Z"'
+fr Observation/fr-spo2 '.kind == "spo2_pct" and .value == 97'
+fr Observation/fr-steps '.kind == "steps" and .value == 8412 and .period_min == 1440 and .time_precision == "day"'
+fr Observation/fr-hr '.kind == "heart_rate_bpm" and .value == 64'
+fr Observation/fr-waist '.kind == "loinc:8280-0" and .value == 84 and .unit == "cm" and .label == "Tour de taille"'
+fr Observation/fr-pain '.kind == "code:225908003" and .system == "http://snomed.info/sct" and .value == 3'
+fr Condition/fr-c1 '.code == "E11.9" and .system == "https://smt.esante.gouv.fr/terminologie-cim-10" and .time_precision == "month"'
+fr 'ExplanationOfBenefit/fr-eob1#1' '.act_code == "DEQP003" and .act_system == "https://smt.esante.gouv.fr/terminologie-ccam" and .amount_eur == 14.26 and .reimbursed_eur == 9.98 and .provider == "Dr Martin, cardiologue"'
+fr 'ExplanationOfBenefit/fr-eob1#2' '.act_code == "APC" and has("act_system") == false and .label == "Avis ponctuel de consultant" and .amount_eur == 60'
+ok "FR Core patient enrolled by INS; ANS readings (ANS LOINC URI, glucose 108 mg/dL as 5.995 mmol/L, steps 1/(24.h) as a day's count); SNOMED and CIM-10 codes with their systems; CCAM and NGAP acts"
 
 # --- references of every form, enrollment by identifier, partial dates,
 # units, corrections ---

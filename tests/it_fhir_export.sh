@@ -22,9 +22,9 @@ start_broker
 register
 J=$(id jane)
 # every sample's patient is jane here
-printf 'customer,carnet_id\n-20140000008325,%s\n475d72ca-91c7-7211-97e3-f000af33fc04,%s\nExamplefrPatient001,%s\n' "$J" "$J" "$J" >"$T/enr.csv"
+printf 'customer,carnet_id\n-20140000008325,%s\n475d72ca-91c7-7211-97e3-f000af33fc04,%s\nExamplefrPatient001,%s\nurn:oid:1.2.250.1.213.1.4.8|2740631234512,%s\n' "$J" "$J" "$J" "$J" >"$T/enr.csv"
 CARNET_KEY="$T/bb.key" timeout 60 "$B/carnet" import fhir --enrollment "$T/enr.csv" --broker "$EP" --data "$DATA" \
-  "$SHARED"/bluebutton/*.json "$SHARED"/bluebutton-more/*.json "$SHARED"/synthea/*.json "$SHARED"/france/*.json \
+  "$SHARED"/bluebutton/*.json "$SHARED"/bluebutton-more/*.json "$SHARED"/synthea/*.json "$SHARED"/france/*.json tests/corpus/fhir/fr_mesures.json \
   >"$T/o" 2>"$T/e" || fail "import of the samples: $(cat "$T/e")"
 
 # records a holder sends itself, each type with all its fields
@@ -89,6 +89,8 @@ jq -e --arg j "$J" '[.entry[].resource | select(.resourceType == "Patient" and .
 jq -e --arg j "$J" '[.. | objects | select(has("reference")) | .reference | select(startswith("Patient/"))] | unique == ["Patient/" + $j]' "$T/fa.json" >/dev/null || fail "dangling Patient references"
 jq -e '[.entry[].resource | select(.resourceType == "Observation" and .code.coding[0].code == "29463-7")] | length >= 1' "$T/fa.json" >/dev/null || fail "weight without its LOINC code"
 jq -e '[.entry[].resource | select(.resourceType == "ExplanationOfBenefit" and .type.coding[0].code == "pharmacy")][0].item[0].adjudication | length >= 1' "$T/fa.json" >/dev/null || fail "pharmacy amounts"
+jq -e '[.entry[].resource | select(.resourceType == "ExplanationOfBenefit") | .item[0].productOrService.coding[0] | select(.code == "DEQP003")][0].system == "https://smt.esante.gouv.fr/terminologie-ccam"' "$T/fa.json" >/dev/null || fail "CCAM act without its system"
+jq -e '[.entry[].resource | select(.resourceType == "Observation") | .code.coding[0] | select(.code == "225908003")][0].system == "http://snomed.info/sct"' "$T/fa.json" >/dev/null || fail "a SNOMED-coded reading without its system"
 jq -e '[.entry[].resource | select(.resourceType == "Patient") | .name[0].text] | index("Jeanne Dupont") != null' "$T/fa.json" >/dev/null || fail "the Patient name"
 ok "the Patient, its name, vital LOINC codes, pharmacy amounts are in the export"
 

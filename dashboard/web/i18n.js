@@ -228,7 +228,7 @@ window.CARNET_I18N = {
       observation: {
         doc: "Mesure : une lecture d'un signe vital ou d'une activité, par un appareil ou lors d'un soin",
         fields: {
-          kind: "Ce qui a été mesuré, l'unité dans le nom : steps (pas), weight_kg, height_cm, heart_rate_bpm, respiratory_rate_min, sleep_min, systolic_mmhg, diastolic_mmhg, blood_pressure (composantes), glucose_mmol_l, temperature_c, spo2_pct, bmi_kg_m2 ; loinc:CODE pour les autres (valeur avec unité)",
+          kind: "Ce qui a été mesuré, l'unité dans le nom : steps (pas), weight_kg, height_cm, heart_rate_bpm, respiratory_rate_min, sleep_min, systolic_mmhg, diastolic_mmhg, blood_pressure (composantes), glucose_mmol_l, temperature_c, spo2_pct, bmi_kg_m2 ; loinc:CODE pour les autres codes LOINC, code:CODE pour les codes d'un autre système (valeur avec unité)",
           value: "La lecture, dans l'unité que son type indique (ou l'unité ci-dessous) ; absente quand elle a des composantes ou une valeur codée",
           device: "Modèle de l'appareil qui a fait la mesure",
           period_min: "Minutes couvertes par la lecture, pour des cumuls comme les pas",
@@ -237,6 +237,7 @@ window.CARNET_I18N = {
           label: "Nom de la mesure tel que le détenteur le donne",
           value_code: "Une lecture codée, système|code, p. ex. http://snomed.info/sct|8517006 (ancien fumeur)",
           value_text: "La lecture codée ou textuelle en clair",
+          system: "Système de code d'un type code:CODE (un code hors LOINC), tel que le détenteur le donne, p. ex. http://snomed.info/sct",
           time_precision: "year, month ou day quand la date donnée par le détenteur est moins précise"
         }
       },
