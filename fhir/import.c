@@ -129,6 +129,59 @@ carnet_fields(struct ctx *c, const struct schema *s, json_t *obj)
 		c->w.elem[0] = '\0';
 }
 
+/*
+ * A FHIR string may hold line breaks and tabs (a note, a display over two
+ * lines); a record's text may not.  s on one line, each run of white
+ * space that holds one of them made one space, the ends trimmed; NULL
+ * when s has none (nothing to change).  The caller frees the result.
+ */
+static char *
+one_line(const char *s)
+{
+	char *out, *o;
+
+	if (strpbrk(s, "\r\n\t") == NULL || (out = malloc(strlen(s) + 1)) ==
+	    NULL)
+		return NULL;
+	for (o = out; *s; ) {
+		size_t ws = strspn(s, " \r\n\t");
+
+		if (ws > 0) {
+			if (o > out && s[ws] != '\0')
+				*o++ = ' ';
+			s += ws;
+		} else
+			*o++ = *s++;
+	}
+	*o = '\0';
+	return out;
+}
+
+/* Every text of obj (strings and lists of strings) on one line. */
+static void
+fold_texts(struct ctx *c, json_t *obj)
+{
+	const char *key;
+	json_t *v, *it;
+	size_t i;
+	char *t;
+
+	json_object_foreach(obj, key, v) {
+		if (json_is_string(v) && (t = one_line(json_string_value(v)))) {
+			json_string_set(v, t);
+			free(t);
+			note(c, FHIR_NOTE_TEXT_FOLDED);
+		}
+		json_array_foreach(json_is_array(v) ? v : NULL, i, it)
+			if (json_is_string(it) && (t = one_line(
+			    json_string_value(it)))) {
+				json_string_set(it, t);
+				free(t);
+				note(c, FHIR_NOTE_TEXT_FOLDED);
+			}
+	}
+}
+
 static int
 emit(struct ctx *c, const char *type, json_t *obj)
 {
@@ -152,6 +205,7 @@ emit(struct ctx *c, const char *type, json_t *obj)
 		c->im->entry_cap = cap;
 	}
 	c->im->entry_of[c->im->n] = c->entry;
+	fold_texts(c, obj);
 	carnet_fields(c, s, obj);
 	if (c->w.rc != 0) {
 		json_decref(obj);

@@ -66,7 +66,9 @@ typedef const char *fhir_enrolled_fn(const void *arg, const char *customer);
 	    "year): skipped")                                                \
 	X(CONVERTED, "readings converted to their kind's unit (UCUM)")       \
 	X(TEXT_CUT, "names or labels longer than their field holds, "        \
-	    "shortened")
+	    "shortened")                                                     \
+	X(TEXT_FOLDED, "texts with line breaks or tabs, written on one "     \
+	    "line (each run of white space one space)")
 
 enum fhir_note {
 #define X(n, text) FHIR_NOTE_##n,

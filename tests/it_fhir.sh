@@ -208,7 +208,15 @@ fr Observation/fr-pain '.kind == "code:225908003" and .system == "http://snomed.
 fr Condition/fr-c1 '.code == "E11.9" and .system == "https://smt.esante.gouv.fr/terminologie-cim-10" and .time_precision == "month"'
 fr 'ExplanationOfBenefit/fr-eob1#1' '.act_code == "DEQP003" and .act_system == "https://smt.esante.gouv.fr/terminologie-ccam" and .amount_eur == 14.26 and .reimbursed_eur == 9.98 and .provider == "Dr Martin, cardiologue"'
 fr 'ExplanationOfBenefit/fr-eob1#2' '.act_code == "APC" and has("act_system") == false and .label == "Avis ponctuel de consultant" and .amount_eur == 60'
-ok "FR Core patient enrolled by INS; ANS readings (ANS LOINC URI, glucose 108 mg/dL as 5.995 mmol/L, steps 1/(24.h) as a day's count); SNOMED and CIM-10 codes with their systems; CCAM and NGAP acts"
+# FHIR strings may hold line breaks and tabs, records may not: folded, said
+jq '.entry[7].resource.code.coding[0].display = "Diabète de type 2,\r\n\tsans complication\n"' "$FRB" >"$T/frnl.json"
+CARNET_KEY="$T/bb.key" timeout 30 "$B/carnet" import fhir --enrollment "$T/enr-frb.csv" --dry-run --broker "$EP" --data "$DATA" "$T/frnl.json" >"$T/o" 2>"$T/e" || fail "a display over two lines: $(cat "$T/e")"
+jq -s -e 'map(select(.type == "condition"))[0].label == "Diabète de type 2, sans complication"' "$T/o" >/dev/null || fail "folded label: $(cat "$T/o")"
+grep -q "1 texts with line breaks or tabs, written on one line" "$T/e" || fail "the fold is not reported: $(cat "$T/e")"
+jq '.entry[7].resource.code.coding[0].display = "bell\u0007"' "$FRB" >"$T/frbel.json"
+CARNET_KEY="$T/bb.key" timeout 30 "$B/carnet" import fhir --enrollment "$T/enr-frb.csv" --dry-run --broker "$EP" --data "$DATA" "$T/frbel.json" >/dev/null 2>"$T/e" && fail "a control character was accepted"
+grep -q "entry 8 (Condition fr-c1).*control" "$T/e" || fail "control character message: $(cat "$T/e")"
+ok "FR Core patient enrolled by INS; ANS readings (ANS LOINC URI, glucose 108 mg/dL as 5.995 mmol/L, steps 1/(24.h) as a day's count); SNOMED and CIM-10 codes with their systems; CCAM and NGAP acts; line breaks folded and said, other control characters refused"
 
 # --- references of every form, enrollment by identifier, partial dates,
 # units, corrections ---
