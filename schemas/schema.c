@@ -98,28 +98,29 @@ schema_field_from(const struct schema *s, const char *name, size_t len,
 	return -1;
 }
 
-uint64_t
-schema_required(const struct schema *s)
+/* The fields that are required (one_of false) or one-of (true), as bits. */
+static uint64_t
+fields_needed(const struct schema *s, bool one_of)
 {
 	uint64_t m = 0;
 	unsigned i;
 
 	for (i = 0; i < s->nfields; i++)
-		if (s->fields[i].required)
+		if (one_of ? s->fields[i].one_of : s->fields[i].required)
 			m |= UINT64_C(1) << i;
 	return m;
 }
 
 uint64_t
+schema_required(const struct schema *s)
+{
+	return fields_needed(s, false);
+}
+
+uint64_t
 schema_one_of(const struct schema *s)
 {
-	uint64_t m = 0;
-	unsigned i;
-
-	for (i = 0; i < s->nfields; i++)
-		if (s->fields[i].one_of)
-			m |= UINT64_C(1) << i;
-	return m;
+	return fields_needed(s, true);
 }
 
 const char *
