@@ -842,7 +842,11 @@ map_eob_item(struct ctx *c, json_t *r, json_t *item, size_t i,
 		put_label(c, obj, "drug", label ? label : code, 160);
 		if (json_object_get(obj, "quantity") == NULL)
 			json_object_set_new(obj, "quantity", json_real(1));
-		if (who_s && strcmp(role, "billing") != 0)
+		/* the prescriber: CARIN's "prescribing" member, or Blue
+		 * Button's PDE "primary" one (prscrbr_id); a roleless member,
+		 * or the pharmacy, is not named one */
+		if (who_s && role && (strcmp(role, "prescribing") == 0 ||
+		    strcmp(role, "primary") == 0))
 			put_label(c, obj, "prescriber", who_s, 160);
 		return emit(c, "dispense", obj);
 	}

@@ -36,6 +36,11 @@ count '.records[] | select(.type == "profile")' | jq -e '.birth_year == 2014 and
 [ "$(count '[.records[] | select(.type == "coverage")] | map(.plan) | sort | join(",")')" = '"Part A,Part B,Part C,Part D"' ] || fail "coverage"
 ok "the Blue Button samples: 10 pharmacy EOBs, a carrier EOB, the patient, 4 coverages, with codes, dates, amounts, providers"
 
+# a pharmacy line whose care-team member has no role (the fuzzer's find:
+# it crashed the import): stored, nobody named prescriber
+jq 'del(.entry[0].resource.careTeam[].role)' "$BB/eob_search_v2.json" >"$T/pde-norole.json"
+I --dry-run "$T/pde-norole.json" >"$T/o" 2>"$T/e" || fail "a PDE with a roleless care team: $(cat "$T/e")"
+jq -s -e '.[0].type == "dispense" and (.[0] | has("prescriber") | not) and ([.[] | select(has("prescriber"))] | length == 9)' "$T/o" >/dev/null || fail "roleless prescriber: $(head -2 "$T/o")"
 I "$BB"/*.json | grep -c "0 stored, " | grep -q 4 || fail "a re-import stored again"
 ok "a re-import stores nothing twice"
 
