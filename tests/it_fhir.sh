@@ -160,6 +160,22 @@ if [ -d "$MORE" ]; then
   count '[.records[] | select(.ref | startswith("fhir:stu3:ExplanationOfBenefit/"))]' >"$T/v1"
   jq -e 'length == 21 and (.[] | select(.ref | startswith("fhir:stu3:ExplanationOfBenefit/carrier--20587716665#1@")) | .act_code == "99214" and .amount_eur == 150 and .reimbursed_eur == 0 and .time == "2014-03-01T00:00:00Z")' "$T/v1" >/dev/null || fail "v1 sample: $(jq -c '.[0]' "$T/v1")"
   ok "Blue Button inpatient, outpatient (v2) and carrier (v1) samples: revenue and HCPCS codes, line charges, payments, diagnoses; v1 refs apart"
+
+  # the other Blue Button claim types carry the same CMS variables: SNF,
+  # HHA and hospice claims are institutional (revenue centres, as the
+  # inpatient sample), DME is a carrier-like line claim.  Each retyped
+  # sample maps to the same lines and amounts under its own practitioner.
+  retype() { jq --arg c "$2" '(.type.coding[] | select(.system | test("eob-type$")) | .code) = $c | .id = "\($c)-\(.id)"' "$1"; }
+  for t in SNF HHA HOSPICE; do
+    retype "$MORE/eob_read_in_pt_v2.json" "$t" >"$T/rt.json"
+    I --dry-run "$T/rt.json" >"$T/o" 2>"$T/e" || fail "$t: $(cat "$T/e")"
+    want=$(echo "$t" | tr 'A-Z' 'a-z')
+    jq -s -e --arg p "$want" --argjson sum "$(jq '[.item[].adjudication[] | select(.category.coding[].code | test("rev_cntr_tot_chrg_amt$")) | .amount.value] | add' "$MORE/eob_read_in_pt_v2.json")" 'length == 11 and all(.[]; .practitioner == $p and .type == "claim" and .claim_paid == 10000) and ([.[].amount_eur] | add) == $sum' "$T/o" >/dev/null || fail "$t claim: $(head -1 "$T/o")"
+  done
+  retype "$BB/eob_read_carrier_v2.json" DME >"$T/rt.json"
+  I --dry-run "$T/rt.json" >"$T/o" 2>"$T/e" || fail "DME: $(cat "$T/e")"
+  jq -s -e 'length == 1 and .[0].practitioner == "dme" and .[0].amount_eur == 250 and .[0].reimbursed_eur == 50 and .[0].act_code == "77085"' "$T/o" >/dev/null || fail "DME claim: $(cat "$T/o")"
+  ok "Blue Button SNF, HHA, hospice (institutional) and DME claims: the same lines and amounts, each its own kind"
 fi
 
 SYN=$(ls "$DATA_DIR"/synthea/*.json 2>/dev/null | head -1)
