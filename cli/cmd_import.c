@@ -147,8 +147,8 @@ print_report(FILE *f, const struct fhir_import *im)
 
 		if (strcmp(k->kind, "Bundle") == 0)
 			continue;
-		fprintf(f, "  %-22s %5u -> %u records", k->kind, k->seen,
-		    k->records);
+		fprintf(f, "  %-22s %5u -> %u record%s", k->kind, k->seen,
+		    k->records, k->records == 1 ? "" : "s");
 		if (!fhir_kind_held(k->kind))
 			fprintf(f, ", skipped: carnet has no record type for "
 			    "them");
@@ -251,7 +251,8 @@ import_fhir(int argc, char **argv)
 			failed++;
 		} else if (dry) {
 			print_dry(&im);
-			fprintf(stderr, "%s: %u records\n", argv[i], im.n);
+			fprintf(stderr, "%s: %u record%s\n", argv[i], im.n,
+			    im.n == 1 ? "" : "s");
 			print_report(stderr, &im);
 		} else if (send_records(&cc, &im, doc, &cnt, &err) != 0) {
 			cerr_set(&err, err.code, "%s: %s", argv[i],
@@ -261,7 +262,8 @@ import_fhir(int argc, char **argv)
 		} else {
 			const char *sep = "";
 
-			printf("%s: %u records (", argv[i], im.n);
+			printf("%s: %u record%s (", argv[i], im.n, im.n == 1 ?
+			    "" : "s");
 			for (t = 0; t < schema_count(); t++)
 				if (im.by_type[t]) {
 					printf("%s%s %u", sep,
