@@ -13,12 +13,14 @@
 #include "../common/text.h"
 #include "../store/store.h"
 #include "cmds.h"
+#include "partyfields.h"
 
 static const char party_help[] =
 "usage: carnet party add --data DIR --role holder|app|user|operator\n"
 "                        --name NAME --id PUBID [--type T]... [--purpose P]...\n"
 "                        [--owner TEXT] [--business-model TEXT]\n"
 "       carnet party list --data DIR [--json]\n"
+"       carnet party import --data DIR FILE  (many: carnet party import --help)\n"
 "\n"
 "Register a party with the broker whose state is in DIR (default\n"
 DEFAULT_DATA "), or list them.  Only registered keys may connect.\n"
@@ -33,37 +35,6 @@ DEFAULT_DATA "), or list them.  Only registered keys may connect.\n"
 "  --owner TEXT        app: who runs it, shown before people consent\n"
 "  --business-model TEXT  app: how it makes money, shown likewise\n"
 "  --json              list: one JSON object per party\n";
-
-static int
-open_store(const char *dir, struct store **s, struct cerr *err)
-{
-	char path[4096];
-	FILE *f;
-
-	/* Refuse a typo: the directory must be a broker's. */
-	snprintf(path, sizeof(path), "%s/broker.pub", dir);
-	if ((f = plainfile_open(path)) == NULL)
-		return cerr_set(err, CARNET_E_NOT_FOUND, "%s is not a broker "
-		    "directory (no broker.pub; start carnetd --data %s once)",
-		    dir, dir);
-	fclose(f);
-	return store_open(dir, BROKER_MAP_BYTES, s, err);
-}
-
-static int
-copy_text(char *dst, size_t sz, const char *src, const char *what)
-{
-	if (strlen(src) >= sz || !utf8_valid(src, strlen(src)))
-		return cli_failx("party add", "%s: at most %zu bytes of UTF-8 text",
-		    what, sz - 1);
-	/* shown to people before they consent: nothing that could change
-	 * what their terminal or page shows */
-	if (!text_printable(src, strlen(src)))
-		return cli_failx("party add", "%s: holds control or escape "
-		    "characters [control_chars]", what);
-	strcpy(dst, src);
-	return 0;
-}
 
 static int
 party_add(int argc, char **argv)
@@ -85,7 +56,7 @@ party_add(int argc, char **argv)
 	struct store *s = NULL;
 	struct cerr err = {0};
 	MDB_txn *txn;
-	int c, rc;
+	int c, rc = 0;
 
 	memset(&p, 0, sizeof(p));
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
@@ -94,59 +65,31 @@ party_add(int argc, char **argv)
 		case 'r': role = optarg; break;
 		case 'n': name = optarg; break;
 		case 'i': id = optarg; break;
-		case 't':
-			if (p.ntypes == PARTY_MAX_TYPES)
-				return cli_failx("party add", "at most %d types",
-				    PARTY_MAX_TYPES);
-			if ((p.types[p.ntypes] = schema_by_name(optarg,
-			    strlen(optarg))) == NULL)
-				return cli_failx("party add", "unknown record "
-				    "type '%s' (see carnet schema)", optarg);
-			p.ntypes++;
-			break;
-		case 'p':
-			if (p.npurposes == PARTY_MAX_PURPOSES)
-				return cli_failx("party add",
-				    "at most %d purposes", PARTY_MAX_PURPOSES);
-			if (copy_text(p.purposes[p.npurposes],
-			    sizeof(p.purposes[0]), optarg, "--purpose") != 0)
-				return 1;
-			p.npurposes++;
-			break;
+		case 't': rc = party_add_type(&p, optarg, &err); break;
+		case 'p': rc = party_add_purpose(&p, optarg, &err); break;
 		case 'o':
-			if (copy_text(p.owner, sizeof(p.owner), optarg,
-			    "--owner") != 0)
-				return 1;
+			rc = party_text(p.owner, sizeof(p.owner), optarg,
+			    "--owner", &err);
 			break;
 		case 'b':
-			if (copy_text(p.business_model, sizeof(p.business_model),
-			    optarg, "--business-model") != 0)
-				return 1;
+			rc = party_text(p.business_model,
+			    sizeof(p.business_model), optarg,
+			    "--business-model", &err);
 			break;
 		case 'h':
 			return fputs(party_help, stdout), 0;
 		default:
 			return cli_usage(party_help);
 		}
+		if (rc != 0)
+			return cli_fail("party add", &err);
 	}
 	if (role == NULL || name == NULL || id == NULL || optind != argc)
 		return cli_usage(party_help);
-	if (party_role_parse(role, &p.role) != 0)
-		return cli_failx("party add", "--role: want user, holder, app "
-		    "or operator");
-	if (id_decode(id, p.id) != 0)
-		return cli_failx("party add", "--id: '%.60s' is not a carnet id "
-		    "(from carnet keygen)", id);
-	if (copy_text(p.name, sizeof(p.name), name, "--name") != 0)
-		return 1;
-	if (p.role == ROLE_HOLDER && p.ntypes == 0)
-		return cli_failx("party add", "a holder needs at least one "
-		    "--type it may push");
-	if (p.role == ROLE_APP && p.npurposes == 0)
-		return cli_failx("party add", "an app needs at least one "
-		    "--purpose");
+	if (party_finish(&p, role, name, id, &err) != 0)
+		return cli_fail("party add", &err);
 	p.added_at = (int64_t)time(NULL);
-	if ((rc = open_store(dir, &s, &err)) == 0 &&
+	if ((rc = party_open_store(dir, &s, &err)) == 0 &&
 	    (rc = store_txn_begin(s, NULL, true, &txn, &err)) == 0) {
 		if ((rc = store_party_add(s, txn, &p, &err)) == 0)
 			rc = store_txn_commit(&txn, &err);
@@ -238,7 +181,7 @@ party_list(int argc, char **argv)
 	}
 	if (optind != argc)
 		return cli_usage(party_help);
-	if ((rc = open_store(dir, &s, &err)) == 0 &&
+	if ((rc = party_open_store(dir, &s, &err)) == 0 &&
 	    (rc = store_txn_begin(s, NULL, false, &txn, &err)) == 0) {
 		rc = store_party_foreach(s, txn, list_one, &lc);
 		store_txn_abort(&txn);
@@ -257,6 +200,8 @@ cmd_party(int argc, char **argv)
 		return party_add(argc - 1, argv + 1);
 	if (argc >= 2 && strcmp(argv[1], "list") == 0)
 		return party_list(argc - 1, argv + 1);
+	if (argc >= 2 && strcmp(argv[1], "import") == 0)
+		return party_import(argc - 1, argv + 1);
 	if (argc >= 2 && (strcmp(argv[1], "--help") == 0 ||
 	    strcmp(argv[1], "-h") == 0))
 		return fputs(party_help, stdout), 0;

@@ -13,6 +13,8 @@
 /* Subcommands. */
 int cmd_keygen(int argc, char **argv);
 int cmd_party(int argc, char **argv);
+/* carnet party import (cmd_party_import.c), under cmd_party */
+int party_import(int argc, char **argv);
 int cmd_put(int argc, char **argv);
 int cmd_import(int argc, char **argv);
 int cmd_subscribe(int argc, char **argv);

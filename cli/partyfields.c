@@ -1,0 +1,90 @@
+/*
+ * partyfields.c: a party's fields from text (partyfields.h).
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "../common/plainfile.h"
+#include "../common/text.h"
+#include "partyfields.h"
+
+int
+party_text(char *dst, size_t sz, const char *src, const char *what,
+    struct cerr *err)
+{
+	if (strlen(src) >= sz || !utf8_valid(src, strlen(src)))
+		return cerr_set(err, CARNET_E_TOO_LONG, "%s: at most %zu bytes "
+		    "of UTF-8 text", what, sz - 1);
+	/* shown to people before they consent: nothing that could change
+	 * what their terminal or page shows */
+	if (!text_printable(src, strlen(src)))
+		return cerr_set(err, CARNET_E_BAD_VALUE, "%s: holds control or "
+		    "escape characters [control_chars]", what);
+	strcpy(dst, src);
+	return 0;
+}
+
+int
+party_add_type(struct party *p, const char *name, struct cerr *err)
+{
+	if (p->ntypes == PARTY_MAX_TYPES)
+		return cerr_set(err, CARNET_E_TOO_BIG, "at most %d types",
+		    PARTY_MAX_TYPES);
+	if ((p->types[p->ntypes] = schema_by_name(name, strlen(name))) == NULL)
+		return cerr_set(err, CARNET_E_BAD_VALUE, "unknown record type "
+		    "'%.40s' (see carnet schema)", name);
+	p->ntypes++;
+	return 0;
+}
+
+int
+party_add_purpose(struct party *p, const char *purpose, struct cerr *err)
+{
+	if (p->npurposes == PARTY_MAX_PURPOSES)
+		return cerr_set(err, CARNET_E_TOO_BIG, "at most %d purposes",
+		    PARTY_MAX_PURPOSES);
+	if (party_text(p->purposes[p->npurposes], sizeof(p->purposes[0]),
+	    purpose, "purpose", err) != 0)
+		return err->code;
+	p->npurposes++;
+	return 0;
+}
+
+int
+party_finish(struct party *p, const char *role, const char *name,
+    const char *id, struct cerr *err)
+{
+	if (role == NULL || party_role_parse(role, &p->role) != 0)
+		return cerr_set(err, CARNET_E_BAD_VALUE, "role: want user, "
+		    "holder, app or operator");
+	if (id == NULL || id_decode(id, p->id) != 0)
+		return cerr_set(err, CARNET_E_BAD_VALUE, "id: '%.60s' is not a "
+		    "carnet id (from carnet keygen)", id ? id : "");
+	if (name == NULL || name[0] == '\0')
+		return cerr_set(err, CARNET_E_BAD_VALUE, "name: missing");
+	if (party_text(p->name, sizeof(p->name), name, "name", err) != 0)
+		return err->code;
+	if (p->role == ROLE_HOLDER && p->ntypes == 0)
+		return cerr_set(err, CARNET_E_BAD_VALUE, "a holder needs at "
+		    "least one type it may push");
+	if (p->role == ROLE_APP && p->npurposes == 0)
+		return cerr_set(err, CARNET_E_BAD_VALUE, "an app needs at least "
+		    "one purpose");
+	return 0;
+}
+
+int
+party_open_store(const char *dir, struct store **s, struct cerr *err)
+{
+	char path[4096];
+	FILE *f;
+
+	/* Refuse a typo: the directory must be a broker's. */
+	snprintf(path, sizeof(path), "%s/broker.pub", dir);
+	if ((f = plainfile_open(path)) == NULL)
+		return cerr_set(err, CARNET_E_NOT_FOUND, "%s is not a broker "
+		    "directory (no broker.pub; start carnetd --data %s once)",
+		    dir, dir);
+	fclose(f);
+	return store_open(dir, BROKER_MAP_BYTES, s, err);
+}
