@@ -356,6 +356,8 @@ check_twice(struct imp *im)
 {
 	size_t i;
 
+	if (im->nseen < 2)
+		return 0; /* nothing to compare (and qsort wants an array) */
 	qsort(im->seen, im->nseen, sizeof(*im->seen), by_id);
 	for (i = 1; i < im->nseen; i++)
 		if (memcmp(im->seen[i].id, im->seen[i - 1].id, ID_BYTES) == 0) {
