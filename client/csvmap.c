@@ -78,6 +78,7 @@ csv_read(FILE *f, int (*row)(void *, char **, int, unsigned long), void *arg,
 	struct csv_parser p;
 	struct csv_ctx c;
 	char buf[8192];
+	bool first = true;
 	size_t n;
 	int i;
 
@@ -89,13 +90,22 @@ csv_read(FILE *f, int (*row)(void *, char **, int, unsigned long), void *arg,
 	c.err = err;
 	if (csv_init(&p, CSV_STRICT | CSV_STRICT_FINI | CSV_EMPTY_IS_NULL) != 0)
 		return cerr_set(err, CARNET_E_NOMEM, "out of memory");
-	while (c.rc == 0 && (n = fread(buf, 1, sizeof(buf), f)) > 0)
-		if (csv_parse(&p, buf, n, on_field, on_row, &c) != n) {
+	while (c.rc == 0 && (n = fread(buf, 1, sizeof(buf), f)) > 0) {
+		size_t skip = 0;
+
+		/* Excel's "CSV UTF-8" starts with a byte order mark: it is not
+		 * part of the first column's name */
+		if (first && n >= 3 && memcmp(buf, "\xEF\xBB\xBF", 3) == 0)
+			skip = 3;
+		first = false;
+		if (csv_parse(&p, buf + skip, n - skip, on_field, on_row, &c) !=
+		    n - skip) {
 			c.rc = cerr_set(err, CARNET_E_MALFORMED,
 			    "line %lu: %s", c.line + 1,
 			    csv_strerror(csv_error(&p)));
 			break;
 		}
+	}
 	if (c.rc == 0 && csv_fini(&p, on_field, on_row, &c) != 0)
 		c.rc = cerr_set(err, CARNET_E_MALFORMED, "line %lu: %s",
 		    c.line + 1, csv_strerror(csv_error(&p)));

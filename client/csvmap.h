@@ -28,7 +28,8 @@
 #define CSV_CELL_MAX_BYTES 1024
 
 /*
- * Read a CSV stream (RFC 4180, through libcsv), calling row() for each
+ * Read a CSV stream (RFC 4180, through libcsv; a leading UTF-8 byte
+ * order mark is skipped), calling row() for each
  * row with its cells (NUL-terminated) and its 1-based line number; row()
  * returns non-zero to stop, and that is returned.
  */

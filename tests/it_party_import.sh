@@ -42,14 +42,19 @@ grep -q "41 lines: 1 new party to add (dry run: nothing written), 40 already reg
 [ "$(list)" -eq 42 ] || fail "a dry run wrote"
 PI "$T/more.jsonl" >"$T/o" 2>"$T/e" || fail "jsonl: $(cat "$T/e")"
 grep -q "1 new party added, 40 already registered" "$T/o" && [ "$(list)" -eq 43 ] || fail "jsonl import: $(cat "$T/o")"
-ok "JSON lines; --dry-run writes nothing; a grown file adds only its new lines"
+# a file saved by Excel as "CSV UTF-8" starts with a byte order mark
+keys bom
+printf '\xef\xbb\xbfrole,name,id\r\nuser,bom,%s\r\n' "$(id bom)" >"$T/bom.csv"
+PI "$T/bom.csv" >"$T/o" 2>"$T/e" || fail "a CSV with a byte order mark: $(cat "$T/e")"
+[ "$(list)" -eq 44 ] || fail "the BOM file added $(( $(list) - 43 )) parties"
+ok "JSON lines; --dry-run writes nothing; a grown file adds only its new lines; a CSV from Excel (BOM, CRLF)"
 
 # refused whole, naming the line, nothing written
 keys n1 n2 n3
 bad() { # name, file, expected message
   PI "$2" >"$T/o" 2>"$T/e" && fail "$1 was accepted"
   grep -q "$3" "$T/e" || fail "$1: $(cat "$T/e")"
-  [ "$(list)" -eq 43 ] || fail "$1: something was written ($(list) parties)"
+  [ "$(list)" -eq 44 ] || fail "$1: something was written ($(list) parties)"
 }
 printf 'role,name,id\nuser,n1,%s\nuser,n2,%s\nholder,n3,%s\n' "$(id n1)" "$(id n2)" "$(id n3)" >"$T/b1.csv"
 bad "a holder without types" "$T/b1.csv" "line 4: a holder needs at least one type"
