@@ -166,11 +166,13 @@ one_party(struct imp *im, char *cell[C__N], unsigned long line)
 		im->same++;
 		return 0;
 	}
+	/* (in the second pass, someone registered it meanwhile: what was
+	 * written stays, and the caller says how much) */
 	if (rc == 0)
 		return cerr_set(im->err, CARNET_E_EXISTS, "line %lu: %s is "
 		    "already registered, as %s %s, with other details (carnet "
-		    "party list); nothing was written", line, cell[C_ID],
-		    party_role_name(old.role), old.name);
+		    "party list)%s", line, cell[C_ID], party_role_name(old.role),
+		    old.name, im->write ? "" : "; nothing was written");
 	if (rc != CARNET_E_NOT_FOUND)
 		return cerr_set(im->err, rc, "reading the registry: %s",
 		    carnet_strerror(rc));
