@@ -33,6 +33,7 @@
 #include "../schemas/recjson.h"
 #include "export.h"
 #include "terms.h"
+#include "walk.h"
 
 #define ABSENT_EXT "http://hl7.org/fhir/StructureDefinition/data-absent-reason"
 #define CLAIM_TYPE "http://terminology.hl7.org/CodeSystem/claim-type"
@@ -68,14 +69,6 @@ set(json_t *o, const char *key, json_t *v)
 		json_object_set_new(o, key, v);
 }
 
-/* Set key to the text s unless it is empty. */
-static void
-set_str(json_t *o, const char *key, const char *s)
-{
-	if (s != NULL && s[0] != '\0')
-		json_object_set_new(o, key, json_string(s));
-}
-
 /* Append v to the array o[key], made on first use. */
 static void
 push(json_t *o, const char *key, json_t *v)
@@ -103,9 +96,9 @@ coding(const char *system, const char *code, const char *display)
 {
 	json_t *c = json_object();
 
-	set_str(c, "system", system);
-	set_str(c, "code", code);
-	set_str(c, "display", display);
+	walk_set_text(c, "system", system);
+	walk_set_text(c, "code", code);
+	walk_set_text(c, "display", display);
 	return c;
 }
 
@@ -115,7 +108,7 @@ concept1(const char *system, const char *code, const char *text)
 {
 	json_t *cc = json_pack("{s:[o]}", "coding", coding(system, code, NULL));
 
-	set_str(cc, "text", text);
+	walk_set_text(cc, "text", text);
 	return cc;
 }
 
@@ -190,7 +183,7 @@ holder_ref(const struct record *r, json_t *names)
 	id_encode(r->holder, id);
 	h = json_pack("{s:{s:s, s:s}}", "identifier", "system", CARNET_PARTY,
 	    "value", id);
-	set_str(h, "display", json_string_value(json_object_get(names, id)));
+	walk_set_text(h, "display", json_string_value(json_object_get(names, id)));
 	return h;
 }
 
@@ -320,7 +313,7 @@ eob(const struct record *r, const char *when, const char *full, json_t *names,
 			    "coding", split_coding(json_string_value(it))));
 		json_decref(dx);
 	}
-	set_str(prod, "text", label);
+	walk_set_text(prod, "text", label);
 	json_object_set_new(item, "productOrService", prod);
 	/* a date the holder gave to the day or less is a servicedDate; a
 	 * time, a period of that instant */
@@ -387,10 +380,10 @@ obs_value(json_t *o, const struct record *r, const char *unit)
 	} else if (*str_field(r, "value_code", vc, sizeof(vc))) {
 		json_t *cc = json_pack("{s:[o]}", "coding", split_coding(vc));
 
-		set_str(cc, "text", vt);
+		walk_set_text(cc, "text", vt);
 		json_object_set_new(o, "valueCodeableConcept", cc);
 	} else {
-		set_str(o, "valueString", vt);
+		walk_set_text(o, "valueString", vt);
 	}
 }
 

@@ -222,14 +222,8 @@ emit(struct ctx *c, const char *type, json_t *obj)
 	return 0;
 }
 
-/* Set key to s when s is there; a text over max bytes is refused (the
- * schema's bound), so only labels, which may be shortened, use put_label. */
-static void
-put_str(json_t *obj, const char *key, const char *s)
-{
-	if (s != NULL && s[0] != '\0')
-		json_object_set_new(obj, key, json_string(s));
-}
+/* Texts go in with walk_set_text: one over its field's bound is refused
+ * (the schema's), so only labels, which may be shortened, use put_label. */
 
 static void
 put_num(json_t *obj, const char *key, json_t *n)
@@ -265,7 +259,7 @@ static void
 put_time(json_t *obj, int64_t t, const char *precision)
 {
 	json_object_set_new(obj, "time", json_integer(t));
-	put_str(obj, "time_precision", precision);
+	walk_set_text(obj, "time_precision", precision);
 }
 
 static bool
@@ -830,15 +824,15 @@ map_eob_item(struct ctx *c, json_t *r, json_t *item, size_t i,
 		const char *atc_sys = atc ? walk_str(&c->w, atc, "system") : NULL;
 
 		if (is_cip13(sys, code))
-			put_str(obj, "cip13", code);
+			walk_set_text(obj, "cip13", code);
 		else {
 			put_label(c, obj, "drug_code", code, 32);
-			put_str(obj, "drug_system", sys);
+			walk_set_text(obj, "drug_system", sys);
 		}
 		/* an ATC class beside the drug's own code (pick_coding falls
 		 * back to the first coding: only one of ATC's system counts) */
 		if (atc != cd && atc_sys != NULL && strcmp(atc_sys, ATC_SYSTEM) == 0)
-			put_str(obj, "atc", walk_str(&c->w, atc, "code"));
+			walk_set_text(obj, "atc", walk_str(&c->w, atc, "code"));
 		put_label(c, obj, "drug", label ? label : code, 160);
 		if (json_object_get(obj, "quantity") == NULL)
 			json_object_set_new(obj, "quantity", json_real(1));
@@ -851,13 +845,13 @@ map_eob_item(struct ctx *c, json_t *r, json_t *item, size_t i,
 		return emit(c, "dispense", obj);
 	}
 	put_label(c, obj, "act_code", code, 32);
-	put_str(obj, "act_system", sys);
+	walk_set_text(obj, "act_system", sys);
 	put_label(c, obj, "label", label ? label : code, 160);
-	put_str(obj, "revenue_code", walk_str(&c->w, item,
+	walk_set_text(obj, "revenue_code", walk_str(&c->w, item,
 	    "revenue.coding.0.code"));
 	if (who_s != NULL) {
 		put_label(c, obj, "provider", who_s, 160);
-		put_str(obj, "provider_role", role);
+		walk_set_text(obj, "provider_role", role);
 	}
 	return emit(c, "claim", obj);
 out:
@@ -903,16 +897,16 @@ map_eob(struct ctx *c, json_t *r)
 	}
 	amounts_put(c, &a, base, "claim_charged", AMOUNT_CHARGE);
 	amounts_put(c, &a, base, "claim_paid", AMOUNT_PAID);
-	put_str(base, "currency", a.currency ? a.currency : c->im->currency);
+	walk_set_text(base, "currency", a.currency ? a.currency : c->im->currency);
 	/* the claim's id at its holder (in carnet's export, a field) */
 	if (identifier(c, r, CARNET_HOLDER_REF) == NULL)
-		put_str(base, "claim_id", walk_str(&c->w, r, "id"));
+		walk_set_text(base, "claim_id", walk_str(&c->w, r, "id"));
 	if (!rx) {
 		json_object_set_new(base, "practitioner", json_string(kind));
 		if (strcmp(kind, "inpatient") == 0 || strcmp(kind,
 		    "outpatient") == 0 || strcmp(kind, "snf") == 0 ||
 		    strcmp(kind, "institutional") == 0)
-			put_str(base, "care_kind", "hospital");
+			walk_set_text(base, "care_kind", "hospital");
 		dx = diagnoses(c, r);
 		if (json_array_size(dx) > 0)
 			json_object_set(base, "diagnoses", dx);
@@ -1018,9 +1012,9 @@ map_coverage(struct ctx *c, json_t *r)
 	    "status", walk_str(&c->w, r, "status"));
 	put_label(c, obj, "plan", plan, 80);
 	json_object_set_new(obj, "time", json_integer(t));
-	put_str(obj, "payer", party_name(c, walk_at(r, "payor.0"), pbuf,
+	walk_set_text(obj, "payer", party_name(c, walk_at(r, "payor.0"), pbuf,
 	    sizeof(pbuf)));
-	put_str(obj, "group", group);
+	walk_set_text(obj, "group", group);
 	if ((start = walk_str(&c->w, r, "period.start")) != NULL)
 		json_object_set_new(obj, "period_start", json_stringn(start,
 		    strlen(start) < 10 ? strlen(start) : 10));
@@ -1102,7 +1096,7 @@ obs_value(struct ctx *c, json_t *o, json_t *obj, const struct vital *k)
 				    json_real(period));
 		} else {
 			put_num(obj, "value", walk_num(&c->w, q, "value"));
-			put_str(obj, "unit", walk_first_str(&c->w, q,
+			walk_set_text(obj, "unit", walk_first_str(&c->w, q,
 			    (const char *const[]){"code", "unit", NULL}));
 		}
 		if (c->w.rc == 0)
@@ -1122,7 +1116,7 @@ obs_value(struct ctx *c, json_t *o, json_t *obj, const struct vital *k)
 		return true;
 	}
 	if (json_is_boolean(walk_at(o, "valueBoolean"))) {
-		put_str(obj, "value_text", json_is_true(walk_at(o,
+		walk_set_text(obj, "value_text", json_is_true(walk_at(o,
 		    "valueBoolean")) ? "true" : "false");
 		return true;
 	}
@@ -1191,7 +1185,7 @@ map_context(struct ctx *c, json_t *r, const char *user, const char *ref,
 
 	put_label(c, obj, "kind", kind, 32);
 	put_num(obj, "value", walk_num(&c->w, r, "valueQuantity.value"));
-	put_str(obj, "source", party_name(c, walk_at(r, "performer.0"), pb,
+	walk_set_text(obj, "source", party_name(c, walk_at(r, "performer.0"), pb,
 	    sizeof(pb)));
 	return emit(c, "context", obj);
 }
@@ -1253,14 +1247,14 @@ map_observation(struct ctx *c, json_t *r)
 		range = walk_obj(&c->w, r, "referenceRange.0");
 		put_num(obj, "ref_low", walk_num(&c->w, range, "low.value"));
 		put_num(obj, "ref_high", walk_num(&c->w, range, "high.value"));
-		put_str(obj, "interpretation", walk_str(&c->w, r,
+		walk_set_text(obj, "interpretation", walk_str(&c->w, r,
 		    "interpretation.0.coding.0.code"));
 		{
 			char pb[160];
 			json_t *perf = walk_at(r, "performer.0");
 
 			if (perf != NULL)
-				put_str(obj, "lab", party_name(c, perf, pb,
+				walk_set_text(obj, "lab", party_name(c, perf, pb,
 				    sizeof(pb)));
 		}
 		if (!has) {
@@ -1280,10 +1274,10 @@ map_observation(struct ctx *c, json_t *r)
 		    LOINC_SYSTEM) == 0 ? "loinc" : "code", code ? code : "");
 	json_object_set_new(obj, "kind", json_string(kind));
 	if (k == NULL && strncmp(kind, "code:", 5) == 0)
-		put_str(obj, "system", sys);
+		walk_set_text(obj, "system", sys);
 	if (label)
 		put_label(c, obj, "label", label, 160);
-	put_str(obj, "device", walk_str(&c->w, r, "device.display"));
+	walk_set_text(obj, "device", walk_str(&c->w, r, "device.display"));
 	has = obs_value(c, r, obj, k);
 	if (!has && c->w.rc == 0 && walk_arr(&c->w, r, "component") != NULL)
 		has = obs_components(c, r, obj);
@@ -1344,13 +1338,13 @@ clinical_base(struct ctx *c, json_t *r, const char *subject,
 	obj = json_pack("{s:s, s:s}", "user", user, "ref", ref);
 	if (cd != NULL) {
 		put_label(c, obj, code_key, walk_str(&c->w, cd, "code"), 32);
-		put_str(obj, "system", walk_system(&c->w, cd) ?
+		walk_set_text(obj, "system", walk_system(&c->w, cd) ?
 		    walk_system(&c->w, cd) : "unknown");
 	}
 	put_label(c, obj, "label", label ? label : walk_str(&c->w, cd, "code"),
 	    160);
-	put_str(obj, "clinical_status", status_code(c, r, "clinicalStatus"));
-	put_str(obj, "verification", verif);
+	walk_set_text(obj, "clinical_status", status_code(c, r, "clinicalStatus"));
+	walk_set_text(obj, "verification", verif);
 	return obj;
 }
 
@@ -1361,11 +1355,11 @@ map_condition(struct ctx *c, json_t *r)
 
 	if (obj == NULL)
 		return c->w.rc;
-	put_str(obj, "category", walk_str(&c->w, r,
+	walk_set_text(obj, "category", walk_str(&c->w, r,
 	    "category.0.coding.0.code"));
-	put_str(obj, "onset", walk_first_str(&c->w, r, (const char *const[]){
+	walk_set_text(obj, "onset", walk_first_str(&c->w, r, (const char *const[]){
 	    "onsetDateTime", "onsetPeriod.start", "onsetString", NULL}));
-	put_str(obj, "abatement", walk_first_str(&c->w, r, (const char *const[])
+	walk_set_text(obj, "abatement", walk_first_str(&c->w, r, (const char *const[])
 	    {"abatementDateTime", "abatementPeriod.start", "abatementString",
 	    NULL}));
 	clinical_time(c, r, obj, (const char *const[]){"recordedDate",
@@ -1382,8 +1376,8 @@ map_allergy(struct ctx *c, json_t *r)
 
 	if (obj == NULL)
 		return c->w.rc;
-	put_str(obj, "category", walk_str(&c->w, r, "category.0"));
-	put_str(obj, "criticality", walk_str(&c->w, r, "criticality"));
+	walk_set_text(obj, "category", walk_str(&c->w, r, "category.0"));
+	walk_set_text(obj, "criticality", walk_str(&c->w, r, "criticality"));
 	list = json_array();
 	json_array_foreach(walk_arr(&c->w, r, "reaction"), i, re)
 		json_array_foreach(walk_arr(&c->w, re, "manifestation"), k, m) {
@@ -1410,19 +1404,19 @@ map_immunization(struct ctx *c, json_t *r)
 
 	if (obj == NULL)
 		return c->w.rc;
-	put_str(obj, "status", walk_str(&c->w, r, "status"));
-	put_str(obj, "lot", walk_str(&c->w, r, "lotNumber"));
+	walk_set_text(obj, "status", walk_str(&c->w, r, "status"));
+	walk_set_text(obj, "lot", walk_str(&c->w, r, "lotNumber"));
 	if ((dose = walk_at(r, "protocolApplied.0.doseNumberPositiveInt")) !=
 	    NULL && json_is_integer(dose)) {
 		char d[16];
 
 		snprintf(d, sizeof(d), "%lld", (long long)json_integer_value(dose));
-		put_str(obj, "dose", d);
+		walk_set_text(obj, "dose", d);
 	} else {
-		put_str(obj, "dose", walk_str(&c->w, r,
+		walk_set_text(obj, "dose", walk_str(&c->w, r,
 		    "protocolApplied.0.doseNumberString"));
 	}
-	put_str(obj, "performer", party_name(c, walk_obj(&c->w, r,
+	walk_set_text(obj, "performer", party_name(c, walk_obj(&c->w, r,
 	    "performer.0.actor"), pb, sizeof(pb)));
 	if (json_object_get(obj, "status") == NULL && c->w.rc == 0) {
 		json_decref(obj);

@@ -163,6 +163,13 @@ bad:
 	return 0;
 }
 
+void
+walk_set_text(json_t *o, const char *key, const char *s)
+{
+	if (s != NULL && s[0] != '\0')
+		json_object_set_new(o, key, json_string(s));
+}
+
 const char *
 walk_system(struct fhir_walk *w, json_t *coding)
 {

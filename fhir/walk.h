@@ -52,6 +52,10 @@ const char *walk_first_str(struct fhir_walk *w, json_t *v,
 int walk_date(struct fhir_walk *w, json_t *v, const char *path, int64_t *t,
     const char **precision);
 
+/* Set o[key] to the text s unless s is NULL or empty (what the import
+ * writes into records and the export into resources alike). */
+void walk_set_text(json_t *o, const char *key, const char *s);
+
 /* A coding's system, under its canonical name (terms_system), or NULL. */
 const char *walk_system(struct fhir_walk *w, json_t *coding);
 /* A coding's "system|code", into buf; false when it has no code. */
