@@ -157,28 +157,43 @@ one_line(const char *s)
 	return out;
 }
 
+/* v (a string) on one line; false when nothing is left of it (white
+ * space only): the caller drops it, as absent (a required field then
+ * refuses the entry, naming it). */
+static bool
+fold_text(struct ctx *c, json_t *v)
+{
+	char *t = one_line(json_string_value(v));
+	bool left;
+
+	if (t == NULL)
+		return true;
+	json_string_set(v, t);
+	left = t[0] != '\0';
+	free(t);
+	note(c, FHIR_NOTE_TEXT_FOLDED);
+	return left;
+}
+
 /* Every text of obj (strings and lists of strings) on one line. */
 static void
 fold_texts(struct ctx *c, json_t *obj)
 {
 	const char *key;
-	json_t *v, *it;
+	json_t *v;
+	void *tmp;
 	size_t i;
-	char *t;
 
-	json_object_foreach(obj, key, v) {
-		if (json_is_string(v) && (t = one_line(json_string_value(v)))) {
-			json_string_set(v, t);
-			free(t);
-			note(c, FHIR_NOTE_TEXT_FOLDED);
+	json_object_foreach_safe(obj, tmp, key, v) {
+		if (json_is_string(v)) {
+			if (!fold_text(c, v))
+				json_object_del(obj, key); /* frees v */
+			continue;
 		}
-		json_array_foreach(json_is_array(v) ? v : NULL, i, it)
-			if (json_is_string(it) && (t = one_line(
-			    json_string_value(it)))) {
-				json_string_set(it, t);
-				free(t);
-				note(c, FHIR_NOTE_TEXT_FOLDED);
-			}
+		for (i = json_is_array(v) ? json_array_size(v) : 0; i-- > 0; )
+			if (json_is_string(json_array_get(v, i)) &&
+			    !fold_text(c, json_array_get(v, i)))
+				json_array_remove(v, i);
 	}
 }
 
@@ -483,6 +498,7 @@ human_name(struct ctx *c, json_t *names, char *buf, size_t size)
 {
 	json_t *n, *best = NULL, *g;
 	const char *t, *family;
+	char whole[1024];
 	size_t i, o = 0;
 
 	json_array_foreach(names, i, n) {
@@ -498,15 +514,21 @@ human_name(struct ctx *c, json_t *names, char *buf, size_t size)
 	family = walk_str(&c->w, best, "family");
 	if (json_is_array(json_object_get(best, "family")))
 		family = walk_str(&c->w, best, "family.0"); /* DSTU2 shape */
-	buf[0] = '\0';
+	/* made whole first, then cut to buf at a character boundary, said */
+	whole[0] = '\0';
 	json_array_foreach(walk_arr(&c->w, best, "given"), i, g)
-		if (json_is_string(g) && o < size)
-			o += (size_t)snprintf(buf + o, size - o, "%s%s", o ? " " :
-			    "", json_string_value(g));
-	if (family != NULL && o < size)
-		o += (size_t)snprintf(buf + o, size - o, "%s%s", o ? " " : "",
-		    family);
-	return o ? buf : NULL;
+		if (json_is_string(g) && o < sizeof(whole))
+			o += (size_t)snprintf(whole + o, sizeof(whole) - o,
+			    "%s%s", o ? " " : "", json_string_value(g));
+	if (family != NULL && o < sizeof(whole))
+		o += (size_t)snprintf(whole + o, sizeof(whole) - o, "%s%s", o ?
+		    " " : "", family);
+	if (o == 0)
+		return NULL;
+	o = cut_len(c, whole, size - 1);
+	memcpy(buf, whole, o);
+	buf[o] = '\0';
+	return buf;
 }
 
 /* Who a reference names, in words: the resource's name, the display,
@@ -1143,7 +1165,9 @@ obs_components(struct ctx *c, json_t *r, json_t *obj)
 		const struct vital *k = own ? terms_vital_of_kind(code) :
 		    terms_vital(code);
 		json_t *v = json_object();
-		char item[96], kname[48];
+		/* both larger than an item may be: a cut item is refused by
+		 * the schema, not stored cut */
+		char item[192], kname[96];
 
 		snprintf(c->w.elem, sizeof(c->w.elem), "component[%zu]", i);
 		if (code == NULL || !obs_value(c, cp, v, k) ||
@@ -1156,8 +1180,14 @@ obs_components(struct ctx *c, json_t *r, json_t *obj)
 		}
 		if ((k != NULL && k->unit != NULL) || own)
 			snprintf(kname, sizeof(kname), "%s", own ? code : k->kind);
-		else
-			snprintf(kname, sizeof(kname), "loinc:%.30s", code);
+		else if (sys != NULL && strcmp(sys, LOINC_SYSTEM) == 0)
+			snprintf(kname, sizeof(kname), "loinc:%s", code);
+		else {
+			/* kind|value|unit has no room for a system: the code
+			 * stays, not called LOINC, and the report says so */
+			snprintf(kname, sizeof(kname), "code:%s", code);
+			note(c, FHIR_NOTE_COMPONENT_SYSTEM);
+		}
 		snprintf(item, sizeof(item), "%s|%.12g|%s", kname,
 		    json_number_value(json_object_get(v, "value")),
 		    k && k->unit ? k->unit : json_string_value(json_object_get(v,
@@ -1264,17 +1294,20 @@ map_observation(struct ctx *c, json_t *r)
 		}
 		return emit(c, "lab_result", obj);
 	}
+	/* the code whole: one longer than a kind holds is refused by the
+	 * schema, naming the entry, never cut (kind[] is larger than it) */
 	k = sys && strcmp(sys, LOINC_SYSTEM) == 0 ? terms_vital(code) : NULL;
 	if (k != NULL)
 		snprintf(kind, sizeof(kind), "%s", k->kind);
 	else if (sys && strcmp(sys, CARNET_KIND) == 0) /* carnet's export */
-		snprintf(kind, sizeof(kind), "%.40s", code);
-	else
-		snprintf(kind, sizeof(kind), "%s:%.30s", sys && strcmp(sys,
-		    LOINC_SYSTEM) == 0 ? "loinc" : "code", code ? code : "");
-	json_object_set_new(obj, "kind", json_string(kind));
-	if (k == NULL && strncmp(kind, "code:", 5) == 0)
+		snprintf(kind, sizeof(kind), "%s", code);
+	else if (sys && strcmp(sys, LOINC_SYSTEM) == 0)
+		snprintf(kind, sizeof(kind), "loinc:%s", code);
+	else {
+		snprintf(kind, sizeof(kind), "code:%s", code ? code : "");
 		walk_set_text(obj, "system", sys);
+	}
+	json_object_set_new(obj, "kind", json_string(kind));
 	if (label)
 		put_label(c, obj, "label", label, 160);
 	walk_set_text(obj, "device", walk_str(&c->w, r, "device.display"));

@@ -68,7 +68,9 @@ typedef const char *fhir_enrolled_fn(const void *arg, const char *customer);
 	X(TEXT_CUT, "names or labels longer than their field holds, "        \
 	    "shortened")                                                     \
 	X(TEXT_FOLDED, "texts with line breaks or tabs, written on one "     \
-	    "line (each run of white space one space)")
+	    "line (each run of white space one space)")                      \
+	X(COMPONENT_SYSTEM, "components coded outside LOINC: their code "   \
+	    "kept as code:CODE, its system not")
 
 enum fhir_note {
 #define X(n, text) FHIR_NOTE_##n,

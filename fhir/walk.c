@@ -99,8 +99,11 @@ const char *
 walk_str(struct fhir_walk *w, json_t *v, const char *path)
 {
 	json_t *x = typed(w, v, path, JSON_STRING, "a string");
+	const char *s = x ? json_string_value(x) : NULL;
 
-	return x ? json_string_value(x) : NULL;
+	/* FHIR strings hold something other than white space: one that
+	 * does not is absent, so the mapper's fallbacks apply */
+	return s && s[strspn(s, " \t\r\n")] != '\0' ? s : NULL;
 }
 
 json_t *

@@ -34,7 +34,8 @@ int walk_fail(struct fhir_walk *w, int code, const char *fmt, ...)
 /* The value at path under v, NULL when absent; no type check. */
 json_t *walk_at(json_t *v, const char *path);
 /* Typed getters: NULL when absent or after an error; a value of another
- * type is an error naming the element. */
+ * type is an error naming the element.  A string of nothing but white
+ * space (not valid FHIR) counts as absent. */
 const char *walk_str(struct fhir_walk *w, json_t *v, const char *path);
 json_t *walk_num(struct fhir_walk *w, json_t *v, const char *path);
 json_t *walk_arr(struct fhir_walk *w, json_t *v, const char *path);

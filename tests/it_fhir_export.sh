@@ -49,6 +49,8 @@ P observation <<J
 {"user":"$J","ref":"o-3","time":"2019-06-02T07:05:00Z","kind":"weight_kg","value":72.5}
 {"user":"$J","ref":"o-4","time":"2019-06-02T07:05:00Z","kind":"loinc:2093-3","value":2.1,"unit":"g/L","label":"Cholesterol"}
 {"user":"$J","ref":"o-5","time":"2019-01-01T00:00:00Z","time_precision":"year","kind":"smoking","value_code":"http://snomed.info/sct|8517006","value_text":"Ancien fumeur"}
+{"user":"$J","ref":"o-6","time":"2019-06-03T07:05:00Z","kind":"code:225908003","system":"http://snomed.info/sct","value":4,"label":"Douleur"}
+{"user":"$J","ref":"o-7","time":"2019-06-03T07:06:00Z","kind":"code:EVA-REPOS","value":2}
 J
 P profile <<J
 {"user":"$J","ref":"p-1","time":"2020-01-01T00:00:00Z","birth_year":1962,"sex":"female","blood_group":"O+","allergies":["penicilline"],"conditions":["diabete de type 2","asthme"],"treatments":["metformine 1000 mg"],"emergency_contact":"Paul 06 00 00 00 00","name":"Jeanne Dupont"}
