@@ -1596,6 +1596,16 @@ map_bundle(struct ctx *c, json_t *b)
 		    "resourceType")) ? json_string_value(json_object_get(res,
 		    "resourceType")) : "?", json_string_value(json_object_get(res,
 		    "id")) ? json_string_value(json_object_get(res, "id")) : "?");
+		if (json_is_object(e) && res == NULL && json_is_string(walk_at(e,
+		    "request.method")))
+			/* a transaction's DELETE (or a conditional request):
+			 * a holder takes back nothing through an import */
+			return walk_fail(&c->w, CARNET_E_MALFORMED, "a %.8s "
+			    "request without a resource (%.64s): carnet imports "
+			    "resources, it does not delete or patch records",
+			    json_string_value(walk_at(e, "request.method")),
+			    json_is_string(walk_at(e, "request.url")) ?
+			    json_string_value(walk_at(e, "request.url")) : "");
 		if (!json_is_object(e) || res == NULL)
 			return walk_fail(&c->w, CARNET_E_MALFORMED, "an entry "
 			    "without a resource");

@@ -196,6 +196,16 @@ if [ -n "$SYN" ]; then
   want_charged=$(jq '[.entry[].resource | select(.resourceType == "ExplanationOfBenefit") | .total[0].amount.value] | add' "$SYN")
   want_paid=$(jq '[.entry[].resource | select(.resourceType == "ExplanationOfBenefit") | .payment.amount.value] | add' "$SYN")
   jq -e --argjson c "$want_charged" --argjson p "$want_paid" 'def near($a; $b): ($a - $b) * ($a - $b) < 0.000001; [.[] | select(.type == "claim")] | unique_by(.claim_id) | near([.[].claim_charged] | add; $c) and near([.[].claim_paid] | add; $p) and $c > 1000' "$T/syn" >/dev/null || fail "synthea claim totals: want $want_charged / $want_paid"
+  # the same bundle as a transaction, a collection, a history: the same
+  # 85 records; a transaction's DELETE is refused whole, saying why
+  for bt in transaction collection history; do
+    jq --arg t "$bt" '.type = $t' "$SYN" >"$T/syn-$bt.json"
+    CARNET_KEY="$T/bb.key" timeout 60 "$B/carnet" import fhir --enrollment "$T/enr-syn.csv" --dry-run --broker "$EP" --data "$DATA" "$T/syn-$bt.json" >"$T/o" 2>"$T/e" || fail "synthea as a $bt: $(cat "$T/e")"
+    grep -q "syn-$bt.json: 85 records" "$T/e" && [ "$(wc -l <"$T/o")" -eq 85 ] || fail "synthea as a $bt: $(head -1 "$T/e")"
+  done
+  jq '.type = "transaction" | .entry += [{request: {method: "DELETE", url: "Observation/x"}}]' "$SYN" >"$T/syn-del.json"
+  CARNET_KEY="$T/bb.key" timeout 60 "$B/carnet" import fhir --enrollment "$T/enr-syn.csv" --broker "$EP" --data "$DATA" "$T/syn-del.json" >/dev/null 2>"$T/e" && fail "a transaction with a DELETE was accepted"
+  grep -q "a DELETE request without a resource (Observation/x): carnet imports resources, it does not delete" "$T/e" || fail "DELETE message: $(cat "$T/e")"
   ok "Synthea bundle: urn:uuid references, 85 records (claims with totals $want_charged USD, immunizations, conditions, vitals with components, coded labs)"
 fi
 
