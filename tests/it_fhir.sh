@@ -225,7 +225,8 @@ FRB=$(dirname "$0")/corpus/fhir/fr_mesures.json
 keys claire
 add --role user --name claire --id "$(id claire)"
 printf 'customer,carnet_id\nurn:oid:1.2.250.1.213.1.4.8|2740631234512,%s\n' "$(id claire)" >"$T/enr-frb.csv"
-CARNET_KEY="$T/bb.key" timeout 30 "$B/carnet" import fhir --enrollment "$T/enr-frb.csv" --broker "$EP" --data "$DATA" "$FRB" >"$T/o" 2>"$T/e" || fail "FR Core / ANS bundle: $(cat "$T/e")"
+IFR() { CARNET_KEY="$T/bb.key" timeout 30 "$B/carnet" import fhir --enrollment "$T/enr-frb.csv" --broker "$EP" --data "$DATA" "$@"; }
+IFR "$FRB" >"$T/o" 2>"$T/e" || fail "FR Core / ANS bundle: $(cat "$T/e")"
 grep -q "10 records" "$T/o" || fail "FR bundle summary: $(cat "$T/o")"
 CARNET_KEY="$T/claire.key" timeout 30 "$B/carnet" export --out "$T/xb.json" --broker "$EP" --data "$DATA" 2>/dev/null || fail "claire's export"
 fr() { jq -e ".records[] | select(.ref | startswith(\"fhir:$1@\")) | $2" "$T/xb.json" >/dev/null || fail "$1: $(jq -c ".records[] | select(.ref | startswith(\"fhir:$1@\"))" "$T/xb.json")"; }
@@ -241,28 +242,28 @@ fr 'ExplanationOfBenefit/fr-eob1#1' '.act_code == "DEQP003" and .act_system == "
 fr 'ExplanationOfBenefit/fr-eob1#2' '.act_code == "APC" and has("act_system") == false and .label == "Avis ponctuel de consultant" and .amount_eur == 60'
 # FHIR strings may hold line breaks and tabs, records may not: folded, said
 jq '.entry[7].resource.code.coding[0].display = "Diabète de type 2,\r\n\tsans complication\n"' "$FRB" >"$T/frnl.json"
-CARNET_KEY="$T/bb.key" timeout 30 "$B/carnet" import fhir --enrollment "$T/enr-frb.csv" --dry-run --broker "$EP" --data "$DATA" "$T/frnl.json" >"$T/o" 2>"$T/e" || fail "a display over two lines: $(cat "$T/e")"
+IFR --dry-run "$T/frnl.json" >"$T/o" 2>"$T/e" || fail "a display over two lines: $(cat "$T/e")"
 jq -s -e 'map(select(.type == "condition"))[0].label == "Diabète de type 2, sans complication"' "$T/o" >/dev/null || fail "folded label: $(cat "$T/o")"
 grep -q "1 texts with line breaks or tabs, written on one line" "$T/e" || fail "the fold is not reported: $(cat "$T/e")"
 jq '.entry[7].resource.code.coding[0].display = "bell\u0007"' "$FRB" >"$T/frbel.json"
-CARNET_KEY="$T/bb.key" timeout 30 "$B/carnet" import fhir --enrollment "$T/enr-frb.csv" --dry-run --broker "$EP" --data "$DATA" "$T/frbel.json" >/dev/null 2>"$T/e" && fail "a control character was accepted"
+IFR --dry-run "$T/frbel.json" >/dev/null 2>"$T/e" && fail "a control character was accepted"
 grep -q "entry 8 (Condition fr-c1).*control" "$T/e" || fail "control character message: $(cat "$T/e")"
 # a display of white space only (not valid FHIR) is absent: the code is the label
 jq '.entry[7].resource.code.coding[0].display = " \n\t "' "$FRB" >"$T/frws.json"
-CARNET_KEY="$T/bb.key" timeout 30 "$B/carnet" import fhir --enrollment "$T/enr-frb.csv" --dry-run --broker "$EP" --data "$DATA" "$T/frws.json" >"$T/o" 2>"$T/e" || fail "a blank display: $(cat "$T/e")"
+IFR --dry-run "$T/frws.json" >"$T/o" 2>"$T/e" || fail "a blank display: $(cat "$T/e")"
 jq -s -e 'map(select(.type == "condition"))[0].label == "E11.9"' "$T/o" >/dev/null || fail "blank display: $(grep condition "$T/o")"
 # a code longer than a kind holds is refused, never stored cut
 jq --arg c "$(printf 'X%.0s' $(seq 60))" '.entry[6].resource.code.coding[0].code = $c' "$FRB" >"$T/frlong.json"
-CARNET_KEY="$T/bb.key" timeout 30 "$B/carnet" import fhir --enrollment "$T/enr-frb.csv" --dry-run --broker "$EP" --data "$DATA" "$T/frlong.json" >/dev/null 2>"$T/e" && fail "a 60-character code was accepted (cut?)"
+IFR --dry-run "$T/frlong.json" >/dev/null 2>"$T/e" && fail "a 60-character code was accepted (cut?)"
 grep -q "entry 7 (Observation fr-pain).*kind" "$T/e" || fail "long code message: $(cat "$T/e")"
 # a name longer than the field is cut at a character, and said
 jq --arg f "$(printf 'é%.0s' $(seq 100))" '.entry[0].resource.name[0].family = $f' "$FRB" >"$T/frname.json"
-CARNET_KEY="$T/bb.key" timeout 30 "$B/carnet" import fhir --enrollment "$T/enr-frb.csv" --dry-run --broker "$EP" --data "$DATA" "$T/frname.json" >"$T/o" 2>"$T/e" || fail "a long name: $(cat "$T/e")"
+IFR --dry-run "$T/frname.json" >"$T/o" 2>"$T/e" || fail "a long name: $(cat "$T/e")"
 jq -s -e 'map(select(.type == "profile"))[0].name | startswith("Claire Anne éé") and (utf8bytelength <= 160)' "$T/o" >/dev/null || fail "long name: $(grep profile "$T/o")"
 grep -q "1 names or labels longer than their field holds, shortened" "$T/e" || fail "the cut name is not said: $(cat "$T/e")"
 # components coded outside LOINC are not called LOINC
 jq '.entry[1].resource = {resourceType: "Observation", id: "fr-bp-sct", status: "final", code: {coding: [{system: "http://loinc.org", code: "85354-9"}]}, subject: {reference: "Patient/fr-p1"}, effectiveDateTime: "2023-02-14", component: [{code: {coding: [{system: "http://snomed.info/sct", code: "271649006"}]}, valueQuantity: {value: 121, system: "http://unitsofmeasure.org", code: "mm[Hg]"}}]}' "$FRB" >"$T/frsct.json"
-CARNET_KEY="$T/bb.key" timeout 30 "$B/carnet" import fhir --enrollment "$T/enr-frb.csv" --dry-run --broker "$EP" --data "$DATA" "$T/frsct.json" >"$T/o" 2>"$T/e" || fail "a SNOMED component: $(cat "$T/e")"
+IFR --dry-run "$T/frsct.json" >"$T/o" 2>"$T/e" || fail "a SNOMED component: $(cat "$T/e")"
 jq -s -e 'map(select(.ref | startswith("fhir:Observation/fr-bp-sct@")))[0].components == ["code:271649006|121|mm[Hg]"]' "$T/o" >/dev/null || fail "SNOMED component: $(grep fr-bp-sct "$T/o")"
 grep -q "1 components coded outside LOINC" "$T/e" || fail "the component's system loss is not said: $(cat "$T/e")"
 ok "FR Core patient enrolled by INS; ANS readings (ANS LOINC URI, glucose 108 mg/dL as 5.995 mmol/L, steps 1/(24.h) as a day's count); SNOMED and CIM-10 codes with their systems; CCAM and NGAP acts; line breaks folded and said, other control characters refused; blank texts absent, long codes refused not cut, non-LOINC components not called LOINC"
