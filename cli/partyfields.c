@@ -6,6 +6,7 @@
 
 #include "../common/plainfile.h"
 #include "../common/text.h"
+#include "../policy/key.h"
 #include "partyfields.h"
 
 int
@@ -54,10 +55,16 @@ int
 party_finish(struct party *p, const char *role, const char *name,
     const char *id, struct cerr *err)
 {
+	uint8_t curve[32];
+
 	if (role == NULL || party_role_parse(role, &p->role) != 0)
 		return cerr_set(err, CARNET_E_BAD_VALUE, "role: want user, "
 		    "holder, app or operator");
-	if (id == NULL || id_decode(id, p->id) != 0)
+	/* well spelt is not enough: the key must be a point the broker can
+	 * turn into its CURVE key, or the store refuses it (too late, in the
+	 * middle of an import) */
+	if (id == NULL || id_decode(id, p->id) != 0 || key_curve_pk(p->id,
+	    curve) != 0)
 		return cerr_set(err, CARNET_E_BAD_VALUE, "id: '%.60s' is not a "
 		    "carnet id (from carnet keygen)", id ? id : "");
 	if (name == NULL || name[0] == '\0')

@@ -49,10 +49,11 @@ PI "$T/bom.csv" >"$T/o" 2>"$T/e" || fail "a CSV with a byte order mark: $(cat "$
 [ "$(list)" -eq 44 ] || fail "the BOM file added $(( $(list) - 43 )) parties"
 ok "JSON lines; --dry-run writes nothing; a grown file adds only its new lines; a CSV from Excel (BOM, CRLF)"
 
-# refused whole, naming the line, nothing written
+# refused whole, naming the line, nothing written (even one line per
+# transaction: every line is checked before the first is written)
 keys n1 n2 n3
 bad() { # name, file, expected message
-  PI "$2" >"$T/o" 2>"$T/e" && fail "$1 was accepted"
+  PI --batch 1 "$2" >"$T/o" 2>"$T/e" && fail "$1 was accepted"
   grep -q "$3" "$T/e" || fail "$1: $(cat "$T/e")"
   [ "$(list)" -eq 44 ] || fail "$1: something was written ($(list) parties)"
 }
@@ -72,5 +73,8 @@ printf '{"role":"user","name":"n1","id":"%s"}\n{"role":"user","name":"n2","id":"
 bad "a truncated line" "$T/b7.jsonl" "line 2: not JSON"
 printf 'role,name,id\nuser,n1,%s\nuser,n2,notanid\n' "$(id n1)" >"$T/b8.csv"
 bad "a bad id" "$T/b8.csv" "line 3: id: 'notanid' is not a carnet id"
-ok "refused whole, naming the line, nothing written: a holder without types, an unknown type, an id twice, an id registered otherwise, an unknown column or key, truncated JSON, a bad id"
+# well spelt, but not a public key (32 zero bytes): refused before writing
+printf 'role,name,id\nuser,n1,%s\nuser,n2,%s\n' "$(id n1)" "$(printf 'a%.0s' $(seq 52))" >"$T/b9.csv"
+bad "an id that is no key" "$T/b9.csv" "line 3: id: 'aaaa*' is not a carnet id"
+ok "refused whole, naming the line, nothing written: a holder without types, an unknown type, an id twice, an id registered otherwise, an unknown column or key, truncated JSON, a bad id, an id that is no key"
 echo "$pass passed, 0 failed"
