@@ -48,6 +48,7 @@ static const struct {
 	[DB_UKEYS] = {"ukeys", 0},
 	[DB_KFREE] = {"kfree", 0},
 	[DB_KWIPE] = {"kwipe", 0},
+	[DB_DUE] = {"due", 0},
 };
 
 /*

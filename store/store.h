@@ -230,6 +230,23 @@ int store_tokens_of_user(struct store *s, MDB_txn *txn,
     int (*fn)(void *arg, const uint8_t tok[TOKID_BYTES]), void *arg);
 
 /* Delivery cursors: highest acked seq per token (0 if none). */
+/*
+ * The due index: (app, token) pairs that may have records to send, so a
+ * delivery pass visits what arrived, not every consent.  Key app|token,
+ * no value.  put is idempotent; del of an absent pair is not an error.
+ * next: the first token of app after `after` (NULL: the first), or
+ * CARNET_E_NOT_FOUND.
+ */
+int store_due_put(struct store *s, MDB_txn *txn, const uint8_t app[ID_BYTES],
+    const uint8_t tok[TOKID_BYTES], struct cerr *err)
+    __attribute__((warn_unused_result));
+int store_due_del(struct store *s, MDB_txn *txn, const uint8_t app[ID_BYTES],
+    const uint8_t tok[TOKID_BYTES], struct cerr *err)
+    __attribute__((warn_unused_result));
+int store_due_next(struct store *s, MDB_txn *txn, const uint8_t app[ID_BYTES],
+    const uint8_t *after, uint8_t tok[TOKID_BYTES])
+    __attribute__((warn_unused_result));
+
 int store_cursor_get(struct store *s, MDB_txn *txn,
     const uint8_t tok[TOKID_BYTES], uint64_t *seq)
     __attribute__((warn_unused_result));

@@ -319,3 +319,69 @@ store_cursor_advance(struct store *s, MDB_txn *txn,
 	return st_key_put(txn, s->dbi[DB_CURSORS], tok, TOKID_BYTES, buf, 8,
 	    0, err, "cursor");
 }
+
+static void
+due_key(uint8_t key[ID_BYTES + TOKID_BYTES], const uint8_t app[ID_BYTES],
+    const uint8_t tok[TOKID_BYTES])
+{
+	memcpy(key, app, ID_BYTES);
+	memcpy(key + ID_BYTES, tok, TOKID_BYTES);
+}
+
+int
+store_due_put(struct store *s, MDB_txn *txn, const uint8_t app[ID_BYTES],
+    const uint8_t tok[TOKID_BYTES], struct cerr *err)
+{
+	uint8_t key[ID_BYTES + TOKID_BYTES];
+
+	due_key(key, app, tok);
+	return st_key_put(txn, s->dbi[DB_DUE], key, sizeof(key), "", 0, 0, err,
+	    "due index");
+}
+
+int
+store_due_del(struct store *s, MDB_txn *txn, const uint8_t app[ID_BYTES],
+    const uint8_t tok[TOKID_BYTES], struct cerr *err)
+{
+	uint8_t key[ID_BYTES + TOKID_BYTES];
+	MDB_val k = mval(key, sizeof(key));
+	int rc;
+
+	due_key(key, app, tok);
+	if ((rc = mdb_del(txn, s->dbi[DB_DUE], &k, NULL)) != 0 &&
+	    rc != MDB_NOTFOUND)
+		return st_fail(rc, err, "due index");
+	return 0;
+}
+
+int
+store_due_next(struct store *s, MDB_txn *txn, const uint8_t app[ID_BYTES],
+    const uint8_t *after, uint8_t tok[TOKID_BYTES])
+{
+	uint8_t key[ID_BYTES + TOKID_BYTES];
+	MDB_cursor *c;
+	MDB_val k, v;
+	int rc;
+
+	memset(key, 0, sizeof(key));
+	memcpy(key, app, ID_BYTES);
+	if (after != NULL)
+		memcpy(key + ID_BYTES, after, TOKID_BYTES);
+	k = mval(key, after ? sizeof(key) : ID_BYTES);
+	if ((rc = mdb_cursor_open(txn, s->dbi[DB_DUE], &c)) != 0)
+		return st_fail(rc, NULL, "due index");
+	rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
+	/* SET_RANGE lands on `after` itself when it is there: step past */
+	if (rc == 0 && after != NULL && k.mv_size == sizeof(key) &&
+	    memcmp(k.mv_data, key, sizeof(key)) == 0)
+		rc = mdb_cursor_get(c, &k, &v, MDB_NEXT);
+	if (rc == 0 && (k.mv_size != sizeof(key) || memcmp(k.mv_data, app,
+	    ID_BYTES) != 0))
+		rc = MDB_NOTFOUND;
+	if (rc == 0)
+		memcpy(tok, (const uint8_t *)k.mv_data + ID_BYTES, TOKID_BYTES);
+	mdb_cursor_close(c);
+	if (rc == MDB_NOTFOUND)
+		return CARNET_E_NOT_FOUND;
+	return rc ? st_fail(rc, NULL, "due index") : 0;
+}

@@ -409,6 +409,48 @@ test_cursor_never_goes_back(void **state)
 }
 
 static void
+test_due_index_per_app(void **state)
+{
+	struct fx *fx = *state;
+	uint8_t a1[ID_BYTES] = {1}, a2[ID_BYTES] = {2}, t[3][TOKID_BYTES];
+	uint8_t got[TOKID_BYTES];
+	struct cerr err;
+	MDB_txn *txn;
+	int i;
+
+	for (i = 0; i < 3; i++) {
+		memset(t[i], 0, TOKID_BYTES);
+		t[i][0] = (uint8_t)(10 * (i + 1));
+	}
+	assert_int_equal(store_txn_begin(fx->s, NULL, true, &txn, &err), 0);
+	assert_int_equal(store_due_next(fx->s, txn, a1, NULL, got),
+	    CARNET_E_NOT_FOUND);
+	for (i = 2; i >= 0; i--)
+		assert_int_equal(store_due_put(fx->s, txn, a1, t[i], &err), 0);
+	assert_int_equal(store_due_put(fx->s, txn, a1, t[1], &err), 0);
+	assert_int_equal(store_due_put(fx->s, txn, a2, t[0], &err), 0);
+	/* in token order, app by app, each once */
+	assert_int_equal(store_due_next(fx->s, txn, a1, NULL, got), 0);
+	assert_memory_equal(got, t[0], TOKID_BYTES);
+	assert_int_equal(store_due_next(fx->s, txn, a1, got, got), 0);
+	assert_memory_equal(got, t[1], TOKID_BYTES);
+	assert_int_equal(store_due_next(fx->s, txn, a1, got, got), 0);
+	assert_memory_equal(got, t[2], TOKID_BYTES);
+	assert_int_equal(store_due_next(fx->s, txn, a1, got, got),
+	    CARNET_E_NOT_FOUND);
+	/* after a token no longer there: the next one */
+	assert_int_equal(store_due_del(fx->s, txn, a1, t[1], &err), 0);
+	assert_int_equal(store_due_del(fx->s, txn, a1, t[1], &err), 0);
+	assert_int_equal(store_due_next(fx->s, txn, a1, t[1], got), 0);
+	assert_memory_equal(got, t[2], TOKID_BYTES);
+	assert_int_equal(store_due_next(fx->s, txn, a2, NULL, got), 0);
+	assert_memory_equal(got, t[0], TOKID_BYTES);
+	assert_int_equal(store_due_next(fx->s, txn, a2, got, got),
+	    CARNET_E_NOT_FOUND);
+	assert_int_equal(store_txn_commit(&txn, &err), 0);
+}
+
+static void
 append_entries(struct store *s, const uint8_t *u, int n)
 {
 	struct uselog_entry e;
@@ -1155,6 +1197,8 @@ main(void)
 		    test_new_version_corrects_the_latest, setup, teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_versions_are_bounded, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_due_index_per_app, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(test_cursor_never_goes_back,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(
