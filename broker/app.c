@@ -12,25 +12,23 @@
 #include "../policy/consent.h"
 #include "broker.h"
 
-/* A consent the app may use now or after a pause: not ended. */
+/* A consent of the app's the person gave, usable now or after a pause. */
 struct live_scan {
 	struct req *r;
-	const uint8_t *user;
 	bool live;
 };
 
 static int
-live_one(void *arg, const uint8_t user[ID_BYTES],
-    const uint8_t tok[TOKID_BYTES])
+live_one(void *arg, const uint8_t tok[TOKID_BYTES])
 {
 	struct live_scan *ls = arg;
 	struct token_state st;
 	struct token t;
 
-	if (memcmp(user, ls->user, ID_BYTES) != 0 ||
-	    store_token_get(ls->r->b->store, ls->r->txn, tok, &st) != 0 ||
+	if (store_token_get(ls->r->b->store, ls->r->txn, tok, &st) != 0 ||
 	    (st.state != TOKEN_ACTIVE && st.state != TOKEN_PAUSED) ||
 	    token_peek(st.blob, st.blob_len, &t, NULL) != 0 ||
+	    memcmp(t.app, ls->r->from->id, ID_BYTES) != 0 ||
 	    consent_live(&t, ls->r->now) == CARNET_E_EXPIRED)
 		return 0;
 	ls->live = true;
@@ -56,15 +54,15 @@ sub_users(struct req *r, const msgpack_object *users, unsigned *nlive,
 		    "SUB: users is a list of 1 to %d person ids", SUB_MAX_USERS);
 	for (i = 0; i < users->via.array.size; i++) {
 		const msgpack_object *u = &users->via.array.ptr[i];
-		struct live_scan ls = {r, NULL, false};
+		struct live_scan ls = {r, false};
 
 		if (u->type != MSGPACK_OBJECT_BIN || u->via.bin.size != ID_BYTES ||
 		    party_of_role(r, (const uint8_t *)u->via.bin.ptr, ROLE_USER,
 		    &user) != 0)
 			return cerr_set(err, CARNET_E_UNKNOWN_PARTY,
 			    "SUB: users[%u] is not a registered person", i + 1);
-		ls.user = user->id;
-		rc = store_tokens_of_app(r->b->store, r->txn, r->from->id,
+		/* the person's consents: a few, however many the app has */
+		rc = store_tokens_of_user(r->b->store, r->txn, user->id,
 		    live_one, &ls);
 		if (rc != 0 && rc != 1)
 			return cerr_set(err, rc, "SUB: %s", carnet_strerror(rc));
@@ -86,7 +84,7 @@ handle_sub(struct req *r, struct cerr *err)
 	const msgpack_object *users = mpk_get(r->body, "users");
 	struct cerr why = {0};
 	struct session *s;
-	unsigned nlive = 0;
+	unsigned nlive = 0, reminders = 0;
 	int rc;
 
 	if ((rc = body_keys(r, err, "users", NULL)) != 0)
@@ -104,13 +102,14 @@ handle_sub(struct req *r, struct cerr *err)
 		}
 	}
 	if ((rc = session_subscribe(r->b, r->txn, r->conn, r->from, users,
-	    time_now_ms(), &s, err)) != 0)
+	    time_now_ms(), &s, &reminders, err)) != 0)
 		return rc;
-	log_info("app %s subscribed with %u live tokens", r->from->name,
-	    s->ntokens);
+	log_info("app %s subscribed%s (%u ended consents to erase told "
+	    "again)", r->from->name, users != NULL ? " for some people" : "",
+	    reminders);
 	reply_begin(r, 1);
-	mpk_pack_cstr(&r->pk, "tokens");
-	msgpack_pack_uint32(&r->pk, s->ntokens);
+	mpk_pack_cstr(&r->pk, "reminders");
+	msgpack_pack_uint32(&r->pk, reminders);
 	return 0;
 }
 
@@ -142,7 +141,7 @@ handle_credit(struct req *r, struct cerr *err)
 	if (s->credit > CREDIT_MAX)
 		s->credit = CREDIT_MAX;
 	if (n > 0)
-		r->b->work = true;
+		session_wake(r->b, s);
 	r->no_reply = true;
 	return 0;
 }
@@ -160,6 +159,35 @@ handle_unsub(struct req *r, struct cerr *err)
 	if (r->conn != NULL && (s = r->conn->session) != NULL)
 		session_drop(r->b, s);
 	r->no_reply = true;
+	return 0;
+}
+
+/*
+ * The app has what it got under t up to seq.  When that is all this
+ * connection sent under t, the cursor goes as far as the connection
+ * looked (what lay between was not covered by t); a consent whose cursor
+ * covers its person's stream is no longer due.
+ */
+static int
+ack_one(struct req *r, const struct token *t, uint64_t seq, struct cerr *err)
+{
+	struct session *s = r->conn != NULL ? r->conn->session : NULL;
+	struct inflight *e = s != NULL ? inflight_find(s, t->id) : NULL;
+	uint64_t cursor, last;
+	int rc;
+
+	if (e != NULL && seq >= e->sent && e->scan > seq)
+		seq = e->scan;
+	if ((rc = store_cursor_advance(r->b->store, r->txn, t->id, seq,
+	    err)) != 0)
+		return rc;
+	if ((rc = store_cursor_get(r->b->store, r->txn, t->id, &cursor)) != 0 ||
+	    (rc = user_last_get(r->b, r->txn, t->user, &last)) != 0)
+		return cerr_set(err, rc, "ACK: %s", carnet_strerror(rc));
+	if (e != NULL && e->scan <= cursor)
+		inflight_free(r->b, s, e);
+	if (last <= cursor)
+		return store_due_del(r->b->store, r->txn, t->app, t->id, err);
 	return 0;
 }
 
@@ -195,8 +223,7 @@ handle_ack(struct req *r, struct cerr *err)
 			return cerr_set(err, CARNET_E_UNKNOWN_TOKEN,
 			    "ACK: entry %u names a token not granted to you",
 			    i + 1);
-		if ((rc = store_cursor_advance(r->b->store, r->txn, tok, seq,
-		    err)) != 0)
+		if ((rc = ack_one(r, &t, seq, err)) != 0)
 			return rc;
 	}
 	r->no_reply = true;
@@ -353,7 +380,7 @@ handle_erased(struct req *r, struct cerr *err)
 		return cerr_set(err, CARNET_E_UNKNOWN_TOKEN,
 		    "ERASED: no consent with this id was granted to you");
 	already = st.erased_at != 0;
-	if ((rc = store_token_erased(r->b->store, r->txn, id, r->now,
+	if ((rc = store_token_erased(r->b->store, r->txn, &t, r->now,
 	    err)) != 0)
 		return rc;
 	if (!already) {

@@ -58,28 +58,48 @@ struct conn {
 	UT_hash_handle hh;
 };
 
-/* A token of a subscribed app, decoded once. */
-struct app_token {
-	struct token tok;
-	uint64_t scan;     /* last seq examined for this connection */
-	bool ended;        /* revoked or expired: nothing more under it */
+/* A token a feed sent records under that the app has not acked yet. */
+struct inflight {
+	uint8_t tok[TOKID_BYTES];
+	uint64_t sent;     /* the last seq sent under it */
+	uint64_t scan;     /* the last seq examined (>= sent) */
+	UT_hash_handle hh;
 };
 
-/* A subscribed app connection: one per connection that sent SUB. */
+/*
+ * A subscribed app connection: one per connection that sent SUB.  It
+ * holds no consents (they are read from LMDB when due), only where it
+ * stands: see session.c.
+ */
 struct session {
 	struct conn *conn;
 	struct party app;
-	struct app_token *tokens;
-	unsigned ntokens, captokens;
-	unsigned next_token; /* round-robin start */
+	uint8_t (*users)[ID_BYTES]; /* SUB's users, sorted; NULL: everyone */
+	unsigned nusers;
+	struct inflight *inflight;  /* by token */
+	unsigned ninflight;
+	uint8_t pos[TOKID_BYTES];   /* the last due token visited */
+	bool has_pos;
+	bool awake;                 /* on b->awake */
+	bool blocked;               /* a token waited for room in inflight */
+	int64_t wake_at;            /* wake at this time, s (0: no) */
 	uint64_t credit;
 	int64_t last_seen_ms;
-	UT_hash_handle hh;
+	struct session *anext, *aprev; /* b->awake */
+	struct session *snext, *sprev; /* the app's sessions */
+	UT_hash_handle hh;          /* b->sessions, by conn */
 };
 
 struct party_entry {
 	uint8_t id[ID_BYTES];
 	struct party p;
+	UT_hash_handle hh;
+};
+
+/* A decoded token, kept so that a delivery need not decode it again. */
+struct token_entry {
+	uint8_t id[TOKID_BYTES];
+	struct token t;
 	UT_hash_handle hh;
 };
 
@@ -119,6 +139,7 @@ struct undo_entry {
 
 struct fd_state;
 struct party_conns;
+struct app_feeds;
 
 struct broker {
 	void *ctx, *router, *zap, *mon;
@@ -131,11 +152,17 @@ struct broker {
 	size_t nfds;
 	uint64_t evseq;            /* monitor events seen */
 	uint64_t conn_serial;      /* the last serial given */
-	struct session *sessions;
+	struct session *sessions;  /* by connection */
+	struct app_feeds *feeds;   /* sessions by app */
+	struct session *awake;     /* sessions the delivery pass visits */
 	/* Called by conn_end before a connection goes: the layer above
 	 * (session.c) ends what lives on it.  conn.c knows no sessions. */
 	void (*conn_ending)(struct broker *b, struct conn *c);
+	/* Caches (cache.c), each trimmed to cache_max entries at the start
+	 * of a turn: the oldest go first. */
+	size_t cache_max;
 	struct party_entry *parties;
+	struct token_entry *tokens;
 	struct user_last *ulast;
 	struct log_head *heads;
 	struct outmsg *out;
@@ -145,6 +172,7 @@ struct broker {
 	unsigned turn;
 	bool work; /* the delivery pass may find something to send */
 	uint64_t n_stored, n_sent, n_refused;
+	uint64_t n_examined; /* consents the delivery passes looked at */
 	/*
 	 * Guarantees switched off to measure their cost: only in a benchmark
 	 * build (make bench compiles with CARNET_BENCH); always false otherwise.
@@ -259,7 +287,17 @@ void user_last_set(struct broker *b, const uint8_t user[ID_BYTES], uint64_t seq)
 int ulog_append(struct broker *b, MDB_txn *txn,
     const uint8_t user[ID_BYTES], struct uselog_entry *e, struct cerr *err)
     __attribute__((warn_unused_result));
-/* After any abort: forget what may not have committed (heads, last seqs). */
+/* The decoded token of st (its state read in this very transaction). */
+int token_cached(struct broker *b, const uint8_t id[TOKID_BYTES],
+    const struct token_state *st, const struct token **t)
+    __attribute__((warn_unused_result));
+/* A token's bytes changed (renewed) or it ended. */
+void token_forget(struct broker *b, const uint8_t id[TOKID_BYTES]);
+/* At the start of a turn (no pointer into a cache is held): each cache
+ * down to b->cache_max entries. */
+void cache_trim(struct broker *b);
+/* After any abort: forget what may not have committed (heads, last seqs,
+ * tokens). */
 void cache_rollback(struct broker *b);
 /* At exit: everything. */
 void cache_free(struct broker *b);
@@ -282,30 +320,41 @@ void out_pack_error(msgpack_sbuffer *sb, bool has_req, uint64_t req,
     const struct cerr *err);
 
 /* session.c */
-/* users: only these people's tokens (NULL: every person's); ended tokens
- * whose erasure the app has not confirmed get their REVOKED again. */
+/* users: only these people's records (NULL: every person's); ended tokens
+ * whose erasure the app has not confirmed get their REVOKED again (at
+ * most SUB_MAX_REMINDERS: *reminders says how many). */
 int session_subscribe(struct broker *b, MDB_txn *txn, struct conn *c,
     const struct party *app, const msgpack_object *users,
-    int64_t now_ms, struct session **out, struct cerr *err);
+    int64_t now_ms, struct session **out, unsigned *reminders,
+    struct cerr *err);
 void session_drop(struct broker *b, struct session *s);
 /* b->conn_ending: the connection's feed, if any, ends with it. */
 void session_conn_ending(struct broker *b, struct conn *c);
 void session_drop_all(struct broker *b);
-void session_expire_idle(struct broker *b, int64_t now_ms);
+/* Once a tick: drop idle feeds, wake those whose time came. */
+void session_tick(struct broker *b, int64_t now_ms);
 /* Drop the feeds of connections a send failed to (out_flush): they start
  * again from the durable cursors when the app subscribes again. */
 void session_drop_failed(struct broker *b);
-/* A new token for app: add it to the app's live sessions. */
-void session_token_granted(struct broker *b, const struct token *t);
-/* Resumed with skip: nothing up to seq is sent under tok. */
-void session_token_skip(struct broker *b, const uint8_t tok[TOKID_BYTES],
-    uint64_t seq);
-/* A token ended: mark it and queue REVOKED to the app's sessions, with
- * what the app must erase. */
+/* The delivery pass will visit s (session_sleep: will not). */
+void session_wake(struct broker *b, struct session *s);
+void session_sleep(struct broker *b, struct session *s);
+/* Wake s at `at` (s) if nothing wakes it before. */
+void session_wake_at(struct session *s, int64_t at);
+/* Something may be due for app: wake its sessions. */
+void session_wake_app(struct broker *b, const uint8_t app[ID_BYTES]);
+bool session_wants_user(const struct session *s, const uint8_t user[ID_BYTES]);
+/* A session's unacked tokens.  inflight_free wakes a session that had
+ * no room; never call it on an entry the delivery pass noted for undo. */
+struct inflight *inflight_find(struct session *s,
+    const uint8_t tok[TOKID_BYTES]);
+struct inflight *inflight_add(struct session *s,
+    const uint8_t tok[TOKID_BYTES], uint64_t scan);
+void inflight_free(struct broker *b, struct session *s, struct inflight *e);
+/* A token ended: no more in flight under it; queue REVOKED to the app's
+ * sessions, with what the app must erase. */
 void session_token_ended(struct broker *b, MDB_txn *txn, const struct token *t,
     const char *reason);
-/* Renewed: the sessions holding it use the new end date. */
-void session_token_renewed(struct broker *b, const struct token *t);
 
 /* req.c: the request toolkit. */
 void reply_begin(struct req *r, uint32_t nkeys);

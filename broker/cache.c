@@ -1,9 +1,14 @@
 /*
  * cache.c: what the loop keeps in memory instead of reading LMDB again:
- * parties by id, the last record seq per person, and the head of each
- * person's use log (appending an entry needs the previous entry's seq and
- * hash; the broker writes every entry itself, through ulog_append, so it
- * keeps each head as it appends).
+ * parties by id, decoded tokens, the last record seq per person, and the
+ * head of each person's use log (appending an entry needs the previous
+ * entry's seq and hash; the broker writes every entry itself, through
+ * ulog_append, so it keeps each head as it appends).
+ *
+ * Each is bounded: at the start of a turn, when no pointer into a cache
+ * is held, the oldest entries beyond b->cache_max go (uthash keeps the
+ * order they came in).  Memory stays what the operator chose, whatever
+ * the number of people; a miss costs one LMDB read.
  *
  * Only what commits is true: after any abort, nested or not, the loop
  * calls cache_rollback, and the caches are read again from LMDB on
@@ -39,6 +44,61 @@ party_cached(struct broker *b, MDB_txn *txn, const uint8_t id[ID_BYTES],
 	}
 	*p = &e->p;
 	return 0;
+}
+
+int
+token_cached(struct broker *b, const uint8_t id[TOKID_BYTES],
+    const struct token_state *st, const struct token **t)
+{
+	struct token_entry *e = NULL;
+	int rc;
+
+	HASH_FIND(hh, b->tokens, id, TOKID_BYTES, e);
+	if (e == NULL) {
+		if ((e = malloc(sizeof(*e))) == NULL)
+			return CARNET_E_NOMEM;
+		/* The signature was checked at GRANT; the stored bytes are
+		 * ours. */
+		if ((rc = token_peek(st->blob, st->blob_len, &e->t,
+		    NULL)) != 0) {
+			free(e);
+			return rc;
+		}
+		memcpy(e->id, id, TOKID_BYTES);
+		HASH_ADD(hh, b->tokens, id, TOKID_BYTES, e);
+	}
+	*t = &e->t;
+	return 0;
+}
+
+void
+token_forget(struct broker *b, const uint8_t id[TOKID_BYTES])
+{
+	struct token_entry *e = NULL;
+
+	HASH_FIND(hh, b->tokens, id, TOKID_BYTES, e);
+	if (e != NULL) {
+		HASH_DEL(b->tokens, e);
+		free(e);
+	}
+}
+
+/* The oldest entries of a uthash table beyond max, freed. */
+#define TRIM(head, max) do {						\
+	while (HASH_COUNT(head) > (max)) {				\
+		__typeof__(head) old_ = (head);				\
+		HASH_DEL((head), old_);					\
+		free(old_);						\
+	}								\
+} while (0)
+
+void
+cache_trim(struct broker *b)
+{
+	TRIM(b->parties, b->cache_max);
+	TRIM(b->tokens, b->cache_max);
+	TRIM(b->ulast, b->cache_max);
+	TRIM(b->heads, b->cache_max);
 }
 
 int
@@ -131,6 +191,8 @@ cache_rollback(struct broker *b)
 {
 	heads_forget(b);
 	ulast_forget(b);
+	/* a renewal that did not commit may have been decoded */
+	TRIM(b->tokens, 0);
 }
 
 void

@@ -3,6 +3,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <sys/resource.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -53,6 +54,7 @@ usage(FILE *f)
 	fprintf(f,
 "usage: carnetd [--data DIR] [--listen ENDPOINT] [--map-size MIB]\n"
 "               [--notice-before D] [--review-every D] [--emergency-window D]\n"
+"               [--cache N]\n"
 "\n"
 "The carnet broker: routes health records from holders to the apps people\n"
 "chose, only while a consent token signed by the person covers them, and\n"
@@ -72,14 +74,48 @@ usage(FILE *f)
 "  --review-every D   ask the person to review an open-ended consent this\n"
 "                     often (default 1y)\n"
 "  --emergency-window D  how long an emergency opening lasts (default 15m)\n"
+"  --cache N          entries kept in each of the broker's caches: parties\n"
+"                     (about 1.3 KiB each), decoded consents (1 KiB), log\n"
+"                     heads and last record numbers (100 bytes); default %d,\n"
+"                     about 80 MiB in all; more only saves LMDB reads\n"
 "  --commands         print the protocol's commands (name, roles, what a\n"
 "                     delegate needs: view, manage or -) and exit\n"
 "  -h, --help         this help\n"
 "\n"
 "Runs in the foreground, logs to stderr, stops cleanly on SIGINT or SIGTERM.\n"
+"Each connection takes a file descriptor: carnetd raises its soft limit\n"
+"(RLIMIT_NOFILE) to the hard one, up to %d connections and its own files;\n"
+"raise the hard limit (ulimit -Hn, LimitNOFILE= in a systemd unit) for more\n"
+"than about a thousand clients.\n"
 "Every connection uses CurveZMQ; only parties registered with\n"
 "`carnet party add --data DIR ...` may connect.\n",
-	    DEFAULT_DATA, DEFAULT_LISTEN, BROKER_MAP_BYTES >> 20);
+	    DEFAULT_DATA, DEFAULT_LISTEN, BROKER_MAP_BYTES >> 20,
+	    BROKER_CACHE_DEFAULT, BROKER_MAX_CONNS);
+}
+
+/*
+ * Every connection is a file descriptor: take what the hard limit allows,
+ * up to the connections the broker accepts and its own files.
+ */
+static void
+fd_limit(void)
+{
+	struct rlimit rl;
+	rlim_t want = BROKER_MAX_CONNS + 1024;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+		return;
+	if (rl.rlim_cur < want) {
+		rl.rlim_cur = rl.rlim_max < want ? rl.rlim_max : want;
+		(void)setrlimit(RLIMIT_NOFILE, &rl);
+		(void)getrlimit(RLIMIT_NOFILE, &rl);
+	}
+	if (rl.rlim_cur < want)
+		log_info("file descriptors: %llu (the hard limit): about %llu "
+		    "connections; raise it (ulimit -Hn) for up to %d",
+		    (unsigned long long)rl.rlim_cur,
+		    (unsigned long long)(rl.rlim_cur > 64 ? rl.rlim_cur - 64 :
+		    0), BROKER_MAX_CONNS);
 }
 
 /* Load DIR/broker.key, or create it and DIR/broker.pub on first start. */
@@ -395,6 +431,7 @@ turn(struct broker *b, struct inmsg *in, size_t n)
 	int rc;
 
 	b->turn++;
+	cache_trim(b);
 	if (store_txn_begin(b->store, NULL, true, &txn, &err) != 0) {
 		for (i = 0; i < n; i++)
 			refuse(b, &in[i], false, 0, &err);
@@ -484,12 +521,11 @@ loop(struct broker *b)
 		    bytes < BROKER_TURN_MAX_BYTES && read_one(b, &in[n]); n++)
 			bytes += in[n].bytes;
 		if (time_now_ms() - last_tick >= TICK_MS) {
-			/* Time moves tokens in and out of validity. */
+			/* Time ends consents and wakes feeds that wait. */
 			last_tick = time_now_ms();
-			b->work = b->work || HASH_COUNT(b->sessions) > 0 ||
-			    b->next_timer == 0 ||
+			b->work = b->work || b->next_timer == 0 ||
 			    last_tick / 1000 >= b->next_timer;
-			session_expire_idle(b, last_tick);
+			session_tick(b, last_tick);
 			conn_sweep(b, last_tick);
 		}
 		if (n > 0 || b->work)
@@ -588,6 +624,7 @@ main(int argc, char **argv)
 		{"notice-before", required_argument, NULL, 'N'},
 		{"review-every", required_argument, NULL, 'R'},
 		{"emergency-window", required_argument, NULL, 'E'},
+		{"cache", required_argument, NULL, 'c'},
 		{"commands", no_argument, NULL, 'C'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
@@ -606,6 +643,7 @@ main(int argc, char **argv)
 	b.notice_secs = 14 * 86400;
 	b.review_secs = 365 * 86400;
 	b.emergency_secs = 15 * 60;
+	b.cache_max = BROKER_CACHE_DEFAULT;
 	b.conn_ending = session_conn_ending;
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
@@ -619,6 +657,13 @@ main(int argc, char **argv)
 			map_bytes = (size_t)strtoull(optarg, &end, 10) << 20;
 			if (*end != '\0' || map_bytes == 0)
 				fatalx("--map-size wants a number of MiB");
+			break;
+		case 'c':
+			b.cache_max = (size_t)strtoull(optarg, &end, 10);
+			if (*end != '\0' || b.cache_max == 0 ||
+			    b.cache_max > 100000000)
+				fatalx("--cache wants a number of entries, from 1 "
+				    "to 100000000");
 			break;
 		case 'N':
 		case 'R':
@@ -654,6 +699,7 @@ main(int argc, char **argv)
 		fatalx("cannot create %s: %s", dir, strerror(errno));
 	broker_key(&b, dir);
 	bench_switches(&b);
+	fd_limit();
 	if (store_open(dir, map_bytes, &b.store, &err) != 0)
 		fatalx("%s", cerr_msg(&err));
 	if (store_set_key(b.store, b.key.sk, &up, &err) != 0)
@@ -667,6 +713,10 @@ main(int argc, char **argv)
 		    "sealed at rest; their plain copies stay in the map's free "
 		    "pages until reused (mdb_copy -c compacts them away)",
 		    (unsigned long long)up.records_sealed);
+	if (up.due_filled > 0)
+		log_info("indexed %llu consents with records to send or an "
+		    "erasure to confirm, once, for a store from before those "
+		    "indexes", (unsigned long long)up.due_filled);
 	if ((b.ctx = zmq_ctx_new()) == NULL)
 		fatalx("cannot start ZeroMQ");
 	if (zap_start(&b, &err) != 0)

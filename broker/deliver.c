@@ -2,15 +2,21 @@
  * deliver.c: the delivery pass, run once per loop turn inside the turn's
  * write transaction, after every request of the turn was handled.
  *
- * For each subscribed app with credit, for each of its tokens, it walks
- * the user's stream from where this connection last looked, checks the
- * token is still active in this very transaction (so a revocation handled
- * earlier in the turn is seen), applies the consent check, strips the
- * fields the token does not list, and appends the use-log entry before
- * queueing the record.  The queue is sent only after the commit.
+ * It visits the awake sessions only (session.c), and for each one the
+ * consents of its app in the due index (store/due.c), from where it
+ * stopped last: so its cost is what arrived, not how many people consent.
+ * For each due consent it reads the token in this very transaction (so a
+ * revocation handled earlier in the turn is seen), walks the person's
+ * stream from where this connection stands, applies the consent check,
+ * strips the fields the token does not list, and appends the use-log
+ * entry before queueing the record.  The queue is sent only after the
+ * commit.
  */
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
+
+#include <utlist.h>
 
 #include "../common/mpk.h"
 #include "../policy/consent.h"
@@ -108,7 +114,7 @@ batch_finish(struct batch *bt)
  */
 static int
 deliver_one(struct broker *b, MDB_txn *txn, struct session *s,
-    struct app_token *t, const struct recmeta *m, uint64_t fields,
+    const struct token *t, const struct recmeta *m, uint64_t fields,
     int64_t now, struct batch *bt, struct cerr *err)
 {
 	struct uselog_entry e;
@@ -116,7 +122,7 @@ deliver_one(struct broker *b, MDB_txn *txn, struct session *s,
 	MDB_val v;
 	int rc;
 
-	if ((rc = store_record_get(b->store, txn, t->tok.user, m->seq, &v,
+	if ((rc = store_record_get(b->store, txn, t->user, m->seq, &v,
 	    err)) != 0)
 		return rc == CARNET_E_NOT_FOUND ? 0 : rc;
 	if (bt->room == 0 && (rc = batch_start(bt)) != 0)
@@ -126,7 +132,7 @@ deliver_one(struct broker *b, MDB_txn *txn, struct session *s,
 	mpk_pack_cstr(&bt->pk, "seq");
 	msgpack_pack_uint64(&bt->pk, m->seq);
 	mpk_pack_cstr(&bt->pk, "token");
-	mpk_pack_binn(&bt->pk, t->tok.id, TOKID_BYTES);
+	mpk_pack_binn(&bt->pk, t->id, TOKID_BYTES);
 	mpk_pack_cstr(&bt->pk, "rec");
 	if ((rc = record_copy_minimised(v.mv_data, v.mv_size, m->type, fields,
 	    &bt->sb)) != 0) {
@@ -140,11 +146,11 @@ deliver_one(struct broker *b, MDB_txn *txn, struct session *s,
 	e.has_app = e.has_holder = e.has_token = true;
 	memcpy(e.app, s->app.id, ID_BYTES);
 	memcpy(e.holder, m->holder, ID_BYTES);
-	memcpy(e.token, t->tok.id, TOKID_BYTES);
+	memcpy(e.token, t->id, TOKID_BYTES);
 	e.type = m->type;
 	e.rseq = m->seq;
-	strcpy(e.purpose, t->tok.purpose);
-	if (!b->bench_nolog && (rc = ulog_append(b, txn, t->tok.user, &e,
+	strcpy(e.purpose, t->purpose);
+	if (!b->bench_nolog && (rc = ulog_append(b, txn, t->user, &e,
 	    err)) != 0) {
 		bt->sb.size = mark;
 		return rc;
@@ -154,70 +160,64 @@ deliver_one(struct broker *b, MDB_txn *txn, struct session *s,
 	return 0;
 }
 
-/* Walk one token's stream while credit and budget last. */
+/* Where one visit stands in a person's stream. */
+struct walk {
+	uint64_t scan;    /* the last seq examined */
+	uint64_t sent;    /* the last seq sent, 0: none this visit */
+	bool at_end;      /* nothing after scan */
+};
+
+/* Walk t's person's stream after w->scan while credit and budget last. */
 static int
-deliver_token(struct broker *b, MDB_txn *txn, struct session *s,
-    struct app_token *t, int64_t now, size_t *budget, struct batch *bt,
-    struct cerr *err)
+walk_stream(struct broker *b, MDB_txn *txn, struct session *s,
+    const struct token *t, int64_t now, size_t *budget, struct batch *bt,
+    struct walk *w, struct cerr *err)
 {
 	struct consent_query q = {
-		.app = &s->app, .user = t->tok.user, .now = now,
+		.app = &s->app, .user = t->user, .now = now,
 	};
-	struct token_state st;
 	struct recmeta m;
-	uint64_t last, fields, before;
+	uint64_t fields;
 	int rc, verdict;
 
-	if ((rc = user_last_get(b, txn, t->tok.user, &last)) != 0)
-		return cerr_set(err, rc, "reading a user's stream");
-	if (last <= t->scan)
-		return 0;
-	/* The authority on revocation is this transaction, not memory. */
-	if ((rc = store_token_get(b->store, txn, t->tok.id, &st)) != 0 ||
-	    st.state == TOKEN_REVOKED || st.state == TOKEN_EXPIRED) {
-		t->ended = true;
-		return 0;
-	}
-	if (st.state == TOKEN_PAUSED)
-		return 0; /* kept: resumes from where it stood */
 	while (s->credit > 0 && *budget > 0) {
-		rc = store_user_next(b->store, txn, t->tok.user, t->scan, &m);
-		if (rc == CARNET_E_NOT_FOUND)
+		rc = store_user_next(b->store, txn, t->user, w->scan, &m);
+		if (rc == CARNET_E_NOT_FOUND) {
+			w->at_end = true;
 			break;
+		}
 		if (rc != 0)
 			return cerr_set(err, rc, "reading a user's stream");
 		q.holder = m.holder;
 		q.type = m.type;
 		q.record_time = m.time;
-		verdict = consent_check(&t->tok, &q, &fields);
-		if (verdict == CARNET_E_NOT_YET_VALID)
-			break; /* look again on a later tick */
-		if (verdict == CARNET_E_EXPIRED) {
-			/* its timer (due now) ends it, logs it, tells the app */
-			t->ended = true;
+		verdict = consent_check(t, &q, &fields);
+		if (verdict == CARNET_E_NOT_YET_VALID) {
+			session_wake_at(s, t->not_before);
 			break;
 		}
-		if ((rc = undo_note(b, &t->scan)) != 0)
-			return cerr_set(err, rc, "out of memory");
-		before = t->scan;
-		t->scan = m.seq;
-		if (verdict != 0)
-			continue; /* not covered: skipped, never sent */
-		if ((rc = deliver_one(b, txn, s, t, &m, fields, now, bt,
-		    err)) == CARNET_E_LOG_BROKEN) {
+		if (verdict == CARNET_E_EXPIRED)
+			break; /* its timer (due now) ends it, tells the app */
+		if (verdict != 0) {
+			w->scan = m.seq; /* not covered: never sent under t */
+			continue;
+		}
+		rc = deliver_one(b, txn, s, t, &m, fields, now, bt, err);
+		if (rc == CARNET_E_LOG_BROKEN) {
 			/* Nothing goes out unlogged: this person's records wait
 			 * until the operator repairs their log; the others'
 			 * go on. */
-			t->scan = before;
 			if (now - b->log_broken_warned >= 60) {
 				b->log_broken_warned = now;
 				log_warnx("records held back: %s",
 				    cerr_msg(err));
 			}
-			return 0;
+			session_wake_at(s, now + 60);
+			break;
 		}
 		if (rc != 0)
 			return rc;
+		w->scan = w->sent = m.seq;
 		if ((rc = undo_note(b, &s->credit)) != 0)
 			return cerr_set(err, rc, "out of memory");
 		s->credit--;
@@ -226,51 +226,158 @@ deliver_token(struct broker *b, MDB_txn *txn, struct session *s,
 	return 0;
 }
 
+/*
+ * One due consent of s's app.  This connection stands at the durable
+ * cursor, or further if it has records in flight under the token.  The
+ * consent leaves the due index once its cursor covers the stream; the
+ * cursor passes records the token does not cover only while nothing is
+ * in flight, so it never passes an unacked record.
+ */
 static int
-deliver_session(struct broker *b, MDB_txn *txn, struct session *s,
-    int64_t now, size_t *budget, struct cerr *err)
+visit(struct broker *b, MDB_txn *txn, struct session *s,
+    const uint8_t tok[TOKID_BYTES], const uint8_t user[ID_BYTES],
+    int64_t now, size_t *budget, struct batch *bt, struct cerr *err)
 {
-	struct batch bt;
-	struct outmsg *out;
-	unsigned k, i;
-	int rc = 0;
+	struct inflight *e;
+	struct token_state st;
+	const struct token *t;
+	struct walk w = {0};
+	uint64_t last, cursor;
+	int rc;
 
-	memset(&bt, 0, sizeof(bt));
-	msgpack_sbuffer_init(&bt.sb);
-	msgpack_packer_init(&bt.pk, &bt.sb, msgpack_sbuffer_write);
-	bt.expect = s->credit < *budget ? s->credit : *budget;
-	for (k = 0; k < s->ntokens && s->credit > 0 && *budget > 0; k++) {
-		i = (s->next_token + k) % s->ntokens;
-		if (s->tokens[i].ended)
-			continue;
-		if ((rc = deliver_token(b, txn, s, &s->tokens[i], now, budget,
-		    &bt, err)) != 0)
-			break;
-		if (s->credit == 0 || *budget == 0)
-			s->next_token = i; /* resume here next turn */
+	b->n_examined++;
+	if ((rc = user_last_get(b, txn, user, &last)) != 0 ||
+	    (rc = store_cursor_get(b->store, txn, tok, &cursor)) != 0)
+		return cerr_set(err, rc, "reading a consent's stream");
+	/* acked meanwhile (visited once a pass: no undo note on it yet) */
+	if ((e = inflight_find(s, tok)) != NULL && e->scan <= cursor) {
+		inflight_free(b, s, e);
+		e = NULL;
 	}
-	for (i = 0; rc == 0 && i < schema_count(); i++)
-		if (bt.per_type[i] != 0) {
+	w.scan = e != NULL ? e->scan : cursor;
+	if (last <= w.scan)
+		return e != NULL ? 0 :
+		    store_due_del(b->store, txn, s->app.id, tok, err);
+	if (e == NULL && s->ninflight >= SESSION_INFLIGHT_MAX) {
+		s->blocked = true; /* an ACK makes room */
+		return 0;
+	}
+	/* The authority on revocation is this transaction, not memory. */
+	rc = store_token_get(b->store, txn, tok, &st);
+	if (rc == CARNET_E_NOT_FOUND || (rc == 0 && st.state != TOKEN_ACTIVE))
+		return store_due_del(b->store, txn, s->app.id, tok, err);
+	if (rc != 0 || (rc = token_cached(b, tok, &st, &t)) != 0)
+		return cerr_set(err, rc, "reading a consent: %s",
+		    carnet_strerror(rc));
+	if ((rc = walk_stream(b, txn, s, t, now, budget, bt, &w, err)) != 0)
+		return rc;
+	if (e == NULL && w.sent == 0) {
+		/* nothing in flight: what was passed over is done with */
+		if (w.scan > cursor && (rc = store_cursor_advance(b->store,
+		    txn, tok, w.scan, err)) != 0)
+			return rc;
+		return w.at_end ? store_due_del(b->store, txn, s->app.id, tok,
+		    err) : 0;
+	}
+	if (e == NULL && (e = inflight_add(s, tok, cursor)) == NULL)
+		return cerr_set(err, CARNET_E_NOMEM, "out of memory");
+	if ((rc = undo_note(b, &e->scan)) != 0 ||
+	    (rc = undo_note(b, &e->sent)) != 0)
+		return cerr_set(err, rc, "out of memory");
+	e->scan = w.scan;
+	if (w.sent != 0)
+		e->sent = w.sent;
+	return 0;
+}
+
+/* The batch's records, counted and queued to s's connection. */
+static int
+batch_send(struct broker *b, MDB_txn *txn, struct session *s,
+    struct batch *bt, struct cerr *err)
+{
+	struct outmsg *out;
+	unsigned i;
+	int rc;
+
+	for (i = 0; i < schema_count(); i++)
+		if (bt->per_type[i] != 0) {
 			char key[160];
 
 			snprintf(key, sizeof(key), "deliver/%s/%s", s->app.name,
 			    schema_by_index(i)->name);
-			rc = store_stat_add(b->store, txn, key, bt.per_type[i],
-			    err);
+			if ((rc = store_stat_add(b->store, txn, key,
+			    bt->per_type[i], err)) != 0)
+				return rc;
 		}
-	if (rc == 0 && bt.n > 0) {
-		if ((out = out_push(b, s->conn, MSG_REC, false)) == NULL) {
-			rc = cerr_set(err, CARNET_E_NOMEM, "out of memory");
-		} else {
-			/* the buffer itself becomes the message: no copy */
-			out->skip = batch_finish(&bt);
-			msgpack_sbuffer_destroy(&out->body);
-			out->body = bt.sb;
-			msgpack_sbuffer_init(&bt.sb);
-			out_count(out, s->conn);
-			b->n_sent += bt.n;
+	if (bt->n == 0)
+		return 0;
+	if ((out = out_push(b, s->conn, MSG_REC, false)) == NULL)
+		return cerr_set(err, CARNET_E_NOMEM, "out of memory");
+	/* the buffer itself becomes the message: no copy */
+	out->skip = batch_finish(bt);
+	msgpack_sbuffer_destroy(&out->body);
+	out->body = bt->sb;
+	msgpack_sbuffer_init(&bt->sb);
+	out_count(out, s->conn);
+	b->n_sent += bt->n;
+	return 0;
+}
+
+/*
+ * Walk s's app's due consents from where s stopped, once round at most.
+ * *round is set when it went all the way round: nothing more to do until
+ * something wakes s.
+ */
+static int
+deliver_session(struct broker *b, MDB_txn *txn, struct session *s,
+    int64_t now, size_t *budget, size_t *visits, bool *round,
+    struct cerr *err)
+{
+	uint8_t tok[TOKID_BYTES], user[ID_BYTES], first[TOKID_BYTES];
+	bool wrapped = !s->has_pos, have_first = false;
+	struct batch bt;
+	int rc = 0;
+
+	*round = false;
+	memset(&bt, 0, sizeof(bt));
+	msgpack_sbuffer_init(&bt.sb);
+	msgpack_packer_init(&bt.pk, &bt.sb, msgpack_sbuffer_write);
+	bt.expect = s->credit < *budget ? s->credit : *budget;
+	while (s->credit > 0 && *budget > 0 && *visits > 0) {
+		rc = store_due_next(b->store, txn, s->app.id,
+		    s->has_pos ? s->pos : NULL, tok, user);
+		if (rc == CARNET_E_NOT_FOUND) {
+			rc = 0;
+			if (wrapped) {
+				*round = true;
+				break;
+			}
+			wrapped = true; /* on from the first */
+			s->has_pos = false;
+			continue;
 		}
+		if (rc != 0) {
+			cerr_set(err, rc, "reading the due index");
+			break;
+		}
+		if (wrapped && have_first && memcmp(tok, first,
+		    TOKID_BYTES) >= 0) {
+			*round = true;
+			break;
+		}
+		if (!have_first) {
+			memcpy(first, tok, TOKID_BYTES);
+			have_first = true;
+		}
+		memcpy(s->pos, tok, TOKID_BYTES);
+		s->has_pos = true;
+		(*visits)--;
+		if (session_wants_user(s, user) && (rc = visit(b, txn, s, tok,
+		    user, now, budget, &bt, err)) != 0)
+			break;
 	}
+	if (rc == 0)
+		rc = batch_send(b, txn, s, &bt, err);
 	msgpack_sbuffer_destroy(&bt.sb);
 	return rc;
 }
@@ -278,34 +385,35 @@ deliver_session(struct broker *b, MDB_txn *txn, struct session *s,
 int
 deliver_pass(struct broker *b, MDB_txn *txn, int64_t now, struct cerr *err)
 {
-	size_t budget = BROKER_TURN_MAX_SENDS, count, start, i;
-	struct session *s, *tmp;
-	int pass, rc;
+	size_t budget = BROKER_TURN_MAX_SENDS, visits = BROKER_TURN_MAX_VISITS;
+	size_t count = 0, i;
+	struct session *s;
+	bool round;
+	int rc;
 
 	b->work = false;
-	count = HASH_COUNT(b->sessions);
-	if (count == 0)
-		return 0;
-	/* Start one session further each turn, so none waits for ever. */
-	start = b->turn % count;
-	for (pass = 0; pass < 2; pass++) {
-		i = 0;
-		HASH_ITER(hh, b->sessions, s, tmp) {
-			bool mine = pass == 0 ? i >= start : i < start;
-
-			i++;
-			/* credit is the app's word; bytes it has not read are
-			 * what the broker holds for it */
-			if (!mine || s->credit == 0 || !conn_may_queue(s->conn))
-				continue;
-			if ((rc = deliver_session(b, txn, s, now, &budget,
-			    err)) != 0)
-				return rc;
-			if (budget == 0) {
-				b->work = true;
-				return 0;
-			}
+	DL_COUNT2(b->awake, s, count, anext);
+	/* Each awake session once, from the head; those with more to do go
+	 * to the tail, so none waits for ever. */
+	for (i = 0; i < count && (s = b->awake) != NULL; i++) {
+		session_sleep(b, s);
+		if (s->credit == 0)
+			continue; /* its CREDIT wakes it */
+		if (!conn_may_queue(s->conn)) {
+			/* bytes it has not read: look again in a while */
+			session_wake_at(s, now + 1);
+			continue;
 		}
+		if ((rc = deliver_session(b, txn, s, now, &budget, &visits,
+		    &round, err)) != 0) {
+			session_wake(b, s); /* tried again next turn */
+			return rc;
+		}
+		if (!round && s->credit > 0)
+			session_wake(b, s);
+		if (budget == 0 || visits == 0)
+			break;
 	}
+	b->work = b->awake != NULL;
 	return 0;
 }

@@ -27,6 +27,44 @@ log_correction(struct req *r, const struct record *rec, uint64_t seq,
 	return ulog_append(r->b, r->txn, rec->user, &e, err);
 }
 
+static int
+wake_app(void *arg, const uint8_t app[ID_BYTES])
+{
+	session_wake_app(arg, app);
+	return 0;
+}
+
+/* The people a batch stored records for, each once. */
+struct put_users {
+	uint8_t ids[PUT_MAX_RECORDS][ID_BYTES];
+	unsigned n;
+};
+
+static void
+put_user_note(struct put_users *pu, const uint8_t user[ID_BYTES])
+{
+	unsigned i;
+
+	for (i = pu->n; i > 0; i--) /* a batch is most often by person */
+		if (memcmp(pu->ids[i - 1], user, ID_BYTES) == 0)
+			return;
+	memcpy(pu->ids[pu->n++], user, ID_BYTES);
+}
+
+/* Their consents are due, and their apps' feeds woken. */
+static int
+put_users_wake(struct req *r, const struct put_users *pu, struct cerr *err)
+{
+	unsigned i;
+	int rc;
+
+	for (i = 0; i < pu->n; i++)
+		if ((rc = store_due_user(r->b->store, r->txn, pu->ids[i],
+		    wake_app, r->b, err)) != 0)
+			return rc;
+	return 0;
+}
+
 int
 handle_put(struct req *r, struct cerr *err)
 {
@@ -37,10 +75,12 @@ handle_put(struct req *r, struct cerr *err)
 	uint64_t seqs[PUT_MAX_RECORDS], per_type[256] = {0};
 	unsigned stored = 0, dup = 0, corrected = 0, i;
 	char uid[ID_STR_LEN + 1];
+	static struct put_users pu; /* 32 KiB: not on the stack */
 	int rc;
 
 	if ((rc = body_keys(r, err, "recs", "check", NULL)) != 0)
 		return rc;
+	pu.n = 0;
 	if (check != NULL && check->type != MSGPACK_OBJECT_BOOLEAN)
 		return cerr_set(err, CARNET_E_FIELD_TYPE,
 		    "PUT: check is true or false");
@@ -109,16 +149,17 @@ handle_put(struct req *r, struct cerr *err)
 			return rc;
 		corrected += corrects != 0;
 		stored++;
+		put_user_note(&pu, rec.user);
 		per_type[rec.type->index]++;
 		user_last_set(r->b, rec.user, seqs[i]);
 	}
+	if ((rc = put_users_wake(r, &pu, err)) != 0)
+		return rc;
 	for (i = 0; i < schema_count(); i++)
 		if (per_type[i] != 0 && (rc = stat_add(r, err, per_type[i],
 		    "put/%s/%s", r->from->name, schema_by_index(i)->name)) != 0)
 			return rc;
 	r->b->n_stored += stored;
-	if (stored > 0)
-		r->b->work = true;
 	r->reply_cmd = MSG_ACK;
 	if (check_only) {
 		reply_begin(r, 1);

@@ -47,5 +47,22 @@ handle_stats(struct req *r, struct cerr *err)
 		return rc;
 	items_init(&sl, r);
 	rc = store_stats_foreach(r->b->store, r->txn, stat_list_one, &sl);
-	return items_reply(&sl, "stats", true, 0, rc, err);
+	if ((rc = items_reply(&sl, "stats", true, 1, rc, err)) != 0)
+		return rc;
+	/* this process's own counters, since it started */
+	mpk_pack_cstr(&r->pk, "broker");
+	msgpack_pack_map(&r->pk, 5);
+	mpk_pack_cstr(&r->pk, "turns");
+	msgpack_pack_uint64(&r->pk, r->b->turn);
+	mpk_pack_cstr(&r->pk, "stored");
+	msgpack_pack_uint64(&r->pk, r->b->n_stored);
+	mpk_pack_cstr(&r->pk, "sent");
+	msgpack_pack_uint64(&r->pk, r->b->n_sent);
+	/* consents the delivery passes looked at: what arrived, not how
+	 * many people consent */
+	mpk_pack_cstr(&r->pk, "consents_examined");
+	msgpack_pack_uint64(&r->pk, r->b->n_examined);
+	mpk_pack_cstr(&r->pk, "feeds");
+	msgpack_pack_uint32(&r->pk, HASH_COUNT(r->b->sessions));
+	return 0;
 }

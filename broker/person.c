@@ -115,6 +115,7 @@ handle_grant(struct req *r, struct cerr *err)
 	uint8_t asked_by[ID_BYTES];
 	char asked_for[PURPOSE_MAX_BYTES + 1];
 	bool answered;
+	uint64_t last;
 	unsigned i;
 	int rc;
 
@@ -163,7 +164,10 @@ handle_grant(struct req *r, struct cerr *err)
 	if ((rc = ulog_append(r->b, r->txn, t.user, &e, err)) != 0 ||
 	    (rc = stat_add(r, err, 1, "grant/%s", app->name)) != 0)
 		return rc;
-	session_token_granted(r->b, &t);
+	if ((rc = user_last_get(r->b, r->txn, t.user, &last)) != 0)
+		return cerr_set(err, rc, "GRANT: %s", carnet_strerror(rc));
+	if (last > 0)
+		session_wake_app(r->b, t.app); /* due at once (store_token_put) */
 	log_info("user %s granted app %s (%s)", r->from->name, app->name,
 	    t.purpose);
 	reply_begin(r, 1);
@@ -273,7 +277,7 @@ pause_or_resume(struct req *r, bool pause, struct cerr *err)
 		    "%s: want token, a consent id", proto_cmd_name(r->cmd));
 	if ((rc = own_token(r, id, &st, &t, err)) != 0)
 		return rc;
-	if ((rc = store_token_set_paused(r->b->store, r->txn, id, pause,
+	if ((rc = store_token_set_paused(r->b->store, r->txn, &t, pause,
 	    err)) != 0)
 		return rc;
 	if (!pause && skip) {
@@ -294,10 +298,8 @@ pause_or_resume(struct req *r, bool pause, struct cerr *err)
 	    (rc = stat_add(r, err, 1, "%s/%s", pause ? "pause" : "resume",
 	    app->name)) != 0)
 		return rc;
-	if (last != 0)
-		session_token_skip(r->b, id, last);
 	if (!pause)
-		r->b->work = true;
+		session_wake_app(r->b, t.app);
 	reply_begin(r, 2);
 	mpk_pack_cstr(&r->pk, "token");
 	mpk_pack_binn(&r->pk, id, TOKID_BYTES);
@@ -360,7 +362,8 @@ handle_renew(struct req *r, struct cerr *err)
 	e.rseq = (uint64_t)t.expires;
 	if ((rc = ulog_append(r->b, r->txn, t.user, &e, err)) != 0)
 		return rc;
-	session_token_renewed(r->b, &t);
+	token_forget(r->b, t.id);
+	session_wake_app(r->b, t.app); /* an end put off: records may go */
 	reply_begin(r, 2);
 	mpk_pack_cstr(&r->pk, "token");
 	mpk_pack_binn(&r->pk, t.id, TOKID_BYTES);

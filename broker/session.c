@@ -3,62 +3,45 @@
  *
  * A session exists only for a connection that sent SUB (one per
  * connection, owned by it: it ends with it); other requests are
- * stateless.
+ * stateless.  A session holds no consents: the delivery pass (deliver.c)
+ * walks the app's due index in LMDB.  It keeps only where it stands:
+ * the tokens it sent records under that the app has not acked yet (at
+ * most SESSION_INFLIGHT_MAX), its place in the due index, its credit.
+ *
+ * A session is awake (on b->awake) when the pass may find something to
+ * send it: records stored for people who consent to its app, a grant or
+ * a resume, its own CREDIT or ACK, a time it asked to be woken at.  An
+ * idle consent costs nothing: nothing wakes for it.
  */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <utlist.h>
 
 #include "../common/mpk.h"
 #include "../common/text.h"
 #include "../policy/consent.h"
 #include "broker.h"
 
-static int
-session_add_token(struct session *s, const struct token *t, uint64_t cursor)
-{
-	struct app_token *at;
-
-	if (s->ntokens == s->captokens) {
-		unsigned cap = s->captokens ? 2 * s->captokens : 8;
-		struct app_token *n = realloc(s->tokens, cap * sizeof(*n));
-
-		if (n == NULL)
-			return CARNET_E_NOMEM;
-		s->tokens = n;
-		s->captokens = cap;
-	}
-	at = &s->tokens[s->ntokens++];
-	memset(at, 0, sizeof(*at));
-	at->tok = *t;
-	at->scan = cursor;
-	return 0;
-}
-
-struct sub_load {
-	struct broker *b;
-	MDB_txn *txn;
-	struct session *s;
-	const msgpack_object *users;
-	unsigned reminders;
-	int rc;
+/* The sessions of one app, to wake them together. */
+struct app_feeds {
+	uint8_t app[ID_BYTES];
+	struct session *list; /* through snext, sprev */
+	UT_hash_handle hh;
 };
 
-static bool
-user_listed(const msgpack_object *users, const uint8_t user[ID_BYTES])
+static int
+id_cmp(const void *a, const void *b)
 {
-	uint32_t i;
+	return memcmp(a, b, ID_BYTES);
+}
 
-	if (users == NULL)
-		return true;
-	for (i = 0; i < users->via.array.size; i++) {
-		const msgpack_object *u = &users->via.array.ptr[i];
-
-		if (u->type == MSGPACK_OBJECT_BIN && u->via.bin.size == ID_BYTES &&
-		    memcmp(u->via.bin.ptr, user, ID_BYTES) == 0)
-			return true;
-	}
-	return false;
+bool
+session_wants_user(const struct session *s, const uint8_t user[ID_BYTES])
+{
+	return s->users == NULL || bsearch(user, s->users, s->nusers, ID_BYTES,
+	    id_cmp) != NULL;
 }
 
 /* REVOKED {token, user, reason, erase: {types, holders, through}}. */
@@ -105,87 +88,196 @@ push_revoked(struct broker *b, MDB_txn *txn, const struct session *s,
 	pack_revoked(b, txn, &pk, t, reason);
 }
 
+struct reminders {
+	struct broker *b;
+	MDB_txn *txn;
+	struct session *s;
+	unsigned n;
+	int rc;
+};
+
 /* An ended token the app has not confirmed erasing: tell it again. */
-static void
-remind_erase(struct sub_load *sl, const struct token_state *st)
+static int
+remind_one(void *arg, const uint8_t user[ID_BYTES],
+    const uint8_t tok[TOKID_BYTES])
 {
+	struct reminders *rm = arg;
+	struct token_state st;
 	struct token t;
 
-	if (sl->reminders >= SUB_MAX_REMINDERS ||
-	    token_peek(st->blob, st->blob_len, &t, NULL) != 0)
-		return;
-	sl->reminders++;
-	push_revoked(sl->b, sl->txn, sl->s, &t, st->state == TOKEN_EXPIRED ?
+	if (!session_wants_user(rm->s, user))
+		return 0;
+	if (store_token_get(rm->b->store, rm->txn, tok, &st) != 0 ||
+	    token_peek(st.blob, st.blob_len, &t, NULL) != 0)
+		return 0; /* not ours to judge here: the index is a hint */
+	push_revoked(rm->b, rm->txn, rm->s, &t, st.state == TOKEN_EXPIRED ?
 	    "expired" : "revoked");
+	return ++rm->n >= SUB_MAX_REMINDERS;
 }
 
 static int
-sub_load_one(void *arg, const uint8_t user[ID_BYTES],
-    const uint8_t tok[TOKID_BYTES])
+session_users(struct session *s, const msgpack_object *users)
 {
-	struct sub_load *sl = arg;
-	struct token_state st;
-	struct token t;
-	uint64_t cursor;
+	uint32_t i;
 
-	if (!user_listed(sl->users, user))
+	if (users == NULL)
 		return 0;
-	if ((sl->rc = store_token_get(sl->b->store, sl->txn, tok, &st)) != 0)
-		return sl->rc;
-	if (st.state == TOKEN_REVOKED || st.state == TOKEN_EXPIRED) {
-		if (st.erased_at == 0)
-			remind_erase(sl, &st);
-		return 0;
+	if ((s->users = calloc(users->via.array.size, ID_BYTES)) == NULL)
+		return CARNET_E_NOMEM;
+	for (i = 0; i < users->via.array.size; i++) {
+		const msgpack_object *u = &users->via.array.ptr[i];
+
+		/* SUB checked each one */
+		if (u->type == MSGPACK_OBJECT_BIN && u->via.bin.size == ID_BYTES)
+			memcpy(s->users[s->nusers++], u->via.bin.ptr, ID_BYTES);
 	}
-	/* The signature was checked at GRANT; the stored bytes are ours. */
-	if ((sl->rc = token_peek(st.blob, st.blob_len, &t, NULL)) != 0 ||
-	    (sl->rc = store_cursor_get(sl->b->store, sl->txn, tok,
-	    &cursor)) != 0 ||
-	    (sl->rc = session_add_token(sl->s, &t, cursor)) != 0)
-		return sl->rc;
+	qsort(s->users, s->nusers, ID_BYTES, id_cmp);
 	return 0;
 }
 
 int
 session_subscribe(struct broker *b, MDB_txn *txn, struct conn *c,
     const struct party *app, const msgpack_object *users, int64_t now,
-    struct session **out, struct cerr *err)
+    struct session **out, unsigned *reminders, struct cerr *err)
 {
+	struct app_feeds *f = NULL;
+	struct reminders rm;
 	struct session *s;
-	struct sub_load sl;
 	int rc;
 
 	/* A repeated SUB starts again from the cursors. */
 	if (c->session != NULL)
 		session_drop(b, c->session);
-	if ((s = calloc(1, sizeof(*s))) == NULL)
+	HASH_FIND(hh, b->feeds, app->id, ID_BYTES, f);
+	if (f == NULL) {
+		if ((f = calloc(1, sizeof(*f))) == NULL)
+			return cerr_set(err, CARNET_E_NOMEM, "out of memory");
+		memcpy(f->app, app->id, ID_BYTES);
+		HASH_ADD(hh, b->feeds, app, ID_BYTES, f);
+	}
+	if ((s = calloc(1, sizeof(*s))) == NULL ||
+	    session_users(s, users) != 0) {
+		free(s);
 		return cerr_set(err, CARNET_E_NOMEM, "out of memory");
+	}
 	s->conn = c;
 	s->app = *app;
 	s->last_seen_ms = now;
-	sl = (struct sub_load){b, txn, s, users, 0, 0};
 	/* the reminders go to this connection: it must exist first */
 	HASH_ADD(hh, b->sessions, conn, sizeof(s->conn), s);
+	DL_APPEND2(f->list, s, sprev, snext);
 	c->session = s;
 	c->send_failed = false; /* what failed before this feed is not its */
-	rc = store_tokens_of_app(b->store, txn, app->id, sub_load_one, &sl);
-	if (rc != 0) {
+	rm = (struct reminders){b, txn, s, 0, 0};
+	rc = store_unerased_of_app(b->store, txn, app->id, remind_one, &rm);
+	if (rc != 0 && rc != 1) {
 		session_drop(b, s);
-		return cerr_set(err, rc, "loading the app's tokens: %s",
+		return cerr_set(err, rc, "reading the app's ended consents: %s",
 		    carnet_strerror(rc));
 	}
-	b->work = true;
+	session_wake(b, s);
+	*reminders = rm.n;
 	*out = s;
 	return 0;
 }
 
 void
+session_wake(struct broker *b, struct session *s)
+{
+	if (!s->awake) {
+		s->awake = true;
+		DL_APPEND2(b->awake, s, aprev, anext);
+	}
+	b->work = true;
+}
+
+void
+session_sleep(struct broker *b, struct session *s)
+{
+	if (s->awake) {
+		s->awake = false;
+		DL_DELETE2(b->awake, s, aprev, anext);
+	}
+}
+
+void
+session_wake_at(struct session *s, int64_t at)
+{
+	if (s->wake_at == 0 || at < s->wake_at)
+		s->wake_at = at;
+}
+
+void
+session_wake_app(struct broker *b, const uint8_t app[ID_BYTES])
+{
+	struct app_feeds *f = NULL;
+	struct session *s;
+
+	HASH_FIND(hh, b->feeds, app, ID_BYTES, f);
+	if (f != NULL)
+		DL_FOREACH2(f->list, s, snext)
+			session_wake(b, s);
+}
+
+struct inflight *
+inflight_find(struct session *s, const uint8_t tok[TOKID_BYTES])
+{
+	struct inflight *e = NULL;
+
+	HASH_FIND(hh, s->inflight, tok, TOKID_BYTES, e);
+	return e;
+}
+
+struct inflight *
+inflight_add(struct session *s, const uint8_t tok[TOKID_BYTES], uint64_t scan)
+{
+	struct inflight *e = calloc(1, sizeof(*e));
+
+	if (e == NULL)
+		return NULL;
+	memcpy(e->tok, tok, TOKID_BYTES);
+	e->scan = e->sent = scan;
+	HASH_ADD(hh, s->inflight, tok, TOKID_BYTES, e);
+	s->ninflight++;
+	return e;
+}
+
+void
+inflight_free(struct broker *b, struct session *s, struct inflight *e)
+{
+	HASH_DEL(s->inflight, e);
+	free(e);
+	s->ninflight--;
+	if (s->blocked) {
+		/* a token waited for this room */
+		s->blocked = false;
+		session_wake(b, s);
+	}
+}
+
+void
 session_drop(struct broker *b, struct session *s)
 {
+	struct app_feeds *f = NULL;
+	struct inflight *e, *tmp;
+
 	if (s->conn != NULL && s->conn->session == s)
 		s->conn->session = NULL;
+	session_sleep(b, s);
 	HASH_DEL(b->sessions, s);
-	free(s->tokens);
+	HASH_FIND(hh, b->feeds, s->app.id, ID_BYTES, f);
+	if (f != NULL) {
+		DL_DELETE2(f->list, s, sprev, snext);
+		if (f->list == NULL) {
+			HASH_DEL(b->feeds, f);
+			free(f);
+		}
+	}
+	HASH_ITER(hh, s->inflight, e, tmp) {
+		HASH_DEL(s->inflight, e);
+		free(e);
+	}
+	free(s->users);
 	free(s);
 }
 
@@ -199,72 +291,40 @@ session_drop_all(struct broker *b)
 }
 
 void
-session_expire_idle(struct broker *b, int64_t now)
+session_tick(struct broker *b, int64_t now_ms)
 {
 	struct session *s, *tmp;
 
-	HASH_ITER(hh, b->sessions, s, tmp)
-		if (now - s->last_seen_ms > SESSION_IDLE_MS) {
+	HASH_ITER(hh, b->sessions, s, tmp) {
+		if (now_ms - s->last_seen_ms > SESSION_IDLE_MS) {
 			log_info("app %s: connection idle, dropped", s->app.name);
 			session_drop(b, s);
+			continue;
 		}
-}
-
-void
-session_token_granted(struct broker *b, const struct token *t)
-{
-	struct session *s, *tmp;
-
-	HASH_ITER(hh, b->sessions, s, tmp)
-		if (memcmp(s->app.id, t->app, ID_BYTES) == 0 &&
-		    session_add_token(s, t, 0) != 0)
-			log_warnx("app %s: out of memory adding a token",
-			    s->app.name);
-	b->work = true;
-}
-
-void
-session_token_skip(struct broker *b, const uint8_t tok[TOKID_BYTES],
-    uint64_t seq)
-{
-	struct session *s, *tmp;
-	unsigned i;
-
-	HASH_ITER(hh, b->sessions, s, tmp)
-		for (i = 0; i < s->ntokens; i++)
-			if (memcmp(s->tokens[i].tok.id, tok, TOKID_BYTES) == 0 &&
-			    s->tokens[i].scan < seq)
-				s->tokens[i].scan = seq;
+		if (s->wake_at != 0 && now_ms / 1000 >= s->wake_at) {
+			s->wake_at = 0;
+			session_wake(b, s);
+		}
+	}
 }
 
 void
 session_token_ended(struct broker *b, MDB_txn *txn, const struct token *t,
     const char *reason)
 {
-	struct session *s, *tmp;
-	unsigned i;
+	struct app_feeds *f = NULL;
+	struct inflight *e;
+	struct session *s;
 
-	HASH_ITER(hh, b->sessions, s, tmp) {
-		if (memcmp(s->app.id, t->app, ID_BYTES) != 0)
-			continue;
-		for (i = 0; i < s->ntokens; i++)
-			if (memcmp(s->tokens[i].tok.id, t->id, TOKID_BYTES) == 0)
-				s->tokens[i].ended = true;
+	token_forget(b, t->id);
+	HASH_FIND(hh, b->feeds, t->app, ID_BYTES, f);
+	if (f == NULL)
+		return;
+	DL_FOREACH2(f->list, s, snext) {
+		if ((e = inflight_find(s, t->id)) != NULL)
+			inflight_free(b, s, e);
 		push_revoked(b, txn, s, t, reason);
 	}
-}
-
-void
-session_token_renewed(struct broker *b, const struct token *t)
-{
-	struct session *s, *tmp;
-	unsigned i;
-
-	HASH_ITER(hh, b->sessions, s, tmp)
-		for (i = 0; i < s->ntokens; i++)
-			if (memcmp(s->tokens[i].tok.id, t->id, TOKID_BYTES) == 0)
-				s->tokens[i].tok = *t;
-	b->work = true;
 }
 
 void

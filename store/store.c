@@ -49,6 +49,7 @@ static const struct {
 	[DB_KFREE] = {"kfree", 0},
 	[DB_KWIPE] = {"kwipe", 0},
 	[DB_DUE] = {"due", 0},
+	[DB_UNERASED] = {"unerased", 0},
 };
 
 /*

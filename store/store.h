@@ -14,7 +14,8 @@
  *              seqs only grow)
  *   urecs      user(32) seq(8) -> holder(32) type(1) time(8)   one user's stream
  *   dedup      holder(32) ref -> seq(8)
- *   cursors    token(16) -> seq(8)     highest seq the app acked under the token
+ *   cursors    token(16) -> seq(8)     highest seq the app acked under the
+ *              token, or passed over as not covered by it
  *   uselog     user(32) seq(8) -> use-log entry (policy/uselog.h)
  *   requests   user(32) seq(8) -> consent request from an app
  *   timers     time(8) kind(1) token(16) -> ""   expiries, notices, reviews
@@ -27,6 +28,8 @@
  *              DIR/store/keys (reckeys.h); gone when they erase
  *   kwipe      slot(8) -> ""   slots of committed erasures, to overwrite
  *   kfree      slot(8) -> ""   overwritten slots, free for reuse
+ *   due        app(32) token(16) -> user(32)   may have records to send
+ *   unerased   app(32) token(16) -> user(32)   ended, erasure unconfirmed
  *
  * Every function takes the transaction to work in (store_txn_begin); none
  * commits on its own, so the broker decides what one commit holds.  Errors
@@ -145,7 +148,10 @@ int store_user_erase(struct store *s, MDB_txn *txn,
     const uint8_t user[ID_BYTES], uint64_t *count, struct cerr *err)
     __attribute__((warn_unused_result));
 
-/* Consent tokens.  put: CARNET_E_EXISTS if the id is already known. */
+/* Consent tokens.  put: CARNET_E_EXISTS if the id is already known.  The
+ * due index follows: a token granted to or resumed by a person with
+ * records waiting is put in it; one paused or ended leaves it (and an
+ * ended one enters unerased until store_token_erased). */
 int store_token_put(struct store *s, MDB_txn *txn, const struct token *t,
     const uint8_t *blob, size_t len, int64_t now, struct cerr *err)
     __attribute__((warn_unused_result));
@@ -158,12 +164,11 @@ int store_token_end(struct store *s, MDB_txn *txn, const struct token *t,
     __attribute__((warn_unused_result));
 /* Pause (TOKEN_PAUSED) or resume (TOKEN_ACTIVE) a token that has not ended. */
 int store_token_set_paused(struct store *s, MDB_txn *txn,
-    const uint8_t id[TOKID_BYTES], bool paused, struct cerr *err)
+    const struct token *t, bool paused, struct cerr *err)
     __attribute__((warn_unused_result));
 /* The app confirmed it erased what it got under an ended token. */
-int store_token_erased(struct store *s, MDB_txn *txn,
-    const uint8_t id[TOKID_BYTES], int64_t at, struct cerr *err)
-    __attribute__((warn_unused_result));
+int store_token_erased(struct store *s, MDB_txn *txn, const struct token *t,
+    int64_t at, struct cerr *err) __attribute__((warn_unused_result));
 /* Keep a renewed token's signed bytes (same id and scope), state unchanged. */
 int store_token_replace(struct store *s, MDB_txn *txn, const struct token *t,
     const uint8_t *blob, size_t len, struct cerr *err)
@@ -229,24 +234,36 @@ int store_tokens_of_user(struct store *s, MDB_txn *txn,
     const uint8_t user[ID_BYTES],
     int (*fn)(void *arg, const uint8_t tok[TOKID_BYTES]), void *arg);
 
-/* Delivery cursors: highest acked seq per token (0 if none). */
 /*
  * The due index: (app, token) pairs that may have records to send, so a
- * delivery pass visits what arrived, not every consent.  Key app|token,
- * no value.  put is idempotent; del of an absent pair is not an error.
- * next: the first token of app after `after` (NULL: the first), or
- * CARNET_E_NOT_FOUND.
+ * delivery pass visits what arrived, not every consent.  put is
+ * idempotent; del of an absent pair is not an error.  next: the first
+ * token of app after `after` (NULL: the first) and its person, or
+ * CARNET_E_NOT_FOUND.  Ending a token takes it out.
  */
 int store_due_put(struct store *s, MDB_txn *txn, const uint8_t app[ID_BYTES],
-    const uint8_t tok[TOKID_BYTES], struct cerr *err)
-    __attribute__((warn_unused_result));
+    const uint8_t tok[TOKID_BYTES], const uint8_t user[ID_BYTES],
+    struct cerr *err) __attribute__((warn_unused_result));
 int store_due_del(struct store *s, MDB_txn *txn, const uint8_t app[ID_BYTES],
     const uint8_t tok[TOKID_BYTES], struct cerr *err)
     __attribute__((warn_unused_result));
 int store_due_next(struct store *s, MDB_txn *txn, const uint8_t app[ID_BYTES],
-    const uint8_t *after, uint8_t tok[TOKID_BYTES])
+    const uint8_t *after, uint8_t tok[TOKID_BYTES], uint8_t user[ID_BYTES])
     __attribute__((warn_unused_result));
+/* A record was stored for user: each of their active tokens goes in the
+ * due index, and fn (if not NULL) is told its app. */
+int store_due_user(struct store *s, MDB_txn *txn, const uint8_t user[ID_BYTES],
+    int (*fn)(void *arg, const uint8_t app[ID_BYTES]), void *arg,
+    struct cerr *err) __attribute__((warn_unused_result));
+/* The ended tokens of app whose erasure it has not confirmed, in key
+ * order; fn returns non-zero to stop (and that is returned). */
+int store_unerased_of_app(struct store *s, MDB_txn *txn,
+    const uint8_t app[ID_BYTES], int (*fn)(void *arg,
+    const uint8_t user[ID_BYTES], const uint8_t tok[TOKID_BYTES]),
+    void *arg);
 
+/* Delivery cursors: highest seq per token the app acked, or that was
+ * passed over as not covered by the token (0 if none). */
 int store_cursor_get(struct store *s, MDB_txn *txn,
     const uint8_t tok[TOKID_BYTES], uint64_t *seq)
     __attribute__((warn_unused_result));
@@ -277,6 +294,8 @@ int store_log_head(struct store *s, MDB_txn *txn, const uint8_t user[ID_BYTES],
 struct store_upgrade {
 	uint64_t heads_sealed;   /* logs whose head was sealed now */
 	uint64_t records_sealed; /* records sealed under their person's key */
+	uint64_t due_filled;     /* consents put in the due and unerased
+	                          * indexes, once */
 };
 
 /*

@@ -21,7 +21,8 @@ enum {
 	DB_META, DB_PARTIES, DB_CURVE, DB_TOKENS, DB_GRANTS, DB_UTOKENS,
 	DB_RECORDS, DB_URECS, DB_DEDUP, DB_CURSORS, DB_USELOG,
 	DB_REQUESTS, DB_STATS, DB_TIMERS, DB_DELEGS, DB_DELEGS_TO, DB_CARDS,
-	DB_OPENINGS, DB_HEADS, DB_UKEYS, DB_KFREE, DB_KWIPE, DB_DUE, DB__N
+	DB_OPENINGS, DB_HEADS, DB_UKEYS, DB_KFREE, DB_KWIPE, DB_DUE, DB_UNERASED,
+	DB__N
 };
 
 struct store {
@@ -110,6 +111,16 @@ int st_keys_wipe_due(struct store *s, struct cerr *err);
 int st_record_seal_put(struct store *s, MDB_txn *txn,
     const uint8_t user[ID_BYTES], uint64_t seq, const void *plain,
     size_t len, unsigned flags, struct cerr *err);
+/* due.c: the index of ended tokens whose erasure is not confirmed; both
+ * indexes filled once in a store from before them. */
+int st_unerased_put(struct store *s, MDB_txn *txn, const uint8_t app[ID_BYTES],
+    const uint8_t tok[TOKID_BYTES], const uint8_t user[ID_BYTES],
+    struct cerr *err) __attribute__((warn_unused_result));
+int st_unerased_del(struct store *s, MDB_txn *txn, const uint8_t app[ID_BYTES],
+    const uint8_t tok[TOKID_BYTES], struct cerr *err)
+    __attribute__((warn_unused_result));
+int st_due_fill_once(struct store *s, uint64_t *count, struct cerr *err)
+    __attribute__((warn_unused_result));
 /* uselogs.c: user's log head set to (seq, hash), sealed. */
 int st_head_put(struct store *s, MDB_txn *txn, const uint8_t user[ID_BYTES],
     uint64_t seq, const uint8_t hash[HASH_BYTES], struct cerr *err);

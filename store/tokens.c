@@ -16,6 +16,22 @@
 #include "../policy/key.h"
 #include "store_int.h"
 
+/* t in the due index if its person has records past its cursor. */
+static int
+due_if_behind(struct store *s, MDB_txn *txn, const struct token *t,
+    struct cerr *err)
+{
+	uint64_t cursor, last;
+	int rc;
+
+	if ((rc = store_cursor_get(s, txn, t->id, &cursor)) != 0 ||
+	    (rc = store_user_last(s, txn, t->user, &last)) != 0)
+		return cerr_set(err, rc, "due index: %s", carnet_strerror(rc));
+	if (last <= cursor)
+		return 0;
+	return store_due_put(s, txn, t->app, t->id, t->user, err);
+}
+
 /* Token value: state(1) ended_at(8) erased_at(8) granted_at(8) blob. */
 int
 store_token_put(struct store *s, MDB_txn *txn, const struct token *t,
@@ -43,10 +59,11 @@ store_token_put(struct store *s, MDB_txn *txn, const struct token *t,
 	memcpy(ukey, t->user, ID_BYTES);
 	memcpy(ukey + ID_BYTES, t->id, TOKID_BYTES);
 	if ((rc = st_key_put(txn, s->dbi[DB_GRANTS], gkey, sizeof(gkey),
-	    "", 0, 0, err, "grants")) != 0)
+	    "", 0, 0, err, "grants")) != 0 ||
+	    (rc = st_key_put(txn, s->dbi[DB_UTOKENS], ukey, sizeof(ukey),
+	    t->app, ID_BYTES, 0, err, "user tokens")) != 0)
 		return rc;
-	return st_key_put(txn, s->dbi[DB_UTOKENS], ukey, sizeof(ukey),
-	    t->app, ID_BYTES, 0, err, "user tokens");
+	return due_if_behind(s, txn, t, err);
 }
 
 int
@@ -127,34 +144,41 @@ store_token_end(struct store *s, MDB_txn *txn, const struct token *t,
 		return rc;
 	st.state = how;
 	st.ended_at = at;
-	return token_rewrite(s, txn, t->id, &st, NULL, 0, err);
+	if ((rc = token_rewrite(s, txn, t->id, &st, NULL, 0, err)) != 0 ||
+	    (rc = store_due_del(s, txn, t->app, t->id, err)) != 0)
+		return rc;
+	return st.erased_at != 0 ? 0 :
+	    st_unerased_put(s, txn, t->app, t->id, t->user, err);
 }
 
 int
-store_token_set_paused(struct store *s, MDB_txn *txn,
-    const uint8_t id[TOKID_BYTES], bool paused, struct cerr *err)
+store_token_set_paused(struct store *s, MDB_txn *txn, const struct token *t,
+    bool paused, struct cerr *err)
 {
 	struct token_state st;
 	int rc;
 
-	if ((rc = token_state_for(s, txn, id, &st, err)) != 0)
+	if ((rc = token_state_for(s, txn, t->id, &st, err)) != 0)
 		return rc;
 	if (st.state == TOKEN_REVOKED || st.state == TOKEN_EXPIRED)
 		return cerr_set(err, st.state == TOKEN_REVOKED ?
 		    CARNET_E_REVOKED : CARNET_E_EXPIRED,
 		    "this consent has ended: grant a new one");
 	st.state = paused ? TOKEN_PAUSED : TOKEN_ACTIVE;
-	return token_rewrite(s, txn, id, &st, NULL, 0, err);
+	if ((rc = token_rewrite(s, txn, t->id, &st, NULL, 0, err)) != 0)
+		return rc;
+	return paused ? store_due_del(s, txn, t->app, t->id, err) :
+	    due_if_behind(s, txn, t, err);
 }
 
 int
-store_token_erased(struct store *s, MDB_txn *txn,
-    const uint8_t id[TOKID_BYTES], int64_t at, struct cerr *err)
+store_token_erased(struct store *s, MDB_txn *txn, const struct token *t,
+    int64_t at, struct cerr *err)
 {
 	struct token_state st;
 	int rc;
 
-	if ((rc = token_state_for(s, txn, id, &st, err)) != 0)
+	if ((rc = token_state_for(s, txn, t->id, &st, err)) != 0)
 		return rc;
 	if (st.state != TOKEN_REVOKED && st.state != TOKEN_EXPIRED)
 		return cerr_set(err, CARNET_E_BAD_ARG,
@@ -162,7 +186,9 @@ store_token_erased(struct store *s, MDB_txn *txn,
 	if (st.erased_at != 0)
 		return 0;
 	st.erased_at = at;
-	return token_rewrite(s, txn, id, &st, NULL, 0, err);
+	if ((rc = token_rewrite(s, txn, t->id, &st, NULL, 0, err)) != 0)
+		return rc;
+	return st_unerased_del(s, txn, t->app, t->id, err);
 }
 
 int
@@ -320,68 +346,42 @@ store_cursor_advance(struct store *s, MDB_txn *txn,
 	    0, err, "cursor");
 }
 
-static void
-due_key(uint8_t key[ID_BYTES + TOKID_BYTES], const uint8_t app[ID_BYTES],
-    const uint8_t tok[TOKID_BYTES])
-{
-	memcpy(key, app, ID_BYTES);
-	memcpy(key + ID_BYTES, tok, TOKID_BYTES);
-}
+struct due_user {
+	struct store *s;
+	MDB_txn *txn;
+	const uint8_t *user;
+	int (*fn)(void *, const uint8_t *);
+	void *arg;
+	struct cerr *err;
+};
 
-int
-store_due_put(struct store *s, MDB_txn *txn, const uint8_t app[ID_BYTES],
-    const uint8_t tok[TOKID_BYTES], struct cerr *err)
+static int
+due_user_one(void *arg, const MDB_val *k, const MDB_val *v)
 {
-	uint8_t key[ID_BYTES + TOKID_BYTES];
-
-	due_key(key, app, tok);
-	return st_key_put(txn, s->dbi[DB_DUE], key, sizeof(key), "", 0, 0, err,
-	    "due index");
-}
-
-int
-store_due_del(struct store *s, MDB_txn *txn, const uint8_t app[ID_BYTES],
-    const uint8_t tok[TOKID_BYTES], struct cerr *err)
-{
-	uint8_t key[ID_BYTES + TOKID_BYTES];
-	MDB_val k = mval(key, sizeof(key));
+	struct due_user *du = arg;
+	const uint8_t *tok = (const uint8_t *)k->mv_data + ID_BYTES;
+	struct token_state st;
 	int rc;
 
-	due_key(key, app, tok);
-	if ((rc = mdb_del(txn, s->dbi[DB_DUE], &k, NULL)) != 0 &&
-	    rc != MDB_NOTFOUND)
-		return st_fail(rc, err, "due index");
-	return 0;
+	if (k->mv_size != ID_BYTES + TOKID_BYTES || v->mv_size != ID_BYTES)
+		return CARNET_E_STORE;
+	if ((rc = store_token_get(du->s, du->txn, tok, &st)) != 0)
+		return cerr_set(du->err, rc, "token: %s", carnet_strerror(rc));
+	if (st.state != TOKEN_ACTIVE)
+		return 0;
+	if ((rc = store_due_put(du->s, du->txn, v->mv_data, tok, du->user,
+	    du->err)) != 0)
+		return rc;
+	return du->fn != NULL ? du->fn(du->arg, v->mv_data) : 0;
 }
 
 int
-store_due_next(struct store *s, MDB_txn *txn, const uint8_t app[ID_BYTES],
-    const uint8_t *after, uint8_t tok[TOKID_BYTES])
+store_due_user(struct store *s, MDB_txn *txn, const uint8_t user[ID_BYTES],
+    int (*fn)(void *arg, const uint8_t app[ID_BYTES]), void *arg,
+    struct cerr *err)
 {
-	uint8_t key[ID_BYTES + TOKID_BYTES];
-	MDB_cursor *c;
-	MDB_val k, v;
-	int rc;
+	struct due_user du = {s, txn, user, fn, arg, err};
 
-	memset(key, 0, sizeof(key));
-	memcpy(key, app, ID_BYTES);
-	if (after != NULL)
-		memcpy(key + ID_BYTES, after, TOKID_BYTES);
-	k = mval(key, after ? sizeof(key) : ID_BYTES);
-	if ((rc = mdb_cursor_open(txn, s->dbi[DB_DUE], &c)) != 0)
-		return st_fail(rc, NULL, "due index");
-	rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
-	/* SET_RANGE lands on `after` itself when it is there: step past */
-	if (rc == 0 && after != NULL && k.mv_size == sizeof(key) &&
-	    memcmp(k.mv_data, key, sizeof(key)) == 0)
-		rc = mdb_cursor_get(c, &k, &v, MDB_NEXT);
-	if (rc == 0 && (k.mv_size != sizeof(key) || memcmp(k.mv_data, app,
-	    ID_BYTES) != 0))
-		rc = MDB_NOTFOUND;
-	if (rc == 0)
-		memcpy(tok, (const uint8_t *)k.mv_data + ID_BYTES, TOKID_BYTES);
-	mdb_cursor_close(c);
-	if (rc == MDB_NOTFOUND)
-		return CARNET_E_NOT_FOUND;
-	return rc ? st_fail(rc, NULL, "due index") : 0;
+	return st_scan_prefix(txn, s->dbi[DB_UTOKENS], user, ID_BYTES, ID_BYTES,
+	    due_user_one, &du);
 }

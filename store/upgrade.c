@@ -200,5 +200,7 @@ store_set_key(struct store *s, const uint8_t secret[64],
 	if ((rc = st_keys_wipe_due(s, err)) != 0 ||
 	    (rc = heads_seal_once(s, &up->heads_sealed, err)) != 0)
 		return rc;
-	return records_seal_once(s, &up->records_sealed, err);
+	if ((rc = records_seal_once(s, &up->records_sealed, err)) != 0)
+		return rc;
+	return st_due_fill_once(s, &up->due_filled, err);
 }

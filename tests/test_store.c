@@ -408,46 +408,125 @@ test_cursor_never_goes_back(void **state)
 	assert_int_equal(store_txn_commit(&txn, &err), 0);
 }
 
+/* The tokens of app in the due index, in order; how many. */
+static int
+due_list(struct store *s, MDB_txn *txn, const uint8_t *a,
+    uint8_t toks[][TOKID_BYTES], int max)
+{
+	uint8_t tok[TOKID_BYTES], u[ID_BYTES];
+	int n = 0, rc;
+
+	while (n < max && (rc = store_due_next(s, txn, a, n ? toks[n - 1] :
+	    NULL, tok, u)) == 0) {
+		assert_memory_equal(u, user.pk, ID_BYTES);
+		memcpy(toks[n++], tok, TOKID_BYTES);
+	}
+	return n;
+}
+
+static int
+count_app(void *arg, const uint8_t *a)
+{
+	assert_memory_equal(a, app.pk, ID_BYTES);
+	(*(int *)arg)++;
+	return 0;
+}
+
+static int
+count_unerased(void *arg, const uint8_t *u, const uint8_t *tok)
+{
+	(void)tok;
+	assert_memory_equal(u, user.pk, ID_BYTES);
+	(*(int *)arg)++;
+	return 0;
+}
+
+/* A token is due while its person has records past its cursor, and only
+ * while it is active; an ended one waits in unerased for the app's word. */
 static void
-test_due_index_per_app(void **state)
+test_due_index_follows_records_and_states(void **state)
 {
 	struct fx *fx = *state;
-	uint8_t a1[ID_BYTES] = {1}, a2[ID_BYTES] = {2}, t[3][TOKID_BYTES];
-	uint8_t got[TOKID_BYTES];
+	uint8_t got[4][TOKID_BYTES], tok[TOKID_BYTES], u[ID_BYTES];
+	struct token t1, t2;
 	struct cerr err;
 	MDB_txn *txn;
-	int i;
+	uint8_t *blob;
+	size_t len;
+	int stored, woken = 0, unerased = 0;
+	uint64_t last;
 
-	for (i = 0; i < 3; i++) {
-		memset(t[i], 0, TOKID_BYTES);
-		t[i][0] = (uint8_t)(10 * (i + 1));
-	}
+	make_token(&t1, false);
+	make_token(&t2, true);
+	assert_int_equal(token_sign(&t1, user.sk, &blob, &len, &err), 0);
 	assert_int_equal(store_txn_begin(fx->s, NULL, true, &txn, &err), 0);
-	assert_int_equal(store_due_next(fx->s, txn, a1, NULL, got),
-	    CARNET_E_NOT_FOUND);
-	for (i = 2; i >= 0; i--)
-		assert_int_equal(store_due_put(fx->s, txn, a1, t[i], &err), 0);
-	assert_int_equal(store_due_put(fx->s, txn, a1, t[1], &err), 0);
-	assert_int_equal(store_due_put(fx->s, txn, a2, t[0], &err), 0);
-	/* in token order, app by app, each once */
-	assert_int_equal(store_due_next(fx->s, txn, a1, NULL, got), 0);
-	assert_memory_equal(got, t[0], TOKID_BYTES);
-	assert_int_equal(store_due_next(fx->s, txn, a1, got, got), 0);
-	assert_memory_equal(got, t[1], TOKID_BYTES);
-	assert_int_equal(store_due_next(fx->s, txn, a1, got, got), 0);
-	assert_memory_equal(got, t[2], TOKID_BYTES);
-	assert_int_equal(store_due_next(fx->s, txn, a1, got, got),
-	    CARNET_E_NOT_FOUND);
-	/* after a token no longer there: the next one */
-	assert_int_equal(store_due_del(fx->s, txn, a1, t[1], &err), 0);
-	assert_int_equal(store_due_del(fx->s, txn, a1, t[1], &err), 0);
-	assert_int_equal(store_due_next(fx->s, txn, a1, t[1], got), 0);
-	assert_memory_equal(got, t[2], TOKID_BYTES);
-	assert_int_equal(store_due_next(fx->s, txn, a2, NULL, got), 0);
-	assert_memory_equal(got, t[0], TOKID_BYTES);
-	assert_int_equal(store_due_next(fx->s, txn, a2, got, got),
-	    CARNET_E_NOT_FOUND);
+	/* no records yet: granted, not due */
+	assert_int_equal(store_token_put(fx->s, txn, &t1, blob, len, 1000,
+	    &err), 0);
+	assert_int_equal(due_list(fx->s, txn, app.pk, got, 4), 0);
 	assert_int_equal(store_txn_commit(&txn, &err), 0);
+	put_claims(fx->s, user.pk, "due", 3, &stored);
+	assert_int_equal(stored, 3);
+
+	assert_int_equal(store_txn_begin(fx->s, NULL, true, &txn, &err), 0);
+	/* a record stored: its person's active tokens are due, apps told */
+	assert_int_equal(store_due_user(fx->s, txn, user.pk, count_app,
+	    &woken, &err), 0);
+	assert_int_equal(woken, 1);
+	assert_int_equal(due_list(fx->s, txn, app.pk, got, 4), 1);
+	assert_memory_equal(got[0], t1.id, TOKID_BYTES);
+	/* granted to someone with records: due at once; each pair once */
+	assert_int_equal(store_token_put(fx->s, txn, &t2, blob, len, 1000,
+	    &err), 0);
+	assert_int_equal(store_due_user(fx->s, txn, user.pk, NULL, NULL,
+	    &err), 0);
+	assert_int_equal(due_list(fx->s, txn, app.pk, got, 4), 2);
+	assert_int_equal(store_due_next(fx->s, txn, app.pk, got[1], tok, u),
+	    CARNET_E_NOT_FOUND);
+	assert_int_equal(store_due_next(fx->s, txn, user2.pk, NULL, tok, u),
+	    CARNET_E_NOT_FOUND);
+	/* paused: out, and not put back by a record; resumed: back */
+	assert_int_equal(store_token_set_paused(fx->s, txn, &t1, true, &err),
+	    0);
+	assert_int_equal(store_due_user(fx->s, txn, user.pk, NULL, NULL,
+	    &err), 0);
+	assert_int_equal(due_list(fx->s, txn, app.pk, got, 4), 1);
+	assert_memory_equal(got[0], t2.id, TOKID_BYTES);
+	assert_int_equal(store_token_set_paused(fx->s, txn, &t1, false, &err),
+	    0);
+	assert_int_equal(due_list(fx->s, txn, app.pk, got, 4), 2);
+	/* resumed with a cursor past every record: not due */
+	assert_int_equal(store_user_last(fx->s, txn, user.pk, &last), 0);
+	assert_int_equal(store_token_set_paused(fx->s, txn, &t1, true, &err),
+	    0);
+	assert_int_equal(store_cursor_advance(fx->s, txn, t1.id, last, &err),
+	    0);
+	assert_int_equal(store_token_set_paused(fx->s, txn, &t1, false, &err),
+	    0);
+	assert_int_equal(due_list(fx->s, txn, app.pk, got, 4), 1);
+	assert_memory_equal(got[0], t2.id, TOKID_BYTES);
+	/* ended: out of due, into unerased until the app confirms */
+	assert_int_equal(store_token_end(fx->s, txn, &t2, TOKEN_REVOKED, 1500,
+	    &err), 0);
+	assert_int_equal(due_list(fx->s, txn, app.pk, got, 4), 0);
+	assert_int_equal(store_unerased_of_app(fx->s, txn, app.pk,
+	    count_unerased, &unerased), 0);
+	assert_int_equal(unerased, 1);
+	assert_int_equal(store_token_erased(fx->s, txn, &t2, 1600, &err), 0);
+	unerased = 0;
+	assert_int_equal(store_unerased_of_app(fx->s, txn, app.pk,
+	    count_unerased, &unerased), 0);
+	assert_int_equal(unerased, 0);
+	/* an ended token is not made due by a record */
+	assert_int_equal(store_due_user(fx->s, txn, user.pk, NULL, NULL,
+	    &err), 0);
+	assert_int_equal(due_list(fx->s, txn, app.pk, got, 4), 1);
+	assert_memory_equal(got[0], t1.id, TOKID_BYTES);
+	assert_int_equal(store_due_del(fx->s, txn, app.pk, t1.id, &err), 0);
+	assert_int_equal(store_due_del(fx->s, txn, app.pk, t1.id, &err), 0);
+	assert_int_equal(due_list(fx->s, txn, app.pk, got, 4), 0);
+	assert_int_equal(store_txn_commit(&txn, &err), 0);
+	free(blob);
 }
 
 static void
@@ -1132,7 +1211,7 @@ test_timers_and_token_lifecycle(void **state)
 	assert_int_equal(store_token_put(fx->s, txn, &t, blob, len, 1000,
 	    &err), 0);
 	/* erasure cannot be confirmed for a live consent */
-	assert_int_equal(store_token_erased(fx->s, txn, t.id, 1100, &err),
+	assert_int_equal(store_token_erased(fx->s, txn, &t, 1100, &err),
 	    CARNET_E_BAD_ARG);
 	assert_int_equal(store_timer_put(fx->s, txn, 5000, TIMER_EXPIRE, t.id,
 	    &err), 0);
@@ -1157,7 +1236,7 @@ test_timers_and_token_lifecycle(void **state)
 	t2 = t;
 	t2.expires = 9000;
 	assert_int_equal(token_sign(&t2, user.sk, &blob2, &len2, &err), 0);
-	assert_int_equal(store_token_set_paused(fx->s, txn, t.id, true, &err),
+	assert_int_equal(store_token_set_paused(fx->s, txn, &t, true, &err),
 	    0);
 	assert_int_equal(store_token_replace(fx->s, txn, &t2, blob2, len2,
 	    &err), 0);
@@ -1169,10 +1248,10 @@ test_timers_and_token_lifecycle(void **state)
 	/* the end, then the app's confirmation (once) */
 	assert_int_equal(store_token_end(fx->s, txn, &t2, TOKEN_EXPIRED, 9000,
 	    &err), 0);
-	assert_int_equal(store_token_set_paused(fx->s, txn, t.id, false, &err),
+	assert_int_equal(store_token_set_paused(fx->s, txn, &t, false, &err),
 	    CARNET_E_EXPIRED);
-	assert_int_equal(store_token_erased(fx->s, txn, t.id, 9100, &err), 0);
-	assert_int_equal(store_token_erased(fx->s, txn, t.id, 9999, &err), 0);
+	assert_int_equal(store_token_erased(fx->s, txn, &t, 9100, &err), 0);
+	assert_int_equal(store_token_erased(fx->s, txn, &t, 9999, &err), 0);
 	assert_int_equal(store_token_get(fx->s, txn, t.id, &st), 0);
 	assert_int_equal(st.state, TOKEN_EXPIRED);
 	assert_int_equal(st.ended_at, 9000);
@@ -1197,7 +1276,8 @@ main(void)
 		    test_new_version_corrects_the_latest, setup, teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_versions_are_bounded, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_due_index_per_app, setup,
+		cmocka_unit_test_setup_teardown(test_due_index_follows_records_and_states,
+		    setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_cursor_never_goes_back,
 		    setup, teardown),
