@@ -930,6 +930,105 @@ test_stalled_app_vanishing_holder_and_flood_stay_bounded(void **state)
 #endif
 }
 
+
+/* The broker's own counter of consents its delivery passes looked at. */
+static uint64_t
+consents_examined(void)
+{
+	struct client *c = connect_as(&op);
+	msgpack_unpacked reply;
+	struct cerr err = {0};
+	uint64_t n = 0;
+
+	client_begin(c, 0);
+	assert_int_equal(client_call(c, "STATS", &reply, &err), 0);
+	assert_int_equal(mpk_u64(mpk_get(mpk_get(&reply.data, "broker"),
+	    "consents_examined"), &n), 0);
+	msgpack_unpacked_destroy(&reply);
+	client_destroy(&c);
+	return n;
+}
+
+#define IDLE_PEOPLE 150
+
+/*
+ * Many people consent to budget, records arrive for alice only: the
+ * delivery passes look at alice's consent, never at the idle ones, and a
+ * subscribed feed with nothing new costs no look at all.
+ */
+static void
+test_idle_consents_are_never_visited(void **state)
+{
+	static struct keypair idle[IDLE_PEOPLE];
+	struct client *c;
+	struct app_feed *f;
+	struct feed_event ev;
+	struct store *s;
+	MDB_txn *txn;
+	struct token t;
+	struct cerr err = {0};
+	uint64_t before, after;
+	int i, got = 0;
+
+	(void)state;
+	/* the people registered in one transaction, as party import does */
+	assert_int_equal(store_open(br.dir, 64UL << 20, &s, &err), 0);
+	assert_int_equal(store_txn_begin(s, NULL, true, &txn, &err), 0);
+	for (i = 0; i < IDLE_PEOPLE; i++) {
+		struct party p;
+
+		assert_int_equal(key_generate(&idle[i]), 0);
+		memset(&p, 0, sizeof(p));
+		memcpy(p.id, idle[i].pk, ID_BYTES);
+		p.role = ROLE_USER;
+		snprintf(p.name, sizeof(p.name), "idle %d", i);
+		assert_int_equal(store_party_add(s, txn, &p, &err), 0);
+	}
+	assert_int_equal(store_txn_commit(&txn, &err), 0);
+	store_close(&s);
+	for (i = 0; i < IDLE_PEOPLE; i++) {
+		make_token(&t, &idle[i], &budget, "claim", FIELDS_ALL, NULL);
+		assert_int_equal(grant_signed(&idle[i], &t, idle[i].sk, &err),
+		    0);
+	}
+	make_token(&t, &alice, &budget, "claim", FIELDS_ALL, NULL);
+	assert_int_equal(grant_signed(&alice, &t, alice.sk, &err), 0);
+
+	c = connect_as(&budget);
+	assert_int_equal(app_feed_open(c, 0, &f, &err), 0);
+	before = consents_examined();
+	/* the good path: alice's records flow, in several turns */
+	for (i = 0; i < 4; i++) {
+		char prefix[8];
+
+		snprintf(prefix, sizeof(prefix), "i%d", i);
+		assert_int_equal(put(&mgen, &alice, "claim", prefix, 5, NULL),
+		    5);
+		while (got < 5 * (i + 1) && app_feed_next(f, 3000, &ev,
+		    &err) == 0)
+			if (ev.kind == FEED_RECORD) {
+				assert_memory_equal(ev.token, t.id,
+				    TOKID_BYTES);
+				assert_int_equal(app_feed_ack(f, &ev, &err), 0);
+				got++;
+			}
+	}
+	assert_int_equal(got, 20);
+	after = consents_examined();
+	/* alice's consent, once per pass that had something for it: a
+	 * pass over every consent would have looked at 151 at once */
+	print_message("consents examined: %llu\n", (unsigned long long)(after - before));
+	assert_true(after > before);
+	if (after - before >= IDLE_PEOPLE)
+		fail_msg("%llu consents examined for 20 records of one person",
+		    (unsigned long long)(after - before));
+	/* nothing new for two ticks: nothing examined, feed still open */
+	assert_int_equal(app_feed_next(f, 2500, &ev, &err), CARNET_E_TIMEOUT);
+	assert_int_equal(consents_examined(), after);
+	app_feed_close(&f);
+	client_destroy(&c);
+}
+
 int
 main(void)
 {
@@ -950,6 +1049,7 @@ main(void)
 		T(test_full_store_refuses_puts_and_keeps_serving),
 		T(test_stalled_app_vanishing_holder_and_flood_stay_bounded),
 		T(test_pause_keeps_the_consent_and_resume_continues),
+		T(test_idle_consents_are_never_visited),
 #undef T
 	};
 
