@@ -255,7 +255,7 @@ bench: deps
 	@build/bench/bin/carnet-bench $(if $(filter-out 0,$(QUICK)),--quick \
 		--out build/bench) $(if $(ONLY),--only $(ONLY))
 
-bench-build: $(BIN)/carnetd $(BIN)/carnet-bench
+bench-build: $(BIN)/carnetd $(BIN)/carnet $(BIN)/carnet-bench
 
 # make test compiles and links the benchmark driver too (normal flags, not
 # in bin/), so that it keeps building; running it is make bench's job

@@ -13,6 +13,7 @@
 #include <nats/nats.h>
 #include <sodium.h>
 
+#include "../common/mpk.h"
 #include "../policy/uselog.h"
 #include "../store/store.h"
 #include "report.h"
@@ -945,6 +946,170 @@ section_scale(void)
 	deploy_free(&d);
 }
 
+/* ---- consents ------------------------------------------------------- */
+
+#define FEEDS 16
+
+/* The time SUB takes for app 0 (its reply), in ms. */
+static double
+sub_ms(struct deploy *d)
+{
+	struct client *c = deploy_connect(d, &d->apps[0]);
+	msgpack_unpacked reply;
+	struct cerr err = {0};
+	int64_t t0 = mono_ns();
+	double ms = NAN;
+
+	client_begin(c, 0);
+	if (client_call(c, "SUB", &reply, &err) == 0) {
+		ms = (double)(mono_ns() - t0) / 1e6;
+		msgpack_unpacked_destroy(&reply);
+	}
+	client_begin(c, 0);
+	if (client_send(c, "UNSUB", &err) != 0)
+		ms = NAN;
+	client_destroy(&c);
+	return ms;
+}
+
+/* Broker memory with FEEDS feeds open (half per app), in KiB. */
+static void
+feeds_rss(struct deploy *d, long *anon, long *file)
+{
+	struct client *c[FEEDS];
+	msgpack_unpacked reply;
+	msgpack_packer *pk;
+	struct cerr err = {0};
+	unsigned i;
+
+	for (i = 0; i < FEEDS; i++) {
+		c[i] = deploy_connect(d, &d->apps[i % d->napps]);
+		client_begin(c[i], 0);
+		if (client_call(c[i], "SUB", &reply, &err) == 0)
+			msgpack_unpacked_destroy(&reply);
+		pk = client_begin(c[i], 1);
+		mpk_pack_cstr(pk, "n");
+		msgpack_pack_uint64(pk, 1000);
+		if (client_send(c[i], "CREDIT", &err) != 0)
+			fprintf(stderr, "bench: CREDIT: %s\n", cerr_msg(&err));
+	}
+	sleep_ms(1000);
+	proc_rss(d->broker, anon, file);
+	for (i = 0; i < FEEDS; i++)
+		client_destroy(&c[i]);
+}
+
+static void
+section_consents(void)
+{
+	static const unsigned full[] = {100, 10000, 100000, 1000000};
+	static const unsigned quick[] = {100, 10000, 100000};
+	const unsigned *sizes = O->quick ? quick : full;
+	unsigned nsizes = O->quick ? 3 : 4, i, own[8];
+	const char *pick = getenv("CARNET_BENCH_CONSENTS");
+	double thru0 = NAN, p99_0 = NAN, pace = NAN, imp = NAN;
+	double r, p99, sub;
+	long anon, file, fanon, ffile;
+	struct layout l;
+	struct outcome o;
+	struct deploy d;
+	char key[64], label[96];
+	int rc;
+
+	report_section("consents", "Consents", "N people consent to 2 apps "
+	    "each, records flow for 100 of them (2 holders, 2 apps, as in the "
+	    "throughput section): the broker's cost must follow what arrives, "
+	    "not how many consent. The idle consents are signed in the "
+	    "benchmark and written to the store as GRANT writes them; the idle "
+	    "people are registered with carnet party import. Latency runs at "
+	    "half the 100-consent run's sustained rate. RSS is the broker's "
+	    "heap (anonymous) and the LMDB pages it touched (file).");
+	/* CARNET_BENCH_CONSENTS=100,1000000: other sizes (the first is the
+	 * baseline) */
+	if (pick != NULL) {
+		char *end;
+
+		for (nsizes = 0; nsizes < 8 && *pick != '\0'; nsizes++) {
+			own[nsizes] = (unsigned)strtoul(pick, &end, 10);
+			if (end == pick || own[nsizes] < USERS)
+				break;
+			pick = *end == ',' ? end + 1 : end;
+		}
+		sizes = own;
+	}
+	for (i = 0; i < nsizes; i++) {
+		unsigned n = sizes[i];
+
+		printf("  (%u people consenting...)\n", n);
+		fflush(stdout);
+		carnet_deploy(&d, USERS, CONSUMERS, 0, n >= 100000 ? 16384 : 0);
+		deploy_stop_broker(&d);
+		if (n > USERS)
+			deploy_idle_consents(&d, n - USERS, &imp);
+		deploy_start_broker(&d, env_full);
+		cur_deploy = &d;
+		sub = sub_ms(&d);
+		layout_max(&l, CONSUMERS, Z.thru_per_prod);
+		l.name = "carnet";
+		l.args = carnet_args;
+		l.env = env_full;
+		rc = run_layout(&l, &o);
+		r = rate_or_nan(rc, &o);
+		if (i == 0) {
+			thru0 = r;
+			pace = rc == 0 ? sustained(&o, CONSUMERS) : NAN;
+		}
+		p99 = NAN;
+		if (!isnan(pace)) {
+			latency_layout(&l, pace);
+			l.name = "carnet";
+			l.args = carnet_args;
+			l.env = env_full;
+			if (run_layout(&l, &o) == 0 && o.lat.n > 0)
+				p99 = (double)hist_pct(&o.lat, 99) / 1000.0;
+		}
+		if (i == 0)
+			p99_0 = p99;
+		proc_rss(d.broker, &anon, &file);
+		feeds_rss(&d, &fanon, &ffile);
+		snprintf(key, sizeof(key), "consents_%u", n);
+		snprintf(label, sizeof(label), "%u people consenting", n);
+		report_fig(key, label, r, "deliv/s", "%.2f x the 100-consent "
+		    "run", ratio(r, thru0));
+		snprintf(key, sizeof(key), "consents_%u_p99_us", n);
+		report_fig(key, "  p99 latency", p99, "us", "%.2f x the "
+		    "100-consent run", ratio(p99, p99_0));
+		snprintf(key, sizeof(key), "consents_%u_rss_mib", n);
+		report_fig(key, "  broker RSS", (anon + file) / 1024.0, "MiB",
+		    "heap %.0f MiB, map pages %.0f MiB; with %d feeds open "
+		    "(%d per app): heap %.0f MiB, map %.0f MiB", anon / 1024.0,
+		    file / 1024.0, FEEDS, FEEDS / CONSUMERS, fanon / 1024.0,
+		    ffile / 1024.0);
+		snprintf(key, sizeof(key), "consents_%u_sub_ms", n);
+		report_fig(key, "  SUB", sub, "ms", "an app with %u consents "
+		    "subscribing", n);
+		if (n > USERS) {
+			snprintf(key, sizeof(key), "consents_%u_import", n);
+			report_fig(key, "  party import", imp, "people/s",
+			    "%u people registered in one run", n - USERS);
+		}
+		if (i == nsizes - 1) {
+			report_goal("throughput at the most consents >= 0.9 x "
+			    "the 100-consent run", ratio(r, thru0) >= 0.9,
+			    "%.2f x at %u", ratio(r, thru0), n);
+			report_goal("p99 at the most consents <= 1/0.9 x the "
+			    "100-consent run", ratio(p99, p99_0) <= 1 / 0.9,
+			    "%.2f x at %u", ratio(p99, p99_0), n);
+			report_goal("broker RSS under 1 GiB", (fanon + ffile) <
+			    1024 * 1024, "%.0f MiB with %d feeds", (fanon +
+			    ffile) / 1024.0, FEEDS);
+			report_goal("SUB under 1 s", sub < 1000, "%.1f ms", sub);
+		}
+		deploy_stop_turns(&d, &o.turns);
+		deploy_free(&d);
+	}
+}
+
 int
 bench_all(const struct bench_opts *o)
 {
@@ -981,6 +1146,8 @@ bench_all(const struct bench_opts *o)
 		section_memory();
 	if (wanted("scale"))
 		section_scale();
+	if (wanted("consents"))
+		section_consents();
 	if (wanted("fhir"))
 		section_fhir(o->quick);
 	rvr = ratio(base.carnet, base.raw);

@@ -8,9 +8,11 @@
  * not measured); the measured broker runs on the same store afterwards.
  */
 #include <errno.h>
+#include <libgen.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -201,6 +203,28 @@ deploy_connect(struct deploy *d, const struct keypair *kp)
 	return c;
 }
 
+/* A token from user to app for claims, every field but the provider. */
+static void
+claim_token(struct token *t, const uint8_t user[ID_BYTES],
+    const uint8_t app[ID_BYTES])
+{
+	const struct schema *claim = schema_by_name("claim", 5);
+	int provider = schema_field(claim, "provider", 8);
+
+	memset(t, 0, sizeof(*t));
+	token_new_id(t);
+	memcpy(t->user, user, ID_BYTES);
+	memcpy(t->app, app, ID_BYTES);
+	t->any_holder = true;
+	t->ntypes = 1;
+	t->types[0].type = claim;
+	t->types[0].fields = ((UINT64_C(1) << claim->nfields) - 1) &
+	    ~(UINT64_C(1) << provider);
+	t->types[0].fields_listed = true;
+	strcpy(t->purpose, "budget");
+	t->issued = t->not_before = (int64_t)time(NULL) - 5;
+}
+
 static void
 grant(struct client *c, const struct keypair *user, const struct keypair *app,
     uint8_t id_out[TOKID_BYTES])
@@ -211,21 +235,8 @@ grant(struct client *c, const struct keypair *user, const struct keypair *app,
 	msgpack_unpacked reply;
 	uint8_t *blob;
 	size_t len;
-	const struct schema *claim = schema_by_name("claim", 5);
-	int provider = schema_field(claim, "provider", 8);
 
-	memset(&t, 0, sizeof(t));
-	token_new_id(&t);
-	memcpy(t.user, user->pk, ID_BYTES);
-	memcpy(t.app, app->pk, ID_BYTES);
-	t.any_holder = true;
-	t.ntypes = 1;
-	t.types[0].type = claim;
-	t.types[0].fields = ((UINT64_C(1) << claim->nfields) - 1) &
-	    ~(UINT64_C(1) << provider);
-	t.types[0].fields_listed = true;
-	strcpy(t.purpose, "budget");
-	t.issued = t.not_before = (int64_t)time(NULL) - 5;
+	claim_token(&t, user->pk, app->pk);
 	if (token_sign(&t, user->sk, &blob, &len, &err) != 0)
 		die("signing a token", &err);
 	pk = client_begin(c, 1);
@@ -347,4 +358,83 @@ deploy_store_kib(const struct deploy *d)
 			return -1;
 	}
 	return (long long)st.st_blocks / 2; /* 512-byte blocks */
+}
+
+#define IDLE_TXN 20000 /* people per transaction */
+
+int
+deploy_idle_consents(struct deploy *d, unsigned n, double *import_per_s)
+{
+	char csv[600], carnet[600], self[600], log[600];
+	struct store *s;
+	struct cerr err = {0};
+	struct keypair kp;
+	struct token t;
+	MDB_txn *txn = NULL;
+	char id[ID_STR_LEN + 1];
+	int64_t now = (int64_t)time(NULL), t0;
+	uint8_t *blob;
+	size_t len;
+	unsigned i, a;
+	pid_t pid;
+	int status;
+	FILE *f;
+
+	*import_per_s = 0;
+	snprintf(self, sizeof(self), "%s", d->carnetd);
+	snprintf(carnet, sizeof(carnet), "%s/carnet", dirname(self));
+	snprintf(csv, sizeof(csv), "%s/idle.csv", d->dir);
+	snprintf(log, sizeof(log), "%s/import.log", d->dir);
+	if ((f = fopen(csv, "w")) == NULL)
+		die(csv, NULL);
+	fputs("role,name,id,types,purposes,owner,business_model\n", f);
+	if (store_open(d->dir, (size_t)d->map_mib << 20, &s, &err) != 0)
+		die("store", &err);
+	for (i = 0; i < n; i++) {
+		if (i % IDLE_TXN == 0) {
+			if (txn != NULL && store_txn_commit(&txn, &err) != 0)
+				die("store commit", &err);
+			if (store_txn_begin(s, NULL, true, &txn, &err) != 0)
+				die("store", &err);
+			if (i > 0 && i % 200000 == 0) {
+				printf("  (%u of %u consenting people made)\n",
+				    i, n);
+				fflush(stdout);
+			}
+		}
+		if (key_generate(&kp) != 0)
+			die("keygen", NULL);
+		id_encode(kp.pk, id);
+		fprintf(f, "user,idle%u,%s,,,,\n", i, id);
+		for (a = 0; a < d->napps; a++) {
+			claim_token(&t, kp.pk, d->apps[a].pk);
+			if (token_sign(&t, kp.sk, &blob, &len, &err) != 0)
+				die("signing a token", &err);
+			if (store_token_put(s, txn, &t, blob, len, now,
+			    &err) != 0 ||
+			    store_timer_put(s, txn, now + 365 * 86400,
+			    TIMER_REVIEW, t.id, &err) != 0)
+				die("storing a token", &err);
+			free(blob);
+		}
+	}
+	if (txn != NULL && store_txn_commit(&txn, &err) != 0)
+		die("store commit", &err);
+	store_close(&s);
+	if (fclose(f) != 0)
+		die(csv, NULL);
+	/* the people themselves: registered in bulk, as an operator would */
+	{
+		const char *argv[] = {carnet, "party", "import", "--data", d->dir,
+		    csv, NULL};
+
+		t0 = mono_ns();
+		pid = spawn_prog(argv, NULL, log);
+		if (pid <= 0 || waitpid(pid, &status, 0) != pid ||
+		    !WIFEXITED(status) || WEXITSTATUS(status) != 0)
+			die("carnet party import failed; see import.log", NULL);
+		*import_per_s = n / ((double)(mono_ns() - t0) / 1e9);
+	}
+	remove(csv);
+	return 0;
 }

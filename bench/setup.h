@@ -35,6 +35,14 @@ void deploy_stop_turns(struct deploy *d, struct turn_stats *ts);
 struct client *deploy_connect(struct deploy *d, const struct keypair *kp);
 int deploy_revoke(struct client *c, const struct keypair *user,
     const uint8_t tok[TOKID_BYTES], int64_t *took_ns);
+/*
+ * n more people, each consenting to every app and never getting a record:
+ * tokens signed here and written straight to the store as GRANT stores
+ * them (with their review timer; GRANT's own cost is measured elsewhere),
+ * the people registered with `carnet party import` (its rate in
+ * *import_per_s).  The broker must be stopped.
+ */
+int deploy_idle_consents(struct deploy *d, unsigned n, double *import_per_s);
 /* Disk used by the store, in KiB. */
 long long deploy_store_kib(const struct deploy *d);
 /* Stop the broker and remove the directory. */
