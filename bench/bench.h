@@ -85,6 +85,7 @@ int raw_producer(int argc, char **argv);
 int raw_consumer(int argc, char **argv);
 int carnet_holder(int argc, char **argv);
 int carnet_app(int argc, char **argv);
+int carnet_idle(int argc, char **argv);
 int nats_producer(int argc, char **argv);
 int nats_consumer(int argc, char **argv);
 

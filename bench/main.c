@@ -32,6 +32,7 @@ static const struct {
 	{"raw-cons", raw_consumer},
 	{"c-holder", carnet_holder},
 	{"c-app", carnet_app},
+	{"c-idle", carnet_idle},
 	{"nats-pub", nats_producer},
 	{"nats-sub", nats_consumer},
 };

@@ -14,6 +14,7 @@
 #include <sodium.h>
 
 #include "../common/mpk.h"
+#include "../policy/key.h"
 #include "../policy/uselog.h"
 #include "../store/store.h"
 #include "report.h"
@@ -1110,6 +1111,130 @@ section_consents(void)
 	}
 }
 
+/* ---- connections ---------------------------------------------------- */
+
+/* n people registered straight in the store, their keys in DIR/idle.keys. */
+static void
+idle_keys(struct deploy *d, unsigned n, char *path, size_t size)
+{
+	struct store *s;
+	struct cerr err = {0};
+	struct keypair kp;
+	struct party p;
+	MDB_txn *txn;
+	unsigned i;
+	FILE *f;
+
+	snprintf(path, size, "%s/idle.keys", d->dir);
+	if ((f = fopen(path, "wb")) == NULL ||
+	    store_open(d->dir, (size_t)d->map_mib << 20, &s, &err) != 0 ||
+	    store_txn_begin(s, NULL, true, &txn, &err) != 0) {
+		fprintf(stderr, "bench: idle keys: %s\n", cerr_msg(&err));
+		exit(1);
+	}
+	for (i = 0; i < n; i++) {
+		if (key_generate(&kp) != 0)
+			exit(1);
+		memset(&p, 0, sizeof(p));
+		memcpy(p.id, kp.pk, ID_BYTES);
+		p.role = ROLE_USER;
+		snprintf(p.name, sizeof(p.name), "idle%u", i);
+		if (store_party_add(s, txn, &p, &err) != 0 ||
+		    fwrite(&kp, sizeof(kp), 1, f) != 1) {
+			fprintf(stderr, "bench: idle keys: %s\n", cerr_msg(&err));
+			exit(1);
+		}
+	}
+	sodium_memzero(&kp, sizeof(kp));
+	if (store_txn_commit(&txn, &err) != 0 || fclose(f) != 0)
+		exit(1);
+	store_close(&s);
+}
+
+/* Throughput, then p99 at `pace` (NAN: not run), on the running broker. */
+static void
+active_runs(struct deploy *d, double *thru, double *pace, double *p99)
+{
+	struct layout l;
+	struct outcome o;
+	int rc;
+
+	cur_deploy = d;
+	layout_max(&l, CONSUMERS, Z.thru_per_prod);
+	l.name = "carnet";
+	l.args = carnet_args;
+	l.env = env_full;
+	rc = run_layout(&l, &o);
+	*thru = rate_or_nan(rc, &o);
+	if (isnan(*pace) && rc == 0)
+		*pace = sustained(&o, CONSUMERS);
+	*p99 = NAN;
+	if (isnan(*pace))
+		return;
+	latency_layout(&l, *pace);
+	l.name = "carnet";
+	l.args = carnet_args;
+	l.env = env_full;
+	if (run_layout(&l, &o) == 0 && o.lat.n > 0)
+		*p99 = (double)hist_pct(&o.lat, 99) / 1000.0;
+}
+
+static void
+section_connections(void)
+{
+	unsigned n = O->quick ? 2000 : 10000;
+	double t0, t1, p0, p1, pace = NAN;
+	long a0, f0, a1, f1;
+	char keys[600], ep[96], bid[96], kw[640], num[32];
+	const char *argv[] = {"c-idle", ep, bid, kw, num, NULL};
+	struct child c;
+	struct result r = {0};
+	struct deploy d;
+
+	report_section("connections", "Idle connections", "Records flow for "
+	    "100 people from 2 holders to 2 apps, first alone, then with N "
+	    "other people connected over CurveZMQ, each having said HELLO and "
+	    "then nothing (all in one process); the same broker, the same "
+	    "run. RSS: the broker's heap.");
+	carnet_deploy(&d, USERS, CONSUMERS, 0, 0);
+	deploy_stop_broker(&d);
+	idle_keys(&d, n, keys, sizeof(keys));
+	deploy_start_broker(&d, env_full);
+	active_runs(&d, &t0, &pace, &p0);
+	proc_rss(d.broker, &a0, &f0);
+	snprintf(ep, sizeof(ep), "ep=%s", d.endpoint);
+	snprintf(bid, sizeof(bid), "broker=%s", d.broker_id);
+	snprintf(kw, sizeof(kw), "keys=%s", keys);
+	snprintf(num, sizeof(num), "n=%u", n);
+	printf("  (%u idle connections opening...)\n", n);
+	fflush(stdout);
+	if (child_start(&c, "idle", NULL, argv) != 0 ||
+	    child_wait_ready(&c) != 0) {
+		child_kill(&c);
+		report_fig("conns_idle", "idle connections", NAN, "", "the idle "
+		    "connections did not open");
+		deploy_free(&d);
+		return;
+	}
+	active_runs(&d, &t1, &pace, &p1);
+	proc_rss(d.broker, &a1, &f1);
+	child_go(&c);
+	child_result(&c, &r);
+	report_fig("conns_alone", "alone", t0, "deliv/s", "p99 %.0f us, heap "
+	    "%.0f MiB", p0, a0 / 1024.0);
+	report_fig("conns_idle", "with idle connections", t1, "deliv/s",
+	    "%.0f of %u open and answered; %.2f x alone", res_get(&r, "n"), n,
+	    ratio(t1, t0));
+	report_fig("conns_idle_p99_us", "  p99 latency", p1, "us", "%.2f x "
+	    "alone", ratio(p1, p0));
+	report_fig("conns_idle_heap_kib", "  broker heap per connection",
+	    (a1 - a0) / (double)n, "KiB", "heap %.0f MiB with them",
+	    a1 / 1024.0);
+	report_goal("active throughput with idle connections >= 0.9 x alone",
+	    ratio(t1, t0) >= 0.9, "%.2f x", ratio(t1, t0));
+	deploy_free(&d);
+}
+
 int
 bench_all(const struct bench_opts *o)
 {
@@ -1148,6 +1273,8 @@ bench_all(const struct bench_opts *o)
 		section_scale();
 	if (wanted("consents"))
 		section_consents();
+	if (wanted("connections"))
+		section_connections();
 	if (wanted("fhir"))
 		section_fhir(o->quick);
 	rvr = ratio(base.carnet, base.raw);
