@@ -823,6 +823,65 @@ test_logs_from_before_sealed_heads_are_sealed_once(void **state)
 	    CARNET_E_LOG_BROKEN);
 }
 
+/* A store from before the due index gets it filled once at open. */
+static void
+test_due_index_filled_once_for_an_older_store(void **state)
+{
+	struct fx *fx = *state;
+	uint8_t got[4][TOKID_BYTES], key[ID_BYTES + TOKID_BYTES];
+	struct token t1, t2, t3;
+	struct store_upgrade up;
+	struct cerr err = {0};
+	MDB_txn *txn;
+	uint8_t *blob;
+	size_t len;
+	uint64_t last;
+	int stored, unerased = 0;
+
+	make_token(&t1, false);
+	make_token(&t2, false);
+	make_token(&t3, false);
+	assert_int_equal(token_sign(&t1, user.sk, &blob, &len, &err), 0);
+	put_claims(fx->s, user.pk, "old", 2, &stored);
+	assert_int_equal(store_txn_begin(fx->s, NULL, true, &txn, &err), 0);
+	assert_int_equal(store_token_put(fx->s, txn, &t1, blob, len, 1000,
+	    &err), 0);
+	assert_int_equal(store_token_put(fx->s, txn, &t2, blob, len, 1000,
+	    &err), 0);
+	assert_int_equal(store_token_put(fx->s, txn, &t3, blob, len, 1000,
+	    &err), 0);
+	assert_int_equal(store_token_end(fx->s, txn, &t2, TOKEN_REVOKED, 1100,
+	    &err), 0);
+	assert_int_equal(store_user_last(fx->s, txn, user.pk, &last), 0);
+	assert_int_equal(store_cursor_advance(fx->s, txn, t3.id, last, &err),
+	    0);
+	assert_int_equal(store_txn_commit(&txn, &err), 0);
+	store_close(&fx->s);
+	/* as written before the indexes */
+	memcpy(key, app.pk, ID_BYTES);
+	memcpy(key + ID_BYTES, t1.id, TOKID_BYTES);
+	tamper_db(fx->dir, "due", key, sizeof(key), NULL, 0);
+	memcpy(key + ID_BYTES, t3.id, TOKID_BYTES);
+	tamper_db(fx->dir, "due", key, sizeof(key), NULL, 0);
+	memcpy(key + ID_BYTES, t2.id, TOKID_BYTES);
+	tamper_db(fx->dir, "unerased", key, sizeof(key), NULL, 0);
+	tamper_db(fx->dir, "meta", "due_filled", 10, NULL, 0);
+	assert_int_equal(reopen_with(fx, &sealer, &up, &err), 0);
+	assert_int_equal(up.due_filled, 2);
+	assert_int_equal(store_txn_begin(fx->s, NULL, false, &txn, &err), 0);
+	/* t1 has records past its cursor; t3 has none; t2 ended */
+	assert_int_equal(due_list(fx->s, txn, app.pk, got, 4), 1);
+	assert_memory_equal(got[0], t1.id, TOKID_BYTES);
+	assert_int_equal(store_unerased_of_app(fx->s, txn, app.pk,
+	    count_unerased, &unerased), 0);
+	assert_int_equal(unerased, 1);
+	store_txn_abort(&txn);
+	/* once */
+	assert_int_equal(reopen_with(fx, &sealer, &up, &err), 0);
+	assert_int_equal(up.due_filled, 0);
+	free(blob);
+}
+
 static void
 test_log_head_signature(void **state)
 {
@@ -1276,8 +1335,10 @@ main(void)
 		    test_new_version_corrects_the_latest, setup, teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_versions_are_bounded, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_due_index_follows_records_and_states,
-		    setup,
+		cmocka_unit_test_setup_teardown(
+		    test_due_index_follows_records_and_states, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_due_index_filled_once_for_an_older_store, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_cursor_never_goes_back,
 		    setup, teardown),
