@@ -339,6 +339,9 @@ void session_drop_failed(struct broker *b);
 /* The delivery pass will visit s (session_sleep: will not). */
 void session_wake(struct broker *b, struct session *s);
 void session_sleep(struct broker *b, struct session *s);
+/* After a delivery pass or a commit was undone: what the passes did is
+ * to be done again, so every feed is woken. */
+void session_wake_all(struct broker *b);
 /* Wake s at `at` (s) if nothing wakes it before. */
 void session_wake_at(struct session *s, int64_t at);
 /* Something may be due for app: wake its sessions. */

@@ -467,6 +467,7 @@ turn(struct broker *b, struct inmsg *in, size_t n)
 			store_txn_abort(&dtxn);
 			undo_apply(b);
 			cache_rollback(b);
+			session_wake_all(b);
 			while (b->nout > mark)
 				out_pop(b);
 			log_warnx("delivery held back: %s", cerr_msg(&err));
@@ -480,6 +481,7 @@ turn(struct broker *b, struct inmsg *in, size_t n)
 		b->next_timer = 0;
 		undo_apply(b);
 		cache_rollback(b);
+		session_wake_all(b);
 		out_fail_replies(b, &err);
 	}
 	undo_clear(b);

@@ -201,6 +201,15 @@ session_sleep(struct broker *b, struct session *s)
 }
 
 void
+session_wake_all(struct broker *b)
+{
+	struct session *s, *tmp;
+
+	HASH_ITER(hh, b->sessions, s, tmp)
+		session_wake(b, s);
+}
+
+void
 session_wake_at(struct session *s, int64_t at)
 {
 	if (s->wake_at == 0 || at < s->wake_at)
