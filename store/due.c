@@ -9,7 +9,8 @@
  * to someone with records and at a resume; it leaves when the token's
  * cursor covers the person's stream, or the token pauses or ends.  A pair
  * enters `unerased` when its token ends and leaves when the app confirms
- * the erasure.  A store from before these indexes gets them filled once.
+ * the erasure.  A store from before these indexes gets them filled once
+ * (upgrade.c).
  */
 #include <string.h>
 
@@ -148,78 +149,4 @@ store_unerased_of_app(struct store *s, MDB_txn *txn,
 
 	return st_scan_prefix(txn, s->dbi[DB_UNERASED], app, ID_BYTES,
 	    ID_BYTES, unerased_one, &us);
-}
-
-#define DUE_FILLED "due_filled"
-
-struct fill {
-	struct store *s;
-	MDB_txn *txn;
-	struct cerr *err;
-	uint64_t n;
-};
-
-static int
-fill_one(void *arg, const MDB_val *k, const MDB_val *v)
-{
-	struct fill *f = arg;
-	const uint8_t *p = k->mv_data, *app = p, *user = p + ID_BYTES,
-	    *tok = p + 2 * ID_BYTES;
-	struct token_state st;
-	uint64_t cursor, last;
-	int rc;
-
-	(void)v;
-	if (k->mv_size != 2 * ID_BYTES + TOKID_BYTES)
-		return CARNET_E_STORE;
-	if ((rc = store_token_get(f->s, f->txn, tok, &st)) != 0)
-		return rc;
-	switch (st.state) {
-	case TOKEN_ACTIVE:
-		if ((rc = store_cursor_get(f->s, f->txn, tok, &cursor)) != 0 ||
-		    (rc = store_user_last(f->s, f->txn, user, &last)) != 0)
-			return rc;
-		if (last <= cursor)
-			return 0;
-		f->n++;
-		return store_due_put(f->s, f->txn, app, tok, user, f->err);
-	case TOKEN_REVOKED:
-	case TOKEN_EXPIRED:
-		if (st.erased_at != 0)
-			return 0;
-		f->n++;
-		return st_unerased_put(f->s, f->txn, app, tok, user, f->err);
-	default:
-		return 0; /* paused: a resume puts it back in due */
-	}
-}
-
-int
-st_due_fill_once(struct store *s, uint64_t *count, struct cerr *err)
-{
-	MDB_val k = mval(DUE_FILLED, strlen(DUE_FILLED)), v;
-	struct fill f = {s, NULL, err, 0};
-	int rc;
-
-	*count = 0;
-	if ((rc = store_txn_begin(s, NULL, true, &f.txn, err)) != 0)
-		return rc;
-	rc = mdb_get(f.txn, s->dbi[DB_META], &k, &v);
-	if (rc != MDB_NOTFOUND) {
-		store_txn_abort(&f.txn);
-		return rc == 0 ? 0 : st_fail(rc, err, "due index");
-	}
-	rc = st_scan_prefix(f.txn, s->dbi[DB_GRANTS], NULL, 0, 0, fill_one, &f);
-	if (rc != 0) {
-		store_txn_abort(&f.txn);
-		return cerr_set(err, rc, "filling the due index: %s",
-		    carnet_strerror(rc));
-	}
-	v = mval("1", 1);
-	if ((rc = mdb_put(f.txn, s->dbi[DB_META], &k, &v, 0)) != 0) {
-		store_txn_abort(&f.txn);
-		return st_fail(rc, err, "due index");
-	}
-	*count = f.n;
-	return store_txn_commit(&f.txn, err);
 }

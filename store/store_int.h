@@ -111,15 +111,12 @@ int st_keys_wipe_due(struct store *s, struct cerr *err);
 int st_record_seal_put(struct store *s, MDB_txn *txn,
     const uint8_t user[ID_BYTES], uint64_t seq, const void *plain,
     size_t len, unsigned flags, struct cerr *err);
-/* due.c: the index of ended tokens whose erasure is not confirmed; both
- * indexes filled once in a store from before them. */
+/* due.c: the index of ended tokens whose erasure is not confirmed. */
 int st_unerased_put(struct store *s, MDB_txn *txn, const uint8_t app[ID_BYTES],
     const uint8_t tok[TOKID_BYTES], const uint8_t user[ID_BYTES],
     struct cerr *err) __attribute__((warn_unused_result));
 int st_unerased_del(struct store *s, MDB_txn *txn, const uint8_t app[ID_BYTES],
     const uint8_t tok[TOKID_BYTES], struct cerr *err)
-    __attribute__((warn_unused_result));
-int st_due_fill_once(struct store *s, uint64_t *count, struct cerr *err)
     __attribute__((warn_unused_result));
 /* uselogs.c: user's log head set to (seq, hash), sealed. */
 int st_head_put(struct store *s, MDB_txn *txn, const uint8_t user[ID_BYTES],
