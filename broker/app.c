@@ -179,10 +179,9 @@ ack_one(struct req *r, const struct token *t, uint64_t seq, struct cerr *err)
 	if (e != NULL && seq >= e->sent && e->scan > seq)
 		seq = e->scan;
 	if ((rc = store_cursor_advance(r->b->store, r->txn, t->id, seq,
-	    err)) != 0)
+	    &cursor, err)) != 0)
 		return rc;
-	if ((rc = store_cursor_get(r->b->store, r->txn, t->id, &cursor)) != 0 ||
-	    (rc = user_last_get(r->b, r->txn, t->user, &last)) != 0)
+	if ((rc = user_last_get(r->b, r->txn, t->user, &last)) != 0)
 		return cerr_set(err, rc, "ACK: %s", carnet_strerror(rc));
 	if (e != NULL && e->scan <= cursor)
 		inflight_free(r->b, s, e);

@@ -274,7 +274,7 @@ visit(struct broker *b, MDB_txn *txn, struct session *s,
 	if (e == NULL && w.sent == 0) {
 		/* nothing in flight: what was passed over is done with */
 		if (w.scan > cursor && (rc = store_cursor_advance(b->store,
-		    txn, tok, w.scan, err)) != 0)
+		    txn, tok, w.scan, NULL, err)) != 0)
 			return rc;
 		return w.at_end ? store_due_del(b->store, txn, s->app.id, tok,
 		    err) : 0;

@@ -285,7 +285,7 @@ pause_or_resume(struct req *r, bool pause, struct cerr *err)
 		if ((rc = user_last_get(r->b, r->txn, t.user, &last)) != 0)
 			return cerr_set(err, rc, "RESUME: reading your records: "
 			    "%s", carnet_strerror(rc));
-		if ((rc = store_cursor_advance(r->b->store, r->txn, id, last,
+		if ((rc = store_cursor_advance(r->b->store, r->txn, id, last, NULL,
 		    err)) != 0)
 			return rc;
 	}

@@ -267,9 +267,11 @@ int store_unerased_of_app(struct store *s, MDB_txn *txn,
 int store_cursor_get(struct store *s, MDB_txn *txn,
     const uint8_t tok[TOKID_BYTES], uint64_t *seq)
     __attribute__((warn_unused_result));
-/* Never moves a cursor backwards. */
+/* Never moves a cursor backwards; *at (when not NULL) is where it is
+ * after. */
 int store_cursor_advance(struct store *s, MDB_txn *txn,
-    const uint8_t tok[TOKID_BYTES], uint64_t seq, struct cerr *err)
+    const uint8_t tok[TOKID_BYTES], uint64_t seq, uint64_t *at,
+    struct cerr *err)
     __attribute__((warn_unused_result));
 
 /*

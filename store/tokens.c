@@ -331,7 +331,8 @@ store_cursor_get(struct store *s, MDB_txn *txn, const uint8_t tok[TOKID_BYTES],
 
 int
 store_cursor_advance(struct store *s, MDB_txn *txn,
-    const uint8_t tok[TOKID_BYTES], uint64_t seq, struct cerr *err)
+    const uint8_t tok[TOKID_BYTES], uint64_t seq, uint64_t *at,
+    struct cerr *err)
 {
 	uint8_t buf[8];
 	uint64_t cur;
@@ -339,6 +340,8 @@ store_cursor_advance(struct store *s, MDB_txn *txn,
 
 	if ((rc = store_cursor_get(s, txn, tok, &cur)) != 0)
 		return cerr_set(err, rc, "cursor: %s", carnet_strerror(rc));
+	if (at != NULL)
+		*at = seq > cur ? seq : cur;
 	if (seq <= cur)
 		return 0;
 	be64_put(buf, seq);

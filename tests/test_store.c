@@ -401,10 +401,19 @@ test_cursor_never_goes_back(void **state)
 	assert_int_equal(store_txn_begin(fx->s, NULL, true, &txn, &err), 0);
 	assert_int_equal(store_cursor_get(fx->s, txn, tok, &seq), 0);
 	assert_int_equal(seq, 0);
-	assert_int_equal(store_cursor_advance(fx->s, txn, tok, 50, &err), 0);
-	assert_int_equal(store_cursor_advance(fx->s, txn, tok, 20, &err), 0);
-	assert_int_equal(store_cursor_get(fx->s, txn, tok, &seq), 0);
+	assert_int_equal(store_cursor_advance(fx->s, txn, tok, 50, NULL, &err),
+	    0);
+	/* told where it stands: where it was, not the smaller seq asked */
+	assert_int_equal(store_cursor_advance(fx->s, txn, tok, 20, &seq, &err),
+	    0);
 	assert_int_equal(seq, 50);
+	assert_int_equal(store_cursor_advance(fx->s, txn, tok, 70, &seq, &err),
+	    0);
+	assert_int_equal(seq, 70);
+	assert_int_equal(store_cursor_advance(fx->s, txn, tok, 60, NULL, &err),
+	    0);
+	assert_int_equal(store_cursor_get(fx->s, txn, tok, &seq), 0);
+	assert_int_equal(seq, 70);
 	assert_int_equal(store_txn_commit(&txn, &err), 0);
 }
 
@@ -499,7 +508,7 @@ test_due_index_follows_records_and_states(void **state)
 	assert_int_equal(store_user_last(fx->s, txn, user.pk, &last), 0);
 	assert_int_equal(store_token_set_paused(fx->s, txn, &t1, true, &err),
 	    0);
-	assert_int_equal(store_cursor_advance(fx->s, txn, t1.id, last, &err),
+	assert_int_equal(store_cursor_advance(fx->s, txn, t1.id, last, NULL, &err),
 	    0);
 	assert_int_equal(store_token_set_paused(fx->s, txn, &t1, false, &err),
 	    0);
@@ -853,7 +862,7 @@ test_due_index_filled_once_for_an_older_store(void **state)
 	assert_int_equal(store_token_end(fx->s, txn, &t2, TOKEN_REVOKED, 1100,
 	    &err), 0);
 	assert_int_equal(store_user_last(fx->s, txn, user.pk, &last), 0);
-	assert_int_equal(store_cursor_advance(fx->s, txn, t3.id, last, &err),
+	assert_int_equal(store_cursor_advance(fx->s, txn, t3.id, last, NULL, &err),
 	    0);
 	assert_int_equal(store_txn_commit(&txn, &err), 0);
 	store_close(&fx->s);
