@@ -148,17 +148,21 @@ session_subscribe(struct broker *b, MDB_txn *txn, struct conn *c,
 	/* A repeated SUB starts again from the cursors. */
 	if (c->session != NULL)
 		session_drop(b, c->session);
-	HASH_FIND(hh, b->feeds, app->id, ID_BYTES, f);
-	if (f == NULL) {
-		if ((f = calloc(1, sizeof(*f))) == NULL)
-			return cerr_set(err, CARNET_E_NOMEM, "out of memory");
-		memcpy(f->app, app->id, ID_BYTES);
-		HASH_ADD(hh, b->feeds, app, ID_BYTES, f);
-	}
 	if ((s = calloc(1, sizeof(*s))) == NULL ||
 	    session_users(s, users) != 0) {
 		free(s);
 		return cerr_set(err, CARNET_E_NOMEM, "out of memory");
+	}
+	HASH_FIND(hh, b->feeds, app->id, ID_BYTES, f);
+	if (f == NULL) {
+		/* made only with a session to put in it: never left empty */
+		if ((f = calloc(1, sizeof(*f))) == NULL) {
+			free(s->users);
+			free(s);
+			return cerr_set(err, CARNET_E_NOMEM, "out of memory");
+		}
+		memcpy(f->app, app->id, ID_BYTES);
+		HASH_ADD(hh, b->feeds, app, ID_BYTES, f);
 	}
 	s->conn = c;
 	s->app = *app;
