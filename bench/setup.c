@@ -331,7 +331,8 @@ deploy_free(struct deploy *d)
 
 	if (d->broker > 0)
 		deploy_stop_broker(d);
-	if (d->dir[0] != '\0' && strncmp(d->dir, "/tmp/carnet-bench-", 18) == 0) {
+	if (getenv("CARNET_BENCH_KEEP") == NULL && d->dir[0] != '\0' &&
+	    strncmp(d->dir, "/tmp/carnet-bench-", 18) == 0) {
 		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", d->dir);
 		if (system(cmd) != 0)
 			fprintf(stderr, "bench: could not remove %s\n", d->dir);

@@ -324,9 +324,10 @@ batch_send(struct broker *b, MDB_txn *txn, struct session *s,
 }
 
 /*
- * Walk s's app's due consents from where s stopped, once round at most.
- * *round is set when it went all the way round: nothing more to do until
- * something wakes s.
+ * Walk s's app's due consents from where s stopped, once round at most:
+ * after its place to the end, then from the first up to the first one
+ * this walk looked at.  *round is set when it went all the way round:
+ * nothing more to do until something wakes s.
  */
 static int
 deliver_session(struct broker *b, MDB_txn *txn, struct session *s,
@@ -334,7 +335,9 @@ deliver_session(struct broker *b, MDB_txn *txn, struct session *s,
     struct cerr *err)
 {
 	uint8_t tok[TOKID_BYTES], user[ID_BYTES], first[TOKID_BYTES];
-	bool wrapped = !s->has_pos, have_first = false;
+	/* first: where the round ends, when the walk began after its place
+	 * (from the first consent, the round ends at the end) */
+	bool wrapped = !s->has_pos, have_first = false, stop_at_first = false;
 	struct batch bt;
 	int rc = 0;
 
@@ -360,7 +363,7 @@ deliver_session(struct broker *b, MDB_txn *txn, struct session *s,
 			cerr_set(err, rc, "reading the due index");
 			break;
 		}
-		if (wrapped && have_first && memcmp(tok, first,
+		if (wrapped && stop_at_first && memcmp(tok, first,
 		    TOKID_BYTES) >= 0) {
 			*round = true;
 			break;
@@ -368,6 +371,7 @@ deliver_session(struct broker *b, MDB_txn *txn, struct session *s,
 		if (!have_first) {
 			memcpy(first, tok, TOKID_BYTES);
 			have_first = true;
+			stop_at_first = !wrapped;
 		}
 		memcpy(s->pos, tok, TOKID_BYTES);
 		s->has_pos = true;

@@ -1029,6 +1029,93 @@ test_idle_consents_are_never_visited(void **state)
 	client_destroy(&c);
 }
 
+/* CREDIT n to c's feed. */
+static void
+credit(struct client *c, uint64_t n)
+{
+	struct cerr err = {0};
+	msgpack_packer *pk = client_begin(c, 1);
+
+	mpk_pack_cstr(pk, "n");
+	msgpack_pack_uint64(pk, n);
+	assert_int_equal(client_send(c, "CREDIT", &err), 0);
+}
+
+/* The first byte of the token of the next record on c within 1.5 s; -1
+ * when none came. */
+static int
+next_rec_token(struct client *c)
+{
+	struct cerr err = {0};
+	msgpack_unpacked m;
+	char cmd[16];
+	int first = -1;
+
+	while (first < 0 && client_recv(c, 1500, cmd, &m, &err) == 0) {
+		const msgpack_object *recs = mpk_get(&m.data, "recs");
+		uint8_t tok[TOKID_BYTES];
+
+		if (recs != NULL && recs->type == MSGPACK_OBJECT_ARRAY &&
+		    recs->via.array.size > 0) {
+			assert_int_equal(recs->via.array.size, 1);
+			assert_int_equal(mpk_bin_n(mpk_get(
+			    &recs->via.array.ptr[0], "token"), tok,
+			    TOKID_BYTES), 0);
+			first = tok[0];
+		}
+		msgpack_unpacked_destroy(&m);
+	}
+	return first;
+}
+
+/*
+ * A feed walks its app's due consents in token order and goes on after
+ * the one it stopped at.  Stopped at the last one, it goes round from the
+ * first: a first one with nothing new (its record in flight) must not end
+ * the round before the others were looked at.  Three people, tokens
+ * 0x10.., 0x80.., 0xf0.., one record at a time (credit 1, never acked).
+ */
+static void
+test_a_feed_stopped_at_the_last_consent_goes_round(void **state)
+{
+	static struct keypair carol;
+	static const uint8_t first_byte[3] = {0x10, 0x80, 0xf0};
+	const struct keypair *who[3] = {&alice, &bob, &carol};
+	struct cerr err = {0};
+	msgpack_unpacked reply;
+	struct client *c;
+	struct token t;
+	int i;
+
+	(void)state;
+	assert_int_equal(key_generate(&carol), 0);
+	add_party(&carol, ROLE_USER, "carol", NULL, NULL);
+	for (i = 0; i < 3; i++) {
+		make_token(&t, who[i], &budget, "claim", FIELDS_ALL, NULL);
+		t.id[0] = first_byte[i];
+		assert_int_equal(grant_signed(who[i], &t, who[i]->sk, &err), 0);
+	}
+	c = connect_as(&budget);
+	client_begin(c, 0);
+	assert_int_equal(client_call(c, "SUB", &reply, &err), 0);
+	msgpack_unpacked_destroy(&reply);
+	/* the good path: alice's record, then carol's: the feed stands at
+	 * carol's consent, the last one, alice's record still in flight */
+	assert_int_equal(put(&mgen, &alice, "claim", "a1", 1, NULL), 1);
+	credit(c, 1);
+	assert_int_equal(next_rec_token(c), 0x10);
+	assert_int_equal(put(&mgen, &carol, "claim", "c1", 1, NULL), 1);
+	credit(c, 1);
+	assert_int_equal(next_rec_token(c), 0xf0);
+	/* bob's record waits for credit; given, the feed goes round past
+	 * alice's consent (nothing new) to bob's */
+	assert_int_equal(put(&mgen, &bob, "claim", "b1", 1, NULL), 1);
+	assert_int_equal(next_rec_token(c), -1);
+	credit(c, 1);
+	assert_int_equal(next_rec_token(c), 0x80);
+	client_destroy(&c);
+}
+
 int
 main(void)
 {
@@ -1050,6 +1137,7 @@ main(void)
 		T(test_stalled_app_vanishing_holder_and_flood_stay_bounded),
 		T(test_pause_keeps_the_consent_and_resume_continues),
 		T(test_idle_consents_are_never_visited),
+		T(test_a_feed_stopped_at_the_last_consent_goes_round),
 #undef T
 	};
 
