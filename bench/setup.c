@@ -140,6 +140,9 @@ deploy_start_broker(struct deploy *d, const char *const *env)
 			    "tcp://127.0.0.1:%u", 20000 +
 			    randombytes_uniform(30000));
 		d->broker = spawn_prog(argv, env, log);
+		if (d->memcg != NULL && memcg_add(d->memcg, d->broker) != 0)
+			fprintf(stderr, "bench: could not put the broker in "
+			    "%s\n", d->memcg->path);
 		nanosleep(&pause, NULL);
 		if (waitpid(d->broker, NULL, WNOHANG) == d->broker)
 			continue; /* the port was taken */

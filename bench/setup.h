@@ -9,6 +9,7 @@
 #include "../client/client.h"
 #include "../policy/key.h"
 #include "bench.h"
+#include "memcg.h"
 #include "run.h"
 
 struct deploy {
@@ -17,6 +18,7 @@ struct deploy {
 	unsigned nholders, napps, nusers;
 	unsigned nbystanders; /* registered, no consent: for pre-filled records */
 	unsigned map_mib;     /* 0: 4096 */
+	const struct memcg *memcg; /* the broker runs in it, if not NULL */
 	/* made */
 	char dir[512];
 	char endpoint[64];
