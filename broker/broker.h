@@ -78,10 +78,10 @@ struct session {
 	unsigned nusers;
 	struct inflight *inflight;  /* by token */
 	unsigned ninflight;
+	struct app_feeds *feeds;    /* its app's feeds (session.c) */
 	uint8_t pos[TOKID_BYTES];   /* the last due token visited */
 	bool has_pos;
 	bool awake;                 /* on b->awake */
-	bool blocked;               /* a token waited for room in inflight */
 	int64_t wake_at;            /* wake at this time, s (0: no) */
 	uint64_t credit;
 	int64_t last_seen_ms;
@@ -161,6 +161,10 @@ struct broker {
 	/* Caches (cache.c), each trimmed to cache_max entries at the start
 	 * of a turn: the oldest go first. */
 	size_t cache_max;
+	/* Consents one app may have unacked records under, all its feeds
+	 * together (carnetd --inflight): what a feed holds is bounded by
+	 * configuration, whatever an app does. */
+	unsigned inflight_max;
 	struct party_entry *parties;
 	struct token_entry *tokens;
 	struct user_last *ulast;
@@ -347,10 +351,13 @@ void session_wake_at(struct session *s, int64_t at);
 /* Something may be due for app: wake its sessions. */
 void session_wake_app(struct broker *b, const uint8_t app[ID_BYTES]);
 bool session_wants_user(const struct session *s, const uint8_t user[ID_BYTES]);
-/* A session's unacked tokens.  inflight_free wakes a session that had
- * no room; never call it on an entry the delivery pass noted for undo. */
+/* A session's unacked tokens, counted for its app against
+ * b->inflight_max.  inflight_full says the app has no room (its feeds
+ * are woken when an entry of any of them is freed); never call
+ * inflight_free on an entry the delivery pass noted for undo. */
 struct inflight *inflight_find(struct session *s,
     const uint8_t tok[TOKID_BYTES]);
+bool inflight_full(const struct broker *b, struct session *s);
 struct inflight *inflight_add(struct session *s,
     const uint8_t tok[TOKID_BYTES], uint64_t scan);
 void inflight_free(struct broker *b, struct session *s, struct inflight *e);

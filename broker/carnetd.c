@@ -54,7 +54,7 @@ usage(FILE *f)
 	fprintf(f,
 "usage: carnetd [--data DIR] [--listen ENDPOINT] [--map-size MIB]\n"
 "               [--notice-before D] [--review-every D] [--emergency-window D]\n"
-"               [--cache N]\n"
+"               [--cache N] [--inflight N]\n"
 "\n"
 "The carnet broker: routes health records from holders to the apps people\n"
 "chose, only while a consent token signed by the person covers them, and\n"
@@ -78,6 +78,9 @@ usage(FILE *f)
 "                     (about 1.3 KiB each), decoded consents (1 KiB), log\n"
 "                     heads and last record numbers (100 bytes); default %d,\n"
 "                     about 80 MiB in all; more only saves LMDB reads\n"
+"  --inflight N       consents one app may have records sent and not acked\n"
+"                     under, all its connections together (about 100 bytes\n"
+"                     each; default %d): past it its feeds wait for its ACKs\n"
 "  --commands         print the protocol's commands (name, roles, what a\n"
 "                     delegate needs: view, manage or -) and exit\n"
 "  -h, --help         this help\n"
@@ -90,7 +93,7 @@ usage(FILE *f)
 "Every connection uses CurveZMQ; only parties registered with\n"
 "`carnet party add --data DIR ...` may connect.\n",
 	    DEFAULT_DATA, DEFAULT_LISTEN, BROKER_MAP_BYTES >> 20,
-	    BROKER_CACHE_DEFAULT, BROKER_MAX_CONNS);
+	    BROKER_CACHE_DEFAULT, APP_INFLIGHT_DEFAULT, BROKER_MAX_CONNS);
 }
 
 /*
@@ -627,6 +630,7 @@ main(int argc, char **argv)
 		{"review-every", required_argument, NULL, 'R'},
 		{"emergency-window", required_argument, NULL, 'E'},
 		{"cache", required_argument, NULL, 'c'},
+		{"inflight", required_argument, NULL, 'I'},
 		{"commands", no_argument, NULL, 'C'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
@@ -638,6 +642,7 @@ main(int argc, char **argv)
 	const char *dir = DEFAULT_DATA, *listen = DEFAULT_LISTEN;
 	char id[ID_STR_LEN + 1], *end;
 	size_t map_bytes = BROKER_MAP_BYTES;
+	unsigned long long u;
 	int c;
 
 	log_init("carnetd");
@@ -646,6 +651,7 @@ main(int argc, char **argv)
 	b.review_secs = 365 * 86400;
 	b.emergency_secs = 15 * 60;
 	b.cache_max = BROKER_CACHE_DEFAULT;
+	b.inflight_max = APP_INFLIGHT_DEFAULT;
 	b.conn_ending = session_conn_ending;
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
@@ -666,6 +672,13 @@ main(int argc, char **argv)
 			    b.cache_max > 100000000)
 				fatalx("--cache wants a number of entries, from 1 "
 				    "to 100000000");
+			break;
+		case 'I':
+			u = strtoull(optarg, &end, 10);
+			if (*end != '\0' || u == 0 || u > APP_INFLIGHT_LIMIT)
+				fatalx("--inflight wants a number of consents, "
+				    "from 1 to %d", APP_INFLIGHT_LIMIT);
+			b.inflight_max = (unsigned)u;
 			break;
 		case 'N':
 		case 'R':

@@ -258,10 +258,8 @@ visit(struct broker *b, MDB_txn *txn, struct session *s,
 	if (last <= w.scan)
 		return e != NULL ? 0 :
 		    store_due_del(b->store, txn, s->app.id, tok, err);
-	if (e == NULL && s->ninflight >= SESSION_INFLIGHT_MAX) {
-		s->blocked = true; /* an ACK makes room */
-		return 0;
-	}
+	if (e == NULL && inflight_full(b, s))
+		return 0; /* an ACK to one of the app's feeds makes room */
 	/* The authority on revocation is this transaction, not memory. */
 	rc = store_token_get(b->store, txn, tok, &st);
 	if (rc == CARNET_E_NOT_FOUND || (rc == 0 && st.state != TOKEN_ACTIVE))

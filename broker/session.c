@@ -6,7 +6,8 @@
  * stateless.  A session holds no consents: the delivery pass (deliver.c)
  * walks the app's due index in LMDB.  It keeps only where it stands:
  * the tokens it sent records under that the app has not acked yet (at
- * most SESSION_INFLIGHT_MAX), its place in the due index, its credit.
+ * most b->inflight_max for all of an app's feeds), its place in the due
+ * index, its credit.
  *
  * A session is awake (on b->awake) when the pass may find something to
  * send it: records stored for people who consent to its app, a grant or
@@ -24,10 +25,13 @@
 #include "../policy/consent.h"
 #include "broker.h"
 
-/* The sessions of one app, to wake them together. */
+/* The sessions of one app, to wake them together, and what they have
+ * in flight together. */
 struct app_feeds {
 	uint8_t app[ID_BYTES];
 	struct session *list; /* through snext, sprev */
+	unsigned ninflight;   /* the inflight entries of its sessions */
+	bool blocked;         /* one of them waited for room */
 	UT_hash_handle hh;
 };
 
@@ -166,6 +170,7 @@ session_subscribe(struct broker *b, MDB_txn *txn, struct conn *c,
 	}
 	s->conn = c;
 	s->app = *app;
+	s->feeds = f;
 	s->last_seen_ms = now;
 	/* the reminders go to this connection: it must exist first */
 	HASH_ADD(hh, b->sessions, conn, sizeof(s->conn), s);
@@ -241,6 +246,15 @@ inflight_find(struct session *s, const uint8_t tok[TOKID_BYTES])
 	return e;
 }
 
+bool
+inflight_full(const struct broker *b, struct session *s)
+{
+	if (s->feeds->ninflight < b->inflight_max)
+		return false;
+	s->feeds->blocked = true; /* an ACK to any of them makes room */
+	return true;
+}
+
 struct inflight *
 inflight_add(struct session *s, const uint8_t tok[TOKID_BYTES], uint64_t scan)
 {
@@ -252,7 +266,22 @@ inflight_add(struct session *s, const uint8_t tok[TOKID_BYTES], uint64_t scan)
 	e->scan = e->sent = scan;
 	HASH_ADD(hh, s->inflight, tok, TOKID_BYTES, e);
 	s->ninflight++;
+	s->feeds->ninflight++;
 	return e;
+}
+
+/* n entries of s's went: room for the app's feeds if they waited. */
+static void
+inflight_gone(struct broker *b, struct session *s, unsigned n)
+{
+	struct app_feeds *f = s->feeds;
+
+	s->ninflight -= n;
+	f->ninflight -= n;
+	if (f->blocked && n > 0) {
+		f->blocked = false;
+		session_wake_app(b, f->app);
+	}
 }
 
 void
@@ -260,35 +289,31 @@ inflight_free(struct broker *b, struct session *s, struct inflight *e)
 {
 	HASH_DEL(s->inflight, e);
 	free(e);
-	s->ninflight--;
-	if (s->blocked) {
-		/* a token waited for this room */
-		s->blocked = false;
-		session_wake(b, s);
-	}
+	inflight_gone(b, s, 1);
 }
 
 void
 session_drop(struct broker *b, struct session *s)
 {
-	struct app_feeds *f = NULL;
+	struct app_feeds *f;
 	struct inflight *e, *tmp;
+	unsigned n = s->ninflight;
 
 	if (s->conn != NULL && s->conn->session == s)
 		s->conn->session = NULL;
 	session_sleep(b, s);
 	HASH_DEL(b->sessions, s);
-	HASH_FIND(hh, b->feeds, s->app.id, ID_BYTES, f);
-	if (f != NULL) {
-		DL_DELETE2(f->list, s, sprev, snext);
-		if (f->list == NULL) {
-			HASH_DEL(b->feeds, f);
-			free(f);
-		}
-	}
 	HASH_ITER(hh, s->inflight, e, tmp) {
 		HASH_DEL(s->inflight, e);
 		free(e);
+	}
+	/* the others may take what it had in flight, and its room */
+	f = s->feeds;
+	DL_DELETE2(f->list, s, sprev, snext);
+	inflight_gone(b, s, n);
+	if (f->list == NULL) {
+		HASH_DEL(b->feeds, f);
+		free(f);
 	}
 	free(s->users);
 	free(s);

@@ -71,8 +71,11 @@
 #define SUB_MAX_USERS 1000           /* people named in one SUB */
 #define SUB_MAX_REMINDERS 1000       /* ended consents told again at one SUB */
 #define SESSION_IDLE_MS 60000        /* a subscriber silent this long is dropped */
-#define SESSION_INFLIGHT_MAX 65536   /* consents one feed has unacked records
-                                      * under (then it waits for ACKs) */
+#define APP_INFLIGHT_DEFAULT 65536   /* consents one app has unacked records
+                                      * under, all its feeds together (then
+                                      * they wait for ACKs; carnetd
+                                      * --inflight) */
+#define APP_INFLIGHT_LIMIT 10000000  /* the most --inflight takes */
 #define BROKER_TURN_MAX_VISITS 8192  /* due consents looked at in one turn */
 #define BROKER_CACHE_DEFAULT 32768   /* entries per cache (carnetd --cache) */
 #define REQUEST_NOTE_MAX_BYTES 280   /* an app's note in REQUEST, a decline's */

@@ -22,6 +22,7 @@
 
 struct broker {
 	const char *map_mib; /* --map-size, when set */
+	const char *inflight; /* --inflight, when set */
 	pid_t pid;
 	char *dir;
 	char endpoint[64];
@@ -62,7 +63,8 @@ broker_spawn(struct broker *b)
 			dup2(null, 2);
 		execl(exe, "carnetd", "--data", b->dir, "--listen",
 		    b->endpoint, "--map-size", b->map_mib ? b->map_mib :
-		    "8192", (char *)NULL);
+		    "8192", b->inflight ? "--inflight" : (char *)NULL,
+		    b->inflight, (char *)NULL);
 		_exit(127);
 	}
 	assert_true(b->pid > 0);

@@ -28,6 +28,21 @@ struct received {
 	bool wrong_holder, wrong_type;
 };
 
+/* ACK one record on c. */
+static void
+ack_rec(struct client *c, const uint8_t tok[TOKID_BYTES], uint64_t seq)
+{
+	struct cerr err = {0};
+	msgpack_packer *pk = client_begin(c, 1);
+
+	mpk_pack_cstr(pk, "acks");
+	msgpack_pack_array(pk, 1);
+	msgpack_pack_array(pk, 2);
+	mpk_pack_binn(pk, tok, TOKID_BYTES);
+	msgpack_pack_uint64(pk, seq);
+	assert_int_equal(client_send(c, "ACK", &err), 0);
+}
+
 /*
  * Subscribe as app with `credit`, collect until `want` records came (when
  * want > 0) or idle_ms of silence; ack when `ack` is true.
@@ -87,15 +102,8 @@ subscribe_until(const struct keypair *app, uint64_t credit, int want,
 			if (seq > got->max_seq)
 				got->max_seq = seq;
 			got->n++;
-			if (ack) {
-				pk = client_begin(c, 1);
-				mpk_pack_cstr(pk, "acks");
-				msgpack_pack_array(pk, 1);
-				msgpack_pack_array(pk, 2);
-				mpk_pack_binn(pk, tok, TOKID_BYTES);
-				msgpack_pack_uint64(pk, seq);
-				assert_int_equal(client_send(c, "ACK", &err), 0);
-			}
+			if (ack)
+				ack_rec(c, tok, seq);
 		}
 		msgpack_unpacked_destroy(&m);
 	}
@@ -1116,6 +1124,101 @@ test_a_feed_stopped_at_the_last_consent_goes_round(void **state)
 	client_destroy(&c);
 }
 
+/* Records that come on c until ms of silence; the first one's token and
+ * seq in tok and seq. */
+static int
+recs_within(struct client *c, int ms, uint8_t tok[TOKID_BYTES],
+    uint64_t *seq)
+{
+	struct cerr err = {0};
+	msgpack_unpacked m;
+	char cmd[16];
+	int n = 0;
+
+	while (client_recv(c, ms, cmd, &m, &err) == 0) {
+		const msgpack_object *recs = mpk_get(&m.data, "recs");
+		uint32_t i;
+
+		for (i = 0; recs != NULL && recs->type ==
+		    MSGPACK_OBJECT_ARRAY && i < recs->via.array.size; i++) {
+			if (n++ > 0)
+				continue;
+			assert_int_equal(mpk_bin_n(mpk_get(
+			    &recs->via.array.ptr[i], "token"), tok,
+			    TOKID_BYTES), 0);
+			assert_int_equal(mpk_u64(mpk_get(
+			    &recs->via.array.ptr[i], "seq"), seq), 0);
+		}
+		msgpack_unpacked_destroy(&m);
+	}
+	return n;
+}
+
+static struct client *
+feed_with_credit(const struct keypair *app, uint64_t n)
+{
+	struct client *c = connect_as(app);
+	struct cerr err = {0};
+	msgpack_unpacked reply;
+
+	client_begin(c, 0);
+	assert_int_equal(client_call(c, "SUB", &reply, &err), 0);
+	msgpack_unpacked_destroy(&reply);
+	credit(c, n);
+	return c;
+}
+
+/*
+ * An app that never acks holds at most --inflight consents with records
+ * in flight, all its connections together: the broker's memory for it is
+ * bounded by configuration.  An ACK makes room for one more; a feed that
+ * ends gives its room back.
+ */
+static void
+test_an_app_that_never_acks_holds_at_most_inflight_consents(void **state)
+{
+	static struct keypair carol;
+	const struct keypair *who[3] = {&alice, &bob, &carol};
+	struct client *a, *b;
+	struct cerr err = {0};
+	uint8_t tok[TOKID_BYTES], tok2[TOKID_BYTES];
+	uint64_t seq, seq2;
+	struct token t;
+	int i;
+
+	(void)state;
+	broker_stop(&br);
+	br.inflight = "2";
+	broker_start(&br);
+	br.inflight = NULL;
+	assert_int_equal(key_generate(&carol), 0);
+	add_party(&carol, ROLE_USER, "carol", NULL, NULL);
+	for (i = 0; i < 3; i++) {
+		char ref[8];
+
+		make_token(&t, who[i], &budget, "claim", FIELDS_ALL, NULL);
+		assert_int_equal(grant_signed(who[i], &t, who[i]->sk, &err), 0);
+		snprintf(ref, sizeof(ref), "p%d", i);
+		assert_int_equal(put(&mgen, who[i], "claim", ref, 1, NULL), 1);
+	}
+	/* plenty of credit, no ACK: two people's records, not the third's */
+	a = feed_with_credit(&budget, 100);
+	assert_int_equal(recs_within(a, 1500, tok, &seq), 2);
+	/* a second feed of the same app gets no room of its own */
+	b = feed_with_credit(&budget, 100);
+	assert_int_equal(recs_within(b, 1500, tok2, &seq2), 0);
+	/* one ACK: room for one more consent, on either feed */
+	ack_rec(a, tok, seq);
+	assert_int_equal(recs_within(a, 1500, tok2, &seq2) +
+	    recs_within(b, 10, tok2, &seq2), 1);
+	/* the first feed leaves: its room goes to the second */
+	client_begin(a, 0);
+	assert_int_equal(client_send(a, "UNSUB", &err), 0);
+	assert_true(recs_within(b, 1500, tok2, &seq2) >= 1);
+	client_destroy(&a);
+	client_destroy(&b);
+}
+
 int
 main(void)
 {
@@ -1138,6 +1241,7 @@ main(void)
 		T(test_pause_keeps_the_consent_and_resume_continues),
 		T(test_idle_consents_are_never_visited),
 		T(test_a_feed_stopped_at_the_last_consent_goes_round),
+		T(test_an_app_that_never_acks_holds_at_most_inflight_consents),
 #undef T
 	};
 
