@@ -10,6 +10,8 @@
  * FILE holds N struct keypair (pk then sk), registered parties.
  * Reports RESULT n=<connections that got their HELLO answered>.
  */
+#include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
@@ -20,6 +22,8 @@
 #include "../common/id.h"
 #include "../policy/key.h"
 #include "bench.h"
+
+#define IDLE_WAIT_MS 60000 /* for all the HELLO replies */
 
 static int
 idle_open(void *ctx, const char *ep, const uint8_t server[32],
@@ -60,6 +64,7 @@ carnet_idle(int argc, char **argv)
 	struct keypair *keys;
 	struct rlimit rl;
 	void *ctx, **socks;
+	int64_t deadline;
 	char buf[64], extra[32];
 	FILE *f;
 
@@ -72,10 +77,17 @@ carnet_idle(int argc, char **argv)
 	    fread(keys, sizeof(*keys), n, f) != n)
 		return 1;
 	fclose(f);
-	/* a descriptor per connection, and a few for ZeroMQ itself */
-	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
-		rl.rlim_cur = rl.rlim_max;
-		(void)setrlimit(RLIMIT_NOFILE, &rl);
+	/* two descriptors per socket (its TCP connection, its mailbox) and
+	 * a few for ZeroMQ itself: past the hard limit if root may */
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 &&
+	    rl.rlim_cur < 2 * (rlim_t)n + 256) {
+		rl.rlim_cur = 2 * (rlim_t)n + 256;
+		if (rl.rlim_max < rl.rlim_cur)
+			rl.rlim_max = rl.rlim_cur;
+		if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
+			fprintf(stderr, "bench: c-idle: %u connections need %llu "
+			    "descriptors: %s\n", n,
+			    (unsigned long long)rl.rlim_cur, strerror(errno));
 	}
 	if ((ctx = zmq_ctx_new()) == NULL ||
 	    zmq_ctx_set(ctx, ZMQ_MAX_SOCKETS, (int)n + 64) != 0)
@@ -89,12 +101,18 @@ carnet_idle(int argc, char **argv)
 		}
 	sodium_memzero(keys, (size_t)n * sizeof(*keys));
 	free(keys);
-	/* the HELLO replies: each connection is admitted and served */
+	/* the HELLO replies: each connection is admitted and served, all
+	 * within IDLE_WAIT_MS */
+	deadline = mono_ns() / 1000000 + IDLE_WAIT_MS;
 	for (i = 0; i < n; i++) {
-		int more = 0;
+		int more = 0, tmo = (int)(deadline - mono_ns() / 1000000);
 		size_t len = sizeof(more);
 
-		if (zmq_recv(socks[i], buf, sizeof(buf), 0) < 0)
+		if (tmo < 0)
+			tmo = 0;
+		if (zmq_setsockopt(socks[i], ZMQ_RCVTIMEO, &tmo,
+		    sizeof(tmo)) != 0 ||
+		    zmq_recv(socks[i], buf, sizeof(buf), 0) < 0)
 			continue;
 		if (zmq_getsockopt(socks[i], ZMQ_RCVMORE, &more, &len) == 0 &&
 		    more && zmq_recv(socks[i], buf, sizeof(buf), 0) >= 0)

@@ -364,6 +364,46 @@ deploy_store_kib(const struct deploy *d)
 	return (long long)st.st_blocks / 2; /* 512-byte blocks */
 }
 
+int
+deploy_compact(struct deploy *d, double *before_mib, double *after_mib)
+{
+	char dir[600], copy[620], cfile[640], file[620];
+	MDB_env *env;
+	struct stat st;
+	int rc;
+
+	snprintf(dir, sizeof(dir), "%s/store", d->dir);
+	snprintf(copy, sizeof(copy), "%s/compact", dir);
+	snprintf(cfile, sizeof(cfile), "%s/data.mdb", copy);
+	snprintf(file, sizeof(file), "%s/data.mdb", dir);
+	if (stat(file, &st) != 0)
+		return -1;
+	*before_mib = (double)st.st_size / (1 << 20);
+	if ((rc = mdb_env_create(&env)) != 0)
+		return -1;
+	rc = mdb_env_set_maxdbs(env, 64);
+	if (rc == 0)
+		rc = mdb_env_set_mapsize(env, (size_t)(d->map_mib ? d->map_mib :
+		    4096) << 20);
+	if (rc == 0)
+		rc = mdb_env_open(env, dir, MDB_RDONLY, 0600);
+	if (rc == 0 && mkdir(copy, 0700) != 0)
+		rc = errno;
+	if (rc == 0)
+		rc = mdb_env_copy2(env, copy, MDB_CP_COMPACT);
+	mdb_env_close(env);
+	if (rc != 0 || rename(cfile, file) != 0 || stat(file, &st) != 0) {
+		fprintf(stderr, "bench: compacting %s: %s\n", dir,
+		    rc ? mdb_strerror(rc) : strerror(errno));
+		remove(cfile);
+		rmdir(copy);
+		return -1;
+	}
+	rmdir(copy);
+	*after_mib = (double)st.st_size / (1 << 20);
+	return 0;
+}
+
 #define IDLE_TXN 20000 /* people per transaction */
 
 int

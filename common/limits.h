@@ -36,6 +36,15 @@
 #define BROKER_TURN_MAX_SENDS 4096   /* records sent in one loop turn */
 #define BROKER_POLL_MS 200           /* idle wake-up, for expiries and signals */
 #define BROKER_HANDSHAKE_MS 5000     /* ZMQ_HANDSHAKE_IVL */
+/* A silent peer is probed by TCP keepalive after this long, then every
+ * INTVL; after CNT unanswered probes its connection ends. */
+#define BROKER_KEEPALIVE_IDLE_S 30
+#define BROKER_KEEPALIVE_INTVL_S 10
+#define BROKER_KEEPALIVE_CNT 3
+/* Connections waiting to be accepted (the kernel caps it at
+ * net.core.somaxconn): thousands of clients come back at once after a
+ * restart. */
+#define BROKER_BACKLOG 4096
 #define BROKER_MAP_BYTES (1024UL * 1024 * 1024 * 8) /* LMDB map size */
 /* New records are refused past this share of the map, so that revocations,
  * erasures and use-log entries always find room. */
