@@ -5,9 +5,11 @@
  * thread): each socket says HELLO once (the broker closes a connection
  * that never speaks), then nothing until told to go.
  *
- *   c-idle ep=ENDPOINT broker=ID keys=FILE n=N
+ *   c-idle ep=ENDPOINT broker=ID keys=FILE n=N [from=K]
  *
- * FILE holds N struct keypair (pk then sk), registered parties.
+ * FILE holds struct keypair (pk then sk) of registered parties: this one
+ * takes N of them from the K-th (each connection takes two descriptors:
+ * the bench starts several of these when one may not have enough).
  * Reports RESULT n=<connections that got their HELLO answered>.
  */
 #include <errno.h>
@@ -60,6 +62,7 @@ carnet_idle(int argc, char **argv)
 	const char *bid = kv_get(argc, argv, "broker", NULL);
 	const char *path = kv_get(argc, argv, "keys", NULL);
 	unsigned n = (unsigned)kv_num(argc, argv, "n", 0), i, ok = 0;
+	long from = (long)kv_num(argc, argv, "from", 0);
 	uint8_t id[ID_BYTES], server[32];
 	struct keypair *keys;
 	struct rlimit rl;
@@ -74,6 +77,7 @@ carnet_idle(int argc, char **argv)
 	keys = calloc(n, sizeof(*keys));
 	socks = calloc(n, sizeof(*socks));
 	if (keys == NULL || socks == NULL || (f = fopen(path, "rb")) == NULL ||
+	    fseek(f, from * (long)sizeof(*keys), SEEK_SET) != 0 ||
 	    fread(keys, sizeof(*keys), n, f) != n)
 		return 1;
 	fclose(f);

@@ -1222,22 +1222,25 @@ active_runs(struct deploy *d, double *thru, double *pace, double *p99)
 		*p99 = (double)hist_pct(&o.lat, 99) / 1000.0;
 }
 
+#define IDLE_PER_CHILD 4000 /* two descriptors each, under a 20 000 limit */
+
 static void
 section_connections(void)
 {
-	unsigned n = O->quick ? 2000 : 10000;
+	unsigned n = O->quick ? 2000 : 10000, k, nc, opened = 0;
 	double t0, t1, p0, p1, pace = NAN;
 	long a0, f0, a1, f1;
-	char keys[600], ep[96], bid[96], kw[640], num[32];
-	const char *argv[] = {"c-idle", ep, bid, kw, num, NULL};
-	struct child c;
-	struct result r = {0};
+	char keys[600], ep[96], bid[96], kw[640], num[8][32], from[8][32];
+	const char *argv[8][7];
+	struct child c[8];
+	struct result r;
 	struct deploy d;
+	bool ok = true;
 
 	report_section("connections", "Idle connections", "Records flow for "
 	    "100 people from 2 holders to 2 apps, first alone, then with N "
 	    "other people connected over CurveZMQ, each having said HELLO and "
-	    "then nothing (all in one process); the same broker, the same "
+	    "then nothing (4 000 per process); the same broker, the same "
 	    "run. RSS: the broker's heap.");
 	carnet_deploy(&d, USERS, CONSUMERS, 0, 0);
 	deploy_stop_broker(&d);
@@ -1248,12 +1251,34 @@ section_connections(void)
 	snprintf(ep, sizeof(ep), "ep=%s", d.endpoint);
 	snprintf(bid, sizeof(bid), "broker=%s", d.broker_id);
 	snprintf(kw, sizeof(kw), "keys=%s", keys);
-	snprintf(num, sizeof(num), "n=%u", n);
 	printf("  (%u idle connections opening...)\n", n);
 	fflush(stdout);
-	if (child_start(&c, "idle", NULL, argv) != 0 ||
-	    child_wait_ready(&c) != 0) {
-		child_kill(&c);
+	nc = (n + IDLE_PER_CHILD - 1) / IDLE_PER_CHILD;
+	for (k = 0; k < nc; k++) {
+		unsigned first = k * IDLE_PER_CHILD;
+
+		snprintf(num[k], sizeof(num[k]), "n=%u", n - first <
+		    IDLE_PER_CHILD ? n - first : IDLE_PER_CHILD);
+		snprintf(from[k], sizeof(from[k]), "from=%u", first);
+		argv[k][0] = "c-idle";
+		argv[k][1] = ep;
+		argv[k][2] = bid;
+		argv[k][3] = kw;
+		argv[k][4] = num[k];
+		argv[k][5] = from[k];
+		argv[k][6] = NULL;
+		if (child_start(&c[k], "idle", NULL, argv[k]) != 0) {
+			ok = false;
+			nc = k;
+			break;
+		}
+	}
+	for (k = 0; k < nc; k++)
+		if (child_wait_ready(&c[k]) != 0)
+			ok = false;
+	if (!ok) {
+		for (k = 0; k < nc; k++)
+			child_kill(&c[k]);
 		report_fig("conns_idle", "idle connections", NAN, "", "the idle "
 		    "connections did not open");
 		deploy_free(&d);
@@ -1262,12 +1287,16 @@ section_connections(void)
 	sleep_ms(10000); /* the handshakes that were slow finish */
 	active_runs(&d, &t1, &pace, &p1);
 	proc_rss(d.broker, &a1, &f1);
-	child_go(&c);
-	child_result(&c, &r);
+	for (k = 0; k < nc; k++) {
+		memset(&r, 0, sizeof(r));
+		child_go(&c[k]);
+		child_result(&c[k], &r);
+		opened += (unsigned)res_get(&r, "n");
+	}
 	report_fig("conns_alone", "alone", t0, "deliv/s", "p99 %.0f us, heap "
 	    "%.0f MiB", p0, a0 / 1024.0);
 	report_fig("conns_idle", "with idle connections", t1, "deliv/s",
-	    "%.0f of %u open and answered; %.2f x alone", res_get(&r, "n"), n,
+	    "%u of %u open and answered; %.2f x alone", opened, n,
 	    ratio(t1, t0));
 	report_fig("conns_idle_p99_us", "  p99 latency", p1, "us", "%.2f x "
 	    "alone", ratio(p1, p0));
@@ -1276,6 +1305,8 @@ section_connections(void)
 	    a1 / 1024.0);
 	report_goal("active throughput with idle connections >= 0.9 x alone",
 	    ratio(t1, t0) >= 0.9, "%.2f x", ratio(t1, t0));
+	report_goal("active p99 with idle connections <= 1/0.9 x alone",
+	    ratio(p1, p0) <= 1 / 0.9, "%.2f x", ratio(p1, p0));
 	deploy_free(&d);
 }
 
