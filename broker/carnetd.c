@@ -90,6 +90,11 @@ usage(FILE *f)
 "(RLIMIT_NOFILE) to the hard one, up to %d connections and its own files;\n"
 "raise the hard limit (ulimit -Hn, LimitNOFILE= in a systemd unit) for more\n"
 "than about a thousand clients.\n"
+"Memory: the caches (--cache), what apps have in flight (--inflight, per\n"
+"app), about 41 KiB per open connection and at most 256 MiB queued for\n"
+"apps; none of it grows with the number of people or consents.  The\n"
+"store's pages it reads are the kernel's page cache, counted in its RSS:\n"
+"bound them with a memory cgroup (MemoryMax= in a systemd unit).\n"
 "Every connection uses CurveZMQ; only parties registered with\n"
 "`carnet party add --data DIR ...` may connect.\n",
 	    DEFAULT_DATA, DEFAULT_LISTEN, BROKER_MAP_BYTES >> 20,
