@@ -164,33 +164,11 @@ ulog_append(struct broker *b, MDB_txn *txn,
 	return 0;
 }
 
-static void
-heads_forget(struct broker *b)
-{
-	struct log_head *h, *tmp;
-
-	HASH_ITER(hh, b->heads, h, tmp) {
-		HASH_DEL(b->heads, h);
-		free(h);
-	}
-}
-
-static void
-ulast_forget(struct broker *b)
-{
-	struct user_last *u, *tmp;
-
-	HASH_ITER(hh, b->ulast, u, tmp) {
-		HASH_DEL(b->ulast, u);
-		free(u);
-	}
-}
-
 void
 cache_rollback(struct broker *b)
 {
-	heads_forget(b);
-	ulast_forget(b);
+	TRIM(b->heads, 0);
+	TRIM(b->ulast, 0);
 	/* a renewal that did not commit may have been decoded */
 	TRIM(b->tokens, 0);
 }
@@ -198,11 +176,6 @@ cache_rollback(struct broker *b)
 void
 cache_free(struct broker *b)
 {
-	struct party_entry *p, *tmp;
-
 	cache_rollback(b);
-	HASH_ITER(hh, b->parties, p, tmp) {
-		HASH_DEL(b->parties, p);
-		free(p);
-	}
+	TRIM(b->parties, 0);
 }
