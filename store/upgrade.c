@@ -17,6 +17,26 @@
 #include "../policy/key.h"
 #include "store_int.h"
 
+/* Each upgrade below is done once: a meta key says it was. */
+static int
+upgrade_done(struct store *s, MDB_txn *txn, const char *name, bool *done,
+    struct cerr *err, const char *what)
+{
+	MDB_val k = mval(name, strlen(name)), v;
+	int rc = mdb_get(txn, s->dbi[DB_META], &k, &v);
+
+	*done = rc == 0;
+	return rc == 0 || rc == MDB_NOTFOUND ? 0 : st_fail(rc, err, what);
+}
+
+static int
+upgrade_mark(struct store *s, MDB_txn *txn, const char *name,
+    struct cerr *err, const char *what)
+{
+	return st_key_put(txn, s->dbi[DB_META], name, strlen(name), "1", 1, 0,
+	    err, what);
+}
+
 #define HEADS_SEALED "heads_sealed"
 
 /* A store from before sealed heads: seal each log's last entry once. */
@@ -24,18 +44,19 @@ static int
 heads_seal_once(struct store *s, uint64_t *sealed, struct cerr *err)
 {
 	uint8_t key[ID_BYTES + 8], hash[HASH_BYTES];
-	MDB_val k = mval(HEADS_SEALED, strlen(HEADS_SEALED)), v, lk, lv;
+	MDB_val lk, lv;
 	MDB_cursor *c = NULL;
 	MDB_txn *txn;
+	bool done;
 	int rc;
 
 	*sealed = 0;
 	if ((rc = store_txn_begin(s, NULL, true, &txn, err)) != 0)
 		return rc;
-	rc = mdb_get(txn, s->dbi[DB_META], &k, &v);
-	if (rc != MDB_NOTFOUND) {
+	if ((rc = upgrade_done(s, txn, HEADS_SEALED, &done, err,
+	    "log heads")) != 0 || done) {
 		store_txn_abort(&txn);
-		return rc == 0 ? 0 : st_fail(rc, err, "log heads");
+		return rc;
 	}
 	/* A store from before sealed heads: seal each log's last entry once,
 	 * trusting the files as they are now (said in the broker's log). */
@@ -69,11 +90,8 @@ heads_seal_once(struct store *s, uint64_t *sealed, struct cerr *err)
 		rc = st_fail(rc, err, "log heads");
 		goto out;
 	}
-	v = mval("1", 1);
-	if ((rc = mdb_put(txn, s->dbi[DB_META], &k, &v, 0)) != 0) {
-		rc = st_fail(rc, err, "log heads");
+	if ((rc = upgrade_mark(s, txn, HEADS_SEALED, err, "log heads")) != 0)
 		goto out;
-	}
 	mdb_cursor_close(c);
 	return store_txn_commit(&txn, err);
 out:
@@ -93,7 +111,7 @@ out:
 static int
 records_seal_once(struct store *s, uint64_t *count, struct cerr *err)
 {
-	MDB_val mk = mval(RECORDS_SEALED, strlen(RECORDS_SEALED)), k, v;
+	MDB_val k, v;
 	uint8_t from[ID_BYTES + 8], key[8];
 	MDB_cursor *c = NULL;
 	MDB_txn *txn = NULL;
@@ -101,6 +119,7 @@ records_seal_once(struct store *s, uint64_t *count, struct cerr *err)
 	size_t n, cap = 0;
 	uint64_t seq;
 	unsigned done;
+	bool sealed;
 	int rc;
 
 	*count = 0;
@@ -108,11 +127,9 @@ records_seal_once(struct store *s, uint64_t *count, struct cerr *err)
 	for (;;) {
 		if ((rc = store_txn_begin(s, NULL, true, &txn, err)) != 0)
 			goto out;
-		rc = mdb_get(txn, s->dbi[DB_META], &mk, &v);
-		if (rc != MDB_NOTFOUND) {
-			rc = rc == 0 ? 0 : st_fail(rc, err, "sealing records");
+		if ((rc = upgrade_done(s, txn, RECORDS_SEALED, &sealed, err,
+		    "sealing records")) != 0 || sealed)
 			goto out;
-		}
 		if ((rc = mdb_cursor_open(txn, s->dbi[DB_URECS], &c)) != 0)
 			goto lmdb;
 		k = mval(from, sizeof(from));
@@ -149,11 +166,9 @@ records_seal_once(struct store *s, uint64_t *count, struct cerr *err)
 		mdb_cursor_close(c);
 		c = NULL;
 		if (rc == MDB_NOTFOUND) {
-			v = mval("1", 1);
-			if ((rc = mdb_put(txn, s->dbi[DB_META], &mk, &v,
-			    0)) != 0)
-				goto lmdb;
-			if ((rc = store_txn_commit(&txn, err)) != 0)
+			if ((rc = upgrade_mark(s, txn, RECORDS_SEALED, err,
+			    "sealing records")) != 0 ||
+			    (rc = store_txn_commit(&txn, err)) != 0)
 				goto out;
 			break;
 		}
@@ -227,17 +242,17 @@ fill_one(void *arg, const MDB_val *k, const MDB_val *v)
 static int
 due_fill_once(struct store *s, uint64_t *count, struct cerr *err)
 {
-	MDB_val k = mval(DUE_FILLED, strlen(DUE_FILLED)), v;
 	struct fill f = {s, NULL, err, 0};
+	bool done;
 	int rc;
 
 	*count = 0;
 	if ((rc = store_txn_begin(s, NULL, true, &f.txn, err)) != 0)
 		return rc;
-	rc = mdb_get(f.txn, s->dbi[DB_META], &k, &v);
-	if (rc != MDB_NOTFOUND) {
+	if ((rc = upgrade_done(s, f.txn, DUE_FILLED, &done, err,
+	    "due index")) != 0 || done) {
 		store_txn_abort(&f.txn);
-		return rc == 0 ? 0 : st_fail(rc, err, "due index");
+		return rc;
 	}
 	rc = st_scan_prefix(f.txn, s->dbi[DB_GRANTS], NULL, 0, 0, fill_one, &f);
 	if (rc != 0) {
@@ -245,10 +260,9 @@ due_fill_once(struct store *s, uint64_t *count, struct cerr *err)
 		return cerr_set(err, rc, "filling the due index: %s",
 		    carnet_strerror(rc));
 	}
-	v = mval("1", 1);
-	if ((rc = mdb_put(f.txn, s->dbi[DB_META], &k, &v, 0)) != 0) {
+	if ((rc = upgrade_mark(s, f.txn, DUE_FILLED, err, "due index")) != 0) {
 		store_txn_abort(&f.txn);
-		return st_fail(rc, err, "due index");
+		return rc;
 	}
 	*count = f.n;
 	return store_txn_commit(&f.txn, err);
