@@ -5,7 +5,11 @@
  *
  * A claim's ref carries the send stamp at a fixed width, so every record
  * is the same size (BENCH_RECORD_BYTES encoded) and a consumer reads its
- * latency from the record itself.
+ * latency from the record itself.  The stamp comes before the record's
+ * number: a holder's refs grow from run to run as a real holder's ids
+ * do, and the broker's dedup index takes them in order.  (Number first,
+ * each run's refs fell between the last run's, one page of that index
+ * written per record: the broker slowed run after run on one store.)
  */
 #include <poll.h>
 #include <stdlib.h>
@@ -70,7 +74,7 @@ load_users(const char *path, size_t *n)
 	return u;
 }
 
-#define REF_FMT "%02u-%010llu-%019lld"
+#define REF_FMT "%02u-%019lld-%010llu" /* holder, stamp, number */
 
 /* One claim of BENCH_RECORD_BYTES, the label padding it to size. */
 static void
@@ -85,8 +89,8 @@ claim_encode(msgpack_sbuffer *sb, unsigned holder, uint64_t i,
 	char ref[48];
 
 	msgpack_packer_init(&pk, sb, msgpack_sbuffer_write);
-	snprintf(ref, sizeof(ref), REF_FMT, holder, (unsigned long long)i,
-	    (long long)stamp);
+	snprintf(ref, sizeof(ref), REF_FMT, holder, (long long)stamp,
+	    (unsigned long long)i);
 	msgpack_pack_map(&pk, 6);
 	mpk_pack_cstr(&pk, "ref");
 	mpk_pack_cstr(&pk, ref);
@@ -188,7 +192,7 @@ fail:
 static int64_t
 ref_stamp(const char *ref)
 {
-	const char *dash = strrchr(ref, '-');
+	const char *dash = strchr(ref, '-');
 
 	return dash ? strtoll(dash + 1, NULL, 10) : 0;
 }

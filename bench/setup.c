@@ -84,7 +84,7 @@ register_parties(struct deploy *d)
 		    key_write(path, &d->holders[i], &err) != 0)
 			die(name, &err);
 	}
-	for (i = 0; i < d->napps; i++) {
+	for (i = 0; i < d->napps + d->nother_apps; i++) {
 		snprintf(name, sizeof(name), "app%u", i);
 		party_fill(&p, d->apps[i].pk, ROLE_APP, name);
 		snprintf(path, sizeof(path), "%s/%s.key", d->dir, name);
@@ -299,7 +299,7 @@ deploy_new(struct deploy *d)
 	if (d->map_mib == 0)
 		d->map_mib = 4096;
 	d->holders = calloc(d->nholders, sizeof(*d->holders));
-	d->apps = calloc(d->napps, sizeof(*d->apps));
+	d->apps = calloc(d->napps + d->nother_apps, sizeof(*d->apps));
 	d->users = calloc(total, sizeof(*d->users));
 	d->tokens = calloc((size_t)d->nusers * d->napps, TOKID_BYTES);
 	if (!d->holders || !d->apps || !d->users || !d->tokens)
@@ -307,7 +307,7 @@ deploy_new(struct deploy *d)
 	for (i = 0; i < d->nholders; i++)
 		if (key_generate(&d->holders[i]) != 0)
 			die("keygen", NULL);
-	for (i = 0; i < d->napps; i++)
+	for (i = 0; i < d->napps + d->nother_apps; i++)
 		if (key_generate(&d->apps[i]) != 0)
 			die("keygen", NULL);
 	for (i = 0; i < total; i++)
@@ -450,8 +450,12 @@ deploy_idle_consents(struct deploy *d, unsigned n, double *import_per_s)
 			die("keygen", NULL);
 		id_encode(kp.pk, id);
 		fprintf(f, "user,idle%u,%s,,,,\n", i, id);
-		for (a = 0; a < d->napps; a++) {
-			claim_token(&t, kp.pk, d->apps[a].pk);
+		for (a = 0; a < d->napps + (d->nother_apps > 0); a++) {
+			const struct keypair *app = a < d->napps ?
+			    &d->apps[a] :
+			    &d->apps[d->napps + i % d->nother_apps];
+
+			claim_token(&t, kp.pk, app->pk);
 			if (token_sign(&t, kp.sk, &blob, &len, &err) != 0)
 				die("signing a token", &err);
 			if (store_token_put(s, txn, &t, blob, len, now,

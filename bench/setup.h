@@ -16,6 +16,9 @@ struct deploy {
 	/* asked for */
 	const char *carnetd;
 	unsigned nholders, napps, nusers;
+	/* more apps after the napps: registered, no grant from the users;
+	 * deploy_idle_consents gives each idle person one of them too */
+	unsigned nother_apps;
 	unsigned nbystanders; /* registered, no consent: for pre-filled records */
 	unsigned map_mib;     /* 0: 4096 */
 	const struct memcg *memcg; /* the broker runs in it, if not NULL */
@@ -25,6 +28,7 @@ struct deploy {
 	char broker_id[ID_STR_LEN + 1];
 	pid_t broker;
 	struct keypair *holders, *apps, *users; /* users, then bystanders */
+	/* apps: the napps, then the nother_apps */
 	uint8_t *tokens; /* [user][app] token ids */
 };
 
@@ -38,7 +42,8 @@ struct client *deploy_connect(struct deploy *d, const struct keypair *kp);
 int deploy_revoke(struct client *c, const struct keypair *user,
     const uint8_t tok[TOKID_BYTES], int64_t *took_ns);
 /*
- * n more people, each consenting to every app and never getting a record:
+ * n more people, each consenting to the napps apps and never getting a
+ * record, and person k to other app k % nother_apps as well (if any):
  * tokens signed here and written straight to the store as GRANT stores
  * them (with their review timer; GRANT's own cost is measured elsewhere),
  * the people registered with `carnet party import` (its rate in
