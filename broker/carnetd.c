@@ -2,7 +2,9 @@
  * carnetd.c: the broker's start-up, its loop and one loop turn.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
+#include <sys/file.h>
 #include <sys/resource.h>
 #include <limits.h>
 #include <stdio.h>
@@ -65,7 +67,8 @@ usage(FILE *f)
 "                     public id (DIR/broker.pub) and the LMDB store (DIR/store)\n"
 "                     with the people's record keys beside it (DIR/store/keys:\n"
 "                     back it up with the store and the broker key; records\n"
-"                     open only with all three)\n"
+"                     open only with all three); one broker per DIR, which\n"
+"                     it locks (DIR/carnetd.lock) while it runs\n"
 "  --listen ENDPOINT  ZeroMQ endpoint to bind (default %s)\n"
 "  --map-size MIB     largest size the store may grow to (default %lu)\n"
 "  --notice-before D  write a notice to a person's log this long before one\n"
@@ -124,6 +127,35 @@ fd_limit(void)
 		    (unsigned long long)rl.rlim_cur,
 		    (unsigned long long)(rl.rlim_cur > 64 ? rl.rlim_cur - 64 :
 		    0), BROKER_MAX_CONNS);
+}
+
+/*
+ * One broker per data directory: DIR/carnetd.lock, locked for as long as
+ * this process lives (the kernel lets go when it ends, even killed).  Two
+ * brokers on one store would each deliver, and each trust its own caches.
+ */
+static void
+data_lock(const char *dir)
+{
+	char path[PATH_MAX], pid[32] = "";
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/carnetd.lock", dir);
+	if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) < 0)
+		fatalx("cannot open %s: %s", path, strerror(errno));
+	if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+		if (errno != EWOULDBLOCK)
+			fatalx("cannot lock %s: %s", path, strerror(errno));
+		if ((n = read(fd, pid, sizeof(pid) - 1)) > 0)
+			pid[strcspn(pid, "\n")] = '\0';
+		fatalx("another carnetd%s%s%s runs on %s (%s is locked): one "
+		    "broker per data directory", pid[0] ? " (pid " : "", pid,
+		    pid[0] ? ")" : "", dir, path);
+	}
+	if (ftruncate(fd, 0) != 0 || dprintf(fd, "%ld\n", (long)getpid()) < 0)
+		fatalx("cannot write %s: %s", path, strerror(errno));
+	/* fd stays open: the lock is this process's */
 }
 
 /* Load DIR/broker.key, or create it and DIR/broker.pub on first start. */
@@ -743,6 +775,7 @@ main(int argc, char **argv)
 		fatalx("libsodium failed to start");
 	if (mkdir(dir, 0700) != 0 && errno != EEXIST)
 		fatalx("cannot create %s: %s", dir, strerror(errno));
+	data_lock(dir);
 	broker_key(&b, dir);
 	bench_switches(&b);
 	fd_limit();

@@ -234,4 +234,18 @@ C bob consent list --json 2>/dev/null | has ".id==\"$TB\" and .state==\"revoked\
 C bob log verify >/dev/null 2>&1 && fail "log verify passed on a log put back"
 ok "a store put back: the person's client warns and revokes again, the app refuses records under the ended consent"
 stop_broker
+
+# one broker per data directory: a second one on it refuses to start and
+# the first keeps serving; once the first is killed, a new one starts
+start_broker
+C alice whoami | grep -q "^user alice" || fail "whoami before the second broker"
+timeout 10 "$B/carnetd" --data "$DATA" --listen "tcp://127.0.0.1:$(( 40000 + (RANDOM % 20000) ))" >"$T/o" 2>"$T/e"; rc=$?
+[ $rc -ne 0 ] && [ $rc -ne 124 ] || fail "a second carnetd on the same data directory ran (exit $rc)"
+grep -q "another carnetd (pid $pid) runs on $DATA" "$T/e" || fail "second carnetd message: $(cat "$T/e")"
+C alice whoami | grep -q "^user alice" || fail "the first broker stopped serving"
+kill -KILL "$pid"; wait "$pid" 2>/dev/null; pid=
+start_broker
+C alice whoami | grep -q "^user alice" || fail "whoami after a broker was killed and another started"
+ok "a second carnetd on one data directory is refused, naming the first; after a kill -9 a new one starts"
+stop_broker
 echo "$pass passed, 0 failed"
