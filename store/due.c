@@ -65,6 +65,21 @@ store_due_put(struct store *s, MDB_txn *txn, const uint8_t app[ID_BYTES],
 }
 
 int
+st_due_has(struct store *s, MDB_txn *txn, const uint8_t app[ID_BYTES],
+    const uint8_t tok[TOKID_BYTES], bool *has, struct cerr *err)
+{
+	uint8_t key[INDEX_KEY_BYTES];
+	MDB_val k = mval(key, sizeof(key)), v;
+	int rc;
+
+	index_key(key, app, tok);
+	rc = mdb_get(txn, s->dbi[DB_DUE], &k, &v);
+	*has = rc == 0;
+	return rc == 0 || rc == MDB_NOTFOUND ? 0 : st_fail(rc, err,
+	    "due index");
+}
+
+int
 store_due_del(struct store *s, MDB_txn *txn, const uint8_t app[ID_BYTES],
     const uint8_t tok[TOKID_BYTES], struct cerr *err)
 {

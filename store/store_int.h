@@ -111,6 +111,10 @@ int st_keys_wipe_due(struct store *s, struct cerr *err);
 int st_record_seal_put(struct store *s, MDB_txn *txn,
     const uint8_t user[ID_BYTES], uint64_t seq, const void *plain,
     size_t len, unsigned flags, struct cerr *err);
+/* due.c: whether (app, tok) is in the due index (*has), or an error. */
+int st_due_has(struct store *s, MDB_txn *txn, const uint8_t app[ID_BYTES],
+    const uint8_t tok[TOKID_BYTES], bool *has, struct cerr *err)
+    __attribute__((warn_unused_result));
 /* due.c: the index of ended tokens whose erasure is not confirmed. */
 int st_unerased_put(struct store *s, MDB_txn *txn, const uint8_t app[ID_BYTES],
     const uint8_t tok[TOKID_BYTES], const uint8_t user[ID_BYTES],

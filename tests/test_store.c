@@ -490,6 +490,12 @@ test_due_index_follows_records_and_states(void **state)
 	assert_int_equal(store_due_user(fx->s, txn, user.pk, NULL, NULL,
 	    &err), 0);
 	assert_int_equal(due_list(fx->s, txn, app.pk, got, 4), 2);
+	/* pairs already due still wake their app at the next record */
+	woken = 0;
+	assert_int_equal(store_due_user(fx->s, txn, user.pk, count_app,
+	    &woken, &err), 0);
+	assert_int_equal(woken, 2);
+	assert_int_equal(due_list(fx->s, txn, app.pk, got, 4), 2);
 	assert_int_equal(store_due_next(fx->s, txn, app.pk, got[1], tok, u),
 	    CARNET_E_NOT_FOUND);
 	assert_int_equal(store_due_next(fx->s, txn, user2.pk, NULL, tok, u),
