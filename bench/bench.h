@@ -75,6 +75,9 @@ pid_t spawn_prog(const char *const *argv, const char *const *env,
 void stop_prog(pid_t pid);
 /* RssAnon and RssFile of a process, in KiB; -1 when unknown. */
 int proc_rss(pid_t pid, long *anon_kib, long *file_kib);
+/* Bytes the process dirtied for storage so far (/proc/PID/io write_bytes:
+ * its store's pages, as its commits write them); -1 if unknown. */
+long long proc_write_bytes(pid_t pid);
 
 /* In a child: say READY and wait for the orchestrator's go. */
 void ready_and_wait(void);

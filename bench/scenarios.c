@@ -986,15 +986,20 @@ warm_up(struct deploy *d)
  * On the running broker: the median throughput of Z.repeat runs, then the
  * median p99 of as many runs paced at *pace (set from the first run if
  * NAN; NAN after: not run).  A p99 over seconds hangs on a few slow
- * fsyncs of a shared disk: one run alone says little.
+ * fsyncs of a shared disk: one run alone says little.  *wpr: the bytes
+ * the broker dirtied for its store per record, over the throughput runs
+ * (what its commits write, whatever the disk's speed; NAN if unknown).
  */
 static void
-active_runs(struct deploy *d, double *thru, double *pace, double *p99)
+active_runs(struct deploy *d, double *thru, double *pace, double *p99,
+    double *wpr)
 {
 	double t[5], p[5];
 	struct layout l;
 	struct outcome o;
 	unsigned i, n = Z.repeat;
+	long long w0 = proc_write_bytes(d->broker), w1;
+	uint64_t produced = 0;
 	int rc;
 
 	cur_deploy = d;
@@ -1005,9 +1010,13 @@ active_runs(struct deploy *d, double *thru, double *pace, double *p99)
 		l.env = env_full;
 		rc = run_layout(&l, &o);
 		t[i] = rate_or_nan(rc, &o);
+		produced += o.produced;
 		if (isnan(*pace) && rc == 0)
 			*pace = sustained(&o, CONSUMERS);
 	}
+	w1 = proc_write_bytes(d->broker);
+	*wpr = w0 >= 0 && w1 >= w0 && produced > 0 ?
+	    (double)(w1 - w0) / (double)produced : NAN;
 	*thru = median(t, n);
 	*p99 = NAN;
 	if (isnan(*pace))
@@ -1086,13 +1095,12 @@ section_consents(void)
 	const unsigned *sizes = O->quick ? quick : full;
 	unsigned nsizes = O->quick ? 3 : 4, i, own[8];
 	const char *pick = getenv("CARNET_BENCH_CONSENTS");
-	double thru0 = NAN, p99_0 = NAN, pace = NAN, imp = NAN;
-	double r, p99, sub;
+	double thru0 = NAN, p99_0 = NAN, pace = NAN, imp = NAN, wpr0 = NAN;
+	double r, p99, sub, wpr;
 	long anon, file, fanon, ffile;
 	struct memcg cg;
 	double before_mib = NAN, after_mib = NAN;
 	char where[128];
-	struct layout l;
 	struct outcome o;
 	struct deploy d;
 	char key[64], label[96];
@@ -1149,17 +1157,14 @@ section_consents(void)
 		deploy_start_broker(&d, env_full);
 		cur_deploy = &d;
 		sub = sub_ms(&d);
-		layout_max(&l, CONSUMERS, Z.thru_per_prod);
-		l.name = "carnet";
-		l.args = carnet_args;
-		l.env = env_full;
 		/* a first run warms the store's hot pages, read afresh after
 		 * the page cache was dropped; the ones after count */
 		warm_up(&d);
-		active_runs(&d, &r, &pace, &p99);
+		active_runs(&d, &r, &pace, &p99, &wpr);
 		if (i == 0) {
 			thru0 = r;
 			p99_0 = p99;
+			wpr0 = wpr;
 		}
 		proc_rss(d.broker, &anon, &file);
 		feeds_rss(&d, &fanon, &ffile);
@@ -1170,6 +1175,10 @@ section_consents(void)
 		snprintf(key, sizeof(key), "consents_%u_p99_us", n);
 		report_fig(key, "  p99 latency", p99, "us", "%.2f x the "
 		    "100-consent run", ratio(p99, p99_0));
+		snprintf(key, sizeof(key), "consents_%u_store_bpr", n);
+		report_fig(key, "  store writes per record", wpr, "bytes",
+		    "%.2f x the 100-consent run (pages the broker's commits "
+		    "dirtied, /proc/PID/io)", ratio(wpr, wpr0));
 		snprintf(key, sizeof(key), "consents_%u_rss_mib", n);
 		if (d.memcg != NULL)
 			snprintf(where, sizeof(where), "in a %d MiB memory "
@@ -1181,7 +1190,8 @@ section_consents(void)
 		report_fig(key, "  broker RSS", (anon + file) / 1024.0, "MiB",
 		    "heap %.0f MiB, map pages %.0f MiB; with %d apps "
 		    "subscribed: heap %.0f MiB, map %.0f MiB; %s",
-		    anon / 1024.0, file / 1024.0, FEEDS, fanon / 1024.0, ffile / 1024.0, where);
+		    anon / 1024.0, file / 1024.0, FEEDS, fanon / 1024.0,
+		    ffile / 1024.0, where);
 		snprintf(key, sizeof(key), "consents_%u_sub_ms", n);
 		report_fig(key, "  SUB", sub, "ms", "an app with %u consents "
 		    "subscribing", n);
@@ -1315,7 +1325,7 @@ static void
 section_connections(void)
 {
 	unsigned n = O->quick ? 2000 : 10000, k, nc, opened = 0;
-	double t0, t1, t2, p0, p1, p2, pace = NAN, ta, pa;
+	double t0, t1, t2, p0, p1, p2, w0, w1, w2, pace = NAN, ta, pa;
 	long a0, f0, a1, f1;
 	char keys[600];
 	struct child c[8];
@@ -1335,7 +1345,7 @@ section_connections(void)
 	idle_keys(&d, n, keys, sizeof(keys));
 	deploy_start_broker(&d, env_full);
 	warm_up(&d);
-	active_runs(&d, &t0, &pace, &p0);
+	active_runs(&d, &t0, &pace, &p0, &w0);
 	proc_rss(d.broker, &a0, &f0);
 	printf("  (%u idle connections opening...)\n", n);
 	fflush(stdout);
@@ -1346,7 +1356,7 @@ section_connections(void)
 		return;
 	}
 	sleep_ms(10000); /* the handshakes that were slow finish */
-	active_runs(&d, &t1, &pace, &p1);
+	active_runs(&d, &t1, &pace, &p1, &w1);
 	proc_rss(d.broker, &a1, &f1);
 	for (k = 0; k < nc; k++) {
 		memset(&r, 0, sizeof(r));
@@ -1355,12 +1365,15 @@ section_connections(void)
 		opened += (unsigned)res_get(&r, "n");
 	}
 	sleep_ms(10000); /* the broker sees them go */
-	active_runs(&d, &t2, &pace, &p2);
+	active_runs(&d, &t2, &pace, &p2, &w2);
 	ta = (t0 + t2) / 2;
 	pa = (p0 + p2) / 2;
 	report_fig("conns_alone", "alone, before and after", ta, "deliv/s",
 	    "before %.0f, after %.0f; p99 %.0f and %.0f us; heap %.0f MiB",
 	    t0, t2, p0, p2, a0 / 1024.0);
+	report_fig("conns_store_bpr", "  store writes per record", w1,
+	    "bytes", "with them; alone %.0f before, %.0f after (pages the "
+	    "broker's commits dirtied: they grow with the store)", w0, w2);
 	report_fig("conns_idle", "with idle connections", t1, "deliv/s",
 	    "%u of %u open and answered; %.2f x alone", opened, n,
 	    ratio(t1, ta));

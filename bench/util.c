@@ -322,6 +322,23 @@ proc_rss(pid_t pid, long *anon_kib, long *file_kib)
 	return *anon_kib >= 0 ? 0 : -1;
 }
 
+long long
+proc_write_bytes(pid_t pid)
+{
+	char path[64], line[256];
+	long long v = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/io", (int)pid);
+	if ((f = fopen(path, "r")) == NULL)
+		return -1;
+	while (fgets(line, sizeof(line), f) != NULL)
+		if (sscanf(line, "write_bytes: %lld", &v) == 1)
+			break;
+	fclose(f);
+	return v;
+}
+
 void
 pace_init(struct pace *p, long long rate, unsigned batch)
 {
