@@ -43,6 +43,34 @@ ack_rec(struct client *c, const uint8_t tok[TOKID_BYTES], uint64_t seq)
 	assert_int_equal(client_send(c, "ACK", &err), 0);
 }
 
+/* CREDIT n to c's feed. */
+static void
+credit(struct client *c, uint64_t n)
+{
+	struct cerr err = {0};
+	msgpack_packer *pk = client_begin(c, 1);
+
+	mpk_pack_cstr(pk, "n");
+	msgpack_pack_uint64(pk, n);
+	assert_int_equal(client_send(c, "CREDIT", &err), 0);
+}
+
+/* A connection as app, subscribed, with n credit (0: none yet). */
+static struct client *
+feed_with_credit(const struct keypair *app, uint64_t n)
+{
+	struct client *c = connect_as(app);
+	struct cerr err = {0};
+	msgpack_unpacked reply;
+
+	client_begin(c, 0);
+	assert_int_equal(client_call(c, "SUB", &reply, &err), 0);
+	msgpack_unpacked_destroy(&reply);
+	if (n > 0)
+		credit(c, n);
+	return c;
+}
+
 /*
  * Subscribe as app with `credit`, collect until `want` records came (when
  * want > 0) or idle_ms of silence; ack when `ack` is true.
@@ -52,21 +80,13 @@ subscribe_until(const struct keypair *app, uint64_t credit, int want,
     int idle_ms, bool ack, const struct keypair *want_holder,
     const char *want_type, struct received *got)
 {
-	struct client *c = connect_as(app);
-	msgpack_unpacked reply, m;
-	msgpack_packer *pk;
+	struct client *c = feed_with_credit(app, credit);
+	msgpack_unpacked m;
 	struct cerr err = {0};
 	char cmd[16];
 	const struct schema *claim = schema_by_name("claim", 5);
 
 	memset(got, 0, sizeof(*got));
-	client_begin(c, 0);
-	assert_int_equal(client_call(c, "SUB", &reply, &err), 0);
-	msgpack_unpacked_destroy(&reply);
-	pk = client_begin(c, 1);
-	mpk_pack_cstr(pk, "n");
-	msgpack_pack_uint64(pk, credit);
-	assert_int_equal(client_send(c, "CREDIT", &err), 0);
 	while ((want == 0 || got->n < want) &&
 	    client_recv(c, idle_ms, cmd, &m, &err) == 0) {
 		const msgpack_object *recs = mpk_get(&m.data, "recs");
@@ -207,8 +227,7 @@ test_revoked_push_reaches_a_live_subscriber(void **state)
 	struct token t;
 	struct cerr err = {0};
 	struct client *c;
-	msgpack_unpacked reply, m;
-	msgpack_packer *pk;
+	msgpack_unpacked m;
 	char cmd[16];
 	bool revoked = false;
 	int i;
@@ -216,14 +235,7 @@ test_revoked_push_reaches_a_live_subscriber(void **state)
 	(void)state;
 	make_token(&t, &alice, &budget, "claim", FIELDS_ALL, NULL);
 	assert_int_equal(grant_signed(&alice, &t, alice.sk, &err), 0);
-	c = connect_as(&budget);
-	client_begin(c, 0);
-	assert_int_equal(client_call(c, "SUB", &reply, &err), 0);
-	msgpack_unpacked_destroy(&reply);
-	pk = client_begin(c, 1);
-	mpk_pack_cstr(pk, "n");
-	msgpack_pack_uint64(pk, 100);
-	assert_int_equal(client_send(c, "CREDIT", &err), 0);
+	c = feed_with_credit(&budget, 100);
 	assert_int_equal(revoke(&alice, &alice, t.id, &err), 0);
 	for (i = 0; i < 5 && !revoked; i++)
 		if (client_recv(c, 1000, cmd, &m, &err) == 0) {
@@ -884,7 +896,6 @@ test_stalled_app_vanishing_holder_and_flood_stay_bounded(void **state)
 	struct cerr err = {0};
 	struct client *stalled;
 	struct received got;
-	msgpack_unpacked reply;
 	long before, after;
 	pid_t child;
 	char prefix[16];
@@ -896,10 +907,7 @@ test_stalled_app_vanishing_holder_and_flood_stay_bounded(void **state)
 	make_token(&t, &alice, &other, "claim", FIELDS_ALL, NULL);
 	assert_int_equal(grant_signed(&alice, &t, alice.sk, &err), 0);
 	/* an app that subscribes and never gives credit */
-	stalled = connect_as(&other);
-	client_begin(stalled, 0);
-	assert_int_equal(client_call(stalled, "SUB", &reply, &err), 0);
-	msgpack_unpacked_destroy(&reply);
+	stalled = feed_with_credit(&other, 0);
 	/* a holder that vanishes in the middle of its stream */
 	if ((child = fork()) == 0) {
 		for (i = 0; i < 1000; i++) {
@@ -1037,93 +1045,6 @@ test_idle_consents_are_never_visited(void **state)
 	client_destroy(&c);
 }
 
-/* CREDIT n to c's feed. */
-static void
-credit(struct client *c, uint64_t n)
-{
-	struct cerr err = {0};
-	msgpack_packer *pk = client_begin(c, 1);
-
-	mpk_pack_cstr(pk, "n");
-	msgpack_pack_uint64(pk, n);
-	assert_int_equal(client_send(c, "CREDIT", &err), 0);
-}
-
-/* The first byte of the token of the next record on c within 1.5 s; -1
- * when none came. */
-static int
-next_rec_token(struct client *c)
-{
-	struct cerr err = {0};
-	msgpack_unpacked m;
-	char cmd[16];
-	int first = -1;
-
-	while (first < 0 && client_recv(c, 1500, cmd, &m, &err) == 0) {
-		const msgpack_object *recs = mpk_get(&m.data, "recs");
-		uint8_t tok[TOKID_BYTES];
-
-		if (recs != NULL && recs->type == MSGPACK_OBJECT_ARRAY &&
-		    recs->via.array.size > 0) {
-			assert_int_equal(recs->via.array.size, 1);
-			assert_int_equal(mpk_bin_n(mpk_get(
-			    &recs->via.array.ptr[0], "token"), tok,
-			    TOKID_BYTES), 0);
-			first = tok[0];
-		}
-		msgpack_unpacked_destroy(&m);
-	}
-	return first;
-}
-
-/*
- * A feed walks its app's due consents in token order and goes on after
- * the one it stopped at.  Stopped at the last one, it goes round from the
- * first: a first one with nothing new (its record in flight) must not end
- * the round before the others were looked at.  Three people, tokens
- * 0x10.., 0x80.., 0xf0.., one record at a time (credit 1, never acked).
- */
-static void
-test_a_feed_stopped_at_the_last_consent_goes_round(void **state)
-{
-	static struct keypair carol;
-	static const uint8_t first_byte[3] = {0x10, 0x80, 0xf0};
-	const struct keypair *who[3] = {&alice, &bob, &carol};
-	struct cerr err = {0};
-	msgpack_unpacked reply;
-	struct client *c;
-	struct token t;
-	int i;
-
-	(void)state;
-	assert_int_equal(key_generate(&carol), 0);
-	add_party(&carol, ROLE_USER, "carol", NULL, NULL);
-	for (i = 0; i < 3; i++) {
-		make_token(&t, who[i], &budget, "claim", FIELDS_ALL, NULL);
-		t.id[0] = first_byte[i];
-		assert_int_equal(grant_signed(who[i], &t, who[i]->sk, &err), 0);
-	}
-	c = connect_as(&budget);
-	client_begin(c, 0);
-	assert_int_equal(client_call(c, "SUB", &reply, &err), 0);
-	msgpack_unpacked_destroy(&reply);
-	/* the good path: alice's record, then carol's: the feed stands at
-	 * carol's consent, the last one, alice's record still in flight */
-	assert_int_equal(put(&mgen, &alice, "claim", "a1", 1, NULL), 1);
-	credit(c, 1);
-	assert_int_equal(next_rec_token(c), 0x10);
-	assert_int_equal(put(&mgen, &carol, "claim", "c1", 1, NULL), 1);
-	credit(c, 1);
-	assert_int_equal(next_rec_token(c), 0xf0);
-	/* bob's record waits for credit; given, the feed goes round past
-	 * alice's consent (nothing new) to bob's */
-	assert_int_equal(put(&mgen, &bob, "claim", "b1", 1, NULL), 1);
-	assert_int_equal(next_rec_token(c), -1);
-	credit(c, 1);
-	assert_int_equal(next_rec_token(c), 0x80);
-	client_destroy(&c);
-}
-
 /* Records that come on c until ms of silence; the first one's token and
  * seq in tok and seq. */
 static int
@@ -1154,18 +1075,53 @@ recs_within(struct client *c, int ms, uint8_t tok[TOKID_BYTES],
 	return n;
 }
 
-static struct client *
-feed_with_credit(const struct keypair *app, uint64_t n)
+/*
+ * A feed walks its app's due consents in token order and goes on after
+ * the one it stopped at.  Stopped at the last one, it goes round from the
+ * first: a first one with nothing new (its record in flight) must not end
+ * the round before the others were looked at.  Three people, tokens
+ * 0x10.., 0x80.., 0xf0.., one record at a time (credit 1, never acked).
+ */
+static void
+test_a_feed_stopped_at_the_last_consent_goes_round(void **state)
 {
-	struct client *c = connect_as(app);
+	static struct keypair carol;
+	static const uint8_t first_byte[3] = {0x10, 0x80, 0xf0};
+	const struct keypair *who[3] = {&alice, &bob, &carol};
 	struct cerr err = {0};
-	msgpack_unpacked reply;
+	uint8_t tok[TOKID_BYTES];
+	uint64_t seq;
+	struct client *c;
+	struct token t;
+	int i;
 
-	client_begin(c, 0);
-	assert_int_equal(client_call(c, "SUB", &reply, &err), 0);
-	msgpack_unpacked_destroy(&reply);
-	credit(c, n);
-	return c;
+	(void)state;
+	assert_int_equal(key_generate(&carol), 0);
+	add_party(&carol, ROLE_USER, "carol", NULL, NULL);
+	for (i = 0; i < 3; i++) {
+		make_token(&t, who[i], &budget, "claim", FIELDS_ALL, NULL);
+		t.id[0] = first_byte[i];
+		assert_int_equal(grant_signed(who[i], &t, who[i]->sk, &err), 0);
+	}
+	c = feed_with_credit(&budget, 0);
+	/* the good path: alice's record, then carol's: the feed stands at
+	 * carol's consent, the last one, alice's record still in flight */
+	assert_int_equal(put(&mgen, &alice, "claim", "a1", 1, NULL), 1);
+	credit(c, 1);
+	assert_int_equal(recs_within(c, 1500, tok, &seq), 1);
+	assert_int_equal(tok[0], 0x10);
+	assert_int_equal(put(&mgen, &carol, "claim", "c1", 1, NULL), 1);
+	credit(c, 1);
+	assert_int_equal(recs_within(c, 1500, tok, &seq), 1);
+	assert_int_equal(tok[0], 0xf0);
+	/* bob's record waits for credit; given, the feed goes round past
+	 * alice's consent (nothing new) to bob's */
+	assert_int_equal(put(&mgen, &bob, "claim", "b1", 1, NULL), 1);
+	assert_int_equal(recs_within(c, 1500, tok, &seq), 0);
+	credit(c, 1);
+	assert_int_equal(recs_within(c, 1500, tok, &seq), 1);
+	assert_int_equal(tok[0], 0x80);
+	client_destroy(&c);
 }
 
 /*
