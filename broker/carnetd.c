@@ -559,13 +559,12 @@ loop(struct broker *b)
 
 	while (!broker_stop) {
 		/*
-		 * zmq_poll on the ROUTER costs O(connections): libzmq answers
-		 * ZMQ_EVENTS by asking whether it could send, which with
-		 * ROUTER_MANDATORY looks at every peer's pipe (90% of the
-		 * broker's time with 10 000 idle connections).  While there
-		 * is work or the last turn read something, the ROUTER is only
-		 * read without waiting; it is polled when the broker has
-		 * nothing to do and waits.
+		 * While there is work or the last turn read something, the
+		 * ROUTER is only read without waiting; it is polled when the
+		 * broker has nothing to do and waits.  Polling it asks libzmq
+		 * whether it could send, which with ROUTER_MANDATORY walks the
+		 * peers' pipes until one has room: all of them when every
+		 * peer's queue is full (stalled apps).
 		 */
 		if (b->work || n > 0)
 			rc = zmq_poll(items, 1, 0); /* the ZAP handler only */
