@@ -383,8 +383,7 @@ deploy_compact(struct deploy *d, double *before_mib, double *after_mib)
 		return -1;
 	rc = mdb_env_set_maxdbs(env, 64);
 	if (rc == 0)
-		rc = mdb_env_set_mapsize(env, (size_t)(d->map_mib ? d->map_mib :
-		    4096) << 20);
+		rc = mdb_env_set_mapsize(env, (size_t)d->map_mib << 20);
 	if (rc == 0)
 		rc = mdb_env_open(env, dir, MDB_RDONLY, 0600);
 	if (rc == 0 && mkdir(copy, 0700) != 0)

@@ -49,10 +49,10 @@ int deploy_revoke(struct client *c, const struct keypair *user,
  * the people registered with `carnet party import` (its rate in
  * *import_per_s).  The broker must be stopped.
  */
+int deploy_idle_consents(struct deploy *d, unsigned n, double *import_per_s);
 /* Compact the stopped broker's store (LMDB's copy without free pages, put
  * in place of the file): its size before and after, MiB. */
 int deploy_compact(struct deploy *d, double *before_mib, double *after_mib);
-int deploy_idle_consents(struct deploy *d, unsigned n, double *import_per_s);
 /* Disk used by the store, in KiB. */
 long long deploy_store_kib(const struct deploy *d);
 /* Stop the broker and remove the directory. */
