@@ -246,6 +246,12 @@ C alice whoami | grep -q "^user alice" || fail "the first broker stopped serving
 kill -KILL "$pid"; wait "$pid" 2>/dev/null; pid=
 start_broker
 C alice whoami | grep -q "^user alice" || fail "whoami after a broker was killed and another started"
-ok "a second carnetd on one data directory is refused, naming the first; after a kill -9 a new one starts"
+# a lock file that is a link (planted to truncate what it points to) is refused
+mkdir "$T/d2"; echo keep >"$T/victim"; ln -s "$T/victim" "$T/d2/carnetd.lock"
+timeout 10 "$B/carnetd" --data "$T/d2" --listen "tcp://127.0.0.1:$(( 40000 + (RANDOM % 20000) ))" >"$T/o" 2>"$T/e"; rc=$?
+[ $rc -ne 0 ] && [ $rc -ne 124 ] || fail "carnetd ran with its lock file a link (exit $rc)"
+grep -q "carnetd.lock" "$T/e" || fail "link lock message: $(cat "$T/e")"
+[ "$(cat "$T/victim")" = keep ] || fail "the file behind the link was changed"
+ok "a second carnetd on one data directory is refused, naming the first; after a kill -9 a new one starts; a lock file that is a link is refused"
 stop_broker
 echo "$pass passed, 0 failed"
