@@ -1145,6 +1145,92 @@ test_request_spam_stays_bounded(void **state)
 	assert_true((double)ok <= REQUESTS_BURST + REQUESTS_PER_S * secs + 1);
 }
 
+/* ---- many connections held open and silent ---------------------------- */
+
+#define IDLE_CONNS 256
+
+/* HELLO on each of n sockets; how many answered, all within 15 s. */
+static int
+hello_all(void **socks, int n)
+{
+	int64_t deadline = tu_now_ms() + 15000;
+	char buf[64];
+	int i, more, answered = 0;
+	size_t len;
+
+	for (i = 0; i < n; i++) {
+		assert_true(zmq_send(socks[i], "HELLO", 5, ZMQ_SNDMORE) >= 0);
+		assert_true(zmq_send(socks[i], "\x80", 1, 0) >= 0);
+	}
+	for (i = 0; i < n; i++) {
+		zmq_pollitem_t it = {socks[i], 0, ZMQ_POLLIN, 0};
+		int64_t left = deadline - tu_now_ms();
+
+		if (zmq_poll(&it, 1, left > 0 ? (long)left : 0) <= 0 ||
+		    zmq_recv(socks[i], buf, sizeof(buf), 0) < 0)
+			continue;
+		answered++;
+		do {
+			more = 0;
+			len = sizeof(more);
+			assert_int_equal(zmq_getsockopt(socks[i], ZMQ_RCVMORE,
+			    &more, &len), 0);
+		} while (more && zmq_recv(socks[i], buf, sizeof(buf), 0) >= 0);
+	}
+	return answered;
+}
+
+/*
+ * People who opened their app and left it open: IDLE_CONNS CurveZMQ
+ * connections from as many people, each having said HELLO and nothing
+ * more, while records flow to an app: the flow is served in full, and
+ * every idle connection still answers after it (none dropped for its
+ * silence, none starved).
+ */
+static void
+test_idle_connections_leave_the_active_ones_served(void **state)
+{
+	static struct keypair idle[IDLE_CONNS];
+	uint8_t server[32], cpk[32], csk[32];
+	void *ctx, *socks[IDLE_CONNS];
+	int i, zero = 0;
+	struct raw app;
+	struct token t;
+	char name[16];
+
+	(void)state;
+	assert_int_equal(key_curve_pk(br.id, server), 0);
+	assert_non_null(ctx = zmq_ctx_new());
+	for (i = 0; i < IDLE_CONNS; i++) {
+		assert_int_equal(key_generate(&idle[i]), 0);
+		snprintf(name, sizeof(name), "idle%d", i);
+		add_party(&idle[i], ROLE_USER, name, NULL, NULL);
+		assert_int_equal(key_curve(&idle[i], cpk, csk), 0);
+		assert_non_null(socks[i] = zmq_socket(ctx, ZMQ_DEALER));
+		assert_int_equal(zmq_setsockopt(socks[i], ZMQ_CURVE_SERVERKEY,
+		    server, 32), 0);
+		assert_int_equal(zmq_setsockopt(socks[i], ZMQ_CURVE_PUBLICKEY,
+		    cpk, 32), 0);
+		assert_int_equal(zmq_setsockopt(socks[i], ZMQ_CURVE_SECRETKEY,
+		    csk, 32), 0);
+		assert_int_equal(zmq_setsockopt(socks[i], ZMQ_LINGER, &zero,
+		    sizeof(zero)), 0);
+		assert_int_equal(zmq_connect(socks[i], br.endpoint), 0);
+	}
+	assert_int_equal(hello_all(socks, IDLE_CONNS), IDLE_CONNS);
+	/* with all of them open and silent: the flow, in full */
+	feed_flowing(&app, &t);
+	put(&mgen, &alice, "claim", "b", 300, NULL);
+	assert_int_equal(raw_count_records(&app, 1500, NULL), 300);
+	/* and each of them is still there and served */
+	assert_int_equal(hello_all(socks, IDLE_CONNS), IDLE_CONNS);
+	raw_close(&app);
+	for (i = 0; i < IDLE_CONNS; i++)
+		zmq_close(socks[i]);
+	zmq_ctx_term(ctx);
+	sodium_memzero(csk, sizeof(csk));
+}
+
 int
 main(void)
 {
@@ -1159,6 +1245,7 @@ main(void)
 		T(test_every_reading_by_a_delegate_is_logged),
 		T(test_a_delegate_stays_within_the_types_given),
 		T(test_request_spam_stays_bounded),
+		T(test_idle_connections_leave_the_active_ones_served),
 #undef T
 	};
 

@@ -28,6 +28,16 @@ tu_sleep_ms(long ms)
 	nanosleep(&ts, NULL);
 }
 
+/* A monotonic clock, ms. */
+static inline int64_t
+tu_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 /* A fresh temporary directory; the caller frees the string. */
 static inline char *
 tu_tmpdir(void)
