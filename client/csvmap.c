@@ -257,7 +257,8 @@ csvmap_row(const struct csvmap *m, char **cells, int n, const char *user_id,
 		case COL_TIME:
 			if (parse_time(c, &when) != 0)
 				rc = cerr_set(err, CARNET_E_BAD_VALUE,
-				    "column time: '%.40s' is not a date", c);
+				    "column time: '%.40s' is not a date from "
+				    "0001-01-01 to 9999-12-31", c);
 			else
 				json_object_set_new(obj, "time",
 				    json_integer(when));

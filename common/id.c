@@ -126,7 +126,7 @@ time_parse(const char *s, int64_t *t)
 
 	memset(&tm, 0, sizeof(tm));
 	if (digits(&p, 4, &y) || *p++ != '-' || digits(&p, 2, &mo) ||
-	    *p++ != '-' || digits(&p, 2, &d))
+	    *p++ != '-' || digits(&p, 2, &d) || y == 0)
 		return CARNET_E_BAD_VALUE;
 	if (*p == 'T' || *p == ' ') {
 		p++;
@@ -166,21 +166,38 @@ time_parse(const char *s, int64_t *t)
 			return CARNET_E_BAD_VALUE;
 		r -= sign * (oh * 3600 + om * 60);
 	}
-	if (*p != '\0')
+	/* an offset may carry 0001-01-01 or 9999-12-31 out of the range */
+	if (*p != '\0' || !time_in_range((int64_t)r))
 		return CARNET_E_BAD_VALUE;
 	*t = (int64_t)r;
 	return 0;
 }
 
+bool
+time_in_range(int64_t t)
+{
+	return t >= TIME_MIN && t <= TIME_MAX;
+}
+
+/* The year is written by hand: glibc's %Y writes year 1 as "1", which
+ * time_parse (and FHIR) refuse. */
 void
 time_format(int64_t t, char out[TIME_STR_LEN + 1])
 {
 	struct tm tm;
 	time_t tt = (time_t)t;
+	int y;
 
-	if (gmtime_r(&tt, &tm) == NULL ||
-	    strftime(out, TIME_STR_LEN + 1, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+	if (!time_in_range(t) || gmtime_r(&tt, &tm) == NULL) {
 		snprintf(out, TIME_STR_LEN + 1, "%lld", (long long)t);
+		return;
+	}
+	y = tm.tm_year + 1900; /* 1 to 9999 */
+	out[0] = (char)('0' + y / 1000);
+	out[1] = (char)('0' + y / 100 % 10);
+	out[2] = (char)('0' + y / 10 % 10);
+	out[3] = (char)('0' + y % 10);
+	strftime(out + 4, TIME_STR_LEN + 1 - 4, "-%m-%dT%H:%M:%SZ", &tm);
 }
 
 int

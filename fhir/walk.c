@@ -161,8 +161,8 @@ walk_date(struct fhir_walk *w, json_t *v, const char *path, int64_t *t,
 		return 1;
 bad:
 	walk_fail(w, CARNET_E_BAD_VALUE, "%s: \"%.40s\" is not a FHIR date "
-	    "(YYYY, YYYY-MM, YYYY-MM-DD or a dateTime with seconds and zone)",
-	    path_text(path, pt, sizeof(pt)), given);
+	    "of years 0001 to 9999 (YYYY, YYYY-MM, YYYY-MM-DD or a dateTime "
+	    "with seconds and zone)", path_text(path, pt, sizeof(pt)), given);
 	return 0;
 }
 

@@ -130,8 +130,8 @@ pack_envelope_and_body(msgpack_packer *pk, const json_t *obj,
 		else if (!json_is_string(t) ||
 		    time_parse(json_string_value(t), &when) != 0)
 			return cerr_set(err, CARNET_E_BAD_VALUE,
-			    "envelope time: want ISO 8601, e.g. "
-			    "2017-03-02T10:00:00Z");
+			    "envelope time: want ISO 8601 from "
+			    TIME_RANGE_TEXT ", e.g. 2017-03-02T10:00:00Z");
 		mpk_pack_cstr(pk, "time");
 		msgpack_pack_int64(pk, when);
 	}

@@ -233,6 +233,10 @@ record_parse(const msgpack_object *o, struct record *r, bool partial,
 	if (mpk_i64(kv[K_TIME], &r->time) != 0)
 		return cerr_set(err, CARNET_E_FIELD_TYPE,
 		    "envelope time: want seconds since the epoch");
+	if (!time_in_range(r->time))
+		return cerr_set(err, CARNET_E_BAD_VALUE,
+		    "envelope time: %lld is outside the times carnet takes, "
+		    TIME_RANGE_TEXT, (long long)r->time);
 	if (kv[K_CORRECTS] != NULL && (mpk_u64(kv[K_CORRECTS], &r->corrects) !=
 	    0 || r->corrects == 0))
 		return cerr_set(err, CARNET_E_FIELD_TYPE,

@@ -8,7 +8,8 @@
  *   user    bin 32   public key of the person the record is about
  *   type    str      a type of schema.h
  *   v       uint     schema version the body follows
- *   time    int      when the fact happened, seconds since the epoch, UTC
+ *   time    int      when the fact happened, seconds since the epoch, UTC,
+ *                    from TIME_MIN to TIME_MAX (years 0001 to 9999)
  *   corrects uint    optional, set by the broker: the seq of the record this
  *                    one is another version of (same holder, ref BASE@V
  *                    after BASE@W): a correction

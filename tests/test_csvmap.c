@@ -203,6 +203,31 @@ test_malformed_exports(void **state)
 	    CARNET_E_MISSING_FIELD, "value");
 }
 
+/* Dates of years 0001 to 9999, ISO or DD/MM/YYYY; none outside. */
+static void
+test_dates_of_years_1_to_9999(void **state)
+{
+	static const char head[] =
+	    "customer,ref,date,act_code,label,practitioner\n";
+	struct rows r;
+	char text[256];
+
+	(void)state;
+	snprintf(text, sizeof(text), "%sM,1,0001-01-01,C,x,gp\n"
+	    "M,2,01/01/0001,C,x,gp\nM,3,31/12/9999,C,x,gp\n"
+	    "M,4,9999-12-31T23:59:59Z,C,x,gp\n", head);
+	assert_int_equal(read_csv(text, "claim", &r), 0);
+	assert_int_equal(r.n, 4);
+	msgpack_sbuffer_destroy(&r.out);
+	snprintf(text, sizeof(text), "%sM,1,31/12/0000,C,x,gp\n", head);
+	expect_fail(text, "claim", CARNET_E_BAD_VALUE, "column time: "
+	    "'31/12/0000' is not a date from 0001-01-01 to 9999-12-31");
+	snprintf(text, sizeof(text), "%sM,1,0001-01-01T00:00:00+01:00,C,x,gp\n",
+	    head);
+	expect_fail(text, "claim", CARNET_E_BAD_VALUE,
+	    "0001-01-01 to 9999-12-31");
+}
+
 static char *
 write_tmp(const char *dir, const char *text)
 {
@@ -271,6 +296,7 @@ main(void)
 		cmocka_unit_test(test_byte_order_mark_is_not_a_column),
 		cmocka_unit_test(test_profile_lists),
 		cmocka_unit_test(test_malformed_exports),
+		cmocka_unit_test(test_dates_of_years_1_to_9999),
 		cmocka_unit_test(test_enrollment),
 		cmocka_unit_test(test_real_synthetic_panel_round_trips),
 	};

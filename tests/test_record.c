@@ -512,6 +512,102 @@ test_ids_and_times(void **state)
 	    CARNET_E_BAD_VALUE);
 }
 
+/*
+ * Every time carnet takes it writes with four digits of year and reads
+ * back, years 0001 to 9999; nothing outside, even through an offset.
+ */
+static void
+test_times_of_years_1_to_9999_round_trip(void **state)
+{
+	static const char *const edges[] = {
+		"0001-01-01T00:00:00Z", "0099-12-31T23:59:59Z",
+		"0999-06-15T12:00:00Z", "1969-12-31T23:59:59Z",
+		"9999-12-31T23:59:59Z",
+	};
+	char t[TIME_STR_LEN + 1];
+	int64_t when, back;
+	size_t i;
+
+	(void)state;
+	assert_int_equal(time_parse(edges[0], &when), 0);
+	assert_int_equal(when, TIME_MIN);
+	assert_int_equal(time_parse(edges[4], &when), 0);
+	assert_int_equal(when, TIME_MAX);
+	for (i = 0; i < sizeof(edges) / sizeof(edges[0]); i++) {
+		assert_int_equal(time_parse(edges[i], &when), 0);
+		time_format(when, t);
+		assert_string_equal(t, edges[i]);
+		assert_int_equal(time_parse(t, &back), 0);
+		assert_int_equal(back, when);
+	}
+	assert_int_equal(time_parse("0001-01-01", &when), 0);
+	time_format(when, t);
+	assert_string_equal(t, "0001-01-01T00:00:00Z");
+	assert_int_equal(time_parse("0000-12-31", &when), CARNET_E_BAD_VALUE);
+	assert_int_equal(time_parse("1-01-01T00:00:00Z", &when),
+	    CARNET_E_BAD_VALUE);
+	assert_int_equal(time_parse("0001-01-01T00:00:00+00:01", &when),
+	    CARNET_E_BAD_VALUE);
+	assert_int_equal(time_parse("9999-12-31T23:59:59-00:01", &when),
+	    CARNET_E_BAD_VALUE);
+	assert_int_equal(time_parse("0001-01-01T00:00:00-00:01", &when), 0);
+	assert_int_equal(when, TIME_MIN + 60);
+	assert_true(time_in_range(TIME_MIN) && time_in_range(TIME_MAX));
+	assert_false(time_in_range(TIME_MIN - 1) ||
+	    time_in_range(TIME_MAX + 1));
+	/* out of range, a time is written as its seconds, never as a date */
+	time_format(TIME_MAX + 1, t);
+	assert_string_equal(t, "253402300800");
+	time_format(INT64_MIN, t);
+	assert_string_equal(t, "-9223372036854775808");
+}
+
+/* A record's time out of range is refused wherever it comes from: JSON
+ * (a date or seconds) or msgpack. */
+static void
+test_record_time_out_of_range_is_refused(void **state)
+{
+	const struct schema *claim = schema_by_name("claim", 5);
+	msgpack_sbuffer sb, out;
+	msgpack_packer pk;
+	msgpack_unpacked tree;
+	struct record r;
+	struct cerr err = {0};
+	char line[400];
+	static const char *const times[] = {
+		"\"0000-12-31T00:00:00Z\"", "-62135596801", "253402300800",
+	};
+	size_t i;
+
+	(void)state;
+	msgpack_sbuffer_init(&sb);
+	msgpack_sbuffer_init(&out);
+	msgpack_packer_init(&pk, &out, msgpack_sbuffer_write);
+	for (i = 0; i < sizeof(times) / sizeof(times[0]); i++) {
+		snprintf(line, sizeof(line), "{\"user\":\"%s\",\"ref\":\"r\","
+		    "\"time\":%s,\"act_code\":\"C\",\"label\":\"x\","
+		    "\"practitioner\":\"gp\"}", user_id, times[i]);
+		assert_int_equal(recjson_encode_line(line, strlen(line), claim,
+		    &sb, &err), CARNET_E_BAD_VALUE);
+		assert_non_null(strstr(cerr_msg(&err), TIME_RANGE_TEXT));
+	}
+	snprintf(line, sizeof(line), "{\"user\":\"%s\",\"ref\":\"r\","
+	    "\"time\":-62135596800,\"act_code\":\"C\",\"label\":\"x\","
+	    "\"practitioner\":\"gp\"}", user_id);
+	assert_int_equal(recjson_encode_line(line, strlen(line), claim, &sb,
+	    &err), 0);
+	assert_int_equal(record_decode(sb.data, sb.size, &tree, &r, &err), 0);
+	r.time = TIME_MIN - 1;
+	record_pack(&pk, &r, FIELDS_ALL);
+	msgpack_unpacked_destroy(&tree);
+	assert_int_equal(record_decode(out.data, out.size, &tree, &r, &err),
+	    CARNET_E_BAD_VALUE);
+	assert_string_equal(cerr_msg(&err), "envelope time: -62135596801 is "
+	    "outside the times carnet takes, " TIME_RANGE_TEXT);
+	msgpack_sbuffer_destroy(&out);
+	msgpack_sbuffer_destroy(&sb);
+}
+
 /* Every field of every type is found from every starting point; no other. */
 static void
 test_field_lookup_from_any_start(void **state)
@@ -557,6 +653,8 @@ main(void)
 		cmocka_unit_test(test_invalid_utf8_and_bad_envelope),
 		cmocka_unit_test(test_schema_docs_are_complete),
 		cmocka_unit_test(test_ids_and_times),
+		cmocka_unit_test(test_times_of_years_1_to_9999_round_trip),
+		cmocka_unit_test(test_record_time_out_of_range_is_refused),
 	};
 
 	return cmocka_run_group_tests_name("record", tests, setup, NULL);
