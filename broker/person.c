@@ -579,7 +579,7 @@ receipt_json(struct req *r, const struct token *t,
 			json_array_append_new(holders, json_id(t->holders[i]));
 	}
 	json_object_set_new(o, "holders", holders);
-	json_object_set_new(o, "records_since", t->since > 0 ?
+	json_object_set_new(o, "records_since", t->since != 0 ?
 	    json_time(t->since) : json_string("all history"));
 	json_object_set_new(o, "valid_from", json_time(t->not_before));
 	json_object_set_new(o, "valid_until", t->expires > 0 ?

@@ -149,7 +149,7 @@ show_scope(const struct token *t, FILE *f)
 		}
 	}
 	fprintf(f, "  for the purpose: %s\n", t->purpose);
-	if (t->since > 0) {
+	if (t->since != 0) {
 		time_format(t->since, when);
 		fprintf(f, "  records since: %s\n", when);
 	} else {
@@ -289,8 +289,8 @@ consent_grant(int argc, char **argv)
 	}
 	t.issued = t.not_before = (int64_t)time(NULL);
 	if (since != NULL && time_parse(since, &t.since) != 0)
-		return cli_failx("consent grant", "--since: want a date, e.g. "
-		    "2017-01-01");
+		return cli_failx("consent grant", "--since: want a date from "
+		    TIME_RANGE_TEXT ", e.g. 2017-01-01");
 	if (expires != NULL) {
 		int erc = end_parse(expires, t.issued, &t.expires);
 

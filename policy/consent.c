@@ -34,7 +34,8 @@ consent_check(const struct token *t, const struct consent_query *q,
 	if ((s = token_scope_of(t, q->type)) == NULL ||
 	    !token_covers_holder(t, q->holder))
 		return CARNET_E_NOT_COVERED;
-	if (q->record_time < t->since)
+	/* since 0 is "no start": every record, before 1970 too */
+	if (t->since != 0 && q->record_time < t->since)
 		return CARNET_E_TOO_OLD;
 	*fields = s->fields;
 	return 0;

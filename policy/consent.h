@@ -28,7 +28,8 @@ struct consent_query {
  * mask of body fields it may see (minimisation).  Otherwise one of
  * CARNET_E_WRONG_APP, _WRONG_USER, _NOT_YET_VALID, _EXPIRED, _PURPOSE (the
  * app has not declared the token's purpose), _NOT_COVERED (type or holder),
- * _TOO_OLD (record before the token's `since`).
+ * _TOO_OLD (record before the token's `since`; a since of 0 has no start
+ * and covers a record whatever its time).
  */
 int consent_check(const struct token *t, const struct consent_query *q,
     uint64_t *fields) __attribute__((warn_unused_result));

@@ -5,8 +5,8 @@
  *   kind "consent", v 1, id bin 16 (random), user bin 32, app bin 32,
  *   holders [bin 32...] or nil (any holder),
  *   types [{type: str, fields: [str...] (absent: every field)}...],
- *   purpose str, since int, not_before int, expires int (0: no end),
- *   issued int                                  (times: epoch seconds)
+ *   purpose str, since int (0: no start), not_before int,
+ *   expires int (0: no end), issued int         (times: epoch seconds)
  *   by bin 32 (optional: a delegate who signed for the user)
  * and the signed form is the 64-byte detached Ed25519 signature of the
  * payload followed by the payload.  The broker keeps those exact bytes.
@@ -52,7 +52,7 @@ struct token {
 	unsigned ntypes;
 	struct token_scope types[TOKEN_MAX_TYPES];
 	char purpose[PURPOSE_MAX_BYTES + 1];
-	int64_t since;      /* oldest record time the app may see */
+	int64_t since;      /* oldest record time the app may see, 0: none */
 	int64_t not_before; /* start of validity */
 	int64_t expires;    /* end of validity, 0 for none */
 	int64_t issued;

@@ -1175,6 +1175,96 @@ test_an_app_that_never_acks_holds_at_most_inflight_consents(void **state)
 	client_destroy(&b);
 }
 
+/*
+ * PUT one claim of u per time, as holder h, packed by hand (not through
+ * recjson, which would refuse a time out of range before the broker
+ * sees it): the broker's code, err its message.
+ */
+static int
+put_claims_at(const struct keypair *h, const struct keypair *u,
+    const char *prefix, const int64_t *times, int n, struct cerr *err)
+{
+	struct client *c = connect_as(h);
+	const struct schema *claim = schema_by_name("claim", 5);
+	msgpack_sbuffer one;
+	msgpack_unpacked tree, reply;
+	msgpack_packer *pk;
+	struct record r;
+	char uid[ID_STR_LEN + 1], line[512];
+	int i, rc;
+
+	id_encode(u->pk, uid);
+	snprintf(line, sizeof(line), "{\"user\":\"%s\",\"ref\":\"t\","
+	    "\"time\":\"2017-03-02T10:00:00Z\",\"act_code\":\"C\","
+	    "\"label\":\"Consultation\",\"practitioner\":\"gp\"}", uid);
+	msgpack_sbuffer_init(&one);
+	assert_int_equal(recjson_encode_line(line, strlen(line), claim, &one,
+	    err), 0);
+	assert_int_equal(record_decode(one.data, one.size, &tree, &r, err), 0);
+	pk = client_begin(c, 1);
+	mpk_pack_cstr(pk, "recs");
+	msgpack_pack_array(pk, (size_t)n);
+	for (i = 0; i < n; i++) {
+		snprintf(r.ref, sizeof(r.ref), "%s-%d", prefix, i);
+		r.time = times[i];
+		record_pack(pk, &r, FIELDS_ALL);
+	}
+	msgpack_unpacked_destroy(&tree);
+	msgpack_sbuffer_destroy(&one);
+	rc = client_call(c, "PUT", &reply, err);
+	if (rc == 0)
+		msgpack_unpacked_destroy(&reply);
+	client_destroy(&c);
+	return rc;
+}
+
+/*
+ * A consent without since covers every record whatever its time: the
+ * first and last second carnet takes (0001-01-01, 9999-12-31), mixed; a
+ * since, even before 1970, still bounds it; a time outside the range is
+ * refused at PUT, naming the range.
+ */
+static void
+test_every_time_in_range_is_delivered_without_since(void **state)
+{
+	int64_t times[36], out[2] = {TIME_MIN - 1, TIME_MAX + 1};
+	struct token t;
+	struct cerr err = {0};
+	struct received got;
+	int i;
+
+	(void)state;
+	for (i = 0; i < 36; i++)  /* 33 of year 1, 3 of year 9999, mixed */
+		times[i] = i % 12 == 5 ? TIME_MAX : TIME_MIN + i;
+	assert_int_equal(put_claims_at(&mgen, &alice, "y", times, 36, &err),
+	    0);
+	make_token(&t, &alice, &budget, "claim", FIELDS_ALL, NULL);
+	assert_int_equal(grant_signed(&alice, &t, alice.sk, &err), 0);
+	subscribe_until(&budget, 100, 36, 1500, true, &mgen, "claim", &got);
+	assert_int_equal(got.n, 36);
+	/* since 1960-01-01: only the three of year 9999 */
+	make_token(&t, &alice, &other, "claim", FIELDS_ALL, NULL);
+	assert_int_equal(time_parse("1960-01-01", &t.since), 0);
+	assert_int_equal(grant_signed(&alice, &t, alice.sk, &err), 0);
+	subscribe(&other, 100, 1500, true, NULL, NULL, &got);
+	assert_int_equal(got.n, 3);
+	for (i = 0; i < 2; i++) {
+		memset(&err, 0, sizeof(err));
+		assert_int_equal(put_claims_at(&mgen, &alice, "out", &out[i], 1,
+		    &err), CARNET_E_BAD_VALUE);
+		assert_non_null(strstr(cerr_msg(&err), "record 1: envelope "
+		    "time: "));
+		assert_non_null(strstr(cerr_msg(&err), "outside the times "
+		    "carnet takes, 0001-01-01T00:00:00Z to "
+		    "9999-12-31T23:59:59Z"));
+	}
+	/* nothing of them was stored: one more record, one more delivery */
+	assert_int_equal(put_claims_at(&mgen, &alice, "out", &times[0], 1,
+	    &err), 0);
+	subscribe_until(&budget, 100, 0, 1500, true, NULL, NULL, &got);
+	assert_int_equal(got.n, 1);
+}
+
 int
 main(void)
 {
@@ -1198,6 +1288,7 @@ main(void)
 		T(test_idle_consents_are_never_visited),
 		T(test_a_feed_stopped_at_the_last_consent_goes_round),
 		T(test_an_app_that_never_acks_holds_at_most_inflight_consents),
+		T(test_every_time_in_range_is_delivered_without_since),
 #undef T
 	};
 

@@ -322,6 +322,21 @@ test_consent_check(void **state)
 	t.expires = 0;
 	q = query("claim", holder2.pk, NOW - 3600, NOW + 86400 * 3650);
 	assert_int_equal(consent_check(&t, &q, &fields), 0);
+
+	/* no since: every record, of year 1 (before 1970) as of year 9999 */
+	t.since = 0;
+	q = query("claim", holder.pk, TIME_MIN, NOW);
+	assert_int_equal(consent_check(&t, &q, &fields), 0);
+	q = query("claim", holder.pk, -1, NOW);
+	assert_int_equal(consent_check(&t, &q, &fields), 0);
+	q = query("claim", holder.pk, TIME_MAX, NOW);
+	assert_int_equal(consent_check(&t, &q, &fields), 0);
+	/* a since before 1970 still bounds it */
+	t.since = -86400;
+	q = query("claim", holder.pk, -86401, NOW);
+	assert_int_equal(consent_check(&t, &q, &fields), CARNET_E_TOO_OLD);
+	q = query("claim", holder.pk, -86400, NOW);
+	assert_int_equal(consent_check(&t, &q, &fields), 0);
 }
 
 static void
