@@ -1,7 +1,11 @@
 # carnet: one plain Makefile.
 #
 #   make            build bin/carnetd and bin/carnet (no root: says to run
-#                   `make deps` if a package is missing)
+#                   `make deps` if a package is missing); fails, naming the
+#                   call, if a layer calls one above it or files call one
+#                   another in a loop (the check of `make layers`, rerun
+#                   only when an object changed)
+#   make layers     that check, always, saying what it looked at
 #   make test       install missing packages, build, run every test, then run
 #                   them all again under AddressSanitizer + UBSan (make check)
 #   make check      the sanitizer run alone
@@ -42,8 +46,10 @@ LDFLAGS += $(SANFLAGS)
 LDLIBS := $(PKG_LIBS) -lcsv -lm
 
 # The layers, each an archive linked only by what is above it, listed from
-# the top down (the link order: an archive may use only those after it, so
-# a call that points up fails to link).
+# the top down (the link order: an archive may use only those after it).
+# A program's link alone would miss a call that points up from an object
+# the program does not pull in, or into an object it already pulled in:
+# the layer check below, part of every build, links each archive whole.
 LAYERS := client fhir store policy schemas common
 layer_libs = $(foreach l,$(1),$(O)/lib$(l).a)
 # what each program links: its own objects, then these layers
@@ -85,6 +91,31 @@ have-deps:
 
 build: $(PROGS)
 
+# The layer check, in every build before any program is linked (each
+# program's rule waits for it, order-only): each layer's archive, taken
+# whole, links against the layers below it alone and includes no header
+# from above (tests/layers.sh), for the CLI's stack and the broker's; and
+# within each directory (layers and programs' own), files call one
+# another without loops (tests/nocycles.sh).  $(O)/layers.ok records a
+# pass: a plain make runs the check again only when an object changed
+# (about 2 s), and stops with the script's message when it fails.
+NOCYCLES_DIRS := $(ALL_LAYERS) broker cli agents agents/apps
+NOCYCLES_OBJS := $(patsubst %.c,$(O)/%.o,$(wildcard $(NOCYCLES_DIRS:%=%/*.c)))
+define check_layers
+	@LDFLAGS_LAYERS="$(LDFLAGS)" bash tests/layers.sh "$(CC)" $(O) \
+		"$(LDLIBS) $(MHD_LIBS) -lnats" $(ALL_LAYERS) $(1)
+	@LDFLAGS_LAYERS="$(LDFLAGS)" bash tests/layers.sh "$(CC)" $(O) \
+		"$(LDLIBS)" broker $(BROKER_LAYERS) $(1)
+	@set -e; $(foreach d,$(NOCYCLES_DIRS),bash tests/nocycles.sh \
+		$(patsubst %.c,$(O)/%.o,$(wildcard $(d)/*.c)) $(1);)
+endef
+LAYERS_OK := $(O)/layers.ok
+$(LAYERS_OK): $(call layer_libs,$(ALL_LAYERS)) $(O)/libbroker.a \
+    $(NOCYCLES_OBJS) tests/layers.sh tests/nocycles.sh
+	@echo "  CHECK layers"
+	$(call check_layers,>/dev/null)
+	@touch $@
+
 $(O)/%.o: %.c
 	@mkdir -p $(dir $@)
 	@echo "  CC  $<"
@@ -103,38 +134,34 @@ $(O)/libbroker.a: $(patsubst %.c,$(O)/%.o,$(filter-out broker/carnetd.c,$(BROKER
 	@rm -f $@
 	$(AR) rcs $@ $^
 
-$(BIN)/carnetd: $(O)/broker/carnetd.o $(O)/libbroker.a $(call layer_libs,$(BROKER_LAYERS))
+$(BIN)/carnetd: $(O)/broker/carnetd.o $(O)/libbroker.a $(call layer_libs,$(BROKER_LAYERS)) | $(LAYERS_OK)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-$(BIN)/carnet: $(CLI_SRCS:%.c=$(O)/%.o) $(call layer_libs,$(CLI_LAYERS))
+$(BIN)/carnet: $(CLI_SRCS:%.c=$(O)/%.o) $(call layer_libs,$(CLI_LAYERS)) | $(LAYERS_OK)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(MHD_LIBS)
 
 # the page's files are assembled into carnet (.incbin): rebuild on change
 $(O)/dashboard/assets.o: $(wildcard dashboard/web/*.* dashboard/web/vendor/*)
 
-$(BIN)/carnet-synth: $(O)/demo/synth.o $(call layer_libs,$(AGENT_LAYERS))
+$(BIN)/carnet-synth: $(O)/demo/synth.o $(call layer_libs,$(AGENT_LAYERS)) | $(LAYERS_OK)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-$(BIN)/carnet-app-%: $(O)/agents/apps/%.o $(O)/agents/apps/appkit.o $(call layer_libs,$(AGENT_LAYERS))
+$(BIN)/carnet-app-%: $(O)/agents/apps/%.o $(O)/agents/apps/appkit.o $(call layer_libs,$(AGENT_LAYERS)) | $(LAYERS_OK)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-$(BIN)/carnet-%: $(O)/agents/%.o $(O)/agents/holder_agent.o $(call layer_libs,$(AGENT_LAYERS))
+$(BIN)/carnet-%: $(O)/agents/%.o $(O)/agents/holder_agent.o $(call layer_libs,$(AGENT_LAYERS)) | $(LAYERS_OK)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-# Each layer links with the layers below it alone, and the broker's and the
-# store's files call one another without loops (part of make test).
-layers: $(call layer_libs,$(ALL_LAYERS)) $(BIN)/carnetd
-	@LDFLAGS_LAYERS="$(LDFLAGS)" bash tests/layers.sh "$(CC)" $(O) \
-		"$(LDLIBS) $(MHD_LIBS) -lnats" $(ALL_LAYERS)
-	@LDFLAGS_LAYERS="$(LDFLAGS)" bash tests/layers.sh "$(CC)" $(O) \
-		"$(LDLIBS)" broker $(BROKER_LAYERS)
-	@bash tests/nocycles.sh $(BROKER_SRCS:%.c=$(O)/%.o)
-	@bash tests/nocycles.sh $(patsubst %.c,$(O)/%.o,$(wildcard store/*.c))
+# The layer check (see $(LAYERS_OK) above), run whatever the stamp says,
+# with what each step looked at (part of make test).
+layers: $(call layer_libs,$(ALL_LAYERS)) $(O)/libbroker.a $(NOCYCLES_OBJS)
+	$(call check_layers)
+	@touch $(LAYERS_OK)
 
 # A plain make installs nothing: its dry run holds no apt-get, where make
 # deps's does (part of make test).

@@ -334,6 +334,7 @@ flush_acks(struct app_feed *f, struct cerr *err)
 {
 	msgpack_packer *pk;
 	uint64_t more;
+	bool last = false;
 	unsigned i;
 	int rc;
 
@@ -351,11 +352,18 @@ flush_acks(struct app_feed *f, struct cerr *err)
 			return rc;
 		f->last_sent = time(NULL);
 	}
-	/* Keep window records in flight, never past max. */
+	/*
+	 * Keep window records in flight, never past max.  Credit goes in
+	 * steps of a quarter window at least (fewer messages), but the last
+	 * step up to max is whatever max leaves: held back, it would never
+	 * be granted, and the feed would stop short of max.
+	 */
 	more = f->seen + f->window - f->credited;
-	if (f->max != 0 && f->credited + more > f->max)
+	if (f->max != 0 && f->credited + more >= f->max) {
 		more = f->max - f->credited;
-	if (more > 0 && more >= f->window / 4)
+		last = true;
+	}
+	if (more > 0 && (last || more >= f->window / 4))
 		return send_credit(f, more, err);
 	return 0;
 }

@@ -91,7 +91,9 @@ struct feed_event {
 
 struct app_feed;
 
-/* SUB, then credit for up to max records (0: no maximum). */
+/* SUB, then credit for up to max records (0: no maximum): the feed
+ * returns exactly max records when that many are waiting, and the broker
+ * is never given credit for more. */
 int app_feed_open(struct client *c, uint64_t max, struct app_feed **out,
     struct cerr *err) __attribute__((warn_unused_result));
 /* The same, asking only for these people's feeds: each one without a live

@@ -24,7 +24,7 @@
 #include <stdint.h>
 
 #include "../policy/uselog.h"
-#include "cli.h"
+#include "cliconn.h"
 
 /* KEYFILE.what: a file kept beside the key (an app keeps its ended
  * consents in KEYFILE.ended: app_feed_keep_ended). */
