@@ -165,6 +165,16 @@ C alice log verify >/dev/null || fail "log verify after erase"
 C alice log --json | jq -e '[.entries[].kind] | index("erase") != null and index("export") != null' >/dev/null || fail "erase/export not logged"
 ok "export json + FHIR; records sealed at rest; erase removes records and their key, keeps the log, resists resend"
 
+# a view delegate for claims: her export and erasure are withheld from
+# him, and his copy still verifies through them up to the signed head
+C alice delegate grant --to "$(id bob)" --scope view --types claim >/dev/null || fail "delegate view for claims"
+C bob log verify --for "$(id alice)" | grep -q "some withheld" || fail "the delegate's log verify"
+C bob log --for "$(id alice)" --json >"$T/bl" || fail "the delegate reads the log"
+jq -e '.head.verified and .head.withheld >= 2 and ([.entries[].kind] | index("export") == null and index("erase") == null)' "$T/bl" >/dev/null || fail "the delegate's log: $(jq -c '{head, kinds: [.entries[].kind]}' "$T/bl")"
+C alice log verify >/dev/null || fail "her log verify beside her delegate's"
+C alice delegate revoke "$(id bob)" >/dev/null || fail "end the delegation"
+ok "a view delegate's log withholds her export and erasure and still verifies; so does hers"
+
 # the operator's indicators
 C op stats --json | jq -e '."grant/care" == 1 and ."deliver/care/lab_result" == 4 and ."put/mgen/claim" == 3 and .erase == 1' >/dev/null || fail "stats: $(C op stats --json)"
 C alice stats >/dev/null 2>&1 && fail "a user read the operator's stats"
