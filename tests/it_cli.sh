@@ -120,9 +120,13 @@ C care subscribe --idle-exit 2 >"$T/care.jsonl" 2>/dev/null
 has '(keys - ["seq","token","user","holder","type","ref","time","value","unit"]) != []' "$T/care.jsonl" && fail "care got fields outside the consent"
 ok "request shown with its reason; narrow grant: types, fields, holders"
 
-# expiry: a consent that ended delivers nothing
-TOKE=$(C alice consent grant --app "$(id budget)" --types claim --purpose budget --expires 2s --yes 2>/dev/null) || fail "grant with expiry"
-sleep 3
+# expiry: a consent delivers until its end (2 of alice's 3 claims taken),
+# then nothing (not the third)
+start=$(date +%s)
+TOKE=$(C alice consent grant --app "$(id budget)" --types claim --purpose budget --expires 4s --yes 2>/dev/null) || fail "grant with expiry"
+C budget subscribe --max 2 --idle-exit 3 >"$T/b0.jsonl" 2>/dev/null
+[ "$(wc -l <"$T/b0.jsonl")" -eq 2 ] || fail "a live consent delivered $(wc -l <"$T/b0.jsonl") records, want 2"
+left=$((start + 5 - $(date +%s))); [ "$left" -gt 0 ] && sleep "$left"
 C budget subscribe --idle-exit 2 >"$T/b.jsonl" 2>/dev/null
 [ "$(wc -l <"$T/b.jsonl")" -eq 0 ] || fail "an expired consent delivered $(wc -l <"$T/b.jsonl") records"
 C alice consent list --json | has '.id=="'"$TOKE"'" and .state=="expired"' || fail "consent list does not show the expiry"

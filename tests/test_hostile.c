@@ -362,6 +362,12 @@ test_stolen_routing_ids_get_nothing(void **state)
 	assert_int_equal(made_up_got, 0);
 	assert_int_equal(log_deliveries(&alice, &budget), 10);
 	assert_int_equal(log_deliveries(&alice, &other), 0);
+	/* what they asked for was there: the app, back on a connection of
+	 * its own, gets the 30 (and the 10 it had not acked) */
+	raw_open(&app, &budget, NULL, 0);
+	raw_subscribe(&app, 1000);
+	assert_int_equal(raw_count_records(&app, 1500, NULL), 40);
+	raw_close(&app);
 	broker_alive(&br);
 }
 
