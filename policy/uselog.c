@@ -52,7 +52,7 @@ void
 uselog_pack(msgpack_packer *pk, const struct uselog_entry *e)
 {
 	msgpack_pack_map(pk, 10 + (e->has_by ? 1 : 0) +
-	    (e->note[0] != '\0' ? 1 : 0));
+	    (e->note[0] != '\0' ? 1 : 0) + (e->has_salt ? 1 : 0));
 	mpk_pack_cstr(pk, "seq");
 	msgpack_pack_uint64(pk, e->seq);
 	mpk_pack_cstr(pk, "time");
@@ -61,6 +61,10 @@ uselog_pack(msgpack_packer *pk, const struct uselog_entry *e)
 	mpk_pack_cstr(pk, uselog_kind_name(e->kind));
 	mpk_pack_cstr(pk, "prev");
 	mpk_pack_binn(pk, e->prev, HASH_BYTES);
+	if (e->has_salt) {
+		mpk_pack_cstr(pk, "salt");
+		mpk_pack_binn(pk, e->salt, USELOG_SALT_BYTES);
+	}
 	pack_opt_bin(pk, "app", e->has_app, e->app, ID_BYTES);
 	pack_opt_bin(pk, "holder", e->has_holder, e->holder, ID_BYTES);
 	pack_opt_bin(pk, "token", e->has_token, e->token, TOKID_BYTES);
@@ -100,7 +104,7 @@ uselog_decode(const void *buf, size_t len, struct uselog_entry *e,
     struct cerr *err)
 {
 	msgpack_unpacked tree;
-	const msgpack_object *o, *ty, *by, *note;
+	const msgpack_object *o, *ty, *by, *note, *salt;
 	char kind[16];
 	const char *p;
 	size_t plen;
@@ -117,9 +121,13 @@ uselog_decode(const void *buf, size_t len, struct uselog_entry *e,
 		goto out;
 	by = mpk_get(o, "by");
 	note = mpk_get(o, "note");
-	if (o->via.map.size != 10u + (by != NULL) + (note != NULL) ||
+	salt = mpk_get(o, "salt");
+	if (o->via.map.size != 10u + (by != NULL) + (note != NULL) +
+	    (salt != NULL) ||
 	    (by != NULL && mpk_bin_n(by, e->by, ID_BYTES) != 0) ||
 	    (note != NULL && mpk_cstr(note, e->note, sizeof(e->note)) != 0) ||
+	    (salt != NULL &&
+	    mpk_bin_n(salt, e->salt, USELOG_SALT_BYTES) != 0) ||
 	    mpk_u64(mpk_get(o, "seq"), &e->seq) != 0 ||
 	    mpk_i64(mpk_get(o, "time"), &e->time) != 0 ||
 	    mpk_cstr(mpk_get(o, "kind"), kind, sizeof(kind)) != 0 ||
@@ -140,6 +148,7 @@ uselog_decode(const void *buf, size_t len, struct uselog_entry *e,
 		if (strcmp(kind, kind_names[i]) == 0)
 			e->kind = (enum uselog_kind)i;
 	e->has_by = by != NULL;
+	e->has_salt = salt != NULL;
 	if (e->kind != USE__NONE)
 		rc = 0;
 out:

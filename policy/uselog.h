@@ -8,6 +8,12 @@
  * payloads, so erasing records keeps the chain whole.  A chain cannot show
  * that its tail was cut, so the broker also signs the head (seq, hash) it
  * serves; the person's client keeps the last head it saw.
+ *
+ * Each entry also holds random bytes (its salt), so that its hash, the
+ * link the next entry and a signed head carry, and all a delegate is sent
+ * of an entry withheld from them, is a commitment: an entry has few
+ * possible values (a kind, a second, a count), and without the salt its
+ * hash named them.  Entries written before salts verify as they are.
  */
 #ifndef CARNET_USELOG_H
 #define CARNET_USELOG_H
@@ -24,6 +30,7 @@
 
 #define HASH_BYTES 32
 #define USELOG_NOTE_MAX_BYTES 200
+#define USELOG_SALT_BYTES 16
 
 /* X(name, wire word, what the person reads) */
 #define USELOG_KINDS(X)                                                       \
@@ -74,6 +81,10 @@ struct uselog_entry {
 	bool has_by;
 	uint8_t by[ID_BYTES];
 	char note[USELOG_NOTE_MAX_BYTES + 1];
+	/* Drawn by the store at append; absent (false) in entries written
+	 * before carnet salted them. */
+	bool has_salt;
+	uint8_t salt[USELOG_SALT_BYTES];
 };
 
 const char *uselog_kind_name(enum uselog_kind k);
@@ -101,7 +112,9 @@ int uselog_verify_next(struct uselog_verifier *v, const void *buf,
 /*
  * An entry withheld from a delegate limited to some types: only its seq
  * and its hash.  The chain goes on from that hash: what follows is still
- * checked, the withheld entry itself is taken on the broker's word.
+ * checked, the withheld entry itself is taken on the broker's word.  The
+ * hash of a salted entry tells nothing of it; that of an entry written
+ * before salts can be matched against guesses.
  */
 int uselog_verify_withheld(struct uselog_verifier *v, uint64_t seq,
     const uint8_t hash[HASH_BYTES], struct cerr *err)

@@ -277,7 +277,8 @@ int store_cursor_advance(struct store *s, MDB_txn *txn,
 /*
  * Append e after a head the caller already knows (seq last, entry hash
  * prev), and give the new entry's hash: for a caller that caches heads.
- * A stale head fails (the key exists) rather than forking the chain.
+ * Sets e's seq, prev and a fresh random salt.  A stale head fails (the
+ * key exists) rather than forking the chain.
  */
 int store_log_append_after(struct store *s, MDB_txn *txn,
     const uint8_t user[ID_BYTES], struct uselog_entry *e, uint64_t last,

@@ -155,6 +155,9 @@ store_log_append_after(struct store *s, MDB_txn *txn,
 
 	e->seq = last + 1;
 	memcpy(e->prev, prev, HASH_BYTES);
+	/* what makes the entry's hash a commitment (policy/uselog.h) */
+	e->has_salt = true;
+	randombytes_buf(e->salt, sizeof(e->salt));
 	memcpy(key, user, ID_BYTES);
 	be64_put(key + ID_BYTES, e->seq);
 	sb = st_scratch(s, &pk);

@@ -120,9 +120,13 @@ C care subscribe --idle-exit 2 >"$T/care.jsonl" 2>/dev/null
 has '(keys - ["seq","token","user","holder","type","ref","time","value","unit"]) != []' "$T/care.jsonl" && fail "care got fields outside the consent"
 ok "request shown with its reason; narrow grant: types, fields, holders"
 
-# expiry: a consent that ended delivers nothing
-TOKE=$(C alice consent grant --app "$(id budget)" --types claim --purpose budget --expires 2s --yes 2>/dev/null) || fail "grant with expiry"
-sleep 3
+# expiry: a consent delivers until its end (2 of alice's 3 claims taken),
+# then nothing (not the third)
+start=$(date +%s)
+TOKE=$(C alice consent grant --app "$(id budget)" --types claim --purpose budget --expires 4s --yes 2>/dev/null) || fail "grant with expiry"
+C budget subscribe --max 2 --idle-exit 3 >"$T/b0.jsonl" 2>/dev/null
+[ "$(wc -l <"$T/b0.jsonl")" -eq 2 ] || fail "a live consent delivered $(wc -l <"$T/b0.jsonl") records, want 2"
+left=$((start + 5 - $(date +%s))); [ "$left" -gt 0 ] && sleep "$left"
 C budget subscribe --idle-exit 2 >"$T/b.jsonl" 2>/dev/null
 [ "$(wc -l <"$T/b.jsonl")" -eq 0 ] || fail "an expired consent delivered $(wc -l <"$T/b.jsonl") records"
 C alice consent list --json | has '.id=="'"$TOKE"'" and .state=="expired"' || fail "consent list does not show the expiry"
@@ -164,6 +168,16 @@ claims alice a 3 | C mgen put --type claim | grep -q "0 stored" || fail "a resen
 C alice log verify >/dev/null || fail "log verify after erase"
 C alice log --json | jq -e '[.entries[].kind] | index("erase") != null and index("export") != null' >/dev/null || fail "erase/export not logged"
 ok "export json + FHIR; records sealed at rest; erase removes records and their key, keeps the log, resists resend"
+
+# a view delegate for claims: her export and erasure are withheld from
+# him, and his copy still verifies through them up to the signed head
+C alice delegate grant --to "$(id bob)" --scope view --types claim >/dev/null || fail "delegate view for claims"
+C bob log verify --for "$(id alice)" | grep -q "some withheld" || fail "the delegate's log verify"
+C bob log --for "$(id alice)" --json >"$T/bl" || fail "the delegate reads the log"
+jq -e '.head.verified and .head.withheld >= 2 and ([.entries[].kind] | index("export") == null and index("erase") == null)' "$T/bl" >/dev/null || fail "the delegate's log: $(jq -c '{head, kinds: [.entries[].kind]}' "$T/bl")"
+C alice log verify >/dev/null || fail "her log verify beside her delegate's"
+C alice delegate revoke "$(id bob)" >/dev/null || fail "end the delegation"
+ok "a view delegate's log withholds her export and erasure and still verifies; so does hers"
 
 # the operator's indicators
 C op stats --json | jq -e '."grant/care" == 1 and ."deliver/care/lab_result" == 4 and ."put/mgen/claim" == 3 and .erase == 1' >/dev/null || fail "stats: $(C op stats --json)"

@@ -72,15 +72,14 @@ feed_with_credit(const struct keypair *app, uint64_t n)
 }
 
 /*
- * Subscribe as app with `credit`, collect until `want` records came (when
- * want > 0) or idle_ms of silence; ack when `ack` is true.
+ * On the live feed c, collect until `want` records came (when want > 0)
+ * or idle_ms of silence; ack when `ack` is true.
  */
 static void
-subscribe_until(const struct keypair *app, uint64_t credit, int want,
-    int idle_ms, bool ack, const struct keypair *want_holder,
-    const char *want_type, struct received *got)
+collect(struct client *c, int want, int idle_ms, bool ack,
+    const struct keypair *want_holder, const char *want_type,
+    struct received *got)
 {
-	struct client *c = feed_with_credit(app, credit);
 	msgpack_unpacked m;
 	struct cerr err = {0};
 	char cmd[16];
@@ -127,9 +126,32 @@ subscribe_until(const struct keypair *app, uint64_t credit, int want,
 		}
 		msgpack_unpacked_destroy(&m);
 	}
-	client_begin(c, 0);
-	assert_int_equal(client_send(c, "UNSUB", &err), 0);
-	client_destroy(&c);
+}
+
+/* Leave the feed, as an app does, and close c. */
+static void
+feed_close(struct client **c)
+{
+	struct cerr err = {0};
+
+	client_begin(*c, 0);
+	assert_int_equal(client_send(*c, "UNSUB", &err), 0);
+	client_destroy(c);
+}
+
+/*
+ * Subscribe as app with `credit`, collect until `want` records came (when
+ * want > 0) or idle_ms of silence; ack when `ack` is true.
+ */
+static void
+subscribe_until(const struct keypair *app, uint64_t credit, int want,
+    int idle_ms, bool ack, const struct keypair *want_holder,
+    const char *want_type, struct received *got)
+{
+	struct client *c = feed_with_credit(app, credit);
+
+	collect(c, want, idle_ms, ack, want_holder, want_type, got);
+	feed_close(&c);
 }
 
 static void
@@ -205,16 +227,33 @@ test_credit_bounds_sending_and_unacked_is_resent(void **state)
 static void
 test_revocation_stops_the_flow(void **state)
 {
-	struct token t;
+	struct token t, td;
 	struct cerr err = {0};
 	struct received got;
+	struct client *c;
 
 	(void)state;
 	make_token(&t, &alice, &budget, "claim", FIELDS_ALL, NULL);
 	assert_int_equal(grant_signed(&alice, &t, alice.sk, &err), 0);
+	make_token(&td, &alice, &budget, "dispense", FIELDS_ALL, NULL);
+	assert_int_equal(grant_signed(&alice, &td, alice.sk, &err), 0);
+	/* under the consent, claims reach the live feed */
+	c = feed_with_credit(&budget, 1000);
 	assert_int_equal(put(&mgen, &alice, "claim", "a", 5, NULL), 5);
+	collect(c, 5, 10000, true, NULL, "claim", &got);
+	assert_int_equal(got.n, 5);
+	assert_false(got.wrong_type);
+	/* revoked: the feed is told, and no claim comes after, though the
+	 * same feed goes on receiving under her other consent */
 	assert_int_equal(revoke(&alice, &alice, t.id, &err), 0);
 	assert_int_equal(put(&mgen, &alice, "claim", "b", 5, NULL), 5);
+	assert_int_equal(put(&mgen, &alice, "dispense", "d", 3, NULL), 3);
+	collect(c, 0, 1500, true, NULL, "dispense", &got);
+	assert_int_equal(got.revoked, 1);
+	assert_int_equal(got.n, 3);
+	assert_false(got.wrong_type);
+	feed_close(&c);
+	/* nor on a new feed */
 	subscribe(&budget, 1000, 800, true, NULL, NULL, &got);
 	assert_int_equal(got.n, 0);
 	/* revoking twice is harmless */

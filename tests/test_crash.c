@@ -57,6 +57,7 @@ ref_index(const struct record *r)
 struct logscan {
 	bool *delivered; /* by record seq, from the log's entries */
 	bool revoked_seen, late;
+	uint64_t before; /* deliveries under tok1 before its revocation */
 };
 
 static int
@@ -71,9 +72,13 @@ log_one(void *arg, uint64_t seq, const MDB_val *v)
 	if (e.kind == USE_REVOKE && e.has_token &&
 	    memcmp(e.token, tok1, TOKID_BYTES) == 0)
 		ls->revoked_seen = true;
-	if (e.kind == USE_DELIVER && ls->revoked_seen && e.has_token &&
-	    memcmp(e.token, tok1, TOKID_BYTES) == 0)
-		ls->late = true;
+	if (e.kind == USE_DELIVER && e.has_token &&
+	    memcmp(e.token, tok1, TOKID_BYTES) == 0) {
+		if (ls->revoked_seen)
+			ls->late = true;
+		else
+			ls->before++;
+	}
 	if (e.kind == USE_DELIVER && e.rseq < 4 * nrec + 16)
 		ls->delivered[e.rseq] = true;
 	return 0;
@@ -148,6 +153,9 @@ check_store(bool final)
 			fail_msg("record seq %zu reached the app without a log "
 			    "entry", i);
 	if (final) {
+		/* the first consent delivered, then was revoked */
+		assert_true(ls.revoked_seen);
+		assert_true(ls.before > 0);
 		/* everything stored reached the app at least once */
 		after = 0;
 		while (store_user_next(s, txn, user.pk, after, &m) == 0) {

@@ -362,6 +362,12 @@ test_stolen_routing_ids_get_nothing(void **state)
 	assert_int_equal(made_up_got, 0);
 	assert_int_equal(log_deliveries(&alice, &budget), 10);
 	assert_int_equal(log_deliveries(&alice, &other), 0);
+	/* what they asked for was there: the app, back on a connection of
+	 * its own, gets the 30 (and the 10 it had not acked) */
+	raw_open(&app, &budget, NULL, 0);
+	raw_subscribe(&app, 1000);
+	assert_int_equal(raw_count_records(&app, 1500, NULL), 40);
+	raw_close(&app);
 	broker_alive(&br);
 }
 
@@ -991,6 +997,149 @@ test_a_delegate_stays_within_the_types_given(void **state)
 	client_destroy(&c);
 }
 
+/* ---- what is withheld from a delegate gives nothing away ------------- */
+
+/*
+ * How many entries the delegate's guess finds hashing to hash: every
+ * entry about nothing typed that the person could have made at seq after
+ * the link prev (each kind, each second from t0 to t1, each count up to
+ * max), hashed as the chain hashes entries.
+ */
+static int
+guess_withheld(uint64_t seq, const uint8_t prev[HASH_BYTES], int64_t t0,
+    int64_t t1, uint64_t max, const uint8_t hash[HASH_BYTES])
+{
+	struct uselog_entry e;
+	struct tu_buf b;
+	uint8_t h[HASH_BYTES];
+	uint64_t n;
+	int64_t t;
+	int k, found = 0;
+
+	tu_buf_init(&b);
+	for (k = USE__NONE + 1; k < USE__LAST; k++)
+		for (t = t0; t <= t1; t++)
+			for (n = 0; n <= max; n++) {
+				memset(&e, 0, sizeof(e));
+				e.seq = seq;
+				e.time = t;
+				e.kind = (enum uselog_kind)k;
+				memcpy(e.prev, prev, HASH_BYTES);
+				e.rseq = n;
+				tu_buf_reset(&b);
+				uselog_pack(&b.pk, &e);
+				uselog_hash(b.sb.data, b.sb.size, h);
+				if (memcmp(h, hash, HASH_BYTES) == 0)
+					found++;
+			}
+	tu_buf_release(&b);
+	return found;
+}
+
+static void
+test_withheld_entries_cannot_be_guessed(void **state)
+{
+	struct uselog_verifier v;
+	struct token tc;
+	struct client *c;
+	struct cerr err = {0};
+	msgpack_unpacked reply;
+	const msgpack_object *es, *h;
+	uint8_t hash[HASH_BYTES], sig[HEAD_SIG_BYTES];
+	uint64_t seq, head, export_seq = 0, erase_seq = 0, erased;
+	int64_t t0, t1;
+	uint32_t i, shown = 0, withheld = 0, guessed = 0;
+
+	(void)state;
+	t0 = (int64_t)time(NULL);
+	grant_claims(&alice, &budget, &tc);
+	delegate_to(&alice, &bob, DELEG_VIEW, "claim");
+	assert_int_equal(put(&mgen, &alice, "claim", "g", 37, NULL), 37);
+	c = connect_as(&alice);
+	client_begin(c, 0);
+	assert_int_equal(client_call(c, "EXPORT", &reply, &err), 0);
+	msgpack_unpacked_destroy(&reply);
+	client_begin(c, 0);
+	assert_int_equal(client_call(c, "ERASE", &reply, &err), 0);
+	assert_int_equal(mpk_u64(mpk_get(&reply.data, "erased"), &erased), 0);
+	assert_int_equal(erased, 37);
+	msgpack_unpacked_destroy(&reply);
+	/* her own log: the entries the guess is after, and that every field
+	 * but a salt lies within what it tries */
+	client_begin(c, 0);
+	assert_int_equal(client_call(c, "LOG", &reply, &err), 0);
+	es = mpk_get(&reply.data, "entries");
+	uselog_verify_init(&v);
+	for (i = 0; i < es->via.array.size; i++) {
+		const msgpack_object *o = &es->via.array.ptr[i];
+		struct uselog_entry e;
+
+		assert_int_equal(o->type, MSGPACK_OBJECT_BIN);
+		assert_int_equal(uselog_verify_next(&v, o->via.bin.ptr,
+		    o->via.bin.size, &err), 0);
+		assert_int_equal(uselog_decode(o->via.bin.ptr, o->via.bin.size,
+		    &e, &err), 0);
+		if (e.kind != USE_EXPORT && e.kind != USE_ERASE)
+			continue;
+		if (e.kind == USE_EXPORT)
+			export_seq = e.seq;
+		else
+			erase_seq = e.seq;
+		assert_true(!e.has_app && !e.has_holder && !e.has_token &&
+		    !e.has_by && e.type == NULL && e.note[0] == '\0' &&
+		    e.purpose[0] == '\0');
+		assert_true(e.time >= t0 - 30 && e.rseq <= 100);
+	}
+	msgpack_unpacked_destroy(&reply);
+	client_destroy(&c);
+	assert_true(export_seq != 0 && erase_seq != 0);
+	t1 = (int64_t)time(NULL);
+
+	/* bob, her view delegate for claims: the chain and the signed head
+	 * verify through what is withheld from him... */
+	c = connect_as(&bob);
+	assert_int_equal(call_for_rc(c, "LOG", &alice, NULL, NULL, 0, 0, &reply,
+	    &err), 0);
+	es = mpk_get(&reply.data, "entries");
+	uselog_verify_init(&v);
+	for (i = 0; i < es->via.array.size; i++) {
+		const msgpack_object *o = &es->via.array.ptr[i];
+
+		if (o->type == MSGPACK_OBJECT_BIN) {
+			assert_int_equal(uselog_verify_next(&v, o->via.bin.ptr,
+			    o->via.bin.size, &err), 0);
+			shown++;
+			continue;
+		}
+		assert_int_equal(mpk_u64(mpk_get(o, "withheld"), &seq), 0);
+		assert_int_equal(mpk_bin_n(mpk_get(o, "hash"), hash,
+		    HASH_BYTES), 0);
+		/* ...and what he is sent for her export and her erasure is
+		 * no entry he can guess, though he knows the link before */
+		if (seq == export_seq || seq == erase_seq) {
+			assert_int_equal(guess_withheld(seq, v.prev, t0 - 30,
+			    t1, 100, hash), 0);
+			guessed++;
+		}
+		assert_int_equal(uselog_verify_withheld(&v, seq, hash, &err),
+		    0);
+		withheld++;
+	}
+	h = mpk_get(&reply.data, "head");
+	assert_int_equal(mpk_u64(mpk_get(h, "seq"), &head), 0);
+	assert_int_equal(mpk_bin_n(mpk_get(h, "hash"), hash, HASH_BYTES), 0);
+	assert_int_equal(mpk_bin_n(mpk_get(h, "sig"), sig, HEAD_SIG_BYTES), 0);
+	assert_int_equal(v.next_seq - 1, head);
+	assert_memory_equal(v.prev, hash, HASH_BYTES);
+	assert_int_equal(uselog_head_verify(alice.pk, head, hash, br.id, sig),
+	    0);
+	assert_true(shown >= 1); /* the claim consent */
+	assert_int_equal(guessed, 2); /* her export and erasure, withheld */
+	assert_true(withheld >= guessed);
+	msgpack_unpacked_destroy(&reply);
+	client_destroy(&c);
+}
+
 /* ---- 8. request spam -------------------------------------------------- */
 
 static void
@@ -1244,6 +1393,7 @@ main(void)
 		T(test_escape_sequences_never_reach_a_person),
 		T(test_every_reading_by_a_delegate_is_logged),
 		T(test_a_delegate_stays_within_the_types_given),
+		T(test_withheld_entries_cannot_be_guessed),
 		T(test_request_spam_stays_bounded),
 		T(test_idle_connections_leave_the_active_ones_served),
 #undef T

@@ -838,6 +838,77 @@ test_logs_from_before_sealed_heads_are_sealed_once(void **state)
 	    CARNET_E_LOG_BROKEN);
 }
 
+static int
+salted_one(void *arg, uint64_t seq, const MDB_val *v)
+{
+	bool *salted = arg;
+	struct uselog_entry e;
+
+	assert_true(seq >= 1 && seq <= 5);
+	assert_int_equal(uselog_decode(v->mv_data, v->mv_size, &e, NULL), 0);
+	salted[seq - 1] = e.has_salt;
+	return 0;
+}
+
+/*
+ * A log from before salts (written by an earlier carnet) verifies as it
+ * is and goes on with salted entries; two entries alike in every field
+ * hash apart.
+ */
+static void
+test_logs_from_before_salts_verify_and_go_on_salted(void **state)
+{
+	struct fx *fx = *state;
+	struct uselog_entry e;
+	struct tu_buf b;
+	struct cerr err = {0};
+	uint8_t key[ID_BYTES + 8], prev[HASH_BYTES] = {0}, h2[HASH_BYTES];
+	bool salted[5];
+	uint64_t seq, count;
+	MDB_txn *txn;
+
+	store_close(&fx->s);
+	tu_buf_init(&b);
+	for (seq = 1; seq <= 3; seq++) {
+		memset(&e, 0, sizeof(e));
+		e.seq = seq;
+		e.time = 1600000000 + (int64_t)seq;
+		e.kind = USE_EXPORT;
+		memcpy(e.prev, prev, HASH_BYTES);
+		tu_buf_reset(&b);
+		uselog_pack(&b.pk, &e);
+		uselog_hash(b.sb.data, b.sb.size, prev);
+		log_key(key, user.pk, seq);
+		tamper_db(fx->dir, "uselog", key, sizeof(key), b.sb.data,
+		    b.sb.size);
+	}
+	tu_buf_release(&b);
+	tamper_db(fx->dir, "meta", "heads_sealed", 12, NULL, 0);
+	assert_int_equal(reopen(fx, &sealer), 1);
+	assert_int_equal(verify(fx->s, user.pk, &count, &err), 0);
+	assert_int_equal(count, 3);
+	append_entries(fx->s, user.pk, 2);
+	assert_int_equal(verify(fx->s, user.pk, &count, &err), 0);
+	assert_int_equal(count, 5);
+	assert_int_equal(store_txn_begin(fx->s, NULL, false, &txn, &err), 0);
+	assert_int_equal(store_log_foreach(fx->s, txn, user.pk, 1, SIZE_MAX,
+	    salted_one, salted), 0);
+	assert_false(salted[0] || salted[1] || salted[2]);
+	assert_true(salted[3] && salted[4]);
+	store_txn_abort(&txn);
+
+	/* the same first entry for two people: apart only by its salt */
+	append_entries(fx->s, user2.pk, 1);
+	append_entries(fx->s, app.pk, 1);
+	assert_int_equal(store_txn_begin(fx->s, NULL, false, &txn, &err), 0);
+	assert_int_equal(store_log_head(fx->s, txn, user2.pk, &seq, prev,
+	    &err), 0);
+	assert_int_equal(store_log_head(fx->s, txn, app.pk, &seq, h2, &err),
+	    0);
+	assert_memory_not_equal(prev, h2, HASH_BYTES);
+	store_txn_abort(&txn);
+}
+
 /* A store from before the due index gets it filled once at open. */
 static void
 test_due_index_filled_once_for_an_older_store(void **state)
@@ -1365,6 +1436,9 @@ main(void)
 		    test_log_heads_are_sealed_at_append, setup, teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_logs_from_before_sealed_heads_are_sealed_once, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_logs_from_before_salts_verify_and_go_on_salted, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_erase_keeps_the_log_whole,
 		    setup, teardown),
