@@ -17,6 +17,7 @@
 #include <sodium.h>
 #include <zmq.h>
 
+#include "../common/fileperm.h"
 #include "../common/id.h"
 #include "../common/mpk.h"
 #include "broker.h"
@@ -68,7 +69,11 @@ usage(FILE *f)
 "                     with the people's record keys beside it (DIR/store/keys:\n"
 "                     back it up with the store and the broker key; records\n"
 "                     open only with all three); one broker per DIR, which\n"
-"                     it locks (DIR/carnetd.lock) while it runs\n"
+"                     it locks (DIR/carnetd.lock) while it runs; DIR, its\n"
+"                     files and DIR/store must be the user's carnetd runs as\n"
+"                     (or root's) and not writable by group or others, the\n"
+"                     keys not readable by them either: carnetd refuses to\n"
+"                     start otherwise and says which chmod or chown fixes it\n"
 "  --listen ENDPOINT  ZeroMQ endpoint to bind (default %s)\n"
 "  --map-size MIB     largest size the store may grow to (default %lu)\n"
 "  --notice-before D  write a notice to a person's log this long before one\n"
@@ -129,23 +134,55 @@ fd_limit(void)
 		    0), BROKER_MAX_CONNS);
 }
 
+/* A start-up error with its code, as the CLI shows them. */
+static void __attribute__((noreturn))
+fatal_err(const struct cerr *err)
+{
+	fatalx("%s [%s]", cerr_msg(err), carnet_errname(err->code));
+}
+
+/*
+ * The data directory, created on first start: it holds the broker's key
+ * and store, so it must be ours (or root's) and nobody else's to write
+ * (fileperm.h), or someone else could put their own key, store or record
+ * keys there.  Checked on the descriptor returned, which the lock file is
+ * opened from.
+ */
+static int
+data_dir(const char *dir)
+{
+	struct cerr err = {0};
+	int fd;
+
+	if (mkdir(dir, 0700) != 0 && errno != EEXIST)
+		fatalx("cannot create %s: %s", dir, strerror(errno));
+	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+		fatalx("cannot open %s: %s", dir, strerror(errno));
+	if (fileperm_check(fd, dir, FILEPERM_DIR, &err) != 0)
+		fatal_err(&err);
+	return fd;
+}
+
 /*
  * One broker per data directory: DIR/carnetd.lock, locked for as long as
  * this process lives (the kernel lets go when it ends, even killed).  Two
  * brokers on one store would each deliver, and each trust its own caches.
  */
 static void
-data_lock(const char *dir)
+data_lock(int dfd, const char *dir)
 {
 	char path[PATH_MAX], pid[32] = "";
+	struct cerr err = {0};
 	ssize_t n;
 	int fd;
 
 	snprintf(path, sizeof(path), "%s/carnetd.lock", dir);
 	/* not through a link planted there: it would be truncated */
-	if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW,
-	    0600)) < 0)
+	if ((fd = openat(dfd, "carnetd.lock", O_RDWR | O_CREAT | O_CLOEXEC |
+	    O_NOFOLLOW, 0600)) < 0)
 		fatalx("cannot open %s: %s", path, strerror(errno));
+	if (fileperm_check(fd, path, FILEPERM_FILE, &err) != 0)
+		fatal_err(&err);
 	if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
 		if (errno != EWOULDBLOCK)
 			fatalx("cannot lock %s: %s", path, strerror(errno));
@@ -168,13 +205,14 @@ broker_key(struct broker *b, const char *dir)
 	char id[ID_STR_LEN + 1];
 	struct cerr err = {0};
 	FILE *f;
+	int fd;
 
 	snprintf(path, sizeof(path), "%s/broker.key", dir);
 	snprintf(pub, sizeof(pub), "%s/broker.pub", dir);
 	snprintf(tmp, sizeof(tmp), "%s/broker.pub.tmp", dir);
 	if (key_read(path, &b->key, &err) != 0) {
 		if (err.code != CARNET_E_NOT_FOUND)
-			fatalx("%s", cerr_msg(&err));
+			fatal_err(&err);
 		if (key_generate(&b->key) != 0 ||
 		    key_write(path, &b->key, &err) != 0)
 			fatalx("cannot create the broker key: %s",
@@ -182,8 +220,15 @@ broker_key(struct broker *b, const char *dir)
 		log_info("created a new broker key in %s", path);
 	}
 	id_encode(b->key.pk, id);
-	/* broker.pub is public: rewrite it atomically on every start. */
-	if ((f = fopen(tmp, "w")) == NULL || fprintf(f, "%s\n", id) < 0 ||
+	/*
+	 * broker.pub is public, but what clients trust as the broker's id:
+	 * rewritten atomically on every start, 0644 whatever the umask, in a
+	 * fresh file (a stale one from a crash is removed first).
+	 */
+	if ((unlink(tmp) != 0 && errno != ENOENT) ||
+	    (fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC |
+	    O_NOFOLLOW, 0644)) < 0 || fchmod(fd, 0644) != 0 ||
+	    (f = fdopen(fd, "w")) == NULL || fprintf(f, "%s\n", id) < 0 ||
 	    fflush(f) != 0 || fsync(fileno(f)) != 0 || fclose(f) != 0 ||
 	    rename(tmp, pub) != 0)
 		fatalx("cannot write %s: %s", pub, strerror(errno));
@@ -707,7 +752,7 @@ main(int argc, char **argv)
 	char id[ID_STR_LEN + 1], *end;
 	size_t map_bytes = BROKER_MAP_BYTES;
 	unsigned long long u;
-	int c;
+	int c, dfd;
 
 	log_init("carnetd");
 	memset(&b, 0, sizeof(b));
@@ -774,16 +819,16 @@ main(int argc, char **argv)
 		fatalx("--listen: endpoint too long");
 	if (sodium_init() < 0)
 		fatalx("libsodium failed to start");
-	if (mkdir(dir, 0700) != 0 && errno != EEXIST)
-		fatalx("cannot create %s: %s", dir, strerror(errno));
-	data_lock(dir);
+	dfd = data_dir(dir);
+	data_lock(dfd, dir);
+	close(dfd);
 	broker_key(&b, dir);
 	bench_switches(&b);
 	fd_limit();
 	if (store_open(dir, map_bytes, &b.store, &err) != 0)
-		fatalx("%s", cerr_msg(&err));
+		fatal_err(&err);
 	if (store_set_key(b.store, b.key.sk, &up, &err) != 0)
-		fatalx("%s", cerr_msg(&err));
+		fatal_err(&err);
 	if (up.heads_sealed > 0)
 		log_info("sealed the heads of %llu use logs written before "
 		    "sealed heads, as the files hold them now",

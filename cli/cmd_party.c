@@ -9,6 +9,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "../client/csvmap.h"
 #include "../common/plainfile.h"
 #include "../common/text.h"
 #include "../store/store.h"
@@ -19,7 +20,7 @@ static const char party_help[] =
 "usage: carnet party add --data DIR --role holder|app|user|operator\n"
 "                        --name NAME --id PUBID [--type T]... [--purpose P]...\n"
 "                        [--owner TEXT] [--business-model TEXT]\n"
-"       carnet party list --data DIR [--json]\n"
+"       carnet party list --data DIR [--json | --csv]\n"
 "       carnet party import --data DIR FILE  (many: carnet party import --help)\n"
 "\n"
 "Register a party with the broker whose state is in DIR (default\n"
@@ -34,7 +35,14 @@ DEFAULT_DATA "), or list them.  Only registered keys may connect.\n"
 "  --purpose P         app: a purpose it declares, e.g. budget (repeat)\n"
 "  --owner TEXT        app: who runs it, shown before people consent\n"
 "  --business-model TEXT  app: how it makes money, shown likewise\n"
-"  --json              list: one JSON object per party\n";
+"  --json              list: one JSON object per party\n"
+"  --csv               list: CSV in carnet party import's columns, for a\n"
+"                      spreadsheet; a cell starting with = + - @ gets a '\n"
+"                      in front, so that it is shown, never run\n"
+"\n"
+"Names, owners, business models and purposes are text shown to people:\n"
+"no control characters, and no = + - @ at the start (a formula).  Types\n"
+"are a holder's alone; purposes, owner and business model an app's.\n";
 
 static int
 party_add(int argc, char **argv)
@@ -104,8 +112,37 @@ party_add(int argc, char **argv)
 }
 
 struct list_ctx {
-	bool json;
+	bool json, csv;
 };
+
+/* One party as a CSV row: role,name,id,types,purposes,owner,business_model */
+static void
+list_csv(const struct party *p, const char *id)
+{
+	char list[PARTY_MAX_PURPOSES * (PURPOSE_MAX_BYTES + 1) + 1];
+	size_t o;
+	unsigned i;
+
+	printf("%s,", party_role_name(p->role));
+	csv_write_cell(stdout, p->name);
+	printf(",%s,", id);
+	for (i = 0, o = 0, list[0] = '\0'; i < p->ntypes; i++)
+		o += (size_t)snprintf(list + o, o < sizeof(list) ?
+		    sizeof(list) - o : 0, "%s%s",
+		    i ? "|" : "", p->types[i]->name);
+	csv_write_cell(stdout, list);
+	putchar(',');
+	for (i = 0, o = 0, list[0] = '\0'; i < p->npurposes; i++)
+		o += (size_t)snprintf(list + o, o < sizeof(list) ?
+		    sizeof(list) - o : 0, "%s%s",
+		    i ? "|" : "", p->purposes[i]);
+	csv_write_cell(stdout, list);
+	putchar(',');
+	csv_write_cell(stdout, p->owner);
+	putchar(',');
+	csv_write_cell(stdout, p->business_model);
+	putchar('\n');
+}
 
 static int
 list_one(void *arg, const struct party *p)
@@ -116,6 +153,10 @@ list_one(void *arg, const struct party *p)
 
 	id_encode(p->id, id);
 	time_format(p->added_at, when);
+	if (lc->csv) {
+		list_csv(p, id);
+		return 0;
+	}
 	if (lc->json) {
 		json_t *o = json_object(), *types = json_array(),
 		    *purposes = json_array();
@@ -159,11 +200,12 @@ party_list(int argc, char **argv)
 	static const struct option opts[] = {
 		{"data", required_argument, NULL, 'd'},
 		{"json", no_argument, NULL, 'j'},
+		{"csv", no_argument, NULL, 'c'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
 	const char *dir = DEFAULT_DATA;
-	struct list_ctx lc = {false};
+	struct list_ctx lc = {false, false};
 	struct store *s = NULL;
 	struct cerr err = {0};
 	MDB_txn *txn;
@@ -174,15 +216,19 @@ party_list(int argc, char **argv)
 			dir = optarg;
 		else if (c == 'j')
 			lc.json = true;
+		else if (c == 'c')
+			lc.csv = true;
 		else if (c == 'h')
 			return fputs(party_help, stdout), 0;
 		else
 			return cli_usage(party_help);
 	}
-	if (optind != argc)
+	if (optind != argc || (lc.json && lc.csv))
 		return cli_usage(party_help);
 	if ((rc = party_open_store(dir, &s, &err)) == 0 &&
 	    (rc = store_txn_begin(s, NULL, false, &txn, &err)) == 0) {
+		if (lc.csv)
+			puts("role,name,id,types,purposes,owner,business_model");
 		rc = store_party_foreach(s, txn, list_one, &lc);
 		store_txn_abort(&txn);
 		if (rc != 0)

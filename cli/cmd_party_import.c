@@ -9,6 +9,10 @@
  * transactions.  Parties already registered with the same details are
  * left as they are, so a re-run (after a crash, or of a grown file) adds
  * only what is missing.
+ *
+ * A file declares its kind with --role: the roles its lines may have,
+ * people (user) only unless more are named.  A members file that slipped
+ * an operator line in, or a holder, is refused, not obeyed.
  */
 #include <getopt.h>
 #include <stdlib.h>
@@ -23,22 +27,35 @@
 #include "partyfields.h"
 
 static const char import_help[] =
-"usage: carnet party import --data DIR [--format csv|jsonl] [--batch N]\n"
-"                           [--dry-run] FILE\n"
+"usage: carnet party import --data DIR [--role R[,R...]]...\n"
+"                           [--format csv|jsonl] [--batch N] [--dry-run] FILE\n"
 "\n"
 "Register many parties at once with the broker whose state is in DIR\n"
 "(default " DEFAULT_DATA "), e.g. a mutual's members.  FILE is CSV with a\n"
 "header row, or JSON lines (one object per line); the format follows the\n"
 "name (.csv, .jsonl / .ndjson) unless --format says it.\n"
 "\n"
-"Columns (CSV) or keys (JSON): role, name, id (required); types (a\n"
-"holder's record types), purposes (an app's), owner, business_model (an\n"
-"app's, shown to people before they consent).  In CSV, types and\n"
-"purposes separate items with '|'; in JSON they are arrays of strings.\n"
+"Columns (CSV) or keys (JSON): role, name, id (required; role may be\n"
+"left out, see --role); types (a holder's record types, and only a\n"
+"holder's), purposes, owner, business_model (an app's alone, shown to\n"
+"people before they consent).\n"
+"In CSV, types and purposes separate items with '|'; in JSON they are\n"
+"arrays of strings.  Names and other text may not start with = + - @\n"
+"(a spreadsheet would run them as formulas).\n"
+"\n"
+"--role says what the file holds: people only (user) unless other roles\n"
+"are named; a line of another role refuses the file.  Operators are\n"
+"imported only when named (--role user,operator).  With one role, the\n"
+"role column may be left out: every line is of that role.\n"
 "\n"
 "  role,name,id,types,purposes,owner,business_model\n"
 "  user,claire,qsaubvd...,,,,\n"
 "  app,budget,xk3vd...,,budget|prevention,Budget SAS,subscription\n"
+"  (with --role user,app)\n"
+"\n"
+"  name,id\n"
+"  claire,qsaubvd...\n"
+"  (people, the default)\n"
 "\n"
 "Every line is checked before anything is written: a bad line, an id\n"
 "given twice, or an id already registered with other details refuses\n"
@@ -47,6 +64,8 @@ static const char import_help[] =
 "completes an interrupted one.  New parties are written N per\n"
 "transaction (--batch, default 100000), with progress on stderr.\n"
 "\n"
+"  --role R     roles the file's lines may have: user, holder, app,\n"
+"               operator (comma-separated or repeated; default user)\n"
 "  --format F   csv or jsonl\n"
 "  --batch N    parties per transaction (1 to 1000000)\n"
 "  --dry-run    check the file and say what would be added, write nothing\n";
@@ -74,6 +93,8 @@ struct imp {
 	size_t nseen, capseen;
 	unsigned long lines, added, same, in_batch, batch, to_add;
 	int64_t now;
+	unsigned roles;          /* 1 << role for each role the file may hold */
+	const char *implied;     /* the role of a line without one, if one */
 	struct cerr *err;
 };
 
@@ -147,14 +168,65 @@ commit_batch(struct imp *im)
 	return 0;
 }
 
+/* The roles in mask as text in buf, separated by sep: "user, app". */
+static void
+roles_text(unsigned mask, const char *sep, char *buf, size_t size)
+{
+	enum party_role r;
+	size_t o = 0;
+
+	buf[0] = '\0';
+	for (r = ROLE_USER; r <= ROLE_OPERATOR; r++)
+		if (mask & (1u << r))
+			o += (size_t)snprintf(buf + o, o < size ? size - o : 0,
+			    "%s%s", o ? sep : "", party_role_name(r));
+}
+
+/* --role's list, added to *mask. */
+static int
+roles_parse(const char *arg, unsigned *mask, struct cerr *err)
+{
+	char buf[64], *r, *save = NULL;
+	enum party_role role;
+
+	if (snprintf(buf, sizeof(buf), "%s", arg) >= (int)sizeof(buf))
+		return cerr_set(err, CARNET_E_BAD_ARG, "--role: too long");
+	for (r = strtok_r(buf, ",", &save); r != NULL;
+	    r = strtok_r(NULL, ",", &save)) {
+		if (party_role_parse(r, &role) != 0)
+			return cerr_set(err, CARNET_E_BAD_ARG, "--role: '%.20s' "
+			    "is not user, holder, app or operator", r);
+		*mask |= 1u << role;
+	}
+	if (*mask == 0)
+		return cerr_set(err, CARNET_E_BAD_ARG, "--role: want user, "
+		    "holder, app or operator");
+	return 0;
+}
+
 /* One line, either pass. */
 static int
 one_party(struct imp *im, char *cell[C__N], unsigned long line)
 {
 	struct party p, old;
+	enum party_role role;
+	char have[64], want[64];
 	int rc;
 
 	im->lines++;
+	if (cell[C_ROLE] == NULL && im->implied != NULL)
+		cell[C_ROLE] = (char *)im->implied;
+	/* a role the file does not declare: refused before anything else */
+	if (cell[C_ROLE] != NULL && party_role_parse(cell[C_ROLE], &role) ==
+	    0 && !(im->roles & (1u << role))) {
+		roles_text(im->roles, ", ", have, sizeof(have));
+		roles_text(im->roles | 1u << role, ",", want, sizeof(want));
+		return cerr_set(im->err, CARNET_E_FORBIDDEN, "line %lu: %s "
+		    "%.40s: this import takes %s only; name the role to import "
+		    "%ss too (--role %s)", line, party_role_name(role),
+		    cell[C_NAME] ? text_term(cell[C_NAME]) : "", have,
+		    party_role_name(role), want);
+	}
 	if (party_of(cell, &p, im->err) != 0)
 		return cerr_set(im->err, im->err->code, "line %lu: %s", line,
 		    cerr_msg(im->err));
@@ -228,9 +300,11 @@ csv_row(void *arg, char **cells, int n, unsigned long line)
 				    cells[i]);
 			have[im->map[i]] = true;
 		}
-		if (!have[C_ROLE] || !have[C_NAME] || !have[C_ID])
+		if (!have[C_NAME] || !have[C_ID] ||
+		    (!have[C_ROLE] && im->implied == NULL))
 			return cerr_set(im->err, CARNET_E_MALFORMED, "line %lu: "
-			    "the header needs role, name and id", line);
+			    "the header needs role, name and id (role may be "
+			    "left out when --role names one)", line);
 		im->ncols = n;
 		return 0;
 	}
@@ -381,6 +455,7 @@ party_import(int argc, char **argv)
 		{"format", required_argument, NULL, 'f'},
 		{"batch", required_argument, NULL, 'b'},
 		{"dry-run", no_argument, NULL, 'n'},
+		{"role", required_argument, NULL, 'r'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -391,6 +466,7 @@ party_import(int argc, char **argv)
 	unsigned long n;
 	FILE *f;
 	char *end;
+	enum party_role r;
 	int c, rc;
 
 	memset(&im, 0, sizeof(im));
@@ -401,6 +477,10 @@ party_import(int argc, char **argv)
 		case 'd': dir = optarg; break;
 		case 'f': format = optarg; break;
 		case 'n': dry = true; break;
+		case 'r':
+			if (roles_parse(optarg, &im.roles, &err) != 0)
+				return cli_fail("party import", &err);
+			break;
 		case 'b':
 			im.batch = strtoul(optarg, &end, 10);
 			if (*end != '\0' || im.batch < 1 || im.batch > 1000000)
@@ -415,6 +495,11 @@ party_import(int argc, char **argv)
 	}
 	if (optind + 1 != argc)
 		return cli_usage(import_help);
+	if (im.roles == 0)
+		im.roles = 1u << ROLE_USER; /* people, the usual file */
+	for (r = ROLE_USER; r <= ROLE_OPERATOR; r++)
+		if (im.roles == 1u << r)
+			im.implied = party_role_name(r);
 	path = argv[optind];
 	dot = strrchr(path, '.');
 	if (format == NULL)

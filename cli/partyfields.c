@@ -21,8 +21,35 @@ party_text(char *dst, size_t sz, const char *src, const char *what,
 	if (!text_printable(src, strlen(src)))
 		return cerr_set(err, CARNET_E_BAD_VALUE, "%s: holds control or "
 		    "escape characters [control_chars]", what);
+	/* the registry goes to spreadsheets: nothing they would run (tab
+	 * and CR, the other two starts OWASP lists, are control characters
+	 * refused above) */
+	if (src[0] != '\0' && strchr("=+-@", src[0]) != NULL)
+		return cerr_set(err, CARNET_E_BAD_VALUE, "%s: '%.40s' starts "
+		    "with '%c', which a spreadsheet takes for a formula: start "
+		    "it with a letter or a digit", what, src, src[0]);
 	strcpy(dst, src);
 	return 0;
+}
+
+/* What goes with a role: only a holder has types, only an app the rest. */
+static int
+fields_of_role(const struct party *p, struct cerr *err)
+{
+	const char *role = party_role_name(p->role), *field, *whose;
+
+	if (p->ntypes > 0 && p->role != ROLE_HOLDER) {
+		field = "types";
+		whose = "a holder";
+	} else if (p->role != ROLE_APP && (p->npurposes > 0 ||
+	    p->owner[0] != '\0' || p->business_model[0] != '\0')) {
+		field = p->npurposes > 0 ? "purposes" : p->owner[0] != '\0' ?
+		    "owner" : "business_model";
+		whose = "an app";
+	} else
+		return 0;
+	return cerr_set(err, CARNET_E_BAD_VALUE, "%s: for %s only, not %s %s",
+	    field, whose, p->role == ROLE_OPERATOR ? "an" : "a", role);
 }
 
 int
@@ -70,6 +97,8 @@ party_finish(struct party *p, const char *role, const char *name,
 	if (name == NULL || name[0] == '\0')
 		return cerr_set(err, CARNET_E_BAD_VALUE, "name: missing");
 	if (party_text(p->name, sizeof(p->name), name, "name", err) != 0)
+		return err->code;
+	if (fields_of_role(p, err) != 0)
 		return err->code;
 	if (p->role == ROLE_HOLDER && p->ntypes == 0)
 		return cerr_set(err, CARNET_E_BAD_VALUE, "a holder needs at "

@@ -11,7 +11,8 @@
 #include "../policy/party.h"
 #include "../store/store.h"
 
-/* Copy src, shown to people, into dst (sz bytes): UTF-8, printable. */
+/* Copy src, shown to people, into dst (sz bytes): UTF-8, printable, not
+ * starting with = + - @ (a spreadsheet formula). */
 int party_text(char *dst, size_t sz, const char *src, const char *what,
     struct cerr *err) __attribute__((warn_unused_result));
 /* Add a record type (by name) a holder may push. */
@@ -21,7 +22,9 @@ int party_add_type(struct party *p, const char *name, struct cerr *err)
 int party_add_purpose(struct party *p, const char *purpose, struct cerr *err)
     __attribute__((warn_unused_result));
 /* Role, name and id, then what the role needs (a holder's types, an
- * app's purposes); the party is ready to store when this returns 0. */
+ * app's purposes) and has alone (types a holder's; purposes, owner and
+ * business model an app's); the party is ready to store when this
+ * returns 0. */
 int party_finish(struct party *p, const char *role, const char *name,
     const char *id, struct cerr *err) __attribute__((warn_unused_result));
 /* Open the store of the broker whose directory is dir (it must be one). */

@@ -1,5 +1,6 @@
 /*
- * csvmap.c: CSV reading (libcsv), header and row mapping, enrollment.
+ * csvmap.c: CSV reading (libcsv), header and row mapping, enrollment;
+ * cells written for spreadsheets.
  *
  * Rows become JSON objects and go through recjson_encode, so a holder's
  * export meets exactly the checks of every other way in.
@@ -389,4 +390,23 @@ enroll_free(struct enrollment **ep)
 	}
 	free(*ep);
 	*ep = NULL;
+}
+
+void
+csv_write_cell(FILE *f, const char *s)
+{
+	bool formula = s[0] != '\0' && strchr("=+-@\t\r", s[0]) != NULL;
+	bool quote = formula || strpbrk(s, ",\"\r\n") != NULL;
+
+	if (quote)
+		fputc('"', f);
+	if (formula)
+		fputc('\'', f);
+	for (; *s != '\0'; s++) {
+		if (*s == '"')
+			fputc('"', f);
+		fputc(*s, f);
+	}
+	if (quote)
+		fputc('"', f);
 }

@@ -1,5 +1,6 @@
 /*
- * csvmap.h: holders' CSV exports as carnet records, and enrollment files.
+ * csvmap.h: holders' CSV exports as carnet records, enrollment files, and
+ * cells written for spreadsheets.
  *
  * An export has a header row; its columns are `customer` (the holder's own
  * id for the person), `ref` (the holder's id for the row), `time` (or
@@ -36,6 +37,15 @@
 int csv_read(FILE *f, int (*row)(void *arg, char **cells, int n,
     unsigned long line), void *arg, struct cerr *err)
     __attribute__((warn_unused_result));
+
+/*
+ * Write s to f as one CSV cell (RFC 4180: in quotes, quotes doubled, when
+ * it holds a comma, a quote, CR or LF).  A cell a spreadsheet would run as
+ * a formula (starting with = + - @, tab or CR) gets a single quote in
+ * front, as OWASP advises against CSV injection: shown, never run.  Write
+ * errors are left in ferror(f).
+ */
+void csv_write_cell(FILE *f, const char *s);
 
 enum csv_col { COL_CUSTOMER, COL_REF, COL_TIME, COL_FIELD };
 

@@ -35,7 +35,7 @@
 	X(PURPOSE, "purpose", "the app has not declared this purpose")        \
 	X(UNKNOWN_TOKEN, "unknown_token", "no such consent token")            \
 	X(REVOKED, "revoked", "the consent token is revoked")                 \
-	X(KEY_PERMS, "key_perms", "key file is readable by others")           \
+	X(KEY_PERMS, "key_perms", "key file is open to others or not ours")   \
 	X(IO, "io", "input/output error")                                     \
 	X(STORE, "store", "storage error")                                    \
 	X(STORE_FULL, "store_full", "storage is full")                        \
@@ -60,7 +60,9 @@
 	X(BUSY, "busy", "too much is waiting for you: read your replies first") \
 	X(RATE, "rate", "too many requests of this kind: try again later")    \
 	X(CONTROL_CHARS, "control_chars",                                     \
-	    "text holds control or escape characters")
+	    "text holds control or escape characters")                        \
+	X(FILE_PERMS, "file_perms",                                           \
+	    "a file or directory others may write, or another user's")
 
 enum carnet_err {
 	CARNET_OK = 0,

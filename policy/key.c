@@ -12,6 +12,7 @@
 
 #include <sodium.h>
 
+#include "../common/fileperm.h"
 #include "../common/limits.h"
 #include "key.h"
 
@@ -109,12 +110,10 @@ key_read(const char *path, struct keypair *kp, struct cerr *err)
 		return cerr_set(err, CARNET_E_IO, "key file %s: not a file",
 		    path);
 	}
-	if (st.st_mode & (S_IRWXG | S_IRWXO)) {
+	/* another user's, or open to others: refused (see fileperm.h) */
+	if ((rc = fileperm_check(fd, path, FILEPERM_SECRET, err)) != 0) {
 		close(fd);
-		return cerr_set(err, CARNET_E_KEY_PERMS,
-		    "key file %s is open to others (mode %04o): "
-		    "run chmod 600 %s", path, (unsigned)(st.st_mode & 07777),
-		    path);
+		return rc;
 	}
 	n = read(fd, buf, sizeof(buf));
 	close(fd);

@@ -5,7 +5,8 @@
  *     # carnet key: keep this file secret
  *     public <party id>
  *     seed <64 hex digits>
- * A key file that group or others may read is refused (CARNET_E_KEY_PERMS).
+ * A key file that group or others may read, or that another user than the
+ * one running (or root) owns, is refused (CARNET_E_KEY_PERMS).
  * The CurveZMQ key pair is derived from the Ed25519 one, so one file serves
  * both signing and transport.  Secrets are wiped after use: call key_wipe.
  */

@@ -10,6 +10,7 @@
 
 #include <sodium.h>
 
+#include "../common/fileperm.h"
 #include "../common/limits.h"
 #include "reckeys.h"
 
@@ -178,6 +179,9 @@ reckeys_open(const char *path, const uint8_t secret[64],
 		    path);
 		goto fail;
 	}
+	/* a key file: the broker's own, nobody else's to read or write */
+	if ((rc = fileperm_check(k->fd, path, FILEPERM_SECRET, err)) != 0)
+		goto fail;
 	header_fill(k, want);
 	if (st.st_size == 0) {
 		if ((rc = write_at(k, want, sizeof(want), 0, err,

@@ -39,7 +39,8 @@ struct reckeys;
 /*
  * Open (creating if needed) the key file at path, for the broker whose
  * Ed25519 secret key is secret.  Refuses a file made under another broker
- * key, and anything but a regular file.  *out: reckeys_close(&k).
+ * key, anything but a regular file, and one open to others or another
+ * user's (CARNET_E_KEY_PERMS, fileperm.h).  *out: reckeys_close(&k).
  */
 int reckeys_open(const char *path, const uint8_t secret[64],
     struct reckeys **out, struct cerr *err)

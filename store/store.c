@@ -8,15 +8,18 @@
  * cursor indexes hold small values.  Nothing here commits on its own.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <sodium.h>
 
+#include "../common/fileperm.h"
 #include "../common/limits.h"
 #include "../common/mpk.h"
 #include "../policy/key.h"
@@ -66,14 +69,62 @@ bench_flags(void)
 	return 0;
 }
 
+/* dir must be a directory of ours nobody else may write (fileperm.h). */
+static int
+st_dir_check(const char *dir, struct cerr *err)
+{
+	int fd, rc;
+
+	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+		return cerr_set(err, CARNET_E_IO, "cannot open %s: %s", dir,
+		    strerror(errno));
+	rc = fileperm_check(fd, dir, FILEPERM_DIR, err);
+	close(fd);
+	return rc;
+}
+
+/*
+ * LMDB's files in path, if they exist, must be plain files of ours nobody
+ * else may write: checked before LMDB reads one, so a file planted there is
+ * refused without being parsed.  Nobody else can replace them after the
+ * check, since nobody else may write in the directories (checked first).
+ * The descriptors are closed before LMDB opens the files: closing one later
+ * would drop the locks LMDB takes on lock.mdb (they are the process's).
+ */
+static int
+st_files_check(const char *path, struct cerr *err)
+{
+	static const char *const names[] = {"data.mdb", "lock.mdb"};
+	char f[PATH_MAX + 16];
+	size_t i;
+	int fd, rc = 0;
+
+	for (i = 0; rc == 0 && i < sizeof(names) / sizeof(names[0]); i++) {
+		snprintf(f, sizeof(f), "%s/%s", path, names[i]);
+		fd = open(f, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+		if (fd < 0 && errno == ENOENT)
+			continue; /* LMDB creates it, mode 0600 */
+		if (fd < 0)
+			return cerr_set(err, errno == ELOOP ?
+			    CARNET_E_FILE_PERMS : CARNET_E_IO,
+			    "cannot open %s: %s", f, errno == ELOOP ?
+			    "a link, not a file: LMDB's files must be plain "
+			    "files in the store" : strerror(errno));
+		rc = fileperm_check(fd, f, FILEPERM_FILE, err);
+		close(fd);
+	}
+	return rc;
+}
+
 int
 store_open(const char *dir, size_t map_bytes, struct store **out,
     struct cerr *err)
 {
-	char path[PATH_MAX];
+	char path[PATH_MAX], data[PATH_MAX + 16];
 	struct store *s;
 	MDB_txn *txn = NULL;
 	MDB_dbi old;
+	mdb_filehandle_t fd;
 	int i, rc;
 
 	if (snprintf(path, sizeof(path), "%s/store", dir) >= (int)sizeof(path))
@@ -81,6 +132,10 @@ store_open(const char *dir, size_t map_bytes, struct store **out,
 	if (mkdir(path, 0700) != 0 && errno != EEXIST)
 		return cerr_set(err, CARNET_E_IO, "cannot create %s: %s", path,
 		    strerror(errno));
+	if ((rc = st_dir_check(dir, err)) != 0 ||
+	    (rc = st_dir_check(path, err)) != 0 ||
+	    (rc = st_files_check(path, err)) != 0)
+		return rc;
 	if ((s = calloc(1, sizeof(*s))) == NULL)
 		return cerr_set(err, CARNET_E_NOMEM, "out of memory");
 	strcpy(s->path, path);
@@ -96,6 +151,14 @@ store_open(const char *dir, size_t map_bytes, struct store **out,
 		rc = st_fail(rc, err, "opening the store");
 		goto fail;
 	}
+	/* and the data file LMDB holds open, whatever came before */
+	snprintf(data, sizeof(data), "%s/data.mdb", path);
+	if ((rc = mdb_env_get_fd(s->env, &fd)) != 0) {
+		rc = st_fail(rc, err, "opening the store");
+		goto fail;
+	}
+	if ((rc = fileperm_check(fd, data, FILEPERM_FILE, err)) != 0)
+		goto fail;
 	if ((rc = mdb_txn_begin(s->env, NULL, 0, &txn)) != 0) {
 		rc = st_fail(rc, err, "opening the store");
 		goto fail;

@@ -82,6 +82,9 @@ struct recmeta {
 /*
  * Open (creating if needed) the store under dir/store with a map of
  * map_bytes.  *out is owned by the caller: store_close(&s).
+ * CARNET_E_FILE_PERMS if dir, dir/store or LMDB's files in it are another
+ * user's (root's excepted) or writable by group or others, or a file is a
+ * link (fileperm.h); the message says which and how to fix it.
  */
 int store_open(const char *dir, size_t map_bytes, struct store **out,
     struct cerr *err) __attribute__((warn_unused_result));

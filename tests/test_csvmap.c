@@ -288,6 +288,63 @@ test_real_synthetic_panel_round_trips(void **state)
 	msgpack_sbuffer_destroy(&r.out);
 }
 
+/* csv_write_cell's output for s, in a static buffer. */
+static const char *
+cell_of(const char *s)
+{
+	static char buf[256];
+	FILE *f;
+
+	memset(buf, 0, sizeof(buf)); /* fmemopen writes no NUL for nothing */
+	assert_non_null(f = fmemopen(buf, sizeof(buf), "w"));
+	csv_write_cell(f, s);
+	assert_int_equal(ferror(f), 0);
+	fclose(f);
+	return buf;
+}
+
+static int
+first_cell(void *arg, char **cells, int n, unsigned long line)
+{
+	(void)line;
+	assert_int_equal(n, 2);
+	snprintf(arg, 256, "%s", cells[0]);
+	return 0;
+}
+
+static void
+test_cells_a_spreadsheet_would_run_are_written_inert(void **state)
+{
+	static const char *const formulas[] = {
+		"=HYPERLINK(\"http://evil.example/\",\"see\")", "+1", "-2+3",
+		"@SUM(A1:A9)", "\tx", "\rx",
+	};
+	char text[300], back[256];
+	struct cerr err = {0};
+	size_t i;
+	FILE *f;
+
+	(void)state;
+	assert_string_equal(cell_of("claire"), "claire");
+	assert_string_equal(cell_of(""), "");
+	assert_string_equal(cell_of("a,b"), "\"a,b\"");
+	assert_string_equal(cell_of("say \"hi\""), "\"say \"\"hi\"\"\"");
+	assert_string_equal(cell_of("a\nb"), "\"a\nb\"");
+	assert_string_equal(cell_of("x=1"), "x=1");
+	assert_string_equal(cell_of("=1+2"), "\"'=1+2\"");
+	assert_string_equal(cell_of(formulas[0]),
+	    "\"'=HYPERLINK(\"\"http://evil.example/\"\",\"\"see\"\")\"");
+	/* read back, each is the text with a quote in front: shown, not run */
+	for (i = 0; i < sizeof(formulas) / sizeof(formulas[0]); i++) {
+		snprintf(text, sizeof(text), "%s,x\n", cell_of(formulas[i]));
+		assert_non_null(f = fmemopen(text, strlen(text), "r"));
+		assert_int_equal(csv_read(f, first_cell, back, &err), 0);
+		fclose(f);
+		assert_int_equal(back[0], '\'');
+		assert_string_equal(back + 1, formulas[i]);
+	}
+}
+
 int
 main(void)
 {
@@ -299,6 +356,7 @@ main(void)
 		cmocka_unit_test(test_dates_of_years_1_to_9999),
 		cmocka_unit_test(test_enrollment),
 		cmocka_unit_test(test_real_synthetic_panel_round_trips),
+		cmocka_unit_test(test_cells_a_spreadsheet_would_run_are_written_inert),
 	};
 
 	return cmocka_run_group_tests_name("csvmap", tests, setup, NULL);
