@@ -28,7 +28,7 @@ DEBS := libzmq3-dev libsodium-dev liblmdb-dev libmsgpack-dev libcmocka-dev \
 # the dashboard's browser tests: Debian's Chromium driven by playwright-core
 # (tests/web, from npm); Node.js from Debian unless one is there already
 WEB_DEBS := chromium
-BENCH_DEBS := nats-server linux-perf
+BENCH_DEBS := linux-perf
 
 O ?= build
 BIN ?= bin
@@ -74,7 +74,7 @@ PROGS := $(BIN)/carnetd $(BIN)/carnet $(AGENT_PROGS) $(APP_PROGS) \
 # keep the test objects make would see as intermediate
 .SECONDARY: $(TEST_SRCS:tests/%.c=$(O)/tests/%.o) \
 	$(patsubst %.c,$(O)/%.o,$(wildcard agents/*.c agents/apps/*.c demo/synth.c))
-.PHONY: no-root have-deps layers all build test check demo deps web-deps bench-compile clean unit integration e2e _test \
+.PHONY: no-root have-deps layers all build test check demo deps web-deps bench-compile nats-server clean unit integration e2e _test \
 	fuzz fuzz-build fuzz-smoke torture bench bench-deps bench-build
 
 # A plain make builds, never installs (no root needed): if a package is
@@ -273,13 +273,25 @@ bench-deps:
 	benchmark runs its own)"; systemctl disable --now nats-server \
 	    >/dev/null 2>&1 || true; fi
 
+# nats-server 2.10 from Debian 13's package, unpacked under build/ (the
+# system's apt sources stay as they are): Debian 12's 2.9.10 has no
+# sync_interval and fails JetStream's fencing under concurrency.
+NATS_DIR := build/nats-server
+NATS_SERVER := $(NATS_DIR)/usr/sbin/nats-server
+nats-server: $(NATS_SERVER)
+$(NATS_SERVER): tools/nats-server.sh
+	@sh tools/nats-server.sh $(NATS_DIR)
+	@touch $@
+
 # Benchmarks (bench/): a build of its own with the switches that turn
 # guarantees off one at a time (CARNET_BENCH), never in bin/.
 bench: deps
 	@$(MAKE) --no-print-directory bench-deps
 	@$(MAKE) --no-print-directory O=build/bench BIN=build/bench/bin \
 		DEFS=-DCARNET_BENCH bench-build
-	@build/bench/bin/carnet-bench $(if $(filter-out 0,$(QUICK)),--quick \
+	@$(MAKE) --no-print-directory nats-server
+	@PATH="$(abspath $(dir $(NATS_SERVER))):$$PATH" \
+	    build/bench/bin/carnet-bench $(if $(filter-out 0,$(QUICK)),--quick \
 		--out build/bench) $(if $(ONLY),--only $(ONLY))
 
 bench-build: $(BIN)/carnetd $(BIN)/carnet $(BIN)/carnet-bench

@@ -84,7 +84,8 @@ usage(FILE *f)
 "  CARNET_BENCH_KEEP=1  keep each deployment's directory (store, broker\n"
 "              log) under /tmp/carnet-bench-* to look at after the run\n"
 "\n"
-"Needs nats-server on PATH for the NATS rows (make bench installs it);\n"
+"Needs nats-server on PATH for the NATS rows (make bench puts the 2.10\n"
+"series from Debian 13 first on PATH: make nats-server, build/nats-server/);\n"
 "without it those rows say 'not run'.\n");
 }
 
