@@ -59,6 +59,9 @@ nats_producer(int argc, char **argv)
 	if (is_js(argc, argv)) {
 		jsOptions_Init(&jo);
 		jo.PublishAsync.MaxPending = batch;
+		/* with sync_interval always a full window of acks can take
+		 * longer than the 200 ms the library waits by default */
+		jo.PublishAsync.StallWait = 30000;
 		if ((s = natsConnection_JetStream(&js, nc, &jo)) != NATS_OK)
 			goto fail;
 	}

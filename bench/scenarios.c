@@ -255,18 +255,41 @@ nats_down(natsConnection *nc)
 		fprintf(stderr, "bench: could not remove %s\n", nats_dir);
 }
 
+/*
+ * sync: JetStream fsyncs each write before it acknowledges it
+ * (sync_interval: always, nats-server 2.10 and later), as carnet's commit
+ * does; otherwise the server's default (a sync every 2 minutes, the page
+ * cache meanwhile).
+ */
 static natsConnection *
-nats_up(void)
+nats_up(bool sync)
 {
-	char port[16];
+	char port[16], conf[sizeof(nats_dir) + 16];
 	const char *argv[] = {"nats-server", "-a", "127.0.0.1", "-p", port,
-		"-js", "-sd", nats_dir, NULL};
+		"-js", "-sd", nats_dir, NULL, NULL, NULL};
 	natsConnection *nc = NULL;
+	FILE *f;
 	int tries, i;
 
 	snprintf(nats_dir, sizeof(nats_dir), "/tmp/carnet-bench-nats-XXXXXX");
 	if (mkdtemp(nats_dir) == NULL)
 		return NULL;
+	if (sync) {
+		snprintf(conf, sizeof(conf), "%s/js.conf", nats_dir);
+		if ((f = fopen(conf, "w")) == NULL) {
+			nats_down(NULL);
+			return NULL;
+		}
+		fprintf(f, "jetstream {\n  store_dir: \"%s\"\n"
+		    "  sync_interval: always\n}\n", nats_dir);
+		if (fclose(f) != 0) {
+			nats_down(NULL);
+			return NULL;
+		}
+		argv[5] = "-c";
+		argv[6] = conf;
+		argv[7] = NULL;
+	}
 	/* a port taken by someone else makes the server exit: another one */
 	for (tries = 0; tries < 5; tries++) {
 		snprintf(port, sizeof(port), "%u", random_port());
@@ -300,12 +323,15 @@ nats_run(const char *mode, struct layout *l, struct outcome *o)
 	jsErrCode jerr = 0;
 	const char *subjects[] = {"bench.claims"};
 	int rc = -1;
+	bool jetstream = strcmp(mode, "core") != 0;
 
 	memset(o, 0, sizeof(*o));
-	if (!have_nats_server() || (nc = nats_up()) == NULL)
+	if (!have_nats_server() ||
+	    (nc = nats_up(strcmp(mode, "js-sync") == 0)) == NULL)
 		return -1;
-	snprintf(nats_mode, sizeof(nats_mode), "%s", mode);
-	if (strcmp(mode, "js") == 0) {
+	/* the publishers and subscribers only tell core from JetStream */
+	snprintf(nats_mode, sizeof(nats_mode), "%s", jetstream ? "js" : "core");
+	if (jetstream) {
 		jsStreamConfig_Init(&cfg);
 		cfg.Name = "BENCH";
 		cfg.Subjects = subjects;
@@ -319,7 +345,7 @@ nats_run(const char *mode, struct layout *l, struct outcome *o)
 		}
 		jsStreamInfo_Destroy(si);
 	}
-	l->name = strcmp(mode, "js") == 0 ? "jetstream" : "nats";
+	l->name = jetstream ? "jetstream" : "nats";
 	l->args = nats_args;
 	rc = run_layout(l, o);
 out:
@@ -345,11 +371,11 @@ rate_or_nan(int rc, const struct outcome *o)
 /*
  * What each system sustains end to end, in records/s entering it: the
  * lower of its ingest and of what each consumer received (raw, carnet,
- * nats, js).  Half of it is the latency section's load.
+ * nats, js, js with sync_interval always).  Half of it is the latency section's load.
  */
 static struct {
 	double ingest;
-} peak[4];
+} peak[5];
 
 static double
 sustained(const struct outcome *o, unsigned ncons)
@@ -446,7 +472,7 @@ section_throughput(void)
 	struct layout l;
 	struct outcome o;
 	struct outcome full;
-	double rate[4], js_pub = NAN;
+	double rate[4], js_pub = NAN, js_rate, js_sync_rate;
 	size_t i;
 	int rc;
 
@@ -495,17 +521,30 @@ section_throughput(void)
 	peak[2].ingest = sustained(&o, CONSUMERS);
 	layout_max(&l, CONSUMERS, Z.thru_per_prod);
 	rc = nats_run("js", &l, &o);
+	js_rate = rc == 0 ? rate_or_nan(rc, &o) : NAN;
 	report_fig("nats_jetstream", "NATS JetStream, file storage",
-	    rc == 0 ? rate_or_nan(rc, &o) : NAN, "deliv/s", "%.2f x raw",
-	    ratio(o.deliver_rate, base.raw));
+	    js_rate, "deliv/s", "%.2f x raw; carnet %.2f x this",
+	    ratio(js_rate, base.raw), ratio(base.carnet, js_rate));
 	js_pub = rc == 0 ? o.ingest_rate : NAN;
 	peak[3].ingest = sustained(&o, CONSUMERS);
 	report_fig("nats_jetstream_acked_pub", "JetStream acked publishes",
 	    js_pub, "rec/s", "carnet's durable ingest: %.2f x this",
 	    ratio(base.carnet_ingest, js_pub));
+	layout_max(&l, CONSUMERS, Z.thru_per_prod);
+	rc = nats_run("js-sync", &l, &o);
+	js_sync_rate = rc == 0 ? rate_or_nan(rc, &o) : NAN;
+	report_fig("nats_jetstream_sync", "NATS JetStream, file storage, "
+	    "sync_interval always", js_sync_rate, "deliv/s",
+	    "%.2f x raw; carnet %.2f x this", ratio(js_sync_rate, base.raw),
+	    ratio(base.carnet, js_sync_rate));
+	peak[4].ingest = sustained(&o, CONSUMERS);
 	report_goal("ratio_vs_raw_zmq >= 0.5 with durability, checks and "
 	    "audit on", ratio(base.carnet, base.raw) >= 0.5, "%.3f",
 	    ratio(base.carnet, base.raw));
+	report_goal("carnet deliveries >= 2 x JetStream's (default and "
+	    "sync_interval always)", base.carnet >= 2 * js_rate &&
+	    base.carnet >= 2 * js_sync_rate, "%.2f x and %.2f x",
+	    ratio(base.carnet, js_rate), ratio(base.carnet, js_sync_rate));
 	report_goal("carnet's ACKed ingest above JetStream's acked publish "
 	    "rate", base.carnet_ingest > js_pub, "%.0f vs %.0f rec/s",
 	    base.carnet_ingest, js_pub);
@@ -600,6 +639,12 @@ section_latency(void)
 		latency_layout(&l, peak[3].ingest);
 		rc = nats_run("js", &l, &o);
 		lat_figs("jetstream", "JetStream", rc, &o, peak[3].ingest);
+	}
+	if (peak[4].ingest > 0) {
+		latency_layout(&l, peak[4].ingest);
+		rc = nats_run("js-sync", &l, &o);
+		lat_figs("jetstream_sync", "JetStream, sync_interval always",
+		    rc, &o, peak[4].ingest);
 	}
 }
 
