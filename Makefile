@@ -13,7 +13,8 @@
 #                   (DEMO_FLAGS="--users 30 --seed 1 --duration 40")
 #   make bench      carnet against raw ZeroMQ and NATS: bench/RESULTS.md
 #                   (QUICK=1: under a minute; ONLY=throughput,latency,...)
-#   make torture    kill -9 x50 over 1 M records, long fuzzing: docs/RELIABILITY.md
+#   make torture    kill -9 x50 over 1 M records, 100 simulated power losses,
+#                   long fuzzing: docs/RELIABILITY.md
 #   make fuzz       each libFuzzer harness for FUZZ_SECONDS (60)
 #   make deps       apt-get install the Debian packages carnet needs
 #   make clean
@@ -175,6 +176,18 @@ no-root:
 # tests may reach into any layer, and the broker's own files
 $(O)/tests/test_%: $(O)/tests/test_%.o $(O)/libbroker.a $(call layer_libs,$(ALL_LAYERS))
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(MHD_LIBS) -lcmocka
+
+# The power-loss shim (LD_PRELOAD into carnetd; no sanitizer: it only
+# wraps libc calls) and pl-undo, which drops what a killed process had not
+# synced (tests/powerloss/); test_crash runs carnetd under them.
+PL_CFLAGS := $(filter-out $(SANFLAGS),$(CFLAGS))
+$(O)/tests/plshim.so: tests/powerloss/plshim.c tests/powerloss/plshim.h
+	@mkdir -p $(dir $@)
+	$(CC) $(PL_CFLAGS) -fPIC -shared -o $@ $< -ldl -lpthread
+$(O)/tests/pl-undo: tests/powerloss/plundo.c tests/powerloss/plshim.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $<
+$(O)/tests/test_crash: | $(O)/tests/plshim.so $(O)/tests/pl-undo
 
 # The suite: unit tests (cmocka), integration tests (real processes), the
 # shared end-to-end check of the CLI contract.

@@ -23,6 +23,9 @@
 struct broker {
 	const char *map_mib; /* --map-size, when set */
 	const char *inflight; /* --inflight, when set */
+	/* when set: run under this LD_PRELOAD shim, its undo log at pl_log
+	 * (tests/powerloss/plshim.c: a kill -9 then drops unsynced writes) */
+	const char *preload, *pl_log;
 	pid_t pid;
 	char *dir;
 	char endpoint[64];
@@ -36,6 +39,24 @@ bindir(void)
 	const char *b = getenv("CARNET_BIN");
 
 	return b ? b : "bin";
+}
+
+/* In the child about to run carnetd: the power-loss shim's environment. */
+static inline void
+broker_preload(const struct broker *b)
+{
+	const char *asan = getenv("ASAN_OPTIONS");
+	char opts[512];
+
+	/* a sanitizer build wants its runtime first: the shim only wraps
+	 * calls, so the order does not matter to it */
+	snprintf(opts, sizeof(opts), "%s%sverify_asan_link_order=0",
+	    asan ? asan : "", asan ? ":" : "");
+	if (setenv("LD_PRELOAD", b->preload, 1) != 0 ||
+	    setenv("CARNET_PL_DIR", b->dir, 1) != 0 ||
+	    setenv("CARNET_PL_LOG", b->pl_log, 1) != 0 ||
+	    setenv("ASAN_OPTIONS", opts, 1) != 0)
+		_exit(127);
 }
 
 /*
@@ -61,6 +82,8 @@ broker_spawn(struct broker *b)
 		dup2(fds[1], 1);
 		if (getenv("CARNET_TEST_VERBOSE") == NULL)
 			dup2(null, 2);
+		if (b->preload != NULL)
+			broker_preload(b);
 		execl(exe, "carnetd", "--data", b->dir, "--listen",
 		    b->endpoint, "--map-size", b->map_mib ? b->map_mib :
 		    "8192", b->inflight ? "--inflight" : (char *)NULL,
