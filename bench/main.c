@@ -84,6 +84,8 @@ usage(FILE *f)
 "              first is the baseline)\n"
 "  CARNET_BENCH_KEEP=1  keep each deployment's directory (store, broker\n"
 "              log) under /tmp/carnet-bench-* to look at after the run\n"
+"  CARNET_BENCH_BROKER_WRAP='valgrind --tool=callgrind ...'  run each\n"
+"              broker under these words (instruction counts, PROFILE.md)\n"
 "\n"
 "Needs nats-server on PATH for the NATS rows (make bench puts the 2.10\n"
 "series from Debian 13 first on PATH: make nats-server, build/nats-server/);\n"

@@ -108,13 +108,35 @@ register_parties(struct deploy *d)
 }
 
 #define ENV_MAX 8
+#define WRAP_MAX 16
+
+/*
+ * CARNET_BENCH_BROKER_WRAP: words to run the broker under, e.g.
+ * "valgrind --tool=callgrind --callgrind-out-file=/tmp/cg.%p" for the
+ * instruction counts of bench/PROFILE.md.  Returns how many it put in w.
+ */
+static int
+broker_wrap(char *buf, size_t len, const char *w[WRAP_MAX])
+{
+	const char *env = getenv("CARNET_BENCH_BROKER_WRAP");
+	char *save = NULL, *word;
+	int n = 0;
+
+	if (env == NULL)
+		return 0;
+	snprintf(buf, len, "%s", env);
+	for (word = strtok_r(buf, " ", &save); word != NULL && n < WRAP_MAX;
+	    word = strtok_r(NULL, " ", &save))
+		w[n++] = word;
+	return n;
+}
 
 void
 deploy_start_broker(struct deploy *d, const char *const *env)
 {
-	char log[600], pub[600], line[128], map[32], turns[640];
-	const char *envt[ENV_MAX + 2];
-	int tries, n = 0;
+	char log[600], pub[600], line[128], map[32], turns[640], wbuf[1024];
+	const char *envt[ENV_MAX + 2], *argv[WRAP_MAX + 8];
+	int tries, n = 0, nwrap = broker_wrap(wbuf, sizeof(wbuf), argv);
 
 	/* the given switches, and where the broker writes its turn times */
 	while (env != NULL && env[n] != NULL && n < ENV_MAX) {
@@ -130,15 +152,20 @@ deploy_start_broker(struct deploy *d, const char *const *env)
 	snprintf(pub, sizeof(pub), "%s/broker.pub", d->dir);
 	snprintf(map, sizeof(map), "%u", d->map_mib);
 	for (tries = 0; tries < 20; tries++) {
-		const char *argv[] = {d->carnetd, "--data", d->dir, "--listen",
+		const char *args[] = {d->carnetd, "--data", d->dir, "--listen",
 		    d->endpoint, "--map-size", map, NULL};
-		struct timespec pause = {0, 300 * 1000000};
+		/* a broker under valgrind takes seconds to start */
+		struct timespec pause = {nwrap > 0 ? 5 : 0,
+			nwrap > 0 ? 0 : 300 * 1000000};
 		FILE *f;
+		size_t i;
 
 		if (d->endpoint[0] == '\0' || tries > 0)
 			snprintf(d->endpoint, sizeof(d->endpoint),
 			    "tcp://127.0.0.1:%u", 20000 +
 			    randombytes_uniform(30000));
+		for (i = 0; i < sizeof(args) / sizeof(args[0]); i++)
+			argv[nwrap + (int)i] = args[i];
 		d->broker = spawn_prog(argv, env, log);
 		if (d->memcg != NULL && memcg_add(d->memcg, d->broker) != 0)
 			fprintf(stderr, "bench: could not put the broker in "
