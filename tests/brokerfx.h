@@ -23,6 +23,7 @@
 struct broker {
 	const char *map_mib; /* --map-size, when set */
 	const char *inflight; /* --inflight, when set */
+	const char *refusal_period; /* --refusal-period, when set */
 	pid_t pid;
 	char *dir;
 	char endpoint[64];
@@ -61,10 +62,26 @@ broker_spawn(struct broker *b)
 		dup2(fds[1], 1);
 		if (getenv("CARNET_TEST_VERBOSE") == NULL)
 			dup2(null, 2);
-		execl(exe, "carnetd", "--data", b->dir, "--listen",
-		    b->endpoint, "--map-size", b->map_mib ? b->map_mib :
-		    "8192", b->inflight ? "--inflight" : (char *)NULL,
-		    b->inflight, (char *)NULL);
+		const char *argv[16];
+		int na = 0;
+
+		argv[na++] = "carnetd";
+		argv[na++] = "--data";
+		argv[na++] = b->dir;
+		argv[na++] = "--listen";
+		argv[na++] = b->endpoint;
+		argv[na++] = "--map-size";
+		argv[na++] = b->map_mib ? b->map_mib : "8192";
+		if (b->inflight) {
+			argv[na++] = "--inflight";
+			argv[na++] = b->inflight;
+		}
+		if (b->refusal_period) {
+			argv[na++] = "--refusal-period";
+			argv[na++] = b->refusal_period;
+		}
+		argv[na] = NULL;
+		execv(exe, (char *const *)argv);
 		_exit(127);
 	}
 	assert_true(b->pid > 0);
