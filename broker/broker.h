@@ -200,7 +200,7 @@ struct broker {
 	 * a party's budget, or in the reserve), since start. */
 	int64_t refusal_secs;
 	uint64_t n_refusals_unlogged;
-	uint8_t refusal_prune_pos[2 * ID_BYTES]; /* where pruning goes on */
+	uint8_t refusal_prune_pos[STORE_REFUSAL_POS_BYTES]; /* pruning's place */
 	int64_t refusal_pruned_at;               /* s */
 	/* Deliveries held back while the store is in its reserve
 	 * (reserve.c): the first turn out of it wakes them. */
@@ -443,14 +443,15 @@ int ulog_refused(struct req *r, const uint8_t user[ID_BYTES],
 /*
  * Every refusal goes through here: e (a refused entry naming party, by
  * e->app or e->by) is written to user's log if it is party's first
- * refusal to user in this period, within party's budget and outside the
- * reserve, naming in its note (and rseq) how many were counted since the
- * last one logged; otherwise it is only counted (in the index, or in
- * b->n_refusals_unlogged).  *logged (may be NULL) says which.
+ * refusal to user for this reason (why, the error code) in this period,
+ * within party's budget and outside the reserve, naming in its note (and
+ * rseq) how many were counted since the last one logged; otherwise it is
+ * only counted (in the index, or in b->n_refusals_unlogged).  *logged
+ * (may be NULL) says which.
  */
 int ulog_refusal(struct broker *b, MDB_txn *txn, const uint8_t user[ID_BYTES],
-    const uint8_t party[ID_BYTES], struct uselog_entry *e, bool *logged,
-    struct cerr *err) __attribute__((warn_unused_result));
+    const uint8_t party[ID_BYTES], int why, struct uselog_entry *e,
+    bool *logged, struct cerr *err) __attribute__((warn_unused_result));
 /* Rows of the refusal index that count nothing and whose period is over:
  * removed, a few a turn. */
 int ulog_refusals_prune(struct broker *b, MDB_txn *txn, int64_t now,

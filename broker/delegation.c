@@ -41,8 +41,8 @@ deleg_log_refused(struct req *r, MDB_txn *parent, const struct cerr *why)
 	snprintf(e.note, sizeof(e.note), "%s: %.*s", proto_cmd_name(r->cmd),
 	    (int)(sizeof(e.note) - 24), cerr_msg(why));
 	/* once a period per sender and person, within the sender's budget */
-	if ((rc = ulog_refusal(r->b, r->txn, user, r->from->id, &e, NULL,
-	    &err)) != 0 ||
+	if ((rc = ulog_refusal(r->b, r->txn, user, r->from->id, why->code, &e,
+	    NULL, &err)) != 0 ||
 	    (!reserve_in(r->b, r->txn) && (rc = stat_add(r, &err, 1,
 	    "refused/%s", r->from->name)) != 0) ||
 	    (rc = store_txn_commit(&r->txn, &err)) != 0) {

@@ -154,15 +154,16 @@ signed_arg(struct req *r, const char *key, const char *what,
  * Refusals are written for parties that have no standing with the person
  * (an app without consent, someone without a delegation): each costs the
  * person a log entry and the store its bytes.  So a party's refusals to
- * one person are logged once a period, the next logged one saying how
- * many came between; a party's logged refusals are rate-bounded
+ * one person for one reason are logged once a period, the next logged one
+ * saying how many came between (other reasons, a card's window ended
+ * after its absence, still show); a party's logged refusals are rate-bounded
  * (conn.c); and none is logged in the reserve kept for revocations.  The
  * refusal itself is always answered.
  */
 int
 ulog_refusal(struct broker *b, MDB_txn *txn, const uint8_t user[ID_BYTES],
-    const uint8_t party[ID_BYTES], struct uselog_entry *e, bool *logged,
-    struct cerr *err)
+    const uint8_t party[ID_BYTES], int why, struct uselog_entry *e,
+    bool *logged, struct cerr *err)
 {
 	int64_t period = b->refusal_secs > 0 ? b->refusal_secs :
 	    REFUSAL_PERIOD_S, slot = e->time - e->time % period, last = 0;
@@ -174,18 +175,19 @@ ulog_refusal(struct broker *b, MDB_txn *txn, const uint8_t user[ID_BYTES],
 
 	if (logged != NULL)
 		*logged = false;
-	rc = store_refusal_get(b->store, txn, user, party, &last, &count, err);
+	rc = store_refusal_get(b->store, txn, user, party, why, &last, &count,
+	    err);
 	if (rc != 0 && rc != CARNET_E_NOT_FOUND)
 		return rc;
 	has = rc == 0;
 	if (has && last == slot) /* logged in this period already */
-		return store_refusal_put(b->store, txn, user, party, slot,
+		return store_refusal_put(b->store, txn, user, party, why, slot,
 		    count + 1, err);
 	if (reserve_in(b, txn) || !conn_may_log_refusal(b, party)) {
 		/* not logged: counted where it costs no room, if it can be */
 		if (has)
 			return store_refusal_put(b->store, txn, user, party,
-			    last, count + 1, err);
+			    why, last, count + 1, err);
 		b->n_refusals_unlogged++;
 		return 0;
 	}
@@ -201,7 +203,7 @@ ulog_refusal(struct broker *b, MDB_txn *txn, const uint8_t user[ID_BYTES],
 		e->rseq = count;
 	}
 	if ((rc = ulog_append(b, txn, user, e, err)) != 0 ||
-	    (rc = store_refusal_put(b->store, txn, user, party, slot, 0,
+	    (rc = store_refusal_put(b->store, txn, user, party, why, slot, 0,
 	    err)) != 0)
 		return rc;
 	if (logged != NULL)
@@ -234,8 +236,8 @@ ulog_refused(struct req *r, const uint8_t user[ID_BYTES],
 	memcpy(e.app, r->from->id, ID_BYTES);
 	snprintf(e.note, sizeof(e.note), "%.*s", (int)(sizeof(e.note) - 1),
 	    why->msg);
-	if ((rc = ulog_refusal(r->b, r->txn, user, r->from->id, &e, NULL,
-	    err)) != 0)
+	if ((rc = ulog_refusal(r->b, r->txn, user, r->from->id, why->code, &e,
+	    NULL, err)) != 0)
 		return rc;
 	/* the operator's count of attempts, all of them (a counter: no room
 	 * taken but its first time, so not in the reserve) */

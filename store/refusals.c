@@ -1,11 +1,11 @@
 /*
- * refusals.c: refused attempts counted per (person, party), so that a
- * party refused again and again in one period writes one entry to the
- * person's log, not one per attempt (broker/req.c decides what a period
+ * refusals.c: refused attempts counted per (person, party, reason), so
+ * that a party refused again and again in one period for one reason (its
+ * error code) writes one entry to the person's log, not one per attempt (broker/req.c decides what a period
  * is and what is written); and the size of the databases, to see what a
  * transaction made them grow by (broker/reserve.c).
  *
- *   refusals  user(32) party(32) -> slot(8) count(8)
+ *   refusals  user(32) party(32) why(2) -> slot(8) count(8)
  *
  * slot is when the period of the last refusal written to the log for the
  * pair began (seconds); count, the refusals after it that were only
@@ -18,20 +18,33 @@
 #include "../common/limits.h"
 #include "store_int.h"
 
-#define REFUSAL_KEY_BYTES (2 * ID_BYTES)
+#define REFUSAL_KEY_BYTES STORE_REFUSAL_POS_BYTES
+_Static_assert(STORE_REFUSAL_POS_BYTES == 2 * ID_BYTES + 2,
+    "a position in the index is one of its keys");
 #define REFUSAL_VAL_BYTES 16
+
+static void
+refusal_key(uint8_t key[REFUSAL_KEY_BYTES], const uint8_t user[ID_BYTES],
+    const uint8_t party[ID_BYTES], int why)
+{
+	uint16_t w = (uint16_t)(why < 0 ? -why : why);
+
+	memcpy(key, user, ID_BYTES);
+	memcpy(key + ID_BYTES, party, ID_BYTES);
+	key[2 * ID_BYTES] = (uint8_t)(w >> 8);
+	key[2 * ID_BYTES + 1] = (uint8_t)w;
+}
 
 int
 store_refusal_get(struct store *s, MDB_txn *txn, const uint8_t user[ID_BYTES],
-    const uint8_t party[ID_BYTES], int64_t *slot, uint64_t *count,
+    const uint8_t party[ID_BYTES], int why, int64_t *slot, uint64_t *count,
     struct cerr *err)
 {
 	uint8_t key[REFUSAL_KEY_BYTES];
 	MDB_val k = mval(key, sizeof(key)), v;
 	int rc;
 
-	memcpy(key, user, ID_BYTES);
-	memcpy(key + ID_BYTES, party, ID_BYTES);
+	refusal_key(key, user, party, why);
 	if ((rc = mdb_get(txn, s->dbi[DB_REFUSALS], &k, &v)) != 0)
 		return st_fail(rc, err, "refusals");
 	if (v.mv_size != REFUSAL_VAL_BYTES)
@@ -43,13 +56,12 @@ store_refusal_get(struct store *s, MDB_txn *txn, const uint8_t user[ID_BYTES],
 
 int
 store_refusal_put(struct store *s, MDB_txn *txn, const uint8_t user[ID_BYTES],
-    const uint8_t party[ID_BYTES], int64_t slot, uint64_t count,
+    const uint8_t party[ID_BYTES], int why, int64_t slot, uint64_t count,
     struct cerr *err)
 {
 	uint8_t key[REFUSAL_KEY_BYTES], val[REFUSAL_VAL_BYTES];
 
-	memcpy(key, user, ID_BYTES);
-	memcpy(key + ID_BYTES, party, ID_BYTES);
+	refusal_key(key, user, party, why);
 	be64_put(val, (uint64_t)slot);
 	be64_put(val + 8, count);
 	return st_key_put(txn, s->dbi[DB_REFUSALS], key, sizeof(key), val,
@@ -58,11 +70,11 @@ store_refusal_put(struct store *s, MDB_txn *txn, const uint8_t user[ID_BYTES],
 
 int
 store_refusals_prune(struct store *s, MDB_txn *txn, int64_t slot,
-    uint8_t pos[2 * ID_BYTES], unsigned max, unsigned *removed,
+    uint8_t pos[STORE_REFUSAL_POS_BYTES], unsigned max, unsigned *removed,
     struct cerr *err)
 {
 	MDB_cursor *c;
-	MDB_val k = mval(pos, 2 * ID_BYTES), v;
+	MDB_val k = mval(pos, STORE_REFUSAL_POS_BYTES), v;
 	unsigned seen = 0;
 	int rc;
 
