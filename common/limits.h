@@ -119,8 +119,8 @@
 
 /* Refused attempts on a person's data (an app without consent, someone
  * acting for a person who did not delegate to them): one entry in the
- * person's log per party and period (carnetd --refusal-period, default
- * REFUSAL_PERIOD_S), the others counted and named in the next; and a
+ * person's log per party, reason and period (carnetd --refusal-period,
+ * default REFUSAL_PERIOD_S), the others counted and named in the next; a
  * party may cause at most REFUSALS_BURST entries, then REFUSALS_PER_S a
  * second, past which its refusals are answered but not logged (counted in
  * STATS).  Rows of the index that count nothing are pruned, at most
