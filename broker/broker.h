@@ -195,6 +195,16 @@ struct broker {
 	int64_t review_secs;    /* an open-ended token's review period */
 	int64_t emergency_secs; /* how long an emergency opening lasts */
 	int64_t next_timer;     /* earliest timer; 0: unknown, read it */
+	/* Refusals (req.c): one logged per party, person and period of
+	 * refusal_secs; those neither logged nor counted in the index (past
+	 * a party's budget, or in the reserve), since start. */
+	int64_t refusal_secs;
+	uint64_t n_refusals_unlogged;
+	uint8_t refusal_prune_pos[STORE_REFUSAL_POS_BYTES]; /* pruning's place */
+	int64_t refusal_pruned_at;               /* s */
+	/* Deliveries held back while the store is in its reserve
+	 * (reserve.c): the first turn out of it wakes them. */
+	bool deliver_held;
 };
 
 /* One request being handled. */
@@ -252,6 +262,9 @@ void conn_seed_ids(void);
 /* Spend one of party's REQUESTs (REQUESTS_BURST, then REQUESTS_PER_S):
  * false when it asks too fast. */
 bool conn_may_request(struct broker *b, const uint8_t party[ID_BYTES]);
+/* Spend one of party's refusal entries (REFUSALS_BURST, then
+ * REFUSALS_PER_S): false when its refusals come too fast to be logged. */
+bool conn_may_log_refusal(struct broker *b, const uint8_t party[ID_BYTES]);
 int conn_monitor_start(struct broker *b, struct cerr *err);
 /* Read every monitor event: connections whose socket closed end. */
 void conn_monitor_drain(struct broker *b);
@@ -279,6 +292,17 @@ uint64_t conn_queued(const struct conn *c);
 uint64_t conn_queued_total(void);
 /* Below its own and the broker's bounds on queued bytes. */
 bool conn_may_queue(const struct conn *c);
+
+/* reserve.c: the room kept for ending consents (BROKER_RESERVE_FILL_PCT). */
+/* The commands a person stops their data with: taken in the reserve, and
+ * committed ahead of the rest of their turn. */
+bool reserve_exempt(enum carnet_cmd cmd);
+/* The share of the map txn's databases hold, in percent. */
+unsigned reserve_fill_pct(struct broker *b, MDB_txn *txn);
+bool reserve_in(struct broker *b, MDB_txn *txn);
+/* txn holds more pages or entries than before (store_size). */
+bool reserve_grew(struct broker *b, MDB_txn *txn,
+    const struct store_size *before);
 
 /* cache.c */
 int party_cached(struct broker *b, MDB_txn *txn, const uint8_t id[ID_BYTES],
@@ -317,7 +341,9 @@ void out_pop(struct broker *b);
 void out_count(struct outmsg *m, struct conn *c);
 /* Send everything queued; the number of connections a send failed to. */
 size_t out_flush(struct broker *b);
-void out_fail_replies(struct broker *b, const struct cerr *err);
+/* The commit that messages from `from` on depended on failed: replies
+ * among them become ERR err, the rest are dropped; those before stay. */
+void out_fail_replies(struct broker *b, size_t from, const struct cerr *err);
 void out_error(struct broker *b, struct conn *c, bool has_req, uint64_t req,
     const struct cerr *err);
 void out_pack_error(msgpack_sbuffer *sb, bool has_req, uint64_t req,
@@ -414,6 +440,22 @@ int ulog_view(struct req *r, const char *what, struct cerr *err);
 /* A refused attempt by the sending app, in the person's log. */
 int ulog_refused(struct req *r, const uint8_t user[ID_BYTES],
     const struct cerr *why, struct cerr *err);
+/*
+ * Every refusal goes through here: e (a refused entry naming party, by
+ * e->app or e->by) is written to user's log if it is party's first
+ * refusal to user for this reason (why, the error code) in this period,
+ * within party's budget and outside the reserve, naming in its note (and
+ * rseq) how many were counted since the last one logged; otherwise it is
+ * only counted (in the index, or in b->n_refusals_unlogged).  *logged
+ * (may be NULL) says which.
+ */
+int ulog_refusal(struct broker *b, MDB_txn *txn, const uint8_t user[ID_BYTES],
+    const uint8_t party[ID_BYTES], int why, struct uselog_entry *e,
+    bool *logged, struct cerr *err) __attribute__((warn_unused_result));
+/* Rows of the refusal index that count nothing and whose period is over:
+ * removed, a few a turn. */
+int ulog_refusals_prune(struct broker *b, MDB_txn *txn, int64_t now,
+    struct cerr *err) __attribute__((warn_unused_result));
 /*
  * Refuse an app's attempt on a person's data and write it to that
  * person's log: the reply is ERR (code, message) but the entry commits.

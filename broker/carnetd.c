@@ -57,7 +57,7 @@ usage(FILE *f)
 	fprintf(f,
 "usage: carnetd [--data DIR] [--listen ENDPOINT] [--map-size MIB]\n"
 "               [--notice-before D] [--review-every D] [--emergency-window D]\n"
-"               [--cache N] [--inflight N]\n"
+"               [--cache N] [--inflight N] [--refusal-period D]\n"
 "\n"
 "The carnet broker: routes health records from holders to the apps people\n"
 "chose, only while a consent token signed by the person covers them, and\n"
@@ -89,6 +89,11 @@ usage(FILE *f)
 "  --inflight N       consents one app may have records sent and not acked\n"
 "                     under, all its connections together (about 100 bytes\n"
 "                     each; default %d): past it its feeds wait for its ACKs\n"
+"  --refusal-period D  an attempt refused on a person's data (an app with no\n"
+"                     consent, someone acting for a person who did not\n"
+"                     delegate to them) is written to the person's log once\n"
+"                     this often per party and reason, the others counted\n"
+"                     and named in the next (default 1h)\n"
 "  --commands         print the protocol's commands (name, roles, what a\n"
 "                     delegate needs: view, manage or -) and exit\n"
 "  -h, --help         this help\n"
@@ -383,7 +388,9 @@ turn_one(struct broker *b, MDB_txn *parent, struct inmsg *in, int64_t now)
 	msgpack_unpacked tree;
 	msgpack_sbuffer reply;
 	const msgpack_object *o;
+	struct store_size before;
 	size_t mark;
+	bool guard;
 	int rc;
 
 	memset(&r, 0, sizeof(r));
@@ -453,8 +460,19 @@ turn_one(struct broker *b, MDB_txn *parent, struct inmsg *in, int64_t now)
 	msgpack_sbuffer_init(&reply);
 	r.reply = &reply;
 	mark = b->nout;
+	/* in the reserve, only a person's way out may make the store grow */
+	guard = !reserve_exempt(r.cmd) && reserve_in(b, parent);
 	if ((rc = store_txn_begin(b->store, parent, true, &r.txn, &err)) == 0) {
+		if (guard)
+			store_size(b->store, r.txn, &before);
 		dispatch_request(&r, &err, &rc);
+		if (rc == 0 && guard && reserve_grew(b, r.txn, &before))
+			rc = cerr_set(&err, CARNET_E_STORE_FULL, "%s: the store "
+			    "is %u%% full: past %d%% it takes only "
+			    "revocations, pauses and erasures until the "
+			    "operator makes room (carnetd --map-size)",
+			    proto_cmd_name(r.cmd), reserve_fill_pct(b, r.txn),
+			    BROKER_RESERVE_FILL_PCT);
 		if (rc == 0)
 			rc = store_txn_commit(&r.txn, &err);
 		else
@@ -471,7 +489,9 @@ turn_one(struct broker *b, MDB_txn *parent, struct inmsg *in, int64_t now)
 		while (b->nout > mark)
 			out_pop(b);
 		refuse(b, in, r.has_req, r.req, &err);
-		if (rc == CARNET_E_STORE_FULL || rc == CARNET_E_STORE)
+		/* a line a minute per party: the store full refuses many */
+		if ((rc == CARNET_E_STORE_FULL || rc == CARNET_E_STORE) &&
+		    !conn_refusal_logged(b, r.from->id))
 			log_warnx("%s from %s: %s", proto_cmd_name(r.cmd),
 			    r.from->name, cerr_msg(&err));
 	} else if (!r.no_reply) {
@@ -521,27 +541,87 @@ bench_turn_note(struct broker *b, int64_t start, int64_t work_end,
 		b->bench_turns.max_commit_us = commit;
 }
 
-/* One turn: everything read, one commit, then the sends. */
+/*
+ * Mark the messages that stop a person's data (reserve_exempt: REVOKE,
+ * PAUSE, ERASE, UNDELEGATE) for a transaction of their own, committed
+ * before the rest of the turn: a turn whose commit fails (the map full, a
+ * flood of other requests) never takes a revocation with it.  A message
+ * whose connection sent another one earlier in the turn, not so marked,
+ * keeps its place after it.  How many were marked.
+ */
+static size_t
+turn_mark_first(struct inmsg *in, size_t n, bool *first)
+{
+	size_t i, j, nfirst = 0;
+
+	for (i = 0; i < n; i++) {
+		first[i] = in[i].nframes == 3 && !in[i].extra_frames &&
+		    in[i].has_party && in[i].conn != 0 &&
+		    reserve_exempt(proto_cmd_parse(zmq_msg_data(&in[i].cmd),
+		    zmq_msg_size(&in[i].cmd)));
+		for (j = 0; first[i] && j < i; j++)
+			if (in[j].conn == in[i].conn && !first[j])
+				first[i] = false;
+		nfirst += first[i];
+	}
+	return nfirst;
+}
+
+/* The marked messages, handled and committed on their own. */
+static void
+turn_first(struct broker *b, struct inmsg *in, size_t n, const bool *first,
+    int64_t now)
+{
+	struct cerr err = {0};
+	MDB_txn *txn;
+	size_t i, mark = b->nout;
+
+	if (store_txn_begin(b->store, NULL, true, &txn, &err) != 0) {
+		for (i = 0; i < n; i++)
+			if (first[i])
+				refuse(b, &in[i], false, 0, &err);
+		return;
+	}
+	for (i = 0; i < n; i++)
+		if (first[i])
+			turn_one(b, txn, &in[i], now);
+	if (store_txn_commit(&txn, &err) != 0) {
+		log_warnx("commit of revocations failed: %s", cerr_msg(&err));
+		b->next_timer = 0;
+		cache_rollback(b);
+		session_wake_all(b);
+		out_fail_replies(b, mark, &err);
+	}
+}
+
+/* One turn: revocations first, then everything else read, one commit,
+ * then the sends. */
 static void
 turn(struct broker *b, struct inmsg *in, size_t n)
 {
+	static bool first[BROKER_TURN_MAX_MSGS];
 	struct cerr err = {0};
 	MDB_txn *txn, *dtxn;
 	int64_t now = time_now_ms() / 1000, start = bench_clock_us(), work_end;
-	size_t i, mark;
+	size_t i, mark, turn_mark;
 	int rc;
 
 	b->turn++;
 	cache_trim(b);
+	if (turn_mark_first(in, n, first) > 0)
+		turn_first(b, in, n, first, now);
+	turn_mark = b->nout; /* what the main commit's failure undoes */
 	if (store_txn_begin(b->store, NULL, true, &txn, &err) != 0) {
 		for (i = 0; i < n; i++)
-			refuse(b, &in[i], false, 0, &err);
+			if (!first[i])
+				refuse(b, &in[i], false, 0, &err);
 		if (out_flush(b) > 0)
 			session_drop_failed(b);
 		return;
 	}
 	for (i = 0; i < n; i++)
-		turn_one(b, txn, &in[i], now);
+		if (!first[i])
+			turn_one(b, txn, &in[i], now);
 	/* Timers, then deliveries, each in a nested txn: if one fails, the
 	 * requests still commit. */
 	mark = b->nout;
@@ -558,6 +638,30 @@ turn(struct broker *b, struct inmsg *in, size_t n)
 				out_pop(b);
 			log_warnx("timers held back: %s", cerr_msg(&err));
 		}
+	}
+	/* a few rows of the refusal index that count nothing, a second */
+	if (now != b->refusal_pruned_at &&
+	    store_txn_begin(b->store, txn, true, &dtxn, &err) == 0) {
+		b->refusal_pruned_at = now;
+		if (ulog_refusals_prune(b, dtxn, now, &err) != 0 ||
+		    store_txn_commit(&dtxn, &err) != 0) {
+			store_txn_abort(&dtxn);
+			log_warnx("refusal index not pruned: %s", cerr_msg(&err));
+		}
+	}
+	/* In the reserve deliveries wait (each writes a use-log entry); the
+	 * first turn out of it takes them up again. */
+	if (b->deliver_held && !reserve_in(b, txn)) {
+		b->deliver_held = false;
+		b->work = true;
+		log_info("the store has room again: deliveries go on");
+	} else if (b->work && reserve_in(b, txn)) {
+		if (!b->deliver_held)
+			log_warnx("the store is %u%% full: deliveries wait until "
+			    "the operator makes room (carnetd --map-size)",
+			    reserve_fill_pct(b, txn));
+		b->deliver_held = true;
+		b->work = false;
 	}
 	mark = b->nout;
 	if (b->work && store_txn_begin(b->store, txn, true, &dtxn, &err) == 0) {
@@ -583,7 +687,7 @@ turn(struct broker *b, struct inmsg *in, size_t n)
 		undo_apply(b);
 		cache_rollback(b);
 		session_wake_all(b);
-		out_fail_replies(b, &err);
+		out_fail_replies(b, turn_mark, &err);
 	}
 	undo_clear(b);
 	if (out_flush(b) > 0)
@@ -740,6 +844,7 @@ main(int argc, char **argv)
 		{"emergency-window", required_argument, NULL, 'E'},
 		{"cache", required_argument, NULL, 'c'},
 		{"inflight", required_argument, NULL, 'I'},
+		{"refusal-period", required_argument, NULL, 'P'},
 		{"commands", no_argument, NULL, 'C'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
@@ -759,6 +864,7 @@ main(int argc, char **argv)
 	b.notice_secs = 14 * 86400;
 	b.review_secs = 365 * 86400;
 	b.emergency_secs = 15 * 60;
+	b.refusal_secs = REFUSAL_PERIOD_S;
 	b.cache_max = BROKER_CACHE_DEFAULT;
 	b.inflight_max = APP_INFLIGHT_DEFAULT;
 	b.conn_ending = session_conn_ending;
@@ -798,6 +904,12 @@ main(int argc, char **argv)
 				    "14d, 1y)", c == 'N' ? "notice-before" :
 				    c == 'R' ? "review-every" :
 				    "emergency-window");
+			break;
+		case 'P':
+			if (duration_parse(optarg, &b.refusal_secs) != 0 ||
+			    b.refusal_secs <= 0)
+				fatalx("--refusal-period wants a duration (30s, "
+				    "10m, 1h, 1d)");
 			break;
 		case 'C':
 			commands_print();

@@ -77,6 +77,8 @@ struct party_conns {
 	int64_t refill_ms;
 	double req_tokens;       /* REQUEST bucket (apps) */
 	int64_t req_refill_ms;
+	double ref_tokens;       /* refusal entries it may cause (req.c) */
+	int64_t ref_refill_ms;
 	int64_t warned_ms;
 	UT_hash_handle hh;
 };
@@ -220,8 +222,10 @@ party_conns_get(struct broker *b, const uint8_t id[ID_BYTES], bool create)
 	if (p == NULL && create && (p = calloc(1, sizeof(*p))) != NULL) {
 		memcpy(p->id, id, ID_BYTES);
 		p->tokens = BROKER_HANDSHAKE_BURST;
-		p->refill_ms = p->req_refill_ms = time_now_ms();
+		p->refill_ms = p->req_refill_ms = p->ref_refill_ms =
+		    time_now_ms();
 		p->req_tokens = REQUESTS_BURST;
+		p->ref_tokens = REFUSALS_BURST;
 		HASH_ADD(hh, b->party_conns, id, ID_BYTES, p);
 	}
 	return p;
@@ -281,23 +285,44 @@ conn_monitor_drain(struct broker *b)
 
 /* ---- admission (the ZAP handler) --------------------------------------- */
 
+/* One token from a bucket of burst, refilled at per_s: false if empty. */
+static bool
+bucket_take(double *tokens, int64_t *refill_ms, double burst, double per_s)
+{
+	int64_t now = time_now_ms();
+
+	*tokens += (double)(now - *refill_ms) * per_s / 1000.0;
+	if (*tokens > burst)
+		*tokens = burst;
+	*refill_ms = now;
+	if (*tokens < 1.0)
+		return false;
+	*tokens -= 1.0;
+	return true;
+}
+
 bool
 conn_may_request(struct broker *b, const uint8_t party[ID_BYTES])
 {
 	struct party_conns *p = party_conns_get(b, party, true);
-	int64_t now = time_now_ms();
 
-	if (p == NULL)
-		return false;
-	p->req_tokens += (double)(now - p->req_refill_ms) * REQUESTS_PER_S /
-	    1000.0;
-	if (p->req_tokens > REQUESTS_BURST)
-		p->req_tokens = REQUESTS_BURST;
-	p->req_refill_ms = now;
-	if (p->req_tokens < 1.0)
-		return false;
-	p->req_tokens -= 1.0;
-	return true;
+	return p != NULL && bucket_take(&p->req_tokens, &p->req_refill_ms,
+	    REQUESTS_BURST, REQUESTS_PER_S);
+}
+
+/*
+ * Refusals are written to a person's log on behalf of whoever was refused:
+ * without a bound, a party could fill people's logs, and the store, with
+ * attempts it knows will fail.  The bucket is the party's, whatever
+ * connection it uses; it is kept while it refills (conn_sweep).
+ */
+bool
+conn_may_log_refusal(struct broker *b, const uint8_t party[ID_BYTES])
+{
+	struct party_conns *p = party_conns_get(b, party, true);
+
+	return p != NULL && bucket_take(&p->ref_tokens, &p->ref_refill_ms,
+	    REFUSALS_BURST, REFUSALS_PER_S);
 }
 
 int
@@ -482,6 +507,8 @@ conn_sweep(struct broker *b, int64_t now)
 		    1000 * BROKER_HANDSHAKE_BURST / BROKER_HANDSHAKES_PER_S &&
 		    now - p->req_refill_ms >
 		    1000 * REQUESTS_BURST / REQUESTS_PER_S &&
+		    now - p->ref_refill_ms >
+		    1000 * REFUSALS_BURST / REFUSALS_PER_S &&
 		    now - p->warned_ms > 60000) {
 			HASH_DEL(b->party_conns, p);
 			free(p);

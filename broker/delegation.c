@@ -40,8 +40,11 @@ deleg_log_refused(struct req *r, MDB_txn *parent, const struct cerr *why)
 	memcpy(e.by, r->from->id, ID_BYTES);
 	snprintf(e.note, sizeof(e.note), "%s: %.*s", proto_cmd_name(r->cmd),
 	    (int)(sizeof(e.note) - 24), cerr_msg(why));
-	if ((rc = ulog_append(r->b, r->txn, user, &e, &err)) != 0 ||
-	    (rc = stat_add(r, &err, 1, "refused/%s", r->from->name)) != 0 ||
+	/* once a period per sender and person, within the sender's budget */
+	if ((rc = ulog_refusal(r->b, r->txn, user, r->from->id, why->code, &e,
+	    NULL, &err)) != 0 ||
+	    (!reserve_in(r->b, r->txn) && (rc = stat_add(r, &err, 1,
+	    "refused/%s", r->from->name)) != 0) ||
 	    (rc = store_txn_commit(&r->txn, &err)) != 0) {
 		store_txn_abort(&r->txn);
 		cache_rollback(r->b);

@@ -51,7 +51,7 @@ handle_stats(struct req *r, struct cerr *err)
 		return rc;
 	/* this process's own counters, since it started */
 	mpk_pack_cstr(&r->pk, "broker");
-	msgpack_pack_map(&r->pk, 5);
+	msgpack_pack_map(&r->pk, 6);
 	mpk_pack_cstr(&r->pk, "turns");
 	msgpack_pack_uint64(&r->pk, r->b->turn);
 	mpk_pack_cstr(&r->pk, "stored");
@@ -64,5 +64,9 @@ handle_stats(struct req *r, struct cerr *err)
 	msgpack_pack_uint64(&r->pk, r->b->n_examined);
 	mpk_pack_cstr(&r->pk, "feeds");
 	msgpack_pack_uint32(&r->pk, HASH_COUNT(r->b->sessions));
+	/* refusals answered but neither logged nor counted in the index: a
+	 * party past its budget, or the store in its reserve */
+	mpk_pack_cstr(&r->pk, "refusals_unlogged");
+	msgpack_pack_uint64(&r->pk, r->b->n_refusals_unlogged);
 	return 0;
 }

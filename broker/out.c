@@ -184,11 +184,11 @@ out_error(struct broker *b, struct conn *c, bool has_req, uint64_t req,
 
 /* The commit failed: every reply becomes this error, pushes are dropped. */
 void
-out_fail_replies(struct broker *b, const struct cerr *err)
+out_fail_replies(struct broker *b, size_t from, const struct cerr *err)
 {
-	size_t i, n = 0;
+	size_t i, n = from;
 
-	for (i = 0; i < b->nout; i++) {
+	for (i = from; i < b->nout; i++) {
 		struct outmsg *m = &b->out[i];
 
 		out_uncount(b, m);

@@ -150,6 +150,79 @@ signed_arg(struct req *r, const char *key, const char *what,
 	return 0;
 }
 
+/*
+ * Refusals are written for parties that have no standing with the person
+ * (an app without consent, someone without a delegation): each costs the
+ * person a log entry and the store its bytes.  So a party's refusals to
+ * one person for one reason are logged once a period, the next logged one
+ * saying how many came between (other reasons, a card's window ended
+ * after its absence, still show); a party's logged refusals are rate-bounded
+ * (conn.c); and none is logged in the reserve kept for revocations.  The
+ * refusal itself is always answered.
+ */
+int
+ulog_refusal(struct broker *b, MDB_txn *txn, const uint8_t user[ID_BYTES],
+    const uint8_t party[ID_BYTES], int why, struct uselog_entry *e,
+    bool *logged, struct cerr *err)
+{
+	int64_t period = b->refusal_secs > 0 ? b->refusal_secs :
+	    REFUSAL_PERIOD_S, slot = e->time - e->time % period, last = 0;
+	char since[TIME_STR_LEN + 1], tail[96];
+	uint64_t count = 0;
+	size_t room;
+	bool has;
+	int rc;
+
+	if (logged != NULL)
+		*logged = false;
+	rc = store_refusal_get(b->store, txn, user, party, why, &last, &count,
+	    err);
+	if (rc != 0 && rc != CARNET_E_NOT_FOUND)
+		return rc;
+	has = rc == 0;
+	if (has && last == slot) /* logged in this period already */
+		return store_refusal_put(b->store, txn, user, party, why, slot,
+		    count + 1, err);
+	if (reserve_in(b, txn) || !conn_may_log_refusal(b, party)) {
+		/* not logged: counted where it costs no room, if it can be */
+		if (has)
+			return store_refusal_put(b->store, txn, user, party,
+			    why, last, count + 1, err);
+		b->n_refusals_unlogged++;
+		return 0;
+	}
+	if (has && count > 0) {
+		time_format(last, since);
+		snprintf(tail, sizeof(tail), " (and %llu more since %s, "
+		    "counted, not logged one by one)",
+		    (unsigned long long)count, since);
+		room = sizeof(e->note) - 1 - strlen(tail);
+		if (strlen(e->note) > room)
+			e->note[room] = '\0';
+		strcat(e->note, tail);
+		e->rseq = count;
+	}
+	if ((rc = ulog_append(b, txn, user, e, err)) != 0 ||
+	    (rc = store_refusal_put(b->store, txn, user, party, why, slot, 0,
+	    err)) != 0)
+		return rc;
+	if (logged != NULL)
+		*logged = true;
+	return 0;
+}
+
+int
+ulog_refusals_prune(struct broker *b, MDB_txn *txn, int64_t now,
+    struct cerr *err)
+{
+	int64_t period = b->refusal_secs > 0 ? b->refusal_secs :
+	    REFUSAL_PERIOD_S;
+	unsigned removed;
+
+	return store_refusals_prune(b->store, txn, now - now % period,
+	    b->refusal_prune_pos, REFUSALS_PRUNE_PER_TURN, &removed, err);
+}
+
 /* A refused attempt by the sending app, in the person's log. */
 int
 ulog_refused(struct req *r, const uint8_t user[ID_BYTES],
@@ -163,9 +236,13 @@ ulog_refused(struct req *r, const uint8_t user[ID_BYTES],
 	memcpy(e.app, r->from->id, ID_BYTES);
 	snprintf(e.note, sizeof(e.note), "%.*s", (int)(sizeof(e.note) - 1),
 	    why->msg);
-	if ((rc = ulog_append(r->b, r->txn, user, &e, err)) != 0)
+	if ((rc = ulog_refusal(r->b, r->txn, user, r->from->id, why->code, &e,
+	    NULL, err)) != 0)
 		return rc;
-	return stat_add(r, err, 1, "refused/%s", r->from->name);
+	/* the operator's count of attempts, all of them (a counter: no room
+	 * taken but its first time, so not in the reserve) */
+	return reserve_in(r->b, r->txn) ? 0 : stat_add(r, err, 1,
+	    "refused/%s", r->from->name);
 }
 
 /* Reply ERR with why, while what the handler wrote commits. */

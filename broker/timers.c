@@ -74,6 +74,13 @@ timer_fire(struct broker *b, MDB_txn *txn, int64_t at, enum timer_kind kind,
 	    token_peek(st.blob, st.blob_len, &t, NULL) != 0 ||
 	    (st.state != TOKEN_ACTIVE && st.state != TOKEN_PAUSED))
 		return 0; /* gone or ended: nothing to do */
+	/* In the reserve only the end of a consent is written: a notice or a
+	 * review is tried again later (one timer out, one in). */
+	if (kind != TIMER_EXPIRE && reserve_in(b, txn)) {
+		b->next_timer = 0;
+		return store_timer_put(b->store, txn, now +
+		    BROKER_RESERVE_RETRY_S, kind, tok, err);
+	}
 	switch (kind) {
 	case TIMER_EXPIRE:
 		if (t.expires == 0 || t.expires > now)

@@ -1,6 +1,7 @@
 /*
  * cmd_stats.c: carnet stats: the operator's usage indicators.
  */
+#include <stdio.h>
 #include <string.h>
 
 #include "../common/mpk.h"
@@ -12,8 +13,33 @@ static const char stats_help[] =
 "\n"
 "The operator's usage indicators: records put per holder and type,\n"
 "grants, revocations and deliveries per app (and type), requests,\n"
-"exports and erasures.  Needs an operator key.\n"
+"exports and erasures; then the broker's own counters since it started\n"
+"(broker/...: turns, records stored and sent, refusals it answered but\n"
+"did not log).  Needs an operator key.\n"
 "\n" CLI_CONN_HELP;
+
+/* The counters of map st, named prefix + key: into o, or printed. */
+static void
+stats_add(json_t *o, bool json, const msgpack_object *st, const char *prefix)
+{
+	uint32_t i;
+
+	for (i = 0; st && st->type == MSGPACK_OBJECT_MAP && i < st->via.map.size;
+	    i++) {
+		char key[160], name[200];
+		uint64_t n;
+
+		if (mpk_cstr(&st->via.map.ptr[i].key, key, sizeof(key)) != 0 ||
+		    mpk_u64(&st->via.map.ptr[i].val, &n) != 0)
+			continue;
+		snprintf(name, sizeof(name), "%s%s", prefix, key);
+		if (json)
+			json_object_set_new(o, name, json_integer((json_int_t)n));
+		else
+			printf("%-40s %llu\n", text_term(name),
+			    (unsigned long long)n);
+	}
+}
 
 int
 cmd_stats(int argc, char **argv)
@@ -23,7 +49,6 @@ cmd_stats(int argc, char **argv)
 	msgpack_unpacked reply;
 	json_t *o;
 	bool json;
-	uint32_t i;
 	int rc;
 
 	if ((rc = cli_query(argc, argv, stats_help, "stats", "STATS", &cc,
@@ -31,20 +56,9 @@ cmd_stats(int argc, char **argv)
 		return rc;
 	o = json_object();
 	st = mpk_get(&reply.data, "stats");
-	for (i = 0; st && st->type == MSGPACK_OBJECT_MAP && i < st->via.map.size;
-	    i++) {
-		char key[160];
-		uint64_t n;
-
-		if (mpk_cstr(&st->via.map.ptr[i].key, key, sizeof(key)) != 0 ||
-		    mpk_u64(&st->via.map.ptr[i].val, &n) != 0)
-			continue;
-		if (json)
-			json_object_set_new(o, key, json_integer((json_int_t)n));
-		else
-			printf("%-40s %llu\n", text_term(key),
-			    (unsigned long long)n);
-	}
+	stats_add(o, json, st, "");
+	/* the broker's own since it started (refusals it did not log...) */
+	stats_add(o, json, mpk_get(&reply.data, "broker"), "broker/");
 	if (json)
 		cli_print_json(o);
 	json_decref(o);

@@ -49,6 +49,13 @@
 /* New records are refused past this share of the map, so that revocations,
  * erasures and use-log entries always find room. */
 #define BROKER_PUT_MAX_FILL_PCT 90
+/* Past this share of the map only a person's REVOKE, PAUSE, ERASE and
+ * UNDELEGATE and the broker's expiries may make the store grow: the rest
+ * is refused store_full, deliveries, notices and reviews wait
+ * (broker/reserve.c).  Notices and reviews due meanwhile are tried again
+ * this many seconds later. */
+#define BROKER_RESERVE_FILL_PCT 95
+#define BROKER_RESERVE_RETRY_S 60
 #define BROKER_LOG_PAGE_ENTRIES 500  /* log entries in one LOG reply */
 #define BROKER_EXPORT_PAGE_RECORDS 500
 /* A reply that lists things (EXPORT, EMERGENCY_READ pages) stops here
@@ -109,6 +116,19 @@
 #define REQUESTS_BURST 1000
 #define REQUESTS_PER_S 100
 #define REQUESTS_PAGE 64
+
+/* Refused attempts on a person's data (an app without consent, someone
+ * acting for a person who did not delegate to them): one entry in the
+ * person's log per party, reason and period (carnetd --refusal-period,
+ * default REFUSAL_PERIOD_S), the others counted and named in the next; a
+ * party may cause at most REFUSALS_BURST entries, then REFUSALS_PER_S a
+ * second, past which its refusals are answered but not logged (counted in
+ * STATS).  Rows of the index that count nothing are pruned, at most
+ * REFUSALS_PRUNE_PER_TURN looked at a turn. */
+#define REFUSAL_PERIOD_S 3600
+#define REFUSALS_BURST 2000
+#define REFUSALS_PER_S 10
+#define REFUSALS_PRUNE_PER_TURN 256
 
 /* carnet dashboard: connections at once, seconds a silent one is kept
  * open, bytes of one API request's body. */

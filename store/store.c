@@ -53,6 +53,7 @@ static const struct {
 	[DB_KWIPE] = {"kwipe", 0},
 	[DB_DUE] = {"due", 0},
 	[DB_UNERASED] = {"unerased", 0},
+	[DB_REFUSALS] = {"refusals", 0},
 };
 
 /*

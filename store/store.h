@@ -30,6 +30,10 @@
  *   kfree      slot(8) -> ""   overwritten slots, free for reuse
  *   due        app(32) token(16) -> user(32)   may have records to send
  *   unerased   app(32) token(16) -> user(32)   ended, erasure unconfirmed
+ *   refusals   user(32) party(32) why(2) -> slot(8) count(8)   refusals
+ *              of party to user for one reason (an error code): when the
+ *              period of the last one logged began (s), how many were only
+ *              counted since
  *
  * Every function takes the transaction to work in (store_txn_begin); none
  * commits on its own, so the broker decides what one commit holds.  Errors
@@ -339,6 +343,42 @@ int store_requests_foreach(struct store *s, MDB_txn *txn,
 int store_request_take(struct store *s, MDB_txn *txn,
     const uint8_t user[ID_BYTES], uint64_t seq, msgpack_sbuffer *req,
     struct cerr *err) __attribute__((warn_unused_result));
+
+/*
+ * Refused attempts of party on user's data, counted per reason (why, a
+ * CARNET_E_* code) (refusals.c): when the period of the last one written
+ * to user's log began (slot, in s), and how many were only counted after
+ * it.  get: CARNET_E_NOT_FOUND when there is no row.  prune: from pos (the
+ * key where the last call stopped, zeros at first; updated), look at max
+ * rows at most and remove those of a period that began before slot and
+ * that count nothing.
+ */
+#define STORE_REFUSAL_POS_BYTES (2 * ID_BYTES + 2)
+int store_refusal_get(struct store *s, MDB_txn *txn,
+    const uint8_t user[ID_BYTES], const uint8_t party[ID_BYTES], int why,
+    int64_t *slot, uint64_t *count, struct cerr *err)
+    __attribute__((warn_unused_result));
+int store_refusal_put(struct store *s, MDB_txn *txn,
+    const uint8_t user[ID_BYTES], const uint8_t party[ID_BYTES], int why,
+    int64_t slot, uint64_t count, struct cerr *err)
+    __attribute__((warn_unused_result));
+int store_refusals_prune(struct store *s, MDB_txn *txn, int64_t slot,
+    uint8_t pos[STORE_REFUSAL_POS_BYTES], unsigned max, unsigned *removed,
+    struct cerr *err) __attribute__((warn_unused_result));
+
+/*
+ * The databases' size as txn sees them: the pages they hold (branch,
+ * leaf and overflow pages, LMDB's free-page list and names included: not
+ * the free pages themselves, which LMDB reuses) and entries, all
+ * databases together; the page and map sizes.  Compared before and after
+ * a request, it says whether the request made the store grow; unlike
+ * store_usage (the highest page ever written), it shrinks when an erasure
+ * frees pages.
+ */
+struct store_size {
+	uint64_t pages, entries, page_bytes, map_bytes;
+};
+void store_size(struct store *s, MDB_txn *txn, struct store_size *sz);
 
 /* Operator counters: add n to the counter named key. */
 int store_stat_add(struct store *s, MDB_txn *txn, const char *key, uint64_t n,

@@ -23,6 +23,7 @@
 struct broker {
 	const char *map_mib; /* --map-size, when set */
 	const char *inflight; /* --inflight, when set */
+	const char *refusal_period; /* --refusal-period, when set */
 	/* when set: run under this LD_PRELOAD shim, its undo log at pl_log
 	 * (tests/powerloss/plshim.c: a kill -9 then drops unsynced writes) */
 	const char *preload, *pl_log;
@@ -82,12 +83,28 @@ broker_spawn(struct broker *b)
 		dup2(fds[1], 1);
 		if (getenv("CARNET_TEST_VERBOSE") == NULL)
 			dup2(null, 2);
+		const char *argv[16];
+		int na = 0;
+
+		argv[na++] = "carnetd";
+		argv[na++] = "--data";
+		argv[na++] = b->dir;
+		argv[na++] = "--listen";
+		argv[na++] = b->endpoint;
+		argv[na++] = "--map-size";
+		argv[na++] = b->map_mib ? b->map_mib : "8192";
+		if (b->inflight) {
+			argv[na++] = "--inflight";
+			argv[na++] = b->inflight;
+		}
+		if (b->refusal_period) {
+			argv[na++] = "--refusal-period";
+			argv[na++] = b->refusal_period;
+		}
+		argv[na] = NULL;
 		if (b->preload != NULL)
 			broker_preload(b);
-		execl(exe, "carnetd", "--data", b->dir, "--listen",
-		    b->endpoint, "--map-size", b->map_mib ? b->map_mib :
-		    "8192", b->inflight ? "--inflight" : (char *)NULL,
-		    b->inflight, (char *)NULL);
+		execv(exe, (char *const *)argv);
 		_exit(127);
 	}
 	assert_true(b->pid > 0);

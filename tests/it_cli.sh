@@ -180,7 +180,7 @@ C alice delegate revoke "$(id bob)" >/dev/null || fail "end the delegation"
 ok "a view delegate's log withholds her export and erasure and still verifies; so does hers"
 
 # the operator's indicators
-C op stats --json | jq -e '."grant/care" == 1 and ."deliver/care/lab_result" == 4 and ."put/mgen/claim" == 3 and .erase == 1' >/dev/null || fail "stats: $(C op stats --json)"
+C op stats --json | jq -e '."grant/care" == 1 and ."deliver/care/lab_result" == 4 and ."put/mgen/claim" == 3 and .erase == 1 and ."broker/turns" > 0 and ."broker/refusals_unlogged" == 0' >/dev/null || fail "stats: $(C op stats --json)"
 C alice stats >/dev/null 2>&1 && fail "a user read the operator's stats"
 ok "operator stats; refused to a user"
 
