@@ -218,7 +218,6 @@ test_open_creates_a_private_file(void **state)
 	struct stat st;
 	mode_t old;
 
-	(void)state;
 	assert_int_equal(stat(fx->path, &st), 0);
 	assert_true(S_ISREG(st.st_mode));
 	assert_int_equal(st.st_mode & 077, 0);
@@ -346,6 +345,28 @@ test_open_refuses_what_is_not_a_regular_file(void **state)
 	assert_int_equal(reckeys_open(p, broker.sk, &k, &err), CARNET_E_IO);
 	assert_null(k);
 	assert_int_equal(lstat(target, &st), -1);
+}
+
+/* A path too long for the handle, or in no directory: refused. */
+static void
+test_open_refuses_bad_paths(void **state)
+{
+	struct fx *fx = *state;
+	char p[1200];
+	struct reckeys *k = NULL;
+	struct cerr err;
+
+	memset(p, 'a', sizeof(p) - 1);
+	p[0] = '/';
+	p[sizeof(p) - 1] = '\0';
+	assert_int_equal(reckeys_open(p, broker.sk, &k, &err),
+	    CARNET_E_BAD_ARG);
+	assert_non_null(strstr(err.msg, "path too long"));
+	assert_null(k);
+	snprintf(p, sizeof(p), "%s/no/such/dir/keys", fx->dir);
+	assert_int_equal(reckeys_open(p, broker.sk, &k, &err), CARNET_E_IO);
+	assert_non_null(strstr(err.msg, "cannot open"));
+	assert_null(k);
 }
 
 /* Any access for group or others is refused, the file left alone. */
@@ -818,6 +839,7 @@ main(void)
 		T(test_open_under_another_broker_key_is_refused),
 		T(test_open_refuses_what_is_not_a_key_file),
 		T(test_open_refuses_what_is_not_a_regular_file),
+		T(test_open_refuses_bad_paths),
 		T(test_open_refuses_loose_modes),
 		T(test_open_refuses_another_users_file),
 		T(test_sealed_records_open_after_reopen),
