@@ -303,16 +303,20 @@ record_key(struct reckeys *k, uint64_t slot, const uint8_t user[ID_BYTES],
 	uint8_t buf[RECKEYS_SLOT_BYTES];
 	int rc;
 
+	/* first: an empty cache entry reads as slot 0 of the zero id */
+	if ((rc = slot_check(k, slot, err)) != 0)
+		return rc;
 	if (c->slot == slot && sodium_memcmp(c->user, user, ID_BYTES) == 0) {
 		memcpy(key, c->key, KEY_BYTES);
 		return 0;
 	}
-	if ((rc = slot_check(k, slot, err)) != 0)
-		return rc;
 	rc = read_at(k, buf, sizeof(buf), (off_t)(slot * RECKEYS_SLOT_BYTES),
 	    err);
+	/* a slot of zeros (wiped, or never filled) holds no key, not even
+	 * one for the zero id */
 	if (rc == CARNET_E_NOT_FOUND || (rc == 0 &&
-	    sodium_memcmp(buf, user, ID_BYTES) != 0))
+	    (sodium_memcmp(buf, user, ID_BYTES) != 0 ||
+	    sodium_is_zero(buf + ID_BYTES, KEY_BYTES))))
 		rc = cerr_set(err, CARNET_E_STORE, "%s: slot %llu does not "
 		    "hold this person's key", k->path,
 		    (unsigned long long)slot);
