@@ -134,6 +134,8 @@ C care emergency open --user "$(id alice)" --reason "curious" >/dev/null 2>"$T/e
 C samu emergency open --user "$(id alice)" --reason "road accident, unconscious" >"$T/em" 2>"$T/e" || fail "emergency open: $(cat "$T/e")"
 [ "$(jq -s 'length' "$T/em")" -eq 5 ] || fail "emergency open gave $(jq -s length "$T/em") records, want 5 lab results"
 jq -s -e 'all(.[]; .type=="lab_result")' "$T/em" >/dev/null || fail "emergency open gave a type not on the card"
+# every field of the card's types, under opaque ids: not the lab's refs (l-1...)
+jq -s -e 'all(.[]; (.ref | test("^carnet:[a-z2-7]{32}$")) and .loinc == "4548-4")' "$T/em" >/dev/null || fail "emergency records not under opaque ids: $(head -1 "$T/em")"
 C samu emergency read --user "$(id alice)" >/dev/null 2>&1 || fail "emergency read within the window"
 sleep 4
 C samu emergency read --user "$(id alice)" >/dev/null 2>"$T/e" && fail "emergency access outlived its window"
