@@ -30,6 +30,7 @@ lines=$(wc -l <"$T/refs")
 jq -r '.records[] | select(.type == "claim" or .type == "dispense") | .claim_id // empty' "$T/x.json" | sort -u >"$T/claim_ids"
 
 C jane consent grant --app "$(id budget)" --types claim,dispense --fields amount_eur --purpose budget --yes >/dev/null 2>"$T/e" || fail "grant: $(cat "$T/e")"
+grep -q "^      ref " "$T/e" && fail "a consent of amount_eur shows ref: $(cat "$T/e")"
 C budget subscribe --idle-exit 2 >"$T/b1.jsonl" 2>"$T/e"
 got=$(wc -l <"$T/b1.jsonl")
 [ "$got" -eq 49 ] || fail "budget received $got lines, want 49: $(cat "$T/e")"
@@ -83,12 +84,15 @@ ok "the erasure notice covers every record the app received (through seq $throug
 C jane consent revoke "$(jq -r .token "$T/a1.jsonl" | head -1)" >/dev/null 2>"$T/e" || fail "revoke audit: $(cat "$T/e")"
 C audit subscribe --confirm-erase --idle-exit 2 >/dev/null 2>&1
 C jane consent grant --app "$(id audit)" --types claim,dispense --fields amount_eur,ref --purpose budget --yes >"$T/o" 2>"$T/e" || fail "grant with ref: $(cat "$T/e")"
+grep -q "^      ref  *Not a field of the record: the holder's own id" "$T/e" || fail "the consent screen does not say what ref is: $(cat "$T/e")"
+C jane consent receipt "$(tail -1 "$T/o")" --out "$T/r.json" >/dev/null 2>"$T/e" || fail "receipt: $(cat "$T/e")"
+jq -e '(.receipt // .) as $r | [$r.data[] | .fields | index("ref")] | length == 2 and all(. != null)' "$T/r.json" >/dev/null || fail "the receipt does not list ref: $(jq -c . "$T/r.json")"
 C jane consent list >"$T/l" 2>/dev/null
 grep -q "claim(amount_eur+ref),dispense(amount_eur+ref)" "$T/l" || fail "the consent list does not say ref: $(cat "$T/l")"
 C audit subscribe --idle-exit 2 >"$T/a2.jsonl" 2>/dev/null
 export_jane
 jq -r '.records[] | select(.type == "claim" or .type == "dispense") | .ref' "$T/x.json" >"$T/refs2"
 [ "$(wc -l <"$T/a2.jsonl")" -eq 60 ] && [ "$(jq -r .ref "$T/a2.jsonl" | grep -c -F -x -f "$T/refs2")" -eq 60 ] || fail "an app granted ref did not get the holder's refs: $(head -1 "$T/a2.jsonl")"
-ok "an app granted ref receives the holder's ref ($(wc -l <"$T/a2.jsonl") lines)"
+ok "an app granted ref receives the holder's ref ($(wc -l <"$T/a2.jsonl") lines); the consent screen, receipt and list name ref"
 
 echo "$pass passed, 0 failed"
