@@ -248,8 +248,10 @@ claim_token(struct token *t, const uint8_t user[ID_BYTES],
 	t->any_holder = true;
 	t->ntypes = 1;
 	t->types[0].type = claim;
-	t->types[0].fields = ((UINT64_C(1) << claim->nfields) - 1) &
-	    ~(UINT64_C(1) << provider);
+	/* and the holder's ref: the bench's apps read its send time there
+	 * (bench/carnet.c ref_stamp) */
+	t->types[0].fields = (((UINT64_C(1) << claim->nfields) - 1) &
+	    ~(UINT64_C(1) << provider)) | FIELD_REF;
 	t->types[0].fields_listed = true;
 	strcpy(t->purpose, "budget");
 	t->issued = t->not_before = (int64_t)time(NULL) - 5;

@@ -954,6 +954,10 @@ main(int argc, char **argv)
 		log_info("indexed %llu consents with records to send or an "
 		    "erasure to confirm, once, for a store from before those "
 		    "indexes", (unsigned long long)up.due_filled);
+	if (up.ref_key_made)
+		log_info("made the key of the opaque record ids apps see (in "
+		    "the store's meta: backups must keep it, or every app's "
+		    "ids change)");
 	if ((b.ctx = zmq_ctx_new()) == NULL)
 		fatalx("cannot start ZeroMQ");
 	if (zap_start(&b, &err) != 0)

@@ -110,13 +110,18 @@ batch_finish(struct batch *bt)
 /*
  * Send one record under token t: log, then queue it minimised.  The stored
  * bytes were validated when stored: they are copied, not decoded (only the
- * kept fields of the body go out).
+ * kept fields of the body go out, and the app's opaque id of the record
+ * in place of the holder's ref unless t lists ref).
  */
 static int
 deliver_one(struct broker *b, MDB_txn *txn, struct session *s,
     const struct token *t, const struct recmeta *m, uint64_t fields,
     int64_t now, struct batch *bt, struct cerr *err)
 {
+	struct record_view view = {
+		.fields = fields, .ref_key = store_ref_key(b->store),
+		.app = s->app.id, .holder = m->holder, .user = t->user,
+	};
 	struct uselog_entry e;
 	size_t mark;
 	MDB_val v;
@@ -134,7 +139,7 @@ deliver_one(struct broker *b, MDB_txn *txn, struct session *s,
 	mpk_pack_cstr(&bt->pk, "token");
 	mpk_pack_binn(&bt->pk, t->id, TOKID_BYTES);
 	mpk_pack_cstr(&bt->pk, "rec");
-	if ((rc = record_copy_minimised(v.mv_data, v.mv_size, m->type, fields,
+	if ((rc = record_copy_minimised(v.mv_data, v.mv_size, m->type, &view,
 	    &bt->sb)) != 0) {
 		bt->sb.size = mark;
 		return cerr_set(err, rc, "stored record %llu is damaged",

@@ -235,14 +235,28 @@ static int
 emergency_send(struct req *r, const struct party *user,
     const struct recmeta *m, msgpack_packer *pk, struct cerr *err)
 {
+	/* every field of the card's types; the holder's ref stays here */
+	struct record_view view = {
+		.fields = FIELDS_ALL, .ref_key = store_ref_key(r->b->store),
+		.app = r->from->id, .holder = m->holder, .user = user->id,
+	};
 	struct uselog_entry e;
+	msgpack_sbuffer sb;
 	MDB_val v;
 	int rc;
 
 	if ((rc = store_record_get(r->b->store, r->txn, user->id, m->seq, &v,
 	    err)) != 0)
 		return rc == CARNET_E_NOT_FOUND ? 0 : rc;
-	mpk_pack_binn(pk, v.mv_data, v.mv_size);
+	msgpack_sbuffer_init(&sb);
+	if ((rc = record_copy_minimised(v.mv_data, v.mv_size, m->type, &view,
+	    &sb)) != 0) {
+		msgpack_sbuffer_destroy(&sb);
+		return cerr_set(err, rc, "stored record %llu is damaged",
+		    (unsigned long long)m->seq);
+	}
+	mpk_pack_binn(pk, sb.data, sb.size);
+	msgpack_sbuffer_destroy(&sb);
 	ulog_entry_init(&e, r, USE_DELIVER);
 	e.has_app = e.has_holder = true;
 	memcpy(e.app, r->from->id, ID_BYTES);

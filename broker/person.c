@@ -564,6 +564,9 @@ receipt_json(struct req *r, const struct token *t,
 				if (t->types[k].fields & (UINT64_C(1) << i))
 					json_array_append_new(fl,
 					    json_string(s->fields[i].name));
+			if (t->types[k].fields & FIELD_REF)
+				json_array_append_new(fl,
+				    json_string(FIELD_REF_NAME));
 		} else {
 			fl = json_string("all");
 		}

@@ -48,7 +48,11 @@ static const char consent_help[] =
 "  --holders H1,H2      only records from these holders (default: any)\n"
 "  --fields F1,F2       only these fields (FIELD, or TYPE.FIELD when several\n"
 "                       types are granted); the others are stripped before\n"
-"                       anything leaves the broker (default: every field)\n"
+"                       anything leaves the broker (default: every field).\n"
+"                       ref is the holder's own id of each record (for a\n"
+"                       FHIR import, the resource's type and id): the app\n"
+"                       gets it only when listed, otherwise an id of its\n"
+"                       own that says nothing\n"
 "  --expires D          end of the consent: a duration (90d, 12h, 1y) or a\n"
 "                       date (default: until you revoke it, with a review\n"
 "                       notice in your log every year); your log gets a\n"
@@ -105,7 +109,8 @@ grant_fields(struct token *t, char *spec)
 			if (dot && (strlen(s->name) != (size_t)(dot - items[i]) ||
 			    strncmp(s->name, items[i], dot - items[i]) != 0))
 				continue;
-			if ((idx = schema_field(s, fname, strlen(fname))) < 0)
+			if ((idx = schema_field_grantable(s, fname,
+			    strlen(fname))) < 0)
 				continue;
 			t->types[k].fields |= UINT64_C(1) << idx;
 			found = true;
@@ -137,6 +142,9 @@ show_scope(const struct token *t, FILE *f)
 			if (t->types[k].fields & (UINT64_C(1) << i))
 				fprintf(f, "      %-18s %s\n", s->fields[i].name,
 				    s->fields[i].doc);
+		if (t->types[k].fields & FIELD_REF)
+			fprintf(f, "      %-18s %s\n", FIELD_REF_NAME,
+			    FIELD_REF_DOC);
 	}
 	if (t->any_holder) {
 		fprintf(f, "  from: any of your data holders\n");

@@ -62,6 +62,9 @@ cmd_schema(int argc, char **argv)
 			    field_kind_name(s->fields[i].kind),
 			    s->fields[i].required ? "required" : "optional",
 			    s->fields[i].doc);
+		/* not a field, yet a consent may list it */
+		printf("  %-18s %-15s %-8s %s\n", FIELD_REF_NAME, "string",
+		    "envelope", FIELD_REF_DOC);
 	}
 	return 0;
 }

@@ -42,6 +42,9 @@ token_json(const struct token *t, const msgpack_object *entry)
 				if (t->types[k].fields & (UINT64_C(1) << i))
 					json_array_append_new(fl, json_string(
 					    t->types[k].type->fields[i].name));
+			if (t->types[k].fields & FIELD_REF)
+				json_array_append_new(fl,
+				    json_string(FIELD_REF_NAME));
 			json_object_set_new(ty, "fields", fl);
 		}
 		json_array_append_new(types, ty);

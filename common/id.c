@@ -16,11 +16,17 @@ static const char b32[] = "abcdefghijklmnopqrstuvwxyz234567";
 void
 id_encode(const uint8_t pk[ID_BYTES], char out[ID_STR_LEN + 1])
 {
+	id_b32_encode(pk, ID_BYTES, out);
+}
+
+void
+id_b32_encode(const uint8_t *p, size_t n, char *out)
+{
 	unsigned acc = 0, bits = 0;
 	size_t i, o = 0;
 
-	for (i = 0; i < ID_BYTES; i++) {
-		acc = (acc << 8) | pk[i];
+	for (i = 0; i < n; i++) {
+		acc = (acc << 8) | p[i];
 		bits += 8;
 		while (bits >= 5) {
 			out[o++] = b32[(acc >> (bits - 5)) & 31];

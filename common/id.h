@@ -25,6 +25,8 @@
 #define TIME_RANGE_TEXT "0001-01-01T00:00:00Z to 9999-12-31T23:59:59Z"
 
 void id_encode(const uint8_t pk[ID_BYTES], char out[ID_STR_LEN + 1]);
+/* n bytes in the same base32, (8n + 4) / 5 characters and a NUL in out. */
+void id_b32_encode(const uint8_t *p, size_t n, char *out);
 /* 0, or CARNET_E_BAD_VALUE when s is not exactly a 52-character id. */
 int id_decode(const char *s, uint8_t pk[ID_BYTES])
     __attribute__((warn_unused_result));

@@ -37,6 +37,8 @@ consent_check(const struct token *t, const struct consent_query *q,
 	/* since 0 is "no start": every record, before 1970 too */
 	if (t->since != 0 && q->record_time < t->since)
 		return CARNET_E_TOO_OLD;
-	*fields = s->fields;
+	/* every field, when none is listed, is the body's: the holder's
+	 * ref only when listed (schema.h) */
+	*fields = s->fields_listed ? s->fields : FIELDS_ALL;
 	return 0;
 }

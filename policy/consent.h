@@ -25,7 +25,9 @@ struct consent_query {
 
 /*
  * 0 when t lets q->app receive the record at q->now; *fields is then the
- * mask of body fields it may see (minimisation).  Otherwise one of
+ * mask of body fields it may see (minimisation), with FIELD_REF when the
+ * token lists ref (the holder's own ref; never for a token listing no
+ * fields).  Otherwise one of
  * CARNET_E_WRONG_APP, _WRONG_USER, _NOT_YET_VALID, _EXPIRED, _PURPOSE (the
  * app has not declared the token's purpose), _NOT_COVERED (type or holder),
  * _TOO_OLD (record before the token's `since`; a since of 0 has no start

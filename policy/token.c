@@ -65,15 +65,17 @@ token_pack(msgpack_packer *pk, const struct token *t)
 		mpk_pack_cstr(pk, s->type->name);
 		if (!s->fields_listed)
 			continue;
-		/* only the type's own fields: bits past them mean nothing */
-		mask = s->type->nfields >= 64 ? UINT64_MAX :
-		    (UINT64_C(1) << s->type->nfields) - 1;
+		/* only the type's own fields and ref: other bits mean
+		 * nothing */
+		mask = ((UINT64_C(1) << s->type->nfields) - 1) | FIELD_REF;
 		mpk_pack_cstr(pk, "fields");
 		msgpack_pack_array(pk,
 		    (size_t)__builtin_popcountll(s->fields & mask));
 		for (f = 0; f < s->type->nfields; f++)
 			if (s->fields & (UINT64_C(1) << f))
 				mpk_pack_cstr(pk, s->type->fields[f].name);
+		if (s->fields & FIELD_REF)
+			mpk_pack_cstr(pk, FIELD_REF_NAME);
 	}
 	mpk_pack_cstr(pk, "purpose");
 	mpk_pack_cstr(pk, t->purpose);
@@ -192,15 +194,16 @@ decode_scope(const msgpack_object *o, struct token *t, struct token_scope *s,
 	for (i = 0; i < fl->via.array.size; i++) {
 		int idx = -1;
 
+		/* ref: the holder's own ref of the record (schema.h) */
 		if (mpk_str(&fl->via.array.ptr[i], &p, &len) == 0)
-			idx = schema_field(s->type, p, len);
+			idx = schema_field_grantable(s->type, p, len);
 		if (idx < 0)
 			return cerr_set(err, CARNET_E_UNKNOWN_FIELD,
 			    "token %s fields: unknown field", s->type->name);
 		if (s->fields & (UINT64_C(1) << idx))
 			return cerr_set(err, CARNET_E_DUPLICATE,
 			    "token %s fields: %s listed twice", s->type->name,
-			    s->type->fields[idx].name);
+			    schema_field_name(s->type, (unsigned)idx));
 		s->fields |= UINT64_C(1) << idx;
 	}
 	return 0;
@@ -460,8 +463,9 @@ token_same_scope(const struct token *a, const struct token *b)
 			return false;
 	for (i = 0; i < a->ntypes; i++)
 		if (a->types[i].type != b->types[i].type ||
-		    a->types[i].fields != b->types[i].fields ||
-		    a->types[i].fields_listed != b->types[i].fields_listed)
+		    a->types[i].fields_listed != b->types[i].fields_listed ||
+		    (a->types[i].fields_listed &&
+		    a->types[i].fields != b->types[i].fields))
 			return false;
 	return true;
 }

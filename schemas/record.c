@@ -7,6 +7,8 @@
  */
 #include <string.h>
 
+#include <sodium.h>
+
 #include "../common/mpk.h"
 #include "record.h"
 
@@ -376,9 +378,45 @@ body_kept(const uint8_t *p, const uint8_t *end, const struct schema *type,
 	return 0;
 }
 
+size_t
+record_ref_base_len(const char *ref, size_t len)
+{
+	size_t i;
+
+	/* as store_record_put finds versions: "@V" alone is no base */
+	for (i = len; i > 1; i--)
+		if (ref[i - 1] == '@')
+			return i - 1;
+	return len;
+}
+
+void
+record_ref_opaque(const uint8_t key[RECORD_REF_KEY_BYTES],
+    const uint8_t app[ID_BYTES], const uint8_t holder[ID_BYTES],
+    const uint8_t user[ID_BYTES], const char *ref, size_t len,
+    char out[RECORD_OPAQUE_LEN + 1])
+{
+	static const char ctx[] = "carnet-opaque-ref-v1";
+	uint8_t h[RECORD_OPAQUE_HASH_BYTES];
+	crypto_generichash_state st;
+
+	crypto_generichash_init(&st, key, RECORD_REF_KEY_BYTES, sizeof(h));
+	crypto_generichash_update(&st, (const uint8_t *)ctx, sizeof(ctx));
+	crypto_generichash_update(&st, app, ID_BYTES);
+	crypto_generichash_update(&st, holder, ID_BYTES);
+	crypto_generichash_update(&st, user, ID_BYTES);
+	/* the base last: its length is the rest, nothing to delimit */
+	crypto_generichash_update(&st, (const uint8_t *)ref,
+	    record_ref_base_len(ref, len));
+	crypto_generichash_final(&st, h, sizeof(h));
+	memcpy(out, RECORD_OPAQUE_PREFIX, sizeof(RECORD_OPAQUE_PREFIX) - 1);
+	id_b32_encode(h, sizeof(h), out + sizeof(RECORD_OPAQUE_PREFIX) - 1);
+	sodium_memzero(&st, sizeof(st));
+}
+
 int
 record_copy_minimised(const void *buf, size_t len, const struct schema *type,
-    uint64_t fields, msgpack_sbuffer *out)
+    const struct record_view *v, msgpack_sbuffer *out)
 {
 	const uint8_t *p = buf, *end = p + len, *val, *run;
 	size_t mark = out->size, hlen;
@@ -404,8 +442,29 @@ record_copy_minimised(const void *buf, size_t len, const struct schema *type,
 			goto fail;
 		}
 		val = p + hlen + klen;
+		if (klen == 3 && memcmp(p + hlen, "ref", 3) == 0 &&
+		    !(v->fields & FIELD_REF)) {
+			char opaque[RECORD_OPAQUE_LEN + 1];
+
+			if ((rc = mpk_head(val, end, &kind, &klen,
+			    &hlen)) != 0)
+				goto fail;
+			if (kind != MPK_STR || v->ref_key == NULL) {
+				rc = CARNET_E_MALFORMED;
+				goto fail;
+			}
+			record_ref_opaque(v->ref_key, v->app, v->holder,
+			    v->user, (const char *)val + hlen, (size_t)klen,
+			    opaque);
+			msgpack_sbuffer_write(out, (const char *)run,
+			    (size_t)(val - run));
+			mpk_pack_cstr(&pk, opaque);
+			run = p = val + hlen + klen;
+			continue;
+		}
 		if (klen == 4 && memcmp(p + hlen, "body", 4) == 0) {
-			if ((rc = body_kept(val, end, type, fields, &k, &p)) != 0)
+			if ((rc = body_kept(val, end, type, v->fields, &k,
+			    &p)) != 0)
 				goto fail;
 			msgpack_sbuffer_write(out, (const char *)run,
 			    (size_t)(val - run));

@@ -98,6 +98,23 @@ schema_field_from(const struct schema *s, const char *name, size_t len,
 	return -1;
 }
 
+int
+schema_field_grantable(const struct schema *s, const char *name, size_t len)
+{
+	if (len == sizeof(FIELD_REF_NAME) - 1 &&
+	    memcmp(name, FIELD_REF_NAME, len) == 0)
+		return FIELD_REF_INDEX;
+	return schema_field(s, name, len);
+}
+
+const char *
+schema_field_name(const struct schema *s, unsigned i)
+{
+	if (i == FIELD_REF_INDEX)
+		return FIELD_REF_NAME;
+	return i < s->nfields ? s->fields[i].name : NULL;
+}
+
 /* The fields that are required (one_of false) or one-of (true), as bits. */
 static uint64_t
 fields_needed(const struct schema *s, bool one_of)

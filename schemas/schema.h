@@ -29,9 +29,24 @@ struct field_def {
 	bool one_of;     /* one of the type's one_of fields must be there */
 };
 
-/* At most 64 fields per type: a set of fields is a uint64_t mask. */
-#define SCHEMA_MAX_FIELDS 64
-#define FIELDS_ALL UINT64_MAX
+/*
+ * A set of fields is a uint64_t mask: bit i is field i of the type's body.
+ * The last bit is the pseudo-field "ref": not in the body, it is the
+ * holder's own id of the record, which a consent may grant as a field
+ * (FIELD_REF); without it an app sees an opaque id of its own in place
+ * of the ref (record_copy_minimised).  So a type has at most 63 fields,
+ * and FIELDS_ALL (a consent listing no fields) is every body field, the
+ * holder's ref not included.
+ */
+#define SCHEMA_MAX_FIELDS 63
+#define FIELD_REF_INDEX 63
+#define FIELD_REF (UINT64_C(1) << FIELD_REF_INDEX)
+#define FIELD_REF_NAME "ref"
+#define FIELD_REF_DOC "Not a field of the record: the holder's own id of " \
+	"it (for a FHIR import its resource type, id and version).  An app " \
+	"gets it only when its consent lists ref; otherwise an opaque id " \
+	"of its own for the record, the same for its corrections"
+#define FIELDS_ALL (FIELD_REF - 1)
 
 struct schema {
 	const char *name;
@@ -57,6 +72,15 @@ int schema_field(const struct schema *s, const char *name, size_t len);
  */
 int schema_field_from(const struct schema *s, const char *name, size_t len,
     unsigned from);
+/*
+ * The bit index of a field a consent may list: a body field's index, or
+ * FIELD_REF_INDEX for "ref" (no type has a field of that name); -1 when
+ * neither.
+ */
+int schema_field_grantable(const struct schema *s, const char *name,
+    size_t len);
+/* The name of bit i of a field mask: a field's, FIELD_REF_NAME, or NULL. */
+const char *schema_field_name(const struct schema *s, unsigned i);
 /* Mask of the required fields. */
 uint64_t schema_required(const struct schema *s);
 /* Mask of the fields of which a full record holds at least one (0: none

@@ -199,6 +199,7 @@ store_close(struct store **s)
 	mdb_env_close((*s)->env);
 	reckeys_close(&(*s)->keys);
 	msgpack_sbuffer_destroy(&(*s)->scratch);
+	sodium_memzero((*s)->ref_key, sizeof((*s)->ref_key));
 	if ((*s)->plain != NULL)
 		sodium_memzero((*s)->plain, (*s)->plain_cap);
 	free((*s)->plain);

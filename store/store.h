@@ -306,6 +306,7 @@ struct store_upgrade {
 	uint64_t records_sealed; /* records sealed under their person's key */
 	uint64_t due_filled;     /* consents put in the due and unerased
 	                          * indexes, once */
+	bool ref_key_made;       /* the key of opaque refs was made now */
 };
 
 /*
@@ -315,11 +316,20 @@ struct store_upgrade {
  * sealed under per-person keys (reckeys.h) opened through another.  Opens
  * DIR/store/keys (refused if made under another broker key), wipes the
  * keys of erasures a crash left pending, and upgrades a store from before
- * sealed heads or records, once (*up says what it did).
+ * sealed heads or records, once (*up says what it did).  Also reads the
+ * key of the opaque refs apps see (store_ref_key), making it at the first
+ * start (a store written before opaque refs gets it then).
  */
 int store_set_key(struct store *s, const uint8_t secret[64],
     struct store_upgrade *up, struct cerr *err)
     __attribute__((warn_unused_result));
+/*
+ * The RECORD_REF_KEY_BYTES random key under which an app's opaque id of
+ * a record is made (record_ref_opaque), kept in the store's meta so that
+ * the ids an app saw stay the same across restarts; NULL before
+ * store_set_key.  Owned by the store, wiped at store_close.
+ */
+const uint8_t *store_ref_key(const struct store *s);
 /* Raw entries of user's log with seq >= from, in order, at most max. */
 int store_log_foreach(struct store *s, MDB_txn *txn,
     const uint8_t user[ID_BYTES], uint64_t from, size_t max,

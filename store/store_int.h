@@ -34,6 +34,9 @@ struct store {
 	/* the broker's key for sealing log heads (store_set_key) */
 	uint8_t seal_key[HASH_BYTES];
 	bool sealing;
+	/* the key of the opaque refs apps see (store_ref_key) */
+	uint8_t ref_key[RECORD_REF_KEY_BYTES];
+	bool has_ref_key;
 	char path[PATH_MAX];       /* DIR/store */
 	/* the per-person record keys (reckeys.h), open once the broker key
 	 * is known (store_set_key) */
@@ -53,6 +56,8 @@ struct store {
 #define META_SEQ "next_seq"
 
 #define META_KEYSLOT "next_keyslot"
+
+#define META_REF_KEY "ref_key"
 
 static inline void
 be64_put(uint8_t *p, uint64_t v)

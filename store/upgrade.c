@@ -268,6 +268,52 @@ due_fill_once(struct store *s, uint64_t *count, struct cerr *err)
 	return store_txn_commit(&f.txn, err);
 }
 
+/*
+ * The key of opaque refs, from meta, or made once: random, not derived
+ * from the broker key, so that a new broker key does not change the ids
+ * apps hold.
+ */
+static int
+ref_key_once(struct store *s, bool *made, struct cerr *err)
+{
+	MDB_val k = mval(META_REF_KEY, strlen(META_REF_KEY)), v;
+	MDB_txn *txn;
+	int rc;
+
+	*made = false;
+	if ((rc = store_txn_begin(s, NULL, true, &txn, err)) != 0)
+		return rc;
+	rc = mdb_get(txn, s->dbi[DB_META], &k, &v);
+	if (rc == 0 && v.mv_size == RECORD_REF_KEY_BYTES) {
+		memcpy(s->ref_key, v.mv_data, RECORD_REF_KEY_BYTES);
+		s->has_ref_key = true;
+		store_txn_abort(&txn);
+		return 0;
+	}
+	if (rc != MDB_NOTFOUND) {
+		store_txn_abort(&txn);
+		return st_fail(rc == 0 ? MDB_CORRUPTED : rc, err,
+		    "the key of opaque refs");
+	}
+	randombytes_buf(s->ref_key, RECORD_REF_KEY_BYTES);
+	if ((rc = st_key_put(txn, s->dbi[DB_META], META_REF_KEY,
+	    strlen(META_REF_KEY), s->ref_key, RECORD_REF_KEY_BYTES, 0, err,
+	    "the key of opaque refs")) != 0 ||
+	    (rc = store_txn_commit(&txn, err)) != 0) {
+		store_txn_abort(&txn);
+		sodium_memzero(s->ref_key, RECORD_REF_KEY_BYTES);
+		return rc;
+	}
+	s->has_ref_key = *made = true;
+	return 0;
+}
+
+const uint8_t *
+store_ref_key(const struct store *s)
+{
+	return s->has_ref_key ? s->ref_key : NULL;
+}
+
 int
 store_set_key(struct store *s, const uint8_t secret[64],
     struct store_upgrade *up, struct cerr *err)
@@ -289,7 +335,8 @@ store_set_key(struct store *s, const uint8_t secret[64],
 	if ((rc = st_keys_wipe_due(s, err)) != 0 ||
 	    (rc = heads_seal_once(s, &up->heads_sealed, err)) != 0)
 		return rc;
-	if ((rc = records_seal_once(s, &up->records_sealed, err)) != 0)
+	if ((rc = records_seal_once(s, &up->records_sealed, err)) != 0 ||
+	    (rc = ref_key_once(s, &up->ref_key_made, err)) != 0)
 		return rc;
 	return due_fill_once(s, &up->due_filled, err);
 }

@@ -1304,6 +1304,235 @@ test_every_time_in_range_is_delivered_without_since(void **state)
 	assert_int_equal(got.n, 1);
 }
 
+/* PUT one claim of u per ref, as holder h; returns how many were stored. */
+static uint64_t
+put_refs(const struct keypair *h, const struct keypair *u,
+    const char *const *refs, int n, uint64_t *corrected)
+{
+	struct client *c = connect_as(h);
+	const struct schema *claim = schema_by_name("claim", 5);
+	msgpack_sbuffer recs;
+	msgpack_unpacked reply;
+	msgpack_packer *pk;
+	struct cerr err = {0};
+	char uid[ID_STR_LEN + 1], line[512];
+	uint64_t stored = 0;
+	int i;
+
+	id_encode(u->pk, uid);
+	msgpack_sbuffer_init(&recs);
+	for (i = 0; i < n; i++) {
+		snprintf(line, sizeof(line), "{\"user\":\"%s\",\"ref\":\"%s\","
+		    "\"time\":\"2017-03-02T10:00:00Z\",\"act_code\":\"C\","
+		    "\"label\":\"Consultation\",\"amount_eur\":%d,"
+		    "\"practitioner\":\"gp\"}", uid, refs[i], 20 + i);
+		assert_int_equal(recjson_encode_line(line, strlen(line), claim,
+		    &recs, &err), 0);
+	}
+	pk = client_begin(c, 1);
+	mpk_pack_cstr(pk, "recs");
+	msgpack_pack_array(pk, (size_t)n);
+	msgpack_sbuffer_write(pk->data, recs.data, recs.size);
+	if (client_call(c, "PUT", &reply, &err) != 0)
+		fail_msg("PUT: %s", cerr_msg(&err));
+	assert_int_equal(mpk_u64(mpk_get(&reply.data, "stored"), &stored), 0);
+	if (corrected != NULL && mpk_u64(mpk_get(&reply.data, "corrected"),
+	    corrected) != 0)
+		*corrected = 0;
+	msgpack_unpacked_destroy(&reply);
+	msgpack_sbuffer_destroy(&recs);
+	client_destroy(&c);
+	return stored;
+}
+
+#define SEEN_MAX 16
+
+/* What an app's feed received, frame by frame, as raw bytes. */
+struct seen {
+	int n, revoked;
+	int frames_with_secret;  /* frames holding the holders' refs' text */
+	int recs_with_secret;    /* records whose ref is the holder's */
+	uint64_t seq[SEEN_MAX], corrects[SEEN_MAX], through;
+	char ref[SEEN_MAX][RECORD_REF_MAX_BYTES + 1];
+};
+
+/*
+ * Read c's frames until idle_ms of silence, acking each record (with
+ * ack); each
+ * frame packed again to bytes (strings and bins as they came) is looked
+ * through for `secret`, the text the holder put in its refs.
+ */
+static void
+feed_raw(struct client *c, int idle_ms, bool ack, const char *secret,
+    struct seen *s)
+{
+	msgpack_unpacked m;
+	msgpack_sbuffer raw;
+	msgpack_packer pk;
+	struct cerr err = {0};
+	char cmd[16];
+
+	memset(s, 0, sizeof(*s));
+	while (client_recv(c, idle_ms, cmd, &m, &err) == 0) {
+		const msgpack_object *recs = mpk_get(&m.data, "recs");
+		uint32_t i;
+
+		msgpack_sbuffer_init(&raw);
+		msgpack_packer_init(&pk, &raw, msgpack_sbuffer_write);
+		msgpack_pack_object(&pk, m.data);
+		s->frames_with_secret += tu_holds(raw.data, raw.size, secret);
+		msgpack_sbuffer_destroy(&raw);
+		if (strcmp(cmd, "REVOKED") == 0) {
+			s->revoked++;
+			assert_int_equal(mpk_u64(mpk_get(mpk_get(&m.data,
+			    "erase"), "through"), &s->through), 0);
+		}
+		for (i = 0; recs && i < recs->via.array.size; i++) {
+			const msgpack_object *e = &recs->via.array.ptr[i];
+			uint8_t tok[TOKID_BYTES];
+			struct record r;
+
+			assert_true(s->n < SEEN_MAX);
+			assert_int_equal(mpk_u64(mpk_get(e, "seq"),
+			    &s->seq[s->n]), 0);
+			assert_int_equal(mpk_bin_n(mpk_get(e, "token"), tok,
+			    TOKID_BYTES), 0);
+			assert_int_equal(record_from_object_partial(
+			    mpk_get(e, "rec"), &r, &err), 0);
+			strcpy(s->ref[s->n], r.ref);
+			s->corrects[s->n] = r.corrects;
+			s->recs_with_secret += strstr(r.ref, secret) != NULL;
+			s->n++;
+			if (ack)
+				ack_rec(c, tok, s->seq[s->n - 1]);
+		}
+		msgpack_unpacked_destroy(&m);
+	}
+}
+
+/* The ref s received with the record of seq, or NULL. */
+static const char *
+seen_ref_of(const struct seen *s, uint64_t seq)
+{
+	int i;
+
+	for (i = 0; i < s->n; i++)
+		if (s->seq[i] == seq)
+			return s->ref[i];
+	return NULL;
+}
+
+/*
+ * Security issue 30, item 3: the holder's ref stays at the broker.  An app
+ * granted amount_eur only received every record's ref as the holder wrote
+ * it (here a clinic's name and a claim id): now no frame it receives
+ * holds a byte of it, only an opaque id of its own per record, the same
+ * for a correction (whose corrects names the seq it saw), covered by the
+ * erasure notice; another app gets other ids; an app whose consent lists
+ * ref gets the holder's ref.
+ */
+static void
+test_the_holders_ref_reaches_an_app_only_when_granted(void **state)
+{
+	static const char *const refs[] = {
+		"hiv-clinic-7731/claim-1@1", "hiv-clinic-7731/claim-2@1",
+		"hiv-clinic-7731/claim-3@1", "hiv-clinic-7731/claim-4@1",
+	};
+	static const char *const fix[] = {"hiv-clinic-7731/claim-2@2"};
+	const char *secret = "hiv-clinic";
+	const struct schema *claim = schema_by_name("claim", 5);
+	uint64_t amount = UINT64_C(1) << schema_field(claim, "amount_eur", 10);
+	struct token tb, to, tl;
+	struct cerr err = {0};
+	struct client *c, *c2;
+	struct seen b, b2, o, o2, l, rv;
+	uint64_t corrected = 0, max = 0;
+	int i, j;
+
+	(void)state;
+	add_party(&stranger, ROLE_APP, "ledger", NULL, "budget");
+	assert_int_equal(put_refs(&mgen, &alice, refs, 4, NULL), 4);
+	make_token(&tb, &alice, &budget, "claim", amount, NULL);
+	assert_int_equal(grant_signed(&alice, &tb, alice.sk, &err), 0);
+	make_token(&to, &alice, &other, "claim", amount, NULL);
+	assert_int_equal(grant_signed(&alice, &to, alice.sk, &err), 0);
+
+	/* granted amount_eur: 4 records, none with the holder's ref */
+	c = feed_with_credit(&budget, 100);
+	feed_raw(c, 1500, true, secret, &b);
+	print_message("# budget (amount_eur): %d records, %d frames holding "
+	    "the holder's refs, %d records with the holder's ref\n", b.n,
+	    b.frames_with_secret, b.recs_with_secret);
+	assert_int_equal(b.n, 4);
+	assert_int_equal(b.recs_with_secret, 0);
+	assert_int_equal(b.frames_with_secret, 0);
+	for (i = 0; i < b.n; i++) {
+		assert_int_equal(strlen(b.ref[i]), RECORD_OPAQUE_LEN);
+		assert_int_equal(strncmp(b.ref[i], "carnet:", 7), 0);
+		assert_null(strstr(b.ref[i], "claim-"));
+		for (j = 0; j < i; j++)
+			assert_string_not_equal(b.ref[i], b.ref[j]);
+		if (b.seq[i] > max)
+			max = b.seq[i];
+	}
+	/* another app, not acking: the same records under other ids */
+	c2 = feed_with_credit(&other, 100);
+	feed_raw(c2, 1500, false, secret, &o);
+	feed_close(&c2);
+	assert_int_equal(o.n, 4);
+	assert_int_equal(o.frames_with_secret, 0);
+	for (i = 0; i < o.n; i++)
+		for (j = 0; j < b.n; j++)
+			assert_string_not_equal(o.ref[i], b.ref[j]);
+
+	/* a correction of claim 2: under the id claim 2 had */
+	assert_int_equal(put_refs(&mgen, &alice, fix, 1, &corrected), 1);
+	assert_int_equal(corrected, 1);
+	feed_raw(c, 1500, true, secret, &b2);
+	assert_int_equal(b2.n, 1);
+	assert_int_equal(b2.frames_with_secret, 0);
+	assert_non_null(seen_ref_of(&b, b2.corrects[0]));
+	assert_string_equal(b2.ref[0], seen_ref_of(&b, b2.corrects[0]));
+	assert_string_equal(b2.ref[0], b.ref[1]);
+	if (b2.seq[0] > max)
+		max = b2.seq[0];
+	feed_close(&c);
+
+	/* the erasure notice covers, by seq, all the app received */
+	broker_stop(&br);
+	broker_restart_same(&br);
+	assert_int_equal(revoke(&alice, &alice, tb.id, &err), 0);
+	c = feed_with_credit(&budget, 100);
+	feed_raw(c, 1500, true, secret, &rv);
+	feed_close(&c);
+	assert_int_equal(rv.revoked, 1);
+	assert_int_equal(rv.n, 0);
+	assert_true(rv.through >= max);
+	assert_int_equal(rv.frames_with_secret, 0);
+
+	/* after a restart, the other app's 4 unacked records come again
+	 * under the ids it saw, and the correction under claim 2's */
+	c2 = feed_with_credit(&other, 100);
+	feed_raw(c2, 1500, true, secret, &o2);
+	feed_close(&c2);
+	assert_int_equal(o2.n, 5);
+	assert_int_equal(o2.frames_with_secret, 0);
+	for (i = 0; i < 4; i++)
+		assert_string_equal(seen_ref_of(&o2, o.seq[i]), o.ref[i]);
+	assert_string_equal(seen_ref_of(&o2, b2.seq[0]), o.ref[1]);
+
+	/* granted ref: the holder's refs, as the holder wrote them */
+	make_token(&tl, &alice, &stranger, "claim", amount | FIELD_REF, NULL);
+	assert_int_equal(grant_signed(&alice, &tl, alice.sk, &err), 0);
+	c = feed_with_credit(&stranger, 100);
+	feed_raw(c, 1500, true, secret, &l);
+	feed_close(&c);
+	assert_int_equal(l.n, 5);
+	assert_int_equal(l.recs_with_secret, 5);
+	for (i = 0; i < l.n; i++)
+		assert_true(strcmp(l.ref[i], i < 4 ? refs[i] : fix[0]) == 0);
+}
+
 int
 main(void)
 {
@@ -1328,6 +1557,7 @@ main(void)
 		T(test_a_feed_stopped_at_the_last_consent_goes_round),
 		T(test_an_app_that_never_acks_holds_at_most_inflight_consents),
 		T(test_every_time_in_range_is_delivered_without_since),
+		T(test_the_holders_ref_reaches_an_app_only_when_granted),
 #undef T
 	};
 

@@ -9,7 +9,8 @@
 #include "../common/mpk.h"
 #include "../schemas/recjson.h"
 
-static uint8_t user_pk[ID_BYTES], holder_pk[ID_BYTES];
+static uint8_t user_pk[ID_BYTES], holder_pk[ID_BYTES], app_pk[ID_BYTES];
+static uint8_t ref_key[RECORD_REF_KEY_BYTES];
 static char user_id[ID_STR_LEN + 1];
 
 /* One valid JSON line per type, each with every optional field too. */
@@ -63,6 +64,8 @@ setup(void **state)
 	assert_true(sodium_init() >= 0);
 	crypto_sign_keypair(user_pk, sk);
 	crypto_sign_keypair(holder_pk, sk);
+	crypto_sign_keypair(app_pk, sk);
+	randombytes_buf(ref_key, sizeof(ref_key));
 	id_encode(user_pk, user_id);
 	return 0;
 }
@@ -241,6 +244,9 @@ test_byte_copy_minimisation_equals_pack(void **state)
 		for (m = 0; m < 40; m++) {
 			uint64_t mask = m == 0 ? FIELDS_ALL : m == 1 ? 0 :
 			    ((uint64_t)m * 0x9E3779B97F4A7C15ULL) >> (m % 7);
+			/* the holder's ref granted: the record as stored */
+			struct record_view v = {mask | FIELD_REF, NULL, NULL,
+			    NULL, NULL};
 
 			msgpack_sbuffer_init(&a);
 			msgpack_sbuffer_init(&b);
@@ -248,7 +254,7 @@ test_byte_copy_minimisation_equals_pack(void **state)
 			msgpack_packer_init(&pk, &a, msgpack_sbuffer_write);
 			record_pack(&pk, &r, mask);
 			assert_int_equal(record_copy_minimised(stored.data,
-			    stored.size, type, mask, &b), 0);
+			    stored.size, type, &v, &b), 0);
 			assert_int_equal(b.size, a.size + 2);
 			assert_memory_equal(b.data + 2, a.data, a.size);
 			msgpack_sbuffer_destroy(&a);
@@ -257,8 +263,11 @@ test_byte_copy_minimisation_equals_pack(void **state)
 		for (cut = 0; cut < stored.size; cut++) {
 			msgpack_sbuffer_init(&b);
 			msgpack_sbuffer_write(&b, "xy", 2);
+			struct record_view v = {FIELDS_ALL / 3, ref_key,
+			    app_pk, holder_pk, user_pk};
+
 			assert_int_not_equal(record_copy_minimised(stored.data,
-			    cut, type, FIELDS_ALL / 3, &b), 0);
+			    cut, type, &v, &b), 0);
 			assert_int_equal(b.size, 2);
 			msgpack_sbuffer_destroy(&b);
 		}
@@ -267,6 +276,152 @@ test_byte_copy_minimisation_equals_pack(void **state)
 		msgpack_sbuffer_destroy(&sb);
 		msgpack_sbuffer_destroy(&stored);
 		json_decref(in);
+	}
+}
+
+/* A stored claim whose holder ref is ref (with the holder, as kept). */
+static void
+stored_claim(const char *ref, msgpack_sbuffer *stored)
+{
+	msgpack_sbuffer sb;
+	msgpack_unpacked t;
+	msgpack_packer pk;
+	struct record r;
+	struct cerr err;
+	json_t *in = sample_json(0);
+
+	json_object_set_new(in, "ref", json_string(ref));
+	msgpack_sbuffer_init(&sb);
+	msgpack_sbuffer_init(stored);
+	assert_int_equal(encode(in, "claim", &sb, &err), 0);
+	assert_int_equal(record_decode(sb.data, sb.size, &t, &r, &err), 0);
+	r.has_holder = true;
+	memcpy(r.holder, holder_pk, ID_BYTES);
+	msgpack_packer_init(&pk, stored, msgpack_sbuffer_write);
+	record_pack(&pk, &r, FIELDS_ALL);
+	msgpack_unpacked_destroy(&t);
+	msgpack_sbuffer_destroy(&sb);
+	json_decref(in);
+}
+
+/* What app sees of the stored record under fields: its ref in out. */
+static void
+seen_ref(const msgpack_sbuffer *stored, const uint8_t app[ID_BYTES],
+    uint64_t fields, char out[RECORD_REF_MAX_BYTES + 1], uint64_t *present)
+{
+	struct record_view v = {fields, ref_key, app, holder_pk, user_pk};
+	msgpack_sbuffer b;
+	msgpack_unpacked t;
+	struct record r;
+	struct cerr err;
+
+	msgpack_sbuffer_init(&b);
+	assert_int_equal(record_copy_minimised(stored->data, stored->size,
+	    type_named("claim"), &v, &b), 0);
+	assert_int_equal(mpk_unpack(b.data, b.size, RECORD_MAX_DEPTH, &t), 0);
+	assert_int_equal(record_from_object_partial(&t.data, &r, &err), 0);
+	strcpy(out, r.ref);
+	if (present != NULL)
+		*present = r.present;
+	msgpack_unpacked_destroy(&t);
+	msgpack_sbuffer_destroy(&b);
+}
+
+/*
+ * What an app sees in place of the holder's ref (security issue 30, item
+ * 3): an opaque id of its own, none of the ref's bytes; the same for
+ * another version of the record (BASE@V), for another app another; the
+ * holder's ref itself only with FIELD_REF.
+ */
+static void
+test_an_app_sees_an_opaque_ref_unless_granted_ref(void **state)
+{
+	static const char ref[] =
+	    "fhir:ExplanationOfBenefit/inpatient-4436342082#8@h0123456789abcdef";
+	char seen[RECORD_REF_MAX_BYTES + 1], again[RECORD_REF_MAX_BYTES + 1];
+	char other[RECORD_REF_MAX_BYTES + 1], full[RECORD_REF_MAX_BYTES + 1];
+	uint8_t app2[ID_BYTES], key2[RECORD_REF_KEY_BYTES];
+	msgpack_sbuffer s1, s2, s3;
+	uint64_t present;
+	size_t i;
+
+	(void)state;
+	stored_claim(ref, &s1);
+	/* granted ref: the holder's, byte for byte, as before */
+	seen_ref(&s1, app_pk, FIELDS_ALL | FIELD_REF, full, NULL);
+	assert_string_equal(full, ref);
+	assert_true(tu_holds(s1.data, s1.size, "inpatient-4436342082"));
+	/* not granted: "carnet:" and 32 base32 characters, nothing of ref */
+	seen_ref(&s1, app_pk, UINT64_C(1) << schema_field(type_named("claim"),
+	    "amount_eur", 10), seen, &present);
+	assert_int_equal(present, UINT64_C(1) << schema_field(
+	    type_named("claim"), "amount_eur", 10));
+	assert_int_equal(strlen(seen), RECORD_OPAQUE_LEN);
+	assert_int_equal(strncmp(seen, "carnet:", 7), 0);
+	for (i = 7; i < strlen(seen); i++)
+		assert_non_null(strchr("abcdefghijklmnopqrstuvwxyz234567",
+		    seen[i]));
+	assert_null(strstr(seen, "inpatient"));
+	assert_null(strstr(seen, "4436342082"));
+	/* the same whatever the body fields, every time */
+	seen_ref(&s1, app_pk, FIELDS_ALL, again, NULL);
+	assert_string_equal(again, seen);
+	/* another version of the record: the same id */
+	stored_claim("fhir:ExplanationOfBenefit/inpatient-4436342082#8@h99",
+	    &s2);
+	seen_ref(&s2, app_pk, FIELDS_ALL, again, NULL);
+	assert_string_equal(again, seen);
+	/* another line of the claim, another id */
+	stored_claim("fhir:ExplanationOfBenefit/inpatient-4436342082#9@h99",
+	    &s3);
+	seen_ref(&s3, app_pk, FIELDS_ALL, again, NULL);
+	assert_string_not_equal(again, seen);
+	/* another app, another id */
+	randombytes_buf(app2, sizeof(app2));
+	seen_ref(&s1, app2, FIELDS_ALL, other, NULL);
+	assert_string_not_equal(other, seen);
+	/* and another broker key, another id (the key makes it) */
+	memcpy(key2, ref_key, sizeof(key2));
+	randombytes_buf(ref_key, sizeof(ref_key));
+	seen_ref(&s1, app_pk, FIELDS_ALL, other, NULL);
+	assert_string_not_equal(other, seen);
+	memcpy(ref_key, key2, sizeof(key2));
+	msgpack_sbuffer_destroy(&s1);
+	msgpack_sbuffer_destroy(&s2);
+	msgpack_sbuffer_destroy(&s3);
+}
+
+/* The base of a ref is what store_record_put takes for one record's. */
+static void
+test_the_ref_base_is_before_the_last_at(void **state)
+{
+	(void)state;
+	assert_int_equal(record_ref_base_len("c-1", 3), 3);
+	assert_int_equal(record_ref_base_len("c-1@2", 5), 3);
+	assert_int_equal(record_ref_base_len("a@b@c", 5), 3);
+	assert_int_equal(record_ref_base_len("@2", 2), 2);
+	assert_int_equal(record_ref_base_len("c@", 2), 1);
+}
+
+/* "ref" is no type's field, and every type leaves the ref bit free. */
+static void
+test_ref_is_a_pseudo_field_of_every_type(void **state)
+{
+	unsigned i;
+
+	(void)state;
+	for (i = 0; i < schema_count(); i++) {
+		const struct schema *s = schema_by_index(i);
+
+		assert_int_equal(schema_field(s, "ref", 3), -1);
+		assert_true(s->nfields <= FIELD_REF_INDEX);
+		assert_int_equal(schema_field_grantable(s, "ref", 3),
+		    FIELD_REF_INDEX);
+		assert_string_equal(schema_field_name(s, FIELD_REF_INDEX),
+		    "ref");
+		assert_string_equal(schema_field_name(s, 0), s->fields[0].name);
+		assert_null(schema_field_name(s, s->nfields));
+		assert_int_equal(FIELDS_ALL & FIELD_REF, 0);
 	}
 }
 
@@ -647,6 +802,9 @@ main(void)
 		cmocka_unit_test(test_pack_with_holder_round_trips),
 		cmocka_unit_test(test_minimisation_keeps_exactly_the_listed_fields),
 		cmocka_unit_test(test_byte_copy_minimisation_equals_pack),
+		cmocka_unit_test(test_an_app_sees_an_opaque_ref_unless_granted_ref),
+		cmocka_unit_test(test_the_ref_base_is_before_the_last_at),
+		cmocka_unit_test(test_ref_is_a_pseudo_field_of_every_type),
 		cmocka_unit_test(test_bad_json_records_name_the_field),
 		cmocka_unit_test(test_malformed_msgpack_is_refused),
 		cmocka_unit_test(test_deep_nesting_in_msgpack),

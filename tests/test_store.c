@@ -1408,6 +1408,49 @@ test_timers_and_token_lifecycle(void **state)
 	free(blob2);
 }
 
+/*
+ * The key of the opaque refs apps see (security issue 30, item 3): made
+ * at the first start, kept in meta across restarts (so an app's ids stay
+ * the same), made once for a store from before it; a damaged one stops
+ * the start rather than be replaced by a new one (every id would change).
+ */
+static void
+test_the_ref_key_is_made_once_and_kept(void **state)
+{
+	struct fx *fx = *state;
+	uint8_t k1[RECORD_REF_KEY_BYTES], zero[RECORD_REF_KEY_BYTES] = {0};
+	struct store_upgrade up;
+	struct cerr err = {0};
+
+	/* setup started it once: here it is, and a restart keeps it */
+	assert_non_null(store_ref_key(fx->s));
+	memcpy(k1, store_ref_key(fx->s), sizeof(k1));
+	assert_memory_not_equal(k1, zero, sizeof(k1));
+	assert_int_equal(reopen_with(fx, &sealer, &up, &err), 0);
+	assert_false(up.ref_key_made);
+	assert_memory_equal(store_ref_key(fx->s), k1, sizeof(k1));
+	/* before store_set_key, none */
+	store_close(&fx->s);
+	assert_int_equal(store_open(fx->dir, 64UL << 20, &fx->s, &err), 0);
+	assert_null(store_ref_key(fx->s));
+	/* a store from before opaque refs gets one, once */
+	store_close(&fx->s);
+	tamper_db(fx->dir, "meta", "ref_key", 7, NULL, 0);
+	assert_int_equal(reopen_with(fx, &sealer, &up, &err), 0);
+	assert_true(up.ref_key_made);
+	assert_memory_not_equal(store_ref_key(fx->s), k1, sizeof(k1));
+	memcpy(k1, store_ref_key(fx->s), sizeof(k1));
+	assert_int_equal(reopen_with(fx, &sealer, &up, &err), 0);
+	assert_false(up.ref_key_made);
+	assert_memory_equal(store_ref_key(fx->s), k1, sizeof(k1));
+	/* a damaged key: the start stops, nothing made in its place */
+	store_close(&fx->s);
+	tamper_db(fx->dir, "meta", "ref_key", 7, "short", 5);
+	assert_int_equal(reopen_with(fx, &sealer, &up, &err), CARNET_E_STORE);
+	assert_non_null(strstr(cerr_msg(&err), "opaque refs"));
+	assert_false(up.ref_key_made);
+}
+
 int
 main(void)
 {
@@ -1450,6 +1493,8 @@ main(void)
 		    test_an_erasure_cut_short_is_wiped_at_start, setup,
 		    teardown),
 		cmocka_unit_test(test_full_map_is_an_error_not_a_crash),
+		cmocka_unit_test_setup_teardown(
+		    test_the_ref_key_is_made_once_and_kept, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_parties, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_timers_and_token_lifecycle,
 		    setup, teardown),

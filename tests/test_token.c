@@ -96,7 +96,8 @@ test_sign_and_open_round_trip(void **state)
 	free(blob);
 }
 
-/* Bits past a type's fields mean nothing: the token lists its own only. */
+/* Bits past a type's fields mean nothing: the token lists its own only
+ * (and ref, the last bit: every bit is every field and the holder's ref). */
 static void
 test_fields_mask_past_the_type(void **state)
 {
@@ -112,8 +113,8 @@ test_fields_mask_past_the_type(void **state)
 	assert_int_equal(token_open(blob, len, &back, &err), 0);
 	assert_true(back.types[0].fields_listed);
 	assert_true(back.types[0].fields ==
-	    (((UINT64_C(1) << T("claim")->nfields) - 1) & ~F("claim",
-	    "provider")));
+	    ((((UINT64_C(1) << T("claim")->nfields) - 1) & ~F("claim",
+	    "provider")) | FIELD_REF));
 	free(blob);
 }
 
@@ -339,6 +340,107 @@ test_consent_check(void **state)
 	assert_int_equal(consent_check(&t, &q, &fields), 0);
 }
 
+/* A claim-only payload whose fields are the names given, signed and opened. */
+static int
+open_fields(const char *const *names, unsigned n, struct token *back,
+    struct cerr *err)
+{
+	struct tu_buf b;
+	uint8_t id[TOKID_BYTES] = {1}, *blob;
+	unsigned i;
+	int rc;
+
+	tu_buf_init(&b);
+	msgpack_pack_map(&b.pk, 12);
+	mpk_pack_cstr(&b.pk, "kind"); mpk_pack_cstr(&b.pk, "consent");
+	mpk_pack_cstr(&b.pk, "v"); msgpack_pack_uint32(&b.pk, 1);
+	mpk_pack_cstr(&b.pk, "id"); mpk_pack_binn(&b.pk, id, TOKID_BYTES);
+	mpk_pack_cstr(&b.pk, "user"); mpk_pack_binn(&b.pk, user.pk, ID_BYTES);
+	mpk_pack_cstr(&b.pk, "app"); mpk_pack_binn(&b.pk, app.pk, ID_BYTES);
+	mpk_pack_cstr(&b.pk, "holders"); msgpack_pack_nil(&b.pk);
+	mpk_pack_cstr(&b.pk, "types");
+	msgpack_pack_array(&b.pk, 1);
+	msgpack_pack_map(&b.pk, 2);
+	mpk_pack_cstr(&b.pk, "type"); mpk_pack_cstr(&b.pk, "claim");
+	mpk_pack_cstr(&b.pk, "fields");
+	msgpack_pack_array(&b.pk, n);
+	for (i = 0; i < n; i++)
+		mpk_pack_cstr(&b.pk, names[i]);
+	mpk_pack_cstr(&b.pk, "purpose"); mpk_pack_cstr(&b.pk, "budget");
+	mpk_pack_cstr(&b.pk, "since"); msgpack_pack_int64(&b.pk, 0);
+	mpk_pack_cstr(&b.pk, "not_before"); msgpack_pack_int64(&b.pk, 0);
+	mpk_pack_cstr(&b.pk, "expires"); msgpack_pack_int64(&b.pk, 0);
+	mpk_pack_cstr(&b.pk, "issued"); msgpack_pack_int64(&b.pk, 0);
+	assert_non_null(blob = malloc(SIG_BYTES + b.sb.size));
+	memcpy(blob + SIG_BYTES, b.sb.data, b.sb.size);
+	crypto_sign_detached(blob, NULL, blob + SIG_BYTES, b.sb.size, user.sk);
+	rc = token_open(blob, SIG_BYTES + b.sb.size, back, err);
+	free(blob);
+	tu_buf_release(&b);
+	return rc;
+}
+
+/*
+ * The holder's ref is granted as the pseudo-field "ref" (security issue
+ * 30, item 3): listed, it is FIELD_REF in the mask, signed as "ref" and
+ * given by the consent check; a consent listing no fields (every field)
+ * does not grant it, even from a mask with every bit set.
+ */
+static void
+test_ref_is_granted_only_when_listed(void **state)
+{
+	static const char *const with_ref[] = {"amount_eur", "ref"};
+	static const char *const twice[] = {"ref", "amount_eur", "ref"};
+	static const char *const only_ref[] = {"ref"};
+	struct token t, back;
+	struct consent_query q;
+	struct cerr err;
+	uint64_t fields;
+	uint8_t *blob;
+	size_t len;
+
+	(void)state;
+	/* listed: signed as "ref", read back, granted */
+	make_token(&t);
+	t.types[0].fields = F("claim", "amount_eur") | FIELD_REF;
+	assert_int_equal(token_sign(&t, user.sk, &blob, &len, &err), 0);
+	assert_true(tu_holds(blob, len, "\xa3ref"));
+	assert_int_equal(token_open(blob, len, &back, &err), 0);
+	assert_true(back.types[0].fields == (F("claim", "amount_eur") |
+	    FIELD_REF));
+	assert_true(token_same_scope(&t, &back));
+	free(blob);
+	q = query("claim", holder.pk, NOW - 3600, NOW);
+	assert_int_equal(consent_check(&back, &q, &fields), 0);
+	assert_true(fields == (F("claim", "amount_eur") | FIELD_REF));
+	/* not listed: the body's fields only */
+	t.types[0].fields = F("claim", "amount_eur");
+	assert_false(token_same_scope(&t, &back));
+	assert_int_equal(consent_check(&t, &q, &fields), 0);
+	assert_true(fields == F("claim", "amount_eur"));
+	/* every field: the body's, not the holder's ref */
+	q = query("lab_result", holder.pk, NOW - 3600, NOW);
+	assert_int_equal(consent_check(&t, &q, &fields), 0);
+	assert_true(fields == FIELDS_ALL && !(fields & FIELD_REF));
+	t.types[1].fields = UINT64_MAX; /* a mask set whole, not listed */
+	assert_int_equal(consent_check(&t, &q, &fields), 0);
+	assert_true(fields == FIELDS_ALL);
+	assert_int_equal(token_sign(&t, user.sk, &blob, &len, &err), 0);
+	assert_int_equal(token_open(blob, len, &back, &err), 0);
+	assert_false(back.types[1].fields_listed);
+	assert_true(back.types[1].fields == FIELDS_ALL);
+	free(blob);
+	/* the payload as a person's client writes it */
+	assert_int_equal(open_fields(with_ref, 2, &back, &err), 0);
+	assert_true(back.types[0].fields == (F("claim", "amount_eur") |
+	    FIELD_REF));
+	assert_int_equal(open_fields(only_ref, 1, &back, &err), 0);
+	assert_true(back.types[0].fields == FIELD_REF);
+	assert_int_equal(open_fields(twice, 3, &back, &err),
+	    CARNET_E_DUPLICATE);
+	assert_non_null(strstr(err.msg, "ref listed twice"));
+}
+
 static void
 test_revocation(void **state)
 {
@@ -559,6 +661,7 @@ main(void)
 		cmocka_unit_test(test_signed_but_invalid_payloads),
 		cmocka_unit_test(test_size_bounds),
 		cmocka_unit_test(test_consent_check),
+		cmocka_unit_test(test_ref_is_granted_only_when_listed),
 		cmocka_unit_test(test_revocation),
 		cmocka_unit_test(test_key_files),
 		cmocka_unit_test(test_delegate_signed_token),

@@ -91,4 +91,16 @@ tu_buf_release(struct tu_buf *b)
 	msgpack_sbuffer_destroy(&b->sb);
 }
 
+/* True when the n bytes at p hold the string s somewhere. */
+static inline bool
+tu_holds(const void *p, size_t n, const char *s)
+{
+	size_t len = strlen(s), i;
+
+	for (i = 0; len > 0 && i + len <= n; i++)
+		if (memcmp((const char *)p + i, s, len) == 0)
+			return true;
+	return false;
+}
+
 #endif

@@ -32,11 +32,28 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	msgpack_unpacked_destroy(&back);
 	/* the delivery path's byte copy agrees with record_pack */
 	{
+		static const uint8_t key[RECORD_REF_KEY_BYTES], app[ID_BYTES];
 		uint64_t mask = r.present & 0x5555555555555555ULL;
+		struct record_view v = {mask | FIELD_REF, key, app, r.holder,
+		    r.user};
 		msgpack_sbuffer copy;
+		msgpack_unpacked t4;
+		struct record r4;
 
 		msgpack_sbuffer_init(&copy);
-		if (record_copy_minimised(data, size, r.type, mask, &copy) != 0)
+		/* as an app sees it: an opaque ref that decodes */
+		if (record_copy_minimised(data, size, r.type, &(struct
+		    record_view){mask, key, app, r.holder, r.user}, &copy) != 0 ||
+		    mpk_unpack(copy.data, copy.size, 4, &t4) != 0)
+			abort();
+		if (record_from_object_partial(&t4.data, &r4, NULL) != 0 ||
+		    strncmp(r4.ref, RECORD_OPAQUE_PREFIX,
+		    sizeof(RECORD_OPAQUE_PREFIX) - 1) != 0)
+			abort();
+		msgpack_unpacked_destroy(&t4);
+		msgpack_sbuffer_clear(&copy);
+		/* with the holder's ref granted, as record_pack */
+		if (record_copy_minimised(data, size, r.type, &v, &copy) != 0)
 			abort();
 		msgpack_sbuffer_clear(&sb);
 		record_pack(&pk, &r, mask);
@@ -49,7 +66,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			if (mpk_unpack(copy.data, copy.size, 4, &t3) != 0)
 				abort();
 			if (record_from_object_partial(&t3.data, &r3, NULL) != 0 ||
-			    r3.present != (r.present & mask))
+			    r3.present != (r.present & mask) ||
+			    strcmp(r3.ref, r.ref) != 0)
 				abort();
 			msgpack_unpacked_destroy(&t3);
 		}
