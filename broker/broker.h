@@ -195,6 +195,7 @@ struct broker {
 	int64_t review_secs;    /* an open-ended token's review period */
 	int64_t emergency_secs; /* how long an emergency opening lasts */
 	int64_t next_timer;     /* earliest timer; 0: unknown, read it */
+	struct witness *witness; /* the store's withdrawals, outside DIR */
 };
 
 /* One request being handled. */
@@ -471,6 +472,33 @@ int token_unschedule(struct broker *b, MDB_txn *txn, const struct token *t,
 /* Fire the timers due at now (in the turn's transaction). */
 int timers_pass(struct broker *b, MDB_txn *txn, int64_t now,
     struct cerr *err) __attribute__((warn_unused_result));
+
+/*
+ * witness.c: the store's withdrawal count (store_withdrawals) recorded in
+ * a file outside the data directory, so that a store put back to a copy
+ * older than a revocation is refused.  witness_default_path: DIR.witness
+ * (CARNET_E_BAD_ARG when DIR has no name to put it beside).
+ * witness_open, at start: reads the witness at path and checks the store
+ * against it: behind it (CARNET_E_ROLLED_BACK), none for a store with
+ * withdrawals (CARNET_E_ROLLED_BACK), another broker's for such a store
+ * (CARNET_E_BAD_ARG), not verifying (CARNET_E_BAD_SIGNATURE), unsafe
+ * (CARNET_E_FILE_PERMS); writes it for a new store or one ahead.  accept
+ * (--accept-rollback accept_n) lets a store behind start when accept_n is
+ * the count the witness saw (0 for a missing, foreign or bad one): both
+ * go on past it, loudly.  *out: witness_destroy(&w).
+ * witness_after_commit: after each turn's commit, before its sends;
+ * writes the file (synced) only when the commit counted withdrawals; if
+ * that fails, carnetd stops before anyone is told.
+ */
+struct witness;
+int witness_default_path(const char *dir, char *out, size_t size)
+    __attribute__((warn_unused_result));
+int witness_open(const char *path, const char *dir, struct store *s,
+    const struct keypair *key, bool accept, uint64_t accept_n,
+    struct witness **out, struct cerr *err)
+    __attribute__((warn_unused_result));
+void witness_after_commit(struct witness *w, struct store *s);
+void witness_destroy(struct witness **w);
 
 /* deliver.c */
 int deliver_pass(struct broker *b, MDB_txn *txn, int64_t now,
