@@ -476,9 +476,9 @@ int timers_pass(struct broker *b, MDB_txn *txn, int64_t now,
 /*
  * witness.c: the store's withdrawal count (store_withdrawals) recorded in
  * a file outside the data directory, so that a store put back to a copy
- * older than a revocation is refused.  witness_default_path: DIR.witness
- * (CARNET_E_BAD_ARG when DIR has no name to put it beside).
- * witness_open, at start: reads the witness at path and checks the store
+ * older than a revocation is refused.
+ * witness_open, at start: reads the witness at path (NULL: DIR.witness,
+ * beside dir; CARNET_E_BAD_ARG when dir has no name), checks the store
  * against it: behind it (CARNET_E_ROLLED_BACK), none for a store with
  * withdrawals (CARNET_E_ROLLED_BACK), another broker's for such a store
  * (CARNET_E_BAD_ARG), not verifying (CARNET_E_BAD_SIGNATURE), unsafe
@@ -491,8 +491,6 @@ int timers_pass(struct broker *b, MDB_txn *txn, int64_t now,
  * that fails, carnetd stops before anyone is told.
  */
 struct witness;
-int witness_default_path(const char *dir, char *out, size_t size)
-    __attribute__((warn_unused_result));
 int witness_open(const char *path, const char *dir, struct store *s,
     const struct keypair *key, bool accept, uint64_t accept_n,
     struct witness **out, struct cerr *err)

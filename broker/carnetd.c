@@ -767,7 +767,7 @@ main(int argc, char **argv)
 	struct sigaction sa;
 	struct cerr err = {0};
 	const char *dir = DEFAULT_DATA, *listen = DEFAULT_LISTEN, *wpath = NULL;
-	char id[ID_STR_LEN + 1], *end, wdefault[PATH_MAX];
+	char id[ID_STR_LEN + 1], *end;
 	bool accept = false;
 	uint64_t accept_n = 0;
 	size_t map_bytes = BROKER_MAP_BYTES;
@@ -874,12 +874,8 @@ main(int argc, char **argv)
 		log_info("indexed %llu consents with records to send or an "
 		    "erasure to confirm, once, for a store from before those "
 		    "indexes", (unsigned long long)up.due_filled);
-	if (wpath == NULL && witness_default_path(dir, wdefault,
-	    sizeof(wdefault)) != 0)
-		fatalx("--data %s: no name to put its witness beside: give "
-		    "--witness FILE, outside it", dir);
-	if (witness_open(wpath ? wpath : wdefault, dir, b.store, &b.key, accept,
-	    accept_n, &b.witness, &err) != 0)
+	if (witness_open(wpath, dir, b.store, &b.key, accept, accept_n,
+	    &b.witness, &err) != 0)
 		fatal_err(&err);
 	if ((b.ctx = zmq_ctx_new()) == NULL)
 		fatalx("cannot start ZeroMQ");

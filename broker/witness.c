@@ -207,20 +207,33 @@ wit_write(struct witness *w, uint64_t count, struct cerr *err)
 	return 0;
 }
 
-int
-witness_default_path(const char *dir, char *out, size_t size)
+/* DIR.witness, beside DIR (not in it: it would be put back with it);
+ * a DIR named . or .. by its full name. */
+static int
+wit_default_path(const char *dir, char *out, size_t size, struct cerr *err)
 {
-	size_t n = strlen(dir);
+	char real[PATH_MAX];
+	size_t n = strlen(dir), b;
 
 	while (n > 1 && dir[n - 1] == '/')
 		n--;
-	if (n == 0 || (n == 1 && dir[0] == '/') ||
-	    (n == 1 && dir[0] == '.') || (n == 2 && memcmp(dir, "..", 2) == 0) ||
-	    (n >= 2 && dir[n - 1] == '.' && dir[n - 2] == '/') ||
-	    (n >= 3 && memcmp(dir + n - 3, "/..", 3) == 0))
-		return CARNET_E_BAD_ARG; /* no sibling name: --witness */
+	for (b = n; b > 0 && dir[b - 1] != '/'; b--)
+		; /* the last name starts at b */
+	if ((n - b == 1 && dir[b] == '.') ||
+	    (n - b == 2 && memcmp(dir + b, "..", 2) == 0)) {
+		if (realpath(dir, real) == NULL)
+			return cerr_set(err, CARNET_E_IO, "cannot resolve %s: %s",
+			    dir, strerror(errno));
+		dir = real;
+		n = strlen(dir);
+	}
+	if (n == 0 || (n == 1 && dir[0] == '/'))
+		return cerr_set(err, CARNET_E_BAD_ARG, "--data %s: no name to "
+		    "put its witness beside: give --witness FILE, outside it",
+		    dir);
 	if (snprintf(out, size, "%.*s.witness", (int)n, dir) >= (int)size)
-		return CARNET_E_TOO_LONG;
+		return cerr_set(err, CARNET_E_TOO_LONG, "--data %s: path too "
+		    "long for its witness", dir);
 	return 0;
 }
 
@@ -254,11 +267,16 @@ witness_open(const char *path, const char *dir, struct store *s,
 	*out = NULL;
 	if ((w = calloc(1, sizeof(*w))) == NULL)
 		return cerr_set(err, CARNET_E_NOMEM, "out of memory");
-	if (snprintf(w->path, sizeof(w->path), "%s", path) >=
+	if (path == NULL) {
+		if ((rc = wit_default_path(dir, w->path, sizeof(w->path) - 8,
+		    err)) != 0)
+			goto fail;
+		path = w->path;
+	} else if (snprintf(w->path, sizeof(w->path), "%s", path) >=
 	    (int)sizeof(w->path) - 8) {
-		free(w);
-		return cerr_set(err, CARNET_E_TOO_LONG, "--witness: path too "
+		rc = cerr_set(err, CARNET_E_TOO_LONG, "--witness: path too "
 		    "long");
+		goto fail;
 	}
 	if ((slash = strrchr(path, '/')) == NULL)
 		strcpy(w->dir, ".");

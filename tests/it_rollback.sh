@@ -152,7 +152,13 @@ start_broker
 grep -q "was the witness of broker .*, not of this one" "$T/broker.log" || fail "another broker's witness: $(tail -2 "$T/broker.log")"
 grep -q "^withdrawals 0$" "$W" || fail "the fresh store's witness: $(cat "$W")"
 stop_broker
+# a data directory named . has its witness beside it, by its full name
+mkdir "$T/dot"
+(cd "$T/dot" && exec "$B/carnetd" --data . --listen "tcp://127.0.0.1:$(( 40000 + (RANDOM % 20000) ))" >"$T/o" 2>"$T/e") & dpid=$!
+for _ in $(seq 100); do grep -q "listening on" "$T/o" 2>/dev/null && break; kill -0 "$dpid" 2>/dev/null || break; sleep 0.1; done
+kill -TERM "$dpid"; wait "$dpid" 2>/dev/null
+[ -f "$T/dot.witness" ] || fail "no witness beside --data .: $(cat "$T/e")"
 "$B/carnetd" --help | grep -q -- "--witness FILE" || fail "carnetd --help does not name --witness"
 "$B/carnetd" --help | grep -q -- "--accept-rollback N" || fail "carnetd --help does not name --accept-rollback"
-ok "a fresh store takes over another broker's witness; --help names both options"
+ok "a fresh store takes over another broker's witness; --data . has its witness beside it; --help names both options"
 echo "$pass passed, 0 failed"
