@@ -145,6 +145,24 @@ C bob whoami >/dev/null || fail "served after the witness was replaced"
 stop_broker
 ok "--accept-rollback 0 writes a new witness for a store whose witness was lost"
 
+# the witness cannot be written (its directory went): carnetd stops
+# before the turn's replies, so bob is not told; the store keeps the
+# revocation, and the next start says the witness is missing
+mkdir "$T/wdir"; cp "$W" "$T/wdir/w"
+start_broker --witness "$T/wdir/w"
+TD=$(C bob consent grant --app "$(id budget)" --types claim --purpose budget --yes 2>/dev/null) || fail "bob grants once more"
+rm -rf "$T/wdir"
+C bob consent revoke "$TD" >/dev/null 2>"$T/bob.e" && fail "bob was told his revocation was done"
+wait "$pid"; rc=$?; pid=
+[ $rc -eq 1 ] || fail "carnetd went on (exit $rc) without its witness"
+grep -q "cannot write the witness $T/wdir/w.*the store has 6 withdrawals and its witness 5: stopping before this turn's replies are sent \[io\]" "$T/broker.log" || fail "no stop message: $(tail -2 "$T/broker.log")"
+mkdir "$T/wdir"
+refused "has 6 withdrawals and no witness $T/wdir/w" -- --witness "$T/wdir/w"
+start_broker --witness "$T/wdir/w" --accept-rollback 0
+C bob consent list --json 2>/dev/null | has ".id==\"$TD\" and .state==\"revoked\"" || fail "the store lost the revocation"
+stop_broker
+ok "a witness that cannot be written: carnetd stops before bob is told (his client: $(tail -1 "$T/bob.e")), the store keeps the revocation"
+
 # a fresh store where another broker's witness was left: taken over, since
 # the new store has nothing to protect
 rm -rf "$DATA"
