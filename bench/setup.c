@@ -359,13 +359,14 @@ deploy_new(struct deploy *d)
 void
 deploy_free(struct deploy *d)
 {
-	char cmd[700];
+	char cmd[1100];
 
 	if (d->broker > 0)
 		deploy_stop_broker(d);
 	if (getenv("CARNET_BENCH_KEEP") == NULL && d->dir[0] != '\0' &&
 	    strncmp(d->dir, "/tmp/carnet-bench-", 18) == 0) {
-		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", d->dir);
+		snprintf(cmd, sizeof(cmd), "rm -rf '%s' '%s.witness'", d->dir,
+		    d->dir);
 		if (system(cmd) != 0)
 			fprintf(stderr, "bench: could not remove %s\n", d->dir);
 	}

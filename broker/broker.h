@@ -205,6 +205,7 @@ struct broker {
 	/* Deliveries held back while the store is in its reserve
 	 * (reserve.c): the first turn out of it wakes them. */
 	bool deliver_held;
+	struct witness *witness; /* the store's withdrawals, outside DIR */
 };
 
 /* One request being handled. */
@@ -513,6 +514,31 @@ int token_unschedule(struct broker *b, MDB_txn *txn, const struct token *t,
 /* Fire the timers due at now (in the turn's transaction). */
 int timers_pass(struct broker *b, MDB_txn *txn, int64_t now,
     struct cerr *err) __attribute__((warn_unused_result));
+
+/*
+ * witness.c: the store's withdrawal count (store_withdrawals) recorded in
+ * a file outside the data directory, so that a store put back to a copy
+ * older than a revocation is refused.
+ * witness_open, at start: reads the witness at path (NULL: DIR.witness,
+ * beside dir; CARNET_E_BAD_ARG when dir has no name), checks the store
+ * against it: behind it (CARNET_E_ROLLED_BACK), none for a store with
+ * withdrawals (CARNET_E_ROLLED_BACK), another broker's for such a store
+ * (CARNET_E_BAD_ARG), not verifying (CARNET_E_BAD_SIGNATURE), unsafe
+ * (CARNET_E_FILE_PERMS); writes it for a new store or one ahead.  accept
+ * (--accept-rollback accept_n) lets a store behind start when accept_n is
+ * the count the witness saw (0 for a missing, foreign or bad one): both
+ * go on past it, loudly.  *out: witness_destroy(&w).
+ * witness_after_commit: after each turn's commit, before its sends;
+ * writes the file (synced) only when the commit counted withdrawals; if
+ * that fails, carnetd stops before anyone is told.
+ */
+struct witness;
+int witness_open(const char *path, const char *dir, struct store *s,
+    const struct keypair *key, bool accept, uint64_t accept_n,
+    struct witness **out, struct cerr *err)
+    __attribute__((warn_unused_result));
+void witness_after_commit(struct witness *w, struct store *s);
+void witness_destroy(struct witness **w);
 
 /* deliver.c */
 int deliver_pass(struct broker *b, MDB_txn *txn, int64_t now,

@@ -58,6 +58,7 @@ usage(FILE *f)
 "usage: carnetd [--data DIR] [--listen ENDPOINT] [--map-size MIB]\n"
 "               [--notice-before D] [--review-every D] [--emergency-window D]\n"
 "               [--cache N] [--inflight N] [--refusal-period D]\n"
+"               [--witness FILE] [--accept-rollback N]\n"
 "\n"
 "The carnet broker: routes health records from holders to the apps people\n"
 "chose, only while a consent token signed by the person covers them, and\n"
@@ -74,6 +75,20 @@ usage(FILE *f)
 "                     (or root's) and not writable by group or others, the\n"
 "                     keys not readable by them either: carnetd refuses to\n"
 "                     start otherwise and says which chmod or chown fixes it\n"
+"  --witness FILE     where the store's withdrawals (consents revoked,\n"
+"                     paused or ended, erasures, delegations and emergency\n"
+"                     cards narrowed) are counted outside DIR (default\n"
+"                     DIR.witness, beside DIR): written, synced, after each\n"
+"                     commit holding one and before anyone is told; carnetd\n"
+"                     refuses to start on a store behind it (DIR put back\n"
+"                     to an older copy: apps could get records under\n"
+"                     consents revoked since) or without it once the store\n"
+"                     has withdrawals; keep it out of DIR's backups\n"
+"  --accept-rollback N  start on such a store all the same, N being the\n"
+"                     count the refusal names (0: no witness, another\n"
+"                     broker's or a damaged one); logs what is lost, and\n"
+"                     people's clients send their revocations again at\n"
+"                     their next command; for one start: remove it after\n"
 "  --listen ENDPOINT  ZeroMQ endpoint to bind (default %s)\n"
 "  --map-size MIB     largest size the store may grow to (default %lu)\n"
 "  --notice-before D  write a notice to a person's log this long before one\n"
@@ -690,6 +705,7 @@ turn(struct broker *b, struct inmsg *in, size_t n)
 		out_fail_replies(b, turn_mark, &err);
 	}
 	undo_clear(b);
+	witness_after_commit(b->witness, b->store); /* before anyone is told */
 	if (out_flush(b) > 0)
 		session_drop_failed(b);
 }
@@ -845,6 +861,8 @@ main(int argc, char **argv)
 		{"cache", required_argument, NULL, 'c'},
 		{"inflight", required_argument, NULL, 'I'},
 		{"refusal-period", required_argument, NULL, 'P'},
+		{"witness", required_argument, NULL, 'W'},
+		{"accept-rollback", required_argument, NULL, 'A'},
 		{"commands", no_argument, NULL, 'C'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
@@ -853,8 +871,10 @@ main(int argc, char **argv)
 	struct store_upgrade up;
 	struct sigaction sa;
 	struct cerr err = {0};
-	const char *dir = DEFAULT_DATA, *listen = DEFAULT_LISTEN;
+	const char *dir = DEFAULT_DATA, *listen = DEFAULT_LISTEN, *wpath = NULL;
 	char id[ID_STR_LEN + 1], *end;
+	bool accept = false;
+	uint64_t accept_n = 0;
 	size_t map_bytes = BROKER_MAP_BYTES;
 	unsigned long long u;
 	int c, dfd;
@@ -911,6 +931,18 @@ main(int argc, char **argv)
 				fatalx("--refusal-period wants a duration (30s, "
 				    "10m, 1h, 1d)");
 			break;
+		case 'W':
+			wpath = optarg;
+			break;
+		case 'A':
+			errno = 0;
+			accept_n = strtoull(optarg, &end, 10);
+			if (*end != '\0' || end == optarg || optarg[0] == '-' ||
+			    errno != 0)
+				fatalx("--accept-rollback wants the count the "
+				    "refusal names (a number)");
+			accept = true;
+			break;
 		case 'C':
 			commands_print();
 			return 0;
@@ -958,6 +990,9 @@ main(int argc, char **argv)
 		log_info("made the key of the opaque record ids apps see (in "
 		    "the store's meta: backups must keep it, or every app's "
 		    "ids change)");
+	if (witness_open(wpath, dir, b.store, &b.key, accept, accept_n,
+	    &b.witness, &err) != 0)
+		fatal_err(&err);
 	if ((b.ctx = zmq_ctx_new()) == NULL)
 		fatalx("cannot start ZeroMQ");
 	if (zap_start(&b, &err) != 0)
@@ -994,6 +1029,7 @@ main(int argc, char **argv)
 	zmq_close(b.router);
 	zmq_close(b.zap);
 	zmq_ctx_term(b.ctx);
+	witness_destroy(&b.witness);
 	store_close(&b.store);
 	key_wipe(&b.key);
 	return 0;

@@ -62,7 +62,9 @@
 	X(CONTROL_CHARS, "control_chars",                                     \
 	    "text holds control or escape characters")                        \
 	X(FILE_PERMS, "file_perms",                                           \
-	    "a file or directory others may write, or another user's")
+	    "a file or directory others may write, or another user's")        \
+	X(ROLLED_BACK, "rolled_back",                                         \
+	    "the store is older than what its witness saw")
 
 enum carnet_err {
 	CARNET_OK = 0,

@@ -24,8 +24,13 @@ store_deleg_put(struct store *s, MDB_txn *txn, const struct delegation *d,
     const uint8_t *blob, size_t len, struct cerr *err)
 {
 	uint8_t key[2 * ID_BYTES], *val;
+	struct deleg_state old;
 	int rc;
 
+	/* one replaced may have given more */
+	if (store_deleg_get(s, txn, d->user, d->to, &old) == 0 &&
+	    (rc = st_withdrawn(s, txn, err)) != 0)
+		return rc;
 	if ((val = malloc(9 + len)) == NULL)
 		return cerr_set(err, CARNET_E_NOMEM, "out of memory");
 	val[0] = DELEG_LIVE;
@@ -78,6 +83,8 @@ store_deleg_end(struct store *s, MDB_txn *txn, const uint8_t user[ID_BYTES],
 
 	if ((rc = store_deleg_get(s, txn, user, to, &ds)) != 0)
 		return cerr_set(err, rc, "you gave this party no access");
+	if ((rc = st_withdrawn(s, txn, err)) != 0)
+		return rc;
 	if ((val = malloc(9 + ds.blob_len)) == NULL)
 		return cerr_set(err, CARNET_E_NOMEM, "out of memory");
 	val[0] = DELEG_ENDED;
@@ -127,6 +134,9 @@ store_card_put(struct store *s, MDB_txn *txn, const uint8_t user[ID_BYTES],
 	MDB_val k = mval(user, ID_BYTES);
 	int rc;
 
+	/* a card changed may name fewer apps or types */
+	if ((rc = st_withdrawn(s, txn, err)) != 0)
+		return rc;
 	if (len == 0) {
 		rc = mdb_del(txn, s->dbi[DB_CARDS], &k, NULL);
 		return rc == 0 || rc == MDB_NOTFOUND ? 0 :

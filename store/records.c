@@ -429,5 +429,7 @@ store_user_erase(struct store *s, MDB_txn *txn, const uint8_t user[ID_BYTES],
 	mdb_cursor_close(c);
 	if (rc != 0 && rc != MDB_NOTFOUND)
 		return st_fail(rc, err, "erase");
+	if ((rc = st_withdrawn(s, txn, err)) != 0)
+		return rc;
 	return ukey_shred(s, txn, user, err);
 }

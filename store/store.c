@@ -170,6 +170,10 @@ store_open(const char *dir, size_t map_bytes, struct store **out,
 			rc = st_fail(rc, err, db_defs[i].name);
 			goto fail;
 		}
+	if ((rc = st_meta_peek(s, txn, META_WITHDRAWALS, &s->withdrawals,
+	    err)) != 0)
+		goto fail;
+	s->withdrawals--; /* the next one, 1 at first */
 	/* the route index of earlier versions, written but never read */
 	if (mdb_dbi_open(txn, "routes", 0, &old) == 0 &&
 	    (rc = mdb_drop(txn, old, 1)) != 0) {
@@ -227,15 +231,19 @@ store_txn_begin(struct store *s, MDB_txn *parent, bool write, MDB_txn **txn,
 
 	if (rc != 0)
 		return st_fail(rc, err, "starting a transaction");
-	if (parent == NULL && write)
+	if (parent == NULL && write) {
 		s->top = *txn;
+		s->withdrawing = false;
+	}
 	return 0;
 }
 
 /*
  * A top-level write commit makes the record keys it filled durable first
  * (the slots a commit names must hold their keys after a crash), and wipes
- * the keys of the people it erased after (see st_keys_wipe_due).
+ * the keys of the people it erased after (see st_keys_wipe_due).  When it
+ * counted a withdrawal, the count is read in it (what its nested
+ * transactions kept) and known once it is committed.
  */
 int
 store_txn_commit(MDB_txn **txn, struct cerr *err)
@@ -243,11 +251,15 @@ store_txn_commit(MDB_txn **txn, struct cerr *err)
 	struct store *s = mdb_env_get_userctx(mdb_txn_env(*txn));
 	bool top = s != NULL && *txn == s->top;
 	struct cerr werr = {0};
+	uint64_t withdrawals = 0;
 	int rc;
 
 	if (top) {
 		s->top = NULL;
-		if (s->keys != NULL && (rc = reckeys_sync(s->keys, err)) != 0) {
+		if ((s->keys != NULL &&
+		    (rc = reckeys_sync(s->keys, err)) != 0) ||
+		    (s->withdrawing && (rc = st_meta_peek(s, *txn,
+		    META_WITHDRAWALS, &withdrawals, err)) != 0)) {
 			store_txn_abort(txn);
 			return rc;
 		}
@@ -256,12 +268,38 @@ store_txn_commit(MDB_txn **txn, struct cerr *err)
 	*txn = NULL;
 	if (rc != 0)
 		return st_fail(rc, err, "commit");
+	if (top && s->withdrawing)
+		s->withdrawals = withdrawals - 1;
 	/* The erasure is committed whatever happens to the wipe; a wipe
 	 * that fails is tried again at the next commit and at start. */
 	if (top && s->wipe_due && st_keys_wipe_due(s, &werr) != 0)
 		fprintf(stderr, "carnet: wiping erased record keys: %s (tried "
 		    "again at the next commit)\n", cerr_msg(&werr));
 	return 0;
+}
+
+uint64_t
+store_withdrawals(const struct store *s)
+{
+	return s->withdrawals;
+}
+
+int
+store_withdrawals_raise(struct store *s, uint64_t n, struct cerr *err)
+{
+	MDB_txn *txn;
+	int rc;
+
+	if (n <= s->withdrawals)
+		return 0;
+	if ((rc = store_txn_begin(s, NULL, true, &txn, err)) != 0)
+		return rc;
+	s->withdrawing = true;
+	if ((rc = st_meta_take(s, txn, META_WITHDRAWALS, n, err)) != 0) {
+		store_txn_abort(&txn);
+		return rc;
+	}
+	return store_txn_commit(&txn, err);
 }
 
 void

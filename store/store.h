@@ -4,6 +4,7 @@
  * Named databases (keys are raw bytes; seq numbers are 8-byte big-endian
  * so that byte order is numeric order):
  *   meta       "next_seq" -> u64       next record seq (never reused)
+ *              "next_withdrawal" -> u64  withdrawals committed + 1
  *   parties    id(32) -> party          the registry (policy/party.h)
  *   curve      curve pk(32) -> id(32)   how ZAP finds a party by its CURVE key
  *   tokens     token id(16) -> state(1) ended_at(8) erased_at(8)
@@ -102,6 +103,25 @@ int store_txn_begin(struct store *s, MDB_txn *parent, bool write,
 int store_txn_commit(MDB_txn **txn, struct cerr *err)
     __attribute__((warn_unused_result));
 void store_txn_abort(MDB_txn **txn);
+
+/*
+ * Withdrawals committed: each consent revoked, paused or ended by its
+ * date, each erasure, each delegation ended or replaced and each change
+ * of an emergency card adds one, in the transaction that does it, so a
+ * copy of the store taken before such a change has a smaller count (the
+ * broker's witness, outside the data directory, keeps the count to refuse
+ * such a copy).  The value is as of the last top-level commit (or the
+ * open): an aborted transaction counts nothing.  0 for a store from
+ * before the count.
+ */
+uint64_t store_withdrawals(const struct store *s);
+/*
+ * Raise the count to n in a commit of its own (nothing if it is already
+ * there or past it): a store accepted after a rollback goes on past what
+ * its witness had seen, so that neither copy passes as current later.
+ */
+int store_withdrawals_raise(struct store *s, uint64_t n, struct cerr *err)
+    __attribute__((warn_unused_result));
 
 /* Bytes of the map in use and the map's size. */
 void store_usage(struct store *s, uint64_t *used, uint64_t *size);

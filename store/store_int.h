@@ -43,6 +43,10 @@ struct store {
 	struct reckeys *keys;
 	MDB_txn *top;              /* the top-level write txn, if one is open */
 	bool wipe_due;             /* an erasure committed: wipe its key */
+	/* withdrawals (store_withdrawals) as of the last top-level commit,
+	 * and whether the open top-level txn counted one */
+	uint64_t withdrawals;
+	bool withdrawing;
 	uint8_t *plain;            /* where store_record_get opens a record */
 	size_t plain_cap;
 };
@@ -58,6 +62,8 @@ struct store {
 #define META_KEYSLOT "next_keyslot"
 
 #define META_REF_KEY "ref_key"
+/* one more than the withdrawals committed (store_withdrawals) */
+#define META_WITHDRAWALS "next_withdrawal"
 
 static inline void
 be64_put(uint8_t *p, uint64_t v)
@@ -110,6 +116,10 @@ int st_meta_take(struct store *s, MDB_txn *txn, const char *name, uint64_t n,
     struct cerr *err);
 int st_meta_next(struct store *s, MDB_txn *txn, const char *name, uint64_t *n,
     struct cerr *err);
+/* util.c: one more withdrawal (a consent ended or paused, records
+ * erased, a delegation ended or narrowed, a card changed) in txn. */
+int st_withdrawn(struct store *s, MDB_txn *txn, struct cerr *err)
+    __attribute__((warn_unused_result));
 /* records.c: erased people's record keys overwritten (after a commit, at
  * start); a record sealed under user's key and put at seq. */
 int st_keys_wipe_due(struct store *s, struct cerr *err);

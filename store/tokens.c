@@ -145,6 +145,7 @@ store_token_end(struct store *s, MDB_txn *txn, const struct token *t,
 	st.state = how;
 	st.ended_at = at;
 	if ((rc = token_rewrite(s, txn, t->id, &st, NULL, 0, err)) != 0 ||
+	    (rc = st_withdrawn(s, txn, err)) != 0 ||
 	    (rc = store_due_del(s, txn, t->app, t->id, err)) != 0)
 		return rc;
 	return st.erased_at != 0 ? 0 :
@@ -165,7 +166,8 @@ store_token_set_paused(struct store *s, MDB_txn *txn, const struct token *t,
 		    CARNET_E_REVOKED : CARNET_E_EXPIRED,
 		    "this consent has ended: grant a new one");
 	st.state = paused ? TOKEN_PAUSED : TOKEN_ACTIVE;
-	if ((rc = token_rewrite(s, txn, t->id, &st, NULL, 0, err)) != 0)
+	if ((rc = token_rewrite(s, txn, t->id, &st, NULL, 0, err)) != 0 ||
+	    (paused && (rc = st_withdrawn(s, txn, err)) != 0))
 		return rc;
 	return paused ? store_due_del(s, txn, t->app, t->id, err) :
 	    due_if_behind(s, txn, t, err);

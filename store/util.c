@@ -125,6 +125,16 @@ st_meta_next(struct store *s, MDB_txn *txn, const char *name, uint64_t *n,
 	return rc != 0 ? rc : st_meta_take(s, txn, name, *n, err);
 }
 
+/* The top-level commit reads the count once it is told (store.c). */
+int
+st_withdrawn(struct store *s, MDB_txn *txn, struct cerr *err)
+{
+	uint64_t n;
+
+	s->withdrawing = true;
+	return st_meta_next(s, txn, META_WITHDRAWALS, &n, err);
+}
+
 int
 st_key_put(MDB_txn *txn, MDB_dbi dbi, const void *k, size_t klen,
     const void *v, size_t vlen, unsigned flags, struct cerr *err,

@@ -1451,6 +1451,91 @@ test_the_ref_key_is_made_once_and_kept(void **state)
 	assert_false(up.ref_key_made);
 }
 
+/*
+ * The withdrawal count (carnetd's witness keeps it outside DIR): one per
+ * pause, end, erasure and card change, known once its transaction commits;
+ * puts, grants and resumes count nothing, nor does an aborted transaction,
+ * nested or not; it survives a reopen and is only ever raised.
+ */
+static void
+test_withdrawals_are_counted_at_commit(void **state)
+{
+	struct fx *fx = *state;
+	struct token t, t2;
+	struct cerr err;
+	MDB_txn *txn, *sub;
+	uint8_t *blob;
+	size_t len;
+	uint64_t n;
+	int stored;
+
+	assert_int_equal(store_withdrawals(fx->s), 0);
+	put_claims(fx->s, user.pk, "w", 3, &stored);
+	assert_int_equal(stored, 3);
+	make_token(&t, false);
+	make_token(&t2, true);
+	assert_int_equal(token_sign(&t, user.sk, &blob, &len, &err), 0);
+	assert_int_equal(store_txn_begin(fx->s, NULL, true, &txn, &err), 0);
+	assert_int_equal(store_token_put(fx->s, txn, &t, blob, len, 1000,
+	    &err), 0);
+	assert_int_equal(store_token_put(fx->s, txn, &t2, blob, len, 1000,
+	    &err), 0);
+	assert_int_equal(store_txn_commit(&txn, &err), 0);
+	assert_int_equal(store_withdrawals(fx->s), 0);
+
+	/* a pause: counted at the commit, not before */
+	assert_int_equal(store_txn_begin(fx->s, NULL, true, &txn, &err), 0);
+	assert_int_equal(store_token_set_paused(fx->s, txn, &t, true, &err),
+	    0);
+	assert_int_equal(store_withdrawals(fx->s), 0);
+	assert_int_equal(store_txn_commit(&txn, &err), 0);
+	assert_int_equal(store_withdrawals(fx->s), 1);
+	/* a resume counts nothing */
+	assert_int_equal(store_txn_begin(fx->s, NULL, true, &txn, &err), 0);
+	assert_int_equal(store_token_set_paused(fx->s, txn, &t, false, &err),
+	    0);
+	assert_int_equal(store_txn_commit(&txn, &err), 0);
+	assert_int_equal(store_withdrawals(fx->s), 1);
+	/* a revocation in a nested txn that aborts, and in a top-level one
+	 * that aborts: nothing */
+	assert_int_equal(store_txn_begin(fx->s, NULL, true, &txn, &err), 0);
+	assert_int_equal(store_txn_begin(fx->s, txn, true, &sub, &err), 0);
+	assert_int_equal(store_token_end(fx->s, sub, &t, TOKEN_REVOKED, 1100,
+	    &err), 0);
+	store_txn_abort(&sub);
+	assert_int_equal(store_txn_commit(&txn, &err), 0);
+	assert_int_equal(store_withdrawals(fx->s), 1);
+	assert_int_equal(store_txn_begin(fx->s, NULL, true, &txn, &err), 0);
+	assert_int_equal(store_token_end(fx->s, txn, &t, TOKEN_REVOKED, 1100,
+	    &err), 0);
+	store_txn_abort(&txn);
+	assert_int_equal(store_withdrawals(fx->s), 1);
+	/* a revocation kept by its nested txn, an expiry, an erasure and a
+	 * card change in one commit: four */
+	assert_int_equal(store_txn_begin(fx->s, NULL, true, &txn, &err), 0);
+	assert_int_equal(store_txn_begin(fx->s, txn, true, &sub, &err), 0);
+	assert_int_equal(store_token_end(fx->s, sub, &t, TOKEN_REVOKED, 1200,
+	    &err), 0);
+	assert_int_equal(store_txn_commit(&sub, &err), 0);
+	assert_int_equal(store_token_end(fx->s, txn, &t2, TOKEN_EXPIRED, 1200,
+	    &err), 0);
+	assert_int_equal(store_user_erase(fx->s, txn, user.pk, &n, &err), 0);
+	assert_int_equal(n, 3);
+	assert_int_equal(store_card_put(fx->s, txn, user.pk, "c", 1, &err), 0);
+	assert_int_equal(store_txn_commit(&txn, &err), 0);
+	assert_int_equal(store_withdrawals(fx->s), 5);
+	reopen(fx, &sealer);
+	assert_int_equal(store_withdrawals(fx->s), 5);
+	/* raised past a witness, never lowered */
+	assert_int_equal(store_withdrawals_raise(fx->s, 9, &err), 0);
+	assert_int_equal(store_withdrawals(fx->s), 9);
+	assert_int_equal(store_withdrawals_raise(fx->s, 4, &err), 0);
+	assert_int_equal(store_withdrawals(fx->s), 9);
+	reopen(fx, &sealer);
+	assert_int_equal(store_withdrawals(fx->s), 9);
+	free(blob);
+}
+
 int
 main(void)
 {
@@ -1460,6 +1545,8 @@ main(void)
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_tokens_and_revocation, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_withdrawals_are_counted_at_commit, setup, teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_new_version_corrects_the_latest, setup, teardown),
 		cmocka_unit_test_setup_teardown(

@@ -56,12 +56,18 @@ tu_rm_one(const char *p, const struct stat *st, int flag, struct FTW *f)
 	return remove(p);
 }
 
+/* dir and all in it, and the witness a carnetd run on it left beside it
+ * (DIR.witness). */
 static inline void
 tu_rmtree(char **dir)
 {
+	char w[4096];
+
 	if (*dir == NULL)
 		return;
 	nftw(*dir, tu_rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	snprintf(w, sizeof(w), "%s.witness", *dir);
+	(void)unlink(w);
 	free(*dir);
 	*dir = NULL;
 }
