@@ -195,9 +195,10 @@ unit: $(TESTS) $(PROGS)
 	@set -e; for t in $(TESTS); do echo "== $$t"; \
 		CARNET_BIN=$(abspath $(BIN)) $$t; done
 
-integration: build
+integration: build $(O)/tests/plshim.so $(O)/tests/pl-undo
 	@set -e; for t in tests/it_*.sh; do [ -e "$$t" ] || continue; \
-		echo "== $$t"; CARNET_BIN=$(abspath $(BIN)) bash $$t; done
+		echo "== $$t"; CARNET_BIN=$(abspath $(BIN)) \
+		CARNET_TEST_BUILD=$(abspath $(O)) bash $$t; done
 
 E2E := $(wildcard ../shared/checks/e2e-cli.sh)
 e2e: build

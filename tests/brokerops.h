@@ -13,6 +13,7 @@
 
 #include "../client/client.h"
 #include "../common/mpk.h"
+#include "../policy/uselog.h"
 #include "../schemas/recjson.h"
 
 static struct broker br;
@@ -77,6 +78,43 @@ connect_as(const struct keypair *kp)
 	if (client_wait_ready(c, 5000, &err) != 0)
 		fail_msg("connect: %s", cerr_msg(&err));
 	return c;
+}
+
+/* Every entry of person's log, read with LOG page by page, given to fn. */
+static inline void
+log_each(const struct keypair *person,
+    void (*fn)(const struct uselog_entry *, void *), void *arg)
+{
+	struct client *c = connect_as(person);
+	struct cerr err = {0};
+	msgpack_unpacked reply;
+	uint64_t from = 1;
+	bool more = true;
+
+	while (more) {
+		const msgpack_object *ents, *mo;
+		msgpack_packer *pk = client_begin(c, 1);
+		uint32_t i;
+
+		mpk_pack_cstr(pk, "from");
+		msgpack_pack_uint64(pk, from);
+		assert_int_equal(client_call(c, "LOG", &reply, &err), 0);
+		ents = mpk_get(&reply.data, "entries");
+		for (i = 0; i < ents->via.array.size; i++) {
+			struct uselog_entry e;
+
+			assert_int_equal(uselog_decode(
+			    ents->via.array.ptr[i].via.bin.ptr,
+			    ents->via.array.ptr[i].via.bin.size, &e, NULL), 0);
+			from = e.seq + 1;
+			fn(&e, arg);
+		}
+		mo = mpk_get(&reply.data, "more");
+		more = mo != NULL && mo->type == MSGPACK_OBJECT_BOOLEAN &&
+		    mo->via.boolean && ents->via.array.size > 0;
+		msgpack_unpacked_destroy(&reply);
+	}
+	client_destroy(&c);
 }
 
 /* PUT n records of type as holder h for user u; returns stored count. */

@@ -167,45 +167,31 @@ raw_subscribe(struct raw *r, uint64_t credit)
 }
 
 /* Deliveries to app in the person's log, as the person reads it. */
+struct kind_count {
+	const struct keypair *app;
+	enum uselog_kind kind;
+	int n;
+};
+
+static void
+count_kind(const struct uselog_entry *e, void *arg)
+{
+	struct kind_count *k = arg;
+
+	if (e->kind == k->kind && e->has_app &&
+	    memcmp(e->app, k->app->pk, ID_BYTES) == 0)
+		k->n++;
+}
+
 /* Entries of kind about app in person's log. */
 static int
 log_count(const struct keypair *person, const struct keypair *app,
     enum uselog_kind kind)
 {
-	struct client *c = connect_as(person);
-	struct cerr err = {0};
-	msgpack_unpacked reply;
-	uint64_t from = 1;
-	bool more = true;
-	int n = 0;
+	struct kind_count k = {app, kind, 0};
 
-	while (more) {
-		const msgpack_object *ents, *mo;
-		msgpack_packer *pk = client_begin(c, 1);
-		uint32_t i;
-
-		mpk_pack_cstr(pk, "from");
-		msgpack_pack_uint64(pk, from);
-		assert_int_equal(client_call(c, "LOG", &reply, &err), 0);
-		ents = mpk_get(&reply.data, "entries");
-		for (i = 0; i < ents->via.array.size; i++) {
-			struct uselog_entry e;
-
-			assert_int_equal(uselog_decode(
-			    ents->via.array.ptr[i].via.bin.ptr,
-			    ents->via.array.ptr[i].via.bin.size, &e, NULL), 0);
-			if (e.kind == kind && e.has_app &&
-			    memcmp(e.app, app->pk, ID_BYTES) == 0)
-				n++;
-			from = e.seq + 1;
-		}
-		mo = mpk_get(&reply.data, "more");
-		more = mo != NULL && mo->type == MSGPACK_OBJECT_BOOLEAN &&
-		    mo->via.boolean && ents->via.array.size > 0;
-		msgpack_unpacked_destroy(&reply);
-	}
-	client_destroy(&c);
-	return n;
+	log_each(person, count_kind, &k);
+	return k.n;
 }
 
 static int

@@ -62,48 +62,34 @@ struct refused {
 	char note[USELOG_NOTE_MAX_BYTES + 1];
 };
 
+struct refused_scan {
+	const struct keypair *party;
+	struct refused *out;
+};
+
+static void
+count_refused(const struct uselog_entry *e, void *arg)
+{
+	struct refused_scan *rs = arg;
+	const uint8_t *pk = rs->party->pk;
+
+	if (e->kind != USE_REFUSED ||
+	    !((e->has_app && memcmp(e->app, pk, ID_BYTES) == 0) ||
+	    (e->has_by && memcmp(e->by, pk, ID_BYTES) == 0)))
+		return;
+	rs->out->n++;
+	rs->out->counted += e->rseq;
+	snprintf(rs->out->note, sizeof(rs->out->note), "%s", e->note);
+}
+
 static void
 log_refused(const struct keypair *person, const struct keypair *party,
     struct refused *out)
 {
-	struct client *c = connect_as(person);
-	struct cerr err = {0};
-	msgpack_unpacked reply;
-	uint64_t from = 1;
-	bool more = true;
+	struct refused_scan rs = {party, out};
 
 	memset(out, 0, sizeof(*out));
-	while (more) {
-		const msgpack_object *ents, *mo;
-		msgpack_packer *pk = client_begin(c, 1);
-		uint32_t i;
-
-		mpk_pack_cstr(pk, "from");
-		msgpack_pack_uint64(pk, from);
-		assert_int_equal(client_call(c, "LOG", &reply, &err), 0);
-		ents = mpk_get(&reply.data, "entries");
-		for (i = 0; i < ents->via.array.size; i++) {
-			struct uselog_entry e;
-
-			assert_int_equal(uselog_decode(
-			    ents->via.array.ptr[i].via.bin.ptr,
-			    ents->via.array.ptr[i].via.bin.size, &e, NULL), 0);
-			from = e.seq + 1;
-			if (e.kind != USE_REFUSED ||
-			    !((e.has_app && memcmp(e.app, party->pk,
-			    ID_BYTES) == 0) || (e.has_by && memcmp(e.by,
-			    party->pk, ID_BYTES) == 0)))
-				continue;
-			out->n++;
-			out->counted += e.rseq;
-			snprintf(out->note, sizeof(out->note), "%s", e.note);
-		}
-		mo = mpk_get(&reply.data, "more");
-		more = mo != NULL && mo->type == MSGPACK_OBJECT_BOOLEAN &&
-		    mo->via.boolean && ents->via.array.size > 0;
-		msgpack_unpacked_destroy(&reply);
-	}
-	client_destroy(&c);
+	log_each(person, count_refused, &rs);
 }
 
 static long

@@ -270,56 +270,56 @@ mode_arg(int flags, va_list ap)
 	return (flags & (O_CREAT | O_TMPFILE)) ? (mode_t)va_arg(ap, int) : 0;
 }
 
+static int
+shim_openat(int dirfd, const char *path, int flags, mode_t mode)
+{
+	before_open(dirfd, path, flags);
+	return dirfd == AT_FDCWD ? real_open(path, flags, mode) :
+	    real_openat(dirfd, path, flags, mode);
+}
+
+/* open(2)'s optional mode, read only when flags say it was passed */
+#define OPEN_MODE(flags, mode) do {					\
+	va_list ap_;							\
+	va_start(ap_, flags);						\
+	mode = mode_arg(flags, ap_);					\
+	va_end(ap_);							\
+} while (0)
+
 int
 open(const char *path, int flags, ...)
 {
-	va_list ap;
 	mode_t mode;
 
-	va_start(ap, flags);
-	mode = mode_arg(flags, ap);
-	va_end(ap);
-	before_open(AT_FDCWD, path, flags);
-	return real_open(path, flags, mode);
+	OPEN_MODE(flags, mode);
+	return shim_openat(AT_FDCWD, path, flags, mode);
 }
 
 int
 open64(const char *path, int flags, ...)
 {
-	va_list ap;
 	mode_t mode;
 
-	va_start(ap, flags);
-	mode = mode_arg(flags, ap);
-	va_end(ap);
-	before_open(AT_FDCWD, path, flags);
-	return real_open(path, flags, mode);
+	OPEN_MODE(flags, mode);
+	return shim_openat(AT_FDCWD, path, flags, mode);
 }
 
 int
 openat(int dirfd, const char *path, int flags, ...)
 {
-	va_list ap;
 	mode_t mode;
 
-	va_start(ap, flags);
-	mode = mode_arg(flags, ap);
-	va_end(ap);
-	before_open(dirfd, path, flags);
-	return real_openat(dirfd, path, flags, mode);
+	OPEN_MODE(flags, mode);
+	return shim_openat(dirfd, path, flags, mode);
 }
 
 int
 openat64(int dirfd, const char *path, int flags, ...)
 {
-	va_list ap;
 	mode_t mode;
 
-	va_start(ap, flags);
-	mode = mode_arg(flags, ap);
-	va_end(ap);
-	before_open(dirfd, path, flags);
-	return real_openat(dirfd, path, flags, mode);
+	OPEN_MODE(flags, mode);
+	return shim_openat(dirfd, path, flags, mode);
 }
 
 static uint64_t
