@@ -208,6 +208,18 @@ fail:
 	return rc;
 }
 
+int64_t
+reckeys_slots(struct reckeys *k, struct cerr *err)
+{
+	struct stat st;
+
+	if (fstat(k->fd, &st) != 0) {
+		(void)io_fail(k, err, "cannot read the size of");
+		return -1;
+	}
+	return (int64_t)(st.st_size / RECKEYS_SLOT_BYTES);
+}
+
 void
 reckeys_close(struct reckeys **k)
 {

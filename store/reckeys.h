@@ -59,6 +59,10 @@ int reckeys_wipe(struct reckeys *k, uint64_t slot, struct cerr *err)
 int reckeys_sync(struct reckeys *k, struct cerr *err)
     __attribute__((warn_unused_result));
 
+/* How many slots the file holds, the header's included (-1: cannot tell,
+ * err set). */
+int64_t reckeys_slots(struct reckeys *k, struct cerr *err);
+
 /* Whether stored bytes are a sealed record (records from before sealing
  * are msgpack maps, which never start with RECKEYS_VERSION). */
 bool reckeys_is_sealed(const void *v, size_t n);

@@ -314,6 +314,39 @@ store_ref_key(const struct store *s)
 	return s->has_ref_key ? s->ref_key : NULL;
 }
 
+/*
+ * Every slot the store handed out is in the key file: a key file lost,
+ * emptied or cut short (a copy of DIR without it, a restore of data.mdb
+ * alone) would leave those people's records unreadable, and a new file
+ * made in its place would say nothing of it.  Slots are filled and synced
+ * before the transaction that hands them out commits, so after any crash
+ * the file holds at least those.
+ */
+static int
+keys_cover_slots(struct store *s, const char *path, struct cerr *err)
+{
+	MDB_txn *txn;
+	uint64_t next;
+	int64_t have;
+	int rc;
+
+	if ((rc = store_txn_begin(s, NULL, false, &txn, err)) != 0)
+		return rc;
+	rc = st_meta_peek(s, txn, META_KEYSLOT, &next, err);
+	store_txn_abort(&txn);
+	if (rc != 0)
+		return rc;
+	if ((have = reckeys_slots(s->keys, err)) < 0)
+		return CARNET_E_IO;
+	if ((uint64_t)have < next)
+		return cerr_set(err, CARNET_E_STORE, "%s holds %lld key slots, "
+		    "the store handed out %llu: the records of the people "
+		    "past it could not be read; put back the key file that "
+		    "goes with this data.mdb", path, (long long)have - 1,
+		    (unsigned long long)next - 1);
+	return 0;
+}
+
 int
 store_set_key(struct store *s, const uint8_t secret[64],
     struct store_upgrade *up, struct cerr *err)
@@ -329,7 +362,8 @@ store_set_key(struct store *s, const uint8_t secret[64],
 	s->sealing = true;
 	snprintf(path, sizeof(path), "%s/keys", s->path);
 	reckeys_close(&s->keys);
-	if ((rc = reckeys_open(path, secret, &s->keys, err)) != 0)
+	if ((rc = reckeys_open(path, secret, &s->keys, err)) != 0 ||
+	    (rc = keys_cover_slots(s, path, err)) != 0)
 		return rc;
 	/* erasures committed just before a crash: their keys go now */
 	if ((rc = st_keys_wipe_due(s, err)) != 0 ||

@@ -9,6 +9,7 @@
 #include "../common/mpk.h"
 #include "../policy/key.h"
 #include "../schemas/recjson.h"
+#include "../store/reckeys.h"
 #include "../store/store.h"
 
 struct fx {
@@ -1166,6 +1167,42 @@ be64_fill(uint8_t *p, uint64_t v)
 		p[i] = (uint8_t)v;
 }
 
+/*
+ * A key file lost or cut short beside a data.mdb whose people hold key
+ * slots is refused at the start, naming both counts: a fresh file made in
+ * its place would leave their records unreadable without a word.
+ */
+static void
+test_a_lost_key_file_is_refused(void **state)
+{
+	struct fx *fx = *state;
+	struct cerr err = {0};
+	struct store_upgrade up;
+	char path[600], aside[620], label[64];
+	int stored;
+
+	put_claims(fx->s, user.pk, "c", 2, &stored);
+	put_claims(fx->s, user2.pk, "d", 1, &stored);
+	assert_int_equal(first_label(fx->s, user2.pk, label, sizeof(label),
+	    &err), 0);
+	store_close(&fx->s);
+	snprintf(path, sizeof(path), "%s/store/keys", fx->dir);
+	snprintf(aside, sizeof(aside), "%s/store/keys.aside", fx->dir);
+	/* gone: a new one would be made, holding nobody's key */
+	assert_int_equal(rename(path, aside), 0);
+	assert_int_equal(reopen_with(fx, &sealer, &up, &err), CARNET_E_STORE);
+	assert_non_null(strstr(err.msg, "holds 0 key slots, the store handed "
+	    "out 2"));
+	store_close(&fx->s);
+	assert_int_equal(unlink(path), 0);
+	/* cut short: user2's slot missing */
+	assert_int_equal(rename(aside, path), 0);
+	assert_int_equal(truncate(path, 2 * RECKEYS_SLOT_BYTES), 0);
+	assert_int_equal(reopen_with(fx, &sealer, &up, &err), CARNET_E_STORE);
+	assert_non_null(strstr(err.msg, "holds 1 key slots"));
+	store_close(&fx->s);
+}
+
 static void
 test_records_are_sealed_to_their_place(void **state)
 {
@@ -1574,6 +1611,8 @@ main(void)
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_erased_records_leave_nothing_readable, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_a_lost_key_file_is_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_records_are_sealed_to_their_place, setup, teardown),
 		cmocka_unit_test_setup_teardown(
