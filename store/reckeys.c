@@ -141,6 +141,30 @@ header_fill(const struct reckeys *k, uint8_t hdr[RECKEYS_SLOT_BYTES])
 	    (const uint8_t *)ctx, sizeof(ctx) - 1, k->master, KEY_BYTES);
 }
 
+/* The new file's name made durable: fsync of the directory holding it. */
+static int
+dir_sync(const char *path, struct cerr *err)
+{
+	char dir[512];
+	char *slash;
+	int fd, rc = 0;
+
+	snprintf(dir, sizeof(dir), "%s", path);
+	if ((slash = strrchr(dir, '/')) == NULL)
+		snprintf(dir, sizeof(dir), ".");
+	else if (slash == dir)
+		dir[1] = '\0'; /* the root */
+	else
+		*slash = '\0';
+	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0 ||
+	    fsync(fd) != 0)
+		rc = cerr_set(err, CARNET_E_IO, "%s: cannot sync the directory "
+		    "of the new key file: %s", dir, strerror(errno));
+	if (fd >= 0)
+		close(fd);
+	return rc;
+}
+
 int
 reckeys_open(const char *path, const uint8_t secret[64],
     struct reckeys **out, struct cerr *err)
@@ -185,7 +209,8 @@ reckeys_open(const char *path, const uint8_t secret[64],
 	header_fill(k, want);
 	if (st.st_size == 0) {
 		if ((rc = write_at(k, want, sizeof(want), 0, err,
-		    "writing")) != 0 || (rc = reckeys_sync(k, err)) != 0)
+		    "writing")) != 0 || (rc = reckeys_sync(k, err)) != 0 ||
+		    (rc = dir_sync(path, err)) != 0)
 			goto fail;
 	} else {
 		if ((rc = read_at(k, have, sizeof(have), 0, err)) != 0 ||
