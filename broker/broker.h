@@ -229,8 +229,6 @@ struct req {
 	msgpack_packer pk;
 };
 
-extern volatile sig_atomic_t broker_stop;
-
 /* A reply's "names": {id: name} of the parties a listing mentions. */
 struct names {
 	uint8_t ids[REPLY_NAMES_MAX][ID_BYTES];
@@ -238,14 +236,24 @@ struct names {
 };
 
 /*
- * The files, and who calls whom (no cycles): carnetd.c runs the loop and
- * calls dispatch, timers, deliver, out, conn, zap; dispatch.c calls the
- * handler files (holder, app, person, person_data, delegation, emergency,
- * operator); those call req.c (the toolkit), timers, session and cache;
+ * The files, and who calls whom (no cycles): carnetd.c starts the broker
+ * and calls turn.c's loop; turn.c calls dispatch, timers, deliver, out,
+ * conn, zap, session and witness; dispatch.c calls the handler files
+ * (holder, app, person, person_data, delegation, emergency, operator);
+ * those call req.c (the toolkit), timers, session and cache;
  * deliver.c calls session, out and cache; session.c calls out and cache;
  * out.c calls conn; req.c calls cache and out's error packing; cache,
  * conn and log call nothing of the broker's.
  */
+
+/*
+ * turn.c: the loop, until broker_stop (set by a signal handler): each
+ * turn reads, works (one write transaction, the revocations committed
+ * ahead of it), commits, and releases its replies and records once every
+ * gate of the turn is passed (today its commit).
+ */
+extern volatile sig_atomic_t broker_stop;
+void turn_loop(struct broker *b);
 
 /* log.c: carnetd's own diagnostics on stderr (not a person's use log). */
 void log_init(const char *progname);
