@@ -223,7 +223,6 @@ struct req {
 	bool has_req;
 	uint64_t req;
 	int64_t now;
-	bool no_reply;
 	const char *reply_cmd;
 	msgpack_sbuffer *reply;
 	msgpack_packer pk;
@@ -302,10 +301,8 @@ uint64_t conn_queued_total(void);
 /* Below its own and the broker's bounds on queued bytes. */
 bool conn_may_queue(const struct conn *c);
 
-/* reserve.c: the room kept for ending consents (BROKER_RESERVE_FILL_PCT). */
-/* The commands a person stops their data with: taken in the reserve, and
- * committed ahead of the rest of their turn. */
-bool reserve_exempt(enum carnet_cmd cmd);
+/* reserve.c: the room kept for ending consents (BROKER_RESERVE_FILL_PCT);
+ * the commands taken in it are marked C_RESERVE (common/proto.h). */
 /* The share of the map txn's databases hold, in percent. */
 unsigned reserve_fill_pct(struct broker *b, MDB_txn *txn);
 bool reserve_in(struct broker *b, MDB_txn *txn);
@@ -497,7 +494,7 @@ int deleg_check_scope(struct req *r, const struct token *t, struct cerr *err);
  * TOKENS, REQUESTS, RECEIPT), person_data.c (LOG, EXPORT, ERASE),
  * delegation.c (DELEGATE, UNDELEGATE, DELEGATES), emergency.c
  * (EMERGENCY_*). */
-#define X(n, roles, deleg, h) int handle_##h(struct req *, struct cerr *);
+#define X(n, roles, deleg, f, h) int handle_##h(struct req *, struct cerr *);
 CARNET_COMMANDS(X)
 #undef X
 

@@ -94,8 +94,14 @@ usage(FILE *f)
 "                     delegate to them) is written to the person's log once\n"
 "                     this often per party and reason, the others counted\n"
 "                     and named in the next (default 1h)\n"
-"  --commands         print the protocol's commands (name, roles, what a\n"
-"                     delegate needs: view, manage or -) and exit\n"
+"  --commands         print the protocol's commands, one a line: name, roles,\n"
+"                     what a delegate needs (view, manage or -) and how the\n"
+"                     broker takes it (- or some of busy-ok: taken while the\n"
+"                     connection's replies wait unread, no-reply: no reply\n"
+"                     on success, head: the reply to a person carries their\n"
+"                     signed log head, ahead: committed ahead of its turn,\n"
+"                     reserve: taken when the store is in its reserve), and\n"
+"                     exit\n"
 "  -h, --help         this help\n"
 "\n"
 "Runs in the foreground, logs to stderr, stops cleanly on SIGINT or SIGTERM.\n"
@@ -352,13 +358,25 @@ bench_turns_write(const struct broker *b)
 #endif
 }
 
-/* The command table, one line each: NAME ROLE[,ROLE] DELEGATE. */
+/* The command table, one line each: NAME ROLE[,ROLE] DELEGATE FLAG[,FLAG]
+ * (common/proto.h's C_* names; - for none). */
 static void
 commands_print(void)
 {
 	static const char *const scope[] = {"-", "view", "manage"};
-	unsigned roles, r, d;
+	static const struct {
+		unsigned flag;
+		const char *name;
+	} flags[] = {
+		{C_BUSY_OK, "busy-ok"},
+		{C_NO_REPLY, "no-reply"},
+		{C_HEAD, "head"},
+		{C_AHEAD, "ahead"},
+		{C_RESERVE, "reserve"},
+	};
+	unsigned roles, r, d, f;
 	const char *sep;
+	size_t i;
 	int c;
 
 	for (c = CMD__NONE + 1; c < CMD__LAST; c++) {
@@ -374,7 +392,16 @@ commands_print(void)
 					    (enum party_role)r));
 					sep = ",";
 				}
-		printf(" %s\n", d < 3 ? scope[d] : "?");
+		printf(" %s ", d < 3 ? scope[d] : "?");
+		f = proto_cmd_flags((enum carnet_cmd)c);
+		if (f == C_NONE)
+			printf("-");
+		for (i = 0, sep = ""; i < sizeof(flags) / sizeof(flags[0]); i++)
+			if (f & flags[i].flag) {
+				printf("%s%s", sep, flags[i].name);
+				sep = ",";
+			}
+		printf("\n");
 	}
 }
 

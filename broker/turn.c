@@ -205,10 +205,10 @@ turn_one(struct broker *b, MDB_txn *parent, struct inmsg *in, int64_t now)
 		msgpack_unpacked_destroy(&tree);
 		return;
 	}
-	/* A peer that does not read its replies gets no more work done;
-	 * its feed waits too (deliver.c). */
-	if (r.conn != NULL && !conn_may_queue(r.conn) && r.cmd != CMD_ACK &&
-	    r.cmd != CMD_CREDIT && r.cmd != CMD_UNSUB) {
+	/* A peer that does not read its replies gets no more work done but
+	 * what queues no reply (C_BUSY_OK); its feed waits too (deliver.c). */
+	if (r.conn != NULL && !conn_may_queue(r.conn) &&
+	    !(proto_cmd_flags(r.cmd) & C_BUSY_OK)) {
 		cerr_set(&err, CARNET_E_BUSY, "%s: %llu bytes of replies wait "
 		    "for you (at most %d): read them first",
 		    proto_cmd_name(r.cmd),
@@ -222,7 +222,7 @@ turn_one(struct broker *b, MDB_txn *parent, struct inmsg *in, int64_t now)
 	r.reply = &reply;
 	mark = b->nout;
 	/* in the reserve, only a person's way out may make the store grow */
-	guard = !reserve_exempt(r.cmd) && reserve_in(b, parent);
+	guard = !(proto_cmd_flags(r.cmd) & C_RESERVE) && reserve_in(b, parent);
 	if ((rc = store_txn_begin(b->store, parent, true, &r.txn, &err)) == 0) {
 		if (guard)
 			store_size(b->store, r.txn, &before);
@@ -255,7 +255,7 @@ turn_one(struct broker *b, MDB_txn *parent, struct inmsg *in, int64_t now)
 		    !conn_refusal_logged(b, r.from->id))
 			log_warnx("%s from %s: %s", proto_cmd_name(r.cmd),
 			    r.from->name, cerr_msg(&err));
-	} else if (!r.no_reply) {
+	} else if (!(proto_cmd_flags(r.cmd) & C_NO_REPLY)) {
 		struct outmsg *m = out_push(b, r.conn,
 		    r.reply_cmd ? r.reply_cmd : MSG_OK, true);
 
@@ -303,12 +303,12 @@ bench_turn_note(struct broker *b, int64_t start, int64_t work_end,
 }
 
 /*
- * Mark the messages that stop a person's data (reserve_exempt: REVOKE,
- * PAUSE, ERASE, UNDELEGATE) for a transaction of their own, committed
- * before the rest of the turn: a turn whose commit fails (the map full, a
- * flood of other requests) never takes a revocation with it.  A message
- * whose connection sent another one earlier in the turn, not so marked,
- * keeps its place after it.  How many were marked.
+ * Mark the messages that stop a person's data (C_AHEAD: REVOKE, PAUSE,
+ * ERASE, UNDELEGATE) for a transaction of their own, committed before the
+ * rest of the turn: a turn whose commit fails (the map full, a flood of
+ * other requests) never takes a revocation with it.  A message whose
+ * connection sent another one earlier in the turn, not so marked, keeps
+ * its place after it.  How many were marked.
  */
 static size_t
 turn_mark_ahead(struct turn *t)
@@ -319,8 +319,8 @@ turn_mark_ahead(struct turn *t)
 	for (i = 0; i < t->n; i++) {
 		t->ahead[i] = in[i].nframes == 3 && !in[i].extra_frames &&
 		    in[i].has_party && in[i].conn != 0 &&
-		    reserve_exempt(proto_cmd_parse(zmq_msg_data(&in[i].cmd),
-		    zmq_msg_size(&in[i].cmd)));
+		    (proto_cmd_flags(proto_cmd_parse(zmq_msg_data(&in[i].cmd),
+		    zmq_msg_size(&in[i].cmd))) & C_AHEAD);
 		for (j = 0; t->ahead[i] && j < i; j++)
 			if (in[j].conn == in[i].conn && !t->ahead[j])
 				t->ahead[i] = false;
