@@ -142,7 +142,6 @@ handle_credit(struct req *r, struct cerr *err)
 		s->credit = CREDIT_MAX;
 	if (n > 0)
 		session_wake(r->b, s);
-	r->no_reply = true;
 	return 0;
 }
 
@@ -158,7 +157,6 @@ handle_unsub(struct req *r, struct cerr *err)
 	 * leaves says so first, so that nothing is logged as sent to it. */
 	if (r->conn != NULL && (s = r->conn->session) != NULL)
 		session_drop(r->b, s);
-	r->no_reply = true;
 	return 0;
 }
 
@@ -225,7 +223,6 @@ handle_ack(struct req *r, struct cerr *err)
 		if ((rc = ack_one(r, &t, seq, err)) != 0)
 			return rc;
 	}
-	r->no_reply = true;
 	return 0;
 }
 

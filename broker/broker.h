@@ -223,13 +223,10 @@ struct req {
 	bool has_req;
 	uint64_t req;
 	int64_t now;
-	bool no_reply;
 	const char *reply_cmd;
 	msgpack_sbuffer *reply;
 	msgpack_packer pk;
 };
-
-extern volatile sig_atomic_t broker_stop;
 
 /* A reply's "names": {id: name} of the parties a listing mentions. */
 struct names {
@@ -238,14 +235,24 @@ struct names {
 };
 
 /*
- * The files, and who calls whom (no cycles): carnetd.c runs the loop and
- * calls dispatch, timers, deliver, out, conn, zap; dispatch.c calls the
- * handler files (holder, app, person, person_data, delegation, emergency,
- * operator); those call req.c (the toolkit), timers, session and cache;
+ * The files, and who calls whom (no cycles): carnetd.c starts the broker
+ * and calls turn.c's loop; turn.c calls dispatch, timers, deliver, out,
+ * conn, zap, session and witness; dispatch.c calls the handler files
+ * (holder, app, person, person_data, delegation, emergency, operator);
+ * those call req.c (the toolkit), timers, session and cache;
  * deliver.c calls session, out and cache; session.c calls out and cache;
  * out.c calls conn; req.c calls cache and out's error packing; cache,
  * conn and log call nothing of the broker's.
  */
+
+/*
+ * turn.c: the loop, until broker_stop (set by a signal handler): each
+ * turn reads, works (one write transaction, the revocations committed
+ * ahead of it), commits, and releases its replies and records once every
+ * gate of the turn is passed (today its commit).
+ */
+extern volatile sig_atomic_t broker_stop;
+void turn_loop(struct broker *b);
 
 /* log.c: carnetd's own diagnostics on stderr (not a person's use log). */
 void log_init(const char *progname);
@@ -294,10 +301,8 @@ uint64_t conn_queued_total(void);
 /* Below its own and the broker's bounds on queued bytes. */
 bool conn_may_queue(const struct conn *c);
 
-/* reserve.c: the room kept for ending consents (BROKER_RESERVE_FILL_PCT). */
-/* The commands a person stops their data with: taken in the reserve, and
- * committed ahead of the rest of their turn. */
-bool reserve_exempt(enum carnet_cmd cmd);
+/* reserve.c: the room kept for ending consents (BROKER_RESERVE_FILL_PCT);
+ * the commands taken in it are marked C_RESERVE (common/proto.h). */
 /* The share of the map txn's databases hold, in percent. */
 unsigned reserve_fill_pct(struct broker *b, MDB_txn *txn);
 bool reserve_in(struct broker *b, MDB_txn *txn);
@@ -489,7 +494,7 @@ int deleg_check_scope(struct req *r, const struct token *t, struct cerr *err);
  * TOKENS, REQUESTS, RECEIPT), person_data.c (LOG, EXPORT, ERASE),
  * delegation.c (DELEGATE, UNDELEGATE, DELEGATES), emergency.c
  * (EMERGENCY_*). */
-#define X(n, roles, deleg, h) int handle_##h(struct req *, struct cerr *);
+#define X(n, roles, deleg, f, h) int handle_##h(struct req *, struct cerr *);
 CARNET_COMMANDS(X)
 #undef X
 

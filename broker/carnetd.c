@@ -1,5 +1,6 @@
 /*
- * carnetd.c: the broker's start-up, its loop and one loop turn.
+ * carnetd.c: the broker's start-up: its options, data directory, key,
+ * store, witness and sockets, then the loop (turn.c) until a signal.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -11,7 +12,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <sodium.h>
@@ -19,7 +19,6 @@
 
 #include "../common/fileperm.h"
 #include "../common/id.h"
-#include "../common/mpk.h"
 #include "broker.h"
 
 #ifndef ZMQ_ZAP_ENFORCE_DOMAIN
@@ -28,22 +27,8 @@
 
 #define DEFAULT_DATA "./carnet-data"
 #define DEFAULT_LISTEN "tcp://127.0.0.1:7450"
-#define TICK_MS 1000
 
-volatile sig_atomic_t broker_stop;
-
-/* One message read from the ROUTER socket. */
-struct inmsg {
-	zmq_msg_t rid, cmd, body;
-	int nframes;
-	bool extra_frames;
-	bool has_party;
-	uint8_t party[ID_BYTES];
-	uint64_t conn;     /* its connection's serial; 0: none */
-	int conn_rc;       /* why it has none */
-	size_t bytes;
-};
-
+/* The loop (turn.c) stops at the end of its turn. */
 static void
 on_signal(int sig)
 {
@@ -109,8 +94,14 @@ usage(FILE *f)
 "                     delegate to them) is written to the person's log once\n"
 "                     this often per party and reason, the others counted\n"
 "                     and named in the next (default 1h)\n"
-"  --commands         print the protocol's commands (name, roles, what a\n"
-"                     delegate needs: view, manage or -) and exit\n"
+"  --commands         print the protocol's commands, one a line: name, roles,\n"
+"                     what a delegate needs (view, manage or -) and how the\n"
+"                     broker takes it (- or some of busy-ok: taken while the\n"
+"                     connection's replies wait unread, no-reply: no reply\n"
+"                     on success, head: the reply to a person carries their\n"
+"                     signed log head, ahead: committed ahead of its turn,\n"
+"                     reserve: taken when the store is in its reserve), and\n"
+"                     exit\n"
 "  -h, --help         this help\n"
 "\n"
 "Runs in the foreground, logs to stderr, stops cleanly on SIGINT or SIGTERM.\n"
@@ -323,461 +314,6 @@ router_start(struct broker *b)
 		    zmq_strerror(zmq_errno()));
 }
 
-/* Read one message (all its frames) without waiting; false if none. */
-static bool
-read_one(struct broker *b, struct inmsg *in)
-{
-	int more = 0;
-	size_t ml = sizeof(more);
-	zmq_msg_t *slots[3] = {&in->rid, &in->cmd, &in->body};
-	const char *uid;
-
-	memset(in, 0, sizeof(*in));
-	in->conn_rc = CARNET_E_AUTH;
-	zmq_msg_init(&in->rid);
-	if (zmq_msg_recv(&in->rid, b->router, ZMQ_DONTWAIT) < 0) {
-		zmq_msg_close(&in->rid);
-		return false;
-	}
-	in->nframes = 1;
-	zmq_msg_init(&in->cmd);
-	zmq_msg_init(&in->body);
-	for (;;) {
-		zmq_msg_t scratch, *dst;
-
-		if (zmq_getsockopt(b->router, ZMQ_RCVMORE, &more, &ml) != 0 ||
-		    !more)
-			break;
-		if (in->nframes < 3) {
-			dst = slots[in->nframes];
-		} else {
-			zmq_msg_init(&scratch);
-			dst = &scratch;
-		}
-		if (zmq_msg_recv(dst, b->router, 0) < 0)
-			break;
-		if (in->nframes >= 3) {
-			zmq_msg_close(&scratch);
-			in->extra_frames = true;
-		}
-		in->nframes++;
-	}
-	if (in->nframes >= 2 &&
-	    (uid = zmq_msg_gets(&in->cmd, "User-Id")) != NULL &&
-	    id_decode(uid, in->party) == 0)
-		in->has_party = true;
-	in->bytes = zmq_msg_size(&in->cmd) + zmq_msg_size(&in->body);
-	if (in->has_party) {
-		struct conn *c;
-
-		in->conn_rc = conn_of_msg(b, &in->cmd, zmq_msg_data(&in->rid),
-		    zmq_msg_size(&in->rid), in->party, &c);
-		if (c != NULL)
-			in->conn = c->serial;
-	}
-	return true;
-}
-
-static void
-inmsg_close(struct inmsg *in)
-{
-	zmq_msg_close(&in->rid);
-	zmq_msg_close(&in->cmd);
-	zmq_msg_close(&in->body);
-}
-
-static void
-refuse(struct broker *b, struct inmsg *in, bool has_req, uint64_t req,
-    const struct cerr *err)
-{
-	b->n_refused++;
-	out_error(b, conn_find(b, in->conn), has_req, req, err);
-}
-
-/* Decode, check and handle one request in a nested transaction. */
-static void
-turn_one(struct broker *b, MDB_txn *parent, struct inmsg *in, int64_t now)
-{
-	struct cerr err = {0};
-	struct req r;
-	msgpack_unpacked tree;
-	msgpack_sbuffer reply;
-	const msgpack_object *o;
-	struct store_size before;
-	size_t mark;
-	bool guard;
-	int rc;
-
-	memset(&r, 0, sizeof(r));
-	r.b = b;
-	/* NULL if it ended since (then no reply: its routing id may be
-	 * someone else's now) */
-	r.conn = conn_find(b, in->conn);
-	r.now = now;
-	if (in->conn == 0 && in->conn_rc == CARNET_E_FORBIDDEN)
-		return; /* a chosen routing id: closed, nothing done */
-	if (in->nframes != 3 || in->extra_frames) {
-		cerr_set(&err, CARNET_E_MALFORMED,
-		    "want two frames: [command][msgpack body]");
-		refuse(b, in, false, 0, &err);
-		return;
-	}
-	if (!in->has_party || party_cached(b, parent, in->party, &r.from) != 0) {
-		cerr_set(&err, CARNET_E_UNKNOWN_PARTY,
-		    "your key is no longer registered");
-		refuse(b, in, false, 0, &err);
-		return;
-	}
-	r.cmd = proto_cmd_parse(zmq_msg_data(&in->cmd), zmq_msg_size(&in->cmd));
-	if (r.cmd == CMD__NONE) {
-		cerr_set(&err, CARNET_E_UNKNOWN_COMMAND,
-		    "unknown command (see the protocol in README.md)");
-		refuse(b, in, false, 0, &err);
-		return;
-	}
-	if (zmq_msg_size(&in->body) > CARNET_FRAME_MAX_BYTES) {
-		cerr_set(&err, CARNET_E_TOO_BIG, "%s: body of %zu bytes, at "
-		    "most %d", proto_cmd_name(r.cmd), zmq_msg_size(&in->body),
-		    CARNET_FRAME_MAX_BYTES);
-		refuse(b, in, false, 0, &err);
-		return;
-	}
-	if ((rc = mpk_unpack(zmq_msg_data(&in->body), zmq_msg_size(&in->body),
-	    CARNET_MSGPACK_MAX_DEPTH, &tree)) != 0) {
-		cerr_set(&err, rc, "%s: body is not valid msgpack (%s)",
-		    proto_cmd_name(r.cmd), carnet_strerror(rc));
-		refuse(b, in, false, 0, &err);
-		return;
-	}
-	r.body = &tree.data;
-	if ((o = mpk_get(r.body, "req")) != NULL)
-		r.has_req = mpk_u64(o, &r.req) == 0;
-	if (r.body->type != MSGPACK_OBJECT_MAP) {
-		cerr_set(&err, CARNET_E_MALFORMED, "%s: body must be a map",
-		    proto_cmd_name(r.cmd));
-		refuse(b, in, false, 0, &err);
-		msgpack_unpacked_destroy(&tree);
-		return;
-	}
-	/* A peer that does not read its replies gets no more work done;
-	 * its feed waits too (deliver.c). */
-	if (r.conn != NULL && !conn_may_queue(r.conn) && r.cmd != CMD_ACK &&
-	    r.cmd != CMD_CREDIT && r.cmd != CMD_UNSUB) {
-		cerr_set(&err, CARNET_E_BUSY, "%s: %llu bytes of replies wait "
-		    "for you (at most %d): read them first",
-		    proto_cmd_name(r.cmd),
-		    (unsigned long long)conn_queued(r.conn),
-		    BROKER_CONN_QUEUE_BYTES);
-		refuse(b, in, r.has_req, r.req, &err);
-		msgpack_unpacked_destroy(&tree);
-		return;
-	}
-	msgpack_sbuffer_init(&reply);
-	r.reply = &reply;
-	mark = b->nout;
-	/* in the reserve, only a person's way out may make the store grow */
-	guard = !reserve_exempt(r.cmd) && reserve_in(b, parent);
-	if ((rc = store_txn_begin(b->store, parent, true, &r.txn, &err)) == 0) {
-		if (guard)
-			store_size(b->store, r.txn, &before);
-		dispatch_request(&r, &err, &rc);
-		if (rc == 0 && guard && reserve_grew(b, r.txn, &before))
-			rc = cerr_set(&err, CARNET_E_STORE_FULL, "%s: the store "
-			    "is %u%% full: past %d%% it takes only "
-			    "revocations, pauses and erasures until the "
-			    "operator makes room (carnetd --map-size)",
-			    proto_cmd_name(r.cmd), reserve_fill_pct(b, r.txn),
-			    BROKER_RESERVE_FILL_PCT);
-		if (rc == 0)
-			rc = store_txn_commit(&r.txn, &err);
-		else
-			store_txn_abort(&r.txn);
-		if (rc != 0) {
-			cache_rollback(b);
-			/* a delegate who overstepped: the person sees it */
-			(void)deleg_log_refused(&r, parent, &err);
-		}
-	}
-	if (rc != 0) {
-		if (err.code == 0)
-			cerr_set(&err, rc, "%s", carnet_strerror(rc));
-		while (b->nout > mark)
-			out_pop(b);
-		refuse(b, in, r.has_req, r.req, &err);
-		/* a line a minute per party: the store full refuses many */
-		if ((rc == CARNET_E_STORE_FULL || rc == CARNET_E_STORE) &&
-		    !conn_refusal_logged(b, r.from->id))
-			log_warnx("%s from %s: %s", proto_cmd_name(r.cmd),
-			    r.from->name, cerr_msg(&err));
-	} else if (!r.no_reply) {
-		struct outmsg *m = out_push(b, r.conn,
-		    r.reply_cmd ? r.reply_cmd : MSG_OK, true);
-
-		if (m != NULL) {
-			m->has_req = r.has_req;
-			m->req = r.req;
-			if (reply.size == 0) {
-				reply_begin(&r, 0);
-			}
-			msgpack_sbuffer_destroy(&m->body);
-			m->body = reply; /* the queue owns it now */
-			msgpack_sbuffer_init(&reply);
-			out_count(m, r.conn);
-		}
-	}
-	msgpack_sbuffer_destroy(&reply);
-	msgpack_unpacked_destroy(&tree);
-}
-
-/* A benchmark build's clock for turn timings; 0 in the normal build. */
-static int64_t
-bench_clock_us(void)
-{
-#ifdef CARNET_BENCH
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-#else
-	return 0;
-#endif
-}
-
-static void
-bench_turn_note(struct broker *b, int64_t start, int64_t work_end,
-    int64_t commit_end)
-{
-	uint64_t commit = (uint64_t)(commit_end - work_end);
-
-	b->bench_turns.turns++;
-	b->bench_turns.work_us += (uint64_t)(work_end - start);
-	b->bench_turns.commit_us += commit;
-	if (commit > b->bench_turns.max_commit_us)
-		b->bench_turns.max_commit_us = commit;
-}
-
-/*
- * Mark the messages that stop a person's data (reserve_exempt: REVOKE,
- * PAUSE, ERASE, UNDELEGATE) for a transaction of their own, committed
- * before the rest of the turn: a turn whose commit fails (the map full, a
- * flood of other requests) never takes a revocation with it.  A message
- * whose connection sent another one earlier in the turn, not so marked,
- * keeps its place after it.  How many were marked.
- */
-static size_t
-turn_mark_first(struct inmsg *in, size_t n, bool *first)
-{
-	size_t i, j, nfirst = 0;
-
-	for (i = 0; i < n; i++) {
-		first[i] = in[i].nframes == 3 && !in[i].extra_frames &&
-		    in[i].has_party && in[i].conn != 0 &&
-		    reserve_exempt(proto_cmd_parse(zmq_msg_data(&in[i].cmd),
-		    zmq_msg_size(&in[i].cmd)));
-		for (j = 0; first[i] && j < i; j++)
-			if (in[j].conn == in[i].conn && !first[j])
-				first[i] = false;
-		nfirst += first[i];
-	}
-	return nfirst;
-}
-
-/* The marked messages, handled and committed on their own. */
-static void
-turn_first(struct broker *b, struct inmsg *in, size_t n, const bool *first,
-    int64_t now)
-{
-	struct cerr err = {0};
-	MDB_txn *txn;
-	size_t i, mark = b->nout;
-
-	if (store_txn_begin(b->store, NULL, true, &txn, &err) != 0) {
-		for (i = 0; i < n; i++)
-			if (first[i])
-				refuse(b, &in[i], false, 0, &err);
-		return;
-	}
-	for (i = 0; i < n; i++)
-		if (first[i])
-			turn_one(b, txn, &in[i], now);
-	if (store_txn_commit(&txn, &err) != 0) {
-		log_warnx("commit of revocations failed: %s", cerr_msg(&err));
-		b->next_timer = 0;
-		cache_rollback(b);
-		session_wake_all(b);
-		out_fail_replies(b, mark, &err);
-	}
-}
-
-/* One turn: revocations first, then everything else read, one commit,
- * then the sends. */
-static void
-turn(struct broker *b, struct inmsg *in, size_t n)
-{
-	static bool first[BROKER_TURN_MAX_MSGS];
-	struct cerr err = {0};
-	MDB_txn *txn, *dtxn;
-	int64_t now = time_now_ms() / 1000, start = bench_clock_us(), work_end;
-	size_t i, mark, turn_mark;
-	int rc;
-
-	b->turn++;
-	cache_trim(b);
-	if (turn_mark_first(in, n, first) > 0)
-		turn_first(b, in, n, first, now);
-	turn_mark = b->nout; /* what the main commit's failure undoes */
-	if (store_txn_begin(b->store, NULL, true, &txn, &err) != 0) {
-		for (i = 0; i < n; i++)
-			if (!first[i])
-				refuse(b, &in[i], false, 0, &err);
-		if (out_flush(b) > 0)
-			session_drop_failed(b);
-		return;
-	}
-	for (i = 0; i < n; i++)
-		if (!first[i])
-			turn_one(b, txn, &in[i], now);
-	/* Timers, then deliveries, each in a nested txn: if one fails, the
-	 * requests still commit. */
-	mark = b->nout;
-	if ((b->next_timer == 0 || now >= b->next_timer) &&
-	    store_txn_begin(b->store, txn, true, &dtxn, &err) == 0) {
-		if (timers_pass(b, dtxn, now, &err) == 0 &&
-		    store_txn_commit(&dtxn, &err) == 0) {
-			/* kept */
-		} else {
-			store_txn_abort(&dtxn);
-			cache_rollback(b);
-			b->next_timer = 0;
-			while (b->nout > mark)
-				out_pop(b);
-			log_warnx("timers held back: %s", cerr_msg(&err));
-		}
-	}
-	/* a few rows of the refusal index that count nothing, a second */
-	if (now != b->refusal_pruned_at &&
-	    store_txn_begin(b->store, txn, true, &dtxn, &err) == 0) {
-		b->refusal_pruned_at = now;
-		if (ulog_refusals_prune(b, dtxn, now, &err) != 0 ||
-		    store_txn_commit(&dtxn, &err) != 0) {
-			store_txn_abort(&dtxn);
-			log_warnx("refusal index not pruned: %s", cerr_msg(&err));
-		}
-	}
-	/* In the reserve deliveries wait (each writes a use-log entry); the
-	 * first turn out of it takes them up again. */
-	if (b->deliver_held && !reserve_in(b, txn)) {
-		b->deliver_held = false;
-		b->work = true;
-		log_info("the store has room again: deliveries go on");
-	} else if (b->work && reserve_in(b, txn)) {
-		if (!b->deliver_held)
-			log_warnx("the store is %u%% full: deliveries wait until "
-			    "the operator makes room (carnetd --map-size)",
-			    reserve_fill_pct(b, txn));
-		b->deliver_held = true;
-		b->work = false;
-	}
-	mark = b->nout;
-	if (b->work && store_txn_begin(b->store, txn, true, &dtxn, &err) == 0) {
-		if (deliver_pass(b, dtxn, now, &err) == 0 &&
-		    store_txn_commit(&dtxn, &err) == 0) {
-			/* kept */
-		} else {
-			store_txn_abort(&dtxn);
-			undo_apply(b);
-			cache_rollback(b);
-			session_wake_all(b);
-			while (b->nout > mark)
-				out_pop(b);
-			log_warnx("delivery held back: %s", cerr_msg(&err));
-		}
-	}
-	work_end = bench_clock_us();
-	rc = store_txn_commit(&txn, &err);
-	bench_turn_note(b, start, work_end, bench_clock_us());
-	if (rc != 0) {
-		log_warnx("commit failed: %s", cerr_msg(&err));
-		b->next_timer = 0;
-		undo_apply(b);
-		cache_rollback(b);
-		session_wake_all(b);
-		out_fail_replies(b, turn_mark, &err);
-	}
-	undo_clear(b);
-	witness_after_commit(b->witness, b->store); /* before anyone is told */
-	if (out_flush(b) > 0)
-		session_drop_failed(b);
-}
-
-static void
-loop(struct broker *b)
-{
-	static struct inmsg in[BROKER_TURN_MAX_MSGS];
-	zmq_pollitem_t items[3] = {
-		{b->zap, 0, ZMQ_POLLIN, 0},
-		{b->router, 0, ZMQ_POLLIN, 0},
-		{b->mon, 0, ZMQ_POLLIN, 0},
-	};
-	int64_t last_tick = time_now_ms(), last_report = last_tick;
-	uint64_t stored = 0, sent = 0;
-	size_t n = 0, i, bytes;
-	int rc;
-
-	while (!broker_stop) {
-		/*
-		 * While there is work or the last turn read something, the
-		 * ROUTER is only read without waiting; it is polled when the
-		 * broker has nothing to do and waits.  Polling it asks libzmq
-		 * whether it could send, which with ROUTER_MANDATORY walks the
-		 * peers' pipes until one has room: all of them when every
-		 * peer's queue is full (stalled apps).
-		 */
-		if (b->work || n > 0)
-			rc = zmq_poll(items, 1, 0); /* the ZAP handler only */
-		else
-			rc = zmq_poll(items, 3, BROKER_POLL_MS);
-		if (rc < 0) {
-			if (zmq_errno() == EINTR)
-				continue;
-			fatalx("poll: %s", zmq_strerror(zmq_errno()));
-		}
-		if (items[0].revents & ZMQ_POLLIN)
-			for (i = 0; i < 64; i++)
-				zap_handle(b);
-		conn_monitor_drain(b);
-		/*
-		 * libzmq hands out one message per connection in turn, so
-		 * stopping at a byte budget gives every sender its share of
-		 * the turn, however much one of them queued.
-		 */
-		for (n = 0, bytes = 0; n < BROKER_TURN_MAX_MSGS &&
-		    bytes < BROKER_TURN_MAX_BYTES && read_one(b, &in[n]); n++)
-			bytes += in[n].bytes;
-		if (time_now_ms() - last_tick >= TICK_MS) {
-			/* Time ends consents and wakes feeds that wait. */
-			last_tick = time_now_ms();
-			b->work = b->work || b->next_timer == 0 ||
-			    last_tick / 1000 >= b->next_timer;
-			session_tick(b, last_tick);
-			conn_sweep(b, last_tick);
-		}
-		if (n > 0 || b->work)
-			turn(b, in, n);
-		for (i = 0; i < n; i++)
-			inmsg_close(&in[i]);
-		if (time_now_ms() - last_report >= 10000 &&
-		    (b->n_stored != stored || b->n_sent != sent)) {
-			log_info("%llu records stored, %llu sent to apps",
-			    (unsigned long long)b->n_stored,
-			    (unsigned long long)b->n_sent);
-			stored = b->n_stored;
-			sent = b->n_sent;
-			last_report = time_now_ms();
-		}
-	}
-}
-
 /*
  * A benchmark build (make bench) reads switches that turn guarantees off,
  * one at a time, to measure each one's cost: CARNET_BENCH_PLAIN (no CURVE:
@@ -822,13 +358,25 @@ bench_turns_write(const struct broker *b)
 #endif
 }
 
-/* The command table, one line each: NAME ROLE[,ROLE] DELEGATE. */
+/* The command table, one line each: NAME ROLE[,ROLE] DELEGATE FLAG[,FLAG]
+ * (common/proto.h's C_* names; - for none). */
 static void
 commands_print(void)
 {
 	static const char *const scope[] = {"-", "view", "manage"};
-	unsigned roles, r, d;
+	static const struct {
+		unsigned flag;
+		const char *name;
+	} flags[] = {
+		{C_BUSY_OK, "busy-ok"},
+		{C_NO_REPLY, "no-reply"},
+		{C_HEAD, "head"},
+		{C_AHEAD, "ahead"},
+		{C_RESERVE, "reserve"},
+	};
+	unsigned roles, r, d, f;
 	const char *sep;
+	size_t i;
 	int c;
 
 	for (c = CMD__NONE + 1; c < CMD__LAST; c++) {
@@ -844,7 +392,16 @@ commands_print(void)
 					    (enum party_role)r));
 					sep = ",";
 				}
-		printf(" %s\n", d < 3 ? scope[d] : "?");
+		printf(" %s ", d < 3 ? scope[d] : "?");
+		f = proto_cmd_flags((enum carnet_cmd)c);
+		if (f == C_NONE)
+			printf("-");
+		for (i = 0, sep = ""; i < sizeof(flags) / sizeof(flags[0]); i++)
+			if (f & flags[i].flag) {
+				printf("%s%s", sep, flags[i].name);
+				sep = ",";
+			}
+		printf("\n");
 	}
 }
 
@@ -1012,7 +569,7 @@ main(int argc, char **argv)
 	    b.endpoint);
 	fflush(stdout);
 	log_info("started: data %s, listening on %s", dir, b.endpoint);
-	loop(&b);
+	turn_loop(&b);
 
 	log_info("stopping: %llu records stored, %llu sent, %llu requests "
 	    "refused", (unsigned long long)b.n_stored,

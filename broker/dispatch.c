@@ -1,8 +1,9 @@
 /*
  * dispatch.c: from a command to its handler, through the one command table
  * (common/proto.h): the sender's role, then "for" (a delegate acting for
- * a person), then the handler, then the person's signed log head added to
- * the reply.  The table of handlers is generated from the command table:
+ * a person), then the handler, then, for the commands whose reply to a
+ * person carries it (C_HEAD), the person's signed log head added to the
+ * reply.  The table of handlers is generated from the command table:
  * a command without a handler does not link.
  *
  * Each handler runs inside its own nested write transaction (r->txn): on
@@ -21,7 +22,7 @@
 typedef int (*handler_fn)(struct req *, struct cerr *);
 
 static const handler_fn handlers[CMD__LAST] = {
-#define X(n, r, dg, h) [CMD_##n] = handle_##h,
+#define X(n, r, dg, f, h) [CMD_##n] = handle_##h,
 	CARNET_COMMANDS(X)
 #undef X
 };
@@ -101,7 +102,7 @@ dispatch_request(struct req *r, struct cerr *err, int *rc)
 		return;
 	*rc = handlers[r->cmd](r, err);
 	/* to a person (or their delegate): the head their command leaves */
-	if (*rc == 0 && !r->no_reply && r->from->role == ROLE_USER &&
-	    r->who->role == ROLE_USER && r->cmd != CMD_LOG)
+	if (*rc == 0 && (proto_cmd_flags(r->cmd) & C_HEAD) &&
+	    r->from->role == ROLE_USER && r->who->role == ROLE_USER)
 		*rc = reply_add_head(r, err);
 }

@@ -1,7 +1,7 @@
 /*
  * person_data.c: the person's data and their dashboard of uses: LOG (their
- * use log, page by page, with the signed head), EXPORT ("Download my
- * data"), ERASE.
+ * use log, page by page; the signed head, as every reply to a person has
+ * it, is added by dispatch.c), EXPORT ("Download my data"), ERASE.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -79,7 +79,7 @@ int
 handle_log(struct req *r, struct cerr *err)
 {
 	struct ulog_page lp;
-	uint8_t hash[HASH_BYTES], sig[HEAD_SIG_BYTES];
+	uint8_t hash[HASH_BYTES];
 	uint64_t from = 1, limit = BROKER_LOG_PAGE_ENTRIES, head;
 	int rc;
 
@@ -97,23 +97,15 @@ handle_log(struct req *r, struct cerr *err)
 	}
 	if (rc != 0)
 		return rc;
+	/* where the log ends: is there more after this page */
 	if ((rc = store_log_head(r->b->store, r->txn, r->who->id, &head,
 	    hash, err)) != 0)
 		return rc;
-	uselog_head_sign(r->who->id, head, hash, r->b->key.sk, sig);
 	memset(&lp, 0, sizeof(lp));
 	items_init(&lp.it, r);
 	rc = store_log_foreach(r->b->store, r->txn, r->who->id, from,
 	    (size_t)limit, ulog_page_one, &lp);
-	if ((rc = items_reply(&lp.it, "entries", false, 3, rc, err)) == 0) {
-		mpk_pack_cstr(&r->pk, "head");
-		msgpack_pack_map(&r->pk, 3);
-		mpk_pack_cstr(&r->pk, "seq");
-		msgpack_pack_uint64(&r->pk, head);
-		mpk_pack_cstr(&r->pk, "hash");
-		mpk_pack_binn(&r->pk, hash, HASH_BYTES);
-		mpk_pack_cstr(&r->pk, "sig");
-		mpk_pack_binn(&r->pk, sig, HEAD_SIG_BYTES);
+	if ((rc = items_reply(&lp.it, "entries", false, 2, rc, err)) == 0) {
 		names_pack(r, &lp.names);
 		reply_page_end(r, lp.it.n > 0 && lp.last < head, NULL);
 	}

@@ -2,22 +2,16 @@
  * reserve.c: the room kept for ending consents.
  *
  * Past BROKER_RESERVE_FILL_PCT of the map, the store takes only what a
- * person needs to stop their data flowing (REVOKE, PAUSE, ERASE,
- * UNDELEGATE) and the broker's own end-of-consent work (expiries): every
- * other request that would make the store grow is refused store_full,
- * refusals are answered but not logged, deliveries wait (each writes a
- * use-log entry), notices and reviews wait.  The fill is measured in the
- * very transaction being written (store_size), so a turn that starts below
- * the line and crosses it is caught at the request that crosses it.
+ * person needs to stop their data flowing (the commands marked C_RESERVE
+ * in common/proto.h: REVOKE, PAUSE, ERASE, UNDELEGATE) and the broker's
+ * own end-of-consent work (expiries): every other request that would make
+ * the store grow is refused store_full, refusals are answered but not
+ * logged, deliveries wait (each writes a use-log entry), notices and
+ * reviews wait.  The fill is measured in the very transaction being
+ * written (store_size), so a turn that starts below the line and crosses
+ * it is caught at the request that crosses it.
  */
 #include "broker.h"
-
-bool
-reserve_exempt(enum carnet_cmd cmd)
-{
-	return cmd == CMD_REVOKE || cmd == CMD_PAUSE || cmd == CMD_ERASE ||
-	    cmd == CMD_UNDELEGATE;
-}
 
 unsigned
 reserve_fill_pct(struct broker *b, MDB_txn *txn)

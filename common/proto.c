@@ -1,5 +1,5 @@
 /*
- * proto.c: command names, roles and delegation, derived from
+ * proto.c: command names, roles, delegation and flags, derived from
  * CARNET_COMMANDS.
  */
 #include <string.h>
@@ -8,10 +8,10 @@
 
 static const struct {
 	const char *name;
-	unsigned roles, deleg;
+	unsigned roles, deleg, flags;
 } cmds[] = {
-	[CMD__NONE] = {"", 0, D_NONE},
-#define X(n, r, d, h) [CMD_##n] = {#n, r, d},
+	[CMD__NONE] = {"", 0, D_NONE, C_NONE},
+#define X(n, r, d, f, h) [CMD_##n] = {#n, r, d, f},
 	CARNET_COMMANDS(X)
 #undef X
 };
@@ -44,4 +44,10 @@ unsigned
 proto_cmd_deleg(enum carnet_cmd c)
 {
 	return c > CMD__NONE && c < CMD__LAST ? cmds[c].deleg : D_NONE;
+}
+
+unsigned
+proto_cmd_flags(enum carnet_cmd c)
+{
+	return c > CMD__NONE && c < CMD__LAST ? cmds[c].flags : C_NONE;
 }

@@ -25,13 +25,13 @@ done
 ok "--help for every command; usage errors exit 2"
 
 # the protocol is documented once: README's table is the broker's table
-# (command, who sends it, what a delegate needs)
+# (command, who sends it, what a delegate needs, how the broker takes it)
 "$B/carnetd" --commands >"$T/cmds" || fail "carnetd --commands failed"
-awk -F'|' '/^\| from \| command \| delegate \| reply \|/ {on = 1; next}
+awk -F'|' '/^\| from \| command \| delegate \| flags \| reply \|/ {on = 1; next}
   on && !/^\|/ {exit}
   on && $2 !~ /---/ {
-    role = $2; gsub(/ /, "", role); d = $4; gsub(/ /, "", d)
-    if (match($3, /`[A-Z_]+/)) print substr($3, RSTART + 1, RLENGTH - 1), role, d
+    role = $2; gsub(/ /, "", role); d = $4; gsub(/ /, "", d); f = $5; gsub(/ /, "", f)
+    if (match($3, /`[A-Z_]+/)) print substr($3, RSTART + 1, RLENGTH - 1), role, d, f
   }' "$(dirname "$0")/../README.md" | sort >"$T/readme_cmds"
 sort "$T/cmds" >"$T/broker_cmds"
 [ "$(wc -l <"$T/broker_cmds")" -ge 29 ] || fail "carnetd --commands lists $(wc -l <"$T/broker_cmds") commands"
