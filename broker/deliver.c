@@ -137,6 +137,8 @@ log_group_flush(struct broker *b, MDB_txn *txn, struct session *s,
 	struct uselog_entry e;
 	int rc;
 
+	if (g->n == 0)
+		return 0; /* logged when it filled, nothing since */
 	memset(&e, 0, offsetof(struct uselog_entry, recs));
 	e.kind = USE_DELIVER;
 	e.time = now;
