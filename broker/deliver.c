@@ -58,11 +58,6 @@ undo_clear(struct broker *b)
 	b->nundo = 0;
 }
 
-/*
- * One session's records of this turn, packed where they will be sent
- * from: the REC body {"recs": [...]}, its header written last into the
- * room left in front (its size depends on the count).
- */
 /* Records of one visit waiting for their use-log entry: one holder, one
  * type (the consent, app, person and time are the visit's). */
 struct log_group {
@@ -74,6 +69,11 @@ struct log_group {
 
 #define DELIVER_LOG_GROUPS 4 /* open at once; a fifth flushes them */
 
+/*
+ * One session's records of this turn, packed where they will be sent
+ * from: the REC body {"recs": [...]}, its header written last into the
+ * room left in front (its size depends on the count).
+ */
 struct batch {
 	msgpack_sbuffer sb;
 	msgpack_packer pk;
