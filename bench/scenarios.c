@@ -693,6 +693,7 @@ late_one(void *arg, uint64_t seq, const MDB_val *v)
 {
 	struct late_scan *ls = arg;
 	struct uselog_entry e;
+	const uint64_t *recs;
 
 	(void)seq;
 	if (uselog_decode(v->mv_data, v->mv_size, &e, NULL) != 0)
@@ -701,8 +702,9 @@ late_one(void *arg, uint64_t seq, const MDB_val *v)
 		return 0;
 	if (e.kind == USE_REVOKE)
 		ls->revoked = true;
-	else if (e.kind == USE_DELIVER)
-		(ls->revoked ? &ls->late : &ls->before)[0]++;
+	else if (e.kind == USE_DELIVER) /* each record of a batch entry */
+		(ls->revoked ? &ls->late : &ls->before)[0] +=
+		    uselog_records(&e, &recs);
 	return 0;
 }
 

@@ -321,6 +321,12 @@ void user_last_set(struct broker *b, const uint8_t user[ID_BYTES], uint64_t seq)
 int ulog_append(struct broker *b, MDB_txn *txn,
     const uint8_t user[ID_BYTES], struct uselog_entry *e, struct cerr *err)
     __attribute__((warn_unused_result));
+/* Read and check the person's log head into memory, if it is not there:
+ * after 0, an append fails only as the store fails (never
+ * CARNET_E_LOG_BROKEN). */
+int ulog_head_load(struct broker *b, MDB_txn *txn,
+    const uint8_t user[ID_BYTES], struct cerr *err)
+    __attribute__((warn_unused_result));
 /* The decoded token of st (its state read in this very transaction). */
 int token_cached(struct broker *b, const uint8_t id[TOKID_BYTES],
     const struct token_state *st, const struct token **t)

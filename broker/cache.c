@@ -136,9 +136,9 @@ user_last_set(struct broker *b, const uint8_t user[ID_BYTES], uint64_t seq)
 }
 
 
-int
-ulog_append(struct broker *b, MDB_txn *txn,
-    const uint8_t user[ID_BYTES], struct uselog_entry *e, struct cerr *err)
+static int
+head_cached(struct broker *b, MDB_txn *txn, const uint8_t user[ID_BYTES],
+    struct log_head **hp, struct cerr *err)
 {
 	struct log_head *h = NULL;
 	int rc;
@@ -155,6 +155,28 @@ ulog_append(struct broker *b, MDB_txn *txn,
 		}
 		HASH_ADD(hh, b->heads, user, ID_BYTES, h);
 	}
+	*hp = h;
+	return 0;
+}
+
+int
+ulog_head_load(struct broker *b, MDB_txn *txn, const uint8_t user[ID_BYTES],
+    struct cerr *err)
+{
+	struct log_head *h;
+
+	return head_cached(b, txn, user, &h, err);
+}
+
+int
+ulog_append(struct broker *b, MDB_txn *txn,
+    const uint8_t user[ID_BYTES], struct uselog_entry *e, struct cerr *err)
+{
+	struct log_head *h;
+	int rc;
+
+	if ((rc = head_cached(b, txn, user, &h, err)) != 0)
+		return rc;
 	if ((rc = store_log_append_after(b->store, txn, user, e, h->seq,
 	    h->hash, h->hash, err)) != 0) {
 		cache_rollback(b);

@@ -8,10 +8,13 @@
  * For each due consent it reads the token in this very transaction (so a
  * revocation handled earlier in the turn is seen), walks the person's
  * stream from where this connection stands, applies the consent check,
- * strips the fields the token does not list, and appends the use-log
- * entry before queueing the record.  The queue is sent only after the
- * commit.
+ * strips the fields the token does not list, and queues the record; the
+ * visit's records are covered by use-log entries appended in the same
+ * transaction, one per holder and type (of at most USELOG_RECS_MAX
+ * records) rather than one per record.  The queue is sent only after the
+ * commit, so no record leaves without its entry.
  */
+#include <stddef.h>
 #include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
@@ -55,6 +58,17 @@ undo_clear(struct broker *b)
 	b->nundo = 0;
 }
 
+/* Records of one visit waiting for their use-log entry: one holder, one
+ * type (the consent, app, person and time are the visit's). */
+struct log_group {
+	uint8_t holder[ID_BYTES];
+	const struct schema *type;
+	unsigned n;
+	uint64_t seqs[USELOG_RECS_MAX];
+};
+
+#define DELIVER_LOG_GROUPS 4 /* open at once; a fifth flushes them */
+
 /*
  * One session's records of this turn, packed where they will be sent
  * from: the REC body {"recs": [...]}, its header written last into the
@@ -67,6 +81,8 @@ struct batch {
 	size_t room;    /* the first bytes to fill, records follow */
 	size_t expect;  /* records this batch may hold */
 	uint64_t per_type[256];
+	struct log_group groups[DELIVER_LOG_GROUPS];
+	unsigned ngroups;
 };
 
 #define BATCH_HDR_ROOM 11           /* fixmap, "recs", array 32 */
@@ -108,10 +124,91 @@ batch_finish(struct batch *bt)
 }
 
 /*
- * Send one record under token t: log, then queue it minimised.  The stored
- * bytes were validated when stored: they are copied, not decoded (only the
- * kept fields of the body go out, and the app's opaque id of the record
- * in place of the holder's ref unless t lists ref).
+ * The use-log entry of group g's records, sent under t: one record's entry
+ * is as it always was (rseq), more than one name theirs in recs.  An error
+ * here fails the whole pass (its nested transaction is aborted): the
+ * person's head was checked before the visit's first record.
+ */
+static int
+log_group_flush(struct broker *b, MDB_txn *txn, struct session *s,
+    const struct token *t, int64_t now, struct log_group *g,
+    struct cerr *err)
+{
+	struct uselog_entry e;
+	int rc;
+
+	if (g->n == 0)
+		return 0; /* logged when it filled, nothing since */
+	memset(&e, 0, offsetof(struct uselog_entry, recs));
+	e.kind = USE_DELIVER;
+	e.time = now;
+	e.has_app = e.has_holder = e.has_token = true;
+	memcpy(e.app, s->app.id, ID_BYTES);
+	memcpy(e.holder, g->holder, ID_BYTES);
+	memcpy(e.token, t->id, TOKID_BYTES);
+	e.type = g->type;
+	e.rseq = g->seqs[0];
+	if (g->n > 1) {
+		e.nrecs = g->n;
+		memcpy(e.recs, g->seqs, g->n * sizeof(g->seqs[0]));
+	}
+	strcpy(e.purpose, t->purpose);
+	g->n = 0;
+	if ((rc = ulog_append(b, txn, t->user, &e, err)) == CARNET_E_LOG_BROKEN)
+		rc = CARNET_E_STORE; /* records are queued: never held back */
+	return rc;
+}
+
+/* Every open group of the visit, logged. */
+static int
+log_flush(struct broker *b, MDB_txn *txn, struct session *s,
+    const struct token *t, int64_t now, struct batch *bt, struct cerr *err)
+{
+	int rc;
+
+	for (; bt->ngroups > 0; bt->ngroups--)
+		if ((rc = log_group_flush(b, txn, s, t, now,
+		    &bt->groups[bt->ngroups - 1], err)) != 0)
+			return rc;
+	return 0;
+}
+
+/* Record m, sent under t, into its group; a full group is logged. */
+static int
+log_note(struct broker *b, MDB_txn *txn, struct session *s,
+    const struct token *t, const struct recmeta *m, int64_t now,
+    struct batch *bt, struct cerr *err)
+{
+	struct log_group *g = NULL;
+	unsigned i;
+	int rc;
+
+	for (i = 0; i < bt->ngroups && g == NULL; i++)
+		if (bt->groups[i].type == m->type &&
+		    memcmp(bt->groups[i].holder, m->holder, ID_BYTES) == 0)
+			g = &bt->groups[i];
+	if (g == NULL) {
+		if (bt->ngroups == DELIVER_LOG_GROUPS &&
+		    (rc = log_flush(b, txn, s, t, now, bt, err)) != 0)
+			return rc;
+		g = &bt->groups[bt->ngroups++];
+		memcpy(g->holder, m->holder, ID_BYTES);
+		g->type = m->type;
+		g->n = 0;
+	}
+	g->seqs[g->n++] = m->seq;
+	if (g->n == USELOG_RECS_MAX &&
+	    (rc = log_group_flush(b, txn, s, t, now, g, err)) != 0)
+		return rc;
+	return 0;
+}
+
+/*
+ * Send one record under token t: queue it minimised, and note it for the
+ * visit's use-log entries.  The stored bytes were validated when stored:
+ * they are copied, not decoded (only the kept fields of the body go out,
+ * and the app's opaque id of the record in place of the holder's ref
+ * unless t lists ref).
  */
 static int
 deliver_one(struct broker *b, MDB_txn *txn, struct session *s,
@@ -122,7 +219,6 @@ deliver_one(struct broker *b, MDB_txn *txn, struct session *s,
 		.fields = fields, .ref_key = store_ref_key(b->store),
 		.app = s->app.id, .holder = m->holder, .user = t->user,
 	};
-	struct uselog_entry e;
 	size_t mark;
 	MDB_val v;
 	int rc;
@@ -145,17 +241,7 @@ deliver_one(struct broker *b, MDB_txn *txn, struct session *s,
 		return cerr_set(err, rc, "stored record %llu is damaged",
 		    (unsigned long long)m->seq);
 	}
-	memset(&e, 0, sizeof(e));
-	e.kind = USE_DELIVER;
-	e.time = now;
-	e.has_app = e.has_holder = e.has_token = true;
-	memcpy(e.app, s->app.id, ID_BYTES);
-	memcpy(e.holder, m->holder, ID_BYTES);
-	memcpy(e.token, t->id, TOKID_BYTES);
-	e.type = m->type;
-	e.rseq = m->seq;
-	strcpy(e.purpose, t->purpose);
-	if (!b->bench_nolog && (rc = ulog_append(b, txn, t->user, &e,
+	if (!b->bench_nolog && (rc = log_note(b, txn, s, t, m, now, bt,
 	    err)) != 0) {
 		bt->sb.size = mark;
 		return rc;
@@ -170,6 +256,7 @@ struct walk {
 	uint64_t scan;    /* the last seq examined */
 	uint64_t sent;    /* the last seq sent, 0: none this visit */
 	bool at_end;      /* nothing after scan */
+	bool head_ok;     /* the person's log head is read and checked */
 };
 
 /* Walk t's person's stream after w->scan while credit and budget last. */
@@ -207,7 +294,10 @@ walk_stream(struct broker *b, MDB_txn *txn, struct session *s,
 			w->scan = m.seq; /* not covered: never sent under t */
 			continue;
 		}
-		rc = deliver_one(b, txn, s, t, &m, fields, now, bt, err);
+		/* The head is checked before the first record: once one is
+		 * queued, an entry that cannot be appended fails the pass. */
+		rc = w->head_ok || b->bench_nolog ? 0 :
+		    ulog_head_load(b, txn, t->user, err);
 		if (rc == CARNET_E_LOG_BROKEN) {
 			/* Nothing goes out unlogged: this person's records wait
 			 * until the operator repairs their log; the others'
@@ -220,7 +310,9 @@ walk_stream(struct broker *b, MDB_txn *txn, struct session *s,
 			session_wake_at(s, now + 60);
 			break;
 		}
-		if (rc != 0)
+		w->head_ok = rc == 0;
+		if (rc != 0 || (rc = deliver_one(b, txn, s, t, &m, fields, now,
+		    bt, err)) != 0)
 			return rc;
 		w->scan = w->sent = m.seq;
 		if ((rc = undo_note(b, &s->credit)) != 0)
@@ -228,7 +320,7 @@ walk_stream(struct broker *b, MDB_txn *txn, struct session *s,
 		s->credit--;
 		(*budget)--;
 	}
-	return 0;
+	return log_flush(b, txn, s, t, now, bt, err);
 }
 
 /*

@@ -60,22 +60,21 @@ static void
 collect_emergency(void *arg, const void *entry, size_t len)
 {
 	struct show_ctx *sc = arg;
-	json_t *o = cli_log_entry_json(sc->lg, entry, len);
+	json_t *uses = cli_log_entry_uses_json(sc->lg, entry, len), *o;
+	size_t i;
 
-	if (o != NULL && strcmp(str_of(o, "kind"), "emergency") == 0)
-		json_array_append(sc->emergencies, o);
-	json_decref(o);
+	json_array_foreach(uses, i, o)
+		if (strcmp(str_of(o, "kind"), "emergency") == 0)
+			json_array_append(sc->emergencies, o);
+	json_decref(uses);
 }
 
+/* One use (o: the caller's reference, taken). */
 static void
-show_one(void *arg, const void *entry, size_t len)
+show_use(struct show_ctx *sc, json_t *o)
 {
-	struct show_ctx *sc = arg;
-	json_t *o = cli_log_entry_json(sc->lg, entry, len);
 	const char *app, *holder, *type;
 
-	if (o == NULL)
-		return;
 	app = json_string_value(json_object_get(o, "app"));
 	if (sc->app != NULL && (app == NULL || strcmp(app, sc->app) != 0)) {
 		json_decref(o);
@@ -116,6 +115,19 @@ show_one(void *arg, const void *entry, size_t len)
 		printf(" (%s)", str_of(o, "note"));
 	putchar('\n');
 	json_decref(o);
+}
+
+/* Each use one entry records (a batch of deliveries: each record). */
+static void
+show_one(void *arg, const void *entry, size_t len)
+{
+	struct show_ctx *sc = arg;
+	json_t *uses = cli_log_entry_uses_json(sc->lg, entry, len), *o;
+	size_t i;
+
+	json_array_foreach(uses, i, o)
+		show_use(sc, json_incref(o));
+	json_decref(uses);
 }
 
 static int

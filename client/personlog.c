@@ -192,68 +192,84 @@ name_of(struct cli_log *lg, json_t *id)
 	return n ? json_incref(n) : json_null();
 }
 
-json_t *
-cli_log_entry_json(struct cli_log *lg, const void *entry, size_t len)
+/* One use as JSON: entry e, naming record rec if it is a delivery. */
+static json_t *
+use_json(struct cli_log *lg, const struct uselog_entry *e, uint64_t rec)
 {
-	struct uselog_entry e;
 	char when[TIME_STR_LEN + 1], s[ID_STR_LEN + 1], tid[TOKID_STR_LEN + 1];
 	json_t *o, *app = json_null(), *holder = json_null();
 
-	if (uselog_decode(entry, len, &e, NULL) != 0)
-		return NULL;
-	time_format(e.time, when);
-	if (e.has_app) {
-		id_encode(e.app, s);
+	time_format(e->time, when);
+	if (e->has_app) {
+		id_encode(e->app, s);
 		app = json_string(s);
 	}
-	if (e.has_holder) {
-		id_encode(e.holder, s);
+	if (e->has_holder) {
+		id_encode(e->holder, s);
 		holder = json_string(s);
 	}
-	o = json_pack("{s:I, s:s, s:s, s:s, s:o, s:o}", "seq", (json_int_t)e.seq, "time", when,
-	    "kind", uselog_kind_name(e.kind), "what", uselog_kind_doc(e.kind),
+	o = json_pack("{s:I, s:s, s:s, s:s, s:o, s:o}", "seq", (json_int_t)e->seq, "time", when,
+	    "kind", uselog_kind_name(e->kind), "what", uselog_kind_doc(e->kind),
 	    "app", app, "app_name", name_of(lg, app));
 	json_object_set_new(o, "holder", holder);
 	json_object_set_new(o, "holder_name", name_of(lg, holder));
-	json_object_set_new(o, "type", e.type ? json_string(e.type->name) :
+	json_object_set_new(o, "type", e->type ? json_string(e->type->name) :
 	    json_null());
-	if (e.kind == USE_DELIVER || e.kind == USE_CORRECT)
-		json_object_set_new(o, "record", json_integer((json_int_t)e.rseq));
-	else if (e.kind == USE_ERASE)
-		json_object_set_new(o, "erased", json_integer((json_int_t)e.rseq));
-	else if ((e.kind == USE_NOTICE || e.kind == USE_RENEW ||
-	    e.kind == USE_EMERGENCY) && e.rseq != 0) {
-		time_format((int64_t)e.rseq, when);
-		json_object_set_new(o, e.kind == USE_EMERGENCY ? "until" :
+	if (e->kind == USE_DELIVER || e->kind == USE_CORRECT)
+		json_object_set_new(o, "record", json_integer((json_int_t)rec));
+	else if (e->kind == USE_ERASE)
+		json_object_set_new(o, "erased", json_integer((json_int_t)e->rseq));
+	else if ((e->kind == USE_NOTICE || e->kind == USE_RENEW ||
+	    e->kind == USE_EMERGENCY) && e->rseq != 0) {
+		time_format((int64_t)e->rseq, when);
+		json_object_set_new(o, e->kind == USE_EMERGENCY ? "until" :
 		    "ends", json_string(when));
 	}
-	if (e.has_by) {
+	if (e->has_by) {
 		json_t *by;
 
-		id_encode(e.by, s);
+		id_encode(e->by, s);
 		by = json_string(s);
 		json_object_set_new(o, "by_name", name_of(lg, by));
 		json_object_set_new(o, "by", by);
 	}
-	if (e.note[0] != '\0')
-		json_object_set_new(o, "note", json_string(e.note));
-	if (e.has_token) {
-		tokid_encode(e.token, tid);
+	if (e->note[0] != '\0')
+		json_object_set_new(o, "note", json_string(e->note));
+	if (e->has_token) {
+		tokid_encode(e->token, tid);
 		json_object_set_new(o, "token", json_string(tid));
 	} else {
 		json_object_set_new(o, "token", json_null());
 	}
-	json_object_set_new(o, "purpose", json_string(e.purpose));
+	json_object_set_new(o, "purpose", json_string(e->purpose));
 	return o;
+}
+
+json_t *
+cli_log_entry_uses_json(struct cli_log *lg, const void *entry, size_t len)
+{
+	struct uselog_entry e;
+	const uint64_t *recs;
+	size_t n, i;
+	json_t *arr;
+
+	if (uselog_decode(entry, len, &e, NULL) != 0 ||
+	    (arr = json_array()) == NULL)
+		return NULL;
+	n = uselog_records(&e, &recs);
+	for (i = 0; i < n; i++)
+		json_array_append_new(arr, use_json(lg, &e, recs[i]));
+	return arr;
 }
 
 static void
 collect_entry(void *arg, const void *entry, size_t len)
 {
-	json_t *o = cli_log_entry_json(((void **)arg)[0], entry, len);
+	json_t *uses = cli_log_entry_uses_json(((void **)arg)[0], entry, len);
 
-	if (o != NULL)
-		json_array_append_new(((void **)arg)[1], o);
+	if (uses != NULL)
+		json_array_extend(((void **)arg)[1], uses);
+	json_decref(uses);
 }
 
 json_t *

@@ -32,9 +32,15 @@ void cli_log_release(struct cli_log *lg);
 /* Call fn for each raw entry of the fetched log, in order. */
 void cli_log_foreach(struct cli_log *lg,
     void (*fn)(void *arg, const void *entry, size_t len), void *arg);
-/* One decoded entry as JSON (names resolved with lg->names). */
-json_t *cli_log_entry_json(struct cli_log *lg, const void *entry, size_t len);
-/* Every entry of the fetched log as JSON, in order. */
+/*
+ * The uses one entry records, as a JSON array the caller frees (names
+ * resolved with lg->names), or NULL if it cannot be read: one object per
+ * entry, except a delivery covering a batch: one per record (each with
+ * the entry's seq and its own "record"), as if each had its entry.
+ */
+json_t *cli_log_entry_uses_json(struct cli_log *lg, const void *entry,
+    size_t len);
+/* Every use of the fetched log as JSON, in order (see above). */
 json_t *cli_log_entries_json(struct cli_log *lg);
 
 #endif

@@ -8,7 +8,7 @@
 #include "../common/mpk.h"
 #include "uselog.h"
 
-#define USELOG_MAX_DEPTH 1
+#define USELOG_MAX_DEPTH 2 /* the map, and recs in it */
 #define USELOG_MAX_BYTES 1024
 
 static const char *const kind_names[] = {
@@ -51,8 +51,11 @@ pack_opt_bin(msgpack_packer *pk, const char *key, bool has, const void *p,
 void
 uselog_pack(msgpack_packer *pk, const struct uselog_entry *e)
 {
+	unsigned i;
+
 	msgpack_pack_map(pk, 10 + (e->has_by ? 1 : 0) +
-	    (e->note[0] != '\0' ? 1 : 0) + (e->has_salt ? 1 : 0));
+	    (e->note[0] != '\0' ? 1 : 0) + (e->has_salt ? 1 : 0) +
+	    (e->nrecs > 0 ? 1 : 0));
 	mpk_pack_cstr(pk, "seq");
 	msgpack_pack_uint64(pk, e->seq);
 	mpk_pack_cstr(pk, "time");
@@ -75,6 +78,12 @@ uselog_pack(msgpack_packer *pk, const struct uselog_entry *e)
 		msgpack_pack_nil(pk);
 	mpk_pack_cstr(pk, "rseq");
 	msgpack_pack_uint64(pk, e->rseq);
+	if (e->nrecs > 0) {
+		mpk_pack_cstr(pk, "recs");
+		msgpack_pack_array(pk, e->nrecs);
+		for (i = 0; i < e->nrecs; i++)
+			msgpack_pack_uint64(pk, e->recs[i]);
+	}
 	mpk_pack_cstr(pk, "purpose");
 	mpk_pack_cstr(pk, e->purpose);
 	if (e->has_by) {
@@ -85,6 +94,36 @@ uselog_pack(msgpack_packer *pk, const struct uselog_entry *e)
 		mpk_pack_cstr(pk, "note");
 		mpk_pack_cstr(pk, e->note);
 	}
+}
+
+size_t
+uselog_records(const struct uselog_entry *e, const uint64_t **seqs)
+{
+	if (e->nrecs > 0) {
+		*seqs = e->recs;
+		return e->nrecs;
+	}
+	*seqs = &e->rseq;
+	return 1;
+}
+
+/* recs: 2 to USELOG_RECS_MAX seqs, increasing, the first rseq's. */
+static int
+get_recs(const msgpack_object *o, struct uselog_entry *e)
+{
+	uint32_t i;
+
+	if (o->type != MSGPACK_OBJECT_ARRAY || o->via.array.size < 2 ||
+	    o->via.array.size > USELOG_RECS_MAX)
+		return CARNET_E_MALFORMED;
+	for (i = 0; i < o->via.array.size; i++)
+		if (mpk_u64(&o->via.array.ptr[i], &e->recs[i]) != 0 ||
+		    (i > 0 && e->recs[i] <= e->recs[i - 1]))
+			return CARNET_E_MALFORMED;
+	if (e->recs[0] != e->rseq)
+		return CARNET_E_MALFORMED;
+	e->nrecs = o->via.array.size;
+	return 0;
 }
 
 static int
@@ -104,7 +143,7 @@ uselog_decode(const void *buf, size_t len, struct uselog_entry *e,
     struct cerr *err)
 {
 	msgpack_unpacked tree;
-	const msgpack_object *o, *ty, *by, *note, *salt;
+	const msgpack_object *o, *ty, *by, *note, *salt, *recs;
 	char kind[16];
 	const char *p;
 	size_t plen;
@@ -122,8 +161,9 @@ uselog_decode(const void *buf, size_t len, struct uselog_entry *e,
 	by = mpk_get(o, "by");
 	note = mpk_get(o, "note");
 	salt = mpk_get(o, "salt");
+	recs = mpk_get(o, "recs");
 	if (o->via.map.size != 10u + (by != NULL) + (note != NULL) +
-	    (salt != NULL) ||
+	    (salt != NULL) + (recs != NULL) ||
 	    (by != NULL && mpk_bin_n(by, e->by, ID_BYTES) != 0) ||
 	    (note != NULL && mpk_cstr(note, e->note, sizeof(e->note)) != 0) ||
 	    (salt != NULL &&
@@ -140,13 +180,16 @@ uselog_decode(const void *buf, size_t len, struct uselog_entry *e,
 	    sizeof(e->purpose)) != 0 ||
 	    (ty = mpk_get(o, "type")) == NULL)
 		goto out;
+	/* only a delivery covers a batch */
+	for (i = USE__NONE + 1; i < USE__LAST; i++)
+		if (strcmp(kind, kind_names[i]) == 0)
+			e->kind = (enum uselog_kind)i;
+	if (recs != NULL && (e->kind != USE_DELIVER || get_recs(recs, e) != 0))
+		goto out;
 	if (ty->type != MSGPACK_OBJECT_NIL &&
 	    (mpk_str(ty, &p, &plen) != 0 ||
 	    (e->type = schema_by_name(p, plen)) == NULL))
 		goto out;
-	for (i = USE__NONE + 1; i < USE__LAST; i++)
-		if (strcmp(kind, kind_names[i]) == 0)
-			e->kind = (enum uselog_kind)i;
 	e->has_by = by != NULL;
 	e->has_salt = salt != NULL;
 	if (e->kind != USE__NONE)

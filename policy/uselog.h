@@ -14,6 +14,18 @@
  * of an entry withheld from them, is a commitment: an entry has few
  * possible values (a kind, a second, a count), and without the salt its
  * hash named them.  Entries written before salts verify as they are.
+ *
+ * The map's keys: seq, time, kind, prev, app, holder, token, type, rseq,
+ * purpose (always; app, holder, token and type may be nil), and salt,
+ * recs, by and note when they apply.  Any other key is refused.
+ *
+ * A deliver entry names the record it covers in rseq.  One that covers a
+ * batch (the records one visit of the delivery pass sent to one app under
+ * one consent, of one holder and one type) also holds "recs": the array
+ * of their seqs, 2 to USELOG_RECS_MAX of them, strictly increasing, the
+ * first equal to rseq.  Every other field is true of each of them.  An
+ * entry without recs covers rseq alone, as every entry written before
+ * batches does.  uselog_records() lists them either way.
  */
 #ifndef CARNET_USELOG_H
 #define CARNET_USELOG_H
@@ -31,6 +43,10 @@
 #define HASH_BYTES 32
 #define USELOG_NOTE_MAX_BYTES 200
 #define USELOG_SALT_BYTES 16
+/* Records one deliver entry may cover: 64 seqs of 9 bytes keep the
+ * largest deliver entry (all ids, a 64-byte purpose, a delegate) under
+ * the 1024 bytes an entry may take. */
+#define USELOG_RECS_MAX 64
 
 /* X(name, wire word, what the person reads) */
 #define USELOG_KINDS(X)                                                       \
@@ -85,10 +101,21 @@ struct uselog_entry {
 	 * before carnet salted them. */
 	bool has_salt;
 	uint8_t salt[USELOG_SALT_BYTES];
+	/* A deliver entry covering a batch: its records' seqs (nrecs 2 to
+	 * USELOG_RECS_MAX, increasing, recs[0] == rseq); 0 otherwise.  Last,
+	 * so that the rest can be cleared without them. */
+	unsigned nrecs;
+	uint64_t recs[USELOG_RECS_MAX];
 };
 
 const char *uselog_kind_name(enum uselog_kind k);
 const char *uselog_kind_doc(enum uselog_kind k);
+
+/*
+ * The records a deliver entry covers: their count, and in
+ * *seqs a pointer into e (recs, or rseq alone) valid while e is.
+ */
+size_t uselog_records(const struct uselog_entry *e, const uint64_t **seqs);
 
 void uselog_pack(msgpack_packer *pk, const struct uselog_entry *e);
 int uselog_decode(const void *buf, size_t len, struct uselog_entry *e,

@@ -140,6 +140,11 @@ grep -q unknown_token "$T/e" || fail "unknown consent message: $(cat "$T/e")"
 C alice consent list --json | has '.id=="'"$TOKL"'" and .state=="revoked"' || fail "consent list after revoke"
 C alice log --json >"$T/log.json" || fail "log --json"
 [ "$(jq '[.entries[] | select(.kind=="deliver" and .app_name=="care")] | length' "$T/log.json")" -eq 4 ] || fail "log deliveries"
+# the 4 went in one visit: one entry covers them (a batch), and the log
+# still names each record care received, once
+CARE_RECS=$(jq -s -c '[.[].seq] | sort' "$T/care.jsonl")
+[ "$(jq -c '[.entries[] | select(.kind=="deliver" and .app_name=="care") | .record] | sort' "$T/log.json")" = "$CARE_RECS" ] || fail "log does not name each record care received once"
+[ "$(jq '[.entries[] | select(.kind=="deliver" and .app_name=="care") | .seq] | unique | length' "$T/log.json")" -lt 4 ] || fail "4 deliveries in one visit took 4 entries"
 [ "$(jq '[.entries[] | select(.kind=="request")] | length' "$T/log.json")" -eq 1 ] || fail "log request"
 C alice log --app "$(id care)" >"$T/log.txt" || fail "log --app"
 grep -q "deliver  care" "$T/log.txt" || fail "log text: $(head -3 "$T/log.txt")"
@@ -151,6 +156,7 @@ C alice export --out "$T/x.json" 2>/dev/null || fail "export json"
 [ "$(jq '.records | length' "$T/x.json")" -eq 7 ] || fail "export has $(jq '.records|length' "$T/x.json") records, want 7"
 jq '.records[]' "$T/x.json" | has '.type=="claim" and .label=="Consultation"' || fail "export lost fields"
 jq -e '.log_head.verified == true' "$T/x.json" >/dev/null || fail "export log not verified"
+[ "$(jq -c '[.log[] | select(.kind=="deliver" and .app_name=="care") | .record] | sort' "$T/x.json")" = "$CARE_RECS" ] || fail "export log does not name each record care received once"
 C alice export --out "$T/x.fhir" --format fhir 2>/dev/null || fail "export fhir"
 # the 7 records, and alice's Patient that they all name (she has no profile)
 jq -e --arg a "$(id alice)" '.resourceType=="Bundle" and (.entry|length)==8 and ([.entry[].resource.resourceType]|unique)==["ExplanationOfBenefit","Observation","Patient"] and .entry[0].resource.id == $a' "$T/x.fhir" >/dev/null || fail "fhir bundle: $(jq -c '[.entry[].resource.resourceType]' "$T/x.fhir")"

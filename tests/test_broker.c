@@ -26,6 +26,7 @@ struct received {
 	uint64_t max_seq;
 	uint64_t field_union;      /* fields seen, as claim indexes */
 	bool wrong_holder, wrong_type;
+	uint64_t seqs[256];        /* the first records' seqs, in order */
 };
 
 /* ACK one record on c. */
@@ -120,6 +121,9 @@ collect(struct client *c, int want, int idle_ms, bool ack,
 			}
 			if (seq > got->max_seq)
 				got->max_seq = seq;
+			if (got->n < (int)(sizeof(got->seqs) /
+			    sizeof(got->seqs[0])))
+				got->seqs[got->n] = seq;
 			got->n++;
 			if (ack)
 				ack_rec(c, tok, seq);
@@ -348,10 +352,14 @@ test_resend_is_stored_once(void **state)
 	assert_int_equal(put(&lab, &alice, "claim", "r", 20, NULL), 20);
 }
 
-/* Fetch a user's whole log over the wire and verify it here. */
+/*
+ * Fetch a user's whole log over the wire and verify it here.  *count: the
+ * uses in the entries that verified (a delivery entry counts each record
+ * it covers); *entries, if not NULL: those entries.
+ */
 static int
-fetch_and_verify(const struct keypair *user, uint64_t *count,
-    struct cerr *verr)
+fetch_and_verify_entries(const struct keypair *user, uint64_t *count,
+    uint64_t *entries, struct cerr *verr)
 {
 	struct client *c = connect_as(user);
 	struct uselog_verifier v;
@@ -364,6 +372,8 @@ fetch_and_verify(const struct keypair *user, uint64_t *count,
 
 	uselog_verify_init(&v);
 	*count = 0;
+	if (entries != NULL)
+		*entries = 0;
 	for (;;) {
 		const msgpack_object *es, *h, *more;
 		uint32_t i;
@@ -382,9 +392,20 @@ fetch_and_verify(const struct keypair *user, uint64_t *count,
 		assert_int_equal(uselog_head_verify(user->pk, head, hash, br.id,
 		    sig), 0);
 		for (i = 0; rc == 0 && i < es->via.array.size; i++) {
-			rc = uselog_verify_next(&v, es->via.array.ptr[i].via.bin.ptr,
-			    es->via.array.ptr[i].via.bin.size, verr);
-			*count += rc == 0;
+			const msgpack_object *eo = &es->via.array.ptr[i];
+			struct uselog_entry e;
+			const uint64_t *recs;
+
+			rc = uselog_verify_next(&v, eo->via.bin.ptr,
+			    eo->via.bin.size, verr);
+			if (rc != 0)
+				break;
+			assert_int_equal(uselog_decode(eo->via.bin.ptr,
+			    eo->via.bin.size, &e, NULL), 0);
+			*count += e.kind == USE_DELIVER ?
+			    uselog_records(&e, &recs) : 1;
+			if (entries != NULL)
+				(*entries)++;
 		}
 		from += es->via.array.size;
 		more = mpk_get(&reply.data, "more");
@@ -396,6 +417,13 @@ fetch_and_verify(const struct keypair *user, uint64_t *count,
 	}
 	client_destroy(&c);
 	return rc;
+}
+
+static int
+fetch_and_verify(const struct keypair *user, uint64_t *count,
+    struct cerr *verr)
+{
+	return fetch_and_verify_entries(user, count, NULL, verr);
 }
 
 static void
@@ -436,7 +464,7 @@ test_restart_keeps_everything_and_tampering_shows(void **state)
 	struct token t;
 	struct cerr err = {0};
 	struct received got;
-	uint64_t n;
+	uint64_t n, entries;
 
 	(void)state;
 	make_token(&t, &alice, &budget, "claim", FIELDS_ALL, NULL);
@@ -457,16 +485,82 @@ test_restart_keeps_everything_and_tampering_shows(void **state)
 	/* a resend after the restart is still deduplicated */
 	assert_int_equal(put(&mgen, &alice, "claim", "k", 30, NULL), 0);
 
-	/* change one entry on disk behind the broker's back */
+	/* change one entry on disk behind the broker's back: the first
+	 * delivery's (entry 3 exists: the deliveries after the restart) */
 	broker_stop(&br);
-	tamper_log_entry(alice.pk, 5);
+	tamper_log_entry(alice.pk, 2);
 	broker_start(&br);
 	memset(&err, 0, sizeof(err));
-	assert_int_equal(fetch_and_verify(&alice, &n, &err),
+	assert_int_equal(fetch_and_verify_entries(&alice, &n, &entries, &err),
 	    CARNET_E_LOG_BROKEN);
-	assert_non_null(strstr(err.msg, "entry 6"));
-	assert_int_equal(n, 5);
+	assert_non_null(strstr(err.msg, "entry 3"));
+	assert_int_equal(entries, 2);
 }
+
+/* How often the log names each record seq (below 4096) as delivered. */
+struct named {
+	unsigned times[4096];
+	uint64_t entries;
+};
+
+static void
+name_records(const struct uselog_entry *e, void *arg)
+{
+	struct named *nm = arg;
+	const uint64_t *recs;
+	size_t n, i;
+
+	if (e->kind != USE_DELIVER)
+		return;
+	nm->entries++;
+	n = uselog_records(e, &recs);
+	for (i = 0; i < n; i++) {
+		assert_true(recs[i] < 4096);
+		nm->times[recs[i]]++;
+	}
+}
+
+#define N (2 * USELOG_RECS_MAX)
+/*
+ * A batch delivered in one turn is covered by fewer entries than records,
+ * and the log, read with LOG and verified, still names each record sent
+ * exactly once, and nothing else.
+ */
+static void
+test_a_delivered_batch_is_logged_in_few_entries(void **state)
+{
+	struct token t;
+	struct cerr err = {0};
+	struct received got;
+	struct named *nm = calloc(1, sizeof(*nm));
+	uint64_t uses, entries, total = 0;
+	int i;
+
+	(void)state;
+	/* N: 2 full entries, the group left empty at the end of the visit */
+	assert_non_null(nm);
+	make_token(&t, &alice, &budget, "claim", FIELDS_ALL, NULL);
+	assert_int_equal(grant_signed(&alice, &t, alice.sk, &err), 0);
+	assert_int_equal(put(&mgen, &alice, "claim", "b", N, NULL), N);
+	subscribe_until(&budget, 1000, N, 10000, true, NULL, NULL, &got);
+	assert_int_equal(got.n, N);
+	assert_int_equal(fetch_and_verify_entries(&alice, &uses, &entries,
+	    &err), 0);
+	assert_int_equal(uses, 1 + N);
+	/* the grant, then at least 3 batches of at most USELOG_RECS_MAX */
+	assert_true(entries < 1 + N);
+	assert_true(entries >= 1 + (N + USELOG_RECS_MAX - 1) /
+	    USELOG_RECS_MAX);
+	log_each(&alice, name_records, nm);
+	assert_int_equal(nm->entries, entries - 1);
+	for (i = 0; i < got.n; i++)
+		assert_int_equal(nm->times[got.seqs[i]], 1);
+	for (i = 0; i < 4096; i++)
+		total += nm->times[i];
+	assert_int_equal(total, N);
+	free(nm);
+}
+#undef N
 
 /* Send raw frames as kp; return the ERR code the broker answers. */
 static int
@@ -1545,6 +1639,7 @@ main(void)
 		T(test_unregistered_null_and_plain_clients_are_refused),
 		T(test_resend_is_stored_once),
 		T(test_restart_keeps_everything_and_tampering_shows),
+		T(test_a_delivered_batch_is_logged_in_few_entries),
 		T(test_hostile_frames_get_clear_errors),
 		T(test_refused_puts_store_nothing),
 		T(test_token_attacks),

@@ -75,6 +75,8 @@ log_one(void *arg, uint64_t seq, const MDB_val *v)
 {
 	struct logscan *ls = arg;
 	struct uselog_entry e;
+	const uint64_t *recs;
+	size_t n, i;
 
 	(void)seq;
 	if (uselog_decode(v->mv_data, v->mv_size, &e, NULL) != 0)
@@ -82,15 +84,19 @@ log_one(void *arg, uint64_t seq, const MDB_val *v)
 	if (e.kind == USE_REVOKE && e.has_token &&
 	    memcmp(e.token, tok1, TOKID_BYTES) == 0)
 		ls->revoked_seen = true;
-	if (e.kind == USE_DELIVER && e.has_token &&
-	    memcmp(e.token, tok1, TOKID_BYTES) == 0) {
+	if (e.kind != USE_DELIVER)
+		return 0;
+	/* a batch entry: each of its records counts */
+	n = uselog_records(&e, &recs);
+	if (e.has_token && memcmp(e.token, tok1, TOKID_BYTES) == 0) {
 		if (ls->revoked_seen)
 			ls->late = true;
 		else
-			ls->before++;
+			ls->before += n;
 	}
-	if (e.kind == USE_DELIVER && e.rseq < 4 * nrec + 16)
-		ls->delivered[e.rseq] = true;
+	for (i = 0; i < n; i++)
+		if (recs[i] < 4 * nrec + 16)
+			ls->delivered[recs[i]] = true;
 	return 0;
 }
 

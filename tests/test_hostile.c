@@ -177,13 +177,15 @@ static void
 count_kind(const struct uselog_entry *e, void *arg)
 {
 	struct kind_count *k = arg;
+	const uint64_t *recs;
 
 	if (e->kind == k->kind && e->has_app &&
 	    memcmp(e->app, k->app->pk, ID_BYTES) == 0)
-		k->n++;
+		k->n += e->kind == USE_DELIVER ?
+		    (int)uselog_records(e, &recs) : 1;
 }
 
-/* Entries of kind about app in person's log. */
+/* Uses of kind about app in person's log (a delivery: each record). */
 static int
 log_count(const struct keypair *person, const struct keypair *app,
     enum uselog_kind kind)

@@ -116,6 +116,10 @@ assert_entry_equal(const struct uselog_entry *a, const struct uselog_entry *b)
 	assert_memory_equal(a->salt, b->salt, USELOG_SALT_BYTES);
 	assert_ptr_equal(a->type, b->type);
 	assert_int_equal(a->rseq, b->rseq);
+	assert_int_equal(a->nrecs, b->nrecs);
+	if (a->nrecs > 0)
+		assert_memory_equal(a->recs, b->recs,
+		    a->nrecs * sizeof(a->recs[0]));
 	assert_string_equal(a->purpose, b->purpose);
 	assert_string_equal(a->note, b->note);
 }
@@ -301,7 +305,8 @@ pack_val(msgpack_packer *pk, enum val v)
 	case V_EMPTYARR: msgpack_pack_array(pk, 0); break;
 	case V_EMPTYMAP: msgpack_pack_map(pk, 0); break;
 	case V_CUSTOM: msgpack_pack_str_with_body(pk, custom, custom_len); break;
-	case V_ARR:
+	case V_ARR: /* nested: deeper than recs may go */
+		msgpack_pack_array(pk, 1);
 		msgpack_pack_array(pk, 1);
 		msgpack_pack_uint64(pk, 1);
 		break;
@@ -697,6 +702,266 @@ assert_names(const struct cerr *err, uint64_t seq, const char *what)
 	if (strncmp(err->msg, want, strlen(want)) != 0 ||
 	    strstr(err->msg, what) == NULL)
 		fail_msg("want \"%s...%s\", got \"%s\"", want, what, err->msg);
+}
+
+/* ---- batch entries: a delivery covering several records (recs) ---- */
+
+/* The first n bytes equal to s in buf, or NULL. */
+static uint8_t *
+find(void *buf, size_t len, const char *s, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i + n <= len; i++)
+		if (memcmp((uint8_t *)buf + i, s, n) == 0)
+			return (uint8_t *)buf + i;
+	return NULL;
+}
+
+/* A deliver entry at seq covering n records from first, step apart. */
+static void
+fill_batch(struct uselog_entry *e, unsigned mask, uint64_t seq, unsigned n,
+    uint64_t first, uint64_t step)
+{
+	unsigned i;
+
+	fill_entry(e, USE_DELIVER, mask, seq);
+	e->rseq = first;
+	e->nrecs = n;
+	for (i = 0; i < n; i++)
+		e->recs[i] = first + i * step;
+}
+
+/* A batch entry reads back as written, lists its records, and an entry of
+ * one record (the old form) lists rseq alone. */
+static void
+test_batch_round_trip(void **state)
+{
+	static const unsigned ns[] = {2, 3, 17, USELOG_RECS_MAX};
+	static const uint64_t steps[] = {1, 2, 1000003, UINT64_C(1) << 56};
+	struct uselog_entry e, back;
+	const uint64_t *recs;
+	struct tu_buf b;
+	size_t i, j;
+
+	(void)state;
+	tu_buf_init(&b);
+	for (i = 0; i < sizeof(ns) / sizeof(ns[0]); i++)
+		for (j = 0; j < sizeof(steps) / sizeof(steps[0]); j++) {
+			uint64_t step = ns[i] > 3 && j == 3 ? 1 << 20 : steps[j];
+
+			fill_batch(&e, OPT_ALL, 7, ns[i], 5, step);
+			pack(&b, &e);
+			assert_int_equal(uselog_decode(b.sb.data, b.sb.size,
+			    &back, NULL), 0);
+			assert_entry_equal(&e, &back);
+			assert_int_equal(uselog_records(&back, &recs), ns[i]);
+			assert_ptr_equal(recs, back.recs);
+			assert_int_equal(recs[ns[i] - 1], 5 + (ns[i] - 1) * step);
+		}
+	fill_entry(&e, USE_DELIVER, OPT_ALL, 8);
+	pack(&b, &e);
+	assert_null(find(b.sb.data, b.sb.size, "recs", 4)); /* the old form */
+	assert_int_equal(uselog_decode(b.sb.data, b.sb.size, &back, NULL), 0);
+	assert_int_equal(uselog_records(&back, &recs), 1);
+	assert_ptr_equal(recs, &back.rseq);
+	assert_int_equal(recs[0], 24);
+	tu_buf_release(&b);
+}
+
+/* The largest deliver entry: every part, the longest purpose and type
+ * name, a delegate, USELOG_RECS_MAX seqs of 9 bytes: within the limit. */
+static void
+test_batch_fits_the_size_limit(void **state)
+{
+	struct uselog_entry e, back;
+	struct tu_buf b;
+	unsigned i;
+
+	(void)state;
+	tu_buf_init(&b);
+	fill_batch(&e, OPT_ALL & ~OPT_NOTE, UINT64_MAX, USELOG_RECS_MAX,
+	    UINT64_MAX - USELOG_RECS_MAX, 1);
+	e.time = INT64_MIN;
+	memset(e.purpose, 'p', PURPOSE_MAX_BYTES);
+	e.purpose[PURPOSE_MAX_BYTES] = '\0';
+	for (i = 0; i < schema_count(); i++)
+		if (strlen(schema_by_index(i)->name) > strlen(e.type->name))
+			e.type = schema_by_index(i);
+	pack(&b, &e);
+	assert_true(b.sb.size <= 1024);
+	assert_int_equal(uselog_decode(b.sb.data, b.sb.size, &back, NULL), 0);
+	assert_entry_equal(&e, &back);
+	tu_buf_release(&b);
+}
+
+/* Every prefix of a batch entry is refused as truncated. */
+static void
+test_batch_truncated_is_refused(void **state)
+{
+	struct uselog_entry e, back;
+	struct tu_buf b;
+	uint8_t *copy;
+	size_t n;
+
+	(void)state;
+	tu_buf_init(&b);
+	fill_batch(&e, OPT_ALL, 3, 5, 100, 300);
+	pack(&b, &e);
+	for (n = 0; n < b.sb.size; n++) {
+		copy = malloc(n > 0 ? n : 1);
+		assert_non_null(copy);
+		memcpy(copy, b.sb.data, n);
+		assert_int_equal(uselog_decode(copy, n, &back, NULL),
+		    CARNET_E_TRUNCATED);
+		free(copy);
+	}
+	tu_buf_release(&b);
+}
+
+/* e packed, its map given one more pair "recs": the n values in vals
+ * (negative: -5 packed, the rest as unsigned). */
+static void
+pack_with_recs(const struct uselog_entry *e, const int64_t *vals, size_t n,
+    struct tu_buf *out)
+{
+	struct tu_buf b;
+	size_t i;
+
+	tu_buf_init(&b);
+	pack(&b, e);
+	assert_true(((uint8_t)b.sb.data[0] & 0xf0) == 0x80 &&
+	    ((uint8_t)b.sb.data[0] & 0x0f) < 15);
+	tu_buf_reset(out);
+	msgpack_pack_map(&out->pk, ((uint8_t)b.sb.data[0] & 0x0f) + 1u);
+	msgpack_sbuffer_write(&out->sb, b.sb.data + 1, b.sb.size - 1);
+	msgpack_pack_str_with_body(&out->pk, "recs", 4);
+	msgpack_pack_array(&out->pk, n);
+	for (i = 0; i < n; i++)
+		if (vals[i] < 0)
+			msgpack_pack_int64(&out->pk, vals[i]);
+		else
+			msgpack_pack_uint64(&out->pk, (uint64_t)vals[i]);
+	tu_buf_release(&b);
+}
+
+/* recs holds 2 to USELOG_RECS_MAX increasing seqs, the first rseq's, in a
+ * deliver entry only; any other shape is refused. */
+static void
+test_batch_bad_shapes_are_refused(void **state)
+{
+	int64_t v[USELOG_RECS_MAX + 1];
+	struct uselog_entry e, back;
+	struct tu_buf m;
+	size_t i;
+	int k;
+
+	(void)state;
+	tu_buf_init(&m);
+	for (i = 0; i <= USELOG_RECS_MAX; i++)
+		v[i] = 40 + (int64_t)i;
+	fill_entry(&e, USE_DELIVER, OPT_ALL, 2);
+	e.rseq = 40;
+	/* the good shapes: 2 and USELOG_RECS_MAX */
+	pack_with_recs(&e, v, 2, &m);
+	assert_int_equal(decode(&m, &back), 0);
+	assert_int_equal(back.nrecs, 2);
+	pack_with_recs(&e, v, USELOG_RECS_MAX, &m);
+	assert_int_equal(decode(&m, &back), 0);
+	/* too few, too many */
+	pack_with_recs(&e, v, 0, &m);
+	assert_int_equal(decode(&m, &back), CARNET_E_MALFORMED);
+	pack_with_recs(&e, v, 1, &m);
+	assert_int_equal(decode(&m, &back), CARNET_E_MALFORMED);
+	pack_with_recs(&e, v, USELOG_RECS_MAX + 1, &m);
+	assert_int_equal(decode(&m, &back), CARNET_E_MALFORMED);
+	/* repeated, decreasing, negative */
+	v[2] = v[1];
+	pack_with_recs(&e, v, 3, &m);
+	assert_int_equal(decode(&m, &back), CARNET_E_MALFORMED);
+	v[2] = v[1] - 1;
+	pack_with_recs(&e, v, 3, &m);
+	assert_int_equal(decode(&m, &back), CARNET_E_MALFORMED);
+	v[2] = -5;
+	pack_with_recs(&e, v, 3, &m);
+	assert_int_equal(decode(&m, &back), CARNET_E_MALFORMED);
+	v[2] = 42;
+	/* the first is not rseq */
+	e.rseq = 39;
+	pack_with_recs(&e, v, 3, &m);
+	assert_int_equal(decode(&m, &back), CARNET_E_MALFORMED);
+	e.rseq = 40;
+	/* in any other kind of entry */
+	for (k = USE__NONE + 1; k < USE__LAST; k++) {
+		e.kind = (enum uselog_kind)k;
+		pack_with_recs(&e, v, 3, &m);
+		assert_int_equal(decode(&m, &back), k == USE_DELIVER ? 0 :
+		    CARNET_E_MALFORMED);
+	}
+	/* not an array of seqs */
+	e.kind = USE_DELIVER;
+	pack(&m, &e);
+	{
+		struct tu_buf n;
+		int val;
+
+		tu_buf_init(&n);
+		for (val = 0; val < V__N; val++) {
+			mutate(&m, "recs", M_ADD, (enum val)val, &n);
+			assert_int_equal(decode(&n, &back), val == V_ARR ?
+			    CARNET_E_TOO_DEEP : CARNET_E_MALFORMED);
+		}
+		tu_buf_release(&n);
+	}
+	tu_buf_release(&m);
+}
+
+/* A chain of old entries and batch entries verifies; a changed seq in a
+ * batch breaks the link after it. */
+static void
+test_batch_entries_chain(void **state)
+{
+	struct uselog_entry e;
+	struct uselog_verifier v;
+	struct tu_buf b[4];
+	uint8_t prev[HASH_BYTES] = {0};
+	struct cerr err = {0};
+	int i;
+
+	(void)state;
+	for (i = 0; i < 4; i++) {
+		tu_buf_init(&b[i]);
+		if (i % 2 == 0)
+			fill_entry(&e, USE_DELIVER, OPT_ALL, (uint64_t)i + 1);
+		else
+			fill_batch(&e, OPT_ALL, (uint64_t)i + 1, 4, 10 * i, 3);
+		memcpy(e.prev, prev, HASH_BYTES);
+		pack(&b[i], &e);
+		uselog_hash(b[i].sb.data, b[i].sb.size, prev);
+	}
+	uselog_verify_init(&v);
+	for (i = 0; i < 4; i++)
+		assert_int_equal(uselog_verify_next(&v, b[i].sb.data,
+		    b[i].sb.size, &err), 0);
+	assert_memory_equal(v.prev, prev, HASH_BYTES);
+	/* the last seq of entry 2's recs (its last byte before purpose's
+	 * key is a fixint: 10 + 3 * 3 = 19) changed to 20 */
+	{
+		uint8_t *p = find(b[1].sb.data, b[1].sb.size,
+		    "\x13\xa7purpose", 9);
+
+		assert_non_null(p);
+		p[0] = 20;
+	}
+	uselog_verify_init(&v);
+	assert_int_equal(uselog_verify_next(&v, b[0].sb.data, b[0].sb.size,
+	    &err), 0);
+	assert_int_equal(uselog_verify_next(&v, b[1].sb.data, b[1].sb.size,
+	    &err), 0);
+	assert_int_equal(uselog_verify_next(&v, b[2].sb.data, b[2].sb.size,
+	    &err), CARNET_E_LOG_BROKEN);
+	for (i = 0; i < 4; i++)
+		tu_buf_release(&b[i]);
 }
 
 static void
@@ -1143,6 +1408,11 @@ main(void)
 		cmocka_unit_test(test_strings_are_bounded_and_checked),
 		cmocka_unit_test(test_keys_are_exactly_the_known_ones),
 		cmocka_unit_test(test_size_limit),
+		cmocka_unit_test(test_batch_round_trip),
+		cmocka_unit_test(test_batch_fits_the_size_limit),
+		cmocka_unit_test(test_batch_truncated_is_refused),
+		cmocka_unit_test(test_batch_bad_shapes_are_refused),
+		cmocka_unit_test(test_batch_entries_chain),
 		cmocka_unit_test(test_chain_verifies_and_its_head_is_the_last_hash),
 		cmocka_unit_test(test_chain_starts_at_one_from_zeros),
 		cmocka_unit_test(test_chain_catches_every_changed_byte),
