@@ -119,7 +119,7 @@ recent_put(struct recent *r, const uint8_t user[ID_BYTES], uint64_t seq,
 		drop_newest(r);
 	if (r->cap == 0 || need > r->cap)
 		return 0; /* not kept: it will be opened */
-	if (r->buf == NULL && (r->buf = malloc(r->cap)) == NULL)
+	if (r->buf == NULL && (r->buf = calloc(1, r->cap)) == NULL)
 		return CARNET_E_NOMEM;
 	if (r->n == r->ixcap && (rc = index_grow(r)) != 0)
 		return rc;
