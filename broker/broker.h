@@ -117,6 +117,27 @@ struct log_head {
 	UT_hash_handle hh;
 };
 
+/*
+ * The clear bytes of records stored lately (recent.c): a ring of cap
+ * bytes, entries in seq order; ix is circular (head, n), the first
+ * ncommitted entries are known committed.
+ */
+struct recent_ent {
+	uint64_t seq;
+	size_t off;        /* in buf: the person's id, then the record */
+	size_t len;        /* the record's bytes */
+	bool gone;         /* wiped (the person erased): a miss */
+};
+
+struct recent {
+	uint8_t *buf;
+	size_t cap;        /* bytes; 0: nothing kept */
+	size_t wpos;       /* where the next entry goes, or 0 */
+	size_t bytes;      /* held by live entries */
+	struct recent_ent *ix;
+	size_t ixcap, head, n, ncommitted;
+};
+
 /* A message to send after the commit, to one connection (by serial: if
  * it ended meanwhile, the message is dropped). */
 struct outmsg {
@@ -169,6 +190,10 @@ struct broker {
 	struct token_entry *tokens;
 	struct user_last *ulast;
 	struct log_head *heads;
+	/* Records stored lately, in the clear (carnetd --recent): deliveries
+	 * served from it, and those that opened the stored record. */
+	struct recent recent;
+	uint64_t n_from_memory, n_opened;
 	struct outmsg *out;
 	size_t nout, capout;
 	struct undo_entry *undo;
@@ -241,8 +266,8 @@ struct names {
  * (holder, app, person, person_data, delegation, emergency, operator);
  * those call req.c (the toolkit), timers, session and cache;
  * deliver.c calls session, out and cache; session.c calls out and cache;
- * out.c calls conn; req.c calls cache and out's error packing; cache,
- * conn and log call nothing of the broker's.
+ * out.c calls conn; req.c calls cache and out's error packing; cache
+ * calls recent; recent, conn and log call nothing of the broker's.
  */
 
 /*
@@ -341,6 +366,34 @@ void cache_trim(struct broker *b);
 void cache_rollback(struct broker *b);
 /* At exit: everything. */
 void cache_free(struct broker *b);
+/* The bytes of user's record seq as stored: from b->recent when it holds
+ * them, else opened from the store (store_record_get); valid until the
+ * next call, PUT or abort. */
+int record_open(struct broker *b, MDB_txn *txn, const uint8_t user[ID_BYTES],
+    uint64_t seq, MDB_val *v, struct cerr *err)
+    __attribute__((warn_unused_result));
+
+/*
+ * recent.c: the clear bytes of records stored lately, by seq, bounded.
+ * init: max_bytes of ring (0: nothing kept; allocated at the first put);
+ * release wipes and frees it all.  put copies p (what was sealed for
+ * user's seq), after dropping any entry at seq or beyond (a seq given
+ * again after an abort); the oldest entries go to make room; a record
+ * larger than the ring is not kept; CARNET_E_NOMEM leaves the ring as it
+ * was less what was dropped.  get: false on a miss; *v points into the
+ * ring until the next put, forget, rollback or release.  forget_user
+ * wipes the person's entries (an erasure).  commit: everything put so
+ * far has committed; rollback wipes what was put since.
+ */
+void recent_init(struct recent *r, size_t max_bytes);
+void recent_release(struct recent *r);
+int recent_put(struct recent *r, const uint8_t user[ID_BYTES], uint64_t seq,
+    const void *p, size_t len);
+bool recent_get(struct recent *r, const uint8_t user[ID_BYTES], uint64_t seq,
+    MDB_val *v);
+void recent_forget_user(struct recent *r, const uint8_t user[ID_BYTES]);
+void recent_commit(struct recent *r);
+void recent_rollback(struct recent *r);
 
 /* out.c: replies and pushes queued during a turn, sent after its commit
  * to connections by serial.  It knows connections, not sessions: a send

@@ -12,7 +12,8 @@
  *
  * Only what commits is true: after any abort, nested or not, the loop
  * calls cache_rollback, and the caches are read again from LMDB on
- * demand.  A stale head could still not fork a chain: the append refuses
+ * demand.  The records stored lately are kept in the clear (recent.c):
+ * those of the turn being written go with any abort.  A stale head could still not fork a chain: the append refuses
  * an existing key.  Parties are never written by the broker, so a
  * rollback keeps them.
  */
@@ -95,6 +96,8 @@ token_forget(struct broker *b, const uint8_t id[TOKID_BYTES])
 void
 cache_trim(struct broker *b)
 {
+	/* the turn before committed, or its abort rolled the ring back */
+	recent_commit(&b->recent);
 	TRIM(b->parties, b->cache_max);
 	TRIM(b->tokens, b->cache_max);
 	TRIM(b->ulast, b->cache_max);
@@ -193,6 +196,8 @@ cache_rollback(struct broker *b)
 	TRIM(b->ulast, 0);
 	/* a renewal that did not commit may have been decoded */
 	TRIM(b->tokens, 0);
+	/* records put since the turn began: their seqs may be given again */
+	recent_rollback(&b->recent);
 }
 
 void
@@ -200,4 +205,17 @@ cache_free(struct broker *b)
 {
 	cache_rollback(b);
 	TRIM(b->parties, 0);
+	recent_release(&b->recent);
+}
+
+int
+record_open(struct broker *b, MDB_txn *txn, const uint8_t user[ID_BYTES],
+    uint64_t seq, MDB_val *v, struct cerr *err)
+{
+	if (recent_get(&b->recent, user, seq, v)) {
+		b->n_from_memory++;
+		return 0;
+	}
+	b->n_opened++;
+	return store_record_get(b->store, txn, user, seq, v, err);
 }

@@ -42,7 +42,8 @@ usage(FILE *f)
 	fprintf(f,
 "usage: carnetd [--data DIR] [--listen ENDPOINT] [--map-size MIB]\n"
 "               [--notice-before D] [--review-every D] [--emergency-window D]\n"
-"               [--cache N] [--inflight N] [--refusal-period D]\n"
+"               [--cache N] [--recent MIB] [--inflight N]\n"
+"               [--refusal-period D]\n"
 "               [--witness FILE] [--accept-rollback N]\n"
 "\n"
 "The carnet broker: routes health records from holders to the apps people\n"
@@ -86,6 +87,10 @@ usage(FILE *f)
 "                     (about 1.3 KiB each), decoded consents (1 KiB), log\n"
 "                     heads and last record numbers (100 bytes); default %d,\n"
 "                     about 80 MiB in all; more only saves LMDB reads\n"
+"  --recent MIB       the records stored lately kept in the clear, so that\n"
+"                     their live deliveries need not open them again (apps\n"
+"                     catching up read the store); the oldest go first;\n"
+"                     default %lu, 0: none (each delivery opens its record)\n"
 "  --inflight N       consents one app may have records sent and not acked\n"
 "                     under, all its connections together (about 100 bytes\n"
 "                     each; default %d): past it its feeds wait for its ACKs\n"
@@ -109,7 +114,7 @@ usage(FILE *f)
 "(RLIMIT_NOFILE) to the hard one, up to %d connections and its own files;\n"
 "raise the hard limit (ulimit -Hn, LimitNOFILE= in a systemd unit) for more\n"
 "than about a thousand clients.\n"
-"Memory: the caches (--cache), what apps have in flight (--inflight, per\n"
+"Memory: the caches (--cache), the records kept (--recent), what apps have in flight (--inflight, per\n"
 "app), about 41 KiB per open connection and at most 256 MiB queued for\n"
 "apps; none of it grows with the number of people or consents.  The\n"
 "store's pages it reads are the kernel's page cache, counted in its RSS:\n"
@@ -117,7 +122,8 @@ usage(FILE *f)
 "Every connection uses CurveZMQ; only parties registered with\n"
 "`carnet party add --data DIR ...` may connect.\n",
 	    DEFAULT_DATA, DEFAULT_LISTEN, BROKER_MAP_BYTES >> 20,
-	    BROKER_CACHE_DEFAULT, APP_INFLIGHT_DEFAULT, BROKER_MAX_CONNS);
+	    BROKER_CACHE_DEFAULT, BROKER_RECENT_DEFAULT_BYTES >> 20,
+	    APP_INFLIGHT_DEFAULT, BROKER_MAX_CONNS);
 }
 
 /*
@@ -416,6 +422,7 @@ main(int argc, char **argv)
 		{"review-every", required_argument, NULL, 'R'},
 		{"emergency-window", required_argument, NULL, 'E'},
 		{"cache", required_argument, NULL, 'c'},
+		{"recent", required_argument, NULL, 'r'},
 		{"inflight", required_argument, NULL, 'I'},
 		{"refusal-period", required_argument, NULL, 'P'},
 		{"witness", required_argument, NULL, 'W'},
@@ -433,6 +440,7 @@ main(int argc, char **argv)
 	bool accept = false;
 	uint64_t accept_n = 0;
 	size_t map_bytes = BROKER_MAP_BYTES;
+	size_t recent_bytes = BROKER_RECENT_DEFAULT_BYTES;
 	unsigned long long u;
 	int c, dfd;
 
@@ -464,6 +472,15 @@ main(int argc, char **argv)
 			    b.cache_max > 100000000)
 				fatalx("--cache wants a number of entries, from 1 "
 				    "to 100000000");
+			break;
+		case 'r':
+			errno = 0;
+			u = strtoull(optarg, &end, 10);
+			if (*end != '\0' || end == optarg || optarg[0] == '-' ||
+			    errno != 0 || u > BROKER_RECENT_MAX_MIB)
+				fatalx("--recent wants a number of MiB, from 0 "
+				    "to %d", BROKER_RECENT_MAX_MIB);
+			recent_bytes = (size_t)u << 20;
 			break;
 		case 'I':
 			u = strtoull(optarg, &end, 10);
@@ -515,6 +532,7 @@ main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
+	recent_init(&b.recent, recent_bytes);
 	if (snprintf(b.endpoint, sizeof(b.endpoint), "%s", listen) >=
 	    (int)sizeof(b.endpoint))
 		fatalx("--listen: endpoint too long");

@@ -223,8 +223,7 @@ deliver_one(struct broker *b, MDB_txn *txn, struct session *s,
 	MDB_val v;
 	int rc;
 
-	if ((rc = store_record_get(b->store, txn, t->user, m->seq, &v,
-	    err)) != 0)
+	if ((rc = record_open(b, txn, t->user, m->seq, &v, err)) != 0)
 		return rc == CARNET_E_NOT_FOUND ? 0 : rc;
 	if (bt->room == 0 && (rc = batch_start(bt)) != 0)
 		return cerr_set(err, rc, "out of memory");

@@ -108,6 +108,7 @@ handle_put(struct req *r, struct cerr *err)
 		struct record rec;
 		struct cerr rerr = {0};
 		uint64_t corrects;
+		MDB_val plain;
 		bool is_dup;
 
 		if ((rc = record_from_object(&recs->via.array.ptr[i], &rec,
@@ -136,13 +137,18 @@ handle_put(struct req *r, struct cerr *err)
 		if (check_only)
 			continue; /* every check made, nothing stored */
 		if ((rc = store_record_put(r->b->store, r->txn, &rec, &seqs[i],
-		    &is_dup, &corrects, &rerr)) != 0)
+		    &is_dup, &corrects, &plain, &rerr)) != 0)
 			return cerr_set(err, rc, "record %u: %s", i + 1,
 			    cerr_msg(&rerr));
 		if (is_dup) {
 			dup++;
 			continue;
 		}
+		/* kept in the clear for its live deliveries, gone with any
+		 * abort of this turn (cache_rollback); not kept (out of
+		 * memory): opened when delivered */
+		(void)recent_put(&r->b->recent, rec.user, seqs[i],
+		    plain.mv_data, plain.mv_size);
 		/* a new version of a record: the person's log says so */
 		if (corrects != 0 && (rc = log_correction(r, &rec, seqs[i],
 		    corrects, err)) != 0)

@@ -51,7 +51,7 @@ handle_stats(struct req *r, struct cerr *err)
 		return rc;
 	/* this process's own counters, since it started */
 	mpk_pack_cstr(&r->pk, "broker");
-	msgpack_pack_map(&r->pk, 6);
+	msgpack_pack_map(&r->pk, 8);
 	mpk_pack_cstr(&r->pk, "turns");
 	msgpack_pack_uint64(&r->pk, r->b->turn);
 	mpk_pack_cstr(&r->pk, "stored");
@@ -62,6 +62,12 @@ handle_stats(struct req *r, struct cerr *err)
 	 * many people consent */
 	mpk_pack_cstr(&r->pk, "consents_examined");
 	msgpack_pack_uint64(&r->pk, r->b->n_examined);
+	/* records sent from the bytes their PUT brought (carnetd --recent),
+	 * and those opened from the store */
+	mpk_pack_cstr(&r->pk, "sent_from_memory");
+	msgpack_pack_uint64(&r->pk, r->b->n_from_memory);
+	mpk_pack_cstr(&r->pk, "sent_opened");
+	msgpack_pack_uint64(&r->pk, r->b->n_opened);
 	mpk_pack_cstr(&r->pk, "feeds");
 	msgpack_pack_uint32(&r->pk, HASH_COUNT(r->b->sessions));
 	/* refusals answered but neither logged nor counted in the index: a

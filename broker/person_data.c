@@ -181,6 +181,8 @@ handle_erase(struct req *r, struct cerr *err)
 	if ((rc = store_user_erase(r->b->store, r->txn, r->from->id, &n,
 	    err)) != 0)
 		return rc;
+	/* their records kept in the clear go now, whatever this commit does */
+	recent_forget_user(&r->b->recent, r->from->id);
 	ulog_entry_init(&e, r, USE_ERASE);
 	e.rseq = n;
 	if ((rc = ulog_append(r->b, r->txn, r->from->id, &e,

@@ -94,6 +94,10 @@
 #define APP_INFLIGHT_LIMIT 10000000  /* the most --inflight takes */
 #define BROKER_TURN_MAX_VISITS 8192  /* due consents looked at in one turn */
 #define BROKER_CACHE_DEFAULT 32768   /* entries per cache (carnetd --cache) */
+/* The clear bytes of the records stored lately, kept for their live
+ * deliveries (broker/recent.c; carnetd --recent, in MiB; 0: none). */
+#define BROKER_RECENT_DEFAULT_BYTES (64UL * 1024 * 1024)
+#define BROKER_RECENT_MAX_MIB 65536
 #define REQUEST_NOTE_MAX_BYTES 280   /* an app's note in REQUEST, a decline's */
 #define REPLY_NAMES_MAX 64           /* parties named beside one listing page */
 #define REVOCATION_MAX_BYTES 256     /* a signed revocation */

@@ -160,7 +160,8 @@ other_version(struct store *s, MDB_txn *txn, const struct record *r,
 
 int
 store_record_put(struct store *s, MDB_txn *txn, const struct record *r,
-    uint64_t *seq, bool *dup, uint64_t *corrects, struct cerr *err)
+    uint64_t *seq, bool *dup, uint64_t *corrects, MDB_val *plain,
+    struct cerr *err)
 {
 	struct record copy = *r;
 	uint8_t dkey[ID_BYTES + RECORD_REF_MAX_BYTES], skey[8];
@@ -203,6 +204,8 @@ store_record_put(struct store *s, MDB_txn *txn, const struct record *r,
 	if ((rc = st_record_seal_put(s, txn, r->user, *seq, sb->data, sb->size,
 	    MDB_APPEND, err)) != 0)
 		return rc;
+	if (plain != NULL)
+		*plain = mval(sb->data, sb->size);
 
 	memcpy(ukey, r->user, ID_BYTES);
 	be64_put(ukey + ID_BYTES, *seq);

@@ -144,11 +144,13 @@ int store_party_foreach(struct store *s, MDB_txn *txn,
  * stored, *dup is set and *seq is the stored one; nothing is written.
  * A ref BASE@V when the holder stored BASE@W before is a correction: the
  * record is stored with corrects = the seq of the latest such version,
- * also in *corrects (0 otherwise).
+ * also in *corrects (0 otherwise).  plain (may be NULL): the bytes that
+ * were sealed, what store_record_get gives back for seq, in a buffer of
+ * the store's valid until its next write (untouched for a dup).
  */
 int store_record_put(struct store *s, MDB_txn *txn, const struct record *r,
-    uint64_t *seq, bool *dup, uint64_t *corrects, struct cerr *err)
-    __attribute__((warn_unused_result));
+    uint64_t *seq, bool *dup, uint64_t *corrects, MDB_val *plain,
+    struct cerr *err) __attribute__((warn_unused_result));
 /*
  * The encoded record at seq of user's stream, opened with user's key into
  * a buffer of the store's, valid until the next store_record_get

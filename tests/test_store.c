@@ -134,7 +134,7 @@ put_claims(struct store *s, const uint8_t *u, const char *prefix, int n,
 	for (i = 0; i < n; i++) {
 		snprintf(ref, sizeof(ref), "%s-%d", prefix, i);
 		make_claim(u, ref, 1488448800 + i, &sb, &tree, &r);
-		assert_int_equal(store_record_put(s, txn, &r, &seq, &dup, &corr, &err),
+		assert_int_equal(store_record_put(s, txn, &r, &seq, &dup, &corr, NULL, &err),
 		    0);
 		*stored += !dup;
 		msgpack_unpacked_destroy(&tree);
@@ -199,15 +199,26 @@ put_ref_of(struct store *s, const uint8_t *u, const char *ref, uint64_t *seq,
 	struct record r;
 	struct cerr err;
 	MDB_txn *txn;
+	MDB_val plain, got;
 	bool dup;
 	int rc;
 
 	msgpack_sbuffer_init(&sb);
 	make_claim(u, ref, 1488448800, &sb, &tree, &r);
 	assert_int_equal(store_txn_begin(s, NULL, true, &txn, &err), 0);
-	rc = store_record_put(s, txn, &r, seq, &dup, corr, &err);
+	rc = store_record_put(s, txn, &r, seq, &dup, corr, &plain, &err);
 	if (rc == 0) {
+		uint8_t *copy;
+
 		assert_false(dup);
+		/* the bytes sealed are the bytes the record opens to */
+		assert_non_null(copy = malloc(plain.mv_size));
+		memcpy(copy, plain.mv_data, plain.mv_size);
+		assert_int_equal(store_record_get(s, txn, u, *seq, &got, &err),
+		    0);
+		assert_int_equal(got.mv_size, plain.mv_size);
+		assert_memory_equal(got.mv_data, copy, plain.mv_size);
+		free(copy);
 		assert_int_equal(store_txn_commit(&txn, &err), 0);
 	} else {
 		store_txn_abort(&txn);
@@ -1314,7 +1325,7 @@ test_full_map_is_an_error_not_a_crash(void **state)
 		assert_int_equal(store_txn_begin(s, NULL, true, &txn, &err), 0);
 		snprintf(ref, sizeof(ref), "r-%d", i);
 		make_claim(user.pk, ref, 1488448800, &sb, &tree, &r);
-		rc = store_record_put(s, txn, &r, &seq, &dup, &corr, &err);
+		rc = store_record_put(s, txn, &r, &seq, &dup, &corr, NULL, &err);
 		msgpack_unpacked_destroy(&tree);
 		if (rc == 0)
 			rc = store_txn_commit(&txn, &err);
