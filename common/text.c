@@ -60,6 +60,11 @@ utf8_check(const char *str, size_t len, bool printable)
 	uint32_t cp;
 
 	while (i < len) {
+		/* printable ASCII, nearly every byte of a record: one test */
+		if (s[i] >= 0x20 && s[i] < 0x7f) {
+			i++;
+			continue;
+		}
 		if ((n = utf8_next(s, len, i, &cp)) == 0 || cp == 0 ||
 		    (printable && cp_refused(cp)))
 			return false;
