@@ -117,6 +117,34 @@ log_each(const struct keypair *person,
 	client_destroy(&c);
 }
 
+/* CREDIT n to c's feed. */
+static inline void
+credit(struct client *c, uint64_t n)
+{
+	struct cerr err = {0};
+	msgpack_packer *pk = client_begin(c, 1);
+
+	mpk_pack_cstr(pk, "n");
+	msgpack_pack_uint64(pk, n);
+	assert_int_equal(client_send(c, "CREDIT", &err), 0);
+}
+
+/* A connection as app, subscribed, with n credit (0: none yet). */
+static inline struct client *
+feed_with_credit(const struct keypair *app, uint64_t n)
+{
+	struct client *c = connect_as(app);
+	struct cerr err = {0};
+	msgpack_unpacked reply;
+
+	client_begin(c, 0);
+	assert_int_equal(client_call(c, "SUB", &reply, &err), 0);
+	msgpack_unpacked_destroy(&reply);
+	if (n > 0)
+		credit(c, n);
+	return c;
+}
+
 /* PUT n records of type as holder h for user u; returns stored count. */
 static uint64_t
 put(const struct keypair *h, const struct keypair *u, const char *type,

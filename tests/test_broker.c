@@ -44,34 +44,6 @@ ack_rec(struct client *c, const uint8_t tok[TOKID_BYTES], uint64_t seq)
 	assert_int_equal(client_send(c, "ACK", &err), 0);
 }
 
-/* CREDIT n to c's feed. */
-static void
-credit(struct client *c, uint64_t n)
-{
-	struct cerr err = {0};
-	msgpack_packer *pk = client_begin(c, 1);
-
-	mpk_pack_cstr(pk, "n");
-	msgpack_pack_uint64(pk, n);
-	assert_int_equal(client_send(c, "CREDIT", &err), 0);
-}
-
-/* A connection as app, subscribed, with n credit (0: none yet). */
-static struct client *
-feed_with_credit(const struct keypair *app, uint64_t n)
-{
-	struct client *c = connect_as(app);
-	struct cerr err = {0};
-	msgpack_unpacked reply;
-
-	client_begin(c, 0);
-	assert_int_equal(client_call(c, "SUB", &reply, &err), 0);
-	msgpack_unpacked_destroy(&reply);
-	if (n > 0)
-		credit(c, n);
-	return c;
-}
-
 /*
  * On the live feed c, collect until `want` records came (when want > 0)
  * or idle_ms of silence; ack when `ack` is true.

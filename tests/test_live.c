@@ -49,32 +49,6 @@ broker_stat(const char *name)
 	return n;
 }
 
-static void
-credit(struct client *c, uint64_t n)
-{
-	struct cerr err = {0};
-	msgpack_packer *pk = client_begin(c, 1);
-
-	mpk_pack_cstr(pk, "n");
-	msgpack_pack_uint64(pk, n);
-	assert_int_equal(client_send(c, "CREDIT", &err), 0);
-}
-
-static struct client *
-feed(const struct keypair *app, uint64_t n)
-{
-	struct client *c = connect_as(app);
-	struct cerr err = {0};
-	msgpack_unpacked reply;
-
-	client_begin(c, 0);
-	assert_int_equal(client_call(c, "SUB", &reply, &err), 0);
-	msgpack_unpacked_destroy(&reply);
-	if (n > 0)
-		credit(c, n);
-	return c;
-}
-
 /* Read c's frames until want records came or idle_ms of silence; no
  * ACK (a restarted broker sends them all again). */
 static void
@@ -209,8 +183,8 @@ test_live_and_opened_deliveries_are_the_same_frames(void **state)
 	(void)state;
 	grant(&alice, &budget, claim_fields("amount_eur", "label"), &tb);
 	grant(&alice, &other, FIELDS_ALL, &to);
-	fb = feed(&budget, 20);
-	fo = feed(&other, 20);
+	fb = feed_with_credit(&budget, 20);
+	fo = feed_with_credit(&other, 20);
 	mem0 = broker_stat("sent_from_memory");
 	assert_int_equal(put_claims(&mgen, &alice, "live", "visit", 20, false,
 	    NULL), 0);
@@ -225,8 +199,8 @@ test_live_and_opened_deliveries_are_the_same_frames(void **state)
 	/* nothing acked: after a restart both get them all again */
 	broker_stop(&br);
 	broker_restart_same(&br);
-	fb = feed(&budget, 0);
-	fo = feed(&other, 0);
+	fb = feed_with_credit(&budget, 0);
+	fo = feed_with_credit(&other, 0);
 	credit(fb, 20);
 	frames_read(fb, 20, 3000, &again_b);
 	credit(fo, 20);
@@ -277,7 +251,7 @@ test_a_put_whose_transaction_aborts_is_not_delivered(void **state)
 	grant(&alice, &budget, FIELDS_ALL, &t);
 	assert_int_equal(put_claims(&mgen, &alice, "first", "first", 1, false,
 	    &before), 0);
-	fb = feed(&budget, 10);
+	fb = feed_with_credit(&budget, 10);
 	frames_read(fb, 1, 3000, &f);
 	assert_int_equal(f.recs, 1);
 	frames_free(&f);
@@ -322,7 +296,7 @@ test_erasure_right_after_put_delivers_nothing(void **state)
 	(void)state;
 	grant(&alice, &budget, FIELDS_ALL, &ta);
 	grant(&bob, &budget, FIELDS_ALL, &tb);
-	fb = feed(&budget, 0); /* subscribed, no credit yet */
+	fb = feed_with_credit(&budget, 0); /* subscribed, no credit yet */
 	assert_int_equal(put_claims(&mgen, &alice, "a", "alice", 5, false,
 	    NULL), 0);
 	assert_int_equal(put_claims(&mgen, &bob, "b", "bob", 3, false, NULL),
