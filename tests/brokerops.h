@@ -145,6 +145,30 @@ feed_with_credit(const struct keypair *app, uint64_t n)
 	return c;
 }
 
+/* n people registered in one transaction, their keys in kps. */
+static inline void
+add_people(struct keypair *kps, int n, const char *prefix)
+{
+	struct party p;
+	struct store *s;
+	struct cerr err;
+	MDB_txn *txn;
+	int i;
+
+	assert_int_equal(store_open(br.dir, 64UL << 20, &s, &err), 0);
+	assert_int_equal(store_txn_begin(s, NULL, true, &txn, &err), 0);
+	for (i = 0; i < n; i++) {
+		assert_int_equal(key_generate(&kps[i]), 0);
+		memset(&p, 0, sizeof(p));
+		memcpy(p.id, kps[i].pk, ID_BYTES);
+		p.role = ROLE_USER;
+		snprintf(p.name, sizeof(p.name), "%s%d", prefix, i);
+		assert_int_equal(store_party_add(s, txn, &p, &err), 0);
+	}
+	assert_int_equal(store_txn_commit(&txn, &err), 0);
+	store_close(&s);
+}
+
 /* PUT n records of type as holder h for user u; returns stored count. */
 static uint64_t
 put(const struct keypair *h, const struct keypair *u, const char *type,

@@ -11,30 +11,6 @@
 
 #include <sys/stat.h>
 
-/* n people registered in one transaction, their keys in kps. */
-static void
-add_people(struct keypair *kps, int n, const char *prefix)
-{
-	struct party p;
-	struct store *s;
-	struct cerr err;
-	MDB_txn *txn;
-	int i;
-
-	assert_int_equal(store_open(br.dir, 64UL << 20, &s, &err), 0);
-	assert_int_equal(store_txn_begin(s, NULL, true, &txn, &err), 0);
-	for (i = 0; i < n; i++) {
-		assert_int_equal(key_generate(&kps[i]), 0);
-		memset(&p, 0, sizeof(p));
-		memcpy(p.id, kps[i].pk, ID_BYTES);
-		p.role = ROLE_USER;
-		snprintf(p.name, sizeof(p.name), "%s%d", prefix, i);
-		assert_int_equal(store_party_add(s, txn, &p, &err), 0);
-	}
-	assert_int_equal(store_txn_commit(&txn, &err), 0);
-	store_close(&s);
-}
-
 /* SUB naming n people (their keys in kps) as the app behind c. */
 static int
 sub_users(struct client *c, const struct keypair *kps, int n,
