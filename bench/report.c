@@ -93,9 +93,8 @@ report_goal(const char *what, bool met, const char *fmt, ...)
 	    "met", met, "measured", how));
 }
 
-/* First line a command prints, or "unknown". */
-static void
-command_line(const char *cmd, char *out, size_t len)
+void
+report_command_line(const char *cmd, char *out, size_t len)
 {
 	FILE *p = popen(cmd, "r");
 
@@ -120,10 +119,11 @@ machine(void)
 	snprintf(zmqv, sizeof(zmqv), "%d.%d.%d", za, zb, zc);
 	uname(&u);
 	sysinfo(&si);
-	command_line("grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | "
-	    "sed 's/^ //'", cpu, sizeof(cpu));
-	command_line("nats-server --version 2>/dev/null", nats, sizeof(nats));
-	command_line("git rev-parse --short HEAD 2>/dev/null", commit,
+	report_command_line("grep -m1 'model name' /proc/cpuinfo | "
+	    "cut -d: -f2- | sed 's/^ //'", cpu, sizeof(cpu));
+	report_command_line("nats-server --version 2>/dev/null", nats,
+	    sizeof(nats));
+	report_command_line("git rev-parse --short HEAD 2>/dev/null", commit,
 	    sizeof(commit));
 	return json_pack("{s:s, s:s, s:s, s:i, s:I, s:{s:s, s:s, s:s, s:s, "
 	    "s:s, s:s, s:s}, s:s}",

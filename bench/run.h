@@ -42,6 +42,11 @@ struct outcome {
 	bool complete;
 	struct hist lat;
 	struct turn_stats turns;
+	/* carnet runs: what the broker wrote to disk from the go to the end,
+	 * from /proc/PID/io write_bytes (disk_from_io) or, where that reads
+	 * 0 or is missing, the growth of its store file; NAN if neither */
+	double disk_bytes;
+	bool disk_from_io;
 };
 
 int run_layout(const struct layout *l, struct outcome *o);
