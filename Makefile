@@ -75,7 +75,7 @@ PROGS := $(BIN)/carnetd $(BIN)/carnet $(AGENT_PROGS) $(APP_PROGS) \
 # keep the test objects make would see as intermediate
 .SECONDARY: $(TEST_SRCS:tests/%.c=$(O)/tests/%.o) \
 	$(patsubst %.c,$(O)/%.o,$(wildcard agents/*.c agents/apps/*.c demo/synth.c))
-.PHONY: no-root have-deps layers all build test check demo deps web-deps bench-compile nats-server clean unit integration e2e _test \
+.PHONY: no-root wset-calls have-deps layers all build test check demo deps web-deps bench-compile nats-server clean unit integration e2e _test \
 	fuzz fuzz-build fuzz-smoke torture bench bench-deps bench-build
 
 # A plain make builds, never installs (no root needed): if a package is
@@ -173,6 +173,16 @@ no-root:
 	    { echo "no-root: a plain make would run apt-get" >&2; exit 1; }
 	@echo "no-root: a plain make installs nothing"
 
+# Every write of the store goes through store/wset.c, so that a write set
+# holds every change a transaction makes; the one exception, a drop at
+# open before any sink can be set, says so on its line (part of make test).
+wset-calls:
+	@bad=$$(grep -nE '\bmdb_(put|del|cursor_put|cursor_del|drop)\(' \
+	    $(filter-out store/wset.c,$(wildcard store/*.c)) | \
+	    grep -v 'wset: at open'); if [ -n "$$bad" ]; then \
+	    echo "wset-calls: LMDB writes around store/wset.c (use st_mdb_*):" >&2; \
+	    echo "$$bad" >&2; exit 1; fi; echo "wset-calls: every store write is captured"
+
 # tests may reach into any layer, and the broker's own files
 $(O)/tests/test_%: $(O)/tests/test_%.o $(O)/libbroker.a $(call layer_libs,$(ALL_LAYERS))
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(MHD_LIBS) -lcmocka
@@ -206,7 +216,7 @@ e2e: build
 
 # Build in parallel, then run the phases one after the other (-j2 safe).
 _test: build $(TESTS)
-	@$(MAKE) --no-print-directory layers no-root
+	@$(MAKE) --no-print-directory layers no-root wset-calls
 	@$(MAKE) --no-print-directory unit
 	@$(MAKE) --no-print-directory integration
 	@$(MAKE) --no-print-directory e2e

@@ -138,7 +138,7 @@ store_card_put(struct store *s, MDB_txn *txn, const uint8_t user[ID_BYTES],
 	if ((rc = st_withdrawn(s, txn, err)) != 0)
 		return rc;
 	if (len == 0) {
-		rc = mdb_del(txn, s->dbi[DB_CARDS], &k, NULL);
+		rc = st_mdb_del(txn, s->dbi[DB_CARDS], &k);
 		return rc == 0 || rc == MDB_NOTFOUND ? 0 :
 		    st_fail(rc, err, "emergency card");
 	}

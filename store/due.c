@@ -38,7 +38,7 @@ index_put(MDB_txn *txn, MDB_dbi dbi, const uint8_t app[ID_BYTES],
 
 	index_key(key, app, tok);
 	/* already there is the common case: no page is written for it */
-	rc = mdb_put(txn, dbi, &k, &v, MDB_NOOVERWRITE);
+	rc = st_mdb_put(txn, dbi, &k, &v, MDB_NOOVERWRITE);
 	return rc == 0 || rc == MDB_KEYEXIST ? 0 : st_fail(rc, err, what);
 }
 
@@ -51,7 +51,7 @@ index_del(MDB_txn *txn, MDB_dbi dbi, const uint8_t app[ID_BYTES],
 	int rc;
 
 	index_key(key, app, tok);
-	rc = mdb_del(txn, dbi, &k, NULL);
+	rc = st_mdb_del(txn, dbi, &k);
 	return rc == 0 || rc == MDB_NOTFOUND ? 0 : st_fail(rc, err, what);
 }
 

@@ -39,7 +39,7 @@ store_party_add(struct store *s, MDB_txn *txn, const struct party *p,
 		return rc;
 	k = mval(curve, 32);
 	v = mval(p->id, ID_BYTES);
-	if ((rc = mdb_put(txn, s->dbi[DB_CURVE], &k, &v, MDB_NOOVERWRITE)) != 0)
+	if ((rc = st_mdb_put(txn, s->dbi[DB_CURVE], &k, &v, MDB_NOOVERWRITE)) != 0)
 		return st_fail(rc, err, "party curve key");
 	return 0;
 }

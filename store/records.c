@@ -49,7 +49,7 @@ ukey_slot(struct store *s, MDB_txn *txn, const uint8_t user[ID_BYTES],
 	rc = mdb_cursor_get(c, &fk, &fv, MDB_FIRST);
 	if (rc == 0 && fk.mv_size == 8) {
 		*slot = be64_get(fk.mv_data);
-		rc = mdb_cursor_del(c, 0);
+		rc = st_mdb_cursor_del(c);
 	}
 	mdb_cursor_close(c);
 	if (rc == MDB_NOTFOUND)
@@ -62,7 +62,7 @@ ukey_slot(struct store *s, MDB_txn *txn, const uint8_t user[ID_BYTES],
 		return rc;
 	be64_put(buf, *slot);
 	v = mval(buf, 8);
-	if ((rc = mdb_put(txn, s->dbi[DB_UKEYS], &k, &v, 0)) != 0)
+	if ((rc = st_mdb_put(txn, s->dbi[DB_UKEYS], &k, &v, 0)) != 0)
 		return st_fail(rc, err, "record key");
 	return 0;
 }
@@ -81,11 +81,15 @@ st_record_seal_put(struct store *s, MDB_txn *txn, const uint8_t user[ID_BYTES],
 	be64_put(key, seq);
 	if ((rc = ukey_slot(s, txn, user, true, &slot, err)) != 0)
 		return rc;
-	if ((rc = mdb_put(txn, s->dbi[DB_RECORDS], &k, &v,
-	    flags | MDB_RESERVE)) != 0)
+	if ((rc = st_mdb_reserve(txn, s->dbi[DB_RECORDS], &k, &v,
+	    flags)) != 0)
 		return st_fail(rc, err, "record");
-	return reckeys_seal(s->keys, slot, user, seq, plain, len, v.mv_data,
-	    err);
+	if ((rc = reckeys_seal(s->keys, slot, user, seq, plain, len,
+	    v.mv_data, err)) != 0)
+		return rc;
+	if ((rc = st_wset_filled(txn, s->dbi[DB_RECORDS], &k, &v)) != 0)
+		return st_fail(rc, err, "record");
+	return 0;
 }
 
 struct versions {
@@ -182,7 +186,7 @@ store_record_put(struct store *s, MDB_txn *txn, const struct record *r,
 	/* one lookup: a ref already stored answers with its seq */
 	be64_put(skey, *seq);
 	v = mval(skey, 8);
-	rc = mdb_put(txn, s->dbi[DB_DEDUP], &k, &v, MDB_NOOVERWRITE);
+	rc = st_mdb_put(txn, s->dbi[DB_DEDUP], &k, &v, MDB_NOOVERWRITE);
 	if (rc == MDB_KEYEXIST) {
 		if (v.mv_size != 8)
 			return st_fail(MDB_CORRUPTED, err, "dedup index");
@@ -214,7 +218,7 @@ store_record_put(struct store *s, MDB_txn *txn, const struct record *r,
 	be64_put(uval + ID_BYTES + 1, (uint64_t)r->time);
 	k = mval(ukey, sizeof(ukey));
 	v = mval(uval, sizeof(uval));
-	if ((rc = mdb_put(txn, s->dbi[DB_URECS], &k, &v, 0)) != 0)
+	if ((rc = st_mdb_put(txn, s->dbi[DB_URECS], &k, &v, 0)) != 0)
 		return st_fail(rc, err, "user stream");
 	return 0;
 }
@@ -334,10 +338,10 @@ ukey_shred(struct store *s, MDB_txn *txn, const uint8_t user[ID_BYTES],
 	if (rc != 0 || v.mv_size != 8)
 		return st_fail(rc ? rc : MDB_CORRUPTED, err, "record key");
 	memcpy(slot, v.mv_data, 8);
-	if ((rc = mdb_del(txn, s->dbi[DB_UKEYS], &k, NULL)) != 0)
+	if ((rc = st_mdb_del(txn, s->dbi[DB_UKEYS], &k)) != 0)
 		return st_fail(rc, err, "record key");
 	k = mval(slot, 8);
-	if ((rc = mdb_put(txn, s->dbi[DB_KWIPE], &k, &e, 0)) != 0)
+	if ((rc = st_mdb_put(txn, s->dbi[DB_KWIPE], &k, &e, 0)) != 0)
 		return st_fail(rc, err, "record key");
 	s->wipe_due = true;
 	return 0;
@@ -362,6 +366,7 @@ st_keys_wipe_due(struct store *s, struct cerr *err)
 		return 0;
 	if ((rc = mdb_txn_begin(s->env, NULL, 0, &txn)) != 0)
 		return st_fail(rc, err, "wiping record keys");
+	st_wset_begin(s, txn, NULL);
 	if ((rc = mdb_cursor_open(txn, s->dbi[DB_KWIPE], &c)) != 0)
 		goto lmdb;
 	for (rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0;
@@ -373,8 +378,8 @@ st_keys_wipe_due(struct store *s, struct cerr *err)
 		if ((rc = reckeys_wipe(s->keys, be64_get(k.mv_data),
 		    err)) != 0)
 			goto out;
-		if ((rc = mdb_put(txn, s->dbi[DB_KFREE], &k, &e, 0)) != 0 ||
-		    (rc = mdb_cursor_del(c, 0)) != 0)
+		if ((rc = st_mdb_put(txn, s->dbi[DB_KFREE], &k, &e, 0)) != 0 ||
+		    (rc = st_mdb_cursor_del(c)) != 0)
 			goto lmdb;
 	}
 	if (rc != MDB_NOTFOUND)
@@ -384,7 +389,9 @@ st_keys_wipe_due(struct store *s, struct cerr *err)
 	/* the zeros on disk before the slots may be handed out again */
 	if ((rc = reckeys_sync(s->keys, err)) != 0)
 		goto out;
-	if ((rc = mdb_txn_commit(txn)) != 0) {
+	rc = mdb_txn_commit(txn);
+	st_wset_top_end(s, rc == 0);
+	if (rc != 0) {
 		txn = NULL;
 		goto lmdb;
 	}
@@ -395,8 +402,10 @@ lmdb:
 out:
 	if (c != NULL)
 		mdb_cursor_close(c);
-	if (txn != NULL)
+	if (txn != NULL) {
+		st_wset_top_end(s, false);
 		mdb_txn_abort(txn);
+	}
 	return rc;
 }
 
@@ -420,10 +429,10 @@ store_user_erase(struct store *s, MDB_txn *txn, const uint8_t user[ID_BYTES],
 	    memcmp(k.mv_data, user, ID_BYTES) == 0) {
 		memcpy(skey, (const uint8_t *)k.mv_data + ID_BYTES, 8);
 		rk = mval(skey, 8);
-		rc = mdb_del(txn, s->dbi[DB_RECORDS], &rk, NULL);
+		rc = st_mdb_del(txn, s->dbi[DB_RECORDS], &rk);
 		if (rc != 0 && rc != MDB_NOTFOUND)
 			break;
-		if ((rc = mdb_cursor_del(c, 0)) != 0)
+		if ((rc = st_mdb_cursor_del(c)) != 0)
 			break;
 		(*count)++;
 		/* After a delete, NEXT yields the item that followed it. */

@@ -87,7 +87,7 @@ store_refusals_prune(struct store *s, MDB_txn *txn, int64_t slot,
 		    v.mv_size == REFUSAL_VAL_BYTES &&
 		    (int64_t)be64_get(v.mv_data) < slot &&
 		    be64_get((const uint8_t *)v.mv_data + 8) == 0) {
-			if ((rc = mdb_cursor_del(c, 0)) != 0)
+			if ((rc = st_mdb_cursor_del(c)) != 0)
 				break;
 			(*removed)++;
 		}

@@ -170,13 +170,14 @@ store_open(const char *dir, size_t map_bytes, struct store **out,
 			rc = st_fail(rc, err, db_defs[i].name);
 			goto fail;
 		}
+	st_wset_index(s);
 	if ((rc = st_meta_peek(s, txn, META_WITHDRAWALS, &s->withdrawals,
 	    err)) != 0)
 		goto fail;
 	s->withdrawals--; /* the next one, 1 at first */
 	/* the route index of earlier versions, written but never read */
 	if (mdb_dbi_open(txn, "routes", 0, &old) == 0 &&
-	    (rc = mdb_drop(txn, old, 1)) != 0) {
+	    (rc = mdb_drop(txn, old, 1)) != 0) { /* wset: at open */
 		rc = st_fail(rc, err, "routes");
 		goto fail;
 	}
@@ -203,6 +204,7 @@ store_close(struct store **s)
 	mdb_env_close((*s)->env);
 	reckeys_close(&(*s)->keys);
 	msgpack_sbuffer_destroy(&(*s)->scratch);
+	st_wset_free(*s);
 	sodium_memzero((*s)->ref_key, sizeof((*s)->ref_key));
 	if ((*s)->plain != NULL)
 		sodium_memzero((*s)->plain, (*s)->plain_cap);
@@ -235,6 +237,8 @@ store_txn_begin(struct store *s, MDB_txn *parent, bool write, MDB_txn **txn,
 		s->top = *txn;
 		s->withdrawing = false;
 	}
+	if (write)
+		st_wset_begin(s, *txn, parent);
 	return 0;
 }
 
@@ -256,16 +260,27 @@ store_txn_commit(MDB_txn **txn, struct cerr *err)
 
 	if (top) {
 		s->top = NULL;
+		if (!st_wset_ok(s)) {
+			st_wset_top_end(s, false);
+			store_txn_abort(txn);
+			return cerr_set(err, CARNET_E_STORE, "commit: "
+			    "transactions nested deeper than %d", WSET_NEST_MAX);
+		}
 		if ((s->keys != NULL &&
 		    (rc = reckeys_sync(s->keys, err)) != 0) ||
 		    (s->withdrawing && (rc = st_meta_peek(s, *txn,
 		    META_WITHDRAWALS, &withdrawals, err)) != 0)) {
+			st_wset_top_end(s, false);
 			store_txn_abort(txn);
 			return rc;
 		}
 	}
+	if (s != NULL && !top)
+		st_wset_nested_end(s, *txn, true);
 	rc = mdb_txn_commit(*txn);
 	*txn = NULL;
+	if (top)
+		st_wset_top_end(s, rc == 0);
 	if (rc != 0)
 		return st_fail(rc, err, "commit");
 	if (top && s->withdrawing)
@@ -310,8 +325,11 @@ store_txn_abort(MDB_txn **txn)
 	if (*txn == NULL)
 		return;
 	s = mdb_env_get_userctx(mdb_txn_env(*txn));
-	if (s != NULL && *txn == s->top)
+	if (s != NULL && *txn == s->top) {
 		s->top = NULL;
+		st_wset_top_end(s, false);
+	} else if (s != NULL)
+		st_wset_nested_end(s, *txn, false);
 	mdb_txn_abort(*txn);
 	*txn = NULL;
 }

@@ -105,6 +105,22 @@ int store_txn_commit(MDB_txn **txn, struct cerr *err)
 void store_txn_abort(MDB_txn **txn);
 
 /*
+ * Write sets: the logical puts and deletes of a top-level write
+ * transaction (not LMDB's pages), in the order made, without those of
+ * nested transactions that aborted (wset.c has the encoding).  With a
+ * sink set, each top-level write transaction's set is captured and given
+ * to fn once its commit is done (nothing when it wrote nothing); NULL
+ * stops the capture.  store_wset_apply makes the same writes in txn: a
+ * store that applies every set of another, in order, from the same
+ * start, holds the same keys and values (records sealed as they are: the
+ * record key file is not in them).
+ */
+typedef void store_wset_fn(void *arg, const uint8_t *ws, size_t len);
+void store_wset_sink(struct store *s, store_wset_fn *fn, void *arg);
+int store_wset_apply(struct store *s, MDB_txn *txn, const uint8_t *ws,
+    size_t len, struct cerr *err) __attribute__((warn_unused_result));
+
+/*
  * Withdrawals committed: each consent revoked, paused or ended by its
  * date, each erasure, each delegation ended or replaced and each change
  * of an emergency card adds one, in the transaction that does it, so a

@@ -25,6 +25,23 @@ enum {
 	DB_REFUSALS, DB__N
 };
 
+#define WSET_NEST_MAX 32
+#define WSET_DBI_MAX 64
+
+/* The write set of the open top-level write transaction (wset.c). */
+struct wset {
+	uint8_t *buf;
+	size_t len, cap;
+	MDB_txn *nest[WSET_NEST_MAX];  /* the nested write txns open */
+	size_t mark[WSET_NEST_MAX];    /* len when each began */
+	int depth;
+	bool active;                   /* capturing the open top txn */
+	bool broken;                   /* nested too deep: not a whole set */
+	uint8_t db_of[WSET_DBI_MAX];   /* MDB_dbi -> DB_* + 1, 0: none */
+	store_wset_fn *sink;
+	void *arg;
+};
+
 struct store {
 	MDB_env *env;
 	MDB_dbi dbi[DB__N];
@@ -47,6 +64,7 @@ struct store {
 	 * and whether the open top-level txn counted one */
 	uint64_t withdrawals;
 	bool withdrawing;
+	struct wset ws;
 	uint8_t *plain;            /* where store_record_get opens a record */
 	size_t plain_cap;
 };
@@ -92,6 +110,31 @@ mval(const void *p, size_t n)
 
 	return v;
 }
+
+/*
+ * wset.c: every write of the store, captured into the write set of its
+ * top-level transaction when a sink is set.  LMDB's return codes (0,
+ * MDB_*, EINVAL for a write outside a captured transaction, ENOMEM).
+ * st_mdb_reserve is mdb_put with MDB_RESERVE: once the value is filled,
+ * st_wset_filled notes it.
+ */
+int st_mdb_put(MDB_txn *txn, MDB_dbi dbi, MDB_val *k, MDB_val *v,
+    unsigned flags);
+int st_mdb_reserve(MDB_txn *txn, MDB_dbi dbi, MDB_val *k, MDB_val *v,
+    unsigned flags);
+int st_wset_filled(MDB_txn *txn, MDB_dbi dbi, const MDB_val *k,
+    const MDB_val *v);
+int st_mdb_del(MDB_txn *txn, MDB_dbi dbi, MDB_val *k);
+int st_mdb_cursor_del(MDB_cursor *c);
+/* The hooks of store_txn_*: a write txn begun (parent NULL: top level), a
+ * nested one ended, the top one ended (the sink called when committed);
+ * whether the set is whole; the dbi table, once the databases are open. */
+void st_wset_begin(struct store *s, MDB_txn *txn, MDB_txn *parent);
+void st_wset_nested_end(struct store *s, MDB_txn *txn, bool committed);
+bool st_wset_ok(const struct store *s);
+void st_wset_top_end(struct store *s, bool committed);
+void st_wset_index(struct store *s);
+void st_wset_free(struct store *s);
 
 /* The scratch buffer, emptied, and a packer on it. */
 msgpack_sbuffer *st_scratch(struct store *s, msgpack_packer *pk);

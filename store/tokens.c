@@ -236,7 +236,7 @@ store_timer_del(struct store *s, MDB_txn *txn, int64_t at,
 
 	timer_key(key, at, kind, tok);
 	k = mval(key, sizeof(key));
-	rc = mdb_del(txn, s->dbi[DB_TIMERS], &k, NULL);
+	rc = st_mdb_del(txn, s->dbi[DB_TIMERS], &k);
 	return rc == 0 || rc == MDB_NOTFOUND ? 0 : st_fail(rc, err, "timers");
 }
 

@@ -81,7 +81,7 @@ st_head_put(struct store *s, MDB_txn *txn, const uint8_t user[ID_BYTES],
 	be64_put(buf, seq);
 	memcpy(buf + 8, hash, HASH_BYTES);
 	head_seal(s, user, seq, hash, buf + 8 + HASH_BYTES);
-	if ((rc = mdb_put(txn, s->dbi[DB_HEADS], &k, &v, 0)) != 0)
+	if ((rc = st_mdb_put(txn, s->dbi[DB_HEADS], &k, &v, 0)) != 0)
 		return st_fail(rc, err, "log head");
 	return 0;
 }
@@ -309,6 +309,6 @@ store_request_take(struct store *s, MDB_txn *txn,
 		return st_fail(rc, err, "request");
 	if (msgpack_sbuffer_write(req, v.mv_data, v.mv_size) != 0)
 		return cerr_set(err, CARNET_E_NOMEM, "request: out of memory");
-	rc = mdb_del(txn, s->dbi[DB_REQUESTS], &k, NULL);
+	rc = st_mdb_del(txn, s->dbi[DB_REQUESTS], &k);
 	return rc == 0 ? 0 : st_fail(rc, err, "request");
 }

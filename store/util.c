@@ -47,7 +47,7 @@ st_put_packed(MDB_txn *txn, MDB_dbi dbi, MDB_val *k, msgpack_sbuffer *sb,
     unsigned flags, struct cerr *err, const char *what)
 {
 	MDB_val v = mval(sb->data, sb->size);
-	int rc = mdb_put(txn, dbi, k, &v, flags);
+	int rc = st_mdb_put(txn, dbi, k, &v, flags);
 
 	return rc == 0 ? 0 : st_fail(rc, err, what);
 }
@@ -111,7 +111,7 @@ st_meta_take(struct store *s, MDB_txn *txn, const char *name, uint64_t n,
 
 	be64_put(buf, n + 1);
 	v = mval(buf, 8);
-	if ((rc = mdb_put(txn, s->dbi[DB_META], &k, &v, 0)) != 0)
+	if ((rc = st_mdb_put(txn, s->dbi[DB_META], &k, &v, 0)) != 0)
 		return st_fail(rc, err, name);
 	return 0;
 }
@@ -141,7 +141,7 @@ st_key_put(MDB_txn *txn, MDB_dbi dbi, const void *k, size_t klen,
     const char *what)
 {
 	MDB_val mk = mval(k, klen), mv = mval(v, vlen);
-	int rc = mdb_put(txn, dbi, &mk, &mv, flags);
+	int rc = st_mdb_put(txn, dbi, &mk, &mv, flags);
 
 	return rc == 0 ? 0 : st_fail(rc, err, what);
 }

@@ -12,12 +12,102 @@
 #include "../store/reckeys.h"
 #include "../store/store.h"
 
+/*
+ * Every test runs with a replica: each write set the store commits is
+ * applied to a second store in another directory, and at the end the two
+ * hold the same keys and values in every database (unless the test wrote
+ * around the store, as an attacker would: tampered).
+ */
 struct fx {
 	char *dir;
 	struct store *s;
+	char *rdir;
+	struct store *r;
+	unsigned sets;
 };
 
+/* set by the tests that write around the store (tamper_db, an entry
+ * rewritten): the replica then stops following */
+static bool tampered;
+
 static struct keypair user, user2, app, holder, sealer, other_broker;
+
+static void
+to_replica(void *arg, const uint8_t *ws, size_t len)
+{
+	struct fx *fx = arg;
+	struct cerr err = {0};
+	MDB_txn *txn;
+
+	if (tampered)
+		return;
+	assert_int_equal(store_txn_begin(fx->r, NULL, true, &txn, &err), 0);
+	if (store_wset_apply(fx->r, txn, ws, len, &err) != 0)
+		fail_msg("write set %u: %s", fx->sets, cerr_msg(&err));
+	assert_int_equal(store_txn_commit(&txn, &err), 0);
+	fx->sets++;
+}
+
+/* The named databases of the LMDB store in dir/store, opened read-only. */
+static MDB_env *
+raw_open(const char *dir, MDB_txn **txn)
+{
+	char path[1024];
+	MDB_env *env;
+
+	snprintf(path, sizeof(path), "%s/store", dir);
+	assert_int_equal(mdb_env_create(&env), 0);
+	assert_int_equal(mdb_env_set_maxdbs(env, 64), 0);
+	assert_int_equal(mdb_env_open(env, path, MDB_RDONLY, 0600), 0);
+	assert_int_equal(mdb_txn_begin(env, NULL, MDB_RDONLY, txn), 0);
+	return env;
+}
+
+/* Every database of a's store holds what b's holds, key for key. */
+static void
+stores_equal(const char *a, const char *b)
+{
+	MDB_txn *ta, *tb;
+	MDB_env *ea = raw_open(a, &ta), *eb = raw_open(b, &tb);
+	MDB_cursor *names, *ca, *cb;
+	MDB_dbi main_a, main_b, da, db;
+	MDB_val nk, nv, ka, va, kb, vb;
+	char name[128];
+	int ra, rb, dbs = 0;
+
+	assert_int_equal(mdb_dbi_open(ta, NULL, 0, &main_a), 0);
+	assert_int_equal(mdb_dbi_open(tb, NULL, 0, &main_b), 0);
+	assert_int_equal(mdb_cursor_open(ta, main_a, &names), 0);
+	while (mdb_cursor_get(names, &nk, &nv, MDB_NEXT) == 0) {
+		assert_true(nk.mv_size < sizeof(name));
+		memcpy(name, nk.mv_data, nk.mv_size);
+		name[nk.mv_size] = '\0';
+		assert_int_equal(mdb_dbi_open(ta, name, 0, &da), 0);
+		if (mdb_dbi_open(tb, name, 0, &db) != 0)
+			fail_msg("database %s is not in the replica", name);
+		assert_int_equal(mdb_cursor_open(ta, da, &ca), 0);
+		assert_int_equal(mdb_cursor_open(tb, db, &cb), 0);
+		do {
+			ra = mdb_cursor_get(ca, &ka, &va, MDB_NEXT);
+			rb = mdb_cursor_get(cb, &kb, &vb, MDB_NEXT);
+			if (ra != rb || (ra == 0 && (ka.mv_size != kb.mv_size ||
+			    va.mv_size != vb.mv_size ||
+			    memcmp(ka.mv_data, kb.mv_data, ka.mv_size) != 0 ||
+			    memcmp(va.mv_data, vb.mv_data, va.mv_size) != 0)))
+				fail_msg("database %s differs in the replica",
+				    name);
+		} while (ra == 0);
+		mdb_cursor_close(ca);
+		mdb_cursor_close(cb);
+		dbs++;
+	}
+	mdb_cursor_close(names);
+	assert_true(dbs > 20);
+	mdb_txn_abort(ta);
+	mdb_txn_abort(tb);
+	mdb_env_close(ea);
+	mdb_env_close(eb);
+}
 
 /* (Re)open the store as carnetd does, with the broker key that seals the
  * log heads and opens the record keys; rc of store_set_key. */
@@ -27,6 +117,7 @@ reopen_with(struct fx *fx, const struct keypair *broker,
 {
 	store_close(&fx->s);
 	assert_int_equal(store_open(fx->dir, 64UL << 20, &fx->s, err), 0);
+	store_wset_sink(fx->s, to_replica, fx);
 	return store_set_key(fx->s, broker->sk, up, err);
 }
 
@@ -57,6 +148,9 @@ setup(void **state)
 		assert_int_equal(key_generate(&other_broker), 0);
 	}
 	fx->dir = tu_tmpdir();
+	fx->rdir = tu_tmpdir();
+	tampered = false;
+	assert_int_equal(store_open(fx->rdir, 64UL << 20, &fx->r, NULL), 0);
 	reopen(fx, &sealer);
 	*state = fx;
 	return 0;
@@ -69,7 +163,13 @@ teardown(void **state)
 
 	store_close(&fx->s);
 	store_close(&fx->s); /* safe twice */
+	store_close(&fx->r);
+	if (!tampered) {
+		assert_true(fx->sets > 0);
+		stores_equal(fx->dir, fx->rdir);
+	}
 	tu_rmtree(&fx->dir);
+	tu_rmtree(&fx->rdir);
 	free(fx);
 	return 0;
 }
@@ -606,6 +706,7 @@ tamper(const char *dir, const uint8_t *u, uint64_t seq, bool del)
 	uint8_t *copy;
 	int i;
 
+	tampered = true;
 	snprintf(path, sizeof(path), "%s/store", dir);
 	memcpy(key, u, ID_BYTES);
 	for (i = 7; i >= 0; i--, seq >>= 8)
@@ -678,6 +779,7 @@ tamper_db(const char *dir, const char *db, const void *key, size_t klen,
 	MDB_dbi dbi;
 	MDB_val k = {klen, (void *)key}, v = {vlen, (void *)val};
 
+	tampered = true;
 	snprintf(path, sizeof(path), "%s/store", dir);
 	assert_int_equal(mdb_env_create(&env), 0);
 	assert_int_equal(mdb_env_set_maxdbs(env, 32), 0);
@@ -1347,6 +1449,56 @@ test_full_map_is_an_error_not_a_crash(void **state)
 	tu_rmtree(&dir);
 }
 
+/* A nested transaction that aborts takes its writes out of the write set
+ * too: the replica (compared at teardown) holds what the store kept. */
+static void
+test_write_sets_follow_nested_transactions(void **state)
+{
+	struct fx *fx = *state;
+	msgpack_sbuffer sb;
+	msgpack_unpacked tree;
+	struct record r;
+	struct cerr err = {0};
+	MDB_txn *top, *kept, *undone;
+	const char *refs[] = {"top-1", "undone-1", "kept-1", "top-2"};
+	MDB_txn **in[] = {&top, &undone, &kept, &top};
+	uint64_t seq, corr, before = fx->sets;
+	bool dup;
+	int i;
+
+	msgpack_sbuffer_init(&sb);
+	assert_int_equal(store_txn_begin(fx->s, NULL, true, &top, &err), 0);
+	for (i = 0; i < 4; i++) {
+		if (i == 1)
+			assert_int_equal(store_txn_begin(fx->s, top, true,
+			    &undone, &err), 0);
+		if (i == 2) {
+			store_txn_abort(&undone);
+			assert_int_equal(store_txn_begin(fx->s, top, true,
+			    &kept, &err), 0);
+		}
+		if (i == 3)
+			assert_int_equal(store_txn_commit(&kept, &err), 0);
+		make_claim(user.pk, refs[i], 1488448800 + i, &sb, &tree, &r);
+		assert_int_equal(store_record_put(fx->s, *in[i], &r, &seq,
+		    &dup, &corr, NULL, &err), 0);
+		assert_false(dup);
+		msgpack_unpacked_destroy(&tree);
+	}
+	assert_int_equal(store_txn_commit(&top, &err), 0);
+	assert_int_equal(fx->sets, before + 1);
+	/* the undone ref is not stored, here or in the replica */
+	make_claim(user.pk, "undone-1", 1488448800, &sb, &tree, &r);
+	assert_int_equal(store_txn_begin(fx->s, NULL, true, &top, &err), 0);
+	assert_int_equal(store_record_put(fx->s, top, &r, &seq, &dup, &corr,
+	    NULL, &err), 0);
+	assert_false(dup);
+	msgpack_unpacked_destroy(&tree);
+	store_txn_abort(&top);
+	assert_int_equal(fx->sets, before + 1);
+	msgpack_sbuffer_destroy(&sb);
+}
+
 static void
 test_parties(void **state)
 {
@@ -1633,6 +1785,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(
 		    test_the_ref_key_is_made_once_and_kept, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_parties, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_write_sets_follow_nested_transactions, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_timers_and_token_lifecycle,
 		    setup, teardown),
 	};
