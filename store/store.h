@@ -121,6 +121,45 @@ int store_wset_apply(struct store *s, MDB_txn *txn, const uint8_t *ws,
     size_t len, struct cerr *err) __attribute__((warn_unused_result));
 
 /*
+ * Turn mode (turns.c): each turn a nested transaction of one checkpoint
+ * transaction, its write set handed out at its end for the turn log
+ * (wal.h), to be made durable there before anything the turn did is told;
+ * LMDB committed, with its full sync, at store_checkpoint only.
+ *
+ * store_turns_start: turn mode on (after store_set_key).
+ * store_turns_replay: the entries of the store's generation in the log at
+ *   path applied in one transaction, which starts the next generation;
+ *   *count of them (at start, before any turn).
+ * store_turns_gen: the generation the turns' entries go in (wal_open,
+ *   wal_restart after a checkpoint).
+ * store_turn_begin: the turn's transaction, nested in the checkpoint one
+ *   (begun if none is open).
+ * store_turn_end: the turn kept (committed into the checkpoint
+ *   transaction) or undone; *ws, *len: its write set (valid until the
+ *   next write; empty when it wrote nothing), the record key file synced.
+ * store_checkpoint: the checkpoint transaction committed (durable) with the
+ *   next generation; the log is then written again from its start.
+ * store_checkpoint_due: a turn did what must be committed now (an
+ *   erasure: its key is wiped at the commit).
+ * store_turns_abandon: the open checkpoint transaction dropped (what a
+ *   crash does; the log brings it back).
+ */
+int store_turns_start(struct store *s, struct cerr *err)
+    __attribute__((warn_unused_result));
+int store_turns_replay(struct store *s, const char *path, uint64_t *count,
+    struct cerr *err) __attribute__((warn_unused_result));
+uint64_t store_turns_gen(const struct store *s);
+int store_turn_begin(struct store *s, MDB_txn **txn, struct cerr *err)
+    __attribute__((warn_unused_result));
+int store_turn_end(struct store *s, MDB_txn **txn, bool keep,
+    const uint8_t **ws, size_t *len, struct cerr *err)
+    __attribute__((warn_unused_result));
+int store_checkpoint(struct store *s, struct cerr *err)
+    __attribute__((warn_unused_result));
+bool store_checkpoint_due(const struct store *s);
+void store_turns_abandon(struct store *s);
+
+/*
  * Withdrawals committed: each consent revoked, paused or ended by its
  * date, each erasure, each delegation ended or replaced and each change
  * of an emergency card adds one, in the transaction that does it, so a

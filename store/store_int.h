@@ -36,6 +36,7 @@ struct wset {
 	size_t mark[WSET_NEST_MAX];    /* len when each began */
 	int depth;
 	bool active;                   /* capturing the open top txn */
+	bool turns;                    /* turn mode: capture always */
 	bool broken;                   /* nested too deep: not a whole set */
 	uint8_t db_of[WSET_DBI_MAX];   /* MDB_dbi -> DB_* + 1, 0: none */
 	store_wset_fn *sink;
@@ -65,6 +66,11 @@ struct store {
 	uint64_t withdrawals;
 	bool withdrawing;
 	struct wset ws;
+	/* turn mode (turns.c): the open checkpoint transaction, the turn log's
+	 * generation it will close, the turns since */
+	MDB_txn *ckpt;
+	uint64_t wal_gen;
+	uint64_t turns_open;
 	uint8_t *plain;            /* where store_record_get opens a record */
 	size_t plain_cap;
 };
@@ -80,6 +86,8 @@ struct store {
 #define META_KEYSLOT "next_keyslot"
 
 #define META_REF_KEY "ref_key"
+/* the generation of the turn log whose entries come after this state */
+#define META_WAL_GEN "wal_gen"
 /* one more than the withdrawals committed (store_withdrawals) */
 #define META_WITHDRAWALS "next_withdrawal"
 
@@ -134,6 +142,7 @@ void st_wset_nested_end(struct store *s, MDB_txn *txn, bool committed);
 bool st_wset_ok(const struct store *s);
 void st_wset_top_end(struct store *s, bool committed);
 void st_wset_index(struct store *s);
+void st_wset_take(struct store *s, const uint8_t **ws, size_t *len);
 void st_wset_free(struct store *s);
 
 /* The scratch buffer, emptied, and a packer on it. */

@@ -91,7 +91,7 @@ note(MDB_txn *txn, MDB_dbi dbi, int op, const MDB_val *k, const MDB_val *v)
 	size_t n;
 	uint8_t *p;
 
-	if (s == NULL || (w = &s->ws)->sink == NULL)
+	if (s == NULL || ((w = &s->ws)->sink == NULL && !w->turns))
 		return 0;
 	if (!w->active || dbi >= WSET_DBI_MAX || w->db_of[dbi] == 0)
 		return EINVAL;
@@ -177,7 +177,7 @@ st_wset_begin(struct store *s, MDB_txn *txn, MDB_txn *parent)
 	if (parent == NULL) {
 		w->len = 0;
 		w->depth = 0;
-		w->active = w->sink != NULL;
+		w->active = w->sink != NULL || w->turns;
 		w->broken = false;
 		return;
 	}
@@ -214,11 +214,21 @@ st_wset_top_end(struct store *s, bool committed)
 {
 	struct wset *w = &s->ws;
 
-	if (w->active && committed && w->len > 0)
+	if (w->active && committed && w->len > 0 && w->sink != NULL)
 		w->sink(w->arg, w->buf, w->len);
 	w->active = false;
 	w->len = 0;
 	w->depth = 0;
+}
+
+/* The set since the last call, handed out (valid until the next write), and
+ * the buffer started again: what a turn of turn mode wrote. */
+void
+st_wset_take(struct store *s, const uint8_t **ws, size_t *len)
+{
+	*ws = s->ws.buf;
+	*len = s->ws.len;
+	s->ws.len = 0;
 }
 
 void
