@@ -231,6 +231,13 @@ struct broker {
 	 * (reserve.c): the first turn out of it wakes them. */
 	bool deliver_held;
 	struct witness *witness; /* the store's withdrawals, outside DIR */
+	/* The turn log (--checkpoint, turn.c): turns written ahead of LMDB,
+	 * which is committed every checkpoint_ms (0: every turn, no log). */
+	struct wal *wal;
+	int64_t checkpoint_ms;
+	int64_t checkpoint_at;    /* ms, the last checkpoint */
+	uint64_t wal_turn;        /* the last turn written to the log */
+	uint64_t n_checkpoints;
 };
 
 /* One request being handled. */

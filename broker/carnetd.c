@@ -19,6 +19,7 @@
 
 #include "../common/fileperm.h"
 #include "../common/id.h"
+#include "../store/wal.h"
 #include "broker.h"
 
 #ifndef ZMQ_ZAP_ENFORCE_DOMAIN
@@ -43,7 +44,7 @@ usage(FILE *f)
 "usage: carnetd [--data DIR] [--listen ENDPOINT] [--map-size MIB]\n"
 "               [--notice-before D] [--review-every D] [--emergency-window D]\n"
 "               [--cache N] [--recent MIB] [--inflight N]\n"
-"               [--refusal-period D]\n"
+"               [--refusal-period D] [--checkpoint MS]\n"
 "               [--witness FILE] [--accept-rollback N]\n"
 "\n"
 "The carnet broker: routes health records from holders to the apps people\n"
@@ -99,6 +100,14 @@ usage(FILE *f)
 "                     delegate to them) is written to the person's log once\n"
 "                     this often per party and reason, the others counted\n"
 "                     and named in the next (default 1h)\n"
+"  --checkpoint MS    write each turn ahead to a log of turns\n"
+"                     (DIR/store/turns.wal: one sequential write and one\n"
+"                     fdatasync a turn) and commit the store itself with its\n"
+"                     full sync at most MS milliseconds apart, and when idle\n"
+"                     that long; nothing is acknowledged before its turn is\n"
+"                     in the log, and a start applies the log's turns again\n"
+"                     (whatever this option says then); 0: the store\n"
+"                     committed every turn, no log (default %d)\n"
 "  --commands         print the protocol's commands, one a line: name, roles,\n"
 "                     what a delegate needs (view, manage or -) and how the\n"
 "                     broker takes it (- or some of busy-ok: taken while the\n"
@@ -123,7 +132,8 @@ usage(FILE *f)
 "`carnet party add --data DIR ...` may connect.\n",
 	    DEFAULT_DATA, DEFAULT_LISTEN, BROKER_MAP_BYTES >> 20,
 	    BROKER_CACHE_DEFAULT, BROKER_RECENT_DEFAULT_BYTES >> 20,
-	    APP_INFLIGHT_DEFAULT, BROKER_MAX_CONNS);
+	    APP_INFLIGHT_DEFAULT, BROKER_CHECKPOINT_MS_DEFAULT,
+	    BROKER_MAX_CONNS);
 }
 
 /*
@@ -411,6 +421,34 @@ commands_print(void)
 	}
 }
 
+/*
+ * The turn log's turns were applied again by store_set_key (whether it is
+ * on now or not: a broker that ran with it left acknowledged turns
+ * there), before the witness compares the store's withdrawals; with
+ * --checkpoint, the log opened for this run's turns.
+ */
+static void
+turn_log_start(struct broker *b, const char *dir, uint64_t n)
+{
+	struct cerr err = {0};
+	char path[PATH_MAX];
+
+	if (snprintf(path, sizeof(path), "%s/store/turns.wal", dir) >=
+	    (int)sizeof(path))
+		fatalx("--data: path too long");
+	if (n > 0)
+		log_info("applied again the %llu turns of the turn log written "
+		    "after the store's last checkpoint",
+		    (unsigned long long)n);
+	if (b->checkpoint_ms == 0)
+		return;
+	if (store_turns_start(b->store, &err) != 0 ||
+	    wal_open(path, store_turns_gen(b->store), 64u << 20, &b->wal,
+	    &err) != 0)
+		fatal_err(&err);
+	b->checkpoint_at = time_now_ms();
+}
+
 int
 main(int argc, char **argv)
 {
@@ -427,6 +465,7 @@ main(int argc, char **argv)
 		{"refusal-period", required_argument, NULL, 'P'},
 		{"witness", required_argument, NULL, 'W'},
 		{"accept-rollback", required_argument, NULL, 'A'},
+		{"checkpoint", required_argument, NULL, 'K'},
 		{"commands", no_argument, NULL, 'C'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
@@ -453,6 +492,7 @@ main(int argc, char **argv)
 	b.cache_max = BROKER_CACHE_DEFAULT;
 	b.inflight_max = APP_INFLIGHT_DEFAULT;
 	b.conn_ending = session_conn_ending;
+	b.checkpoint_ms = BROKER_CHECKPOINT_MS_DEFAULT;
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'd':
@@ -517,6 +557,15 @@ main(int argc, char **argv)
 				    "refusal names (a number)");
 			accept = true;
 			break;
+		case 'K':
+			errno = 0;
+			u = strtoull(optarg, &end, 10);
+			if (*end != '\0' || end == optarg || optarg[0] == '-' ||
+			    errno != 0 || u > 60000)
+				fatalx("--checkpoint wants a number of "
+				    "milliseconds, from 0 (no turn log) to 60000");
+			b.checkpoint_ms = (int64_t)u;
+			break;
 		case 'C':
 			commands_print();
 			return 0;
@@ -565,6 +614,7 @@ main(int argc, char **argv)
 		log_info("made the key of the opaque record ids apps see (in "
 		    "the store's meta: backups must keep it, or every app's "
 		    "ids change)");
+	turn_log_start(&b, dir, up.turns_replayed);
 	if (witness_open(wpath, dir, b.store, &b.key, accept, accept_n,
 	    &b.witness, &err) != 0)
 		fatal_err(&err);
@@ -605,6 +655,7 @@ main(int argc, char **argv)
 	zmq_close(b.zap);
 	zmq_ctx_term(b.ctx);
 	witness_destroy(&b.witness);
+	wal_close(&b.wal);
 	store_close(&b.store);
 	key_wipe(&b.key);
 	return 0;

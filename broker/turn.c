@@ -27,9 +27,14 @@
 
 #include "../common/id.h"
 #include "../common/mpk.h"
+#include "../store/wal.h"
 #include "broker.h"
 
 #define TICK_MS 1000
+/* with the turn log, a checkpoint at most this many turns apart, and
+ * when the log grows past this (it is written again from its start) */
+#define CHECKPOINT_TURNS 256
+#define CHECKPOINT_LOG_BYTES (64u << 20)
 
 volatile sig_atomic_t broker_stop;
 
@@ -329,6 +334,16 @@ turn_mark_ahead(struct turn *t)
 	return nahead;
 }
 
+/* A turn's own transaction: top-level, or with the turn log a turn nested
+ * in the checkpoint transaction. */
+static int
+turn_txn_begin(struct broker *b, MDB_txn **txn, struct cerr *err)
+{
+	if (b->wal != NULL)
+		return store_turn_begin(b->store, txn, err);
+	return store_txn_begin(b->store, NULL, true, txn, err);
+}
+
 /* The marked messages, handled and committed on their own. */
 static void
 turn_ahead(struct turn *t)
@@ -338,7 +353,7 @@ turn_ahead(struct turn *t)
 	MDB_txn *txn;
 	size_t i, mark = b->nout;
 
-	if (store_txn_begin(b->store, NULL, true, &txn, &err) != 0) {
+	if (turn_txn_begin(b, &txn, &err) != 0) {
 		for (i = 0; i < t->n; i++)
 			if (t->ahead[i])
 				refuse(b, &t->in[i], false, 0, &err);
@@ -396,7 +411,7 @@ turn_work(struct turn *t)
 	if (turn_mark_ahead(t) > 0)
 		turn_ahead(t);
 	t->out_mark = b->nout; /* what the main commit's failure undoes */
-	if (store_txn_begin(b->store, NULL, true, &t->txn, &err) != 0) {
+	if (turn_txn_begin(b, &t->txn, &err) != 0) {
 		t->txn = NULL;
 		for (i = 0; i < t->n; i++)
 			if (!t->ahead[i])
@@ -494,6 +509,58 @@ turn_gate_pass(struct turn *t, enum turn_gate gate)
 }
 
 /*
+ * LMDB committed, with its full sync, and the log written again from its
+ * start.  A failure is fatal: turns already told are in the log, which
+ * the next start applies again.
+ */
+static void
+turn_checkpoint(struct broker *b)
+{
+	struct cerr err = {0};
+
+	if (!store_checkpoint_pending(b->store))
+		return;
+	if (store_checkpoint(b->store, &err) != 0)
+		fatalx("checkpoint: %s (what was acknowledged is in the turn "
+		    "log, applied again at the next start)", cerr_msg(&err));
+	wal_restart(b->wal, store_turns_gen(b->store));
+	b->checkpoint_at = time_now_ms();
+	b->n_checkpoints++;
+}
+
+/*
+ * With the turn log, a turn's commit: its transaction kept in the
+ * checkpoint transaction, its write set written to the log and synced;
+ * then a checkpoint if one is due.  A commit that fails still writes
+ * what the turn's revocations, committed ahead, wrote.  A log that cannot
+ * be written or synced is fatal: nothing of the turn was told yet.
+ */
+static int
+turn_log_write(struct broker *b, MDB_txn **txn, struct cerr *err)
+{
+	struct cerr lerr = {0};
+	const uint8_t *ws;
+	size_t len;
+	int rc;
+
+	rc = store_turn_end(b->store, txn, true, &ws, &len, err);
+	if (rc == CARNET_E_IO)
+		fatalx("%s (nothing of this turn was told; the turns before it "
+		    "are applied again at the next start)", cerr_msg(err));
+	if (len > 0 && (wal_write(b->wal, ++b->wal_turn, ws, len,
+	    &lerr) != 0 || wal_sync(b->wal, &lerr) != 0))
+		fatalx("turn log: %s (nothing of this turn was told; the turns "
+		    "before it are applied again at the next start)",
+		    cerr_msg(&lerr));
+	if (store_checkpoint_due(b->store) ||
+	    time_now_ms() - b->checkpoint_at >= b->checkpoint_ms ||
+	    wal_size(b->wal) >= CHECKPOINT_LOG_BYTES ||
+	    b->wal_turn % CHECKPOINT_TURNS == 0)
+		turn_checkpoint(b);
+	return rc;
+}
+
+/*
  * Commit: the turn's transaction, durably.  If it fails, what the turn
  * changed in memory is undone and the replies queued since it began
  * become ERR (those of the revocations committed ahead stay).  Either way
@@ -507,7 +574,8 @@ turn_commit(struct turn *t)
 	int rc;
 
 	if (t->txn != NULL) {
-		rc = store_txn_commit(&t->txn, &err);
+		rc = b->wal != NULL ? turn_log_write(b, &t->txn, &err) :
+		    store_txn_commit(&t->txn, &err);
 		t->txn = NULL;
 		bench_turn_note(b, t->start_us, t->work_end_us,
 		    bench_clock_us());
@@ -520,6 +588,10 @@ turn_commit(struct turn *t)
 			out_fail_replies(b, t->out_mark, &err);
 		}
 		undo_clear(b);
+	} else if (b->wal != NULL) {
+		/* no turn transaction: what was committed ahead still goes
+		 * to the log before its replies leave */
+		(void)turn_log_write(b, &t->txn, &err);
 	}
 	turn_gate_pass(t, TURN_GATE_COMMIT);
 }
@@ -531,6 +603,27 @@ turn_close(struct turn *t)
 
 	for (i = 0; i < t->n; i++)
 		inmsg_close(&t->in[i]);
+}
+
+/*
+ * How long the loop may wait for work: with the turn log, turns not yet
+ * checkpointed are committed when the checkpoint period ends, idle or not
+ * (readers of the store see them then, and `carnet party add` waits no
+ * longer for the writer's lock).
+ */
+static long
+idle_wait(struct broker *b)
+{
+	int64_t left;
+
+	if (b->wal == NULL || !store_checkpoint_pending(b->store))
+		return BROKER_POLL_MS;
+	left = b->checkpoint_at + b->checkpoint_ms - time_now_ms();
+	if (left <= 0) {
+		turn_checkpoint(b);
+		return BROKER_POLL_MS;
+	}
+	return left < BROKER_POLL_MS ? (long)left : BROKER_POLL_MS;
 }
 
 void
@@ -560,7 +653,7 @@ turn_loop(struct broker *b)
 		if (b->work || t.n > 0)
 			rc = zmq_poll(items, 1, 0); /* the ZAP handler only */
 		else
-			rc = zmq_poll(items, 3, BROKER_POLL_MS);
+			rc = zmq_poll(items, 3, idle_wait(b));
 		if (rc < 0) {
 			if (zmq_errno() == EINTR)
 				continue;
@@ -594,4 +687,6 @@ turn_loop(struct broker *b)
 			last_report = time_now_ms();
 		}
 	}
+	if (b->wal != NULL)
+		turn_checkpoint(b);
 }

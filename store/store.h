@@ -128,15 +128,22 @@ int store_wset_apply(struct store *s, MDB_txn *txn, const uint8_t *ws,
  *
  * store_turns_start: turn mode on (after store_set_key).
  * store_turns_replay: the entries of the store's generation in the log at
- *   path applied in one transaction, which starts the next generation;
- *   *count of them (at start, before any turn).
+ *   path applied in one transaction, which starts the next generation
+ *   (none: nothing written); *count of them.  store_set_key does it, with
+ *   DIR/store/turns.wal, so that whoever reads records reads them all.
  * store_turns_gen: the generation the turns' entries go in (wal_open,
  *   wal_restart after a checkpoint).
  * store_turn_begin: the turn's transaction, nested in the checkpoint one
  *   (begun if none is open).
  * store_turn_end: the turn kept (committed into the checkpoint
  *   transaction) or undone; *ws, *len: its write set (valid until the
- *   next write; empty when it wrote nothing), the record key file synced.
+ *   next write; empty when it wrote nothing), the record key file synced;
+ *   with *txn NULL, what was kept since the last turn ended (a turn
+ *   whose own transaction did not begin).  The set is handed out when the
+ *   turn's own commit fails too: what was kept before it is in it.
+ *   CARNET_E_IO: the record key file could not be synced; the checkpoint
+ *   transaction is dropped, and the broker must stop (the log has what
+ *   was told).
  * store_checkpoint: the checkpoint transaction committed (durable) with the
  *   next generation; the log is then written again from its start.
  * store_checkpoint_due: a turn did what must be committed now (an
@@ -157,6 +164,8 @@ int store_turn_end(struct store *s, MDB_txn **txn, bool keep,
 int store_checkpoint(struct store *s, struct cerr *err)
     __attribute__((warn_unused_result));
 bool store_checkpoint_due(const struct store *s);
+/* whether turns wait for a checkpoint */
+bool store_checkpoint_pending(const struct store *s);
 void store_turns_abandon(struct store *s);
 
 /*
@@ -384,6 +393,7 @@ struct store_upgrade {
 	uint64_t due_filled;     /* consents put in the due and unerased
 	                          * indexes, once */
 	bool ref_key_made;       /* the key of opaque refs was made now */
+	uint64_t turns_replayed; /* turns of the turn log applied again */
 };
 
 /*

@@ -63,10 +63,16 @@ store_turns_replay(struct store *s, const char *path, uint64_t *count,
 	if ((rc = st_meta_peek(s, r.txn, META_WAL_GEN, &s->wal_gen,
 	    err)) != 0 ||
 	    (rc = wal_replay(path, s->wal_gen, replay_one, &r, count,
-	    err)) != 0 ||
-	    (rc = st_meta_take(s, r.txn, META_WAL_GEN, s->wal_gen, err)) != 0) {
+	    err)) != 0 || (*count > 0 &&
+	    (rc = st_meta_take(s, r.txn, META_WAL_GEN, s->wal_gen, err)) != 0)) {
 		store_txn_abort(&r.txn);
 		return rc;
+	}
+	/* nothing to apply: nothing written (another process may be the
+	 * broker, between two of its checkpoints: its log is its own) */
+	if (*count == 0) {
+		store_txn_abort(&r.txn);
+		return 0;
 	}
 	if ((rc = store_txn_commit(&r.txn, err)) != 0)
 		return rc;
@@ -94,30 +100,39 @@ int
 store_turn_end(struct store *s, MDB_txn **txn, bool keep, const uint8_t **ws,
     size_t *len, struct cerr *err)
 {
+	struct cerr kerr = {0};
 	uint64_t n;
 	int rc = 0;
 
 	*ws = NULL;
 	*len = 0;
-	if (keep)
+	if (*txn != NULL && keep)
 		rc = store_txn_commit(txn, err);
 	else
 		store_txn_abort(txn);
-	if (rc != 0)
-		return rc;
 	/* the slots the set names hold their keys before it is on the disk */
-	if (s->keys != NULL && (rc = reckeys_sync(s->keys, err)) != 0)
-		return rc;
-	if (s->withdrawing) {
-		if ((rc = st_meta_peek(s, s->ckpt, META_WITHDRAWALS, &n,
-		    err)) != 0)
-			return rc;
-		s->withdrawals = n - 1;
+	/* the turns kept so far are in the log: a key file that cannot be
+	 * synced ends the checkpoint transaction, and the caller stops */
+	if (s->keys != NULL && reckeys_sync(s->keys, &kerr) != 0) {
+		store_txn_abort(txn);
+		store_turns_abandon(s);
+		return cerr_set(err, CARNET_E_IO, "%s", cerr_msg(&kerr));
 	}
+	if (s->withdrawing && s->ckpt != NULL &&
+	    st_meta_peek(s, s->ckpt, META_WITHDRAWALS, &n, &kerr) == 0)
+		s->withdrawals = n - 1;
+	/* what was kept (what a failed turn's revocations, committed ahead,
+	 * wrote too), handed out whatever the turn's own commit did */
 	st_wset_take(s, ws, len);
 	if (*len > 0)
 		s->turns_open++;
-	return 0;
+	return rc;
+}
+
+bool
+store_checkpoint_pending(const struct store *s)
+{
+	return s->ckpt != NULL;
 }
 
 bool

@@ -365,6 +365,13 @@ store_set_key(struct store *s, const uint8_t secret[64],
 	if ((rc = reckeys_open(path, secret, &s->keys, err)) != 0 ||
 	    (rc = keys_cover_slots(s, path, err)) != 0)
 		return rc;
+	/* the turns a broker logged after its last checkpoint (turns.c) */
+	if (snprintf(path, sizeof(path), "%s/turns.wal", s->path) >=
+	    (int)sizeof(path))
+		return cerr_set(err, CARNET_E_BAD_ARG, "path too long: %s",
+		    s->path);
+	if ((rc = store_turns_replay(s, path, &up->turns_replayed, err)) != 0)
+		return rc;
 	/* erasures committed just before a crash: their keys go now */
 	if ((rc = st_keys_wipe_due(s, err)) != 0 ||
 	    (rc = heads_seal_once(s, &up->heads_sealed, err)) != 0)

@@ -24,6 +24,7 @@ struct broker {
 	const char *map_mib; /* --map-size, when set */
 	const char *inflight; /* --inflight, when set */
 	const char *refusal_period; /* --refusal-period, when set */
+	const char *checkpoint;     /* --checkpoint, when set */
 	/* when set: run under this LD_PRELOAD shim, its undo log at pl_log
 	 * (tests/powerloss/plshim.c: a kill -9 then drops unsynced writes) */
 	const char *preload, *pl_log;
@@ -100,6 +101,10 @@ broker_spawn(struct broker *b)
 		if (b->refusal_period) {
 			argv[na++] = "--refusal-period";
 			argv[na++] = b->refusal_period;
+		}
+		if (b->checkpoint) {
+			argv[na++] = "--checkpoint";
+			argv[na++] = b->checkpoint;
 		}
 		argv[na] = NULL;
 		if (b->preload != NULL)
