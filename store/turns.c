@@ -74,6 +74,8 @@ store_turns_replay(struct store *s, const char *path, uint64_t *count,
 		store_txn_abort(&r.txn);
 		return 0;
 	}
+	/* the withdrawals the replayed turns counted: read at the commit */
+	s->withdrawing = true;
 	if ((rc = store_txn_commit(&r.txn, err)) != 0)
 		return rc;
 	s->wal_gen++;
