@@ -99,7 +99,7 @@
 #define BROKER_RECENT_DEFAULT_BYTES (64UL * 1024 * 1024)
 /* carnetd --checkpoint: ms between the store's own commits, turns logged
  * ahead in between (0: a commit every turn, no log) */
-#define BROKER_CHECKPOINT_MS_DEFAULT 200
+#define BROKER_CHECKPOINT_MS_DEFAULT 0
 #define BROKER_RECENT_MAX_MIB 65536
 #define REQUEST_NOTE_MAX_BYTES 280   /* an app's note in REQUEST, a decline's */
 #define REPLY_NAMES_MAX 64           /* parties named beside one listing page */
