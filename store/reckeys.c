@@ -15,7 +15,11 @@
 #include "reckeys.h"
 
 #define KEY_BYTES 32
-#define NONCE_BYTES crypto_aead_xchacha20poly1305_ietf_NPUBBYTES
+/* v1: XChaCha20-Poly1305, 24-byte nonce; v2: ChaCha20-Poly1305-IETF,
+ * 12-byte nonce (no HChaCha20 per record: measured in tools/aeadcost.c) */
+#define NONCE1_BYTES crypto_aead_xchacha20poly1305_ietf_NPUBBYTES
+#define NONCE2_BYTES crypto_aead_chacha20poly1305_ietf_NPUBBYTES
+#define TAG_BYTES 16
 #define AD_BYTES (ID_BYTES + 8)
 
 static const char magic[32] = "carnet record keys v1";
@@ -40,9 +44,11 @@ struct reckeys {
 	char path[512];
 	/* subkey of the broker key; every record key is derived under it */
 	uint8_t master[KEY_BYTES];
-	/* nonce = prefix (random at open) | counter: never twice, even when
-	 * a store put back reuses a seq */
-	uint8_t prefix[NONCE_BYTES - 8];
+	/* v2 nonce = prefix(4) | counter(8), both random at open, the
+	 * counter then counting up: 96 random bits a run, so that two runs
+	 * meet only if both the prefixes and the counter ranges do; never
+	 * twice in a run, even when a store put back reuses a seq */
+	uint8_t prefix[NONCE2_BYTES - 8];
 	uint64_t counter;
 	bool dirty;
 	struct cached *cache;       /* RECKEYS_CACHE_SLOTS entries */
@@ -191,6 +197,7 @@ reckeys_open(const char *path, const uint8_t secret[64],
 	crypto_generichash(k->master, KEY_BYTES, (const uint8_t *)ctx,
 	    sizeof(ctx) - 1, secret, 32);
 	randombytes_buf(k->prefix, sizeof(k->prefix));
+	randombytes_buf(&k->counter, sizeof(k->counter));
 	/* O_NONBLOCK and O_NOFOLLOW: no FIFO, no link planted in its place */
 	k->fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW |
 	    O_NONBLOCK, 0600);
@@ -324,11 +331,30 @@ reckeys_sync(struct reckeys *k, struct cerr *err)
 	return 0;
 }
 
+size_t
+reckeys_overhead(const void *v, size_t n)
+{
+	size_t o;
+
+	if (n == 0)
+		return 0;
+	switch (((const uint8_t *)v)[0]) {
+	case 1:
+		o = RECKEYS_OVERHEAD_V1;
+		break;
+	case 2:
+		o = RECKEYS_OVERHEAD_V2;
+		break;
+	default:
+		return 0;
+	}
+	return n >= o ? o : 0;
+}
+
 bool
 reckeys_is_sealed(const void *v, size_t n)
 {
-	return n >= RECKEYS_OVERHEAD &&
-	    ((const uint8_t *)v)[0] == RECKEYS_VERSION;
+	return reckeys_overhead(v, n) != 0;
 }
 
 /* The AEAD key of user's records, from the slot. */
@@ -387,7 +413,7 @@ reckeys_seal(struct reckeys *k, uint64_t slot, const uint8_t user[ID_BYTES],
 	memcpy(out + 1, k->prefix, sizeof(k->prefix));
 	be64_put(out + 1 + sizeof(k->prefix), k->counter++);
 	ad_fill(ad, user, seq);
-	crypto_aead_xchacha20poly1305_ietf_encrypt(out + 1 + NONCE_BYTES,
+	crypto_aead_chacha20poly1305_ietf_encrypt(out + 1 + NONCE2_BYTES,
 	    &clen, plain, len, ad, sizeof(ad), NULL, out + 1, key);
 	sodium_memzero(key, sizeof(key));
 	return 0;
@@ -409,9 +435,16 @@ reckeys_unseal(struct reckeys *k, uint64_t slot, const uint8_t user[ID_BYTES],
 	if ((rc = record_key(k, slot, user, key, err)) != 0)
 		return rc;
 	ad_fill(ad, user, seq);
-	rc = crypto_aead_xchacha20poly1305_ietf_decrypt(out, &plen, NULL,
-	    in + 1 + NONCE_BYTES, len - 1 - NONCE_BYTES, ad, sizeof(ad),
-	    in + 1, key);
+	/* both versions: the same key, AD and layout, only the AEAD and
+	 * its nonce size differ */
+	if (in[0] == 1)
+		rc = crypto_aead_xchacha20poly1305_ietf_decrypt(out, &plen,
+		    NULL, in + 1 + NONCE1_BYTES, len - 1 - NONCE1_BYTES, ad,
+		    sizeof(ad), in + 1, key);
+	else
+		rc = crypto_aead_chacha20poly1305_ietf_decrypt(out, &plen,
+		    NULL, in + 1 + NONCE2_BYTES, len - 1 - NONCE2_BYTES, ad,
+		    sizeof(ad), in + 1, key);
 	sodium_memzero(key, sizeof(key));
 	if (rc != 0)
 		return cerr_set(err, CARNET_E_STORE, "record %llu does not open "

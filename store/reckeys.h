@@ -14,10 +14,15 @@
  *
  * The AEAD key of a record is BLAKE2b(slot key, keyed with a subkey of the
  * broker's secret key): a copy of the store directory without the broker
- * key reads nothing.  A sealed record is
- *   version(1) = 1 | nonce(24) | XChaCha20-Poly1305(record) with tag(16)
- * with the person's id and the record's seq as associated data, so a
- * record moved to another seq or person does not open.
+ * key reads nothing.  A sealed record is written as
+ *   version(1) = 2 | nonce(12) | ChaCha20-Poly1305-IETF(record) tag(16)
+ * the nonce being prefix(4) | counter(8, big-endian), both random when
+ * the key file is opened, the counter counting up per record; records of
+ * version 1 (before issue 31) still open:
+ *   version(1) = 1 | nonce(24) | XChaCha20-Poly1305-IETF(record) tag(16)
+ * Both have the person's id and the record's seq (8, big-endian) as
+ * associated data, so a record moved to another seq or person does not
+ * open.  Both AEADs are libsodium's portable code: any node reads them.
  */
 #ifndef CARNET_RECKEYS_H
 #define CARNET_RECKEYS_H
@@ -30,9 +35,13 @@
 #include "../common/id.h"
 
 #define RECKEYS_SLOT_BYTES 64
-#define RECKEYS_VERSION 1
-/* what sealing adds to a record: version, nonce, tag */
-#define RECKEYS_OVERHEAD (1 + 24 + 16)
+/* the version new records are sealed in */
+#define RECKEYS_VERSION 2
+/* what sealing adds to a record: version, nonce, tag; per version */
+#define RECKEYS_OVERHEAD_V1 (1 + 24 + 16)
+#define RECKEYS_OVERHEAD_V2 (1 + 12 + 16)
+/* what reckeys_seal adds (RECKEYS_VERSION's) */
+#define RECKEYS_OVERHEAD RECKEYS_OVERHEAD_V2
 
 struct reckeys;
 
@@ -63,9 +72,12 @@ int reckeys_sync(struct reckeys *k, struct cerr *err)
  * err set). */
 int64_t reckeys_slots(struct reckeys *k, struct cerr *err);
 
-/* Whether stored bytes are a sealed record (records from before sealing
- * are msgpack maps, which never start with RECKEYS_VERSION). */
+/* Whether stored bytes are a sealed record, of either version (records
+ * from before sealing are msgpack maps, which never start with 1 or 2). */
 bool reckeys_is_sealed(const void *v, size_t n);
+/* What sealing added to the n stored bytes at v (the plain record is n
+ * less this); 0 when they are not a sealed record. */
+size_t reckeys_overhead(const void *v, size_t n);
 
 /* Seal len bytes of plain into out (len + RECKEYS_OVERHEAD bytes) under
  * the key at slot, which must be user's. */
@@ -73,8 +85,8 @@ int reckeys_seal(struct reckeys *k, uint64_t slot,
     const uint8_t user[ID_BYTES], uint64_t seq, const void *plain,
     size_t len, uint8_t *out, struct cerr *err)
     __attribute__((warn_unused_result));
-/* Open a sealed record of len bytes into out (len - RECKEYS_OVERHEAD
- * bytes).  CARNET_E_STORE when it does not open: damaged, moved, or its
+/* Open a sealed record of len bytes, of either version, into out
+ * (len - reckeys_overhead(sealed, len) bytes).  CARNET_E_STORE when it does not open: damaged, moved, or its
  * key wiped. */
 int reckeys_unseal(struct reckeys *k, uint64_t slot,
     const uint8_t user[ID_BYTES], uint64_t seq, const void *sealed,

@@ -242,7 +242,7 @@ store_record_get(struct store *s, MDB_txn *txn, const uint8_t user[ID_BYTES],
 		    (unsigned long long)seq);
 	if ((rc = ukey_slot(s, txn, user, false, &slot, err)) != 0)
 		return rc;
-	n = v.mv_size - RECKEYS_OVERHEAD;
+	n = v.mv_size - reckeys_overhead(v.mv_data, v.mv_size);
 	if (n > s->plain_cap) {
 		if ((p = malloc(n)) == NULL)
 			return cerr_set(err, CARNET_E_NOMEM, "out of memory");

@@ -469,6 +469,126 @@ test_sealed_records_open_after_reopen(void **state)
 	}
 }
 
+/*
+ * A version 1 record, sealed here by hand as reckeys.h describes it
+ * (XChaCha20-Poly1305, 24-byte nonce, key BLAKE2b(slot key, keyed with
+ * BLAKE2b("carnet-record-key-v1", keyed with the broker secret))): what
+ * stores written before issue 31 hold.  n: sizeof plain + the v1 overhead.
+ */
+static uint8_t *
+seal_v1(struct fx *fx, uint64_t slot, const struct keypair *u, uint64_t seq,
+    const void *plain, size_t n, size_t *outn)
+{
+	static const char ctx[] = "carnet-record-key-v1";
+	uint8_t raw[RECKEYS_SLOT_BYTES], master[32], key[32], ad[ID_BYTES + 8];
+	uint8_t *out = malloc(n + RECKEYS_OVERHEAD_V1);
+	unsigned long long clen;
+	int i;
+
+	assert_non_null(out);
+	raw_slot(fx->path, slot, raw);
+	crypto_generichash(master, 32, (const uint8_t *)ctx, sizeof(ctx) - 1,
+	    broker.sk, 32);
+	crypto_generichash(key, 32, raw + ID_BYTES, 32, master, 32);
+	memcpy(ad, u->pk, ID_BYTES);
+	for (i = 0; i < 8; i++)
+		ad[ID_BYTES + i] = (uint8_t)(seq >> (56 - 8 * i));
+	out[0] = 1;
+	randombytes_buf(out + 1, 24);
+	assert_int_equal(crypto_aead_xchacha20poly1305_ietf_encrypt(out + 25,
+	    &clen, plain, n, ad, sizeof(ad), NULL, out + 1, key), 0);
+	*outn = (size_t)clen + 25;
+	return out;
+}
+
+/* Records sealed in version 1 still open after the change to version 2,
+ * and are as bound to their place as new ones. */
+static void
+test_version1_records_still_open(void **state)
+{
+	struct fx *fx = *state;
+	static const uint8_t rec[] = "a record of before issue 31";
+	uint8_t out[sizeof(rec)], *s;
+	struct cerr err = {0};
+	size_t n;
+
+	fill(fx, 2, &u1);
+	fill(fx, 3, &u2);
+	s = seal_v1(fx, 2, &u1, 7, rec, sizeof(rec), &n);
+	assert_int_equal(n, sizeof(rec) + RECKEYS_OVERHEAD_V1);
+	assert_true(reckeys_is_sealed(s, n));
+	assert_int_equal(reckeys_overhead(s, n), RECKEYS_OVERHEAD_V1);
+	assert_int_equal(reckeys_unseal(fx->k, 2, u1.pk, 7, s, n, out, &err),
+	    0);
+	assert_memory_equal(out, rec, sizeof(rec));
+	/* another seq, another person, a flipped byte: refused */
+	assert_int_equal(reckeys_unseal(fx->k, 2, u1.pk, 8, s, n, out, &err),
+	    CARNET_E_STORE);
+	assert_int_equal(reckeys_unseal(fx->k, 3, u2.pk, 7, s, n, out, &err),
+	    CARNET_E_STORE);
+	s[n - 1] ^= 1;
+	assert_int_equal(reckeys_unseal(fx->k, 2, u1.pk, 7, s, n, out, &err),
+	    CARNET_E_STORE);
+	s[n - 1] ^= 1;
+	/* the key wiped: nothing opens it any more */
+	wipe(fx, 2);
+	assert_int_equal(reckeys_unseal(fx->k, 2, u1.pk, 7, s, n, out, &err),
+	    CARNET_E_STORE);
+	free(s);
+}
+
+/* New records are version 2: ChaCha20-Poly1305-IETF with a 12-byte nonce,
+ * opened by libsodium's own call with the key reckeys.h describes; any
+ * byte flipped, or another seq or person, refuses. */
+static void
+test_version2_layout(void **state)
+{
+	struct fx *fx = *state;
+	static const char ctx[] = "carnet-record-key-v1";
+	static const uint8_t rec[] = "a record of after issue 31";
+	const size_t n = sizeof(rec) + RECKEYS_OVERHEAD;
+	uint8_t raw[RECKEYS_SLOT_BYTES], master[32], key[32], ad[ID_BYTES + 8];
+	uint8_t out[sizeof(rec)], *s;
+	unsigned long long plen;
+	struct cerr err;
+	size_t i;
+
+	assert_int_equal(RECKEYS_OVERHEAD, 1 + 12 + 16);
+	fill(fx, 2, &u1);
+	fill(fx, 3, &u2);
+	s = seal(fx, 2, &u1, 9, rec, sizeof(rec));
+	assert_int_equal(s[0], 2);
+	assert_int_equal(reckeys_overhead(s, n), RECKEYS_OVERHEAD_V2);
+	raw_slot(fx->path, 2, raw);
+	crypto_generichash(master, 32, (const uint8_t *)ctx, sizeof(ctx) - 1,
+	    broker.sk, 32);
+	crypto_generichash(key, 32, raw + ID_BYTES, 32, master, 32);
+	memcpy(ad, u1.pk, ID_BYTES);
+	memset(ad + ID_BYTES, 0, 7);
+	ad[ID_BYTES + 7] = 9;
+	assert_int_equal(crypto_aead_chacha20poly1305_ietf_decrypt(out, &plen,
+	    NULL, s + 13, n - 13, ad, sizeof(ad), s + 1, key), 0);
+	assert_int_equal(plen, sizeof(rec));
+	assert_memory_equal(out, rec, sizeof(rec));
+	assert_int_equal(unseal(fx, 2, u1.pk, 9, s, n, rec, sizeof(rec), &err),
+	    0);
+	assert_int_equal(unseal(fx, 2, u1.pk, 10, s, n, rec, sizeof(rec),
+	    &err), CARNET_E_STORE);
+	assert_int_equal(unseal(fx, 3, u2.pk, 9, s, n, rec, sizeof(rec), &err),
+	    CARNET_E_STORE);
+	for (i = 1; i < n; i++) {
+		s[i] ^= 0x40;
+		assert_int_equal(unseal(fx, 2, u1.pk, 9, s, n, rec,
+		    sizeof(rec), &err), CARNET_E_STORE);
+		s[i] ^= 0x40;
+	}
+	/* read as version 1, it does not open either */
+	s[0] = 1;
+	assert_int_not_equal(reckeys_unseal(fx->k, 2, u1.pk, 9, s, n, out,
+	    &err), 0);
+	free(s);
+}
+
 /* What is and is not a sealed record. */
 static void
 test_is_sealed(void **state)
@@ -482,7 +602,12 @@ test_is_sealed(void **state)
 	assert_true(reckeys_is_sealed(buf, sizeof(buf)));
 	for (n = 0; n < RECKEYS_OVERHEAD; n++)
 		assert_false(reckeys_is_sealed(buf, n));
-	buf[0] = 2;
+	assert_int_equal(reckeys_overhead(buf, sizeof(buf)), RECKEYS_OVERHEAD);
+	/* version 1: its own, larger overhead */
+	buf[0] = 1;
+	assert_false(reckeys_is_sealed(buf, sizeof(buf)));
+	assert_int_equal(reckeys_overhead(buf, sizeof(buf)), 0);
+	buf[0] = 3;
 	assert_false(reckeys_is_sealed(buf, sizeof(buf)));
 	buf[0] = 0;
 	assert_false(reckeys_is_sealed(buf, sizeof(buf)));
@@ -844,6 +969,8 @@ main(void)
 		T(test_open_refuses_another_users_file),
 		T(test_sealed_records_open_after_reopen),
 		cmocka_unit_test(test_is_sealed),
+		T(test_version1_records_still_open),
+		T(test_version2_layout),
 		T(test_unseal_is_bound_to_its_place),
 		T(test_every_seal_has_its_own_nonce),
 		T(test_wipe_shreds_the_key),
