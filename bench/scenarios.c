@@ -1037,6 +1037,20 @@ section_memory(void)
 
 /* ---- scale ----------------------------------------------------------- */
 
+/* What bounds a scale run: its broker turns and its writes, as a note. */
+static const char *
+scale_turns(const struct outcome *o, char *buf, size_t n)
+{
+	const struct turn_stats *t = &o->turns;
+	double turns = t->turns > 0 ? t->turns : NAN;
+
+	snprintf(buf, n, "%.0f turns of %.0f records stored, work %.0f us, "
+	    "commit %.0f us; %.0f bytes written per record", t->turns,
+	    t->stored / turns, t->work_us / turns, t->commit_us / turns,
+	    o->produced > 0 ? o->disk_bytes / (double)o->produced : NAN);
+	return buf;
+}
+
 static void
 section_scale(void)
 {
@@ -1050,7 +1064,7 @@ section_scale(void)
 	struct layout l;
 	struct outcome o;
 	struct deploy d;
-	char key[64], label[96];
+	char key[64], label[96], turns[160];
 	double r, at100 = NAN, at1000 = NAN;
 	int rc;
 
@@ -1073,8 +1087,8 @@ section_scale(void)
 			snprintf(label, sizeof(label), "%u people, %u apps",
 			    users[u], apps[a]);
 			report_fig(key, label, r, "deliv/s", "ingest %.0f rec/s; "
-			    "%.2f x raw (2 apps)", o.ingest_rate, ratio(r,
-			    base.raw));
+			    "%.2f x raw (2 apps); %s", o.ingest_rate, ratio(r,
+			    base.raw), scale_turns(&o, turns, sizeof(turns)));
 			deploy_free(&d);
 			if (apps[a] == 16 && users[u] == 100)
 				at100 = r;
